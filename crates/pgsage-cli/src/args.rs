@@ -1,0 +1,136 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// pgsage: a PostgreSQL tuning advisor.
+#[derive(Debug, Parser)]
+#[command(name = "pgsage", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect a snapshot from a live server and write it to a file.
+    Snapshot(SnapshotArgs),
+    /// Audit a live server or a snapshot file and print the findings.
+    Audit(AuditArgs),
+    /// Redact a snapshot file for sharing (hash names, strip literals).
+    Redact(RedactArgs),
+    /// List the rules, or print one rule's documentation and thresholds.
+    Rules(RulesArgs),
+    /// Print one rule's documentation (same as `rules ID`).
+    Rule {
+        /// Rule id, e.g. VAC001.
+        id: String,
+    },
+}
+
+/// Connection and collection options shared by commands that talk to a server.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectArgs {
+    /// Connection string (postgres://… URL or key=value); PG* environment variables and
+    /// ~/.pgpass fill in what it leaves out.
+    #[arg(long)]
+    pub dsn: Option<String>,
+    /// Take two samples this far apart (e.g. 60s, 5m) so rules use rates, not lifetime counters.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub interval: Option<Duration>,
+    /// Keep pg_stat_activity query texts (truncated) in the snapshot.
+    #[arg(long)]
+    pub include_query_text: bool,
+    /// How many pg_stat_statements entries to keep (by total time).
+    #[arg(long, default_value_t = 1000)]
+    pub statements_top: usize,
+    /// Give up connecting after this long.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+    /// statement_timeout for each collection query.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub statement_timeout: Duration,
+    /// lock_timeout for each collection query.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+/// Facts about the host that SQL cannot see.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HostArgs {
+    /// RAM available to PostgreSQL, e.g. 24GiB.
+    #[arg(long)]
+    pub ram: Option<String>,
+    /// CPUs available to PostgreSQL.
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Storage under the data directory: hdd, ssd, nvme or san.
+    #[arg(long)]
+    pub storage: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Output file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Replace host, user and application names with hashes and strip literals from queries.
+    #[arg(long)]
+    pub redact: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit this snapshot file instead of a live server.
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Only these packs (repeatable).
+    #[arg(long = "pack")]
+    pub packs: Vec<String>,
+    /// Only findings at or above this severity: info, warning, critical.
+    #[arg(long)]
+    pub min_severity: Option<String>,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Write the report here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Snapshot to redact.
+    pub input: PathBuf,
+    /// Where to write the redacted snapshot.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule id: print its documentation and thresholds.
+    pub id: Option<String>,
+    /// Output format for the list: table or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}

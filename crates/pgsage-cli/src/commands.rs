@@ -1,0 +1,185 @@
+//! The subcommands: each parses its arguments into library calls.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use pgsage::report::render::{render, Format, TableStyle};
+use pgsage::report::ReportFilter;
+use pgsage::snapshot::{Fact, HostFacts};
+use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Severity, Snapshot, Source};
+
+use crate::args::{AuditArgs, Cli, Command, ConnectArgs, HostArgs, RedactArgs, RulesArgs, SnapshotArgs};
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Snapshot(a) => snapshot(a),
+        Command::Audit(a) => audit(a),
+        Command::Redact(a) => redact(a),
+        Command::Rules(a) => rules(a),
+        Command::Rule { id } => rules(RulesArgs { id: Some(id), format: "table".into() }),
+    }
+}
+
+fn host_facts(args: &HostArgs) -> Result<HostFacts> {
+    Ok(HostFacts {
+        ram_bytes: match &args.ram {
+            Some(r) => Some(Fact::new(
+                pgsage::host::parse_size(r)
+                    .map_err(anyhow::Error::msg)
+                    .context("--ram")?,
+                "flag",
+            )),
+            None => None,
+        },
+        cpus: match args.cpus {
+            Some(c) if c > 0.0 => Some(Fact::new(c, "flag")),
+            Some(_) => bail!("--cpus must be greater than 0"),
+            None => None,
+        },
+        storage: match &args.storage {
+            Some(s) => Some(Fact::new(
+                s.parse().map_err(anyhow::Error::msg).context("--storage")?,
+                "flag",
+            )),
+            None => None,
+        },
+    })
+}
+
+fn collect(args: &ConnectArgs, host: HostFacts) -> Result<Snapshot> {
+    let connect = ConnectOptions {
+        dsn: args.dsn.clone(),
+        connect_timeout: args.connect_timeout,
+        statement_timeout: args.statement_timeout,
+        lock_timeout: args.lock_timeout,
+        ..ConnectOptions::default()
+    };
+    let options = CollectOptions {
+        include_query_text: args.include_query_text,
+        statements_top_n: args.statements_top,
+        interval: args.interval,
+        host_facts: host,
+        ..CollectOptions::default()
+    };
+    if let Some(i) = args.interval {
+        if std::io::stderr().is_terminal() {
+            eprintln!("pgsage: sampling twice, {} apart…", humantime::format_duration(i));
+        }
+    }
+    Ok(pgsage::collect_snapshot_with(&connect, &options)?)
+}
+
+fn snapshot(args: SnapshotArgs) -> Result<ExitCode> {
+    let host = host_facts(&args.host)?;
+    let mut snap = collect(&args.connect, host)?;
+    if args.redact {
+        pgsage::redact::redact(&mut snap);
+    }
+    snap.save(&args.output)?;
+    eprintln!(
+        "pgsage: wrote {} ({} tables, {} indexes, {} gaps)",
+        args.output.display(),
+        snap.tables.len(),
+        snap.indexes.len(),
+        snap.gaps.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_config(path: Option<&Path>) -> Result<RuleConfig> {
+    match path {
+        Some(p) => Ok(RuleConfig::load(p)?),
+        None if Path::new("pgsage.toml").is_file() => Ok(RuleConfig::load("pgsage.toml")?),
+        None => Ok(RuleConfig::shipped()?),
+    }
+}
+
+fn audit(args: AuditArgs) -> Result<ExitCode> {
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
+    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
+    let mut config = load_config(args.config.as_deref())?;
+    for p in &args.packs {
+        if !config.packs.iter().any(|k| &k.name == p) {
+            let known: Vec<_> = config.packs.iter().map(|k| k.name.as_str()).collect();
+            bail!("unknown pack `{p}` (known: {})", known.join(", "));
+        }
+    }
+    let flags = host_facts(&args.host)?;
+    config.host = flags.clone().or(&config.host);
+
+    let (snap, source) = match &args.snapshot {
+        Some(path) => (Snapshot::load(path)?, Source::SnapshotFile),
+        None => {
+            if args.connect.dsn.is_none() && std::env::var_os("PGHOST").is_none() && std::env::var_os("PGDATABASE").is_none() {
+                bail!("nothing to audit: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
+            }
+            (collect(&args.connect, config.host.clone())?, Source::Live)
+        }
+    };
+    let mut report = pgsage::audit_from(&snap, &config, source);
+    report.filter(&ReportFilter {
+        packs: args.packs.clone(),
+        min_severity,
+    });
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let style = TableStyle {
+        width: args.width.or(if to_terminal { None } else { Some(100) }),
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match &args.output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            render(&report, format, &style, &mut buf)?;
+            std::fs::write(path, buf).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            render(&report, format, &style, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let failed = fail_on.is_some_and(|f| report.worst().is_some_and(|w| w >= f));
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<Severity>> {
+    value
+        .map(|v| v.parse::<Severity>().map_err(anyhow::Error::msg).context(flag.to_owned()))
+        .transpose()
+}
+
+fn redact(args: RedactArgs) -> Result<ExitCode> {
+    let mut snap = Snapshot::load(&args.input)?;
+    pgsage::redact::redact(&mut snap);
+    snap.save(&args.output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules(args: RulesArgs) -> Result<ExitCode> {
+    let config = RuleConfig::shipped()?;
+    let mut out = std::io::stdout().lock();
+    match args.id {
+        Some(id) => {
+            let Some(rule) = pgsage::rules::rule(&id) else {
+                bail!("unknown rule `{id}` (see `pgsage rules`)");
+            };
+            out.write_all(pgsage::rules::docs::rule_markdown(rule, &config).as_bytes())?;
+        }
+        None if args.format == "json" => {
+            let catalogue = pgsage::rules::docs::catalogue(&config);
+            writeln!(out, "{}", serde_json::to_string_pretty(&catalogue)?)?;
+        }
+        None => {
+            for r in pgsage::rules::RULES {
+                let m = r.meta();
+                let on = if config.is_enabled(m.id) { "" } else { " (off by default)" };
+                writeln!(out, "{}  {:<12} {:<24} {}{on}", m.id, m.pack, m.name, m.title)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

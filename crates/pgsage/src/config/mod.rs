@@ -1,0 +1,377 @@
+//! [`RuleConfig`]: which rules run, with which severities and thresholds.
+//!
+//! Built from the shipped packs (`rules/*.toml`, embedded), then overridden by the user's
+//! `pgsage.toml`. Unknown rule ids, packs or parameters are errors.
+
+mod packs;
+mod user;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub use packs::{PackFile, PackInfo, PackRule, SHIPPED_PACKS};
+pub use user::{Suppression, UserConfig};
+
+use crate::host::parse_size;
+use crate::report::Severity;
+use crate::rules::{ParamValue, RULES};
+use crate::snapshot::{Fact, HostFacts, StorageKind};
+use crate::{Error, Result};
+
+/// Default minimum age of statistics for usage-based rules: one day.
+const DEFAULT_MIN_STATS_AGE_HOURS: f64 = 24.0;
+
+/// The effective settings of one rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSettings {
+    /// Pack it belongs to.
+    pub pack: String,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// Default severity of its findings.
+    pub severity: Severity,
+    /// Severity forced by the user for every finding.
+    pub severity_override: Option<Severity>,
+    /// Lowest server major version.
+    pub min_server_version: Option<i32>,
+    /// Parameter values.
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+/// Everything the engine needs to know besides the snapshot.
+#[derive(Debug, Clone)]
+pub struct RuleConfig {
+    /// The packs, in name order.
+    pub packs: Vec<PackInfo>,
+    /// Settings by rule id.
+    pub rules: BTreeMap<String, RuleSettings>,
+    /// Packs turned off.
+    pub disabled_packs: BTreeSet<String>,
+    /// Accepted findings.
+    pub suppressions: Vec<Suppression>,
+    /// Usage-based rules need counters at least this old (seconds).
+    pub min_stats_age_seconds: f64,
+    /// Host facts from the configuration file.
+    pub host: HostFacts,
+}
+
+impl RuleConfig {
+    /// The shipped packs with their defaults.
+    pub fn shipped() -> Result<RuleConfig> {
+        RuleConfig::from_packs(SHIPPED_PACKS)
+    }
+
+    /// Builds a configuration from pack files `(name, text)`, checking them against the
+    /// rule registry: every rule in exactly one pack, parameters exactly those it declares.
+    pub fn from_packs(files: &[(&str, &str)]) -> Result<RuleConfig> {
+        let mut packs = Vec::new();
+        let mut rules = BTreeMap::new();
+        for (file, text) in files {
+            let origin = Some(*file);
+            let parsed: PackFile =
+                toml::from_str(text).map_err(|e| Error::config(origin, e.to_string()))?;
+            for (id, rule) in parsed.rules {
+                let Some(code) = crate::rules::rule(&id) else {
+                    return Err(Error::config(origin, format!("unknown rule `{id}`")));
+                };
+                let meta = code.meta();
+                if meta.pack != parsed.pack.name {
+                    return Err(Error::config(
+                        origin,
+                        format!("rule `{id}` belongs to pack `{}`", meta.pack),
+                    ));
+                }
+                let declared: BTreeSet<&str> = meta.params.iter().map(|p| p.name).collect();
+                let given: BTreeSet<&str> = rule.params.keys().map(String::as_str).collect();
+                if declared != given {
+                    return Err(Error::config(
+                        origin,
+                        format!(
+                            "rule `{id}` declares parameters {declared:?} but the pack sets {given:?}"
+                        ),
+                    ));
+                }
+                let settings = RuleSettings {
+                    pack: parsed.pack.name.clone(),
+                    enabled: rule.enabled,
+                    severity: rule.severity,
+                    severity_override: None,
+                    min_server_version: rule.min_server_version,
+                    params: rule.params,
+                };
+                if rules.insert(meta.id.to_owned(), settings).is_some() {
+                    return Err(Error::config(origin, format!("rule `{id}` listed twice")));
+                }
+            }
+            packs.push(parsed.pack);
+        }
+        for r in RULES {
+            if !rules.contains_key(r.meta().id) {
+                return Err(Error::config(
+                    None,
+                    format!("rule `{}` is in no pack file", r.meta().id),
+                ));
+            }
+        }
+        packs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(RuleConfig {
+            packs,
+            rules,
+            disabled_packs: BTreeSet::new(),
+            suppressions: Vec::new(),
+            min_stats_age_seconds: DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
+            host: HostFacts::default(),
+        })
+    }
+
+    /// The shipped packs overridden by a user configuration file.
+    pub fn load(path: impl AsRef<Path>) -> Result<RuleConfig> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            origin: Some(path.display().to_string()),
+            problem: format!("cannot read: {e}"),
+        })?;
+        let mut config = RuleConfig::shipped()?;
+        config.apply_toml(&text, &path.display().to_string())?;
+        Ok(config)
+    }
+
+    /// Applies a user configuration given as TOML text; `origin` names it in errors.
+    pub fn apply_toml(&mut self, text: &str, origin: &str) -> Result<()> {
+        let user: UserConfig =
+            toml::from_str(text).map_err(|e| Error::config(Some(origin), e.to_string()))?;
+        self.apply(user, origin)
+    }
+
+    /// Applies a parsed user configuration.
+    pub fn apply(&mut self, user: UserConfig, origin: &str) -> Result<()> {
+        let origin = Some(origin);
+        if let Some(hours) = user.audit.min_stats_age_hours {
+            if !(hours >= 0.0) {
+                return Err(Error::config(origin, "audit.min_stats_age_hours must be >= 0"));
+            }
+            self.min_stats_age_seconds = hours * 3600.0;
+        }
+        self.apply_host(&user.host, origin)?;
+        for pack in user.packs.disabled {
+            self.disable_pack(&pack).map_err(|p| Error::config(origin, p))?;
+        }
+        for (id, o) in user.rules {
+            let id = self.canonical_id(&id).map_err(|p| Error::config(origin, p))?;
+            if let Some(enabled) = o.enabled {
+                self.set_enabled(&id, enabled).map_err(|p| Error::config(origin, p))?;
+            }
+            if let Some(sev) = o.severity {
+                if let Some(r) = self.rules.get_mut(&id) {
+                    r.severity_override = Some(sev);
+                }
+            }
+            for (name, value) in o.params {
+                self.set_param(&id, &name, value)
+                    .map_err(|p| Error::config(origin, p))?;
+            }
+        }
+        for s in user.suppress {
+            let id = self.canonical_id(&s.rule).map_err(|p| Error::config(origin, p))?;
+            globset::Glob::new(&s.object).map_err(|e| {
+                Error::config(origin, format!("suppression pattern `{}`: {e}", s.object))
+            })?;
+            if s.reason.trim().is_empty() {
+                return Err(Error::config(
+                    origin,
+                    format!("suppression of `{id}` for `{}` needs a reason", s.object),
+                ));
+            }
+            self.suppressions.push(Suppression { rule: id, ..s });
+        }
+        Ok(())
+    }
+
+    fn apply_host(&mut self, host: &user::HostSection, origin: Option<&str>) -> Result<()> {
+        let source = "config".to_owned();
+        if let Some(ram) = &host.ram {
+            let value = parse_size(ram).map_err(|p| Error::config(origin, format!("host.ram: {p}")))?;
+            self.host.ram_bytes = Some(Fact { value, source: source.clone() });
+        }
+        if let Some(cpus) = host.cpus {
+            if !(cpus > 0.0) {
+                return Err(Error::config(origin, "host.cpus must be > 0"));
+            }
+            self.host.cpus = Some(Fact { value: cpus, source: source.clone() });
+        }
+        if let Some(storage) = &host.storage {
+            let value: StorageKind = storage
+                .parse()
+                .map_err(|p: String| Error::config(origin, format!("host.storage: {p}")))?;
+            self.host.storage = Some(Fact { value, source });
+        }
+        Ok(())
+    }
+
+    fn canonical_id(&self, id: &str) -> std::result::Result<String, String> {
+        let upper = id.to_ascii_uppercase();
+        if self.rules.contains_key(&upper) {
+            Ok(upper)
+        } else {
+            Err(format!("unknown rule `{id}`"))
+        }
+    }
+
+    /// Turns a pack off.
+    pub fn disable_pack(&mut self, pack: &str) -> std::result::Result<(), String> {
+        self.check_pack(pack)?;
+        self.disabled_packs.insert(pack.to_owned());
+        Ok(())
+    }
+
+    /// Keeps only the named packs.
+    pub fn only_packs(&mut self, packs: &[String]) -> std::result::Result<(), String> {
+        for p in packs {
+            self.check_pack(p)?;
+        }
+        for info in &self.packs {
+            if !packs.contains(&info.name) {
+                self.disabled_packs.insert(info.name.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_pack(&self, pack: &str) -> std::result::Result<(), String> {
+        if self.packs.iter().any(|p| p.name == pack) {
+            Ok(())
+        } else {
+            let known: Vec<&str> = self.packs.iter().map(|p| p.name.as_str()).collect();
+            Err(format!("unknown pack `{pack}` (known: {})", known.join(", ")))
+        }
+    }
+
+    /// Turns a rule on or off.
+    pub fn set_enabled(&mut self, id: &str, enabled: bool) -> std::result::Result<(), String> {
+        let id = self.canonical_id(id)?;
+        if let Some(r) = self.rules.get_mut(&id) {
+            r.enabled = enabled;
+        }
+        Ok(())
+    }
+
+    /// Sets a parameter; it must exist and keep its type (an integer may set a number).
+    pub fn set_param(
+        &mut self,
+        id: &str,
+        name: &str,
+        value: ParamValue,
+    ) -> std::result::Result<(), String> {
+        let id = self.canonical_id(id)?;
+        let Some(rule) = self.rules.get_mut(&id) else {
+            return Err(format!("unknown rule `{id}`"));
+        };
+        let Some(current) = rule.params.get_mut(name) else {
+            let known: Vec<&str> = rule.params.keys().map(String::as_str).collect();
+            return Err(format!(
+                "rule `{id}` has no parameter `{name}` (known: {})",
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            ));
+        };
+        if std::mem::discriminant(current) != std::mem::discriminant(&value) {
+            return Err(format!(
+                "parameter `{name}` of `{id}` is a {}, not a {}",
+                current.type_name(),
+                value.type_name()
+            ));
+        }
+        *current = value;
+        Ok(())
+    }
+
+    /// Whether a rule runs (rule and pack enabled).
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.rules
+            .get(id)
+            .is_some_and(|r| r.enabled && !self.disabled_packs.contains(&r.pack))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_packs_match_the_registry() {
+        let config = RuleConfig::shipped().expect("shipped packs are valid");
+        for r in RULES {
+            let settings = &config.rules[r.meta().id];
+            assert_eq!(settings.pack, r.meta().pack);
+        }
+        for pack in &config.packs {
+            assert!(
+                RULES.iter().any(|r| r.meta().pack == pack.name),
+                "pack {} has no rules",
+                pack.name
+            );
+        }
+    }
+
+    #[test]
+    fn user_overrides_apply() {
+        let mut config = RuleConfig::shipped().expect("valid");
+        config
+            .apply_toml(
+                r#"
+                [audit]
+                min_stats_age_hours = 2
+                [host]
+                ram = "24GiB"
+                cpus = 2
+                storage = "ssd"
+                [packs]
+                disabled = ["memory"]
+                [rules.vac001]
+                severity = "critical"
+                [rules.VAC001.params]
+                min_dead_tuples = 50
+                [[suppress]]
+                rule = "IDX001"
+                object = "public.audit_*"
+                reason = "kept for the auditors"
+                "#,
+                "test.toml",
+            )
+            .expect("valid config");
+        assert_eq!(config.min_stats_age_seconds, 7200.0);
+        assert_eq!(config.host.ram_bytes.as_ref().map(|f| f.value), Some(24 << 30));
+        assert!(!config.is_enabled("MEM001"));
+        assert_eq!(config.rules["VAC001"].severity_override, Some(Severity::Critical));
+        assert_eq!(
+            config.rules["VAC001"].params["min_dead_tuples"],
+            ParamValue::Number(50.0)
+        );
+        assert_eq!(config.suppressions.len(), 1);
+    }
+
+    #[test]
+    fn unknown_ids_keys_and_types_are_errors() {
+        for (text, expected) in [
+            ("[rules.XYZ999]\nenabled = false", "unknown rule `XYZ999`"),
+            ("[rules.VAC001.params]\nnope = 1", "has no parameter `nope`"),
+            ("[rules.VAC001.params]\nmin_dead_tuples = \"many\"", "is a number, not a string"),
+            ("[packs]\ndisabled = [\"nopack\"]", "unknown pack `nopack`"),
+            ("[rules.VAC001]\nthreshold = 1", "unknown field `threshold`"),
+            ("bogus = 1", "unknown field `bogus`"),
+            ("[host]\nram = \"lots\"", "host.ram"),
+            (
+                "[[suppress]]\nrule = \"VAC001\"\nobject = \"x\"\nreason = \"\"",
+                "needs a reason",
+            ),
+            ("[rules.VAC001", "TOML parse error"),
+        ] {
+            let mut config = RuleConfig::shipped().expect("valid");
+            let err = config
+                .apply_toml(text, "user.toml")
+                .expect_err(text)
+                .to_string();
+            assert!(err.contains(expected), "{text:?} gave {err:?}");
+            assert!(err.contains("user.toml"), "{err}");
+        }
+    }
+}

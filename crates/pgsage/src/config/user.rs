@@ -1,0 +1,84 @@
+//! The user's `pgsage.toml`: overrides of the shipped packs, suppressions, audit
+//! settings and host facts. Unknown keys are errors.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::report::Severity;
+use crate::rules::ParamValue;
+
+/// The whole user configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// `[audit]`.
+    #[serde(default)]
+    pub audit: AuditSection,
+    /// `[host]`.
+    #[serde(default)]
+    pub host: HostSection,
+    /// `[packs]`.
+    #[serde(default)]
+    pub packs: PacksSection,
+    /// `[rules.ID]`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleOverride>,
+    /// `[[suppress]]`.
+    #[serde(default)]
+    pub suppress: Vec<Suppression>,
+}
+
+/// `[audit]`: engine-wide settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// Usage-based rules need statistics at least this old (hours).
+    pub min_stats_age_hours: Option<f64>,
+}
+
+/// `[host]`: facts SQL cannot see.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSection {
+    /// RAM, e.g. `"24GiB"`.
+    pub ram: Option<String>,
+    /// CPUs.
+    pub cpus: Option<f64>,
+    /// `hdd`, `ssd`, `nvme`, `san`.
+    pub storage: Option<String>,
+}
+
+/// `[packs]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacksSection {
+    /// Packs to turn off.
+    #[serde(default)]
+    pub disabled: Vec<String>,
+}
+
+/// `[rules.ID]`: overrides for one rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverride {
+    /// Turn on or off.
+    pub enabled: Option<bool>,
+    /// Severity of every finding of this rule.
+    pub severity: Option<Severity>,
+    /// Parameter values.
+    #[serde(default)]
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+/// `[[suppress]]`: hide findings of a rule for matching objects, with a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    /// Rule id.
+    pub rule: String,
+    /// Glob over the object's `schema.name` (or `name`), e.g. `public.audit_*`.
+    pub object: String,
+    /// Why it is accepted; shown in the report.
+    pub reason: String,
+}

@@ -1,0 +1,159 @@
+//! [`audit`]: runs the enabled rules over a snapshot, in parallel and deterministically.
+
+use globset::Glob;
+use rayon::prelude::*;
+
+use crate::config::RuleConfig;
+use crate::report::{
+    Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target,
+};
+use crate::rules::{Draft, Rule, RuleContext, RULES};
+use crate::snapshot::{Snapshot, ToolInfo};
+
+/// Where the audited snapshot came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Collected just now.
+    Live,
+    /// Loaded from a file.
+    SnapshotFile,
+}
+
+/// Audits a snapshot loaded from a file.
+pub fn audit(snapshot: &Snapshot, config: &RuleConfig) -> Report {
+    audit_from(snapshot, config, Source::SnapshotFile)
+}
+
+/// Audits a snapshot, recording where it came from.
+pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> Report {
+    // Flags and the config file win over what the snapshot recorded at collection time.
+    let host = config.host.clone().or(&snapshot.host);
+    let version_major = snapshot.server.major();
+
+    let outcomes: Vec<(&'static str, Result<Vec<Draft>, String>)> = RULES
+        .par_iter()
+        .filter(|r| config.is_enabled(r.meta().id))
+        .map(|rule| {
+            let id = rule.meta().id;
+            let Some(settings) = config.rules.get(id) else {
+                return (id, Err("not configured".to_owned()));
+            };
+            if let Some(min) = settings.min_server_version {
+                if version_major < min {
+                    return (id, Err(format!("needs PostgreSQL {min} or later")));
+                }
+            }
+            let ctx = RuleContext {
+                snapshot,
+                host: &host,
+                params: &settings.params,
+                min_stats_age_seconds: config.min_stats_age_seconds,
+            };
+            (id, rule.check(&ctx).map_err(|skip| skip.0))
+        })
+        .collect();
+
+    let suppressions: Vec<_> = config
+        .suppressions
+        .iter()
+        .filter_map(|s| Some((s, Glob::new(&s.object).ok()?.compile_matcher())))
+        .collect();
+
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    let mut suppressed = Vec::new();
+    for (id, outcome) in outcomes {
+        let drafts = match outcome {
+            Ok(d) => d,
+            Err(reason) => {
+                skipped.push(SkippedRule { rule: id.to_owned(), reason });
+                continue;
+            }
+        };
+        let Some(rule) = crate::rules::rule(id) else { continue };
+        for draft in drafts {
+            let finding = finish(rule, config, draft);
+            let name = finding.object.display_name();
+            if let Some((s, _)) = suppressions
+                .iter()
+                .find(|(s, m)| s.rule == id && (m.is_match(&name) || m.is_match(&finding.object.name)))
+            {
+                suppressed.push(SuppressedFinding {
+                    rule: id.to_owned(),
+                    object: name,
+                    reason: s.reason.clone(),
+                });
+                continue;
+            }
+            findings.push(finding);
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.pack.cmp(&b.pack))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.object.cmp(&b.object))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    skipped.sort_by(|a, b| a.rule.cmp(&b.rule));
+    suppressed.sort_by(|a, b| (&a.rule, &a.object).cmp(&(&b.rule, &b.object)));
+
+    let basis = RuleContext {
+        snapshot,
+        host: &host,
+        params: &Default::default(),
+        min_stats_age_seconds: config.min_stats_age_seconds,
+    }
+    .basis();
+    let mut gaps = snapshot.gaps.clone();
+    gaps.sort();
+    Report {
+        schema_version: crate::report::REPORT_SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        target: Target {
+            server_version: snapshot.server.version.clone(),
+            server_version_num: snapshot.server.version_num,
+            database: snapshot.server.database.clone(),
+            collected_at: snapshot.collected_at,
+            source: match source {
+                Source::Live => "live",
+                Source::SnapshotFile => "snapshot",
+            }
+            .to_owned(),
+        },
+        summary: Summary::of(&findings),
+        host,
+        counters: Counters {
+            basis: basis.label().to_owned(),
+            window_seconds: (basis.seconds() * 1000.0).round() / 1000.0,
+        },
+        gaps,
+        skipped,
+        suppressed,
+        findings,
+    }
+}
+
+fn finish(rule: &dyn Rule, config: &RuleConfig, draft: Draft) -> Finding {
+    let meta = rule.meta();
+    let settings = config.rules.get(meta.id);
+    let severity = settings
+        .and_then(|s| s.severity_override)
+        .or(draft.severity)
+        .or(settings.map(|s| s.severity))
+        .unwrap_or(crate::report::Severity::Warning);
+    Finding {
+        rule: meta.id.to_owned(),
+        pack: meta.pack.to_owned(),
+        severity,
+        title: meta.title.to_owned(),
+        object: draft.object,
+        message: draft.message,
+        evidence: draft.evidence,
+        recommendation: draft.recommendation,
+        fix: draft.fix,
+        confidence: draft.confidence,
+        confidence_reason: draft.confidence_reason,
+    }
+}

@@ -1,0 +1,97 @@
+//! Host facts: parsing sizes given by users, and reading the local machine's limits
+//! (cgroup first, then /proc) when the server runs on the same host.
+
+use crate::snapshot::{Fact, HostFacts};
+
+/// Parses a size like `24GiB`, `512MB`, `1.5 TB`, `1073741824` into bytes (binary multiples:
+/// `GB` and `GiB` both mean 2^30, as in PostgreSQL).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 24GiB, 512MB)"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0f64.powi(4),
+        other => return Err(format!("unknown size unit `{other}` in `{text}`")),
+    };
+    let bytes = value * mult;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1e18) {
+        return Err(format!("`{text}` is not a plausible size"));
+    }
+    Ok(bytes as u64)
+}
+
+/// Reads this machine's memory and CPU limits: cgroup v2 limits first (containers),
+/// then `/proc/meminfo` and the CPU count. Only meaningful when the audited server runs here.
+pub fn probe_local() -> HostFacts {
+    let mut facts = HostFacts::default();
+    if let Some(limit) = read_trimmed("/sys/fs/cgroup/memory.max").and_then(|s| s.parse::<u64>().ok()) {
+        facts.ram_bytes = Some(Fact { value: limit, source: "cgroup".into() });
+    }
+    if let Some(cpus) = read_trimmed("/sys/fs/cgroup/cpu.max").and_then(|s| parse_cpu_max(&s)) {
+        facts.cpus = Some(Fact { value: cpus, source: "cgroup".into() });
+    }
+    if facts.ram_bytes.is_none() {
+        facts.ram_bytes = read_trimmed("/proc/meminfo")
+            .and_then(|m| parse_meminfo_total(&m))
+            .map(|value| Fact { value, source: "proc".into() });
+    }
+    if facts.cpus.is_none() {
+        facts.cpus = std::thread::available_parallelism()
+            .ok()
+            .map(|n| Fact { value: n.get() as f64, source: "proc".into() });
+    }
+    facts
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned())
+}
+
+/// `cpu.max` is `max 100000` (no limit) or `200000 100000` (2 CPUs).
+fn parse_cpu_max(text: &str) -> Option<f64> {
+    let mut parts = text.split_whitespace();
+    let quota: f64 = parts.next()?.parse().ok()?;
+    let period: f64 = parts.next()?.parse().ok()?;
+    (period > 0.0).then(|| quota / period)
+}
+
+fn parse_meminfo_total(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("24GiB"), Ok(24 << 30));
+        assert_eq!(parse_size("512MB"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5 GB"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn cgroup_and_proc_formats_parse() {
+        assert_eq!(parse_cpu_max("200000 100000"), Some(2.0));
+        assert_eq!(parse_cpu_max("max 100000"), None);
+        assert_eq!(
+            parse_meminfo_total("MemTotal:       24576000 kB\nMemFree: 1 kB"),
+            Some(24_576_000 * 1024)
+        );
+    }
+}

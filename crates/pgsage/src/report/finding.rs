@@ -1,0 +1,196 @@
+//! A [`Finding`]: what is wrong with which object, the evidence, and the fix.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is. Ordered: `Info < Warning < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be fixed.
+    Warning,
+    /// Fix now: an outage or data loss is near.
+    Critical,
+}
+
+impl Severity {
+    /// `info`, `warning`, `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "warning" | "warn" => Ok(Severity::Warning),
+            "critical" | "crit" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity `{other}` (expected info, warning or critical)"
+            )),
+        }
+    }
+}
+
+/// How sure the rule is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The preconditions held: statistics old enough, facts known.
+    High,
+    /// A precondition was weak; `confidence_reason` says which.
+    Low,
+}
+
+/// The kind of object a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    /// The whole server.
+    Server,
+    /// A database.
+    Database,
+    /// A configuration parameter.
+    Setting,
+    /// A table.
+    Table,
+    /// An index.
+    Index,
+    /// A column.
+    Column,
+    /// A sequence.
+    Sequence,
+    /// A constraint.
+    Constraint,
+    /// A backend session.
+    Session,
+    /// A query (pg_stat_statements entry or fingerprint).
+    Query,
+    /// A role.
+    Role,
+}
+
+/// The object a finding names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObjectRef {
+    /// What kind of object.
+    pub kind: ObjectKind,
+    /// Database, when the object lives in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Schema, for schema objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Bare name: GUC name for settings, queryid for queries, pid for sessions.
+    pub name: String,
+    /// Normalized query text, for query objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+impl ObjectRef {
+    /// The server itself.
+    pub fn server() -> Self {
+        ObjectRef::named(ObjectKind::Server, "server")
+    }
+
+    /// A setting.
+    pub fn setting(name: &str) -> Self {
+        ObjectRef::named(ObjectKind::Setting, name)
+    }
+
+    /// A database.
+    pub fn database(name: &str) -> Self {
+        ObjectRef::named(ObjectKind::Database, name)
+    }
+
+    /// An object in a schema of a database.
+    pub fn in_schema(kind: ObjectKind, database: &str, schema: &str, name: &str) -> Self {
+        ObjectRef {
+            kind,
+            database: Some(database.to_owned()),
+            schema: Some(schema.to_owned()),
+            name: name.to_owned(),
+            query: None,
+        }
+    }
+
+    /// An object known by name only.
+    pub fn named(kind: ObjectKind, name: &str) -> Self {
+        ObjectRef {
+            kind,
+            database: None,
+            schema: None,
+            name: name.to_owned(),
+            query: None,
+        }
+    }
+
+    /// `schema.name` (or just `name`), as shown in reports and matched by suppressions.
+    pub fn display_name(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// What to change, and what it costs to apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// SQL to run.
+    pub sql: String,
+    /// `none`, `reload` or `restart`: what applying it needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
+    /// What to watch afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watch: Option<String>,
+}
+
+/// The numbers a rule used, keyed by name (units in the name: `_bytes`, `_s`, `_pct`).
+pub type Evidence = BTreeMap<String, serde_json::Value>;
+
+/// One problem found by a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Rule id, e.g. `VAC001`.
+    pub rule: String,
+    /// Pack, e.g. `vacuum`.
+    pub pack: String,
+    /// Severity after configuration.
+    pub severity: Severity,
+    /// The rule's title.
+    pub title: String,
+    /// The object it is about.
+    pub object: ObjectRef,
+    /// What is wrong, with identifiers in backticks.
+    pub message: String,
+    /// The numbers used.
+    pub evidence: Evidence,
+    /// What to do.
+    pub recommendation: String,
+    /// The exact change, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    /// How sure the rule is.
+    pub confidence: Confidence,
+    /// Why confidence is low.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence_reason: Option<String>,
+}

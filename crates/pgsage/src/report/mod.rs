@@ -1,0 +1,139 @@
+//! The [`Report`]: the JSON contract (`docs/report-format.md`) and its renderings.
+
+mod finding;
+pub mod render;
+
+pub use finding::{Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, Severity};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::{Gap, HostFacts, ToolInfo};
+
+/// The report format version.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The result of an audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The pgsage build that made the report.
+    pub tool: ToolInfo,
+    /// The audited server.
+    pub target: Target,
+    /// Findings per severity.
+    pub summary: Summary,
+    /// The host facts the rules used and where they came from.
+    pub host: HostFacts,
+    /// Which counters usage-based rules used.
+    pub counters: Counters,
+    /// What the collector could not see.
+    pub gaps: Vec<Gap>,
+    /// Rules that did not run, and why.
+    pub skipped: Vec<SkippedRule>,
+    /// Findings hidden by suppressions.
+    pub suppressed: Vec<SuppressedFinding>,
+    /// The findings, worst first.
+    pub findings: Vec<Finding>,
+}
+
+/// The audited server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// e.g. `15.18`.
+    pub server_version: String,
+    /// e.g. `150018`.
+    pub server_version_num: i32,
+    /// The connected database.
+    pub database: String,
+    /// When the snapshot was taken.
+    pub collected_at: DateTime<Utc>,
+    /// `live` or `snapshot`.
+    pub source: String,
+}
+
+/// Number of findings per severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Critical findings.
+    pub critical: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Informational findings.
+    pub info: usize,
+}
+
+/// The counters behind usage-based rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    /// `interval` (two samples) or `since_reset`.
+    pub basis: String,
+    /// Length of the window in seconds.
+    pub window_seconds: f64,
+}
+
+/// A rule that did not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRule {
+    /// Rule id.
+    pub rule: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A finding hidden by a suppression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedFinding {
+    /// Rule id.
+    pub rule: String,
+    /// Object name.
+    pub object: String,
+    /// The suppression's reason.
+    pub reason: String,
+}
+
+/// Which findings to keep in a rendered report.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    /// Only these packs (empty: all).
+    pub packs: Vec<String>,
+    /// Only findings at or above this severity.
+    pub min_severity: Option<Severity>,
+}
+
+impl Report {
+    /// Keeps the findings that pass `filter` and recounts the summary.
+    pub fn filter(&mut self, filter: &ReportFilter) {
+        self.findings.retain(|f| {
+            (filter.packs.is_empty() || filter.packs.contains(&f.pack))
+                && filter.min_severity.is_none_or(|m| f.severity >= m)
+        });
+        self.summary = Summary::of(&self.findings);
+    }
+
+    /// The worst severity among the findings.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// The report as pretty JSON (byte-identical for the same snapshot and config).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+impl Summary {
+    /// Counts findings per severity.
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            match f.severity {
+                Severity::Critical => s.critical += 1,
+                Severity::Warning => s.warning += 1,
+                Severity::Info => s.info += 1,
+            }
+        }
+        s
+    }
+}

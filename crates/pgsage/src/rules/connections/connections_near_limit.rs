@@ -1,0 +1,130 @@
+use crate::report::{ObjectRef, Severity};
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+
+declare_rule! {
+    /// ## What it detects
+    /// Client connections using a large share of the connection slots ordinary roles can
+    /// use: `max_connections` minus `superuser_reserved_connections` and (16+)
+    /// `reserved_connections`.
+    ///
+    /// ## Why it matters
+    /// When the slots run out, new connections fail with `FATAL: sorry, too many clients
+    /// already` (or `remaining connection slots are reserved`): the application is down
+    /// even though the server is not busy. Running near the limit usually means each
+    /// application process or worker holds its own connection, mostly idle.
+    ///
+    /// ## How to fix
+    /// Put a pooler (PgBouncer in transaction mode, or the managed service's built-in
+    /// pooler) between the applications and the server, sized from the number of
+    /// connections that are actually *active*, and lower the applications' own pool sizes.
+    /// Raising `max_connections` (restart needed) only moves the wall and costs memory per
+    /// slot.
+    ///
+    /// ## Thresholds
+    /// - `warning_pct` (default 70): share of usable slots in use that gives a warning.
+    /// - `critical_pct` (default 90): share that is critical.
+    ///
+    /// The count is a point-in-time sample of `pg_stat_activity` (client backends).
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>
+    /// - <https://www.pgbouncer.org/features.html>
+    pub struct ConnectionsNearLimit {
+        id: "CON001",
+        name: "connections-near-limit",
+        pack: "connections",
+        title: "Connection slots nearly exhausted",
+        params: [
+            ("warning_pct", "Share of usable connection slots in use that warns, in %"),
+            ("critical_pct", "Share of usable connection slots in use that is critical, in %"),
+        ],
+    }
+}
+
+/// Client connections by state, and the usable slots.
+#[derive(Debug, PartialEq)]
+struct SlotUse {
+    used: usize,
+    usable: f64,
+    active: usize,
+    idle: usize,
+    idle_in_transaction: usize,
+}
+
+fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
+    let max = ctx
+        .setting("max_connections")?
+        .as_f64()
+        .ok_or_else(|| Skip::because("max_connections is not a number"))?;
+    let reserved: f64 = ["superuser_reserved_connections", "reserved_connections"]
+        .iter()
+        .filter_map(|n| ctx.snapshot.setting(n).and_then(|s| s.as_f64()))
+        .sum();
+    let clients: Vec<_> = ctx
+        .snapshot
+        .activity
+        .iter()
+        .filter(|b| b.backend_type == "client backend")
+        .collect();
+    let count = |state: &str| clients.iter().filter(|b| b.state.as_deref() == Some(state)).count();
+    Ok(SlotUse {
+        used: clients.len(),
+        usable: (max - reserved).max(1.0),
+        active: count("active"),
+        idle: count("idle"),
+        idle_in_transaction: count("idle in transaction") + count("idle in transaction (aborted)"),
+    })
+}
+
+impl Rule for ConnectionsNearLimit {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let warning = ctx.number("warning_pct")?;
+        let critical = ctx.number("critical_pct")?;
+        let u = slot_use(ctx)?;
+        let pct = 100.0 * u.used as f64 / u.usable;
+        if pct < warning {
+            return Ok(vec![]);
+        }
+        let severity = if pct >= critical { Severity::Critical } else { Severity::Warning };
+        let draft = Draft::new(
+            ObjectRef::setting("max_connections"),
+            format!(
+                "{} client connections use {:.0} % of the {} slots available to ordinary roles (`max_connections` minus reserved); {} are active, {} idle, {} idle in transaction",
+                u.used, pct, u.usable, u.active, u.idle, u.idle_in_transaction
+            ),
+        )
+        .severity(severity)
+        .evidence("client_connections", u.used)
+        .evidence("usable_slots", u.usable)
+        .evidence("used_pct", (pct * 10.0).round() / 10.0)
+        .evidence("active", u.active)
+        .evidence("idle", u.idle)
+        .evidence("idle_in_transaction", u.idle_in_transaction)
+        .recommend(format!(
+            "Pool connections (PgBouncer in transaction mode) with a server pool near the number of active connections ({} now, plus headroom) instead of raising max_connections",
+            u.active
+        ));
+        Ok(vec![draft])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_when_most_slots_are_used() {
+        let findings = assert_fires("CON001", "max_connections");
+        assert!(findings[0].evidence["used_pct"].as_f64().unwrap_or(0.0) >= 70.0);
+    }
+
+    #[test]
+    fn quiet_with_few_connections() {
+        assert_quiet("CON001");
+    }
+}

@@ -1,0 +1,5 @@
+//! The `connections` pack: connection limits, pooling, idle and blocked sessions.
+
+mod connections_near_limit;
+
+pub use connections_near_limit::ConnectionsNearLimit;

@@ -1,0 +1,251 @@
+//! What a rule sees ([`RuleContext`]) and what it returns ([`Draft`], [`Skip`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::{Confidence, Evidence, Fix, ObjectRef, Severity};
+use crate::snapshot::{HostFacts, Snapshot};
+
+/// A parameter's value from a pack file or the user's config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    /// A flag.
+    Bool(bool),
+    /// A number (integers are read as numbers too).
+    Number(f64),
+    /// A string.
+    Text(String),
+    /// A list of strings (e.g. schemas to ignore).
+    List(Vec<String>),
+}
+
+impl ParamValue {
+    /// The name of its type, for errors.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ParamValue::Bool(_) => "boolean",
+            ParamValue::Number(_) => "number",
+            ParamValue::Text(_) => "string",
+            ParamValue::List(_) => "list of strings",
+        }
+    }
+}
+
+/// Why a rule did not run: a precondition is missing. Shown in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+impl Skip {
+    /// A skip with a reason.
+    pub fn because(reason: impl Into<String>) -> Self {
+        Skip(reason.into())
+    }
+}
+
+/// Which counters a rule used.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Basis {
+    /// Deltas over a sampled window of this many seconds.
+    Interval {
+        /// Window length.
+        seconds: f64,
+    },
+    /// Totals since the statistics were reset (or the server started), this many seconds ago.
+    SinceReset {
+        /// Age of the counters.
+        seconds: f64,
+    },
+}
+
+impl Basis {
+    /// `interval` or `since_reset`, for evidence.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Basis::Interval { .. } => "interval",
+            Basis::SinceReset { .. } => "since_reset",
+        }
+    }
+
+    /// The window length in seconds.
+    pub fn seconds(&self) -> f64 {
+        match self {
+            Basis::Interval { seconds } | Basis::SinceReset { seconds } => *seconds,
+        }
+    }
+}
+
+/// A finding as a rule produces it; the engine adds rule id, pack, title and the
+/// configured severity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// The object.
+    pub object: ObjectRef,
+    /// What is wrong.
+    pub message: String,
+    /// The numbers used.
+    pub evidence: Evidence,
+    /// What to do.
+    pub recommendation: String,
+    /// The exact change.
+    pub fix: Option<Fix>,
+    /// A severity the rule chose (e.g. the critical level of a two-level threshold);
+    /// `None` uses the configured default.
+    pub severity: Option<Severity>,
+    /// How sure the rule is.
+    pub confidence: Confidence,
+    /// Why confidence is low.
+    pub confidence_reason: Option<String>,
+}
+
+impl Draft {
+    /// A draft with high confidence and the default severity.
+    pub fn new(object: ObjectRef, message: impl Into<String>) -> Self {
+        Draft {
+            object,
+            message: message.into(),
+            evidence: Evidence::new(),
+            recommendation: String::new(),
+            fix: None,
+            severity: None,
+            confidence: Confidence::High,
+            confidence_reason: None,
+        }
+    }
+
+    /// Adds a piece of evidence.
+    pub fn evidence(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.evidence.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Sets the recommendation.
+    pub fn recommend(mut self, text: impl Into<String>) -> Self {
+        self.recommendation = text.into();
+        self
+    }
+
+    /// Sets the fix.
+    pub fn fix(mut self, sql: impl Into<String>, requires: &str, watch: &str) -> Self {
+        self.fix = Some(Fix {
+            sql: sql.into(),
+            requires: Some(requires.to_owned()),
+            watch: (!watch.is_empty()).then(|| watch.to_owned()),
+        });
+        self
+    }
+
+    /// Sets the severity explicitly.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    /// Lowers confidence, with the reason.
+    pub fn low_confidence(mut self, reason: impl Into<String>) -> Self {
+        self.confidence = Confidence::Low;
+        self.confidence_reason = Some(reason.into());
+        self
+    }
+}
+
+/// Everything a rule may look at. Rules never touch the network.
+#[derive(Debug)]
+pub struct RuleContext<'a> {
+    /// The snapshot.
+    pub snapshot: &'a Snapshot,
+    /// Host facts after merging flags, config and the snapshot.
+    pub host: &'a HostFacts,
+    /// This rule's parameters.
+    pub params: &'a BTreeMap<String, ParamValue>,
+    /// Counters younger than this are too fresh to judge usage-based rules.
+    pub min_stats_age_seconds: f64,
+}
+
+impl<'a> RuleContext<'a> {
+    /// A numeric parameter. A missing one skips the rule (the registry test keeps that from
+    /// happening with the shipped packs).
+    pub fn number(&self, name: &str) -> Result<f64, Skip> {
+        match self.params.get(name) {
+            Some(ParamValue::Number(n)) => Ok(*n),
+            Some(other) => Err(Skip(format!(
+                "parameter `{name}` is a {}, expected a number",
+                other.type_name()
+            ))),
+            None => Err(Skip(format!("parameter `{name}` is not set"))),
+        }
+    }
+
+    /// A list parameter (missing = empty).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        match self.params.get(name) {
+            Some(ParamValue::List(l)) => l.clone(),
+            Some(ParamValue::Text(t)) => vec![t.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// A setting's raw value, or a skip naming it.
+    pub fn setting(&self, name: &str) -> Result<&'a crate::snapshot::Setting, Skip> {
+        self.snapshot
+            .setting(name)
+            .ok_or_else(|| Skip(format!("setting `{name}` not in the snapshot")))
+    }
+
+    /// Host RAM in bytes, or a skip asking for `--ram`.
+    pub fn ram_bytes(&self) -> Result<u64, Skip> {
+        self.host.ram_bytes.as_ref().map(|f| f.value).ok_or_else(|| {
+            Skip("host RAM unknown: pass --ram (e.g. --ram 24GiB) or set [host] ram in the config".into())
+        })
+    }
+
+    /// Host CPUs, or a skip asking for `--cpus`.
+    pub fn cpus(&self) -> Result<f64, Skip> {
+        self.host.cpus.as_ref().map(|f| f.value).ok_or_else(|| {
+            Skip("host CPU count unknown: pass --cpus or set [host] cpus in the config".into())
+        })
+    }
+
+    /// The counters to use for rates: the sampled window when there is one, else totals
+    /// since the database's statistics reset (or server start, whichever is later).
+    pub fn basis(&self) -> Basis {
+        if let Some(seconds) = self.snapshot.window_seconds() {
+            return Basis::Interval { seconds };
+        }
+        let snap = self.snapshot;
+        let start = snap.server.started_at;
+        let reset = snap
+            .current_database()
+            .and_then(|d| d.stats_reset)
+            .map_or(start, |r| r.max(start));
+        Basis::SinceReset {
+            seconds: snap.age_seconds(reset),
+        }
+    }
+
+    /// When counters since reset are younger than the configured minimum: the reason to
+    /// lower confidence (or skip) a usage-based rule.
+    pub fn stats_too_young(&self) -> Option<String> {
+        match self.basis() {
+            Basis::Interval { .. } => None,
+            Basis::SinceReset { seconds } if seconds < self.min_stats_age_seconds => Some(format!(
+                "statistics cover only {} (since the last reset or restart); at least {} is needed to judge usage",
+                human_duration(seconds),
+                human_duration(self.min_stats_age_seconds)
+            )),
+            Basis::SinceReset { .. } => None,
+        }
+    }
+}
+
+/// `3 d 4 h`, `12 min`, `40 s`.
+pub fn human_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        7200..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
+}

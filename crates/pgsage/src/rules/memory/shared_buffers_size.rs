@@ -1,0 +1,121 @@
+use crate::report::ObjectRef;
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+
+declare_rule! {
+    /// ## What it detects
+    /// `shared_buffers` far from the usual share of the host's RAM: below `min_pct` (the
+    /// server leans on the OS page cache and reads go through two caches) or above
+    /// `max_pct` (too little memory left for connections, `work_mem`, maintenance and the
+    /// OS cache).
+    ///
+    /// ## Why it matters
+    /// The packaged default, 128 MB, suits a laptop, not a server with gigabytes of RAM:
+    /// hot ERP tables (orders, stock moves) then keep falling out of PostgreSQL's cache.
+    /// Too large a value invites out-of-memory kills and double buffering.
+    ///
+    /// ## How to fix
+    /// Set `shared_buffers` to about `target_pct` of RAM (25 % is the usual start) with
+    /// `ALTER SYSTEM SET shared_buffers = '…'` and restart. On managed services change it
+    /// in the server parameters of the portal. Consider `huge_pages` above 8 GB.
+    ///
+    /// ## Thresholds
+    /// - `min_pct` (default 10): below this share of RAM warns.
+    /// - `max_pct` (default 50): above this share of RAM warns.
+    /// - `target_pct` (default 25): the recommended share.
+    ///
+    /// Needs the host's RAM (`--ram`, `[host] ram`, or read locally); skipped without it.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-SHARED-BUFFERS>
+    /// - <https://wiki.postgresql.org/wiki/Tuning_Your_PostgreSQL_Server>
+    pub struct SharedBuffersSize {
+        id: "MEM001",
+        name: "shared-buffers-size",
+        pack: "memory",
+        title: "shared_buffers out of proportion to RAM",
+        params: [
+            ("min_pct", "Share of RAM below which shared_buffers warns, in %"),
+            ("max_pct", "Share of RAM above which shared_buffers warns, in %"),
+            ("target_pct", "Recommended share of RAM, in %"),
+        ],
+    }
+}
+
+/// A size in PostgreSQL's notation, rounded down to MB or GB.
+fn pg_size(bytes: f64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    if bytes >= 4096.0 * MB {
+        format!("{}GB", (bytes / (1024.0 * MB)).floor())
+    } else {
+        format!("{}MB", (bytes / MB).floor().max(1.0))
+    }
+}
+
+impl Rule for SharedBuffersSize {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min = ctx.number("min_pct")?;
+        let max = ctx.number("max_pct")?;
+        let target = ctx.number("target_pct")?;
+        let ram = ctx.ram_bytes()? as f64;
+        let setting = ctx.setting("shared_buffers")?;
+        let sb = setting
+            .as_bytes()
+            .ok_or_else(|| Skip::because("shared_buffers is not a size"))?;
+        let pct = 100.0 * sb / ram;
+        if (min..=max).contains(&pct) {
+            return Ok(vec![]);
+        }
+        let recommended = ram * target / 100.0;
+        let source = ctx.host.ram_bytes.as_ref().map_or("", |f| f.source.as_str());
+        let draft = Draft::new(
+            ObjectRef::setting("shared_buffers"),
+            format!(
+                "`shared_buffers` is {} ({:.1} % of {} RAM); the usual range is {min:.0}–{max:.0} %",
+                pg_size(sb),
+                pct,
+                pg_size(ram)
+            ),
+        )
+        .evidence("shared_buffers_bytes", sb)
+        .evidence("ram_bytes", ram)
+        .evidence("ram_source", source)
+        .evidence("pct_of_ram", (pct * 10.0).round() / 10.0)
+        .evidence("recommended_bytes", recommended.round())
+        .recommend(format!(
+            "Set shared_buffers to about {target:.0} % of RAM ({}) and restart",
+            pg_size(recommended)
+        ))
+        .fix(
+            format!("ALTER SYSTEM SET shared_buffers = '{}';", pg_size(recommended)),
+            "restart",
+            "the buffer cache hit ratio in pg_stat_database and the host's free memory",
+        );
+        Ok(vec![draft])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_when_shared_buffers_is_tiny_for_the_ram() {
+        assert_fires("MEM001", "shared_buffers");
+    }
+
+    #[test]
+    fn quiet_when_shared_buffers_fits_the_ram() {
+        assert_quiet("MEM001");
+    }
+
+    #[test]
+    fn pg_size_rounds_down() {
+        assert_eq!(super::pg_size(6.0 * 1024.0 * 1024.0 * 1024.0), "6GB");
+        assert_eq!(super::pg_size(128.0 * 1024.0 * 1024.0), "128MB");
+    }
+}

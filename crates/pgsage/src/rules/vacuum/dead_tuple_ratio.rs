@@ -1,0 +1,157 @@
+use crate::report::{ObjectKind, ObjectRef, Severity};
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::{Snapshot, Table};
+
+declare_rule! {
+    /// ## What it detects
+    /// Tables where dead row versions are a large share of the rows
+    /// (`n_dead_tup / (n_live_tup + n_dead_tup)`) and above the point where autovacuum
+    /// should already have cleaned them (`autovacuum_vacuum_threshold +
+    /// autovacuum_vacuum_scale_factor × reltuples`, per-table settings included).
+    ///
+    /// ## Why it matters
+    /// Dead rows take space in the table and its indexes, make sequential and index scans
+    /// read more pages, and are a sign that vacuum is losing: autovacuum is disabled on the
+    /// table, cannot keep up, or cannot remove them because an old transaction, replication
+    /// slot or prepared transaction holds the xmin horizon back.
+    ///
+    /// ## How to fix
+    /// Run `VACUUM (ANALYZE, VERBOSE)` on the table now (it does not block reads or
+    /// writes). If autovacuum is disabled on it, re-enable it. If VERBOSE reports dead
+    /// rows that "are not yet removable", find what holds the xmin horizon back (long
+    /// transactions, idle-in-transaction sessions, stale replication slots). For large,
+    /// busy tables, lower the per-table `autovacuum_vacuum_scale_factor` so vacuum runs
+    /// before the table fills with dead rows.
+    ///
+    /// ## Thresholds
+    /// - `min_dead_tuples` (default 10000): ignore tables with fewer dead rows.
+    /// - `warning_ratio_pct` (default 20): dead share that warns.
+    /// - `critical_ratio_pct` (default 50): dead share that is critical.
+    ///
+    /// Uses the current `n_dead_tup` estimate (a level, not a rate), so it does not depend
+    /// on how long statistics have been collected.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/routine-vacuuming.html>
+    /// - <https://www.postgresql.org/docs/current/runtime-config-autovacuum.html>
+    /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW>
+    pub struct DeadTupleRatio {
+        id: "VAC001",
+        name: "dead-tuple-ratio",
+        pack: "vacuum",
+        title: "Many dead rows",
+        params: [
+            ("min_dead_tuples", "Ignore tables with fewer dead rows than this"),
+            ("warning_ratio_pct", "Share of dead rows that warns, in %"),
+            ("critical_ratio_pct", "Share of dead rows that is critical, in %"),
+        ],
+    }
+}
+
+/// The number of dead rows at which autovacuum should vacuum `table`, per its own
+/// storage parameters or the server's settings.
+pub(crate) fn autovacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
+    let setting = |name: &str| {
+        table
+            .reloption(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .or_else(|| snapshot.setting(name).and_then(|s| s.as_f64()))
+    };
+    let threshold = setting("autovacuum_vacuum_threshold").unwrap_or(50.0);
+    let scale = setting("autovacuum_vacuum_scale_factor").unwrap_or(0.2);
+    threshold + scale * table.reltuples.max(0.0)
+}
+
+/// Whether autovacuum can run on `table` at all.
+pub(crate) fn autovacuum_enabled(snapshot: &Snapshot, table: &Table) -> bool {
+    let global = snapshot
+        .setting("autovacuum")
+        .and_then(|s| s.as_bool())
+        .unwrap_or(true);
+    let local = table
+        .reloption("autovacuum_enabled")
+        .map(|v| !matches!(v, "false" | "off" | "no" | "0"))
+        .unwrap_or(true);
+    global && local
+}
+
+impl Rule for DeadTupleRatio {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min_dead = ctx.number("min_dead_tuples")?;
+        let warning = ctx.number("warning_ratio_pct")?;
+        let critical = ctx.number("critical_ratio_pct")?;
+        let snap = ctx.snapshot;
+        let mut drafts = Vec::new();
+        for t in snap.tables.iter().filter(|t| t.kind != "p") {
+            let dead = t.n_dead_tup as f64;
+            let total = (t.n_live_tup + t.n_dead_tup) as f64;
+            if dead < min_dead || total <= 0.0 {
+                continue;
+            }
+            let pct = 100.0 * dead / total;
+            let trigger = autovacuum_trigger(snap, t);
+            if pct < warning || dead <= trigger {
+                continue;
+            }
+            let enabled = autovacuum_enabled(snap, t);
+            let last_vacuum = t.last_autovacuum.max(t.last_vacuum);
+            let name = t.qualified_name();
+            let mut fix_sql = format!("VACUUM (ANALYZE, VERBOSE) {name};");
+            let recommendation = if enabled {
+                "Vacuum the table now; if VERBOSE reports rows not yet removable, look for what holds the xmin horizon back (long transactions, idle-in-transaction sessions, replication slots), then lower its autovacuum_vacuum_scale_factor if autovacuum cannot keep up".to_owned()
+            } else {
+                fix_sql.push_str(&format!("\nALTER TABLE {name} RESET (autovacuum_enabled);"));
+                "Autovacuum is disabled for this table: vacuum it now and re-enable autovacuum".to_owned()
+            };
+            let mut draft = Draft::new(
+                ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),
+                format!(
+                    "`{}` has {} dead rows, {:.0} % of its rows (autovacuum would start at {:.0}){}",
+                    t.name,
+                    t.n_dead_tup,
+                    pct,
+                    trigger,
+                    if enabled { "" } else { "; autovacuum is disabled for it" }
+                ),
+            )
+            .severity(if pct >= critical { Severity::Critical } else { Severity::Warning })
+            .evidence("n_dead_tup", t.n_dead_tup)
+            .evidence("n_live_tup", t.n_live_tup)
+            .evidence("dead_pct", (pct * 10.0).round() / 10.0)
+            .evidence("autovacuum_trigger_rows", trigger.round())
+            .evidence("autovacuum_enabled", enabled)
+            .evidence("table_bytes", t.heap_bytes)
+            .evidence(
+                "last_vacuum",
+                last_vacuum.map_or("never".to_owned(), |v| v.to_rfc3339()),
+            )
+            .recommend(recommendation)
+            .fix(fix_sql, "none", "n_dead_tup and last_autovacuum in pg_stat_user_tables");
+            if t.reloption("autovacuum_enabled").is_some() && enabled {
+                draft = draft.evidence("reloptions", t.reloptions.join(","));
+            }
+            drafts.push(draft);
+        }
+        Ok(drafts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_on_a_table_full_of_dead_rows() {
+        assert_fires("VAC001", "public.stock_move_line");
+    }
+
+    #[test]
+    fn quiet_on_a_vacuumed_twin() {
+        assert_quiet("VAC001");
+    }
+}

@@ -1,0 +1,5 @@
+//! The `vacuum` pack: dead tuples, autovacuum settings and capacity, freezing, bloat.
+
+mod dead_tuple_ratio;
+
+pub use dead_tuple_ratio::DeadTupleRatio;

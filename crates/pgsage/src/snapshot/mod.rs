@@ -1,0 +1,145 @@
+//! The [`Snapshot`]: everything pgsage knows about a server at one moment, as plain
+//! serde data with one shape for every PostgreSQL version.
+//!
+//! The file format is versioned ([`SNAPSHOT_VERSION`]) and documented in
+//! `docs/snapshot-format.md`.
+
+mod activity;
+mod file;
+mod objects;
+mod server;
+mod statements;
+mod stats;
+
+pub use activity::{Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot};
+pub use objects::{Extension, ForeignKey, Index, Role, Sequence, Table};
+pub use server::{Fact, Gap, HostFacts, Setting, StorageKind, ServerInfo, ToolInfo};
+pub use statements::{Statement, StatementTotals, Statements};
+pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The snapshot file format version this build reads and writes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Everything collected from one server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// File format version, [`SNAPSHOT_VERSION`].
+    pub snapshot_version: u32,
+    /// The pgsage build that collected it.
+    pub tool: ToolInfo,
+    /// When collection finished (server clock).
+    pub collected_at: DateTime<Utc>,
+    /// Whether host, user and application names were replaced by hashes and literals removed.
+    pub redacted: bool,
+    /// Server and session facts.
+    pub server: ServerInfo,
+    /// Host facts known at collection time.
+    pub host: HostFacts,
+    /// What could not be collected, and why.
+    pub gaps: Vec<Gap>,
+    /// `pg_settings`.
+    pub settings: Vec<Setting>,
+    /// Every database of the cluster.
+    pub databases: Vec<DatabaseStats>,
+    /// `pg_stat_activity`.
+    pub activity: Vec<Backend>,
+    /// Sessions waiting for locks, and on whom.
+    pub lock_waits: Vec<LockWait>,
+    /// Checkpointer and background writer.
+    pub checkpointer: Option<CheckpointerStats>,
+    /// `pg_stat_wal` (14+).
+    pub wal: Option<WalStats>,
+    /// `pg_stat_archiver`.
+    pub archiver: Option<ArchiverStats>,
+    /// `pg_stat_io` (16+).
+    pub io: Vec<IoStats>,
+    /// Connected standbys and subscribers.
+    pub replication: Vec<ReplicationClient>,
+    /// Replication slots.
+    pub replication_slots: Vec<ReplicationSlot>,
+    /// Prepared transactions.
+    pub prepared_xacts: Vec<PreparedXact>,
+    /// Roles that can log in.
+    pub roles: Vec<Role>,
+    /// Tables of the connected database.
+    pub tables: Vec<Table>,
+    /// Indexes of the connected database.
+    pub indexes: Vec<Index>,
+    /// Foreign keys of the connected database.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Sequences of the connected database.
+    pub sequences: Vec<Sequence>,
+    /// Extensions installed in the connected database.
+    pub extensions: Vec<Extension>,
+    /// `pg_stat_statements`, when installed and readable.
+    pub statements: Option<Statements>,
+    /// The first of two samples, when collected with an interval.
+    pub baseline: Option<Baseline>,
+}
+
+/// The counters of an earlier sample, so rules can use rates over a window
+/// instead of totals since the last statistics reset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// When the earlier sample was taken.
+    pub collected_at: DateTime<Utc>,
+    /// Databases at that time.
+    pub databases: Vec<DatabaseStats>,
+    /// Checkpointer at that time.
+    pub checkpointer: Option<CheckpointerStats>,
+    /// WAL at that time.
+    pub wal: Option<WalStats>,
+    /// Tables at that time.
+    pub tables: Vec<Table>,
+    /// Indexes at that time.
+    pub indexes: Vec<Index>,
+    /// Statements at that time.
+    pub statements: Option<Statements>,
+}
+
+impl Snapshot {
+    /// A setting by name.
+    pub fn setting(&self, name: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.name == name)
+    }
+
+    /// Whether an extension is installed in the connected database.
+    pub fn has_extension(&self, name: &str) -> bool {
+        self.extensions.iter().any(|e| e.name == name)
+    }
+
+    /// The connected database's statistics.
+    pub fn current_database(&self) -> Option<&DatabaseStats> {
+        self.databases.iter().find(|d| d.name == self.server.database)
+    }
+
+    /// Seconds the server had been up at collection time.
+    pub fn uptime_seconds(&self) -> f64 {
+        seconds_between(self.server.started_at, self.collected_at)
+    }
+
+    /// Seconds between the baseline and this sample, when sampled with an interval.
+    pub fn window_seconds(&self) -> Option<f64> {
+        self.baseline
+            .as_ref()
+            .map(|b| seconds_between(b.collected_at, self.collected_at))
+            .filter(|s| *s > 0.0)
+    }
+
+    /// Seconds from a timestamp to collection time (0 when in the future).
+    pub fn age_seconds(&self, at: DateTime<Utc>) -> f64 {
+        seconds_between(at, self.collected_at).max(0.0)
+    }
+
+    /// A gap recorded for `what`, if any.
+    pub fn gap(&self, what: &str) -> Option<&Gap> {
+        self.gaps.iter().find(|g| g.what == what)
+    }
+}
+
+fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_milliseconds() as f64 / 1000.0
+}

@@ -1,0 +1,249 @@
+//! Objects of the connected database: tables, indexes, foreign keys, sequences,
+//! extensions and roles, each with its statistics.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A table (ordinary, partitioned or materialized view) with its statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// `pg_class.oid`.
+    pub oid: u32,
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// `relkind`: `r` table, `p` partitioned table, `m` materialized view.
+    pub kind: String,
+    /// `relpersistence`: `p` permanent, `u` unlogged, `t` temporary.
+    pub persistence: String,
+    /// Whether it is a partition of a partitioned table.
+    pub is_partition: bool,
+    /// Whether it has a primary key.
+    pub has_primary_key: bool,
+    /// `reltuples` (-1: never vacuumed or analysed, on 14+).
+    pub reltuples: f64,
+    /// `relpages`.
+    pub relpages: i64,
+    /// Main fork size in bytes.
+    pub heap_bytes: i64,
+    /// TOAST table size in bytes (including its index).
+    pub toast_bytes: i64,
+    /// Size of all its indexes in bytes.
+    pub indexes_bytes: i64,
+    /// `age(relfrozenxid)`.
+    pub frozenxid_age: i64,
+    /// `mxid_age(relminmxid)`.
+    pub minmxid_age: i64,
+    /// `age(relfrozenxid)` of its TOAST table.
+    pub toast_frozenxid_age: Option<i64>,
+    /// Storage parameters, `name=value`.
+    pub reloptions: Vec<String>,
+    /// Sequential scans started.
+    pub seq_scan: i64,
+    /// Rows read by sequential scans.
+    pub seq_tup_read: i64,
+    /// Index scans started.
+    pub idx_scan: Option<i64>,
+    /// Rows fetched by index scans.
+    pub idx_tup_fetch: Option<i64>,
+    /// Rows inserted.
+    pub n_tup_ins: i64,
+    /// Rows updated.
+    pub n_tup_upd: i64,
+    /// Rows deleted.
+    pub n_tup_del: i64,
+    /// HOT updates.
+    pub n_tup_hot_upd: i64,
+    /// Estimated live rows.
+    pub n_live_tup: i64,
+    /// Estimated dead rows.
+    pub n_dead_tup: i64,
+    /// Rows modified since the last analyse.
+    pub n_mod_since_analyze: i64,
+    /// Rows inserted since the last vacuum (13+).
+    pub n_ins_since_vacuum: Option<i64>,
+    /// Last manual vacuum.
+    pub last_vacuum: Option<DateTime<Utc>>,
+    /// Last autovacuum.
+    pub last_autovacuum: Option<DateTime<Utc>>,
+    /// Last manual analyse.
+    pub last_analyze: Option<DateTime<Utc>>,
+    /// Last autoanalyse.
+    pub last_autoanalyze: Option<DateTime<Utc>>,
+    /// Manual vacuums.
+    pub vacuum_count: i64,
+    /// Autovacuums.
+    pub autovacuum_count: i64,
+    /// Manual analyses.
+    pub analyze_count: i64,
+    /// Autoanalyses.
+    pub autoanalyze_count: i64,
+    /// Last sequential scan (16+).
+    pub last_seq_scan: Option<DateTime<Utc>>,
+    /// Last index scan (16+).
+    pub last_idx_scan: Option<DateTime<Utc>>,
+    /// Heap blocks read from disk.
+    pub heap_blks_read: i64,
+    /// Heap blocks found in shared buffers.
+    pub heap_blks_hit: i64,
+    /// Index blocks read from disk.
+    pub idx_blks_read: i64,
+    /// Index blocks found in shared buffers.
+    pub idx_blks_hit: i64,
+    /// TOAST blocks read from disk.
+    pub toast_blks_read: Option<i64>,
+    /// TOAST blocks found in shared buffers.
+    pub toast_blks_hit: Option<i64>,
+}
+
+impl Table {
+    /// `schema.name`, quoted where needed.
+    pub fn qualified_name(&self) -> String {
+        crate::sql::qualified(&self.schema, &self.name)
+    }
+
+    /// A storage parameter's value, e.g. `autovacuum_enabled`.
+    pub fn reloption(&self, name: &str) -> Option<&str> {
+        self.reloptions.iter().find_map(|o| {
+            let (k, v) = o.split_once('=')?;
+            (k == name).then_some(v)
+        })
+    }
+}
+
+/// An index, its definition and statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Index oid.
+    pub oid: u32,
+    /// Oid of the table it indexes.
+    pub table_oid: u32,
+    /// Schema.
+    pub schema: String,
+    /// Table name.
+    pub table: String,
+    /// Index name.
+    pub name: String,
+    /// `pg_get_indexdef`.
+    pub definition: String,
+    /// Access method (`btree`, `gin`, …).
+    pub access_method: String,
+    /// Key columns in order: column name, or the expression text.
+    pub key_columns: Vec<String>,
+    /// Attribute numbers of the key columns (0 for an expression).
+    pub key_attnums: Vec<i16>,
+    /// `INCLUDE` columns.
+    pub include_columns: Vec<String>,
+    /// Operator class of each key column.
+    pub opclasses: Vec<String>,
+    /// Partial index predicate.
+    pub predicate: Option<String>,
+    /// Unique index.
+    pub is_unique: bool,
+    /// Backs the primary key.
+    pub is_primary: bool,
+    /// Backs an exclusion constraint.
+    pub is_exclusion: bool,
+    /// `indisvalid`: false after a failed `CREATE INDEX CONCURRENTLY`.
+    pub is_valid: bool,
+    /// Constraint it backs, if any.
+    pub constraint_name: Option<String>,
+    /// Constraint type it backs: `p`, `u`, `x`.
+    pub constraint_type: Option<String>,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// Index scans.
+    pub idx_scan: i64,
+    /// Index entries returned.
+    pub idx_tup_read: i64,
+    /// Live rows fetched.
+    pub idx_tup_fetch: i64,
+    /// Blocks read from disk.
+    pub idx_blks_read: i64,
+    /// Blocks found in shared buffers.
+    pub idx_blks_hit: i64,
+    /// Last scan (16+).
+    pub last_idx_scan: Option<DateTime<Utc>>,
+}
+
+impl Index {
+    /// `schema.name`, quoted where needed.
+    pub fn qualified_name(&self) -> String {
+        crate::sql::qualified(&self.schema, &self.name)
+    }
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    /// Constraint name.
+    pub name: String,
+    /// Schema of the referencing table.
+    pub schema: String,
+    /// Referencing table.
+    pub table: String,
+    /// Oid of the referencing table.
+    pub table_oid: u32,
+    /// Referencing columns.
+    pub columns: Vec<String>,
+    /// Their attribute numbers.
+    pub attnums: Vec<i16>,
+    /// Schema of the referenced table.
+    pub ref_schema: String,
+    /// Referenced table.
+    pub ref_table: String,
+    /// Referenced columns.
+    pub ref_columns: Vec<String>,
+    /// `ON DELETE` action code (`a` no action, `r` restrict, `c` cascade, `n` set null, `d` set default).
+    pub on_delete: String,
+    /// Whether the constraint is validated.
+    pub is_valid: bool,
+}
+
+/// A sequence and how close it is to its maximum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sequence {
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// `smallint`, `integer` or `bigint`.
+    pub data_type: String,
+    /// Last value handed out (none when never used or not readable).
+    pub last_value: Option<i64>,
+    /// Maximum value.
+    pub max_value: i64,
+    /// Increment.
+    pub increment: i64,
+    /// Whether it cycles.
+    pub cycle: bool,
+    /// Owning column, `table.column`.
+    pub owned_by: Option<String>,
+    /// Type of the owning column (an `integer` column fed by a `bigint` sequence overflows first).
+    pub owned_by_type: Option<String>,
+}
+
+/// An installed extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Name.
+    pub name: String,
+    /// Installed version.
+    pub version: String,
+    /// Schema.
+    pub schema: String,
+}
+
+/// A role that can log in, with its per-role settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// Name (hashed when redacted).
+    pub name: String,
+    /// Superuser.
+    pub is_superuser: bool,
+    /// `rolconnlimit` (-1: none).
+    pub connection_limit: i32,
+    /// Settings from `ALTER ROLE … SET` for all databases or the connected one, `name=value`.
+    pub settings: Vec<String>,
+}

@@ -1,0 +1,59 @@
+//! Small helpers for writing SQL text shown to users (fixes, identifiers).
+
+/// Quotes an identifier when PostgreSQL would need it quoted.
+pub fn quote_ident(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !is_reserved(name);
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// `schema.name`, each part quoted when needed.
+pub fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// Quotes a string literal.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+// The reserved key words most likely to be used as names; quoting an unreserved
+// word is harmless, so the list need not be complete to be correct.
+fn is_reserved(name: &str) -> bool {
+    matches!(
+        name,
+        "all" | "analyse" | "analyze" | "and" | "any" | "array" | "as" | "asc" | "both" | "case"
+            | "cast" | "check" | "collate" | "column" | "constraint" | "create" | "default"
+            | "desc" | "distinct" | "do" | "else" | "end" | "except" | "false" | "for"
+            | "foreign" | "from" | "grant" | "group" | "having" | "in" | "into" | "limit"
+            | "not" | "null" | "offset" | "on" | "only" | "or" | "order" | "primary"
+            | "references" | "select" | "table" | "then" | "to" | "true" | "union" | "unique"
+            | "user" | "using" | "when" | "where" | "with" | "window"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(quote_ident("stock_move"), "stock_move");
+        assert_eq!(quote_ident("StockMove"), "\"StockMove\"");
+        assert_eq!(quote_ident("order"), "\"order\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(qualified("public", "user"), "public.\"user\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}

@@ -487,6 +487,11 @@ fn lex_url(s: &str) -> Result<Vec<Entry>> {
     };
     let hp_base = base + hostport_off;
 
+    if hostport.contains(',') {
+        return Err(invalid(
+            "several hosts in the URL: pgsage connects to one server, give one host",
+        ));
+    }
     let (host, port) = if let Some(after_bracket) = hostport.strip_prefix('[') {
         let close = after_bracket
             .find(']')
@@ -497,10 +502,6 @@ fn lex_url(s: &str) -> Result<Vec<Entry>> {
             Some(p)
         } else if after.is_empty() {
             None
-        } else if after.starts_with(',') {
-            return Err(invalid(
-                "several hosts in the URL: pgsage connects to one server, give one host",
-            ));
         } else {
             return Err(invalid(format!(
                 "unexpected `{after}` after the IPv6 address in the URL"
@@ -519,11 +520,6 @@ fn lex_url(s: &str) -> Result<Vec<Entry>> {
             None => (hostport, None),
         }
     };
-    if host.contains(',') || port.is_some_and(|p| p.contains(',')) {
-        return Err(invalid(
-            "several hosts in the URL: pgsage connects to one server, give one host",
-        ));
-    }
     if !host.is_empty() {
         entries.push(Entry {
             key: "host".into(),

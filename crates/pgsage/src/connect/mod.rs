@@ -334,7 +334,14 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
             }
             s
         }
-        None => error_chain(&driver),
+        None => {
+            let chain = error_chain(&driver);
+            match verify_failure_reason(&chain) {
+                // OpenSSL's text repeats itself and names source files; keep the reason.
+                Some(reason) => format!("TLS handshake failed: certificate verify failed ({reason})"),
+                None => chain,
+            }
+        }
     };
     let code = driver.code().map(|c| c.code());
     let hint = if code == Some("28P01") {
@@ -376,9 +383,8 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
         None
     };
     if let Some(hint) = hint {
-        problem.push_str(" (");
+        problem.push_str("; ");
         problem.push_str(&hint);
-        problem.push(')');
     }
     if let Some(password) = params.password.as_ref().map(Password::expose) {
         if !password.is_empty() {
@@ -392,13 +398,23 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
     }
 }
 
-/// `error: cause: cause…`, the way a cause chain is usually printed.
+/// The reason OpenSSL gives for a failed certificate verification, e.g.
+/// `IP address mismatch` in `…certificate verify failed:…: (IP address mismatch)`.
+fn verify_failure_reason(text: &str) -> Option<&str> {
+    let after = &text[text.find("certificate verify failed")?..];
+    let open = after.find(" (")? + 2;
+    let close = open + after[open..].find(')')?;
+    Some(&after[open..close])
+}
+
+/// `error: cause: cause…`, the way a cause chain is usually printed, without causes
+/// that only repeat what is already said.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
         let text = cause.to_string();
-        if !s.ends_with(&text) {
+        if !s.contains(&text) {
             s.push_str(": ");
             s.push_str(&text);
         }
@@ -435,6 +451,15 @@ mod tests {
         let shown = format!("{params:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!params.target.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn openssl_verify_reason() {
+        let text = "error performing TLS handshake: error:0A000086:SSL routines:\
+                    tls_post_process_server_certificate:certificate verify failed:\
+                    ../ssl/statem/statem_clnt.c:1889: (IP address mismatch): error:0A000086";
+        assert_eq!(verify_failure_reason(text), Some("IP address mismatch"));
+        assert_eq!(verify_failure_reason("connection refused"), None);
     }
 
     #[test]

@@ -1,0 +1,246 @@
+//! Sending the collector's queries with few round trips.
+//!
+//! Every optional section runs behind its own `SAVEPOINT`, so a failure (missing
+//! privilege, missing extension, a timeout) becomes a [`Gap`] without aborting the
+//! transaction. The savepoints and queries of a whole [`Plan`] are *pipelined*: sent
+//! together, answered together. When a query fails, the rest of that pipeline fails
+//! with "current transaction is aborted"; the collector rolls back to the savepoint
+//! just before the failed query and sends the remaining ones again. So a plan costs
+//! one round trip, plus two per failed section — never a number that grows with
+//! the number of tables.
+//!
+//! Queries go through `query_typed` (parse, bind, execute in one message), so no
+//! separate prepare round trip, and every column is cast to a built-in type in SQL,
+//! so the driver never needs to look a type up mid-pipeline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use futures_util::future::{join, join3, maybe_done, poll_fn, MaybeDone};
+use tokio_postgres::{Client, Error as PgError, Row};
+
+use super::CollectStats;
+use crate::snapshot::Gap;
+use crate::{Error, Result};
+
+/// One connection's worth of collection: the client and what it has cost so far.
+pub(super) struct Conn<'a> {
+    client: &'a Client,
+    pub(super) stats: CollectStats,
+}
+
+/// Queries to pipeline, each with the gap name used when it fails.
+#[derive(Default)]
+pub(super) struct Plan {
+    queries: Vec<(&'static str, String)>,
+}
+
+/// A query's place in a [`Plan`] and its [`Results`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Slot(usize);
+
+impl Plan {
+    /// Adds a query; `what` names the section in a gap if it fails.
+    pub(super) fn add(&mut self, what: &'static str, sql: String) -> Slot {
+        self.queries.push((what, sql));
+        Slot(self.queries.len() - 1)
+    }
+}
+
+enum Outcome {
+    Rows(Vec<Row>),
+    Failed(String),
+}
+
+/// The answers to a [`Plan`].
+pub(super) struct Results {
+    whats: Vec<&'static str>,
+    outcomes: Vec<Option<Outcome>>,
+}
+
+impl Results {
+    /// Decodes a query's rows. A failed query or undecodable rows become a gap named
+    /// after the query's section, and `None`.
+    pub(super) fn take<T>(
+        &mut self,
+        slot: Slot,
+        gaps: &mut Vec<Gap>,
+        decode: impl FnOnce(&[Row]) -> Result<T, PgError>,
+    ) -> Option<T> {
+        let what = self.whats[slot.0];
+        match self.outcomes[slot.0].take() {
+            Some(Outcome::Rows(rows)) => match decode(&rows) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    gaps.push(gap(what, format!("unexpected result: {e}")));
+                    None
+                }
+            },
+            Some(Outcome::Failed(why)) => {
+                gaps.push(gap(what, why));
+                None
+            }
+            // Taken twice: a bug, reported rather than hidden.
+            None => {
+                gaps.push(gap(what, "internal error: result already used".into()));
+                None
+            }
+        }
+    }
+
+    /// Whether a query failed (without consuming its result).
+    pub(super) fn failed(&self, slot: Slot) -> bool {
+        matches!(self.outcomes[slot.0], Some(Outcome::Failed(_)))
+    }
+
+    /// Drops a query's result without recording anything.
+    pub(super) fn discard(&mut self, slot: Slot) {
+        self.outcomes[slot.0] = None;
+    }
+}
+
+/// A gap.
+pub(super) fn gap(what: &str, why: String) -> Gap {
+    Gap {
+        what: what.to_owned(),
+        why,
+    }
+}
+
+impl<'a> Conn<'a> {
+    pub(super) fn new(client: &'a Client) -> Self {
+        Conn {
+            client,
+            stats: CollectStats::default(),
+        }
+    }
+
+    /// Runs one statement (no result rows) in one round trip; any failure is fatal.
+    pub(super) async fn execute(&mut self, what: &str, sql: &str) -> Result<()> {
+        self.stats.round_trips += 1;
+        self.stats.statements += 1;
+        self.client
+            .batch_execute(sql)
+            .await
+            .map_err(|source| fatal(what, source))
+    }
+
+    /// Runs `first` (a simple statement such as `BEGIN`), a one-row query `a` and a
+    /// query `b` in one round trip; any failure is fatal.
+    pub(super) async fn open(
+        &mut self,
+        first: &str,
+        a: (&str, &str),
+        b: (&str, &str),
+    ) -> Result<(Row, Vec<Row>)> {
+        self.stats.round_trips += 1;
+        self.stats.statements += 3;
+        // join3 polls in order, and each future sends its request on its first poll,
+        // so the server receives them in this order.
+        let (r0, ra, rb) = join3(
+            self.client.batch_execute(first),
+            self.client.query_typed_one(a.1, &[]),
+            self.client.query_typed(b.1, &[]),
+        )
+        .await;
+        r0.map_err(|e| fatal(first, e))?;
+        let ra = ra.map_err(|e| fatal(a.0, e))?;
+        let rb = rb.map_err(|e| fatal(b.0, e))?;
+        Ok((ra, rb))
+    }
+
+    /// Runs a plan inside the current transaction, each query behind a savepoint.
+    /// Server-side failures become [`Results`] entries (gaps); client-side ones (the
+    /// connection closed) are errors.
+    pub(super) async fn run(&mut self, plan: Plan) -> Result<Results> {
+        let n = plan.queries.len();
+        let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+        let mut start = 0;
+        while start < n {
+            let pending = &plan.queries[start..];
+            self.stats.round_trips += 1;
+            self.stats.statements += 2 * pending.len() as u32;
+            let answers = join_in_order(
+                pending
+                    .iter()
+                    .map(|(_, sql)| {
+                        join(
+                            self.client.batch_execute("SAVEPOINT pgsage"),
+                            self.client.query_typed(sql, &[]),
+                        )
+                    })
+                    .collect(),
+            )
+            .await;
+            let mut failed_at = None;
+            for (k, (savepoint, answer)) in answers.into_iter().enumerate() {
+                let i = start + k;
+                let what = plan.queries[i].0;
+                // Everything after the first failure failed because of it.
+                savepoint.map_err(|e| fatal(what, e))?;
+                match answer {
+                    Ok(rows) => outcomes[i] = Some(Outcome::Rows(rows)),
+                    Err(e) => {
+                        let Some(why) = server_error(&e) else {
+                            return Err(fatal(what, e));
+                        };
+                        outcomes[i] = Some(Outcome::Failed(why));
+                        failed_at = Some(i);
+                        break;
+                    }
+                }
+            }
+            match failed_at {
+                None => break,
+                Some(i) => {
+                    // The newest savepoint named `pgsage` is the one right before query i.
+                    self.execute("rolling back a failed section", "ROLLBACK TO SAVEPOINT pgsage")
+                        .await?;
+                    start = i + 1;
+                }
+            }
+        }
+        Ok(Results {
+            whats: plan.queries.iter().map(|(w, _)| *w).collect(),
+            outcomes,
+        })
+    }
+}
+
+/// The server's message for an error the server reported (privilege, missing object,
+/// timeout); `None` for client-side errors (closed connection, I/O, decoding).
+fn server_error(e: &PgError) -> Option<String> {
+    e.as_db_error()
+        .map(|db| format!("{} (SQLSTATE {})", db.message(), db.code().code()))
+}
+
+fn fatal(what: &str, source: PgError) -> Error {
+    Error::Query {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+/// Awaits futures together, first-polling them in order, so that requests they send on
+/// their first poll reach the connection in that order (`join_all` may reorder large sets).
+async fn join_in_order<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<MaybeDone<F>>>> =
+        futures.into_iter().map(|f| Box::pin(maybe_done(f))).collect();
+    poll_fn(|cx| {
+        let mut all_done = true;
+        for f in futures.iter_mut() {
+            all_done &= f.as_mut().poll(cx).is_ready();
+        }
+        if all_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    futures
+        .iter_mut()
+        .filter_map(|f| f.as_mut().take_output())
+        .collect()
+}

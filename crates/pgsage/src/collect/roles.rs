@@ -1,0 +1,33 @@
+//! Roles that can log in, with their `ALTER ROLE … SET` settings.
+
+use tokio_postgres::{Error as PgError, Row};
+
+use crate::snapshot::Role;
+
+/// Settings for all databases come first, then those for the connected database, so
+/// that a later entry overrides an earlier one, as at login.
+pub(super) const SQL: &str = "\
+SELECT r.rolname::text AS name, r.rolsuper AS is_superuser, r.rolconnlimit AS connection_limit,
+       ARRAY(SELECT c.setting
+             FROM pg_catalog.pg_db_role_setting s
+             CROSS JOIN LATERAL unnest(s.setconfig) WITH ORDINALITY AS c(setting, ord)
+             WHERE s.setrole = r.oid
+               AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d
+                                         WHERE d.datname = current_database()))
+             ORDER BY s.setdatabase <> 0, c.ord) AS settings
+FROM pg_catalog.pg_roles r
+WHERE r.rolcanlogin
+ORDER BY r.rolname";
+
+pub(super) fn decode(rows: &[Row]) -> Result<Vec<Role>, PgError> {
+    rows.iter()
+        .map(|r| {
+            Ok(Role {
+                name: r.try_get("name")?,
+                is_superuser: r.try_get("is_superuser")?,
+                connection_limit: r.try_get("connection_limit")?,
+                settings: r.try_get("settings")?,
+            })
+        })
+        .collect()
+}

@@ -11,7 +11,10 @@ const TABLES: usize = 2000;
 const INDEXES: usize = 6000;
 
 fn scaled_demo() -> Snapshot {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/snapshots/demo.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/snapshots/demo.json"
+    );
     let mut snap = Snapshot::load(path).expect("demo snapshot");
     let tables = snap.tables.clone();
     let indexes = snap.indexes.clone();
@@ -54,7 +57,9 @@ fn bench(c: &mut Criterion) {
         snap.indexes.len(),
         audit(&snap, &config).findings.len()
     );
-    c.bench_function("audit 2000 tables / 6000 indexes", |b| b.iter(|| audit(&snap, &config)));
+    c.bench_function("audit 2000 tables / 6000 indexes", |b| {
+        b.iter(|| audit(&snap, &config))
+    });
     let json = snap.to_json();
     c.bench_function("parse snapshot JSON (2000 tables)", |b| {
         b.iter(|| Snapshot::from_json(&json).expect("parse"))

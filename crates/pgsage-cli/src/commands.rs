@@ -10,7 +10,9 @@ use pgsage::report::ReportFilter;
 use pgsage::snapshot::{Fact, HostFacts};
 use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Severity, Snapshot, Source};
 
-use crate::args::{AuditArgs, Cli, Command, ConnectArgs, HostArgs, RedactArgs, RulesArgs, SnapshotArgs};
+use crate::args::{
+    AuditArgs, Cli, Command, ConnectArgs, HostArgs, RedactArgs, RulesArgs, SnapshotArgs,
+};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -18,7 +20,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit(a),
         Command::Redact(a) => redact(a),
         Command::Rules(a) => rules(a),
-        Command::Rule { id } => rules(RulesArgs { id: Some(id), format: "table".into() }),
+        Command::Rule { id } => rules(RulesArgs {
+            id: Some(id),
+            format: "table".into(),
+        }),
     }
 }
 
@@ -65,7 +70,10 @@ fn collect(args: &ConnectArgs, host: HostFacts) -> Result<Snapshot> {
     };
     if let Some(i) = args.interval {
         if std::io::stderr().is_terminal() {
-            eprintln!("pgsage: sampling twice, {} apart…", humantime::format_duration(i));
+            eprintln!(
+                "pgsage: sampling twice, {} apart…",
+                humantime::format_duration(i)
+            );
         }
     }
     Ok(pgsage::collect_snapshot_with(&connect, &options)?)
@@ -113,7 +121,10 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     let (snap, source) = match &args.snapshot {
         Some(path) => (Snapshot::load(path)?, Source::SnapshotFile),
         None => {
-            if args.connect.dsn.is_none() && std::env::var_os("PGHOST").is_none() && std::env::var_os("PGDATABASE").is_none() {
+            if args.connect.dsn.is_none()
+                && std::env::var_os("PGHOST").is_none()
+                && std::env::var_os("PGDATABASE").is_none()
+            {
                 bail!("nothing to audit: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
             }
             (collect(&args.connect, config.host.clone())?, Source::Live)
@@ -143,12 +154,20 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
         }
     }
     let failed = fail_on.is_some_and(|f| report.worst().is_some_and(|w| w >= f));
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<Severity>> {
     value
-        .map(|v| v.parse::<Severity>().map_err(anyhow::Error::msg).context(flag.to_owned()))
+        .map(|v| {
+            v.parse::<Severity>()
+                .map_err(anyhow::Error::msg)
+                .context(flag.to_owned())
+        })
         .transpose()
 }
 
@@ -176,8 +195,16 @@ fn rules(args: RulesArgs) -> Result<ExitCode> {
         None => {
             for r in pgsage::rules::RULES {
                 let m = r.meta();
-                let on = if config.is_enabled(m.id) { "" } else { " (off by default)" };
-                writeln!(out, "{}  {:<12} {:<24} {}{on}", m.id, m.pack, m.name, m.title)?;
+                let on = if config.is_enabled(m.id) {
+                    ""
+                } else {
+                    " (off by default)"
+                };
+                writeln!(
+                    out,
+                    "{}  {:<12} {:<24} {}{on}",
+                    m.id, m.pack, m.name, m.title
+                )?;
             }
         }
     }

@@ -44,11 +44,21 @@ fn demo_audit_as_table_shows_findings_of_every_pack() {
     let o = pgsage(&["audit", "--snapshot", &demo()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
-    for expected in ["== vacuum ==", "== indexing ==", "== connections ==", "== memory ==", "VAC001", "stock_move_line"] {
+    for expected in [
+        "== vacuum ==",
+        "== indexing ==",
+        "== connections ==",
+        "== memory ==",
+        "VAC001",
+        "stock_move_line",
+    ] {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }
     for line in text.lines() {
-        assert!(line.chars().count() <= 100, "line wider than 100 columns: {line}");
+        assert!(
+            line.chars().count() <= 100,
+            "line wider than 100 columns: {line}"
+        );
     }
 }
 
@@ -63,10 +73,24 @@ fn json_report_follows_the_documented_contract() {
     assert!(!findings.is_empty());
     let count = |sev: &str| findings.iter().filter(|f| f["severity"] == sev).count() as u64;
     for sev in ["critical", "warning", "info"] {
-        assert_eq!(r["summary"][sev].as_u64(), Some(count(sev)), "summary.{sev}");
+        assert_eq!(
+            r["summary"][sev].as_u64(),
+            Some(count(sev)),
+            "summary.{sev}"
+        );
     }
     for f in findings {
-        for key in ["rule", "pack", "severity", "title", "object", "message", "evidence", "recommendation", "confidence"] {
+        for key in [
+            "rule",
+            "pack",
+            "severity",
+            "title",
+            "object",
+            "message",
+            "evidence",
+            "recommendation",
+            "confidence",
+        ] {
             assert!(!f[key].is_null(), "finding lacks {key}: {f}");
         }
         assert!(f["object"]["kind"].is_string() && f["object"]["name"].is_string());
@@ -99,23 +123,59 @@ fn markdown_has_a_section_per_finding() {
 
 #[test]
 fn filters_and_fail_on_gate_ci() {
-    let r = json_report(&["audit", "--snapshot", &demo(), "--format", "json", "--pack", "vacuum"]);
+    let r = json_report(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--format",
+        "json",
+        "--pack",
+        "vacuum",
+    ]);
     let findings = r["findings"].as_array().expect("findings");
     assert!(!findings.is_empty());
     assert!(findings.iter().all(|f| f["pack"] == "vacuum"));
 
-    let r = json_report(&["audit", "--snapshot", &demo(), "--format", "json", "--min-severity", "critical"]);
-    assert!(r["findings"].as_array().expect("f").iter().all(|f| f["severity"] == "critical"));
+    let r = json_report(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--format",
+        "json",
+        "--min-severity",
+        "critical",
+    ]);
+    assert!(r["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .all(|f| f["severity"] == "critical"));
 
     let o = pgsage(&["audit", "--snapshot", &demo(), "--fail-on", "warning"]);
     assert_eq!(o.status.code(), Some(1), "demo has warnings");
-    let o = pgsage(&["audit", "--snapshot", &demo(), "--pack", "indexing", "--fail-on", "critical"]);
+    let o = pgsage(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--pack",
+        "indexing",
+        "--fail-on",
+        "critical",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]
 fn host_flags_override_and_are_reported() {
-    let r = json_report(&["audit", "--snapshot", &demo(), "--format", "json", "--ram", "1GiB"]);
+    let r = json_report(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--format",
+        "json",
+        "--ram",
+        "1GiB",
+    ]);
     assert_eq!(r["host"]["ram_bytes"]["value"], 1u64 << 30);
     assert_eq!(r["host"]["ram_bytes"]["source"], "flag");
 }
@@ -129,13 +189,29 @@ fn config_file_overrides_and_suppresses() {
         "[rules.VAC001]\nenabled = false\n[[suppress]]\nrule = \"IDX001\"\nobject = \"public.sale_order_*\"\nreason = \"accepted\"\n",
     )
     .expect("write config");
-    let r = json_report(&["audit", "--snapshot", &demo(), "--format", "json", "--config", &cfg.display().to_string()]);
+    let r = json_report(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--format",
+        "json",
+        "--config",
+        &cfg.display().to_string(),
+    ]);
     let findings = r["findings"].as_array().expect("f");
-    assert!(findings.iter().all(|f| f["rule"] != "VAC001" && f["rule"] != "IDX001"));
+    assert!(findings
+        .iter()
+        .all(|f| f["rule"] != "VAC001" && f["rule"] != "IDX001"));
     assert!(r["suppressed"].as_array().is_some_and(|s| !s.is_empty()));
 
     std::fs::write(&cfg, "[rules.VAC001.params]\nno_such_param = 1\n").expect("write");
-    let o = pgsage(&["audit", "--snapshot", &demo(), "--config", &cfg.display().to_string()]);
+    let o = pgsage(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--config",
+        &cfg.display().to_string(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no_such_param"), "{}", stderr(&o));
 }
@@ -145,11 +221,23 @@ fn bad_snapshot_files_give_clear_errors_and_exit_2() {
     let dir = tempfile::tempdir().expect("tmp");
     let text = std::fs::read_to_string(demo()).expect("demo");
     let cases: Vec<(&str, String, &str)> = vec![
-        ("truncated.json", text[..text.len() / 2].to_owned(), "truncated"),
+        (
+            "truncated.json",
+            text[..text.len() / 2].to_owned(),
+            "truncated",
+        ),
         ("corrupt.json", text.replacen('{', "{{", 1), "corrupt"),
-        ("future.json", text.replacen("\"snapshot_version\": 1", "\"snapshot_version\": 99", 1), "newer pgsage"),
+        (
+            "future.json",
+            text.replacen("\"snapshot_version\": 1", "\"snapshot_version\": 99", 1),
+            "newer pgsage",
+        ),
         ("empty.json", String::new(), "empty"),
-        ("other.json", "{\"hello\": 1}".to_owned(), "not a pgsage snapshot"),
+        (
+            "other.json",
+            "{\"hello\": 1}".to_owned(),
+            "not a pgsage snapshot",
+        ),
     ];
     for (name, body, expected) in cases {
         let path = dir.path().join(name);
@@ -157,7 +245,10 @@ fn bad_snapshot_files_give_clear_errors_and_exit_2() {
         let o = pgsage(&["audit", "--snapshot", &path.display().to_string()]);
         assert_eq!(o.status.code(), Some(2), "{name}");
         let err = stderr(&o);
-        assert!(err.contains(name) && err.contains(expected), "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains(expected),
+            "{name}: {err}"
+        );
     }
     let o = pgsage(&["audit", "--snapshot", "/nonexistent/snap.json"]);
     assert_eq!(o.status.code(), Some(2));
@@ -183,7 +274,11 @@ fn rule_docs_are_printed() {
     let o = pgsage(&["rule", "vac001"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(text.contains("# VAC001") && text.contains("## How to fix") && text.contains("min_dead_tuples"));
+    assert!(
+        text.contains("# VAC001")
+            && text.contains("## How to fix")
+            && text.contains("min_dead_tuples")
+    );
     let o = pgsage(&["rules"]);
     let list = stdout(&o);
     for id in ["CON001", "IDX001", "MEM001", "VAC001"] {
@@ -200,27 +295,54 @@ fn redact_hashes_names_and_keeps_findings() {
     let snap: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("redacted")).expect("json");
     assert_eq!(snap["redacted"], true);
-    assert!(snap["server"]["user"].as_str().is_some_and(|u| u.starts_with("user-")));
-    let users: Vec<_> = snap["activity"].as_array().expect("activity").iter().filter_map(|b| b["user"].as_str()).collect();
-    assert!(!users.is_empty() && users.iter().all(|u| u.starts_with("user-")), "{users:?}");
+    assert!(snap["server"]["user"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("user-")));
+    let users: Vec<_> = snap["activity"]
+        .as_array()
+        .expect("activity")
+        .iter()
+        .filter_map(|b| b["user"].as_str())
+        .collect();
+    assert!(
+        !users.is_empty() && users.iter().all(|u| u.starts_with("user-")),
+        "{users:?}"
+    );
     let a = json_report(&["audit", "--snapshot", &demo(), "--format", "json"]);
-    let b = json_report(&["audit", "--snapshot", &out.display().to_string(), "--format", "json"]);
+    let b = json_report(&[
+        "audit",
+        "--snapshot",
+        &out.display().to_string(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(a["summary"], b["summary"]);
 }
 
 #[test]
 fn live_snapshot_then_offline_audit_matches_live_audit() {
-    let Some(server) = require_server(15) else { return };
+    let Some(server) = require_server(15) else {
+        return;
+    };
     server.create_database("erp").expect("db");
     server
-        .execute("erp", "CREATE TABLE t (id int); CREATE INDEX t_a ON t (id); CREATE INDEX t_b ON t (id);")
+        .execute(
+            "erp",
+            "CREATE TABLE t (id int); CREATE INDEX t_a ON t (id); CREATE INDEX t_b ON t (id);",
+        )
         .expect("plant");
     let dir = tempfile::tempdir().expect("tmp");
     let snap = dir.path().join("erp.json");
     let dsn = server.dsn("erp");
     let o = pgsage(&["snapshot", "--dsn", &dsn, "-o", &snap.display().to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let offline = json_report(&["audit", "--snapshot", &snap.display().to_string(), "--format", "json"]);
+    let offline = json_report(&[
+        "audit",
+        "--snapshot",
+        &snap.display().to_string(),
+        "--format",
+        "json",
+    ]);
     let live = json_report(&["audit", "--dsn", &dsn, "--format", "json"]);
     assert_eq!(live["target"]["source"], "live");
     let ids = |r: &serde_json::Value| -> Vec<(String, String)> {
@@ -232,7 +354,9 @@ fn live_snapshot_then_offline_audit_matches_live_audit() {
             .collect()
     };
     assert_eq!(ids(&offline), ids(&live));
-    assert!(ids(&live).iter().any(|(r, n)| r == "\"IDX001\"" && n == "\"t_b\""));
+    assert!(ids(&live)
+        .iter()
+        .any(|(r, n)| r == "\"IDX001\"" && n == "\"t_b\""));
 }
 
 #[test]
@@ -248,24 +372,43 @@ fn unreachable_and_hung_servers_exit_2_with_a_clear_error() {
 
     // A server that accepts and never answers.
     let silent = SilentServer::start().expect("silent server");
-    let dsn = format!("host=127.0.0.1 port={} user=x dbname=x sslmode=disable password=sekrit", silent.port());
+    let dsn = format!(
+        "host=127.0.0.1 port={} user=x dbname=x sslmode=disable password=sekrit",
+        silent.port()
+    );
     let started = std::time::Instant::now();
     let o = pgsage(&["audit", "--dsn", &dsn, "--connect-timeout", "2s"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(started.elapsed().as_secs() < 20, "did not time out promptly");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "did not time out promptly"
+    );
     let err = stderr(&o);
-    assert!(err.contains("no answer") || err.contains("timed out") || err.contains("timeout"), "{err}");
+    assert!(
+        err.contains("no answer") || err.contains("timed out") || err.contains("timeout"),
+        "{err}"
+    );
     assert!(!err.contains("sekrit"), "password leaked: {err}");
 }
 
 #[test]
 fn wrong_password_exits_2_without_leaking_it() {
-    let Some(server) = require_server(15) else { return };
-    server.create_role("monitor", "right-pw", &["pg_monitor"]).expect("role");
-    let dsn = format!("host=127.0.0.1 port={} user=monitor password=wrong-pw dbname=postgres sslmode=disable", server.port());
+    let Some(server) = require_server(15) else {
+        return;
+    };
+    server
+        .create_role("monitor", "right-pw", &["pg_monitor"])
+        .expect("role");
+    let dsn = format!(
+        "host=127.0.0.1 port={} user=monitor password=wrong-pw dbname=postgres sslmode=disable",
+        server.port()
+    );
     let o = pgsage(&["audit", "--dsn", &dsn]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("password authentication failed") || err.contains("28P01"), "{err}");
+    assert!(
+        err.contains("password authentication failed") || err.contains("28P01"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-pw"), "password leaked: {err}");
 }

@@ -70,8 +70,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     server.flush_stats(&mut client)?;
     drop(client);
-    let hold = scenarios.iter().map(|s| s.fires.hold_connections).max().unwrap_or(0);
-    let held: Vec<_> = (0..hold).map(|_| server.client(db)).collect::<Result<_, _>>()?;
+    let hold = scenarios
+        .iter()
+        .map(|s| s.fires.hold_connections)
+        .max()
+        .unwrap_or(0);
+    let held: Vec<_> = (0..hold)
+        .map(|_| server.client(db))
+        .collect::<Result<_, _>>()?;
 
     let options = CollectOptions {
         host_facts: HostFacts {
@@ -81,7 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         ..CollectOptions::default()
     };
-    let mut snapshot = pgsage::collect_snapshot_with(&ConnectOptions::new(server.dsn(db)), &options)?;
+    let mut snapshot =
+        pgsage::collect_snapshot_with(&ConnectOptions::new(server.dsn(db)), &options)?;
     drop(held);
     // The demo is shared: hide the throwaway server's port and host like a customer would.
     snapshot.server.port = None;

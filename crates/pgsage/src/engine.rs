@@ -4,9 +4,7 @@ use globset::Glob;
 use rayon::prelude::*;
 
 use crate::config::RuleConfig;
-use crate::report::{
-    Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target,
-};
+use crate::report::{Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target};
 use crate::rules::{Draft, Rule, RuleContext, RULES};
 use crate::snapshot::{Snapshot, ToolInfo};
 
@@ -66,18 +64,22 @@ pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> R
         let drafts = match outcome {
             Ok(d) => d,
             Err(reason) => {
-                skipped.push(SkippedRule { rule: id.to_owned(), reason });
+                skipped.push(SkippedRule {
+                    rule: id.to_owned(),
+                    reason,
+                });
                 continue;
             }
         };
-        let Some(rule) = crate::rules::rule(id) else { continue };
+        let Some(rule) = crate::rules::rule(id) else {
+            continue;
+        };
         for draft in drafts {
             let finding = finish(rule, config, draft);
             let name = finding.object.display_name();
-            if let Some((s, _)) = suppressions
-                .iter()
-                .find(|(s, m)| s.rule == id && (m.is_match(&name) || m.is_match(&finding.object.name)))
-            {
+            if let Some((s, _)) = suppressions.iter().find(|(s, m)| {
+                s.rule == id && (m.is_match(&name) || m.is_match(&finding.object.name))
+            }) {
                 suppressed.push(SuppressedFinding {
                     rule: id.to_owned(),
                     object: name,

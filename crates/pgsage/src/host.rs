@@ -23,7 +23,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         other => return Err(format!("unknown size unit `{other}` in `{text}`")),
     };
     let bytes = value * mult;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1e18) {
+    if !(1.0..1e18).contains(&bytes) {
         return Err(format!("`{text}` is not a plausible size"));
     }
     Ok(bytes as u64)
@@ -33,27 +33,41 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// then `/proc/meminfo` and the CPU count. Only meaningful when the audited server runs here.
 pub fn probe_local() -> HostFacts {
     let mut facts = HostFacts::default();
-    if let Some(limit) = read_trimmed("/sys/fs/cgroup/memory.max").and_then(|s| s.parse::<u64>().ok()) {
-        facts.ram_bytes = Some(Fact { value: limit, source: "cgroup".into() });
+    if let Some(limit) =
+        read_trimmed("/sys/fs/cgroup/memory.max").and_then(|s| s.parse::<u64>().ok())
+    {
+        facts.ram_bytes = Some(Fact {
+            value: limit,
+            source: "cgroup".into(),
+        });
     }
     if let Some(cpus) = read_trimmed("/sys/fs/cgroup/cpu.max").and_then(|s| parse_cpu_max(&s)) {
-        facts.cpus = Some(Fact { value: cpus, source: "cgroup".into() });
+        facts.cpus = Some(Fact {
+            value: cpus,
+            source: "cgroup".into(),
+        });
     }
     if facts.ram_bytes.is_none() {
         facts.ram_bytes = read_trimmed("/proc/meminfo")
             .and_then(|m| parse_meminfo_total(&m))
-            .map(|value| Fact { value, source: "proc".into() });
+            .map(|value| Fact {
+                value,
+                source: "proc".into(),
+            });
     }
     if facts.cpus.is_none() {
-        facts.cpus = std::thread::available_parallelism()
-            .ok()
-            .map(|n| Fact { value: n.get() as f64, source: "proc".into() });
+        facts.cpus = std::thread::available_parallelism().ok().map(|n| Fact {
+            value: n.get() as f64,
+            source: "proc".into(),
+        });
     }
     facts
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
 }
 
 /// `cpu.max` is `max 100000` (no limit) or `200000 100000` (2 CPUs).

@@ -24,8 +24,8 @@ pub mod snapshot;
 pub mod sql;
 
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
-pub use connect::ConnectOptions;
 pub use config::RuleConfig;
+pub use connect::ConnectOptions;
 pub use engine::{audit, audit_from, Source};
 pub use error::{Error, Result};
 pub use report::{Finding, Report, Severity};

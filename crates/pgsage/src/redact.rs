@@ -27,7 +27,11 @@ pub fn strip_literals(sql: &str) -> String {
             // '…' with '' escapes; also E'…', B'…', X'…', N'…' prefixes.
             '\'' => {
                 let backslash_escapes = i > 0 && matches!(chars[i - 1], 'e' | 'E');
-                if backslash_escapes || (prev_ident && i > 0 && matches!(chars[i - 1], 'b' | 'B' | 'x' | 'X' | 'n' | 'N')) {
+                if backslash_escapes
+                    || (prev_ident
+                        && i > 0
+                        && matches!(chars[i - 1], 'b' | 'B' | 'x' | 'X' | 'n' | 'N'))
+                {
                     out.pop();
                 }
                 i += 1;
@@ -68,7 +72,11 @@ pub fn strip_literals(sql: &str) -> String {
                     j += 1;
                 }
                 let tag: String = chars[i..j].iter().collect();
-                if j < chars.len() && chars[j] == '$' && !tag[1..].chars().all(|c| c.is_ascii_digit()) || (j < chars.len() && chars[j] == '$' && tag.len() == 1) {
+                if j < chars.len()
+                    && chars[j] == '$'
+                    && !tag[1..].chars().all(|c| c.is_ascii_digit())
+                    || (j < chars.len() && chars[j] == '$' && tag.len() == 1)
+                {
                     let delim: Vec<char> = format!("{tag}$").chars().collect();
                     let mut k = j + 1;
                     while k + delim.len() <= chars.len() && chars[k..k + delim.len()] != delim[..] {
@@ -82,7 +90,9 @@ pub fn strip_literals(sql: &str) -> String {
                 }
             }
             d if d.is_ascii_digit() && !prev_ident => {
-                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
+                while i < chars.len()
+                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+                {
                     i += 1;
                 }
                 out.push('?');
@@ -159,11 +169,19 @@ mod tests {
     #[test]
     fn literals_are_removed_and_structure_kept() {
         assert_eq!(
-            strip_literals("SELECT * FROM res_partner WHERE name = 'O''Brien' AND id IN (1, 2.5) AND x = $1"),
+            strip_literals(
+                "SELECT * FROM res_partner WHERE name = 'O''Brien' AND id IN (1, 2.5) AND x = $1"
+            ),
             "SELECT * FROM res_partner WHERE name = ? AND id IN (?, ?) AND x = $1"
         );
-        assert_eq!(strip_literals("select $$secret$$, $t$x$t$ from t2"), "select ?, ? from t2");
-        assert_eq!(strip_literals("select E'a\\'b', \"Col 1\" from t"), "select ?, \"Col 1\" from t");
+        assert_eq!(
+            strip_literals("select $$secret$$, $t$x$t$ from t2"),
+            "select ?, ? from t2"
+        );
+        assert_eq!(
+            strip_literals("select E'a\\'b', \"Col 1\" from t"),
+            "select ?, \"Col 1\" from t"
+        );
         assert_eq!(strip_literals("select 'unterminated"), "select ?");
     }
 

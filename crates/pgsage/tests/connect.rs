@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use pgsage::connect::{self, ConnectOptions, ConnectParams, Session, SslMode};
 use pgsage::Error;
-use pgsage_testkit::{require_server, require_server_with, ServerOptions, SilentServer, TestServer};
+use pgsage_testkit::{
+    require_server, require_server_with, ServerOptions, SilentServer, TestServer,
+};
 
 const MAJOR: u32 = 15;
 
@@ -54,7 +56,6 @@ async fn connect_ok(dsn: &str) -> Session {
 
 /// Connects and returns the error, for failures (no session outlives the runtime).
 fn connect_err(dsn: &str) -> Error {
-    let r = run(try_connect(dsn)); if let Err(e) = &r { eprintln!("MSG: {e}"); }
     match run(try_connect(dsn)) {
         Ok(session) => panic!("connecting with {dsn:?} should fail, got {session:?}"),
         Err(e) => e,
@@ -82,7 +83,9 @@ fn closed_port() -> u16 {
 }
 
 fn ca(server: &TestServer) -> &Path {
-    server.ca_cert_path().expect("TLS server has a CA certificate")
+    server
+        .ca_cert_path()
+        .expect("TLS server has a CA certificate")
 }
 
 #[test]
@@ -99,7 +102,10 @@ fn url_and_key_value_connect() {
             assert_eq!(session.target.port, server.port());
             assert_eq!(session.target.database, "postgres");
             assert!(!session.tls);
-            assert_eq!(scalar(&session, "SELECT current_user::text").await, "sage_forms");
+            assert_eq!(
+                scalar(&session, "SELECT current_user::text").await,
+                "sage_forms"
+            );
             session.close().await.expect("close");
         });
     }
@@ -119,8 +125,15 @@ fn wrong_password_is_28p01_without_the_password() {
         assert_eq!(err.sqlstate(), Some("28P01"));
         let shown = err.to_string();
         assert!(shown.contains("password authentication failed"), "{shown}");
-        assert!(shown.contains("the password came from the connection string"), "{shown}");
-        for text in [shown, format!("{err:?}"), format!("{:?}", ConnectOptions::new(&dsn))] {
+        assert!(
+            shown.contains("the password came from the connection string"),
+            "{shown}"
+        );
+        for text in [
+            shown,
+            format!("{err:?}"),
+            format!("{:?}", ConnectOptions::new(&dsn)),
+        ] {
             assert!(!text.contains(secret), "password leaked: {text}");
         }
     }
@@ -136,7 +149,10 @@ fn unknown_database_is_3d000() {
 
 #[test]
 fn connection_refused_on_a_closed_port() {
-    let dsn = format!("host=127.0.0.1 port={} user=u dbname=d sslmode=disable", closed_port());
+    let dsn = format!(
+        "host=127.0.0.1 port={} user=u dbname=d sslmode=disable",
+        closed_port()
+    );
     let err = connect_err(&dsn);
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert_eq!(err.sqlstate(), None);
@@ -202,7 +218,9 @@ fn tls_verify_full_checks_the_host_name() {
     };
 
     // The certificate names `localhost`…
-    assert!(run(async { connect_ok(&dsn("localhost", "verify-full")).await.tls }));
+    assert!(run(async {
+        connect_ok(&dsn("localhost", "verify-full")).await.tls
+    }));
 
     // …not 127.0.0.1.
     let err = connect_err(&dsn("127.0.0.1", "verify-full"));
@@ -212,10 +230,14 @@ fn tls_verify_full_checks_the_host_name() {
     assert!(shown.contains("verify-full"), "{shown}");
 
     // verify-ca checks the chain only.
-    assert!(run(async { connect_ok(&dsn("127.0.0.1", "verify-ca")).await.tls }));
+    assert!(run(async {
+        connect_ok(&dsn("127.0.0.1", "verify-ca")).await.tls
+    }));
 
     // require with a root certificate verifies the chain, as libpq does: fine here.
-    assert!(run(async { connect_ok(&dsn("127.0.0.1", "require")).await.tls }));
+    assert!(run(async {
+        connect_ok(&dsn("127.0.0.1", "require")).await.tls
+    }));
 }
 
 #[test]
@@ -246,7 +268,10 @@ fn tls_with_scram_channel_binding() {
     run(async {
         let session = connect_ok(&dsn).await;
         assert!(session.tls);
-        assert_eq!(scalar(&session, "SELECT current_user::text").await, "sage_tls");
+        assert_eq!(
+            scalar(&session, "SELECT current_user::text").await,
+            "sage_tls"
+        );
     });
 }
 
@@ -275,14 +300,20 @@ fn session_is_read_only_with_timeouts_set() {
             .await
             .expect_err("writes must fail");
         assert_eq!(err.code().map(|c| c.code()), Some("25006"), "{err:?}");
-        assert_eq!(scalar(&session, "SHOW default_transaction_read_only").await, "on");
+        assert_eq!(
+            scalar(&session, "SHOW default_transaction_read_only").await,
+            "on"
+        );
         assert_eq!(scalar(&session, "SHOW statement_timeout").await, "30s");
         assert_eq!(scalar(&session, "SHOW lock_timeout").await, "1s");
         assert_eq!(
             scalar(&session, "SHOW idle_in_transaction_session_timeout").await,
             "5min"
         );
-        assert_eq!(scalar(&session, "SHOW client_min_messages").await, "warning");
+        assert_eq!(
+            scalar(&session, "SHOW client_min_messages").await,
+            "warning"
+        );
     });
 }
 
@@ -322,7 +353,10 @@ fn environment_fills_the_gaps() {
         let session = connect::connect_with(&params)
             .await
             .expect("connect from the environment");
-        assert_eq!(scalar(&session, "SELECT current_user::text").await, "sage_env");
+        assert_eq!(
+            scalar(&session, "SELECT current_user::text").await,
+            "sage_env"
+        );
         assert_eq!(scalar(&session, "SHOW application_name").await, "from-env");
     });
 
@@ -359,15 +393,23 @@ fn pgpass_supplies_the_password() {
     ));
     let params = connect::resolve_with_env(&options, env).expect("resolve");
     run(async {
-        let session = connect::connect_with(&params).await.expect("connect with .pgpass");
-        assert_eq!(scalar(&session, "SELECT current_user::text").await, "sage_pgpass");
+        let session = connect::connect_with(&params)
+            .await
+            .expect("connect with .pgpass");
+        assert_eq!(
+            scalar(&session, "SELECT current_user::text").await,
+            "sage_pgpass"
+        );
     });
 
     // Readable by others: ignored with a note, and then the server wants a password.
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let params = connect::resolve_with_env(&options, env).expect("resolve");
     assert!(
-        params.notes.iter().any(|n| n.contains("group or world access")),
+        params
+            .notes
+            .iter()
+            .any(|n| n.contains("group or world access")),
         "{:?}",
         params.notes
     );
@@ -397,7 +439,11 @@ fn unix_socket_connection() {
             .query_one("SELECT inet_server_addr()::text", &[])
             .await
             .expect("query");
-        assert_eq!(row.get::<_, Option<String>>(0), None, "a socket has no address");
+        assert_eq!(
+            row.get::<_, Option<String>>(0),
+            None,
+            "a socket has no address"
+        );
     });
 }
 
@@ -407,7 +453,9 @@ fn connect_with_the_process_environment() {
     let Some(server) = plain() else { return };
     let dsn = server.dsn("postgres");
     run(async {
-        let session = connect::connect(&ConnectOptions::new(dsn)).await.expect("connect");
+        let session = connect::connect(&ConnectOptions::new(dsn))
+            .await
+            .expect("connect");
         assert_eq!(session.target.host, "127.0.0.1");
         session.close().await.expect("close");
     });

@@ -25,10 +25,7 @@ fn host_facts(case: &Case) -> HostFacts {
         facts.cpus = n.map(|n| Fact::new(n, "flag"));
     }
     if let Some(s) = case.host.get("storage").and_then(|v| v.as_str()) {
-        facts.storage = Some(Fact::new(
-            s.parse().expect("scenario host.storage"),
-            "flag",
-        ));
+        facts.storage = Some(Fact::new(s.parse().expect("scenario host.storage"), "flag"));
     }
     facts
 }

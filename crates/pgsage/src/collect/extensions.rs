@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn quotes_always() {
-        assert_eq!(quoted("public", "pg_stat_statements"), "\"public\".\"pg_stat_statements\"");
+        assert_eq!(
+            quoted("public", "pg_stat_statements"),
+            "\"public\".\"pg_stat_statements\""
+        );
         assert_eq!(quoted("we\"ird", "x"), "\"we\"\"ird\".\"x\"");
     }
 }

@@ -1,14 +1,48 @@
 //! The live collector: reads a server's settings, statistics and catalogs into a
 //! [`Snapshot`], with version-aware SQL for PostgreSQL 13–18.
 //!
-//! It is read-only and gentle: one connection, a `READ ONLY` transaction, timeouts set,
-//! a fixed number of round trips whatever the number of tables. What it cannot see
-//! (privileges, extensions, versions) becomes a [`Gap`](crate::snapshot::Gap), never an error.
+//! It is read-only and gentle: one connection, one `REPEATABLE READ READ ONLY`
+//! transaction per sample, no DDL, no locks beyond what catalog reads take, and a fixed
+//! number of round trips whatever the number of tables (see [`CollectStats`]). What
+//! it cannot see (privileges, extensions, versions) becomes a
+//! [`Gap`](crate::snapshot::Gap), never an error. The format is documented in
+//! `docs/snapshot-format.md`.
+//!
+//! - [`collect_snapshot`] / [`collect_snapshot_with`]: connect and collect, blocking.
+//! - [`collect_from_client`]: collect on an already connected client (async).
+//!
+//! Each section's SQL lives in its own module below.
+
+mod activity;
+mod checkpointer;
+mod databases;
+mod extensions;
+mod foreign_keys;
+mod indexes;
+mod io;
+mod pipeline;
+mod replication;
+mod roles;
+mod sequences;
+mod server;
+mod settings;
+mod statements;
+mod tables;
+mod wal;
 
 use std::time::Duration;
 
-use crate::snapshot::{HostFacts, Snapshot};
-use crate::{ConnectOptions, Result};
+use chrono::{DateTime, Utc};
+use tokio_postgres::Client;
+
+use crate::connect::Target;
+use crate::snapshot::{
+    Baseline, CheckpointerStats, DatabaseStats, Extension, Gap, HostFacts, Index, Snapshot,
+    Statements, Table, ToolInfo, WalStats, SNAPSHOT_VERSION,
+};
+use crate::{ConnectOptions, Error, Result};
+use pipeline::{gap, Conn, Plan, Results, Slot};
+use statements::Pgss;
 
 /// What to collect.
 #[derive(Debug, Clone)]
@@ -37,14 +71,457 @@ impl Default for CollectOptions {
     }
 }
 
+/// What a collection cost: for benchmarks, tests and `--verbose` output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CollectStats {
+    /// Times the collector waited for the server's answers. Queries are pipelined, so
+    /// this is far below `statements`; it depends on the version and on how many
+    /// sections failed, never on the number of objects.
+    pub round_trips: u32,
+    /// Statements sent (queries, savepoints, `BEGIN`/`COMMIT`).
+    pub statements: u32,
+}
+
 /// Connects with `options` and collects a snapshot with default [`CollectOptions`].
 /// Blocks the calling thread (it runs its own small runtime).
 pub fn collect_snapshot(options: &ConnectOptions) -> Result<Snapshot> {
     collect_snapshot_with(options, &CollectOptions::default())
 }
 
-/// Connects with `options` and collects what `collect` asks for. Blocking.
-pub fn collect_snapshot_with(options: &ConnectOptions, collect: &CollectOptions) -> Result<Snapshot> {
-    let _ = (options, collect);
-    unimplemented!("collector under construction")
+/// Connects with `options` and collects what `collect` asks for. Blocking: runs a
+/// current-thread tokio runtime, so do not call it from inside an async runtime (use
+/// [`crate::connect::connect`] and [`collect_from_client`] there).
+pub fn collect_snapshot_with(
+    options: &ConnectOptions,
+    collect: &CollectOptions,
+) -> Result<Snapshot> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            context: "starting the collector's runtime".into(),
+            source,
+        })?;
+    runtime.block_on(async {
+        let session = crate::connect::connect(options).await?;
+        let snapshot = collect_from_client(&session.client, &session.target, collect).await;
+        // A failed polite close changes nothing about what was collected.
+        let _ = session.close().await;
+        snapshot
+    })
+}
+
+/// Collects a snapshot over an already connected client. The client must not be in a
+/// transaction; it is left outside one.
+pub async fn collect_from_client(
+    client: &Client,
+    target: &Target,
+    opts: &CollectOptions,
+) -> Result<Snapshot> {
+    collect_from_client_with_stats(client, target, opts)
+        .await
+        .map(|(snapshot, _)| snapshot)
+}
+
+/// [`collect_from_client`], also returning what the collection cost.
+pub async fn collect_from_client_with_stats(
+    client: &Client,
+    target: &Target,
+    opts: &CollectOptions,
+) -> Result<(Snapshot, CollectStats)> {
+    let mut conn = Conn::new(client);
+    let result = collect(&mut conn, target, opts).await;
+    if result.is_err() && !client.is_closed() {
+        // Leave the client usable; the original error is the one worth reporting.
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    result.map(|snapshot| (snapshot, conn.stats))
+}
+
+async fn collect(conn: &mut Conn<'_>, target: &Target, opts: &CollectOptions) -> Result<Snapshot> {
+    let baseline = match opts.interval {
+        Some(interval) => {
+            let baseline = sample_counters(conn, target, opts).await?;
+            tokio::time::sleep(interval).await;
+            Some(baseline)
+        }
+        None => None,
+    };
+    let mut snapshot = sample_full(conn, target, opts).await?;
+    snapshot.baseline = baseline;
+    Ok(snapshot)
+}
+
+const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+const CLOCK_SQL: &str = "SELECT clock_timestamp() AS now";
+
+/// What every sample learns first, in one round trip with `BEGIN`.
+struct Context {
+    facts: server::Facts,
+    extensions: Vec<Extension>,
+    /// `pg_stat_statements`, when installed in a supported version.
+    pgss: Option<Pgss>,
+    /// Why `pg_stat_statements` is not read, when it is not.
+    pgss_gap: Option<String>,
+}
+
+impl Context {
+    fn major(&self) -> i32 {
+        self.facts.info.major()
+    }
+}
+
+async fn begin(conn: &mut Conn<'_>, target: &Target) -> Result<Context> {
+    let (info_row, extension_rows) = conn
+        .open(
+            BEGIN,
+            ("server facts", server::SQL),
+            ("extensions", extensions::SQL),
+        )
+        .await?;
+    let query_error = |what: &str, source| Error::Query {
+        what: what.to_owned(),
+        source,
+    };
+    let facts = server::decode(&info_row, target).map_err(|e| query_error("server facts", e))?;
+    let extensions =
+        extensions::decode(&extension_rows).map_err(|e| query_error("extensions", e))?;
+    let (pgss, pgss_gap) = match extensions.iter().find(|e| e.name == "pg_stat_statements") {
+        None => (
+            None,
+            Some(format!(
+                "extension not installed in database {}",
+                facts.info.database
+            )),
+        ),
+        Some(e) => {
+            let version = extensions::parse_version(&e.version);
+            if version < statements::MIN_VERSION {
+                (
+                    None,
+                    Some(format!(
+                        "extension version {} is older than 1.8; run ALTER EXTENSION pg_stat_statements UPDATE",
+                        e.version
+                    )),
+                )
+            } else {
+                (
+                    Some(Pgss {
+                        schema: e.schema.clone(),
+                        version,
+                        version_text: e.version.clone(),
+                    }),
+                    None,
+                )
+            }
+        }
+    };
+    Ok(Context {
+        facts,
+        extensions,
+        pgss,
+        pgss_gap,
+    })
+}
+
+/// The slots of the counter sections, shared by the baseline and the full sample.
+struct CounterSlots {
+    databases: Slot,
+    checkpointer: Slot,
+    wal: Option<Slot>,
+    tables: Slot,
+    indexes: Slot,
+    statements: Option<Slot>,
+    statements_info: Option<Slot>,
+}
+
+fn plan_counters(plan: &mut Plan, cx: &Context, opts: &CollectOptions) -> CounterSlots {
+    let major = cx.major();
+    if major >= 15 {
+        // One statistics snapshot for the whole transaction (the default, `cache`,
+        // snapshots per object). Before 15 the transaction's first access already
+        // freezes all of them.
+        plan.add(
+            "stats_fetch_consistency",
+            "SET LOCAL stats_fetch_consistency = snapshot".into(),
+        );
+    }
+    CounterSlots {
+        databases: plan.add("pg_stat_database", databases::sql(major)),
+        checkpointer: plan.add("pg_stat_checkpointer", checkpointer::sql(major).into()),
+        wal: (major >= 14).then(|| plan.add("pg_stat_wal", wal::WAL_SQL.into())),
+        tables: plan.add("pg_stat_user_tables", tables::sql(major)),
+        indexes: plan.add("pg_stat_user_indexes", indexes::sql(major)),
+        statements: cx.pgss.as_ref().map(|p| {
+            plan.add(
+                "pg_stat_statements",
+                statements::sql(p, opts.statements_top_n),
+            )
+        }),
+        statements_info: cx
+            .pgss
+            .as_ref()
+            .filter(|p| p.version >= (1, 9))
+            .map(|p| plan.add("pg_stat_statements_info", statements::info_sql(p))),
+    }
+}
+
+/// The counter sections, decoded; failures and version gaps go to `gaps`.
+struct Counters {
+    databases: Vec<DatabaseStats>,
+    checkpointer: Option<CheckpointerStats>,
+    wal: Option<WalStats>,
+    tables: Vec<Table>,
+    indexes: Vec<Index>,
+    statements: Option<Statements>,
+}
+
+fn take_counters(
+    results: &mut Results,
+    slots: &CounterSlots,
+    cx: &Context,
+    gaps: &mut Vec<Gap>,
+) -> Counters {
+    let major = cx.major();
+    let wal = match slots.wal {
+        Some(slot) => results.take(slot, gaps, wal::decode_wal).flatten(),
+        None => {
+            gaps.push(gap("pg_stat_wal", "requires PostgreSQL 14+".into()));
+            None
+        }
+    };
+    let statements = match (&cx.pgss, slots.statements) {
+        (Some(pgss), Some(slot)) => {
+            let main_failed = results.failed(slot);
+            let main = results.take(slot, gaps, statements::decode);
+            let info = match slots.statements_info {
+                // When the view itself fails, its companion's failure says nothing new.
+                Some(info) if main_failed => {
+                    results.discard(info);
+                    None
+                }
+                Some(info) => results.take(info, gaps, statements::decode_info),
+                None => {
+                    let why = if major < 14 {
+                        "requires PostgreSQL 14+ (pg_stat_statements 1.9)".to_owned()
+                    } else {
+                        format!(
+                            "requires pg_stat_statements 1.9+ (installed: {}); run ALTER EXTENSION pg_stat_statements UPDATE",
+                            pgss.version_text
+                        )
+                    };
+                    gaps.push(gap("pg_stat_statements_info", why));
+                    None
+                }
+            };
+            main.map(|m| statements::assemble(pgss, m, info))
+        }
+        _ => {
+            if let Some(why) = &cx.pgss_gap {
+                gaps.push(gap("pg_stat_statements", why.clone()));
+            }
+            None
+        }
+    };
+    Counters {
+        databases: results
+            .take(slots.databases, gaps, databases::decode)
+            .unwrap_or_default(),
+        checkpointer: results
+            .take(slots.checkpointer, gaps, checkpointer::decode)
+            .flatten(),
+        wal,
+        tables: results
+            .take(slots.tables, gaps, tables::decode)
+            .unwrap_or_default(),
+        indexes: results
+            .take(slots.indexes, gaps, indexes::decode)
+            .unwrap_or_default(),
+        statements,
+    }
+}
+
+fn take_clock(results: &mut Results, slot: Slot, gaps: &mut Vec<Gap>) -> Option<DateTime<Utc>> {
+    results.take(slot, gaps, |rows| {
+        rows.first().map(|r| r.try_get("now")).transpose()
+    })?
+}
+
+/// The first sample of an interval collection: counters only, in its own transaction.
+async fn sample_counters(
+    conn: &mut Conn<'_>,
+    target: &Target,
+    opts: &CollectOptions,
+) -> Result<Baseline> {
+    let cx = begin(conn, target).await?;
+    let mut plan = Plan::default();
+    let slots = plan_counters(&mut plan, &cx, opts);
+    let clock = plan.add("clock", CLOCK_SQL.into());
+    let mut results = conn.run(plan).await?;
+    conn.execute("COMMIT", "COMMIT").await?;
+    // The full sample reports the gaps; the baseline's would repeat them.
+    let mut ignored = Vec::new();
+    let counters = take_counters(&mut results, &slots, &cx, &mut ignored);
+    let collected_at = take_clock(&mut results, clock, &mut ignored).unwrap_or_else(Utc::now);
+    Ok(Baseline {
+        collected_at,
+        databases: counters.databases,
+        checkpointer: counters.checkpointer,
+        wal: counters.wal,
+        tables: counters.tables,
+        indexes: counters.indexes,
+        statements: counters.statements,
+    })
+}
+
+/// A full sample in one transaction: three round trips when nothing fails.
+async fn sample_full(
+    conn: &mut Conn<'_>,
+    target: &Target,
+    opts: &CollectOptions,
+) -> Result<Snapshot> {
+    let cx = begin(conn, target).await?;
+    let major = cx.major();
+    let in_recovery = cx.facts.info.in_recovery;
+
+    let mut plan = Plan::default();
+    let counters = plan_counters(&mut plan, &cx, opts);
+    let settings = plan.add("pg_settings", settings::SQL.into());
+    let activity = plan.add(
+        "pg_stat_activity",
+        activity::sql(
+            major,
+            opts.include_query_text.then_some(opts.query_text_max),
+        ),
+    );
+    let lock_waits = plan.add("pg_locks", activity::LOCK_WAITS_SQL.into());
+    let archiver = plan.add("pg_stat_archiver", wal::ARCHIVER_SQL.into());
+    let io = (major >= 16).then(|| plan.add("pg_stat_io", io::SQL.into()));
+    let replication = plan.add("pg_stat_replication", replication::clients_sql(in_recovery));
+    let slots = plan.add("pg_replication_slots", replication::slots_sql(in_recovery));
+    let prepared = plan.add("pg_prepared_xacts", replication::PREPARED_SQL.into());
+    let roles = plan.add("pg_roles", roles::SQL.into());
+    let foreign_keys = plan.add("foreign keys", foreign_keys::sql());
+    let sequences = plan.add("pg_sequences", sequences::sql());
+    let clock = plan.add("clock", CLOCK_SQL.into());
+
+    let mut results = conn.run(plan).await?;
+    conn.execute("COMMIT", "COMMIT").await?;
+
+    let mut gaps = Vec::new();
+    let c = take_counters(&mut results, &counters, &cx, &mut gaps);
+    let io = match io {
+        Some(slot) => results
+            .take(slot, &mut gaps, io::decode)
+            .unwrap_or_default(),
+        None => {
+            gaps.push(gap("pg_stat_io", "requires PostgreSQL 16+".into()));
+            Vec::new()
+        }
+    };
+    let (sequences, unreadable_sequences) = results
+        .take(sequences, &mut gaps, sequences::decode)
+        .unwrap_or_default();
+    let databases = c.databases;
+    let mut snapshot = Snapshot {
+        snapshot_version: SNAPSHOT_VERSION,
+        tool: ToolInfo::current(),
+        collected_at: take_clock(&mut results, clock, &mut gaps).unwrap_or_else(Utc::now),
+        redacted: false,
+        server: cx.facts.info.clone(),
+        host: opts.host_facts.clone(),
+        gaps: Vec::new(),
+        settings: results
+            .take(settings, &mut gaps, settings::decode)
+            .unwrap_or_default(),
+        activity: results
+            .take(activity, &mut gaps, activity::decode)
+            .unwrap_or_default(),
+        lock_waits: results
+            .take(lock_waits, &mut gaps, activity::decode_lock_waits)
+            .unwrap_or_default(),
+        checkpointer: c.checkpointer,
+        wal: c.wal,
+        archiver: results
+            .take(archiver, &mut gaps, wal::decode_archiver)
+            .flatten(),
+        io,
+        replication: results
+            .take(replication, &mut gaps, replication::decode_clients)
+            .unwrap_or_default(),
+        replication_slots: results
+            .take(slots, &mut gaps, replication::decode_slots)
+            .unwrap_or_default(),
+        prepared_xacts: results
+            .take(prepared, &mut gaps, replication::decode_prepared)
+            .unwrap_or_default(),
+        roles: results
+            .take(roles, &mut gaps, roles::decode)
+            .unwrap_or_default(),
+        tables: c.tables,
+        indexes: c.indexes,
+        foreign_keys: results
+            .take(foreign_keys, &mut gaps, foreign_keys::decode)
+            .unwrap_or_default(),
+        sequences,
+        extensions: cx.extensions.clone(),
+        statements: c.statements,
+        baseline: None,
+        databases,
+    };
+    privilege_gaps(&cx, &snapshot, unreadable_sequences, &mut gaps);
+    gaps.sort();
+    gaps.dedup();
+    snapshot.gaps = gaps;
+    Ok(snapshot)
+}
+
+/// Sections that were read but are partly hidden from this role.
+fn privilege_gaps(
+    cx: &Context,
+    snapshot: &Snapshot,
+    unreadable_sequences: usize,
+    gaps: &mut Vec<Gap>,
+) {
+    let role = &cx.facts.info.user;
+    if !cx.facts.info.can_read_all_stats {
+        gaps.push(gap(
+            "pg_read_all_stats",
+            format!(
+                "role {role} is not a member of pg_read_all_stats (pg_monitor): other roles' \
+                 session states, waits and queries in pg_stat_activity, their statement texts \
+                 and queryids in pg_stat_statements and replication details are hidden"
+            ),
+        ));
+    }
+    if !cx.facts.read_all_settings {
+        gaps.push(gap(
+            "pg_read_all_settings",
+            format!(
+                "role {role} is not a member of pg_read_all_settings (pg_monitor): \
+                 superuser-only settings are missing from pg_settings"
+            ),
+        ));
+    }
+    let hidden_sizes = snapshot
+        .databases
+        .iter()
+        .filter(|d| d.size_bytes.is_none())
+        .count();
+    if hidden_sizes > 0 {
+        gaps.push(gap(
+            "pg_database_size",
+            format!(
+                "role {role} lacks CONNECT on {hidden_sizes} database(s) (or pg_read_all_stats): their sizes are unknown"
+            ),
+        ));
+    }
+    if unreadable_sequences > 0 {
+        gaps.push(gap(
+            "sequence last values",
+            format!(
+                "role {role} lacks SELECT or USAGE on {unreadable_sequences} sequence(s): their last values are unknown"
+            ),
+        ));
+    }
 }

@@ -195,8 +195,11 @@ impl<'a> Conn<'a> {
                 None => break,
                 Some(i) => {
                     // The newest savepoint named `pgsage` is the one right before query i.
-                    self.execute("rolling back a failed section", "ROLLBACK TO SAVEPOINT pgsage")
-                        .await?;
+                    self.execute(
+                        "rolling back a failed section",
+                        "ROLLBACK TO SAVEPOINT pgsage",
+                    )
+                    .await?;
                     start = i + 1;
                 }
             }
@@ -225,8 +228,10 @@ fn fatal(what: &str, source: PgError) -> Error {
 /// Awaits futures together, first-polling them in order, so that requests they send on
 /// their first poll reach the connection in that order (`join_all` may reorder large sets).
 async fn join_in_order<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<MaybeDone<F>>>> =
-        futures.into_iter().map(|f| Box::pin(maybe_done(f))).collect();
+    let mut futures: Vec<Pin<Box<MaybeDone<F>>>> = futures
+        .into_iter()
+        .map(|f| Box::pin(maybe_done(f)))
+        .collect();
     poll_fn(|cx| {
         let mut all_done = true;
         for f in futures.iter_mut() {

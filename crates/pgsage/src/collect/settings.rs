@@ -15,7 +15,9 @@ pub(super) fn decode(rows: &[Row]) -> Result<Vec<Setting>, PgError> {
         .map(|r| {
             Ok(Setting {
                 name: r.try_get("name")?,
-                setting: r.try_get::<_, Option<String>>("setting")?.unwrap_or_default(),
+                setting: r
+                    .try_get::<_, Option<String>>("setting")?
+                    .unwrap_or_default(),
                 unit: r.try_get("unit")?,
                 vartype: r.try_get("vartype")?,
                 source: r.try_get("source")?,

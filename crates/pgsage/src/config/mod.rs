@@ -147,19 +147,26 @@ impl RuleConfig {
     pub fn apply(&mut self, user: UserConfig, origin: &str) -> Result<()> {
         let origin = Some(origin);
         if let Some(hours) = user.audit.min_stats_age_hours {
-            if !(hours >= 0.0) {
-                return Err(Error::config(origin, "audit.min_stats_age_hours must be >= 0"));
+            if hours.is_nan() || hours < 0.0 {
+                return Err(Error::config(
+                    origin,
+                    "audit.min_stats_age_hours must be >= 0",
+                ));
             }
             self.min_stats_age_seconds = hours * 3600.0;
         }
         self.apply_host(&user.host, origin)?;
         for pack in user.packs.disabled {
-            self.disable_pack(&pack).map_err(|p| Error::config(origin, p))?;
+            self.disable_pack(&pack)
+                .map_err(|p| Error::config(origin, p))?;
         }
         for (id, o) in user.rules {
-            let id = self.canonical_id(&id).map_err(|p| Error::config(origin, p))?;
+            let id = self
+                .canonical_id(&id)
+                .map_err(|p| Error::config(origin, p))?;
             if let Some(enabled) = o.enabled {
-                self.set_enabled(&id, enabled).map_err(|p| Error::config(origin, p))?;
+                self.set_enabled(&id, enabled)
+                    .map_err(|p| Error::config(origin, p))?;
             }
             if let Some(sev) = o.severity {
                 if let Some(r) = self.rules.get_mut(&id) {
@@ -172,7 +179,9 @@ impl RuleConfig {
             }
         }
         for s in user.suppress {
-            let id = self.canonical_id(&s.rule).map_err(|p| Error::config(origin, p))?;
+            let id = self
+                .canonical_id(&s.rule)
+                .map_err(|p| Error::config(origin, p))?;
             globset::Glob::new(&s.object).map_err(|e| {
                 Error::config(origin, format!("suppression pattern `{}`: {e}", s.object))
             })?;
@@ -190,14 +199,21 @@ impl RuleConfig {
     fn apply_host(&mut self, host: &user::HostSection, origin: Option<&str>) -> Result<()> {
         let source = "config".to_owned();
         if let Some(ram) = &host.ram {
-            let value = parse_size(ram).map_err(|p| Error::config(origin, format!("host.ram: {p}")))?;
-            self.host.ram_bytes = Some(Fact { value, source: source.clone() });
+            let value =
+                parse_size(ram).map_err(|p| Error::config(origin, format!("host.ram: {p}")))?;
+            self.host.ram_bytes = Some(Fact {
+                value,
+                source: source.clone(),
+            });
         }
         if let Some(cpus) = host.cpus {
-            if !(cpus > 0.0) {
+            if cpus.is_nan() || cpus <= 0.0 {
                 return Err(Error::config(origin, "host.cpus must be > 0"));
             }
-            self.host.cpus = Some(Fact { value: cpus, source: source.clone() });
+            self.host.cpus = Some(Fact {
+                value: cpus,
+                source: source.clone(),
+            });
         }
         if let Some(storage) = &host.storage {
             let value: StorageKind = storage
@@ -242,7 +258,10 @@ impl RuleConfig {
             Ok(())
         } else {
             let known: Vec<&str> = self.packs.iter().map(|p| p.name.as_str()).collect();
-            Err(format!("unknown pack `{pack}` (known: {})", known.join(", ")))
+            Err(format!(
+                "unknown pack `{pack}` (known: {})",
+                known.join(", ")
+            ))
         }
     }
 
@@ -270,7 +289,11 @@ impl RuleConfig {
             let known: Vec<&str> = rule.params.keys().map(String::as_str).collect();
             return Err(format!(
                 "rule `{id}` has no parameter `{name}` (known: {})",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             ));
         };
         if std::mem::discriminant(current) != std::mem::discriminant(&value) {
@@ -339,9 +362,15 @@ mod tests {
             )
             .expect("valid config");
         assert_eq!(config.min_stats_age_seconds, 7200.0);
-        assert_eq!(config.host.ram_bytes.as_ref().map(|f| f.value), Some(24 << 30));
+        assert_eq!(
+            config.host.ram_bytes.as_ref().map(|f| f.value),
+            Some(24 << 30)
+        );
         assert!(!config.is_enabled("MEM001"));
-        assert_eq!(config.rules["VAC001"].severity_override, Some(Severity::Critical));
+        assert_eq!(
+            config.rules["VAC001"].severity_override,
+            Some(Severity::Critical)
+        );
         assert_eq!(
             config.rules["VAC001"].params["min_dead_tuples"],
             ParamValue::Number(50.0)
@@ -354,7 +383,10 @@ mod tests {
         for (text, expected) in [
             ("[rules.XYZ999]\nenabled = false", "unknown rule `XYZ999`"),
             ("[rules.VAC001.params]\nnope = 1", "has no parameter `nope`"),
-            ("[rules.VAC001.params]\nmin_dead_tuples = \"many\"", "is a number, not a string"),
+            (
+                "[rules.VAC001.params]\nmin_dead_tuples = \"many\"",
+                "is a number, not a string",
+            ),
             ("[packs]\ndisabled = [\"nopack\"]", "unknown pack `nopack`"),
             ("[rules.VAC001]\nthreshold = 1", "unknown field `threshold`"),
             ("bogus = 1", "unknown field `bogus`"),

@@ -9,8 +9,14 @@ use crate::rules::ParamValue;
 
 /// The pack files, as (file name, text). Embedded so the binary works anywhere.
 pub const SHIPPED_PACKS: &[(&str, &str)] = &[
-    ("connections.toml", include_str!("../../../../rules/connections.toml")),
-    ("indexing.toml", include_str!("../../../../rules/indexing.toml")),
+    (
+        "connections.toml",
+        include_str!("../../../../rules/connections.toml"),
+    ),
+    (
+        "indexing.toml",
+        include_str!("../../../../rules/indexing.toml"),
+    ),
     ("memory.toml", include_str!("../../../../rules/memory.toml")),
     ("vacuum.toml", include_str!("../../../../rules/vacuum.toml")),
 ];

@@ -569,7 +569,9 @@ fn lex_url(s: &str) -> Result<Vec<Entry>> {
                 } else {
                     format!("at character {}", start + 1)
                 };
-                return Err(invalid(format!("URL query parameter {shown} has no `=value`")));
+                return Err(invalid(format!(
+                    "URL query parameter {shown} has no `=value`"
+                )));
             };
             let key = decode(&param[..eq], "a query parameter name")?;
             let value = decode(&param[eq + 1..], "a query parameter value")?;
@@ -698,13 +700,19 @@ mod tests {
     fn url_percent_decoding() {
         let d = parse("postgres://b%40b:p%40ss%3Aw%2Frd%25@h/my%20db?application_name=a%26b");
         assert_eq!(d.user.as_deref(), Some("b@b"));
-        assert_eq!(d.password.as_ref().map(Password::expose), Some("p@ss:w/rd%"));
+        assert_eq!(
+            d.password.as_ref().map(Password::expose),
+            Some("p@ss:w/rd%")
+        );
         assert_eq!(d.dbname.as_deref(), Some("my db"));
         assert_eq!(d.application_name.as_deref(), Some("a&b"));
         // '+' is not a space in libpq URLs.
         assert_eq!(parse("postgres:///a+b").dbname.as_deref(), Some("a+b"));
         // UTF-8 survives.
-        assert_eq!(parse("postgres:///%C3%A9t%C3%A9").dbname.as_deref(), Some("été"));
+        assert_eq!(
+            parse("postgres:///%C3%A9t%C3%A9").dbname.as_deref(),
+            Some("été")
+        );
     }
 
     #[test]
@@ -734,7 +742,10 @@ mod tests {
 
     #[test]
     fn url_jdbc_ssl_true() {
-        assert_eq!(parse("postgres://h/db?ssl=true").sslmode, Some(SslMode::Require));
+        assert_eq!(
+            parse("postgres://h/db?ssl=true").sslmode,
+            Some(SslMode::Require)
+        );
     }
 
     #[test]
@@ -746,7 +757,9 @@ mod tests {
         assert!(err("postgres://h:0/db").contains("invalid port"));
         assert!(err("postgres://h:70000/db").contains("invalid port"));
         assert!(err("postgres://h/db?sslmode=maybe").contains("sslmode"));
-        assert!(err("postgres://h/db?frobnicate=1").contains("unknown connection option `frobnicate`"));
+        assert!(
+            err("postgres://h/db?frobnicate=1").contains("unknown connection option `frobnicate`")
+        );
         assert!(err("postgres://h/db?sslcert=/x").contains("`sslcert` is not supported"));
         assert!(err("postgres://h/db?sslmode").contains("`sslmode` has no `=value`"));
         let e = err("postgres://h/db?password=a&hunter2");
@@ -785,13 +798,19 @@ mod tests {
     fn key_value_quoting_and_whitespace() {
         let d = parse(r"  dbname = 'my db'  password='it\'s a \\ secret' user=a\ b  ");
         assert_eq!(d.dbname.as_deref(), Some("my db"));
-        assert_eq!(d.password.as_ref().map(Password::expose), Some(r"it's a \ secret"));
+        assert_eq!(
+            d.password.as_ref().map(Password::expose),
+            Some(r"it's a \ secret")
+        );
         assert_eq!(d.user.as_deref(), Some("a b"));
         let d = parse("dbname='' user=x");
         assert_eq!(d.dbname, None);
         // Later keys win, as in libpq.
         assert_eq!(parse("port=1 port=2").port, Some(2));
-        assert_eq!(parse("sslrootcert=system").sslrootcert, Some(RootCert::System));
+        assert_eq!(
+            parse("sslrootcert=system").sslrootcert,
+            Some(RootCert::System)
+        );
         assert_eq!(parse("").port, None);
         assert_eq!(parse("   ").port, None);
     }
@@ -820,8 +839,14 @@ mod tests {
 
     #[test]
     fn timeouts_zero_and_negative_mean_no_limit() {
-        assert_eq!(parse("connect_timeout=0").connect_timeout, Some(Duration::ZERO));
-        assert_eq!(parse("connect_timeout=-1").connect_timeout, Some(Duration::ZERO));
+        assert_eq!(
+            parse("connect_timeout=0").connect_timeout,
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse("connect_timeout=-1").connect_timeout,
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]

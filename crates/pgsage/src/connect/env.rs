@@ -108,7 +108,9 @@ pub(crate) fn resolve_inner(
     let home = env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
     let mut password = d.password;
     if password.is_none() {
-        let file = d.passfile.or_else(|| home.as_ref().map(|h| h.join(".pgpass")));
+        let file = d
+            .passfile
+            .or_else(|| home.as_ref().map(|h| h.join(".pgpass")));
         if let Some(file) = file {
             match pgpass::read(&file) {
                 PassFile::Missing => {}
@@ -290,7 +292,9 @@ mod tests {
         assert_eq!(p.connect_timeout, Some(Duration::from_secs(3)));
 
         let p = resolve(
-            Some("host=h user=u password=dsnpw sslmode=disable connect_timeout=0 application_name=a"),
+            Some(
+                "host=h user=u password=dsnpw sslmode=disable connect_timeout=0 application_name=a",
+            ),
             &env,
         );
         assert_eq!(p.target.to_string(), "u@h:6000/envdb");
@@ -344,7 +348,10 @@ mod tests {
         let p = resolve(Some("host=h sslrootcert=system"), &[("USER", "u")]);
         assert_eq!(p.sslmode, SslMode::VerifyFull);
         assert_eq!(p.sslrootcert, Some(RootCert::System));
-        let e = resolve_err(Some("host=h sslrootcert=system sslmode=require"), &[("USER", "u")]);
+        let e = resolve_err(
+            Some("host=h sslrootcert=system sslmode=require"),
+            &[("USER", "u")],
+        );
         assert!(e.contains("verify-full"), "{e}");
     }
 
@@ -367,7 +374,10 @@ mod tests {
         );
         let env = [("HOME", home_str.as_str()), ("USER", "bob")];
         let p = resolve(Some("host=db dbname=app"), &env);
-        assert_eq!(p.password.as_ref().map(Password::expose), Some("frompgpass"));
+        assert_eq!(
+            p.password.as_ref().map(Password::expose),
+            Some("frompgpass")
+        );
         assert_eq!(
             p.password_source,
             Some(PasswordSource::PassFile(home.path().join(".pgpass")))
@@ -387,14 +397,24 @@ mod tests {
         let other = home.path().join("other");
         write_private(&other, "*:*:*:*:fromother\n", 0o600);
         let other_str = other.to_string_lossy().to_string();
-        let env2 = [("HOME", home_str.as_str()), ("USER", "bob"), ("PGPASSFILE", &other_str)];
+        let env2 = [
+            ("HOME", home_str.as_str()),
+            ("USER", "bob"),
+            ("PGPASSFILE", &other_str),
+        ];
         let p = resolve(Some("host=db dbname=app"), &env2);
         assert_eq!(p.password.as_ref().map(Password::expose), Some("fromother"));
         let p = resolve(
-            Some(&format!("host=db dbname=app passfile={}", home.path().join(".pgpass").display())),
+            Some(&format!(
+                "host=db dbname=app passfile={}",
+                home.path().join(".pgpass").display()
+            )),
             &env2,
         );
-        assert_eq!(p.password.as_ref().map(Password::expose), Some("frompgpass"));
+        assert_eq!(
+            p.password.as_ref().map(Password::expose),
+            Some("frompgpass")
+        );
     }
 
     #[cfg(unix)]
@@ -406,7 +426,11 @@ mod tests {
         let p = resolve(None, &[("HOME", home_str.as_str()), ("USER", "bob")]);
         assert!(p.password.is_none());
         assert_eq!(p.notes.len(), 1);
-        assert!(p.notes[0].contains("group or world access"), "{:?}", p.notes);
+        assert!(
+            p.notes[0].contains("group or world access"),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]
@@ -416,7 +440,10 @@ mod tests {
         let root = home.path().join(".postgresql").join("root.crt");
         std::fs::write(&root, "x").expect("write");
         let home_str = home.path().to_string_lossy().to_string();
-        let p = resolve(Some("host=h sslmode=require"), &[("HOME", &home_str), ("USER", "u")]);
+        let p = resolve(
+            Some("host=h sslmode=require"),
+            &[("HOME", &home_str), ("USER", "u")],
+        );
         assert_eq!(p.sslrootcert, Some(RootCert::File(root)));
     }
 }

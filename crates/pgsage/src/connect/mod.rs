@@ -81,7 +81,10 @@ impl fmt::Debug for ConnectOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("lock_timeout", &self.lock_timeout)
-            .field("idle_in_transaction_timeout", &self.idle_in_transaction_timeout)
+            .field(
+                "idle_in_transaction_timeout",
+                &self.idle_in_transaction_timeout,
+            )
             .field("application_name", &self.application_name)
             .finish()
     }
@@ -104,9 +107,17 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.host.contains(':') {
             // An IPv6 address: bracket it so the port stays readable.
-            write!(f, "{}@[{}]:{}/{}", self.user, self.host, self.port, self.database)
+            write!(
+                f,
+                "{}@[{}]:{}/{}",
+                self.user, self.host, self.port, self.database
+            )
         } else {
-            write!(f, "{}@{}:{}/{}", self.user, self.host, self.port, self.database)
+            write!(
+                f,
+                "{}@{}:{}/{}",
+                self.user, self.host, self.port, self.database
+            )
         }
     }
 }
@@ -255,7 +266,10 @@ async fn connect_unbounded(params: &ConnectParams) -> Result<Session> {
     })
 }
 
-fn driver_config(params: &ConnectParams, mode: tokio_postgres::config::SslMode) -> tokio_postgres::Config {
+fn driver_config(
+    params: &ConnectParams,
+    mode: tokio_postgres::config::SslMode,
+) -> tokio_postgres::Config {
     let mut config = tokio_postgres::Config::new();
     config
         .host(&params.target.host)
@@ -338,7 +352,9 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
             let chain = error_chain(&driver);
             match verify_failure_reason(&chain) {
                 // OpenSSL's text repeats itself and names source files; keep the reason.
-                Some(reason) => format!("TLS handshake failed: certificate verify failed ({reason})"),
+                Some(reason) => {
+                    format!("TLS handshake failed: certificate verify failed ({reason})")
+                }
                 None => chain,
             }
         }
@@ -346,7 +362,9 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
     let code = driver.code().map(|c| c.code());
     let hint = if code == Some("28P01") {
         params.password_source.as_ref().map(|source| match source {
-            PasswordSource::ConnectionString => "the password came from the connection string".to_owned(),
+            PasswordSource::ConnectionString => {
+                "the password came from the connection string".to_owned()
+            }
             PasswordSource::Environment => "the password came from PGPASSWORD".to_owned(),
             PasswordSource::PassFile(path) => {
                 format!("the password came from {}", path.display())
@@ -354,7 +372,7 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
         })
     } else if problem.contains("server does not support TLS") {
         Some(format!(
-            "sslmode={} needs TLS; enable ssl on the server or use sslmode=prefer",
+            "sslmode={} demands TLS: enable ssl on the server, or use sslmode=prefer",
             params.sslmode
         ))
     } else if problem.contains("mismatch") && params.sslmode == SslMode::VerifyFull {
@@ -386,8 +404,10 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
         problem.push_str("; ");
         problem.push_str(&hint);
     }
+    // Belt and braces: neither the server nor the driver echo passwords, but should
+    // one ever appear, mask it. Very short ones would garble the text instead.
     if let Some(password) = params.password.as_ref().map(Password::expose) {
-        if !password.is_empty() {
+        if password.chars().count() >= 4 {
             problem = problem.replace(password, "***");
         }
     }
@@ -440,7 +460,10 @@ mod tests {
             let shown = format!("{:?}", ConnectOptions::new(dsn));
             assert!(!shown.contains("hunter2"), "{shown}");
         }
-        let shown = format!("{:?}", ConnectOptions::new("host=h password=hunter2 user=bob"));
+        let shown = format!(
+            "{:?}",
+            ConnectOptions::new("host=h password=hunter2 user=bob")
+        );
         assert!(shown.contains("host=h password=*** user=bob"), "{shown}");
     }
 
@@ -482,11 +505,20 @@ mod tests {
         };
         let params = env::resolve_inner(&options, &|_| None, false).expect("resolve");
         let sql = setup_sql(&params);
-        assert!(sql.contains(r"SET application_name = E'it\'s \\ me';"), "{sql}");
+        assert!(
+            sql.contains(r"SET application_name = E'it\'s \\ me';"),
+            "{sql}"
+        );
         assert!(sql.contains("SET statement_timeout = 30000;"), "{sql}");
         assert!(sql.contains("SET lock_timeout = 1000;"), "{sql}");
-        assert!(sql.contains("SET idle_in_transaction_session_timeout = 300000;"), "{sql}");
-        assert!(sql.contains("SET default_transaction_read_only = on;"), "{sql}");
+        assert!(
+            sql.contains("SET idle_in_transaction_session_timeout = 300000;"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("SET default_transaction_read_only = on;"),
+            "{sql}"
+        );
         assert!(sql.contains("SET client_min_messages = warning;"), "{sql}");
         assert_eq!(millis(Duration::from_secs(10_000_000)), i32::MAX as u128);
     }
@@ -509,7 +541,9 @@ mod tests {
             .build()
             .expect("runtime");
         let params = env::resolve_inner(&options, &|_| None, false).expect("resolve");
-        let err = rt.block_on(connect_with(&params)).expect_err("nothing listens");
+        let err = rt
+            .block_on(connect_with(&params))
+            .expect_err("nothing listens");
         assert!(matches!(err, Error::Connect { .. }), "{err:?}");
         for text in [err.to_string(), format!("{err:?}"), format!("{options:?}")] {
             assert!(!text.contains("hunter2"), "{text}");

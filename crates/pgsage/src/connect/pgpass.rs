@@ -99,10 +99,7 @@ pub fn read(path: &Path) -> PassFile {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return PassFile::Missing,
         Err(e) => {
-            return PassFile::Ignored(format!(
-                "password file {} ignored: {e}",
-                path.display()
-            ))
+            return PassFile::Ignored(format!("password file {} ignored: {e}", path.display()))
         }
     };
     if !meta.is_file() {
@@ -167,7 +164,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(find(r"*:*:*:*:pa\:ss\\word", L).as_deref(), Some(r"pa:ss\word"));
+        assert_eq!(
+            find(r"*:*:*:*:pa\:ss\\word", L).as_deref(),
+            Some(r"pa:ss\word")
+        );
         let l = Lookup {
             host: "/tmp:x",
             database: "a\\b",

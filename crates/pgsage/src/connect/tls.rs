@@ -2,7 +2,7 @@
 //!
 //! tokio-postgres only knows `disable`, `prefer` and `require`, and leaves certificate
 //! checking to the TLS connector. So the six libpq modes map onto a driver mode plus a
-//! [`Verify`] level that decides how the `native-tls` connector is built:
+//! verification level that decides how the `native-tls` connector is built:
 //!
 //! | `sslmode`     | driver    | verification                                            |
 //! |---------------|-----------|---------------------------------------------------------|
@@ -148,7 +148,10 @@ fn read_certificates(path: &Path) -> Result<Vec<native_tls::Certificate>> {
         .into_iter()
         .map(|block| {
             native_tls::Certificate::from_pem(block.as_bytes()).map_err(|e| {
-                Error::Tls(format!("sslrootcert {}: invalid certificate: {e}", path.display()))
+                Error::Tls(format!(
+                    "sslrootcert {}: invalid certificate: {e}",
+                    path.display()
+                ))
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -216,7 +219,8 @@ pub(crate) struct TrackingConnect {
 impl TlsConnect<Socket> for TrackingConnect {
     type Stream = TlsStream<Socket>;
     type Error = native_tls::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<TlsStream<Socket>, native_tls::Error>> + Send>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<TlsStream<Socket>, native_tls::Error>> + Send>>;
 
     fn connect(self, stream: Socket) -> Self::Future {
         let TrackingConnect { inner, used } = self;
@@ -251,13 +255,34 @@ mod tests {
     #[test]
     fn plans() {
         let root = RootCert::File("/ca.pem".into());
-        assert_eq!(plan(SslMode::Disable, None), (DriverSslMode::Disable, Verify::None));
-        assert_eq!(plan(SslMode::Allow, None), (DriverSslMode::Prefer, Verify::None));
-        assert_eq!(plan(SslMode::Prefer, Some(&root)), (DriverSslMode::Prefer, Verify::None));
-        assert_eq!(plan(SslMode::Require, None), (DriverSslMode::Require, Verify::None));
-        assert_eq!(plan(SslMode::Require, Some(&root)), (DriverSslMode::Require, Verify::Chain));
-        assert_eq!(plan(SslMode::VerifyCa, None), (DriverSslMode::Require, Verify::Chain));
-        assert_eq!(plan(SslMode::VerifyFull, None), (DriverSslMode::Require, Verify::Full));
+        assert_eq!(
+            plan(SslMode::Disable, None),
+            (DriverSslMode::Disable, Verify::None)
+        );
+        assert_eq!(
+            plan(SslMode::Allow, None),
+            (DriverSslMode::Prefer, Verify::None)
+        );
+        assert_eq!(
+            plan(SslMode::Prefer, Some(&root)),
+            (DriverSslMode::Prefer, Verify::None)
+        );
+        assert_eq!(
+            plan(SslMode::Require, None),
+            (DriverSslMode::Require, Verify::None)
+        );
+        assert_eq!(
+            plan(SslMode::Require, Some(&root)),
+            (DriverSslMode::Require, Verify::Chain)
+        );
+        assert_eq!(
+            plan(SslMode::VerifyCa, None),
+            (DriverSslMode::Require, Verify::Chain)
+        );
+        assert_eq!(
+            plan(SslMode::VerifyFull, None),
+            (DriverSslMode::Require, Verify::Full)
+        );
     }
 
     #[test]
@@ -273,7 +298,10 @@ mod tests {
     #[test]
     fn missing_or_empty_root_file_is_a_tls_error() {
         let missing = RootCert::File("/nonexistent/ca.pem".into());
-        assert!(matches!(connector(Verify::Full, Some(&missing)), Err(Error::Tls(_))));
+        assert!(matches!(
+            connector(Verify::Full, Some(&missing)),
+            Err(Error::Tls(_))
+        ));
         let dir = tempfile::tempdir().expect("tempdir");
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "nothing here").expect("write");

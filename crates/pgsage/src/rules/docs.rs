@@ -100,7 +100,11 @@ pub fn rule_markdown(rule: &dyn Rule, config: &RuleConfig) -> String {
         "Pack `{}` · default severity `{}` · {}{}\n\n",
         d.pack,
         d.severity,
-        if d.enabled { "on by default" } else { "off by default" },
+        if d.enabled {
+            "on by default"
+        } else {
+            "off by default"
+        },
         d.min_server_version
             .map(|v| format!(" · PostgreSQL {v}+"))
             .unwrap_or_default()
@@ -108,7 +112,12 @@ pub fn rule_markdown(rule: &dyn Rule, config: &RuleConfig) -> String {
     if !d.params.is_empty() {
         out.push_str("| parameter | default | meaning |\n|---|---|---|\n");
         for p in &d.params {
-            out.push_str(&format!("| `{}` | {} | {} |\n", p.name, value_text(&p.value), p.doc));
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                p.name,
+                value_text(&p.value),
+                p.doc
+            ));
         }
         out.push_str(&format!(
             "\nOverride in `pgsage.toml`:\n\n```toml\n[rules.{}.params]\n{} = {}\n```\n\n",
@@ -144,7 +153,9 @@ mod tests {
     #[test]
     fn generated_rule_docs_are_current() {
         let config = RuleConfig::shipped().expect("valid packs");
-        let dir = pgsage_testkit::scenario::repo_root().join("docs").join("rules");
+        let dir = pgsage_testkit::scenario::repo_root()
+            .join("docs")
+            .join("rules");
         let mut pages = vec![("README.md".to_owned(), index_markdown(&config))];
         for r in RULES {
             pages.push((format!("{}.md", r.meta().id), rule_markdown(*r, &config)));

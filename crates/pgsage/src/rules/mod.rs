@@ -60,7 +60,10 @@ pub static RULES: &[&dyn Rule] = &[
 
 /// A rule by id.
 pub fn rule(id: &str) -> Option<&'static dyn Rule> {
-    RULES.iter().copied().find(|r| r.meta().id.eq_ignore_ascii_case(id))
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(id))
 }
 
 #[cfg(test)]

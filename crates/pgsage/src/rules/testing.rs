@@ -11,9 +11,8 @@ use crate::{audit, RuleConfig, Snapshot};
 pub(crate) fn run_fixture(rule: &str, case: &str) -> Result<Vec<Finding>, String> {
     let scenario = Scenario::load(rule).unwrap_or_else(|e| panic!("scenario for {rule}: {e}"));
     let path = fixture_path(rule, case);
-    let snapshot = Snapshot::load(&path).unwrap_or_else(|e| {
-        panic!("{e}\n(capture the fixtures with scripts/capture-fixtures.sh)")
-    });
+    let snapshot = Snapshot::load(&path)
+        .unwrap_or_else(|e| panic!("{e}\n(capture the fixtures with scripts/capture-fixtures.sh)"));
     let mut config = RuleConfig::shipped().expect("shipped packs are valid");
     config
         .apply_toml(&scenario.config, &format!("scenario {rule}"))
@@ -22,7 +21,11 @@ pub(crate) fn run_fixture(rule: &str, case: &str) -> Result<Vec<Finding>, String
     if let Some(skip) = report.skipped.iter().find(|s| s.rule == rule) {
         return Err(skip.reason.clone());
     }
-    Ok(report.findings.into_iter().filter(|f| f.rule == rule).collect())
+    Ok(report
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect())
 }
 
 /// The rule flags `object` (a `schema.name` or bare name) in its `fires` fixture.
@@ -36,7 +39,10 @@ pub(crate) fn assert_fires(rule: &str, object: &str) -> Vec<Finding> {
         "{rule} did not flag `{object}`; findings: {findings:#?}"
     );
     for f in &findings {
-        assert!(!f.message.is_empty() && !f.recommendation.is_empty(), "{f:#?}");
+        assert!(
+            !f.message.is_empty() && !f.recommendation.is_empty(),
+            "{f:#?}"
+        );
         assert!(!f.evidence.is_empty(), "{rule} gave no evidence: {f:#?}");
     }
     findings

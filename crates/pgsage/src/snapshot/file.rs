@@ -11,7 +11,8 @@ impl Snapshot {
     /// with an error that names the file and the problem.
     pub fn load(path: impl AsRef<Path>) -> Result<Snapshot> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| file_error(path, format!("cannot read: {e}")))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| file_error(path, format!("cannot read: {e}")))?;
         Snapshot::from_json_bytes(&bytes).map_err(|problem| file_error(path, problem))
     }
 

@@ -13,7 +13,7 @@ mod stats;
 
 pub use activity::{Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot};
 pub use objects::{Extension, ForeignKey, Index, Role, Sequence, Table};
-pub use server::{Fact, Gap, HostFacts, Setting, StorageKind, ServerInfo, ToolInfo};
+pub use server::{Fact, Gap, HostFacts, ServerInfo, Setting, StorageKind, ToolInfo};
 pub use statements::{Statement, StatementTotals, Statements};
 pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};
 
@@ -113,7 +113,9 @@ impl Snapshot {
 
     /// The connected database's statistics.
     pub fn current_database(&self) -> Option<&DatabaseStats> {
-        self.databases.iter().find(|d| d.name == self.server.database)
+        self.databases
+            .iter()
+            .find(|d| d.name == self.server.database)
     }
 
     /// Seconds the server had been up at collection time.

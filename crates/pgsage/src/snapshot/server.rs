@@ -262,9 +262,15 @@ mod tests {
 
     #[test]
     fn units_convert_to_bytes_and_millis() {
-        assert_eq!(setting("16384", Some("8kB")).as_bytes(), Some(134_217_728.0));
+        assert_eq!(
+            setting("16384", Some("8kB")).as_bytes(),
+            Some(134_217_728.0)
+        );
         assert_eq!(setting("4096", Some("kB")).as_bytes(), Some(4_194_304.0));
-        assert_eq!(setting("1024", Some("MB")).as_bytes(), Some(1_073_741_824.0));
+        assert_eq!(
+            setting("1024", Some("MB")).as_bytes(),
+            Some(1_073_741_824.0)
+        );
         assert_eq!(setting("-1", Some("kB")).as_bytes(), None);
         assert_eq!(setting("60", Some("s")).as_millis(), Some(60_000.0));
         assert_eq!(setting("1", Some("min")).as_millis(), Some(60_000.0));

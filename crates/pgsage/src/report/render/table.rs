@@ -103,7 +103,10 @@ pub fn render_table(
     }
     if report.findings.is_empty() {
         writeln!(out)?;
-        writeln!(out, "No findings: every rule that ran found the server healthy.")?;
+        writeln!(
+            out,
+            "No findings: every rule that ran found the server healthy."
+        )?;
     }
     if !report.gaps.is_empty() {
         writeln!(out)?;

@@ -67,7 +67,12 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
         .iter()
         .filter(|b| b.backend_type == "client backend")
         .collect();
-    let count = |state: &str| clients.iter().filter(|b| b.state.as_deref() == Some(state)).count();
+    let count = |state: &str| {
+        clients
+            .iter()
+            .filter(|b| b.state.as_deref() == Some(state))
+            .count()
+    };
     Ok(SlotUse {
         used: clients.len(),
         usable: (max - reserved).max(1.0),
@@ -90,7 +95,11 @@ impl Rule for ConnectionsNearLimit {
         if pct < warning {
             return Ok(vec![]);
         }
-        let severity = if pct >= critical { Severity::Critical } else { Severity::Warning };
+        let severity = if pct >= critical {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
         let draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(

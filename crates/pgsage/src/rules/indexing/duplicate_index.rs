@@ -39,7 +39,15 @@ declare_rule! {
 }
 
 /// What makes two indexes interchangeable for reads.
-type Signature<'a> = (u32, &'a str, &'a [i16], &'a [String], &'a [String], &'a [String], Option<&'a str>);
+type Signature<'a> = (
+    u32,
+    &'a str,
+    &'a [i16],
+    &'a [String],
+    &'a [String],
+    &'a [String],
+    Option<&'a str>,
+);
 
 fn signature(i: &Index) -> Signature<'_> {
     (
@@ -78,7 +86,10 @@ impl Rule for DuplicateIndex {
         }
         let mut drafts = Vec::new();
         for group in groups.values().filter(|g| g.len() > 1) {
-            let Some(keep) = group.iter().copied().max_by(|a, b| keep_rank(a).cmp(&keep_rank(b)))
+            let Some(keep) = group
+                .iter()
+                .copied()
+                .max_by(|a, b| keep_rank(a).cmp(&keep_rank(b)))
             else {
                 continue;
             };

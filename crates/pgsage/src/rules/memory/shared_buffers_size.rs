@@ -71,7 +71,11 @@ impl Rule for SharedBuffersSize {
             return Ok(vec![]);
         }
         let recommended = ram * target / 100.0;
-        let source = ctx.host.ram_bytes.as_ref().map_or("", |f| f.source.as_str());
+        let source = ctx
+            .host
+            .ram_bytes
+            .as_ref()
+            .map_or("", |f| f.source.as_str());
         let draft = Draft::new(
             ObjectRef::setting("shared_buffers"),
             format!(

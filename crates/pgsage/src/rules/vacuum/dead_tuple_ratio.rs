@@ -106,7 +106,8 @@ impl Rule for DeadTupleRatio {
                 "Vacuum the table now; if VERBOSE reports rows not yet removable, look for what holds the xmin horizon back (long transactions, idle-in-transaction sessions, replication slots), then lower its autovacuum_vacuum_scale_factor if autovacuum cannot keep up".to_owned()
             } else {
                 fix_sql.push_str(&format!("\nALTER TABLE {name} RESET (autovacuum_enabled);"));
-                "Autovacuum is disabled for this table: vacuum it now and re-enable autovacuum".to_owned()
+                "Autovacuum is disabled for this table: vacuum it now and re-enable autovacuum"
+                    .to_owned()
             };
             let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),

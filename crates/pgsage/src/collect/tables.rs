@@ -1,0 +1,115 @@
+//! Tables, partitioned tables and materialized views of the connected database, with
+//! their statistics, in one query whatever their number.
+
+use tokio_postgres::{Error as PgError, Row};
+
+use crate::snapshot::Table;
+
+/// The schemas the object sections skip: catalogs and TOAST.
+pub(super) const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+AND n.nspname !~ '^pg_toast'";
+
+/// Partitioned tables have no storage and no statistics row (left joins, zeros), and
+/// their `relfrozenxid` is 0, whose `age()` would read as 2^31: their ages are 0.
+/// `pg_relation_size` and friends take no lock and return NULL for a relation dropped
+/// meanwhile.
+pub(super) fn sql(major: i32) -> String {
+    let last_scans = if major >= 16 {
+        "s.last_seq_scan, s.last_idx_scan"
+    } else {
+        "NULL::timestamptz AS last_seq_scan, NULL::timestamptz AS last_idx_scan"
+    };
+    format!(
+        "\
+SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
+       c.relpersistence::text AS persistence, c.relispartition AS is_partition,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+               WHERE i.indrelid = c.oid AND i.indisprimary) AS has_primary_key,
+       c.reltuples::float8 AS reltuples, c.relpages::int8 AS relpages,
+       coalesce(pg_relation_size(c.oid), 0) AS heap_bytes,
+       CASE WHEN c.reltoastrelid <> 0
+            THEN coalesce(pg_total_relation_size(c.reltoastrelid), 0) ELSE 0 END AS toast_bytes,
+       coalesce(pg_indexes_size(c.oid), 0) AS indexes_bytes,
+       CASE WHEN c.relkind = 'p' THEN 0 ELSE age(c.relfrozenxid) END::int8 AS frozenxid_age,
+       CASE WHEN c.relkind = 'p' THEN 0 ELSE mxid_age(c.relminmxid) END::int8 AS minmxid_age,
+       age(t.relfrozenxid)::int8 AS toast_frozenxid_age,
+       coalesce(c.reloptions, '{{}}')::text[] AS reloptions,
+       coalesce(s.seq_scan, 0) AS seq_scan, coalesce(s.seq_tup_read, 0) AS seq_tup_read,
+       s.idx_scan, s.idx_tup_fetch,
+       coalesce(s.n_tup_ins, 0) AS n_tup_ins, coalesce(s.n_tup_upd, 0) AS n_tup_upd,
+       coalesce(s.n_tup_del, 0) AS n_tup_del, coalesce(s.n_tup_hot_upd, 0) AS n_tup_hot_upd,
+       coalesce(s.n_live_tup, 0) AS n_live_tup, coalesce(s.n_dead_tup, 0) AS n_dead_tup,
+       coalesce(s.n_mod_since_analyze, 0) AS n_mod_since_analyze, s.n_ins_since_vacuum,
+       s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
+       coalesce(s.vacuum_count, 0) AS vacuum_count,
+       coalesce(s.autovacuum_count, 0) AS autovacuum_count,
+       coalesce(s.analyze_count, 0) AS analyze_count,
+       coalesce(s.autoanalyze_count, 0) AS autoanalyze_count,
+       {last_scans},
+       coalesce(io.heap_blks_read, 0) AS heap_blks_read,
+       coalesce(io.heap_blks_hit, 0) AS heap_blks_hit,
+       coalesce(io.idx_blks_read, 0) AS idx_blks_read,
+       coalesce(io.idx_blks_hit, 0) AS idx_blks_hit,
+       io.toast_blks_read, io.toast_blks_hit
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid AND c.reltoastrelid <> 0
+LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid
+LEFT JOIN pg_catalog.pg_statio_all_tables io ON io.relid = c.oid
+WHERE c.relkind IN ('r', 'p', 'm') AND {USER_SCHEMAS}
+ORDER BY n.nspname, c.relname"
+    )
+}
+
+pub(super) fn decode(rows: &[Row]) -> Result<Vec<Table>, PgError> {
+    rows.iter()
+        .map(|r| {
+            Ok(Table {
+                oid: r.try_get("oid")?,
+                schema: r.try_get("schema")?,
+                name: r.try_get("name")?,
+                kind: r.try_get("kind")?,
+                persistence: r.try_get("persistence")?,
+                is_partition: r.try_get("is_partition")?,
+                has_primary_key: r.try_get("has_primary_key")?,
+                reltuples: r.try_get("reltuples")?,
+                relpages: r.try_get("relpages")?,
+                heap_bytes: r.try_get("heap_bytes")?,
+                toast_bytes: r.try_get("toast_bytes")?,
+                indexes_bytes: r.try_get("indexes_bytes")?,
+                frozenxid_age: r.try_get("frozenxid_age")?,
+                minmxid_age: r.try_get("minmxid_age")?,
+                toast_frozenxid_age: r.try_get("toast_frozenxid_age")?,
+                reloptions: r.try_get("reloptions")?,
+                seq_scan: r.try_get("seq_scan")?,
+                seq_tup_read: r.try_get("seq_tup_read")?,
+                idx_scan: r.try_get("idx_scan")?,
+                idx_tup_fetch: r.try_get("idx_tup_fetch")?,
+                n_tup_ins: r.try_get("n_tup_ins")?,
+                n_tup_upd: r.try_get("n_tup_upd")?,
+                n_tup_del: r.try_get("n_tup_del")?,
+                n_tup_hot_upd: r.try_get("n_tup_hot_upd")?,
+                n_live_tup: r.try_get("n_live_tup")?,
+                n_dead_tup: r.try_get("n_dead_tup")?,
+                n_mod_since_analyze: r.try_get("n_mod_since_analyze")?,
+                n_ins_since_vacuum: r.try_get("n_ins_since_vacuum")?,
+                last_vacuum: r.try_get("last_vacuum")?,
+                last_autovacuum: r.try_get("last_autovacuum")?,
+                last_analyze: r.try_get("last_analyze")?,
+                last_autoanalyze: r.try_get("last_autoanalyze")?,
+                vacuum_count: r.try_get("vacuum_count")?,
+                autovacuum_count: r.try_get("autovacuum_count")?,
+                analyze_count: r.try_get("analyze_count")?,
+                autoanalyze_count: r.try_get("autoanalyze_count")?,
+                last_seq_scan: r.try_get("last_seq_scan")?,
+                last_idx_scan: r.try_get("last_idx_scan")?,
+                heap_blks_read: r.try_get("heap_blks_read")?,
+                heap_blks_hit: r.try_get("heap_blks_hit")?,
+                idx_blks_read: r.try_get("idx_blks_read")?,
+                idx_blks_hit: r.try_get("idx_blks_hit")?,
+                toast_blks_read: r.try_get("toast_blks_read")?,
+                toast_blks_hit: r.try_get("toast_blks_hit")?,
+            })
+        })
+        .collect()
+}

@@ -46,6 +46,27 @@ pub struct Case {
     /// Idle client connections to hold open during collection.
     #[serde(default)]
     pub hold_connections: usize,
+    /// Transactions left open (idle in transaction) during collection: each entry is SQL
+    /// run after `BEGIN` on its own connection, e.g. `SELECT txid_current()` to hold an xid,
+    /// or `LOCK TABLE t IN ACCESS EXCLUSIVE MODE` to block others.
+    #[serde(default)]
+    pub open_transactions: Vec<String>,
+    /// Statements started on their own connections in the background just before
+    /// collection (a long query, a statement that waits for a lock); they are terminated
+    /// after collection.
+    #[serde(default)]
+    pub background: Vec<String>,
+    /// A query returning one boolean, polled until true after the open transactions and
+    /// background statements are in place (e.g. "a backend is waiting on a lock").
+    #[serde(default)]
+    pub wait_for_background: Option<String>,
+    /// Collect two samples this many seconds apart (`--interval`).
+    #[serde(default)]
+    pub interval_seconds: Option<f64>,
+    /// Statements run repeatedly on their own connection while an interval collection
+    /// sleeps between its samples (the workload the rates are measured over).
+    #[serde(default)]
+    pub during_interval: Vec<String>,
     /// Host facts given at collection, as the CLI flags take them (`ram`, `cpus`, `storage`).
     #[serde(default)]
     pub host: BTreeMap<String, toml::Value>,

@@ -4,6 +4,8 @@
 //! With `PGSAGE_UPDATE_FIXTURES=1` the snapshots collected on PostgreSQL
 //! `FIXTURE_MAJOR` are saved as the rules' fixtures (`scripts/capture-fixtures.sh`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pgsage::snapshot::{Fact, HostFacts};
@@ -46,12 +48,72 @@ fn plant_and_collect(server: &TestServer, db: &str, case: &Case) -> Snapshot {
     let held: Vec<_> = (0..case.hold_connections)
         .map(|_| server.client(db).expect("hold a connection"))
         .collect();
+    let open: Vec<_> = case
+        .open_transactions
+        .iter()
+        .map(|sql| {
+            let mut c = server.client(db).expect("connection");
+            c.batch_execute(&format!("BEGIN; {sql}"))
+                .unwrap_or_else(|e| panic!("open transaction `{sql}`: {e}"));
+            c
+        })
+        .collect();
+    let background: Vec<_> = case
+        .background
+        .iter()
+        .map(|sql| {
+            let mut c = server.client(db).expect("connection");
+            let sql = sql.clone();
+            // Ends with an error when terminated after collection; that is expected.
+            std::thread::spawn(move || {
+                let _ = c.batch_execute(&sql);
+            })
+        })
+        .collect();
+    if let Some(pred) = &case.wait_for_background {
+        server
+            .wait_for(db, pred, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("waiting for `{pred}`: {e}"));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let workload = (!case.during_interval.is_empty()).then(|| {
+        let mut c = server.client(db).expect("connection");
+        let statements = case.during_interval.clone();
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for sql in &statements {
+                    let _ = c.batch_execute(sql);
+                }
+            }
+        })
+    });
     let options = CollectOptions {
         host_facts: host_facts(case),
+        interval: case.interval_seconds.map(Duration::from_secs_f64),
         ..CollectOptions::default()
     };
     let snapshot = pgsage::collect_snapshot_with(&ConnectOptions::new(server.dsn(db)), &options)
         .unwrap_or_else(|e| panic!("collecting from PostgreSQL {}: {e}", server.major()));
+    stop.store(true, Ordering::Relaxed);
+    if let Some(w) = workload {
+        let _ = w.join();
+    }
+    if !background.is_empty() {
+        server
+            .execute(
+                db,
+                &format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{db}' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                ),
+            )
+            .expect("terminate background sessions");
+        for b in background {
+            let _ = b.join();
+        }
+    }
+    drop(open);
     drop(held);
     snapshot
 }

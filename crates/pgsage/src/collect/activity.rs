@@ -5,7 +5,8 @@ use tokio_postgres::{Error as PgError, Row};
 use crate::snapshot::{Backend, LockWait};
 
 /// All backends. The query text is selected only when asked for, truncated on the
-/// server so long texts never cross the wire.
+/// server so long texts never cross the wire; the placeholder a role without
+/// `pg_read_all_stats` sees for other roles' sessions becomes NULL.
 pub(super) fn sql(major: i32, query_text_max: Option<usize>) -> String {
     let query_id = if major >= 14 {
         "a.query_id"
@@ -13,7 +14,10 @@ pub(super) fn sql(major: i32, query_text_max: Option<usize>) -> String {
         "NULL::int8 AS query_id"
     };
     let query = match query_text_max {
-        Some(max) => format!("left(a.query, {max}) AS query"),
+        Some(max) => format!(
+            "CASE WHEN a.query = '<insufficient privilege>' THEN NULL \
+             ELSE left(a.query, {max}) END AS query"
+        ),
         None => "NULL::text AS query".to_owned(),
     };
     format!(

@@ -3,6 +3,7 @@
 
 use tokio_postgres::{Error as PgError, Row};
 
+use super::locks::{EXCLUSIVE, LOCKED_CTE};
 use super::tables::USER_SCHEMAS;
 use crate::snapshot::Index;
 
@@ -12,6 +13,8 @@ use crate::snapshot::Index;
 /// Only key columns have operator classes. A constraint is matched through
 /// `conindid` for primary key, unique and exclusion constraints (a foreign key's
 /// `conindid` points at the *referenced* table's index, so it is excluded).
+/// Indexes whose table or self another session locks exclusively are left out: their
+/// definitions cannot be read without queueing for the lock (see [`super::locks`]).
 pub(super) fn sql(major: i32) -> String {
     let last_idx_scan = if major >= 16 {
         "s.last_idx_scan"
@@ -20,6 +23,7 @@ pub(super) fn sql(major: i32) -> String {
     };
     format!(
         "\
+{LOCKED_CTE}
 SELECT i.indexrelid AS oid, i.indrelid AS table_oid, n.nspname::text AS schema,
        t.relname::text AS table_name, c.relname::text AS name,
        pg_get_indexdef(i.indexrelid) AS definition, am.amname::text AS access_method,
@@ -58,6 +62,8 @@ LEFT JOIN pg_catalog.pg_constraint con
 LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
 LEFT JOIN pg_catalog.pg_statio_all_indexes io ON io.indexrelid = i.indexrelid
 WHERE t.relkind IN ('r', 'p', 'm') AND {USER_SCHEMAS}
+  AND NOT EXISTS (SELECT 1 FROM locked
+                  WHERE {EXCLUSIVE} AND locked.relation IN (i.indexrelid, i.indrelid))
 ORDER BY n.nspname, t.relname, c.relname"
     )
 }

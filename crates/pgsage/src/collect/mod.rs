@@ -20,6 +20,7 @@ mod extensions;
 mod foreign_keys;
 mod indexes;
 mod io;
+mod locks;
 mod pipeline;
 mod replication;
 mod roles;
@@ -152,7 +153,13 @@ async fn collect(conn: &mut Conn<'_>, target: &Target, opts: &CollectOptions) ->
     Ok(snapshot)
 }
 
-const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+/// One snapshot of the catalogs for the whole sample, and from 15 on one statistics
+/// snapshot too (the default, `cache`, snapshots per object; before 15 the
+/// transaction's first access already freezes all of them). `set_config` rather than
+/// `SET` so that the version test can sit in the same statement.
+const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+SELECT CASE WHEN current_setting('server_version_num')::int >= 150000 \
+THEN set_config('stats_fetch_consistency', 'snapshot', true) END";
 const CLOCK_SQL: &str = "SELECT clock_timestamp() AS now";
 
 /// What every sample learns first, in one round trip with `BEGIN`.
@@ -237,15 +244,6 @@ struct CounterSlots {
 
 fn plan_counters(plan: &mut Plan, cx: &Context, opts: &CollectOptions) -> CounterSlots {
     let major = cx.major();
-    if major >= 15 {
-        // One statistics snapshot for the whole transaction (the default, `cache`,
-        // snapshots per object). Before 15 the transaction's first access already
-        // freezes all of them.
-        plan.add(
-            "stats_fetch_consistency",
-            "SET LOCAL stats_fetch_consistency = snapshot".into(),
-        );
-    }
     CounterSlots {
         databases: plan.add("pg_stat_database", databases::sql(major)),
         checkpointer: plan.add("pg_stat_checkpointer", checkpointer::sql(major).into()),
@@ -272,6 +270,9 @@ struct Counters {
     checkpointer: Option<CheckpointerStats>,
     wal: Option<WalStats>,
     tables: Vec<Table>,
+    /// Tables whose sizes are estimates and whose indexes may be missing: another
+    /// session locks them exclusively.
+    locked_tables: Vec<String>,
     indexes: Vec<Index>,
     statements: Option<Statements>,
 }
@@ -323,6 +324,9 @@ fn take_counters(
             None
         }
     };
+    let (tables, locked_tables) = results
+        .take(slots.tables, gaps, tables::decode)
+        .unwrap_or_default();
     Counters {
         databases: results
             .take(slots.databases, gaps, databases::decode)
@@ -331,9 +335,8 @@ fn take_counters(
             .take(slots.checkpointer, gaps, checkpointer::decode)
             .flatten(),
         wal,
-        tables: results
-            .take(slots.tables, gaps, tables::decode)
-            .unwrap_or_default(),
+        tables,
+        locked_tables,
         indexes: results
             .take(slots.indexes, gaps, indexes::decode)
             .unwrap_or_default(),
@@ -374,7 +377,8 @@ async fn sample_counters(
     })
 }
 
-/// A full sample in one transaction: three round trips when nothing fails.
+/// A full sample in one transaction: three round trips (`BEGIN` + facts, the sections,
+/// `COMMIT`).
 async fn sample_full(
     conn: &mut Conn<'_>,
     target: &Target,
@@ -419,7 +423,7 @@ async fn sample_full(
             Vec::new()
         }
     };
-    let (sequences, unreadable_sequences) = results
+    let (sequences, hidden_sequences) = results
         .take(sequences, &mut gaps, sequences::decode)
         .unwrap_or_default();
     let databases = c.databases;
@@ -469,18 +473,35 @@ async fn sample_full(
         baseline: None,
         databases,
     };
-    privilege_gaps(&cx, &snapshot, unreadable_sequences, &mut gaps);
+    visibility_gaps(&cx, &snapshot, &hidden_sequences, &mut gaps);
+    if !c.locked_tables.is_empty() {
+        gaps.push(gap("locked relations", locked_why(&c.locked_tables)));
+    }
     gaps.sort();
     gaps.dedup();
     snapshot.gaps = gaps;
     Ok(snapshot)
 }
 
-/// Sections that were read but are partly hidden from this role.
-fn privilege_gaps(
+fn locked_why(tables: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut names = tables[..tables.len().min(SHOWN)].join(", ");
+    if tables.len() > SHOWN {
+        names.push_str(&format!(" and {} more", tables.len() - SHOWN));
+    }
+    format!(
+        "other sessions hold or await ACCESS EXCLUSIVE locks on {} table(s) (or their indexes): \
+         {names}; their sizes are estimated from pg_class.relpages and their locked indexes are \
+         missing, rather than waiting for the locks",
+        tables.len()
+    )
+}
+
+/// Sections that were read but are partly hidden from this role (or by locks).
+fn visibility_gaps(
     cx: &Context,
     snapshot: &Snapshot,
-    unreadable_sequences: usize,
+    hidden_sequences: &sequences::Hidden,
     gaps: &mut Vec<Gap>,
 ) {
     let role = &cx.facts.info.user;
@@ -516,12 +537,23 @@ fn privilege_gaps(
             ),
         ));
     }
-    if unreadable_sequences > 0 {
+    let mut why = Vec::new();
+    if hidden_sequences.unreadable > 0 {
+        why.push(format!(
+            "role {role} lacks SELECT or USAGE on {} sequence(s)",
+            hidden_sequences.unreadable
+        ));
+    }
+    if hidden_sequences.locked > 0 {
+        why.push(format!(
+            "{} sequence(s) are locked by other sessions (e.g. ALTER SEQUENCE)",
+            hidden_sequences.locked
+        ));
+    }
+    if !why.is_empty() {
         gaps.push(gap(
             "sequence last values",
-            format!(
-                "role {role} lacks SELECT or USAGE on {unreadable_sequences} sequence(s): their last values are unknown"
-            ),
+            format!("{}: their last values are unknown", why.join("; ")),
         ));
     }
 }

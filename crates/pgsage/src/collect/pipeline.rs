@@ -1,13 +1,24 @@
 //! Sending the collector's queries with few round trips.
 //!
-//! Every optional section runs behind its own `SAVEPOINT`, so a failure (missing
-//! privilege, missing extension, a timeout) becomes a [`Gap`] without aborting the
-//! transaction. The savepoints and queries of a whole [`Plan`] are *pipelined*: sent
-//! together, answered together. When a query fails, the rest of that pipeline fails
-//! with "current transaction is aborted"; the collector rolls back to the savepoint
-//! just before the failed query and sends the remaining ones again. So a plan costs
-//! one round trip, plus two per failed section — never a number that grows with
-//! the number of tables.
+//! Every section runs in its own subtransaction, sent as three statements:
+//!
+//! ```sql
+//! SAVEPOINT pgsage;
+//! <the section's query>;
+//! ROLLBACK TO SAVEPOINT pgsage; RELEASE SAVEPOINT pgsage;
+//! ```
+//!
+//! Rolling back a read-only subtransaction loses nothing (its rows have been sent),
+//! but it contains a failure (missing privilege, missing extension, a timeout), which
+//! becomes a [`Gap`] instead of aborting the transaction, and it releases the locks
+//! the section took: `pg_sequence_last_value` keeps a lock per sequence until the end
+//! of the (sub)transaction, enough to exhaust the shared lock table on a database with
+//! thousands of sequences. The transaction's snapshot and statistics snapshot are
+//! unaffected.
+//!
+//! Because no failure can leak past its section, a whole [`Plan`] is *pipelined*:
+//! sent at once, answered at once, in one round trip — whatever the number of tables
+//! and whatever fails.
 //!
 //! Queries go through `query_typed` (parse, bind, execute in one message), so no
 //! separate prepare round trip, and every column is cast to a built-in type in SQL,
@@ -17,7 +28,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
-use futures_util::future::{join, join3, maybe_done, poll_fn, MaybeDone};
+use futures_util::future::{join3, maybe_done, poll_fn, MaybeDone};
 use tokio_postgres::{Client, Error as PgError, Row};
 
 use super::CollectStats;
@@ -150,59 +161,40 @@ impl<'a> Conn<'a> {
         Ok((ra, rb))
     }
 
-    /// Runs a plan inside the current transaction, each query behind a savepoint.
-    /// Server-side failures become [`Results`] entries (gaps); client-side ones (the
-    /// connection closed) are errors.
+    /// Runs a plan inside the current transaction, each query in its own
+    /// subtransaction, in one round trip. Server-side failures become [`Results`]
+    /// entries (gaps); client-side ones (the connection closed) are errors.
     pub(super) async fn run(&mut self, plan: Plan) -> Result<Results> {
-        let n = plan.queries.len();
-        let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
-        let mut start = 0;
-        while start < n {
-            let pending = &plan.queries[start..];
-            self.stats.round_trips += 1;
-            self.stats.statements += 2 * pending.len() as u32;
-            let answers = join_in_order(
-                pending
-                    .iter()
-                    .map(|(_, sql)| {
-                        join(
-                            self.client.batch_execute("SAVEPOINT pgsage"),
-                            self.client.query_typed(sql, &[]),
-                        )
-                    })
-                    .collect(),
-            )
-            .await;
-            let mut failed_at = None;
-            for (k, (savepoint, answer)) in answers.into_iter().enumerate() {
-                let i = start + k;
-                let what = plan.queries[i].0;
-                // Everything after the first failure failed because of it.
-                savepoint.map_err(|e| fatal(what, e))?;
-                match answer {
-                    Ok(rows) => outcomes[i] = Some(Outcome::Rows(rows)),
-                    Err(e) => {
-                        let Some(why) = server_error(&e) else {
-                            return Err(fatal(what, e));
-                        };
-                        outcomes[i] = Some(Outcome::Failed(why));
-                        failed_at = Some(i);
-                        break;
-                    }
-                }
-            }
-            match failed_at {
-                None => break,
-                Some(i) => {
-                    // The newest savepoint named `pgsage` is the one right before query i.
-                    self.execute(
-                        "rolling back a failed section",
-                        "ROLLBACK TO SAVEPOINT pgsage",
+        self.stats.round_trips += 1;
+        self.stats.statements += 3 * plan.queries.len() as u32;
+        let answers = join_in_order(
+            plan.queries
+                .iter()
+                .map(|(_, sql)| {
+                    // join3 polls in order, and each future sends its request on its
+                    // first poll, so the server receives them in this order.
+                    join3(
+                        self.client.batch_execute("SAVEPOINT pgsage"),
+                        self.client.query_typed(sql, &[]),
+                        self.client.batch_execute(
+                            "ROLLBACK TO SAVEPOINT pgsage; RELEASE SAVEPOINT pgsage",
+                        ),
                     )
-                    .await?;
-                    start = i + 1;
-                }
-            }
+                })
+                .collect(),
+        )
+        .await;
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for ((what, _), (savepoint, answer, rollback)) in plan.queries.iter().zip(answers) {
+            savepoint.map_err(|e| fatal(what, e))?;
+            rollback.map_err(|e| fatal(what, e))?;
+            outcomes.push(Some(match answer {
+                Ok(rows) => Outcome::Rows(rows),
+                Err(e) => match server_error(&e) {
+                    Some(why) => Outcome::Failed(why),
+                    None => return Err(fatal(what, e)),
+                },
+            }));
         }
         Ok(Results {
             whats: plan.queries.iter().map(|(w, _)| *w).collect(),

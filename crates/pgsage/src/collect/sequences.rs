@@ -2,21 +2,27 @@
 
 use tokio_postgres::{Error as PgError, Row};
 
+use super::locks::LOCKED_CTE;
 use super::tables::USER_SCHEMAS;
 use crate::snapshot::Sequence;
 
 /// From the catalogs rather than `pg_sequences`, to get the owning column in the same
 /// pass: a `serial` column owns its sequence with an `a` (auto) dependency, an
 /// identity column with an `i` (internal) one. The last value needs `SELECT` or
-/// `USAGE` on the sequence (`readable`); other sessions' temporary sequences are
-/// skipped, as `pg_sequences` does, because reading them errors.
+/// `USAGE` on the sequence (`readable`), and is not read while another session locks
+/// the sequence in a conflicting mode (`locked`, e.g. during `ALTER SEQUENCE`; see
+/// [`super::locks`]). Other sessions' temporary sequences are skipped, as
+/// `pg_sequences` does, because reading them errors.
 pub(super) fn sql() -> String {
     format!(
         "\
+{LOCKED_CTE}
 SELECT n.nspname::text AS schema, c.relname::text AS name,
        format_type(s.seqtypid, NULL) AS data_type,
        has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable,
+       EXISTS (SELECT 1 FROM locked WHERE locked.relation = c.oid) AS locked,
        CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')
+             AND NOT EXISTS (SELECT 1 FROM locked WHERE locked.relation = c.oid)
             THEN pg_sequence_last_value(c.oid) END AS last_value,
        s.seqmax AS max_value, s.seqincrement AS increment, s.seqcycle AS cycle,
        owner.owned_by, owner.owned_by_type
@@ -39,14 +45,25 @@ ORDER BY n.nspname, c.relname"
     )
 }
 
-/// The sequences, and how many of them the role could not read.
-pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Sequence>, usize), PgError> {
-    let mut unreadable = 0;
+/// Sequences whose last value could not be read, by reason.
+#[derive(Debug, Default)]
+pub(super) struct Hidden {
+    /// For lack of `SELECT` or `USAGE`.
+    pub(super) unreadable: usize,
+    /// Because another session locked them.
+    pub(super) locked: usize,
+}
+
+/// The sequences, and how many last values are hidden.
+pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Sequence>, Hidden), PgError> {
+    let mut hidden = Hidden::default();
     let sequences = rows
         .iter()
         .map(|r| {
             if !r.try_get::<_, bool>("readable")? {
-                unreadable += 1;
+                hidden.unreadable += 1;
+            } else if r.try_get::<_, bool>("locked")? {
+                hidden.locked += 1;
             }
             Ok(Sequence {
                 schema: r.try_get("schema")?,
@@ -61,5 +78,5 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Sequence>, usize), PgError> {
             })
         })
         .collect::<Result<Vec<_>, PgError>>()?;
-    Ok((sequences, unreadable))
+    Ok((sequences, hidden))
 }

@@ -3,6 +3,7 @@
 
 use tokio_postgres::{Error as PgError, Row};
 
+use super::locks::{EXCLUSIVE, LOCKED_CTE};
 use crate::snapshot::Table;
 
 /// The schemas the object sections skip: catalogs and TOAST.
@@ -11,8 +12,9 @@ AND n.nspname !~ '^pg_toast'";
 
 /// Partitioned tables have no storage and no statistics row (left joins, zeros), and
 /// their `relfrozenxid` is 0, whose `age()` would read as 2^31: their ages are 0.
-/// `pg_relation_size` and friends take no lock and return NULL for a relation dropped
-/// meanwhile.
+/// `pg_relation_size` and friends return NULL for a relation dropped meanwhile, and are
+/// not called for a table that another session locks exclusively (it, its TOAST table or
+/// one of its indexes; see [`super::locks`]): then sizes are `relpages` × block size.
 pub(super) fn sql(major: i32) -> String {
     let last_scans = if major >= 16 {
         "s.last_seq_scan, s.last_idx_scan"
@@ -21,15 +23,23 @@ pub(super) fn sql(major: i32) -> String {
     };
     format!(
         "\
+{LOCKED_CTE}
 SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
        c.relpersistence::text AS persistence, c.relispartition AS is_partition,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                WHERE i.indrelid = c.oid AND i.indisprimary) AS has_primary_key,
        c.reltuples::float8 AS reltuples, c.relpages::int8 AS relpages,
-       coalesce(pg_relation_size(c.oid), 0) AS heap_bytes,
-       CASE WHEN c.reltoastrelid <> 0
-            THEN coalesce(pg_total_relation_size(c.reltoastrelid), 0) ELSE 0 END AS toast_bytes,
-       coalesce(pg_indexes_size(c.oid), 0) AS indexes_bytes,
+       lk.locked AS size_estimated,
+       CASE WHEN lk.locked THEN c.relpages::int8 * bs.size
+            ELSE coalesce(pg_relation_size(c.oid), 0) END AS heap_bytes,
+       CASE WHEN c.reltoastrelid = 0 THEN 0
+            WHEN lk.locked THEN coalesce(t.relpages, 0)::int8 * bs.size
+            ELSE coalesce(pg_total_relation_size(c.reltoastrelid), 0) END AS toast_bytes,
+       CASE WHEN lk.locked
+            THEN coalesce((SELECT sum(ic.relpages)::int8 FROM pg_catalog.pg_index i
+                           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                           WHERE i.indrelid = c.oid), 0) * bs.size
+            ELSE coalesce(pg_indexes_size(c.oid), 0) END AS indexes_bytes,
        CASE WHEN c.relkind = 'p' THEN 0 ELSE age(c.relfrozenxid) END::int8 AS frozenxid_age,
        CASE WHEN c.relkind = 'p' THEN 0 ELSE mxid_age(c.relminmxid) END::int8 AS minmxid_age,
        age(t.relfrozenxid)::int8 AS toast_frozenxid_age,
@@ -56,15 +66,27 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid AND c.reltoastrelid <> 0
 LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid
 LEFT JOIN pg_catalog.pg_statio_all_tables io ON io.relid = c.oid
+CROSS JOIN (SELECT current_setting('block_size')::int8 AS size) bs
+CROSS JOIN LATERAL (
+  SELECT EXISTS (SELECT 1 FROM locked
+                 WHERE {EXCLUSIVE}
+                   AND (locked.relation IN (c.oid, c.reltoastrelid)
+                        OR locked.relation IN (SELECT i.indexrelid FROM pg_catalog.pg_index i
+                                               WHERE i.indrelid = c.oid))) AS locked
+) lk
 WHERE c.relkind IN ('r', 'p', 'm') AND {USER_SCHEMAS}
 ORDER BY n.nspname, c.relname"
     )
 }
 
-pub(super) fn decode(rows: &[Row]) -> Result<Vec<Table>, PgError> {
-    rows.iter()
+/// The tables, and the names of those whose sizes are estimates because another
+/// session locks them.
+pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Vec<String>), PgError> {
+    let mut locked = Vec::new();
+    let tables = rows
+        .iter()
         .map(|r| {
-            Ok(Table {
+            let table = Table {
                 oid: r.try_get("oid")?,
                 schema: r.try_get("schema")?,
                 name: r.try_get("name")?,
@@ -109,7 +131,12 @@ pub(super) fn decode(rows: &[Row]) -> Result<Vec<Table>, PgError> {
                 idx_blks_hit: r.try_get("idx_blks_hit")?,
                 toast_blks_read: r.try_get("toast_blks_read")?,
                 toast_blks_hit: r.try_get("toast_blks_hit")?,
-            })
+            };
+            if r.try_get("size_estimated")? {
+                locked.push(table.qualified_name());
+            }
+            Ok(table)
         })
-        .collect()
+        .collect::<Result<Vec<_>, PgError>>()?;
+    Ok((tables, locked))
 }

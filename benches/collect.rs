@@ -26,17 +26,27 @@ const TABLES: usize = 2000;
 
 fn build(server: &TestServer, db: &str, tables: usize) {
     server.create_database(db).expect("create database");
-    let mut sql = String::new();
-    for i in 0..tables {
-        sql.push_str(&format!(
-            "CREATE TABLE t{i} (id bigserial PRIMARY KEY, a int, b text, c timestamptz);
-             CREATE INDEX t{i}_lower_b ON t{i} (lower(b));
-             CREATE INDEX t{i}_a_recent ON t{i} (a) WHERE c IS NOT NULL;
-             INSERT INTO t{i} (a, b, c) SELECT g, 'v' || g, now() FROM generate_series(1, 10) g;\n"
-        ));
+    // In chunks: one transaction for everything would exceed the lock table.
+    for chunk in (0..tables).collect::<Vec<_>>().chunks(100) {
+        let mut sql = String::new();
+        for i in chunk {
+            sql.push_str(&format!(
+                "CREATE TABLE t{i} (id bigserial PRIMARY KEY, a int, b text, c timestamptz);
+                 CREATE INDEX t{i}_lower_b ON t{i} (lower(b));
+                 CREATE INDEX t{i}_a_recent ON t{i} (a) WHERE c IS NOT NULL;
+                 INSERT INTO t{i} (a, b, c) SELECT g, 'v' || g, now() FROM generate_series(1, 10) g;\n"
+            ));
+        }
+        if let Err(e) = server.execute(db, &sql) {
+            // The error's context repeats the whole batch; its last line is the cause.
+            let text = e.to_string();
+            panic!(
+                "building tables: {}",
+                text.lines().last().unwrap_or_default()
+            );
+        }
     }
-    sql.push_str("ANALYZE;");
-    server.execute(db, &sql).expect("build schema");
+    server.execute(db, "ANALYZE").expect("analyze");
 }
 
 fn runtime() -> tokio::runtime::Runtime {

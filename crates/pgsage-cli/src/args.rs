@@ -69,6 +69,10 @@ pub struct HostArgs {
     /// Storage under the data directory: hdd, ssd, nvme or san.
     #[arg(long)]
     pub storage: Option<String>,
+    /// Do not read RAM and CPUs from this machine when the server is local (Unix socket or
+    /// loopback), e.g. when a loopback port is a tunnel to another host.
+    #[arg(long)]
+    pub no_local_facts: bool,
 }
 
 #[derive(Debug, Args)]

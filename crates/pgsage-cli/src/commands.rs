@@ -53,7 +53,7 @@ fn host_facts(args: &HostArgs) -> Result<HostFacts> {
     })
 }
 
-fn collect(args: &ConnectArgs, host: HostFacts) -> Result<Snapshot> {
+fn collect(args: &ConnectArgs, host: HostFacts, probe_local_host: bool) -> Result<Snapshot> {
     let connect = ConnectOptions {
         dsn: args.dsn.clone(),
         connect_timeout: args.connect_timeout,
@@ -66,6 +66,7 @@ fn collect(args: &ConnectArgs, host: HostFacts) -> Result<Snapshot> {
         statements_top_n: args.statements_top,
         interval: args.interval,
         host_facts: host,
+        probe_local_host,
         ..CollectOptions::default()
     };
     if let Some(i) = args.interval {
@@ -81,7 +82,7 @@ fn collect(args: &ConnectArgs, host: HostFacts) -> Result<Snapshot> {
 
 fn snapshot(args: SnapshotArgs) -> Result<ExitCode> {
     let host = host_facts(&args.host)?;
-    let mut snap = collect(&args.connect, host)?;
+    let mut snap = collect(&args.connect, host, !args.host.no_local_facts)?;
     if args.redact {
         pgsage::redact::redact(&mut snap);
     }
@@ -127,7 +128,14 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
             {
                 bail!("nothing to audit: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
             }
-            (collect(&args.connect, config.host.clone())?, Source::Live)
+            (
+                collect(
+                    &args.connect,
+                    config.host.clone(),
+                    !args.host.no_local_facts,
+                )?,
+                Source::Live,
+            )
         }
     };
     let mut report = pgsage::audit_from(&snap, &config, source);

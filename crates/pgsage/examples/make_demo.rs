@@ -85,6 +85,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             cpus: Some(Fact::new(4.0, "flag")),
             storage: Some(Fact::new(StorageKind::Ssd, "flag")),
         },
+        // Facts come from the scenario only, never from the machine running the test.
+        probe_local_host: false,
         ..CollectOptions::default()
     };
     let mut snapshot =

@@ -64,6 +64,17 @@ pub fn probe_local() -> HostFacts {
     facts
 }
 
+/// Whether a connection target is this machine: a Unix socket directory or a loopback
+/// address.
+pub fn is_local(host: &str) -> bool {
+    host.starts_with('/')
+        || host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn read_trimmed(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
@@ -97,6 +108,21 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn local_targets() {
+        assert!(is_local("/var/run/postgresql"));
+        assert!(is_local("127.0.0.1") && is_local("::1") && is_local("localhost"));
+        assert!(!is_local("db.example.com") && !is_local("10.0.0.5"));
+    }
+
+    #[test]
+    fn probing_this_machine_finds_memory_and_cpus() {
+        let facts = probe_local();
+        assert!(facts.ram_bytes.is_some_and(|f| f.value > 0));
+        assert!(facts.cpus.is_some_and(|f| f.value > 0.0));
+        assert!(facts.storage.is_none(), "storage is never guessed");
     }
 
     #[test]

@@ -271,6 +271,13 @@ fn full_snapshot(server: &TestServer, major: u32, expected: &BTreeSet<String>) {
     assert!(customers.n_tup_ins >= 100 && customers.heap_bytes > 0 && customers.indexes_bytes > 0);
     assert_eq!(customers.reltuples, 100.0);
     assert!(customers.frozenxid_age > 0 && customers.toast_frozenxid_age.is_some());
+    let customer_index_bytes: i64 = s
+        .indexes
+        .iter()
+        .filter(|i| i.table_oid == customers.oid)
+        .map(|i| i.size_bytes)
+        .sum();
+    assert_eq!(customers.indexes_bytes, customer_index_bytes);
     let events = table(&s, "events");
     assert!(!events.has_primary_key);
     assert_eq!(events.reloption("fillfactor"), Some("70"));
@@ -581,6 +588,40 @@ fn monitor_and_plain_roles(server: &TestServer, expected: &BTreeSet<String>) {
     assert!(p.sequences.iter().all(|q| q.last_value.is_none()));
     assert!(!p.tables.is_empty());
     drop(marker);
+
+    // Sections that fail on the server (here: privileges revoked) become gaps; the
+    // sections after them in the same pipeline are unaffected.
+    server
+        .execute(
+            "app",
+            "REVOKE SELECT ON pg_stat_statements FROM PUBLIC;
+             REVOKE SELECT ON pg_catalog.pg_stat_archiver FROM PUBLIC;",
+        )
+        .unwrap();
+    let f = collect(server, server.dsn_as("plain", "pw", "app"), &opts);
+    assert_gaps(
+        &f,
+        &with(
+            expected,
+            &[
+                "pg_read_all_stats",
+                "pg_read_all_settings",
+                "sequence last values",
+                "pg_stat_statements",
+                "pg_stat_archiver",
+            ],
+        ),
+        "sections failing for privileges",
+    );
+    assert!(f
+        .gap("pg_stat_archiver")
+        .unwrap()
+        .why
+        .contains("permission denied"));
+    assert!(f.statements.is_none() && f.archiver.is_none());
+    assert_eq!(f.tables.len(), p.tables.len());
+    assert_eq!(f.sequences.len(), p.sequences.len());
+    assert!(!f.roles.is_empty() && !f.replication_slots.is_empty() && f.checkpointer.is_some());
 }
 
 /// Collects over a plain tokio-postgres client, as role `monitor`, and returns the cost.

@@ -91,6 +91,8 @@ fn plant_and_collect(server: &TestServer, db: &str, case: &Case) -> Snapshot {
     let options = CollectOptions {
         host_facts: host_facts(case),
         interval: case.interval_seconds.map(Duration::from_secs_f64),
+        // Facts come from the scenario only, never from the machine running the test.
+        probe_local_host: false,
         ..CollectOptions::default()
     };
     let snapshot = pgsage::collect_snapshot_with(&ConnectOptions::new(server.dsn(db)), &options)

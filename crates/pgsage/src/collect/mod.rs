@@ -58,6 +58,10 @@ pub struct CollectOptions {
     pub interval: Option<Duration>,
     /// Host facts given by the user (flags, config); recorded in the snapshot.
     pub host_facts: HostFacts,
+    /// When the server is on this machine (Unix socket or loopback address), fill the facts
+    /// the user did not give from this machine's cgroup limits and /proc. Turn off when a
+    /// loopback address is a tunnel to another host.
+    pub probe_local_host: bool,
 }
 
 impl Default for CollectOptions {
@@ -68,6 +72,7 @@ impl Default for CollectOptions {
             statements_top_n: 1000,
             interval: None,
             host_facts: HostFacts::default(),
+            probe_local_host: true,
         }
     }
 }
@@ -324,9 +329,14 @@ fn take_counters(
             None
         }
     };
-    let (tables, locked_tables) = results
+    let (mut tables, locked) = results
         .take(slots.tables, gaps, tables::decode)
         .unwrap_or_default();
+    let indexes = results.take(slots.indexes, gaps, indexes::decode);
+    if let Some(indexes) = &indexes {
+        tables::fill_index_sizes(&mut tables, &locked, indexes);
+    }
+    let locked_tables = locked.into_iter().map(|(_, name)| name).collect();
     Counters {
         databases: results
             .take(slots.databases, gaps, databases::decode)
@@ -337,9 +347,7 @@ fn take_counters(
         wal,
         tables,
         locked_tables,
-        indexes: results
-            .take(slots.indexes, gaps, indexes::decode)
-            .unwrap_or_default(),
+        indexes: indexes.unwrap_or_default(),
         statements,
     }
 }
@@ -433,7 +441,11 @@ async fn sample_full(
         collected_at: take_clock(&mut results, clock, &mut gaps).unwrap_or_else(Utc::now),
         redacted: false,
         server: cx.facts.info.clone(),
-        host: opts.host_facts.clone(),
+        host: if opts.probe_local_host && crate::host::is_local(&target.host) {
+            opts.host_facts.clone().or(&crate::host::probe_local())
+        } else {
+            opts.host_facts.clone()
+        },
         gaps: Vec::new(),
         settings: results
             .take(settings, &mut gaps, settings::decode)

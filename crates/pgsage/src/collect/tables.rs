@@ -3,13 +3,19 @@
 
 use tokio_postgres::{Error as PgError, Row};
 
+use std::collections::HashMap;
+
 use super::locks::{EXCLUSIVE, LOCKED_CTE};
-use crate::snapshot::Table;
+use crate::snapshot::{Index, Table};
 
 /// The schemas the object sections skip: catalogs and TOAST.
 pub(super) const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
 AND n.nspname !~ '^pg_toast'";
 
+/// `indexes_bytes` is not read here: opening every index again (`pg_indexes_size`)
+/// would double the cost of the largest sections. It is the sum of the indexes' sizes
+/// from the index section (see [`fill_index_sizes`]), or an estimate from `relpages`.
+///
 /// Partitioned tables have no storage and no statistics row (left joins, zeros), and
 /// their `relfrozenxid` is 0, whose `age()` would read as 2^31: their ages are 0.
 /// `pg_relation_size` and friends return NULL for a relation dropped meanwhile, and are
@@ -35,11 +41,9 @@ SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::tex
        CASE WHEN c.reltoastrelid = 0 THEN 0
             WHEN lk.locked THEN coalesce(t.relpages, 0)::int8 * bs.size
             ELSE coalesce(pg_total_relation_size(c.reltoastrelid), 0) END AS toast_bytes,
-       CASE WHEN lk.locked
-            THEN coalesce((SELECT sum(ic.relpages)::int8 FROM pg_catalog.pg_index i
-                           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                           WHERE i.indrelid = c.oid), 0) * bs.size
-            ELSE coalesce(pg_indexes_size(c.oid), 0) END AS indexes_bytes,
+       coalesce((SELECT sum(ic.relpages)::int8 FROM pg_catalog.pg_index i
+                 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                 WHERE i.indrelid = c.oid), 0) * bs.size AS indexes_bytes_estimate,
        CASE WHEN c.relkind = 'p' THEN 0 ELSE age(c.relfrozenxid) END::int8 AS frozenxid_age,
        CASE WHEN c.relkind = 'p' THEN 0 ELSE mxid_age(c.relminmxid) END::int8 AS minmxid_age,
        age(t.relfrozenxid)::int8 AS toast_frozenxid_age,
@@ -79,9 +83,11 @@ ORDER BY n.nspname, c.relname"
     )
 }
 
-/// The tables, and the names of those whose sizes are estimates because another
-/// session locks them.
-pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Vec<String>), PgError> {
+/// Tables another session locks: `(oid, schema.name)`. Their sizes stay estimates.
+pub(super) type Locked = Vec<(u32, String)>;
+
+/// The tables (`indexes_bytes` still an estimate), and those locked by others.
+pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Locked), PgError> {
     let mut locked = Vec::new();
     let tables = rows
         .iter()
@@ -98,7 +104,7 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Vec<String>), PgError>
                 relpages: r.try_get("relpages")?,
                 heap_bytes: r.try_get("heap_bytes")?,
                 toast_bytes: r.try_get("toast_bytes")?,
-                indexes_bytes: r.try_get("indexes_bytes")?,
+                indexes_bytes: r.try_get("indexes_bytes_estimate")?,
                 frozenxid_age: r.try_get("frozenxid_age")?,
                 minmxid_age: r.try_get("minmxid_age")?,
                 toast_frozenxid_age: r.try_get("toast_frozenxid_age")?,
@@ -133,10 +139,24 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Vec<String>), PgError>
                 toast_blks_hit: r.try_get("toast_blks_hit")?,
             };
             if r.try_get("size_estimated")? {
-                locked.push(table.qualified_name());
+                locked.push((table.oid, table.qualified_name()));
             }
             Ok(table)
         })
         .collect::<Result<Vec<_>, PgError>>()?;
     Ok((tables, locked))
+}
+
+/// Replaces the `relpages` estimate of `indexes_bytes` by the sum of the index sizes,
+/// for tables not locked by other sessions (their locked indexes are missing).
+pub(super) fn fill_index_sizes(tables: &mut [Table], locked: &[(u32, String)], indexes: &[Index]) {
+    let mut sums: HashMap<u32, i64> = HashMap::new();
+    for index in indexes {
+        *sums.entry(index.table_oid).or_default() += index.size_bytes;
+    }
+    for table in tables {
+        if !locked.iter().any(|(oid, _)| *oid == table.oid) {
+            table.indexes_bytes = sums.get(&table.oid).copied().unwrap_or(0);
+        }
+    }
 }

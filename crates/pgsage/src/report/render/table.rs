@@ -76,10 +76,12 @@ pub fn render_table(
                 ));
             }
             if !f.recommendation.is_empty() {
-                text.push_str(&format!("\nfix: {}", f.recommendation));
+                text.push_str(&format!("\nrecommendation: {}", f.recommendation));
             }
             if let Some(fix) = &f.fix {
-                text.push_str(&format!("\n  {}", fix.sql));
+                for line in fix.sql.lines() {
+                    text.push_str(&format!("\n  {line}"));
+                }
             }
             let mut sev = Cell::new(f.severity.as_str());
             if style.color {

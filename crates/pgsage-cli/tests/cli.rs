@@ -345,6 +345,25 @@ fn live_snapshot_then_offline_audit_matches_live_audit() {
     ]);
     let live = json_report(&["audit", "--dsn", &dsn, "--format", "json"]);
     assert_eq!(live["target"]["source"], "live");
+    // The server is on this machine: RAM and CPUs were read locally, and said so.
+    let ram_source = live["host"]["ram_bytes"]["source"].as_str().unwrap_or("");
+    assert!(matches!(ram_source, "proc" | "cgroup"), "{}", live["host"]);
+    let nolocal = json_report(&[
+        "audit",
+        "--dsn",
+        &dsn,
+        "--format",
+        "json",
+        "--no-local-facts",
+    ]);
+    assert!(
+        nolocal["host"]["ram_bytes"].is_null(),
+        "{}",
+        nolocal["host"]
+    );
+    assert!(nolocal["skipped"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|r| r["rule"] == "MEM001")));
     let ids = |r: &serde_json::Value| -> Vec<(String, String)> {
         r["findings"]
             .as_array()

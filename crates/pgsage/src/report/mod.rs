@@ -123,6 +123,30 @@ impl Report {
     }
 }
 
+/// `ram 24GiB (flag), cpus 4 (proc), storage unknown`: the host facts and their sources.
+pub fn host_facts_line(host: &HostFacts) -> String {
+    let ram = host
+        .ram_bytes
+        .as_ref()
+        .map_or("ram unknown".to_owned(), |f| {
+            format!(
+                "ram {:.1}GiB ({})",
+                f.value as f64 / (1u64 << 30) as f64,
+                f.source
+            )
+        });
+    let cpus = host.cpus.as_ref().map_or("cpus unknown".to_owned(), |f| {
+        format!("cpus {} ({})", f.value, f.source)
+    });
+    let storage = host
+        .storage
+        .as_ref()
+        .map_or("storage unknown".to_owned(), |f| {
+            format!("storage {:?} ({})", f.value, f.source).to_lowercase()
+        });
+    format!("{ram}, {cpus}, {storage}")
+}
+
 impl Summary {
     /// Counts findings per severity.
     pub fn of(findings: &[Finding]) -> Summary {

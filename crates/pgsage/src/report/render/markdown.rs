@@ -19,6 +19,11 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
         report.counters.basis,
         report.counters.window_seconds
     )?;
+    writeln!(
+        out,
+        "Host facts: {}.\n",
+        crate::report::host_facts_line(&report.host)
+    )?;
     let s = &report.summary;
     writeln!(out, "| critical | warning | info |\n|---:|---:|---:|")?;
     writeln!(out, "| {} | {} | {} |", s.critical, s.warning, s.info)?;

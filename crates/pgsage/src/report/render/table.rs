@@ -44,6 +44,11 @@ pub fn render_table(
         "{} critical, {} warning, {} info; counters: {} ({:.0} s)",
         s.critical, s.warning, s.info, report.counters.basis, report.counters.window_seconds
     )?;
+    writeln!(
+        out,
+        "host: {}",
+        crate::report::host_facts_line(&report.host)
+    )?;
     for pack in packs_in_order(report) {
         writeln!(out)?;
         writeln!(out, "== {pack} ==")?;

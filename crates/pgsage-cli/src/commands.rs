@@ -201,7 +201,7 @@ fn rules(args: RulesArgs) -> Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string_pretty(&catalogue)?)?;
         }
         None => {
-            for r in pgsage::rules::RULES {
+            for r in pgsage::rules::RULES.iter() {
                 let m = r.meta();
                 let on = if config.is_enabled(m.id) {
                     ""

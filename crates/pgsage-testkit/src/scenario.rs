@@ -1,44 +1,73 @@
-//! Rule scenarios: `testdata/scenarios/<RULE>.toml` says how to plant a problem (`fires`)
-//! and its healthy twin (`quiet`) on a real server. The live scenario tests run them and
-//! assert the findings; the fixture capture runs them and saves the collected snapshots
-//! under `testdata/fixtures/<RULE>/<case>.json` for the rules' fast unit tests.
+//! Rule scenarios: `testdata/scenarios/<name>.toml` (one per pack) says how to plant
+//! problems and their healthy twins on real servers, case by case, and exactly which
+//! findings each case must produce. The live scenario tests run them on PostgreSQL 13–18;
+//! the fixture capture runs them on one version and saves the collected snapshots under
+//! `testdata/fixtures/<name>/<case>.json` for the rules' fast unit tests.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use postgres::Client;
 
 use serde::Deserialize;
 
-use crate::TestkitError;
+use crate::{TestServer, TestkitError};
 
-/// One scenario file.
+/// One scenario file: a pack's problems planted on real servers, and their healthy twins.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// Rule id.
-    pub rule: String,
+    /// Name (the file stem), e.g. the pack `vacuum`.
+    #[serde(default)]
+    pub name: String,
+    /// The rules this scenario checks exactly: in every case, their findings must be
+    /// exactly the case's `expect` list (no missing, no noisy), and none may be skipped
+    /// unless the case lists it in `skips`.
+    pub rules: Vec<String>,
     /// User configuration (pgsage.toml text) applied on top of the shipped packs.
     #[serde(default)]
     pub config: String,
-    /// Extra `postgresql.conf` lines for the scenario's server.
+    /// `postgresql.conf` lines for every case's server.
     #[serde(default)]
     pub server_conf: Vec<String>,
-    /// Lowest major version the scenario applies to.
-    #[serde(default)]
-    pub min_major: Option<u32>,
-    /// The planted problem.
-    pub fires: Case,
-    /// The healthy twin.
-    pub quiet: Case,
+    /// The cases; each runs on its own fresh server.
+    #[serde(rename = "case")]
+    pub cases: Vec<Case>,
+}
+
+/// An expected finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// Rule id.
+    pub rule: String,
+    /// The object, as the report shows it: `schema.name` or a bare name.
+    pub object: String,
 }
 
 /// One case of a scenario.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
+    /// Name, unique in the scenario (the fixture's file name).
+    pub name: String,
+    /// Lowest major version the case applies to.
+    #[serde(default)]
+    pub min_major: Option<u32>,
+    /// Extra `postgresql.conf` lines for this case's server.
+    #[serde(default)]
+    pub server_conf: Vec<String>,
     /// SQL statements run one by one (each its own transaction, so `VACUUM` works) as
-    /// superuser in the case's fresh database.
+    /// superuser in the case's database.
     #[serde(default)]
     pub setup: Vec<String>,
+    /// Whether to create `pg_stat_statements` in the case's database (default true).
+    #[serde(default = "yes")]
+    pub pg_stat_statements: bool,
     /// A query returning one boolean, polled until true before collecting
     /// (statistics reach the views asynchronously).
     #[serde(default)]
@@ -67,30 +96,71 @@ pub struct Case {
     /// sleeps between its samples (the workload the rates are measured over).
     #[serde(default)]
     pub during_interval: Vec<String>,
+    /// Collect as this role instead of the superuser: `{ name, password, grants }` is
+    /// created first (e.g. grants = ["pg_monitor"]).
+    #[serde(default)]
+    pub collect_as: Option<CollectAs>,
     /// Host facts given at collection, as the CLI flags take them (`ram`, `cpus`, `storage`).
     #[serde(default)]
     pub host: BTreeMap<String, toml::Value>,
-    /// Objects (`schema.name` or bare name) that must be flagged (fires case).
+    /// Exactly the findings the scenario's rules must produce.
     #[serde(default)]
-    pub expect: Vec<String>,
+    pub expect: Vec<Expected>,
+    /// Scenario rules that must be skipped in this case (e.g. a missing privilege).
+    #[serde(default)]
+    pub skips: Vec<String>,
+}
+
+/// A role to collect as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectAs {
+    /// Role name.
+    pub name: String,
+    /// Its password.
+    pub password: String,
+    /// Roles granted to it.
+    #[serde(default)]
+    pub grants: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Scenario {
-    /// Loads `testdata/scenarios/<rule>.toml`.
-    pub fn load(rule: &str) -> Result<Scenario, TestkitError> {
-        let path = scenarios_dir().join(format!("{rule}.toml"));
-        Scenario::load_path(&path)
+    /// Loads `testdata/scenarios/<name>.toml`.
+    pub fn load(name: &str) -> Result<Scenario, TestkitError> {
+        Scenario::load_path(&scenarios_dir().join(format!("{name}.toml")))
     }
 
-    /// Loads a scenario file.
+    /// Loads a scenario file; its name is the file stem.
     pub fn load_path(path: &Path) -> Result<Scenario, TestkitError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TestkitError::Scenario(format!("{}: {e}", path.display())))?;
-        toml::from_str(&text)
-            .map_err(|e| TestkitError::Scenario(format!("{}: {e}", path.display())))
+        let fail = |e: String| TestkitError::Scenario(format!("{}: {e}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let mut s: Scenario = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        s.name = path
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut names = std::collections::BTreeSet::new();
+        for c in &s.cases {
+            if !names.insert(&c.name) {
+                return Err(fail(format!("case `{}` appears twice", c.name)));
+            }
+            for e in &c.expect {
+                if !s.rules.contains(&e.rule) {
+                    return Err(fail(format!(
+                        "case `{}` expects {} which is not in `rules`",
+                        c.name, e.rule
+                    )));
+                }
+            }
+        }
+        Ok(s)
     }
 
-    /// Every scenario file, sorted by rule id.
+    /// Every scenario file, sorted by name.
     pub fn all() -> Result<Vec<Scenario>, TestkitError> {
         let dir = scenarios_dir();
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -102,15 +172,37 @@ impl Scenario {
         paths.iter().map(|p| Scenario::load_path(p)).collect()
     }
 
-    /// The case by name (`fires` or `quiet`).
-    pub fn case(&self, name: &str) -> Option<&Case> {
-        match name {
-            "fires" => Some(&self.fires),
-            "quiet" => Some(&self.quiet),
-            _ => None,
-        }
+    /// Cases that expect `rule` to flag `object`.
+    pub fn cases_expecting<'a>(
+        &'a self,
+        rule: &'a str,
+        object: &'a str,
+    ) -> impl Iterator<Item = &'a Case> {
+        self.cases.iter().filter(move |c| {
+            c.expect
+                .iter()
+                .any(|e| e.rule == rule && e.object == object)
+        })
+    }
+
+    /// Whether a case's fixture is captured (it applies to [`FIXTURE_MAJOR`]).
+    pub fn has_fixture(case: &Case) -> bool {
+        case.min_major.is_none_or(|m| m <= FIXTURE_MAJOR)
+    }
+
+    /// Cases where `rule` is checked and must stay quiet (runs, flags nothing).
+    pub fn quiet_cases_for<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Case> {
+        let checked = self.rules.iter().any(|r| r == rule);
+        self.cases.iter().filter(move |c| {
+            checked
+                && !c.skips.iter().any(|s| s == rule)
+                && !c.expect.iter().any(|e| e.rule == rule)
+        })
     }
 }
+
+/// The PostgreSQL major the rules' fixtures are captured from.
+pub const FIXTURE_MAJOR: u32 = 17;
 
 /// The repository's root (the directory holding `testdata/`).
 pub fn repo_root() -> PathBuf {
@@ -126,11 +218,117 @@ pub fn scenarios_dir() -> PathBuf {
     repo_root().join("testdata").join("scenarios")
 }
 
-/// `testdata/fixtures/<rule>/<case>.json`.
-pub fn fixture_path(rule: &str, case: &str) -> PathBuf {
+/// `testdata/fixtures/<scenario>/<case>.json`.
+pub fn fixture_path(scenario: &str, case: &str) -> PathBuf {
     repo_root()
         .join("testdata")
         .join("fixtures")
-        .join(rule)
+        .join(scenario)
         .join(format!("{case}.json"))
+}
+
+/// Creates a case's database and runs its setup, then polls its `wait_for`.
+pub fn prepare(server: &TestServer, db: &str, case: &Case) -> Result<(), TestkitError> {
+    if case.pg_stat_statements {
+        server.create_database(db)?;
+    } else {
+        server.create_database_without_extensions(db)?;
+    }
+    setup(server, db, case)
+}
+
+/// Runs a case's setup statements in an existing database, then polls its `wait_for`.
+pub fn setup(server: &TestServer, db: &str, case: &Case) -> Result<(), TestkitError> {
+    for sql in &case.setup {
+        server.execute(db, sql)?;
+    }
+    if let Some(pred) = &case.wait_for {
+        server.wait_for(db, pred, Duration::from_secs(30))?;
+    }
+    Ok(())
+}
+
+/// The sessions a case keeps busy while it is collected: idle connections, open
+/// transactions, background statements and an interval workload. Dropping it stops the
+/// workload, terminates the background statements and closes everything.
+pub struct Planted<'a> {
+    server: &'a TestServer,
+    db: String,
+    held: Vec<Client>,
+    background: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    workload: Option<JoinHandle<()>>,
+}
+
+/// Opens a case's sessions (see [`Planted`]) and waits for `wait_for_background`.
+pub fn hold<'a>(
+    server: &'a TestServer,
+    db: &str,
+    case: &Case,
+) -> Result<Planted<'a>, TestkitError> {
+    let mut planted = Planted {
+        server,
+        db: db.to_owned(),
+        held: Vec::new(),
+        background: Vec::new(),
+        stop: Arc::new(AtomicBool::new(false)),
+        workload: None,
+    };
+    for _ in 0..case.hold_connections {
+        planted.held.push(server.client(db)?);
+    }
+    for sql in &case.open_transactions {
+        let mut c = server.client(db)?;
+        c.batch_execute(&format!("BEGIN; {sql}"))
+            .map_err(|e| TestkitError::pg(format!("open transaction `{sql}`"), e))?;
+        planted.held.push(c);
+    }
+    for sql in &case.background {
+        let mut c = server.client(db)?;
+        let sql = sql.clone();
+        // Ends with an error when terminated after collection; that is expected.
+        planted.background.push(std::thread::spawn(move || {
+            let _ = c.batch_execute(&sql);
+        }));
+    }
+    if let Some(pred) = &case.wait_for_background {
+        server.wait_for(db, pred, Duration::from_secs(30))?;
+    }
+    if !case.during_interval.is_empty() {
+        let mut c = server.client(db)?;
+        let statements = case.during_interval.clone();
+        let stop = Arc::clone(&planted.stop);
+        planted.workload = Some(std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for sql in &statements {
+                    let _ = c.batch_execute(sql);
+                }
+            }
+        }));
+    }
+    Ok(planted)
+}
+
+impl Drop for Planted<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(w) = self.workload.take() {
+            let _ = w.join();
+        }
+        if !self.background.is_empty() {
+            let _ = self.server.execute(
+                &self.db,
+                &format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = {} AND pid <> pg_backend_pid() \
+                     AND backend_type = 'client backend'",
+                    crate::quote_literal(&self.db)
+                ),
+            );
+            for b in self.background.drain(..) {
+                let _ = b.join();
+            }
+        }
+        self.held.clear();
+    }
 }

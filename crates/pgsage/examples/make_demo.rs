@@ -2,14 +2,12 @@
 //! PostgreSQL server with an ERP-like database (`erp`) where every rule's planted problem
 //! from `testdata/scenarios/*.toml` is present, next to healthy tables and a workload.
 //!
-//! Run it with `scripts/make-demo-snapshot.sh` (needs the PostgreSQL binaries:
-//! `scripts/fetch-postgres.sh 15`).
+//! Run it with `scripts/make-demo-snapshot.sh`.
 
-use std::time::Duration;
 
 use pgsage::snapshot::{Fact, HostFacts, StorageKind};
 use pgsage::{CollectOptions, ConnectOptions};
-use pgsage_testkit::scenario::{repo_root, Scenario};
+use pgsage_testkit::scenario::{self, repo_root, Case, Scenario, FIXTURE_MAJOR};
 use pgsage_testkit::{ServerOptions, TestServer};
 
 /// A healthy ERP core next to the planted problems, and the statements that give
@@ -31,8 +29,6 @@ const WORKLOAD: &[&str] = &[
     "SELECT p.name, sum(m.amount_total) FROM account_move m JOIN res_partner p ON p.id = m.partner_id WHERE m.date >= date '2026-06-01' GROUP BY p.name ORDER BY 2 DESC LIMIT 20",
     "SELECT * FROM res_partner WHERE id = 42",
     "SELECT * FROM product_product WHERE default_code = 'SKU17'",
-    "SELECT count(*) FROM stock_move_line WHERE product_id = 7",
-    "SELECT * FROM sale_order WHERE partner_id = 3",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,11 +36,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| repo_root().join("testdata/snapshots/demo.json"));
+    // Every scenario case that plants a problem, except those that need their own role,
+    // database without pg_stat_statements, or sampling interval.
     let scenarios = Scenario::all()?;
+    let cases: Vec<(&Scenario, &Case)> = scenarios
+        .iter()
+        .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+        .filter(|(_, c)| {
+            !c.expect.is_empty()
+                && c.collect_as.is_none()
+                && c.pg_stat_statements
+                && c.interval_seconds.is_none()
+                && Scenario::has_fixture(c)
+        })
+        .collect();
 
-    let mut opts = ServerOptions::new(15);
-    for s in &scenarios {
-        for line in &s.server_conf {
+    let mut opts = ServerOptions::new(FIXTURE_MAJOR);
+    for (s, c) in &cases {
+        for line in s.server_conf.iter().chain(&c.server_conf) {
             opts = opts.conf(line);
         }
     }
@@ -54,15 +63,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for sql in ERP_SCHEMA {
         server.execute(db, sql)?;
     }
-    for s in &scenarios {
-        for sql in &s.fires.setup {
-            server.execute(db, sql)?;
-        }
-        if let Some(pred) = &s.fires.wait_for {
-            server.wait_for(db, pred, Duration::from_secs(30))?;
-        }
+    // Each case in its own schema, so their tables cannot collide.
+    let mut planted = Vec::new();
+    for (s, c) in &cases {
+        let schema = format!("{}_{}", s.name, c.name).replace('-', "_");
+        server.execute(db, &format!("CREATE SCHEMA {schema}"))?;
+        server.execute(
+            db,
+            &format!("ALTER DATABASE {db} SET search_path = {schema}, public"),
+        )?;
+        scenario::setup(&server, db, c)?;
+        planted.push(scenario::hold(&server, db, c)?);
     }
+    server.execute(db, &format!("ALTER DATABASE {db} RESET search_path"))?;
     let mut client = server.client(db)?;
+    client.batch_execute("SET search_path = public")?;
     for round in 0..50 {
         for sql in WORKLOAD.iter().skip(round % 2) {
             client.batch_execute(sql)?;
@@ -70,14 +85,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     server.flush_stats(&mut client)?;
     drop(client);
-    let hold = scenarios
-        .iter()
-        .map(|s| s.fires.hold_connections)
-        .max()
-        .unwrap_or(0);
-    let held: Vec<_> = (0..hold)
-        .map(|_| server.client(db))
-        .collect::<Result<_, _>>()?;
 
     let options = CollectOptions {
         host_facts: HostFacts {
@@ -85,16 +92,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             cpus: Some(Fact::new(4.0, "flag")),
             storage: Some(Fact::new(StorageKind::Ssd, "flag")),
         },
-        // Facts come from the scenario only, never from the machine running the test.
         probe_local_host: false,
         ..CollectOptions::default()
     };
     let mut snapshot =
         pgsage::collect_snapshot_with(&ConnectOptions::new(server.dsn(db)), &options)?;
-    drop(held);
-    // The demo is shared: hide the throwaway server's port and host like a customer would.
+    drop(planted);
+    // The demo is shared: hide the throwaway server's port like a customer would.
     snapshot.server.port = None;
     snapshot.save(&out)?;
-    eprintln!("wrote {}", out.display());
+    eprintln!(
+        "wrote {} ({} problem cases planted)",
+        out.display(),
+        cases.len()
+    );
     Ok(())
 }

@@ -4,17 +4,12 @@
 //! With `PGSAGE_UPDATE_FIXTURES=1` the snapshots collected on PostgreSQL
 //! `FIXTURE_MAJOR` are saved as the rules' fixtures (`scripts/capture-fixtures.sh`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use pgsage::snapshot::{Fact, HostFacts};
 use pgsage::{audit, CollectOptions, ConnectOptions, RuleConfig, Snapshot};
-use pgsage_testkit::scenario::{fixture_path, Case, Scenario};
+use pgsage_testkit::scenario::{self, fixture_path, Case, Scenario, FIXTURE_MAJOR};
 use pgsage_testkit::{require_server_with, ServerOptions, TestServer};
-
-/// The version fixtures are captured from.
-const FIXTURE_MAJOR: u32 = 15;
 
 fn host_facts(case: &Case) -> HostFacts {
     let mut facts = HostFacts::default();
@@ -34,60 +29,18 @@ fn host_facts(case: &Case) -> HostFacts {
 
 /// Plants a case in its own database and collects a snapshot of it.
 fn plant_and_collect(server: &TestServer, db: &str, case: &Case) -> Snapshot {
-    server.create_database(db).expect("create database");
-    for sql in &case.setup {
-        server
-            .execute(db, sql)
-            .unwrap_or_else(|e| panic!("setup `{sql}` failed: {e}"));
-    }
-    if let Some(pred) = &case.wait_for {
-        server
-            .wait_for(db, pred, Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("waiting for `{pred}`: {e}"));
-    }
-    let held: Vec<_> = (0..case.hold_connections)
-        .map(|_| server.client(db).expect("hold a connection"))
-        .collect();
-    let open: Vec<_> = case
-        .open_transactions
-        .iter()
-        .map(|sql| {
-            let mut c = server.client(db).expect("connection");
-            c.batch_execute(&format!("BEGIN; {sql}"))
-                .unwrap_or_else(|e| panic!("open transaction `{sql}`: {e}"));
-            c
-        })
-        .collect();
-    let background: Vec<_> = case
-        .background
-        .iter()
-        .map(|sql| {
-            let mut c = server.client(db).expect("connection");
-            let sql = sql.clone();
-            // Ends with an error when terminated after collection; that is expected.
-            std::thread::spawn(move || {
-                let _ = c.batch_execute(&sql);
-            })
-        })
-        .collect();
-    if let Some(pred) = &case.wait_for_background {
-        server
-            .wait_for(db, pred, Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("waiting for `{pred}`: {e}"));
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let workload = (!case.during_interval.is_empty()).then(|| {
-        let mut c = server.client(db).expect("connection");
-        let statements = case.during_interval.clone();
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                for sql in &statements {
-                    let _ = c.batch_execute(sql);
-                }
-            }
-        })
-    });
+    scenario::prepare(server, db, case).unwrap_or_else(|e| panic!("setup: {e}"));
+    let dsn = match &case.collect_as {
+        Some(role) => {
+            let grants: Vec<&str> = role.grants.iter().map(String::as_str).collect();
+            server
+                .create_role(&role.name, &role.password, &grants)
+                .expect("create role");
+            server.dsn_as(&role.name, &role.password, db)
+        }
+        None => server.dsn(db),
+    };
+    let planted = scenario::hold(server, db, case).unwrap_or_else(|e| panic!("hold: {e}"));
     let options = CollectOptions {
         host_facts: host_facts(case),
         interval: case.interval_seconds.map(Duration::from_secs_f64),
@@ -95,102 +48,104 @@ fn plant_and_collect(server: &TestServer, db: &str, case: &Case) -> Snapshot {
         probe_local_host: false,
         ..CollectOptions::default()
     };
-    let snapshot = pgsage::collect_snapshot_with(&ConnectOptions::new(server.dsn(db)), &options)
+    let snapshot = pgsage::collect_snapshot_with(&ConnectOptions::new(dsn), &options)
         .unwrap_or_else(|e| panic!("collecting from PostgreSQL {}: {e}", server.major()));
-    stop.store(true, Ordering::Relaxed);
-    if let Some(w) = workload {
-        let _ = w.join();
-    }
-    if !background.is_empty() {
-        server
-            .execute(
-                db,
-                &format!(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                     WHERE datname = '{db}' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                ),
-            )
-            .expect("terminate background sessions");
-        for b in background {
-            let _ = b.join();
-        }
-    }
-    drop(open);
-    drop(held);
+    drop(planted);
     snapshot
 }
 
-fn run_scenario(major: u32, scenario: &Scenario) {
-    if scenario.min_major.is_some_and(|m| major < m) {
+fn run_case(major: u32, scenario: &Scenario, case: &Case, config: &RuleConfig) {
+    if case.min_major.is_some_and(|m| major < m) {
         return;
     }
     let mut opts = ServerOptions::new(major);
-    for line in &scenario.server_conf {
+    for line in scenario.server_conf.iter().chain(&case.server_conf) {
         opts = opts.conf(line);
     }
     let Some(server) = require_server_with(opts) else {
         return;
     };
-    let mut config = RuleConfig::shipped().expect("shipped packs");
-    config
-        .apply_toml(&scenario.config, "scenario")
-        .expect("scenario config");
-    let rule = scenario.rule.as_str();
-    let ctx = format!("{rule} on PostgreSQL {major}");
-
-    for case_name in ["fires", "quiet"] {
-        let case = scenario.case(case_name).expect("case");
-        let db = format!("{}_{case_name}", rule.to_ascii_lowercase());
-        let snapshot = plant_and_collect(&server, &db, case);
-        if major == FIXTURE_MAJOR && std::env::var_os("PGSAGE_UPDATE_FIXTURES").is_some() {
-            let path = fixture_path(rule, case_name);
-            std::fs::create_dir_all(path.parent().expect("fixture dir")).expect("mkdir");
-            snapshot.save(&path).expect("save fixture");
+    let ctx = format!(
+        "scenario {}/{} on PostgreSQL {major}",
+        scenario.name, case.name
+    );
+    let snapshot = plant_and_collect(&server, "scenario", case);
+    if major == FIXTURE_MAJOR && std::env::var_os("PGSAGE_UPDATE_FIXTURES").is_some() {
+        let path = fixture_path(&scenario.name, &case.name);
+        std::fs::create_dir_all(path.parent().expect("fixture dir")).expect("mkdir");
+        snapshot.save(&path).expect("save fixture");
+    }
+    let report = audit(&snapshot, config);
+    for rule in &scenario.rules {
+        let skipped = report.skipped.iter().find(|s| &s.rule == rule);
+        match (skipped, case.skips.contains(rule)) {
+            (Some(s), false) => panic!("{ctx}: {rule} was skipped: {}", s.reason),
+            (None, true) => panic!("{ctx}: {rule} should have been skipped"),
+            _ => {}
         }
-        let report = audit(&snapshot, &config);
-        if let Some(skip) = report.skipped.iter().find(|s| s.rule == rule) {
-            panic!("{ctx}: skipped on the {case_name} case: {}", skip.reason);
-        }
-        let flagged: Vec<String> = report
+    }
+    let mut found: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .filter(|f| scenario.rules.contains(&f.rule))
+        .map(|f| (f.rule.clone(), f.object.display_name()))
+        .collect();
+    found.sort();
+    found.dedup();
+    let mut expected: Vec<(String, String)> = case
+        .expect
+        .iter()
+        .map(|e| (e.rule.clone(), e.object.clone()))
+        .collect();
+    expected.sort();
+    let missing: Vec<_> = expected.iter().filter(|e| !found.contains(e)).collect();
+    let noisy: Vec<_> = found.iter().filter(|f| !expected.contains(f)).collect();
+    assert!(
+        missing.is_empty() && noisy.is_empty(),
+        "{ctx}:\n  missing: {missing:?}\n  noisy: {noisy:?}\n  findings: {:#?}",
+        report
             .findings
             .iter()
-            .filter(|f| f.rule == rule)
-            .map(|f| f.object.display_name())
-            .collect();
-        if case_name == "fires" {
-            for expected in &case.expect {
-                assert!(
-                    flagged.contains(expected),
-                    "{ctx}: missing finding on `{expected}`; flagged: {flagged:?}"
-                );
-            }
-            for f in &flagged {
-                assert!(
-                    case.expect.contains(f),
-                    "{ctx}: noisy finding on `{f}` (expected only {:?})",
-                    case.expect
-                );
-            }
-        } else {
-            assert!(
-                flagged.is_empty(),
-                "{ctx}: noisy on the healthy twin: {flagged:?}"
-            );
-        }
+            .filter(|f| scenario.rules.contains(&f.rule))
+            .map(|f| format!("{} {}: {}", f.rule, f.object.display_name(), f.message))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// `PGSAGE_SCENARIOS=vacuum,indexing` limits the run to some scenarios (while writing rules).
+fn selected(scenario: &Scenario) -> bool {
+    match std::env::var("PGSAGE_SCENARIOS") {
+        Ok(list) if !list.trim().is_empty() => list.split(',').any(|n| n.trim() == scenario.name),
+        _ => true,
     }
 }
 
 fn run_all(major: u32) {
+    if !pgsage_testkit::test_majors().contains(&major) {
+        return;
+    }
     let scenarios = Scenario::all().expect("scenario files");
-    for r in pgsage::rules::RULES {
+    for r in pgsage::rules::RULES.iter() {
+        let id = r.meta().id;
         assert!(
-            scenarios.iter().any(|s| s.rule == r.meta().id),
-            "rule {} has no scenario in testdata/scenarios",
-            r.meta().id
+            scenarios.iter().any(|s| s
+                .cases
+                .iter()
+                .any(|c| c.expect.iter().any(|e| e.rule == id)))
+                && scenarios
+                    .iter()
+                    .any(|s| s.quiet_cases_for(id).next().is_some()),
+            "rule {id} needs a scenario case where it fires and one where it is checked and quiet"
         );
     }
-    for s in &scenarios {
-        run_scenario(major, s);
+    for s in scenarios.iter().filter(|s| selected(s)) {
+        let mut config = RuleConfig::shipped().expect("shipped packs");
+        config
+            .apply_toml(&s.config, &format!("scenario {}", s.name))
+            .expect("scenario config");
+        for case in &s.cases {
+            run_case(major, s, case, &config);
+        }
     }
 }
 

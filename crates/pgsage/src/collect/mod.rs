@@ -382,6 +382,8 @@ async fn sample_counters(
         tables: counters.tables,
         indexes: counters.indexes,
         statements: counters.statements,
+        // Filled by the collector of the WAL position (to come).
+        wal_lsn_bytes: None,
     })
 }
 
@@ -484,6 +486,11 @@ async fn sample_full(
         statements: c.statements,
         baseline: None,
         databases,
+        // Filled by the collectors of columns, constraints, triggers and WAL position (to come).
+        columns: Vec::new(),
+        constraints: Vec::new(),
+        triggers: Vec::new(),
+        wal_lsn_bytes: None,
     };
     visibility_gaps(&cx, &snapshot, &hidden_sequences, &mut gaps);
     if !c.locked_tables.is_empty() {

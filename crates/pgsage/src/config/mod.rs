@@ -105,7 +105,7 @@ impl RuleConfig {
             }
             packs.push(parsed.pack);
         }
-        for r in RULES {
+        for r in RULES.iter() {
             if !rules.contains_key(r.meta().id) {
                 return Err(Error::config(
                     None,
@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn shipped_packs_match_the_registry() {
         let config = RuleConfig::shipped().expect("shipped packs are valid");
-        for r in RULES {
+        for r in RULES.iter() {
             let settings = &config.rules[r.meta().id];
             assert_eq!(settings.pack, r.meta().pack);
         }

@@ -18,7 +18,17 @@ pub const SHIPPED_PACKS: &[(&str, &str)] = &[
         include_str!("../../../../rules/indexing.toml"),
     ),
     ("memory.toml", include_str!("../../../../rules/memory.toml")),
+    (
+        "planner.toml",
+        include_str!("../../../../rules/planner.toml"),
+    ),
+    ("schema.toml", include_str!("../../../../rules/schema.toml")),
+    (
+        "storage.toml",
+        include_str!("../../../../rules/storage.toml"),
+    ),
     ("vacuum.toml", include_str!("../../../../rules/vacuum.toml")),
+    ("wal.toml", include_str!("../../../../rules/wal.toml")),
 ];
 
 /// A pack file: its description and its rules' settings.

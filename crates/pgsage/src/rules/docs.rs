@@ -157,7 +157,7 @@ mod tests {
             .join("docs")
             .join("rules");
         let mut pages = vec![("README.md".to_owned(), index_markdown(&config))];
-        for r in RULES {
+        for r in RULES.iter() {
             pages.push((format!("{}.md", r.meta().id), rule_markdown(*r, &config)));
         }
         let update = std::env::var_os("UPDATE_DOCS").is_some();

@@ -11,7 +11,13 @@ mod macros;
 pub mod connections;
 pub mod indexing;
 pub mod memory;
+pub mod planner;
+pub mod schema;
+pub mod storage;
 pub mod vacuum;
+pub mod wal;
+
+use std::sync::LazyLock;
 
 pub use context::{Basis, Draft, ParamValue, RuleContext, Skip};
 
@@ -50,13 +56,22 @@ pub trait Rule: Sync + Send {
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip>;
 }
 
-/// Every rule, in id order.
-pub static RULES: &[&dyn Rule] = &[
-    &connections::ConnectionsNearLimit,
-    &indexing::DuplicateIndex,
-    &memory::SharedBuffersSize,
-    &vacuum::DeadTupleRatio,
-];
+/// Every rule, in id order: the packs' own lists (`<pack>::RULES`) put together.
+pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
+    let mut all = [
+        connections::RULES,
+        indexing::RULES,
+        memory::RULES,
+        planner::RULES,
+        schema::RULES,
+        storage::RULES,
+        vacuum::RULES,
+        wal::RULES,
+    ]
+    .concat();
+    all.sort_by_key(|r| r.meta().id);
+    all
+});
 
 /// A rule by id.
 pub fn rule(id: &str) -> Option<&'static dyn Rule> {
@@ -78,7 +93,7 @@ mod registry_tests {
     fn ids_and_names_are_unique_and_well_formed() {
         let mut ids = BTreeSet::new();
         let mut names = BTreeSet::new();
-        for r in RULES {
+        for r in RULES.iter() {
             let m = r.meta();
             assert!(ids.insert(m.id), "duplicate id {}", m.id);
             assert!(names.insert(m.name), "duplicate name {}", m.name);
@@ -90,15 +105,26 @@ mod registry_tests {
                 m.name
             );
         }
-        let sorted: Vec<_> = RULES.iter().map(|r| r.meta().id).collect();
-        let mut expected = sorted.clone();
-        expected.sort();
-        assert_eq!(sorted, expected, "RULES must be in id order");
+        for r in RULES.iter() {
+            let m = r.meta();
+            let prefix = match m.pack {
+                "connections" => "CON",
+                "vacuum" => "VAC",
+                "indexing" => "IDX",
+                "memory" => "MEM",
+                "wal" => "WAL",
+                "planner" => "PLN",
+                "storage" => "STO",
+                "schema" => "SCH",
+                other => panic!("{}: unknown pack {other}", m.id),
+            };
+            assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);
+        }
     }
 
     #[test]
     fn every_rule_is_documented_with_the_headings() {
-        for r in RULES {
+        for r in RULES.iter() {
             let m = r.meta();
             for heading in [
                 "## What it detects",

@@ -1,21 +1,22 @@
-//! Fixture tests for rules: each rule has a `fires` and a `quiet` snapshot captured from a
-//! real server by the scenario tests (`scripts/capture-fixtures.sh`), never hand-written.
+//! Fixture tests for rules. The fixtures are snapshots captured from real servers by the
+//! live scenarios (`scripts/capture-fixtures.sh`), never written by hand: a rule's test
+//! finds the scenario cases that expect it to fire (or to stay quiet) and audits their
+//! fixtures.
 
-use pgsage_testkit::scenario::{fixture_path, Scenario};
+use pgsage_testkit::scenario::{fixture_path, Case, Scenario};
 
 use crate::report::Finding;
 use crate::{audit, RuleConfig, Snapshot};
 
-/// Audits a rule's fixture with the scenario's configuration.
-/// Returns the rule's findings, or `Err(reason)` when the rule was skipped.
-pub(crate) fn run_fixture(rule: &str, case: &str) -> Result<Vec<Finding>, String> {
-    let scenario = Scenario::load(rule).unwrap_or_else(|e| panic!("scenario for {rule}: {e}"));
-    let path = fixture_path(rule, case);
+/// Audits a case's fixture with its scenario's configuration. Returns the rule's findings,
+/// or `Err(reason)` when the rule was skipped.
+fn run_fixture(scenario: &Scenario, case: &Case, rule: &str) -> Result<Vec<Finding>, String> {
+    let path = fixture_path(&scenario.name, &case.name);
     let snapshot = Snapshot::load(&path)
         .unwrap_or_else(|e| panic!("{e}\n(capture the fixtures with scripts/capture-fixtures.sh)"));
     let mut config = RuleConfig::shipped().expect("shipped packs are valid");
     config
-        .apply_toml(&scenario.config, &format!("scenario {rule}"))
+        .apply_toml(&scenario.config, &format!("scenario {}", scenario.name))
         .expect("scenario config is valid");
     let report = audit(&snapshot, &config);
     if let Some(skip) = report.skipped.iter().find(|s| s.rule == rule) {
@@ -28,30 +29,65 @@ pub(crate) fn run_fixture(rule: &str, case: &str) -> Result<Vec<Finding>, String
         .collect())
 }
 
-/// The rule flags `object` (a `schema.name` or bare name) in its `fires` fixture.
-pub(crate) fn assert_fires(rule: &str, object: &str) -> Vec<Finding> {
-    let findings = run_fixture(rule, "fires")
-        .unwrap_or_else(|reason| panic!("{rule} was skipped on its fires fixture: {reason}"));
-    assert!(
-        findings
-            .iter()
-            .any(|f| f.object.display_name() == object || f.object.name == object),
-        "{rule} did not flag `{object}`; findings: {findings:#?}"
-    );
-    for f in &findings {
-        assert!(
-            !f.message.is_empty() && !f.recommendation.is_empty(),
-            "{f:#?}"
-        );
-        assert!(!f.evidence.is_empty(), "{rule} gave no evidence: {f:#?}");
-    }
-    findings
+fn scenarios() -> Vec<Scenario> {
+    Scenario::all().expect("scenario files")
 }
 
-/// The rule ran on its `quiet` fixture and flagged nothing (a skip is not quiet).
-pub(crate) fn assert_quiet(rule: &str) {
-    match run_fixture(rule, "quiet") {
-        Ok(findings) => assert!(findings.is_empty(), "{rule} is noisy: {findings:#?}"),
-        Err(reason) => panic!("{rule} was skipped on its quiet fixture: {reason}"),
+/// The rule flags `object` (`schema.name` or a bare name) in every captured case that
+/// expects it to. Returns those findings.
+pub(crate) fn assert_fires(rule: &str, object: &str) -> Vec<Finding> {
+    let mut all = Vec::new();
+    for s in scenarios() {
+        for case in s
+            .cases_expecting(rule, object)
+            .filter(|c| Scenario::has_fixture(c))
+        {
+            let findings = run_fixture(&s, case, rule).unwrap_or_else(|reason| {
+                panic!("{rule} was skipped on {}/{}: {reason}", s.name, case.name)
+            });
+            assert!(
+                findings.iter().any(|f| f.object.display_name() == object),
+                "{rule} did not flag `{object}` in {}/{}; findings: {findings:#?}",
+                s.name,
+                case.name
+            );
+            for f in &findings {
+                assert!(
+                    !f.message.is_empty() && !f.recommendation.is_empty(),
+                    "{f:#?}"
+                );
+                assert!(!f.evidence.is_empty(), "{rule} gave no evidence: {f:#?}");
+            }
+            all.extend(findings);
+        }
     }
+    assert!(
+        !all.is_empty(),
+        "no scenario case expects {rule} to flag `{object}`"
+    );
+    all
+}
+
+/// The rule ran and flagged nothing in every captured case where it must stay quiet
+/// (a skip is not quiet); there must be at least one such case.
+pub(crate) fn assert_quiet(rule: &str) {
+    let mut checked = 0;
+    for s in scenarios() {
+        for case in s.quiet_cases_for(rule).filter(|c| Scenario::has_fixture(c)) {
+            match run_fixture(&s, case, rule) {
+                Ok(findings) => assert!(
+                    findings.is_empty(),
+                    "{rule} is noisy on {}/{}: {findings:#?}",
+                    s.name,
+                    case.name
+                ),
+                Err(reason) => panic!("{rule} was skipped on {}/{}: {reason}", s.name, case.name),
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0,
+        "no scenario case checks that {rule} stays quiet"
+    );
 }

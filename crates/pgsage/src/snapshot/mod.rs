@@ -12,7 +12,7 @@ mod statements;
 mod stats;
 
 pub use activity::{Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot};
-pub use objects::{Extension, ForeignKey, Index, Role, Sequence, Table};
+pub use objects::{Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger};
 pub use server::{Fact, Gap, HostFacts, ServerInfo, Setting, StorageKind, ToolInfo};
 pub use statements::{Statement, StatementTotals, Statements};
 pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};
@@ -74,6 +74,19 @@ pub struct Snapshot {
     pub sequences: Vec<Sequence>,
     /// Extensions installed in the connected database.
     pub extensions: Vec<Extension>,
+    /// Columns of the connected database's tables, with planner statistics when visible.
+    #[serde(default)]
+    pub columns: Vec<Column>,
+    /// Primary key, unique, check and exclusion constraints of the connected database.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+    /// User triggers of the connected database.
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+    /// The current WAL position in bytes (`pg_current_wal_lsn()`, or the replay position on
+    /// a standby): with the baseline's, the WAL rate on every version.
+    #[serde(default)]
+    pub wal_lsn_bytes: Option<i64>,
     /// `pg_stat_statements`, when installed and readable.
     pub statements: Option<Statements>,
     /// The first of two samples, when collected with an interval.
@@ -98,6 +111,9 @@ pub struct Baseline {
     pub indexes: Vec<Index>,
     /// Statements at that time.
     pub statements: Option<Statements>,
+    /// WAL position at that time, in bytes.
+    #[serde(default)]
+    pub wal_lsn_bytes: Option<i64>,
 }
 
 impl Snapshot {

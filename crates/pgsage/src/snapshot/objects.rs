@@ -247,3 +247,68 @@ pub struct Role {
     /// Settings from `ALTER ROLE … SET` for all databases or the connected one, `name=value`.
     pub settings: Vec<String>,
 }
+
+/// A column of a table in the connected database, with its planner statistics when the
+/// role may read them (`pg_stats` shows only tables the role can `SELECT` from).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    /// Oid of its table.
+    pub table_oid: u32,
+    /// Schema of its table.
+    pub schema: String,
+    /// Its table.
+    pub table: String,
+    /// Column name.
+    pub name: String,
+    /// Attribute number.
+    pub attnum: i16,
+    /// `format_type(atttypid, atttypmod)`, e.g. `integer`, `character varying(64)`, `bytea`.
+    pub data_type: String,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// `GENERATED … AS IDENTITY`.
+    pub is_identity: bool,
+    /// Part of the primary key.
+    pub in_primary_key: bool,
+    /// `pg_stats.null_frac` (none when not visible or never analysed).
+    pub null_frac: Option<f64>,
+    /// `pg_stats.avg_width` in bytes.
+    pub avg_width: Option<i32>,
+    /// `pg_stats.n_distinct` (negative: a fraction of the rows).
+    pub n_distinct: Option<f64>,
+    /// `pg_stats.correlation`.
+    pub correlation: Option<f64>,
+}
+
+/// A primary key, unique, check or exclusion constraint (foreign keys are in
+/// [`ForeignKey`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Constraint {
+    /// Constraint name.
+    pub name: String,
+    /// Schema of its table.
+    pub schema: String,
+    /// Its table.
+    pub table: String,
+    /// `p` primary key, `u` unique, `c` check, `x` exclusion.
+    pub kind: String,
+    /// `convalidated`: false for `NOT VALID` constraints not yet validated.
+    pub is_valid: bool,
+    /// `pg_get_constraintdef`.
+    pub definition: String,
+}
+
+/// A user trigger (not the internal ones behind foreign keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// Trigger name.
+    pub name: String,
+    /// Schema of its table.
+    pub schema: String,
+    /// Its table.
+    pub table: String,
+    /// `tgenabled`: `O` enabled, `D` disabled, `R` replica only, `A` always.
+    pub enabled: String,
+    /// Function it calls (`schema.name`).
+    pub function: String,
+}

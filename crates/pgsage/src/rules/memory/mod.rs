@@ -3,3 +3,6 @@
 mod shared_buffers_size;
 
 pub use shared_buffers_size::SharedBuffersSize;
+
+/// This pack's rules.
+pub(crate) static RULES: &[&dyn super::Rule] = &[&SharedBuffersSize];

@@ -3,3 +3,6 @@
 mod dead_tuple_ratio;
 
 pub use dead_tuple_ratio::DeadTupleRatio;
+
+/// This pack's rules.
+pub(crate) static RULES: &[&dyn super::Rule] = &[&DeadTupleRatio];

@@ -23,6 +23,8 @@ pub enum Command {
     Redact(RedactArgs),
     /// List the rules, or print one rule's documentation and thresholds.
     Rules(RulesArgs),
+    /// Recommend configuration settings from the hardware and the measured workload.
+    Tune(TuneArgs),
     /// Print one rule's documentation (same as `rules ID`).
     Rule {
         /// Rule id, e.g. VAC001.
@@ -137,4 +139,33 @@ pub struct RulesArgs {
     /// Output format for the list: table or json.
     #[arg(long, default_value = "table")]
     pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Tune from this snapshot file instead of a live server.
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Configuration file with [host] facts (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Workload profile: oltp, web, mixed or dw.
+    #[arg(long, default_value = "mixed")]
+    pub profile: String,
+    /// Plan for this max_connections instead of deriving it from the server.
+    #[arg(long)]
+    pub connections: Option<i64>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Print only the ALTER SYSTEM script.
+    #[arg(long)]
+    pub script: bool,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
 }

@@ -11,7 +11,7 @@ use pgsage::snapshot::{Fact, HostFacts};
 use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Severity, Snapshot, Source};
 
 use crate::args::{
-    AuditArgs, Cli, Command, ConnectArgs, HostArgs, RedactArgs, RulesArgs, SnapshotArgs,
+    AuditArgs, Cli, Command, ConnectArgs, HostArgs, RedactArgs, RulesArgs, SnapshotArgs, TuneArgs,
 };
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit(a),
         Command::Redact(a) => redact(a),
         Command::Rules(a) => rules(a),
+        Command::Tune(a) => tune(a),
         Command::Rule { id } => rules(RulesArgs {
             id: Some(id),
             format: "table".into(),
@@ -167,6 +168,62 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn tune(args: TuneArgs) -> Result<ExitCode> {
+    use pgsage::tune::render::{render as render_tune, TuneFormat};
+    use pgsage::tune::{Profile, TuneOptions};
+    let profile: Profile = args
+        .profile
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--profile")?;
+    let format: TuneFormat = args
+        .format
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--format")?;
+    if args.connections.is_some_and(|n| n < 1) {
+        bail!("--connections must be at least 1");
+    }
+    let config = load_config(args.config.as_deref())?;
+    // Flags win over the configuration file; the snapshot's facts fill the rest.
+    let host = host_facts(&args.host)?.or(&config.host);
+    let snap = match &args.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => {
+            if args.connect.dsn.is_none()
+                && std::env::var_os("PGHOST").is_none()
+                && std::env::var_os("PGDATABASE").is_none()
+            {
+                bail!(
+                    "nothing to tune: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)"
+                );
+            }
+            collect(&args.connect, host.clone(), !args.host.no_local_facts)?
+        }
+    };
+    let report = pgsage::tune::recommend(
+        &snap,
+        &TuneOptions {
+            profile,
+            host,
+            connections: args.connections,
+        },
+    );
+    let mut out = std::io::stdout().lock();
+    if args.script {
+        out.write_all(report.script().as_bytes())?;
+    } else {
+        let width = args.width.or(if std::io::stdout().is_terminal() {
+            None
+        } else {
+            Some(100)
+        });
+        render_tune(&report, format, width, &mut out)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<Severity>> {

@@ -62,7 +62,9 @@ pub struct Case {
     #[serde(default)]
     pub server_conf: Vec<String>,
     /// SQL statements run one by one (each its own transaction, so `VACUUM` works) as
-    /// superuser in the case's database.
+    /// superuser in the case's database. A statement starting with the comment
+    /// `-- may fail` may end in an error (e.g. a `CREATE UNIQUE INDEX CONCURRENTLY` over
+    /// duplicates, which leaves an invalid index behind); any other error fails the setup.
     #[serde(default)]
     pub setup: Vec<String>,
     /// Whether to create `pg_stat_statements` in the case's database (default true).
@@ -237,10 +239,16 @@ pub fn prepare(server: &TestServer, db: &str, case: &Case) -> Result<(), Testkit
     setup(server, db, case)
 }
 
+/// The comment that lets a setup statement fail.
+pub const MAY_FAIL: &str = "-- may fail";
+
 /// Runs a case's setup statements in an existing database, then polls its `wait_for`.
 pub fn setup(server: &TestServer, db: &str, case: &Case) -> Result<(), TestkitError> {
     for sql in &case.setup {
-        server.execute(db, sql)?;
+        match server.execute(db, sql) {
+            Err(_) if sql.trim_start().starts_with(MAY_FAIL) => {}
+            other => other?,
+        }
     }
     if let Some(pred) = &case.wait_for {
         server.wait_for(db, pred, Duration::from_secs(30))?;

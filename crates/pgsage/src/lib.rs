@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod snapshot;
 pub mod sql;
+pub mod tune;
 
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
 pub use config::RuleConfig;

@@ -15,6 +15,8 @@
 
 mod activity;
 mod checkpointer;
+mod columns;
+mod constraints;
 mod databases;
 mod extensions;
 mod foreign_keys;
@@ -241,6 +243,7 @@ struct CounterSlots {
     databases: Slot,
     checkpointer: Slot,
     wal: Option<Slot>,
+    wal_lsn: Slot,
     tables: Slot,
     indexes: Slot,
     statements: Option<Slot>,
@@ -253,6 +256,7 @@ fn plan_counters(plan: &mut Plan, cx: &Context, opts: &CollectOptions) -> Counte
         databases: plan.add("pg_stat_database", databases::sql(major)),
         checkpointer: plan.add("pg_stat_checkpointer", checkpointer::sql(major).into()),
         wal: (major >= 14).then(|| plan.add("pg_stat_wal", wal::WAL_SQL.into())),
+        wal_lsn: plan.add("wal position", wal::lsn_sql(cx.facts.info.in_recovery)),
         tables: plan.add("pg_stat_user_tables", tables::sql(major)),
         indexes: plan.add("pg_stat_user_indexes", indexes::sql(major)),
         statements: cx.pgss.as_ref().map(|p| {
@@ -274,6 +278,7 @@ struct Counters {
     databases: Vec<DatabaseStats>,
     checkpointer: Option<CheckpointerStats>,
     wal: Option<WalStats>,
+    wal_lsn_bytes: Option<i64>,
     tables: Vec<Table>,
     /// Tables whose sizes are estimates and whose indexes may be missing: another
     /// session locks them exclusively.
@@ -345,6 +350,7 @@ fn take_counters(
             .take(slots.checkpointer, gaps, checkpointer::decode)
             .flatten(),
         wal,
+        wal_lsn_bytes: results.take(slots.wal_lsn, gaps, wal::decode_lsn).flatten(),
         tables,
         locked_tables,
         indexes: indexes.unwrap_or_default(),
@@ -382,8 +388,7 @@ async fn sample_counters(
         tables: counters.tables,
         indexes: counters.indexes,
         statements: counters.statements,
-        // Filled by the collector of the WAL position (to come).
-        wal_lsn_bytes: None,
+        wal_lsn_bytes: counters.wal_lsn_bytes,
     })
 }
 
@@ -417,6 +422,9 @@ async fn sample_full(
     let roles = plan.add("pg_roles", roles::SQL.into());
     let foreign_keys = plan.add("foreign keys", foreign_keys::sql());
     let sequences = plan.add("pg_sequences", sequences::sql());
+    let columns = plan.add("columns", columns::sql());
+    let constraints = plan.add("constraints", constraints::constraints_sql());
+    let triggers = plan.add("triggers", constraints::triggers_sql());
     let clock = plan.add("clock", CLOCK_SQL.into());
 
     let mut results = conn.run(plan).await?;
@@ -436,6 +444,7 @@ async fn sample_full(
     let (sequences, hidden_sequences) = results
         .take(sequences, &mut gaps, sequences::decode)
         .unwrap_or_default();
+    let columns = results.take(columns, &mut gaps, columns::decode);
     let databases = c.databases;
     let mut snapshot = Snapshot {
         snapshot_version: SNAPSHOT_VERSION,
@@ -486,13 +495,22 @@ async fn sample_full(
         statements: c.statements,
         baseline: None,
         databases,
-        // Filled by the collectors of columns, constraints, triggers and WAL position (to come).
         columns: Vec::new(),
-        constraints: Vec::new(),
-        triggers: Vec::new(),
-        wal_lsn_bytes: None,
+        constraints: results
+            .take(constraints, &mut gaps, constraints::decode_constraints)
+            .unwrap_or_default(),
+        triggers: results
+            .take(triggers, &mut gaps, constraints::decode_triggers)
+            .unwrap_or_default(),
+        wal_lsn_bytes: c.wal_lsn_bytes,
     };
     visibility_gaps(&cx, &snapshot, &hidden_sequences, &mut gaps);
+    if let Some(columns) = columns {
+        if columns.hidden_tables > 0 {
+            gaps.push(gap("pg_stats", pg_stats_why(&cx.facts.info.user, &columns)));
+        }
+        snapshot.columns = columns.columns;
+    }
     if !c.locked_tables.is_empty() {
         gaps.push(gap("locked relations", locked_why(&c.locked_tables)));
     }
@@ -500,6 +518,16 @@ async fn sample_full(
     gaps.dedup();
     snapshot.gaps = gaps;
     Ok(snapshot)
+}
+
+fn pg_stats_why(role: &str, columns: &columns::Decoded) -> String {
+    format!(
+        "column statistics visible for {} of {} analysed tables: role {role} lacks SELECT on \
+         the others (pg_monitor alone cannot read pg_stats), so their null fractions, widths \
+         and distinct counts are unknown",
+        columns.visible_tables,
+        columns.visible_tables + columns.hidden_tables
+    )
 }
 
 fn locked_why(tables: &[String]) -> String {
@@ -510,8 +538,8 @@ fn locked_why(tables: &[String]) -> String {
     }
     format!(
         "other sessions hold or await ACCESS EXCLUSIVE locks on {} table(s) (or their indexes): \
-         {names}; their sizes are estimated from pg_class.relpages and their locked indexes are \
-         missing, rather than waiting for the locks",
+         {names}; their sizes are estimated from pg_class.relpages and their locked indexes and \
+         constraints are missing, rather than waiting for the locks",
         tables.len()
     )
 }

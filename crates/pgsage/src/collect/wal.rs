@@ -1,4 +1,4 @@
-//! `pg_stat_wal` (14+) and `pg_stat_archiver`.
+//! `pg_stat_wal` (14+), the WAL position and `pg_stat_archiver`.
 
 use tokio_postgres::{Error as PgError, Row};
 
@@ -22,6 +22,27 @@ pub(super) fn decode_wal(rows: &[Row]) -> Result<Option<WalStats>, PgError> {
             })
         })
         .transpose()
+}
+
+/// The WAL position in bytes since `0/0`, on every version: the insert position on a
+/// primary (`pg_current_wal_lsn()`, no privilege needed, errors during recovery), the
+/// replay position on a standby (`NULL` until something is replayed). Two of them, a
+/// window apart, give the WAL rate where `pg_stat_wal` is missing (13) or was reset.
+pub(super) fn lsn_sql(in_recovery: bool) -> String {
+    let lsn = if in_recovery {
+        "pg_last_wal_replay_lsn()"
+    } else {
+        "pg_current_wal_lsn()"
+    };
+    format!("SELECT pg_wal_lsn_diff({lsn}, '0/0')::int8 AS lsn_bytes")
+}
+
+pub(super) fn decode_lsn(rows: &[Row]) -> Result<Option<i64>, PgError> {
+    Ok(rows
+        .first()
+        .map(|r| r.try_get::<_, Option<i64>>("lsn_bytes"))
+        .transpose()?
+        .flatten())
 }
 
 pub(super) const ARCHIVER_SQL: &str = "\

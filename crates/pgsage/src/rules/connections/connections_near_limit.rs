@@ -25,7 +25,8 @@ declare_rule! {
     /// - `warning_pct` (default 70): share of usable slots in use that gives a warning.
     /// - `critical_pct` (default 90): share that is critical.
     ///
-    /// The count is a point-in-time sample of `pg_stat_activity` (client backends).
+    /// The count is a point-in-time sample of `pg_stat_activity` (client backends, without
+    /// pgsage's own session).
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>
@@ -61,12 +62,9 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
         .iter()
         .filter_map(|n| ctx.snapshot.setting(n).and_then(|s| s.as_f64()))
         .sum();
-    let clients: Vec<_> = ctx
-        .snapshot
-        .activity
-        .iter()
-        .filter(|b| b.backend_type == "client backend")
-        .collect();
+    // The collector's own session is not the application's.
+    super::common::require_activity(ctx.snapshot)?;
+    let clients = super::common::clients(ctx.snapshot);
     let count = |state: &str| {
         clients
             .iter()
@@ -130,6 +128,8 @@ mod tests {
     fn fires_when_most_slots_are_used() {
         let findings = assert_fires("CON001", "max_connections");
         assert!(findings[0].evidence["used_pct"].as_f64().unwrap_or(0.0) >= 70.0);
+        // The 14 planted sessions, not pgsage's own.
+        assert_eq!(findings[0].evidence["client_connections"], 14);
     }
 
     #[test]

@@ -5,12 +5,14 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::Index;
 
+use super::common::key_items;
+
 declare_rule! {
     /// ## What it detects
     /// Two or more valid indexes on the same table with the same access method, the same
-    /// key columns or expressions in the same order, the same operator classes, the same
-    /// `INCLUDE` columns and the same predicate: one of them can answer every query the
-    /// others can.
+    /// key columns or expressions in the same order, the same operator classes, collations
+    /// and ordering (`DESC`, `NULLS FIRST`), the same `INCLUDE` columns and the same
+    /// predicate: one of them can answer every query the others can.
     ///
     /// ## Why it matters
     /// Every copy is written on each insert and on each non-HOT update, takes disk and
@@ -38,7 +40,8 @@ declare_rule! {
     }
 }
 
-/// What makes two indexes interchangeable for reads.
+/// What makes two indexes interchangeable for reads. The key items of the definition
+/// carry what the model has no field for: collations and `DESC`/`NULLS FIRST` ordering.
 type Signature<'a> = (
     u32,
     &'a str,
@@ -47,6 +50,7 @@ type Signature<'a> = (
     &'a [String],
     &'a [String],
     Option<&'a str>,
+    Option<Vec<String>>,
 );
 
 fn signature(i: &Index) -> Signature<'_> {
@@ -58,7 +62,33 @@ fn signature(i: &Index) -> Signature<'_> {
         &i.opclasses,
         &i.include_columns,
         i.predicate.as_deref(),
+        key_items(&i.definition),
     )
+}
+
+/// Each redundant copy among the valid indexes, with the index of its group to keep.
+pub(crate) fn duplicate_copies(indexes: &[Index]) -> Vec<(&Index, &Index)> {
+    let mut groups: BTreeMap<Signature<'_>, Vec<&Index>> = BTreeMap::new();
+    for i in indexes.iter().filter(|i| i.is_valid) {
+        groups.entry(signature(i)).or_default().push(i);
+    }
+    let mut copies = Vec::new();
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let Some(keep) = group
+            .iter()
+            .copied()
+            .max_by(|a, b| keep_rank(a).cmp(&keep_rank(b)))
+        else {
+            continue;
+        };
+        copies.extend(
+            group
+                .iter()
+                .filter(|i| i.oid != keep.oid)
+                .map(|d| (*d, keep)),
+        );
+    }
+    copies
 }
 
 /// Which index of a duplicate group to keep: constraint-backed first, then unique, then
@@ -80,32 +110,20 @@ impl Rule for DuplicateIndex {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let snap = ctx.snapshot;
-        let mut groups: BTreeMap<Signature<'_>, Vec<&Index>> = BTreeMap::new();
-        for i in snap.indexes.iter().filter(|i| i.is_valid) {
-            groups.entry(signature(i)).or_default().push(i);
-        }
         let mut drafts = Vec::new();
-        for group in groups.values().filter(|g| g.len() > 1) {
-            let Some(keep) = group
-                .iter()
-                .copied()
-                .max_by(|a, b| keep_rank(a).cmp(&keep_rank(b)))
-            else {
-                continue;
+        for (dup, keep) in duplicate_copies(&snap.indexes) {
+            let fix = match &dup.constraint_name {
+                Some(c) => format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {};",
+                    crate::sql::qualified(&dup.schema, &dup.table),
+                    crate::sql::quote_ident(c)
+                ),
+                None => format!("DROP INDEX CONCURRENTLY {};", dup.qualified_name()),
             };
-            for dup in group.iter().filter(|i| i.oid != keep.oid) {
-                let fix = match &dup.constraint_name {
-                    Some(c) => format!(
-                        "ALTER TABLE {} DROP CONSTRAINT {};",
-                        crate::sql::qualified(&dup.schema, &dup.table),
-                        crate::sql::quote_ident(c)
-                    ),
-                    None => format!("DROP INDEX CONCURRENTLY {};", dup.qualified_name()),
-                };
-                let draft = Draft::new(
+            let draft = Draft::new(
                     ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &dup.schema, &dup.name),
                     format!(
-                        "`{}` on `{}` duplicates `{}`: same columns ({}), same method, predicate and operator classes",
+                        "`{}` on `{}` duplicates `{}`: same columns ({}), method, operator classes, collations, ordering and predicate",
                         dup.name,
                         dup.table,
                         keep.name,
@@ -128,8 +146,7 @@ impl Rule for DuplicateIndex {
                     }
                 ))
                 .fix(fix, "none", "scans on the kept index and query latency on the table");
-                drafts.push(draft);
-            }
+            drafts.push(draft);
         }
         Ok(drafts)
     }

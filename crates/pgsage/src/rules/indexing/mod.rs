@@ -1,8 +1,30 @@
-//! The `indexing` pack: duplicate, unused, invalid and missing indexes.
+//! The `indexing` pack: duplicate, redundant, unused and invalid indexes, unindexed
+//! foreign keys and missing indexes.
 
+mod common;
 mod duplicate_index;
+mod invalid_index;
+mod low_cardinality_index;
+mod redundant_prefix_index;
+mod seq_scan_heavy_table;
+mod unindexed_foreign_key;
+mod unused_index;
 
 pub use duplicate_index::DuplicateIndex;
+pub use invalid_index::InvalidIndex;
+pub use low_cardinality_index::LowCardinalityIndex;
+pub use redundant_prefix_index::RedundantPrefixIndex;
+pub use seq_scan_heavy_table::SeqScanHeavyTable;
+pub use unindexed_foreign_key::UnindexedForeignKey;
+pub use unused_index::UnusedIndex;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[&DuplicateIndex];
+pub(crate) static RULES: &[&dyn super::Rule] = &[
+    &DuplicateIndex,
+    &RedundantPrefixIndex,
+    &UnusedIndex,
+    &InvalidIndex,
+    &UnindexedForeignKey,
+    &SeqScanHeavyTable,
+    &LowCardinalityIndex,
+];

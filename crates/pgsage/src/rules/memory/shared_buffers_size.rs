@@ -2,6 +2,8 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
+use super::pg_size;
+
 declare_rule! {
     /// ## What it detects
     /// `shared_buffers` far from the usual share of the host's RAM: below `min_pct` (the
@@ -39,16 +41,6 @@ declare_rule! {
             ("max_pct", "Share of RAM above which shared_buffers warns, in %"),
             ("target_pct", "Recommended share of RAM, in %"),
         ],
-    }
-}
-
-/// A size in PostgreSQL's notation, rounded down to MB or GB.
-fn pg_size(bytes: f64) -> String {
-    const MB: f64 = 1024.0 * 1024.0;
-    if bytes >= 4096.0 * MB {
-        format!("{}GB", (bytes / (1024.0 * MB)).floor())
-    } else {
-        format!("{}MB", (bytes / MB).floor().max(1.0))
     }
 }
 

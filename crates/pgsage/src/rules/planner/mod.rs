@@ -1,4 +1,72 @@
 //! The `planner` pack: cost settings vs storage, JIT, disabled planner methods, parallelism, observability.
 
+mod disabled_planner_method;
+mod io_concurrency_too_low;
+mod jit_on_short_statements;
+mod observability_gap;
+mod parallel_settings_inconsistent;
+mod random_page_cost_too_high;
+
+pub use disabled_planner_method::DisabledPlannerMethod;
+pub use io_concurrency_too_low::IoConcurrencyTooLow;
+pub use jit_on_short_statements::JitOnShortStatements;
+pub use observability_gap::ObservabilityGap;
+pub use parallel_settings_inconsistent::ParallelSettingsInconsistent;
+pub use random_page_cost_too_high::RandomPageCostTooHigh;
+
+use crate::rules::{RuleContext, Skip};
+use crate::snapshot::StorageKind;
+
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[];
+pub(crate) static RULES: &[&dyn super::Rule] = &[
+    &RandomPageCostTooHigh,
+    &IoConcurrencyTooLow,
+    &JitOnShortStatements,
+    &DisabledPlannerMethod,
+    &ParallelSettingsInconsistent,
+    &ObservabilityGap,
+];
+
+/// The storage kind under the data directory, or a skip asking for `--storage`.
+pub(crate) fn storage_kind(ctx: &RuleContext<'_>) -> Result<(StorageKind, String), Skip> {
+    ctx.host
+        .storage
+        .as_ref()
+        .map(|f| (f.value, f.source.clone()))
+        .ok_or_else(|| {
+            Skip::because(
+                "storage kind unknown: pass --storage (hdd, ssd, nvme or san) or set [host] storage in the config",
+            )
+        })
+}
+
+/// `hdd`, `ssd`, `nvme`, `san`.
+pub(crate) fn storage_label(kind: StorageKind) -> &'static str {
+    match kind {
+        StorageKind::Hdd => "hdd",
+        StorageKind::Ssd => "ssd",
+        StorageKind::Nvme => "nvme",
+        StorageKind::San => "san",
+    }
+}
+
+/// The note added to every server-setting fix: managed services have no `ALTER SYSTEM`.
+pub(crate) const MANAGED_NOTE: &str =
+    "on managed services (RDS, Cloud SQL, Azure) change it in the server parameters (parameter group / flags) of the portal instead of ALTER SYSTEM";
+
+/// `reload` or `restart` for a setting's context.
+pub(crate) fn requires(setting: Option<&crate::snapshot::Setting>) -> &'static str {
+    match setting {
+        Some(s) if s.needs_restart() => "restart",
+        _ => "reload",
+    }
+}
+
+/// The statement that applies `ALTER SYSTEM` changes for `requires`.
+pub(crate) fn apply_sql(requires: &str) -> &'static str {
+    if requires == "restart" {
+        "-- then restart the server"
+    } else {
+        "SELECT pg_reload_conf();"
+    }
+}

@@ -63,6 +63,29 @@ pub(crate) fn autovacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
     threshold + scale * table.reltuples.max(0.0)
 }
 
+/// Dead rows as a share of all row versions, in % (0 for an empty table).
+pub(crate) fn dead_pct(table: &Table) -> f64 {
+    let total = (table.n_live_tup + table.n_dead_tup) as f64;
+    if total <= 0.0 {
+        0.0
+    } else {
+        100.0 * table.n_dead_tup as f64 / total
+    }
+}
+
+/// The predicate of this rule: at least `min_dead` dead rows, at least `warning_pct` %
+/// of the rows, and past autovacuum's trigger. Other rules use it so that they do not
+/// report the same table for the same reason.
+pub(crate) fn dead_heavy(
+    snapshot: &Snapshot,
+    table: &Table,
+    min_dead: f64,
+    warning_pct: f64,
+) -> bool {
+    let dead = table.n_dead_tup as f64;
+    dead >= min_dead && dead_pct(table) >= warning_pct && dead > autovacuum_trigger(snapshot, table)
+}
+
 /// Whether autovacuum can run on `table` at all.
 pub(crate) fn autovacuum_enabled(snapshot: &Snapshot, table: &Table) -> bool {
     let global = snapshot
@@ -88,16 +111,11 @@ impl Rule for DeadTupleRatio {
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         for t in snap.tables.iter().filter(|t| t.kind != "p") {
-            let dead = t.n_dead_tup as f64;
-            let total = (t.n_live_tup + t.n_dead_tup) as f64;
-            if dead < min_dead || total <= 0.0 {
+            if !dead_heavy(snap, t, min_dead, warning) {
                 continue;
             }
-            let pct = 100.0 * dead / total;
+            let pct = dead_pct(t);
             let trigger = autovacuum_trigger(snap, t);
-            if pct < warning || dead <= trigger {
-                continue;
-            }
             let enabled = autovacuum_enabled(snap, t);
             let last_vacuum = t.last_autovacuum.max(t.last_vacuum);
             let name = t.qualified_name();

@@ -1,8 +1,32 @@
 //! The `vacuum` pack: dead tuples, autovacuum settings and capacity, freezing, bloat.
 
+mod autovacuum_disabled;
+mod common;
 mod dead_tuple_ratio;
+mod large_table_default_scale_factor;
+mod low_hot_update_ratio;
+mod stale_statistics;
+mod vacuum_overdue;
+mod wraparound_risk;
+mod xmin_horizon_held_back;
 
+pub use autovacuum_disabled::AutovacuumDisabled;
 pub use dead_tuple_ratio::DeadTupleRatio;
+pub use large_table_default_scale_factor::LargeTableDefaultScaleFactor;
+pub use low_hot_update_ratio::LowHotUpdateRatio;
+pub use stale_statistics::StaleStatistics;
+pub use vacuum_overdue::VacuumOverdue;
+pub use wraparound_risk::WraparoundRisk;
+pub use xmin_horizon_held_back::XminHorizonHeldBack;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[&DeadTupleRatio];
+pub(crate) static RULES: &[&dyn super::Rule] = &[
+    &DeadTupleRatio,
+    &AutovacuumDisabled,
+    &VacuumOverdue,
+    &StaleStatistics,
+    &LargeTableDefaultScaleFactor,
+    &WraparoundRisk,
+    &XminHorizonHeldBack,
+    &LowHotUpdateRatio,
+];

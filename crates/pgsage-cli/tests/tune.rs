@@ -1,0 +1,234 @@
+//! `pgsage tune` end to end on the bundled demo snapshot: formats, the script, host
+//! facts from flags and the configuration file, and usage errors.
+
+// A test's failure is a panic; unwrap says so without ceremony.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use pgsage_testkit::scenario::repo_root;
+
+fn pgsage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgsage"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("PGHOST")
+        .env_remove("PGDATABASE")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run pgsage")
+}
+
+fn demo() -> String {
+    repo_root()
+        .join("testdata/snapshots/demo.json")
+        .display()
+        .to_string()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = pgsage(args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).expect("UTF-8")
+}
+
+#[test]
+fn table_shows_settings_facts_and_the_script() {
+    let d = demo();
+    let text = ok(&["tune", "--snapshot", &d, "--profile", "oltp"]);
+    for expected in [
+        "profile oltp",
+        "- ram 24GB (from snapshot (flag))",
+        "shared_buffers",
+        "6GB",
+        "restart",
+        "ALTER SYSTEM SET shared_buffers = '6GB';",
+        "SELECT pg_reload_conf();",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    // Everything but the script (SQL stays on one line) fits in 100 columns.
+    let (report, _script) = text.split_once("\nScript:\n").expect("a script section");
+    for line in report.lines() {
+        assert!(line.chars().count() <= 100, "wider than 100: {line}");
+    }
+}
+
+#[test]
+fn json_follows_the_documented_shape() {
+    let d = demo();
+    let text = ok(&[
+        "tune",
+        "--snapshot",
+        &d,
+        "--profile",
+        "web",
+        "--format",
+        "json",
+        "--ram",
+        "8GiB",
+        "--cpus",
+        "8",
+        "--storage",
+        "hdd",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["profile"], "web");
+    let facts = v["facts"].as_array().unwrap();
+    assert!(facts
+        .iter()
+        .any(|f| f["name"] == "ram" && f["value"] == "8GB" && f["source"] == "flag"));
+    let settings = v["settings"].as_array().unwrap();
+    let get = |n: &str| settings.iter().find(|s| s["name"] == n).unwrap().clone();
+    assert_eq!(get("shared_buffers")["recommended"], "2GB");
+    assert_eq!(get("random_page_cost")["recommended"], "4");
+    assert_eq!(get("shared_buffers")["apply"], "restart");
+    for s in settings {
+        for key in [
+            "name",
+            "current",
+            "recommended",
+            "change",
+            "apply",
+            "basis",
+            "why",
+            "evidence",
+        ] {
+            assert!(s.get(key).is_some(), "{key} missing in {s}");
+        }
+    }
+    assert!(v["notes"].is_array() && v["tables"].is_array());
+    assert!(v.get("managed_service").is_some());
+}
+
+#[test]
+fn markdown_has_the_table_and_the_script() {
+    let d = demo();
+    let text = ok(&["tune", "--snapshot", &d, "--format", "markdown"]);
+    assert!(text.contains("| setting | current | recommended | why | apply |"));
+    assert!(text.contains("```sql\n"));
+    assert!(
+        text.contains("profile mixed"),
+        "mixed is the default profile"
+    );
+}
+
+#[test]
+fn script_is_only_valid_alter_system_lines() {
+    let d = demo();
+    let text = ok(&["tune", "--snapshot", &d, "--profile", "oltp", "--script"]);
+    let mut statements = 0;
+    for line in text.lines() {
+        if line.starts_with("--") {
+            continue;
+        }
+        statements += 1;
+        let ok = line == "SELECT pg_reload_conf();"
+            || line.starts_with("ALTER TABLE ")
+            || (line.starts_with("ALTER SYSTEM SET ")
+                && line.ends_with("';")
+                && line["ALTER SYSTEM SET ".len()..]
+                    .split_once(" = '")
+                    .is_some_and(|(name, _)| {
+                        !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    }));
+        assert!(ok, "not a valid script line: {line}");
+    }
+    assert!(statements > 2, "{text}");
+    assert!(!text.contains("| setting"));
+    assert!(text.contains("ALTER SYSTEM SET jit = 'off';"));
+}
+
+#[test]
+fn connections_flag_and_config_facts() {
+    let d = demo();
+    let text = ok(&["tune", "--snapshot", &d, "--connections", "77", "--script"]);
+    assert!(
+        text.contains("ALTER SYSTEM SET max_connections = '77';"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pgsage.toml");
+    std::fs::write(
+        &config,
+        "[host]\nram = \"64GiB\"\ncpus = 16\nstorage = \"nvme\"\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let text = ok(&[
+        "tune",
+        "--snapshot",
+        &d,
+        "--config",
+        &config,
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ram = v["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ram")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (ram["value"].as_str(), ram["source"].as_str()),
+        (Some("64GB"), Some("config"))
+    );
+    // A flag wins over the file.
+    let text = ok(&[
+        "tune",
+        "--snapshot",
+        &d,
+        "--config",
+        &config,
+        "--ram",
+        "32GiB",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ram = v["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ram")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (ram["value"].as_str(), ram["source"].as_str()),
+        (Some("32GB"), Some("flag"))
+    );
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let d = demo();
+    for args in [
+        vec!["tune", "--snapshot", d.as_str(), "--profile", "desktop"],
+        vec!["tune", "--snapshot", d.as_str(), "--format", "xml"],
+        vec!["tune", "--snapshot", d.as_str(), "--ram", "lots"],
+        vec!["tune", "--snapshot", d.as_str(), "--storage", "tape"],
+        vec!["tune", "--snapshot", d.as_str(), "--cpus", "0"],
+        vec!["tune", "--snapshot", d.as_str(), "--connections", "0"],
+        vec!["tune", "--snapshot", d.as_str(), "--bogus"],
+        vec!["tune", "--snapshot", "/nonexistent/snap.json"],
+        vec!["tune"],
+    ] {
+        let o = pgsage(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!o.stderr.is_empty(), "{args:?}: no message");
+    }
+}

@@ -1,0 +1,245 @@
+use crate::report::ObjectRef;
+use crate::rules::context::human_duration;
+use crate::rules::macros::declare_rule;
+use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::Snapshot;
+
+use super::common::{age, clients, round1};
+
+declare_rule! {
+    /// ## What it detects
+    /// Signs that applications connect without a pooler:
+    /// - **many idle connections**: at least `min_idle_connections` client sessions idle for
+    ///   `min_idle_seconds` or more, and at least `min_idle_pct` of all client sessions;
+    /// - **connection churn**: new sessions per second (`pg_stat_database.sessions`,
+    ///   PostgreSQL 14+) of at least `min_sessions_per_second`, over the sampled interval
+    ///   (`--interval`) or since the statistics reset, with at least `min_sessions` new
+    ///   sessions in that window. Counters younger than the configured minimum statistics
+    ///   age are not judged. Before 14, a low-confidence estimate from connection ages:
+    ///   at least half of the client sessions younger than `young_connection_seconds` on a
+    ///   server up for more than an hour.
+    ///
+    /// ## Why it matters
+    /// An idle connection still holds a backend process with its caches (often several MB
+    /// each) and a connection slot; hundreds of them crowd out the slots and memory the
+    /// active ones need. Opening a connection costs a process fork, authentication (SCRAM,
+    /// TLS) and catalog cache warm-up — milliseconds of server CPU per connection, which
+    /// at tens per second is a large share of a small server's work.
+    ///
+    /// ## How to fix
+    /// Put PgBouncer (`pool_mode = transaction`) or the managed service's pooler between
+    /// the applications and the server, and point the applications at it; keep the
+    /// applications' own pools small (for Odoo: `db_maxconn` per worker). For churn, find
+    /// who connects with `log_connections = on` and make short-lived clients (cron
+    /// scripts, PHP/CGI workers, serverless functions) go through the pooler.
+    ///
+    /// ## Thresholds
+    /// - `min_idle_connections` (default 20): idle client sessions needed to flag.
+    /// - `min_idle_pct` (default 50): share of client sessions that must be idle, in %.
+    /// - `min_idle_seconds` (default 300): a session counts as idle after this long.
+    /// - `min_sessions_per_second` (default 2): new sessions per second that is churn.
+    /// - `min_sessions` (default 100): new sessions needed in the window.
+    /// - `young_connection_seconds` (default 60): before 14, a session younger than this
+    ///   counts as freshly opened.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-DATABASE-VIEW>
+    /// - <https://www.pgbouncer.org/features.html>
+    /// - <https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-CONNECTIONS>
+    pub struct ConnectionsNotPooled {
+        id: "CON003",
+        name: "connections-not-pooled",
+        pack: "connections",
+        title: "Many idle connections or high connection churn",
+        params: [
+            ("min_idle_connections", "Idle client sessions needed to flag"),
+            ("min_idle_pct", "Share of client sessions that must be idle, in %"),
+            ("min_idle_seconds", "A session counts as idle after this many seconds"),
+            ("min_sessions_per_second", "New sessions per second that is churn"),
+            ("min_sessions", "New sessions needed in the window to judge churn"),
+            ("young_connection_seconds", "Before 14: sessions younger than this are fresh"),
+        ],
+    }
+}
+
+/// New sessions over the window: (sessions, seconds), summed over databases.
+/// `None` when the counters do not exist (before 14).
+fn new_sessions(snap: &Snapshot, basis: Basis) -> Option<(i64, f64)> {
+    if snap.databases.iter().all(|d| d.sessions.is_none()) {
+        return None;
+    }
+    match (basis, &snap.baseline) {
+        (Basis::Interval { seconds }, Some(base)) => {
+            let delta: i64 = snap
+                .databases
+                .iter()
+                .filter_map(|d| {
+                    let before = base.databases.iter().find(|b| b.oid == d.oid)?;
+                    Some((d.sessions? - before.sessions?).max(0))
+                })
+                .sum();
+            Some((delta, seconds))
+        }
+        _ => {
+            // Since each database's own reset (or the server start).
+            let mut total = 0;
+            let mut rate = 0.0;
+            for d in &snap.databases {
+                let Some(n) = d.sessions else { continue };
+                let since = d
+                    .stats_reset
+                    .map_or(snap.server.started_at, |r| r.max(snap.server.started_at));
+                let secs = snap.age_seconds(since);
+                if secs > 0.0 {
+                    total += n;
+                    rate += n as f64 / secs;
+                }
+            }
+            (rate > 0.0).then(|| (total, total as f64 / rate))
+        }
+    }
+}
+
+impl Rule for ConnectionsNotPooled {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min_idle = ctx.number("min_idle_connections")?;
+        let min_idle_pct = ctx.number("min_idle_pct")?;
+        let min_idle_s = ctx.number("min_idle_seconds")?;
+        let min_rate = ctx.number("min_sessions_per_second")?;
+        let min_sessions = ctx.number("min_sessions")?;
+        let young_s = ctx.number("young_connection_seconds")?;
+        let snap = ctx.snapshot;
+        super::common::require_session_states(snap)?;
+        let clients = clients(snap);
+        let idle_long = clients
+            .iter()
+            .filter(|b| b.state.as_deref() == Some("idle"))
+            .filter(|b| age(snap, b.state_change).is_some_and(|a| a >= min_idle_s))
+            .count();
+        let idle_pct = if clients.is_empty() {
+            0.0
+        } else {
+            100.0 * idle_long as f64 / clients.len() as f64
+        };
+        let idle_flag = idle_long as f64 >= min_idle && idle_pct >= min_idle_pct;
+
+        let basis = ctx.basis();
+        let mut churn: Option<(f64, i64, bool)> = None; // rate, sessions, low confidence
+        let mut churn_note: Option<String> = None;
+        match new_sessions(snap, basis) {
+            Some(_) if ctx.stats_too_young().is_some() => {
+                churn_note = ctx.stats_too_young();
+            }
+            Some((n, secs)) if secs > 0.0 => {
+                let rate = n as f64 / secs;
+                if rate >= min_rate && n as f64 >= min_sessions {
+                    churn = Some((rate, n, false));
+                }
+            }
+            Some(_) => {}
+            None => {
+                // Before 14: fresh connections on a server that has been up a while.
+                let young = clients
+                    .iter()
+                    .filter(|b| age(snap, b.backend_start).is_some_and(|a| a < young_s))
+                    .count();
+                if snap.uptime_seconds() < 3600.0 {
+                    churn_note = Some(
+                        "server up for less than an hour: connection ages say nothing about churn"
+                            .into(),
+                    );
+                } else if young as f64 >= min_idle && 2 * young >= clients.len() {
+                    churn = Some((f64::NAN, young as i64, true));
+                }
+            }
+        }
+        if !idle_flag && churn.is_none() {
+            return Ok(vec![]);
+        }
+        let mut parts = Vec::new();
+        if idle_flag {
+            parts.push(format!(
+                "{idle_long} of {} client sessions ({idle_pct:.0} %) have been idle for {} or more",
+                clients.len(),
+                human_duration(min_idle_s)
+            ));
+        }
+        match churn {
+            Some((rate, n, false)) => parts.push(format!(
+                "{n} sessions were opened in {} ({rate:.1} per second)",
+                human_duration(basis_seconds(snap, basis, n, rate))
+            )),
+            Some((_, n, true)) => parts.push(format!(
+                "{n} of {} client sessions are younger than {} on a server up for {}",
+                clients.len(),
+                human_duration(young_s),
+                human_duration(snap.uptime_seconds())
+            )),
+            None => {}
+        }
+        let mut draft = Draft::new(ObjectRef::server(), format!("{}: the applications do not seem to share pooled connections", parts.join("; ")))
+            .evidence("client_connections", clients.len())
+            .evidence("idle_connections", idle_long)
+            .evidence("idle_pct", round1(idle_pct))
+            .evidence("min_idle_seconds", min_idle_s)
+            .recommend(
+                "Put PgBouncer (pool_mode = transaction) or the managed service's pooler in front of the server and point the applications at it; keep the applications' own pools small. To find short-lived clients, log connections for a while",
+            );
+        match churn {
+            Some((rate, n, false)) => {
+                draft = draft
+                    .evidence("basis", basis.label())
+                    .evidence("new_sessions", n)
+                    .evidence("sessions_per_second", round1(rate));
+            }
+            Some((_, n, true)) => {
+                draft = draft.evidence("young_connections", n).low_confidence(
+                    "connection churn estimated from connection ages (session counters need PostgreSQL 14)",
+                );
+            }
+            None => {}
+        }
+        if let Some(note) = churn_note {
+            draft = draft.evidence("churn_not_judged", note);
+        }
+        if churn.is_some() {
+            draft = draft.fix(
+                "ALTER SYSTEM SET log_connections = on;\nSELECT pg_reload_conf();",
+                "reload",
+                "who connects how often in the server log; turn log_connections off again once the clients are found",
+            );
+        }
+        Ok(vec![draft])
+    }
+}
+
+/// The window length in seconds for the message.
+fn basis_seconds(_snap: &Snapshot, basis: Basis, n: i64, rate: f64) -> f64 {
+    match basis {
+        Basis::Interval { seconds } => seconds,
+        Basis::SinceReset { .. } if rate > 0.0 => n as f64 / rate,
+        Basis::SinceReset { seconds } => seconds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_on_idle_connections_and_churn() {
+        let f = assert_fires("CON003", "server");
+        assert!(f
+            .iter()
+            .any(|f| f.evidence.contains_key("idle_connections")));
+    }
+
+    #[test]
+    fn quiet_with_few_idle_sessions() {
+        assert_quiet("CON003");
+    }
+}

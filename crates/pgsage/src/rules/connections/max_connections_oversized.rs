@@ -1,0 +1,184 @@
+use std::collections::BTreeSet;
+
+use crate::report::ObjectRef;
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+
+use super::common::clients;
+
+declare_rule! {
+    /// ## What it detects
+    /// `max_connections` set far above what the host's CPUs can run at once: more than
+    /// `cpu_multiplier` connections per CPU, and above `max_connections_floor` (the
+    /// PostgreSQL default of 100 is left alone). Needs the host's CPU count (`--cpus`);
+    /// skipped without it.
+    ///
+    /// ## Why it matters
+    /// A CPU runs one backend at a time: hundreds of connection slots do not add
+    /// throughput, they let hundreds of queries compete for a few cores, each with its
+    /// own `work_mem` and per-backend memory, so a load spike turns into a memory and
+    /// context-switch storm instead of a short queue. Every slot also costs shared memory
+    /// and makes snapshot-taking (`GetSnapshotData`) slower before PostgreSQL 14. A large
+    /// `max_connections` is usually a sign that every application process opens its own
+    /// connections instead of sharing a pool.
+    ///
+    /// ## How to fix
+    /// Put a pooler in front of the server — PgBouncer with `pool_mode = transaction`
+    /// (or the managed service's built-in pooler: RDS Proxy, Azure PgBouncer, Cloud SQL
+    /// Managed Connection Pooling) — with a server pool of about `pool_size_per_cpu` ×
+    /// CPUs per database/user pair, never below the number of connections observed
+    /// *active*. Once the applications connect through it, lower `max_connections` (a
+    /// restart; on managed services the `max_connections` parameter of the parameter
+    /// group / server parameters). Watch the pooler's waiting clients (`SHOW POOLS`,
+    /// `cl_waiting`) and the query latency afterwards.
+    ///
+    /// ## Thresholds
+    /// - `cpu_multiplier` (default 10): connection slots per CPU above which the limit is
+    ///   oversized.
+    /// - `max_connections_floor` (default 100): never flag a limit at or below this.
+    /// - `pool_size_per_cpu` (default 2): suggested server pool per CPU (2–4 is usual; at
+    ///   least the observed active connections).
+    ///
+    /// The observed connections are one sample of `pg_stat_activity` (without pgsage's
+    /// own session).
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>
+    /// - <https://wiki.postgresql.org/wiki/Number_Of_Database_Connections>
+    /// - <https://www.pgbouncer.org/config.html#default_pool_size>
+    pub struct MaxConnectionsOversized {
+        id: "CON002",
+        name: "max-connections-oversized",
+        pack: "connections",
+        title: "max_connections far above what the CPUs can run",
+        params: [
+            ("cpu_multiplier", "Connection slots per CPU above which max_connections is oversized"),
+            ("max_connections_floor", "Never flag max_connections at or below this"),
+            ("pool_size_per_cpu", "Suggested server pool size per CPU"),
+        ],
+    }
+}
+
+/// The suggested pool and limit.
+#[derive(Debug, PartialEq)]
+struct Sizing {
+    pool_size: u64,
+    pools: u64,
+    max_connections: u64,
+}
+
+/// Pool size: `per_cpu` × CPUs, at least the active connections; limit: the pools, the
+/// reserved slots and 10 spare for administration, rounded up to ten, never below `floor`.
+fn sizing(
+    cpus: f64,
+    per_cpu: f64,
+    active: usize,
+    pools: usize,
+    reserved: f64,
+    floor: f64,
+) -> Sizing {
+    let pool_size = ((per_cpu * cpus).ceil() as u64).max(active as u64).max(1);
+    let pools = pools.max(1) as u64;
+    let raw = pool_size * pools + reserved.max(0.0) as u64 + 10;
+    let rounded = raw.div_ceil(10) * 10;
+    Sizing {
+        pool_size,
+        pools,
+        max_connections: rounded.max(floor.max(0.0) as u64),
+    }
+}
+
+impl Rule for MaxConnectionsOversized {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let multiplier = ctx.number("cpu_multiplier")?;
+        let floor = ctx.number("max_connections_floor")?;
+        let per_cpu = ctx.number("pool_size_per_cpu")?;
+        let max = ctx
+            .setting("max_connections")?
+            .as_f64()
+            .ok_or_else(|| Skip::because("max_connections is not a number"))?;
+        let cpus = ctx.cpus()?;
+        super::common::require_activity(ctx.snapshot)?;
+        if max <= floor || max <= multiplier * cpus {
+            return Ok(vec![]);
+        }
+        let reserved: f64 = ["superuser_reserved_connections", "reserved_connections"]
+            .iter()
+            .filter_map(|n| ctx.snapshot.setting(n).and_then(|s| s.as_f64()))
+            .sum();
+        let clients = clients(ctx.snapshot);
+        let active = clients
+            .iter()
+            .filter(|b| b.state.as_deref() != Some("idle"))
+            .count();
+        let pairs: BTreeSet<_> = clients
+            .iter()
+            .map(|b| (b.database.clone(), b.user.clone()))
+            .collect();
+        let s = sizing(cpus, per_cpu, active, pairs.len(), reserved, floor);
+        if (s.max_connections as f64) >= max {
+            return Ok(vec![]);
+        }
+        let per_cpu_now = max / cpus;
+        let draft = Draft::new(
+            ObjectRef::setting("max_connections"),
+            format!(
+                "`max_connections` is {max:.0}, {per_cpu_now:.0} per CPU on {cpus} CPUs; {} client connections were open, {active} of them not idle",
+                clients.len()
+            ),
+        )
+        .evidence("max_connections", max)
+        .evidence("cpus", cpus)
+        .evidence("connections_per_cpu", super::common::round1(per_cpu_now))
+        .evidence("client_connections", clients.len())
+        .evidence("non_idle_connections", active)
+        .evidence("database_user_pairs", s.pools)
+        .evidence("suggested_pool_size", s.pool_size)
+        .evidence("suggested_max_connections", s.max_connections)
+        .recommend(format!(
+            "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {} for each of the {} database/user pairs seen; or the managed service's pooler), then lower max_connections to about {} (on managed services: the max_connections server parameter)",
+            s.pool_size, s.pools, s.max_connections
+        ))
+        .fix(
+            format!(
+                "-- after the applications connect through the pooler:\nALTER SYSTEM SET max_connections = {};",
+                s.max_connections
+            ),
+            "restart",
+            "the pooler's waiting clients (SHOW POOLS: cl_waiting, maxwait) and query latency; connection errors in the application logs",
+        );
+        Ok(vec![draft])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn sizing_uses_cpus_and_active_connections() {
+        let s = sizing(4.0, 2.0, 3, 1, 3.0, 100.0);
+        assert_eq!(s.pool_size, 8);
+        assert_eq!(s.max_connections, 100);
+        let s = sizing(4.0, 2.0, 30, 2, 3.0, 50.0);
+        assert_eq!(s.pool_size, 30);
+        assert_eq!(s.max_connections, 80); // 60 + 3 + 10 → 80
+    }
+
+    #[test]
+    fn fires_when_max_connections_dwarfs_the_cpus() {
+        let f = assert_fires("CON002", "max_connections");
+        assert!(f[0].evidence["connections_per_cpu"].as_f64().unwrap_or(0.0) > 10.0);
+        assert!(f[0].fix.is_some());
+    }
+
+    #[test]
+    fn quiet_when_sized_for_the_host() {
+        assert_quiet("CON002");
+    }
+}

@@ -1,0 +1,195 @@
+use crate::report::{ObjectKind, ObjectRef};
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::{Index, Snapshot};
+
+use super::common::{
+    human_bytes, index_delta, is_protected, table_by_oid, table_rows, table_writes,
+};
+
+declare_rule! {
+    /// ## What it detects
+    /// Plain (non-partial, non-unique) btree indexes whose leading column has only a few
+    /// distinct values (`pg_stats.n_distinct` at most `max_distinct_values`: a boolean, a
+    /// state or a type column) and that queries hardly use: at most
+    /// `max_scans_per_1000_writes` index scans per 1000 rows written to the table over the
+    /// basis. Indexes with no scan at all are reported by IDX003 (unused index), which
+    /// shows the same `n_distinct`.
+    ///
+    /// ## Why it matters
+    /// For a value that covers a large share of the rows, the planner prefers a sequential
+    /// scan, so such an index only helps queries for the rare values — and pays for every
+    /// row written all the same, over the whole table. A partial index on the rare values
+    /// (`WHERE state = 'draft'`) serves those queries at a fraction of the size and write
+    /// cost.
+    ///
+    /// ## How to fix
+    /// Find the queries that use it (`pg_stat_statements`, `EXPLAIN`). If they look for a
+    /// rare value, replace it with a partial index on that value
+    /// (`CREATE INDEX CONCURRENTLY … WHERE col = 'rare'`), or lead it with a selective
+    /// column; otherwise drop it with `DROP INDEX CONCURRENTLY`.
+    ///
+    /// ## Thresholds
+    /// - `max_distinct_values` (default 10): distinct values of the leading column.
+    /// - `max_scans_per_1000_writes` (default 1): index scans per 1000 rows written.
+    /// - `min_table_writes` (default 10000): rows written over the basis, so the write cost
+    ///   is real.
+    /// - `min_index_bytes` (default 1048576, 1 MiB): ignore smaller indexes.
+    ///
+    /// Needs `pg_stats` (the role must be able to read the table's statistics; tables whose
+    /// statistics are hidden are not judged, and the report lists that gap); counters
+    /// younger than the audit's `min_stats_age_hours` give a low-confidence finding.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/view-pg-stats.html>
+    /// - <https://www.postgresql.org/docs/current/indexes-partial.html>
+    /// - <https://www.postgresql.org/docs/current/indexes-examine.html>
+    pub struct LowCardinalityIndex {
+        id: "IDX007",
+        name: "low-cardinality-index",
+        pack: "indexing",
+        title: "Rarely used index on a low-cardinality column",
+        params: [
+            ("max_distinct_values", "Distinct values of the leading column at most"),
+            ("max_scans_per_1000_writes", "Index scans per 1000 rows written at most"),
+            ("min_table_writes", "Rows written to the table over the basis at least"),
+            ("min_index_bytes", "Ignore indexes smaller than this, in bytes"),
+        ],
+    }
+}
+
+/// The estimated number of distinct values of an index's leading column (a plain
+/// column with statistics).
+pub(crate) fn leading_distinct(snap: &Snapshot, i: &Index) -> Option<f64> {
+    let attnum = *i.key_attnums.first()?;
+    if attnum == 0 {
+        return None;
+    }
+    let col = snap
+        .columns
+        .iter()
+        .find(|c| c.table_oid == i.table_oid && c.attnum == attnum)?;
+    let nd = col.n_distinct?;
+    if nd >= 0.0 {
+        Some(nd)
+    } else {
+        let rows = table_by_oid(snap, i.table_oid).map(table_rows)?;
+        Some(-nd * rows)
+    }
+}
+
+impl Rule for LowCardinalityIndex {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let max_distinct = ctx.number("max_distinct_values")?;
+        let max_per_1000 = ctx.number("max_scans_per_1000_writes")?;
+        let min_writes = ctx.number("min_table_writes")?;
+        let min_bytes = ctx.number("min_index_bytes")?;
+        let snap = ctx.snapshot;
+        if let Some(gap) = snap.gap("columns") {
+            return Err(Skip::because(format!("columns not collected: {}", gap.why)));
+        }
+        let any_stats = snap.columns.iter().any(|c| c.n_distinct.is_some());
+        if !any_stats {
+            if let Some(gap) = snap.gap("pg_stats") {
+                return Err(Skip::because(format!(
+                    "column statistics not visible: {}",
+                    gap.why
+                )));
+            }
+            if snap.columns.is_empty() && !snap.tables.is_empty() {
+                return Err(Skip::because(
+                    "the snapshot has no column statistics (pg_stats)",
+                ));
+            }
+        }
+        let basis = ctx.basis();
+        let young = ctx.stats_too_young();
+        let mut drafts = Vec::new();
+        for i in snap.indexes.iter().filter(|i| {
+            i.is_valid && !is_protected(i) && i.access_method == "btree" && i.predicate.is_none()
+        }) {
+            if (i.size_bytes as f64) < min_bytes {
+                continue;
+            }
+            let Some(table) = table_by_oid(snap, i.table_oid).filter(|t| t.kind != "p") else {
+                continue;
+            };
+            let Some(distinct) = leading_distinct(snap, i) else {
+                continue;
+            };
+            if distinct > max_distinct {
+                continue;
+            }
+            let writes = table_writes(ctx, table);
+            let scans = index_delta(ctx, i, |i| i.idx_scan);
+            if scans == 0 || (writes as f64) < min_writes {
+                continue;
+            }
+            let per_1000 = 1000.0 * scans as f64 / writes as f64;
+            if per_1000 > max_per_1000 {
+                continue;
+            }
+            let column = &i.key_columns[0];
+            let mut draft = Draft::new(
+                ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &i.schema, &i.name),
+                format!(
+                    "`{}` on `{}` ({}) leads with `{column}`, which has about {:.0} distinct values; it was scanned {scans} times while {writes} rows were written ({})",
+                    i.name,
+                    i.table,
+                    human_bytes(i.size_bytes),
+                    distinct,
+                    basis.label().replace('_', " ")
+                ),
+            )
+            .evidence("leading_column", column.clone())
+            .evidence("n_distinct", distinct.round())
+            .evidence("idx_scan", scans)
+            .evidence("table_writes", writes)
+            .evidence("scans_per_1000_writes", (per_1000 * 100.0).round() / 100.0)
+            .evidence("size_bytes", i.size_bytes)
+            .evidence("basis", basis.label())
+            .evidence("window_s", basis.seconds().round())
+            .evidence("definition", i.definition.clone())
+            .recommend(format!(
+                "If its few queries look for a rare value of `{column}`, replace `{}` with a partial index on that value; otherwise drop it",
+                i.name
+            ))
+            .fix(
+                format!(
+                    "CREATE INDEX CONCURRENTLY {} ON {} ({}) WHERE {} = <rare value>;\nDROP INDEX CONCURRENTLY {};",
+                    crate::sql::quote_ident(&format!("{}_partial", i.name)),
+                    table.qualified_name(),
+                    i.key_columns.join(", "),
+                    crate::sql::quote_ident(column),
+                    i.qualified_name()
+                ),
+                "none",
+                "latency of the queries filtering on the rare value",
+            );
+            if let Some(reason) = &young {
+                draft = draft.low_confidence(reason.clone());
+            }
+            drafts.push(draft);
+        }
+        Ok(drafts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_on_a_rarely_used_boolean_index() {
+        assert_fires("IDX007", "public.mail_message_is_read_idx");
+    }
+
+    #[test]
+    fn quiet_on_selective_or_busy_indexes() {
+        assert_quiet("IDX007");
+    }
+}

@@ -1,0 +1,276 @@
+use crate::report::{ObjectKind, ObjectRef};
+use crate::rules::context::human_duration;
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::{Statement, Table};
+
+use super::common::{human_bytes, table_delta, table_rows};
+
+declare_rule! {
+    /// ## What it detects
+    /// Tables read mostly by sequential scans that each read many rows, while index scans
+    /// are few: the signature of a missing index (a filter or join column without one).
+    /// Over the basis (deltas when sampled with `--interval`, else since the statistics
+    /// reset): at least `min_seq_scans` sequential scans, at a rate of at least
+    /// `min_seq_scans_per_hour`, reading on average at least `min_rows_per_scan` rows,
+    /// with sequential scans at least `min_seq_scan_pct` % of all scans, on a table of at
+    /// least `min_table_rows` rows. When `pg_stat_statements` is available, the top
+    /// statements that mention the table are listed as suspects.
+    ///
+    /// ## Why it matters
+    /// A sequential scan reads the whole table to find a few rows: its cost grows with
+    /// the table, it evicts useful pages from the cache, and it is usually the slowest
+    /// query of an ERP screen or batch once the table has grown. A nightly `pg_dump` or an
+    /// occasional report also scans sequentially, hence the rate and count thresholds.
+    ///
+    /// ## How to fix
+    /// Run `EXPLAIN (ANALYZE, BUFFERS)` on the listed statements, find the filter or join
+    /// columns that are scanned (`Seq Scan … Filter: …` removing most rows), and create an
+    /// index on them with `CREATE INDEX CONCURRENTLY`. Statements that really need every
+    /// row (reports, exports) are fine as they are: suppress the finding for the table.
+    ///
+    /// ## Thresholds
+    /// - `min_table_rows` (default 10000): ignore smaller tables (a scan is cheap).
+    /// - `min_seq_scans` (default 50): sequential scans over the basis.
+    /// - `min_seq_scans_per_hour` (default 10): their rate, so that a daily backup or
+    ///   report does not count.
+    /// - `min_rows_per_scan` (default 10000): average rows read per sequential scan.
+    /// - `min_seq_scan_pct` (default 50): share of sequential scans among all scans of the
+    ///   table.
+    ///
+    /// Counters younger than the audit's `min_stats_age_hours` give a low-confidence
+    /// finding.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW>
+    /// - <https://www.postgresql.org/docs/current/using-explain.html>
+    /// - <https://www.postgresql.org/docs/current/pgstatstatements.html>
+    pub struct SeqScanHeavyTable {
+        id: "IDX006",
+        name: "seq-scan-heavy-table",
+        pack: "indexing",
+        title: "Sequential scans where an index is likely missing",
+        params: [
+            ("min_table_rows", "Ignore tables with fewer rows than this"),
+            ("min_seq_scans", "Sequential scans over the basis"),
+            ("min_seq_scans_per_hour", "Sequential scans per hour"),
+            ("min_rows_per_scan", "Average rows read per sequential scan"),
+            ("min_seq_scan_pct", "Share of sequential scans among all scans, in %"),
+        ],
+    }
+}
+
+/// Whether `query` names `table` as a whole word (bare, quoted or schema-qualified).
+pub(crate) fn mentions(query: &str, table: &str) -> bool {
+    let q = query.to_lowercase();
+    let t = table.to_lowercase();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut from = 0;
+    while let Some(pos) = q[from..].find(&t) {
+        let start = from + pos;
+        let end = start + t.len();
+        let before = q[..start].chars().next_back();
+        let after = q[end..].chars().next();
+        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+/// Whether a statement can be a query that scans rows (not DDL, maintenance, a load).
+fn reads_rows(query: &str) -> bool {
+    let first = query
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    !matches!(
+        first.as_str(),
+        "CREATE"
+            | "ALTER"
+            | "DROP"
+            | "ANALYZE"
+            | "ANALYSE"
+            | "VACUUM"
+            | "INSERT"
+            | "COPY"
+            | "TRUNCATE"
+            | "GRANT"
+            | "REVOKE"
+            | "COMMENT"
+            | "CLUSTER"
+            | "REINDEX"
+            | "LOCK"
+            | "REFRESH"
+            | "SET"
+    )
+}
+
+/// The top statements (by total execution time) that mention the table and may scan it.
+fn suspects<'a>(top: &'a [Statement], table: &Table, limit: usize) -> Vec<&'a Statement> {
+    let mut found: Vec<&Statement> = top
+        .iter()
+        .filter(|s| {
+            s.query
+                .as_deref()
+                .is_some_and(|q| reads_rows(q) && mentions(q, &table.name))
+        })
+        .collect();
+    found.sort_by(|a, b| b.total_exec_time_ms.total_cmp(&a.total_exec_time_ms));
+    found.truncate(limit);
+    found
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    }
+}
+
+impl Rule for SeqScanHeavyTable {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min_rows = ctx.number("min_table_rows")?;
+        let min_scans = ctx.number("min_seq_scans")?;
+        let min_rate = ctx.number("min_seq_scans_per_hour")?;
+        let min_rows_per_scan = ctx.number("min_rows_per_scan")?;
+        let min_pct = ctx.number("min_seq_scan_pct")?;
+        let snap = ctx.snapshot;
+        let basis = ctx.basis();
+        let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
+        let young = ctx.stats_too_young();
+        let mut drafts = Vec::new();
+        for t in snap.tables.iter().filter(|t| t.kind == "r") {
+            let rows = table_rows(t);
+            if rows < min_rows {
+                continue;
+            }
+            let seq = table_delta(ctx, t, |t| t.seq_scan);
+            let read = table_delta(ctx, t, |t| t.seq_tup_read);
+            let idx = table_delta(ctx, t, |t| t.idx_scan.unwrap_or(0));
+            if seq <= 0 {
+                continue;
+            }
+            let per_scan = read as f64 / seq as f64;
+            let rate = seq as f64 / hours;
+            let pct = 100.0 * seq as f64 / (seq + idx) as f64;
+            if (seq as f64) < min_scans
+                || rate < min_rate
+                || per_scan < min_rows_per_scan
+                || pct < min_pct
+            {
+                continue;
+            }
+            let statements = snap.statements.as_ref().map(|s| suspects(&s.top, t, 3));
+            let mut message = format!(
+                "`{}` ({:.0} rows, {}) had {seq} sequential scans reading {:.0} rows each on average, against {idx} index scans, over {} ({})",
+                t.name,
+                rows,
+                human_bytes(t.heap_bytes),
+                per_scan,
+                human_duration(basis.seconds()),
+                basis.label().replace('_', " ")
+            );
+            match &statements {
+                Some(list) if !list.is_empty() => message.push_str(&format!(
+                    "; top statements touching it: {}",
+                    list.iter()
+                        .map(|s| format!(
+                            "queryid {} ({} calls, {:.1} ms mean)",
+                            s.queryid, s.calls, s.mean_exec_time_ms
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                Some(_) => message.push_str("; no top pg_stat_statements entry mentions it"),
+                None => {
+                    message.push_str("; pg_stat_statements is not available to name the statements")
+                }
+            }
+            let mut draft = Draft::new(
+                ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),
+                message,
+            )
+            .evidence("seq_scan", seq)
+            .evidence("seq_tup_read", read)
+            .evidence("rows_per_seq_scan", per_scan.round())
+            .evidence("idx_scan", idx)
+            .evidence("seq_scan_pct", (pct * 10.0).round() / 10.0)
+            .evidence("seq_scans_per_hour", (rate * 10.0).round() / 10.0)
+            .evidence("table_rows", rows.round())
+            .evidence("table_bytes", t.heap_bytes)
+            .evidence("basis", basis.label())
+            .evidence("window_s", basis.seconds().round())
+            .recommend(format!(
+                "EXPLAIN (ANALYZE, BUFFERS) the statements that read `{}`, find the filtered or joined columns behind the sequential scans and index them with CREATE INDEX CONCURRENTLY; leave reports that need every row as they are",
+                t.name
+            ));
+            if let Some(list) = statements.filter(|l| !l.is_empty()) {
+                draft = draft.evidence(
+                    "statements",
+                    serde_json::Value::Array(
+                        list.iter()
+                            .map(|s| {
+                                serde_json::json!({
+                                    "queryid": s.queryid,
+                                    "calls": s.calls,
+                                    "mean_exec_time_ms": (s.mean_exec_time_ms * 100.0).round() / 100.0,
+                                    "total_exec_time_ms": s.total_exec_time_ms.round(),
+                                    "query": s.query.as_deref().map(|q| truncate(q, 200)),
+                                })
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+            if let Some(reason) = &young {
+                draft = draft.low_confidence(reason.clone());
+            }
+            drafts.push(draft);
+        }
+        Ok(drafts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mentions, reads_rows};
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_on_a_table_scanned_sequentially() {
+        assert_fires("IDX006", "public.stock_quant_scan");
+    }
+
+    #[test]
+    fn quiet_on_indexed_lookups_and_small_tables() {
+        assert_quiet("IDX006");
+    }
+
+    #[test]
+    fn table_names_match_as_words() {
+        assert!(mentions(
+            "SELECT count(*) FROM stock_quant WHERE x = $1",
+            "stock_quant"
+        ));
+        assert!(mentions(
+            "select * from public.\"stock_quant\"",
+            "stock_quant"
+        ));
+        assert!(!mentions("SELECT * FROM stock_quant_line", "stock_quant"));
+        assert!(!mentions("SELECT * FROM old_stock_quant", "stock_quant"));
+        assert!(reads_rows("  select x from t"));
+        assert!(reads_rows("WITH a AS (SELECT 1) SELECT * FROM a"));
+        assert!(!reads_rows("INSERT INTO t SELECT 1"));
+        assert!(!reads_rows("create index on t (a)"));
+    }
+}

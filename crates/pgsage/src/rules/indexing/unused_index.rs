@@ -1,0 +1,251 @@
+use crate::report::{ObjectKind, ObjectRef, Severity};
+use crate::rules::context::human_duration;
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::{Index, Snapshot};
+
+use super::common::{
+    human_bytes, is_protected, since_reset_seconds, sole_fk_support, table_by_oid, table_writes,
+};
+use super::low_cardinality_index::leading_distinct;
+
+declare_rule! {
+    /// ## What it detects
+    /// Valid indexes that no query has used: `idx_scan = 0` since the statistics were
+    /// reset (or the server started), or — on PostgreSQL 16+ — a `last_idx_scan` older
+    /// than `min_window_days`. The verdict comes with its evidence: the scans, how long the
+    /// counters cover, the index size, and the writes on its table that kept it up to
+    /// date. With `--interval`, a scan during the window also counts as use; the verdict
+    /// itself rests on the longer since-reset counters.
+    ///
+    /// Never reported: unique indexes and indexes behind a primary key, unique or exclusion
+    /// constraint (they enforce rules even when no query reads them), invalid indexes
+    /// (IDX004), indexes of partitioned tables (their partitions' indexes carry the
+    /// statistics), and indexes smaller than `min_index_bytes`.
+    ///
+    /// ## Why it matters
+    /// An unused index is written on every insert and every non-HOT update of its table,
+    /// takes disk, cache and backup space, and is vacuumed, for no benefit. Unused indexes
+    /// also prevent HOT updates when they cover updated columns.
+    ///
+    /// ## How to fix
+    /// Check it is not used elsewhere first: **scans on standbys are counted on each
+    /// standby, not on the primary** (run the same check on every replica serving reads),
+    /// and jobs that run monthly or yearly may need it. Then drop it with
+    /// `DROP INDEX CONCURRENTLY` and keep its definition (in the evidence) to recreate it.
+    /// An index that is the only support of a foreign key is reported as info: without it,
+    /// deleting or updating a key on the referenced table scans the whole referencing
+    /// table.
+    ///
+    /// ## Thresholds
+    /// - `min_index_bytes` (default 1048576, 1 MiB): smaller indexes cost too little to
+    ///   report.
+    /// - `min_window_days` (default 7): statistics covering less than this (and less than
+    ///   the audit's `min_stats_age_hours`) give a low-confidence, "unsure" finding:
+    ///   weekly jobs may use the index. A stats reset or a crash restart starts the window
+    ///   again — the most common cause of false "unused" verdicts in other tools.
+    ///
+    /// A `last_idx_scan` within the last day always counts as use.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-INDEXES-VIEW>
+    /// - <https://www.postgresql.org/docs/current/sql-dropindex.html>
+    /// - <https://www.postgresql.org/docs/current/storage-hot.html>
+    pub struct UnusedIndex {
+        id: "IDX003",
+        name: "unused-index",
+        pack: "indexing",
+        title: "Unused index",
+        params: [
+            ("min_index_bytes", "Ignore indexes smaller than this, in bytes"),
+            ("min_window_days", "Statistics must cover at least this many days for a confident verdict"),
+        ],
+    }
+}
+
+/// How an index was found unused.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Unused {
+    /// No scan since the reset, which was this many seconds ago.
+    Never { window_s: f64 },
+    /// Last scanned this many seconds ago (16+).
+    LastScan { ago_s: f64 },
+}
+
+impl Unused {
+    /// The span of time without a scan.
+    pub(crate) fn idle_seconds(&self) -> f64 {
+        match self {
+            Unused::Never { window_s } => *window_s,
+            Unused::LastScan { ago_s } => *ago_s,
+        }
+    }
+}
+
+/// Whether the index went unscanned: no scan since the reset (nor in the sampled window),
+/// or a last scan at least `min_idle_s` (and at least a day) ago. `None` when it was used.
+pub(crate) fn unused(
+    snap: &Snapshot,
+    i: &Index,
+    scans_in_window: i64,
+    min_idle_s: f64,
+) -> Option<Unused> {
+    if scans_in_window > 0 {
+        return None;
+    }
+    if i.idx_scan == 0 {
+        return Some(Unused::Never {
+            window_s: since_reset_seconds(snap),
+        });
+    }
+    let ago = snap.age_seconds(i.last_idx_scan?);
+    (ago >= min_idle_s.max(86_400.0)).then_some(Unused::LastScan { ago_s: ago })
+}
+
+impl Rule for UnusedIndex {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min_bytes = ctx.number("min_index_bytes")?;
+        let min_window_s = ctx.number("min_window_days")? * 86_400.0;
+        let snap = ctx.snapshot;
+        let basis = ctx.basis();
+        let mut drafts = Vec::new();
+        for i in snap
+            .indexes
+            .iter()
+            .filter(|i| i.is_valid && !is_protected(i))
+        {
+            if (i.size_bytes as f64) < min_bytes {
+                continue;
+            }
+            let Some(table) = table_by_oid(snap, i.table_oid) else {
+                continue;
+            };
+            if table.kind == "p" {
+                continue;
+            }
+            let scans = super::common::index_delta(ctx, i, |i| i.idx_scan);
+            let Some(verdict) = unused(snap, i, scans, min_window_s) else {
+                continue;
+            };
+            let writes = table_writes(ctx, table);
+            let idle = verdict.idle_seconds();
+            let fks = sole_fk_support(snap, i);
+            let what = match &verdict {
+                Unused::Never { window_s } => format!(
+                    "has not been scanned since the statistics were reset or the server started {} ago",
+                    human_duration(*window_s)
+                ),
+                Unused::LastScan { ago_s } => format!(
+                    "was last scanned {} ago ({} scans before that since the reset)",
+                    human_duration(*ago_s),
+                    i.idx_scan
+                ),
+            };
+            let mut message = format!(
+                "`{}` on `{}` ({}) {what}, while its table had {writes} rows written",
+                i.name,
+                i.table,
+                human_bytes(i.size_bytes)
+            );
+            let mut notes = Vec::new();
+            if snap.server.in_recovery {
+                notes
+                    .push("this server is a standby: only queries run here are counted".to_owned());
+            } else {
+                notes.push("scans on standbys are not counted here".to_owned());
+            }
+            if !fks.is_empty() {
+                notes.push(format!(
+                    "it is the only index supporting foreign key {} (deletes and key updates on `{}` would scan `{}` without it)",
+                    fks.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", "),
+                    fks[0].ref_table,
+                    i.table
+                ));
+            }
+            message.push_str(&format!("; {}", notes.join("; ")));
+            let mut draft = Draft::new(
+                ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &i.schema, &i.name),
+                message,
+            )
+            .evidence("idx_scan", i.idx_scan)
+            .evidence("scans_in_window", scans)
+            .evidence("basis", basis.label())
+            .evidence("window_s", basis.seconds().round())
+            .evidence("unused_for_s", idle.round())
+            .evidence("size_bytes", i.size_bytes)
+            .evidence("table_writes", writes)
+            .evidence("table", table.qualified_name())
+            .evidence("definition", i.definition.clone());
+            if let Some(last) = i.last_idx_scan {
+                draft = draft.evidence("last_idx_scan", last.to_rfc3339());
+            }
+            if let Some(col) = leading_distinct(snap, i) {
+                draft = draft.evidence("leading_column_n_distinct", col.round());
+            }
+            if !snap.replication.is_empty() {
+                draft = draft.evidence("standbys_connected", snap.replication.len() as i64);
+            }
+            let recommendation = if fks.is_empty() {
+                format!(
+                    "Make sure no standby or periodic job uses `{}`, then drop it; recreate it from its definition if needed",
+                    i.name
+                )
+            } else {
+                format!(
+                    "Keep `{}` if rows of `{}` are ever deleted or their keys updated; otherwise, after checking standbys and periodic jobs, drop it",
+                    i.name, fks[0].ref_table
+                )
+            };
+            draft = draft.recommend(recommendation).fix(
+                format!("DROP INDEX CONCURRENTLY {};", i.qualified_name()),
+                "none",
+                &format!(
+                    "latency of queries on `{}`; recreate with: {};",
+                    i.table, i.definition
+                ),
+            );
+            if !fks.is_empty() {
+                draft = draft.severity(Severity::Info);
+            }
+            let young = ctx.stats_too_young().or_else(|| {
+                (idle < min_window_s).then(|| {
+                    format!(
+                        "unsure: no scan for {} only; at least {} is needed to rule out weekly jobs",
+                        human_duration(idle),
+                        human_duration(min_window_s)
+                    )
+                })
+            });
+            if let Some(reason) = young {
+                draft = draft.low_confidence(reason);
+            } else if !snap.replication.is_empty() && !snap.server.in_recovery {
+                draft = draft.low_confidence(format!(
+                    "{} standby or subscriber connection(s): queries on standbys use their own copy of the index and are not counted here",
+                    snap.replication.len()
+                ));
+            }
+            drafts.push(draft);
+        }
+        Ok(drafts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_on_indexes_no_query_used() {
+        let f = assert_fires("IDX003", "public.stock_picking_origin_idx");
+        assert!(f.iter().all(|f| f.evidence["idx_scan"] == 0));
+    }
+
+    #[test]
+    fn quiet_on_used_unique_and_small_indexes() {
+        assert_quiet("IDX003");
+    }
+}

@@ -1,0 +1,117 @@
+use crate::report::{ObjectRef, Severity};
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+
+use super::{bytes_setting, pg_size};
+
+declare_rule! {
+    /// ## What it detects
+    /// A large `shared_buffers` (at least `min_shared_buffers_mb`) without huge pages:
+    /// `huge_pages = off`, or `try` where the server reports it fell back to normal pages
+    /// (`huge_pages_status = off`, PostgreSQL 17+). Before 17, `try` cannot be verified
+    /// from SQL: the finding is then informational, with low confidence.
+    ///
+    /// ## Why it matters
+    /// With 4 kB pages, every backend maps the whole shared memory through its own page
+    /// tables: with hundreds of connections and tens of GB of `shared_buffers` the page
+    /// tables alone take gigabytes, and TLB misses slow every buffer access. Huge pages
+    /// (2 MB on x86-64 Linux) remove most of that cost.
+    ///
+    /// ## How to fix
+    /// On Linux, reserve huge pages (`vm.nr_hugepages` in `/etc/sysctl.conf`, the count
+    /// given by `postgres -D … -C shared_memory_size_in_huge_pages` on 15+), then set
+    /// `huge_pages = on` so the server refuses to start without them, and restart. Managed
+    /// services (RDS, Cloud SQL, Azure) decide this themselves; there the finding is only
+    /// informative.
+    ///
+    /// ## Thresholds
+    /// - `min_shared_buffers_mb` (default 8192): smaller `shared_buffers` are ignored.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/kernel-resources.html#LINUX-HUGE-PAGES>
+    /// - <https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-HUGE-PAGES>
+    pub struct HugePagesOff {
+        id: "MEM006",
+        name: "huge-pages-off",
+        pack: "memory",
+        title: "Large shared_buffers without huge pages",
+        params: [("min_shared_buffers_mb", "shared_buffers below this size are ignored, in MB")],
+    }
+}
+
+impl Rule for HugePagesOff {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min = ctx.number("min_shared_buffers_mb")? * super::MB;
+        let sb = bytes_setting(ctx, "shared_buffers")?;
+        if sb < min {
+            return Ok(vec![]);
+        }
+        let mode = ctx.setting("huge_pages")?.setting.clone();
+        let status = ctx
+            .snapshot
+            .setting("huge_pages_status")
+            .map(|s| s.setting.clone());
+        let (state, sure) = match (mode.as_str(), status.as_deref()) {
+            ("on", _) | (_, Some("on")) => return Ok(vec![]),
+            ("off", _) => ("`huge_pages` is off".to_owned(), true),
+            (_, Some("off")) => (
+                "`huge_pages` is `try` and the server fell back to normal pages (`huge_pages_status` = off)".to_owned(),
+                true,
+            ),
+            (m, _) => (format!("`huge_pages` is `{m}`"), false),
+        };
+        let pages = ctx
+            .snapshot
+            .setting("shared_memory_size_in_huge_pages")
+            .and_then(|s| s.as_f64())
+            .filter(|n| *n > 0.0)
+            .unwrap_or_else(|| (sb * 1.05 / (2.0 * super::MB)).ceil());
+        let mut draft = Draft::new(
+            ObjectRef::setting("huge_pages"),
+            format!(
+                "{state} with `shared_buffers` = {}: every backend maps the shared memory with 4 kB pages (large page tables, TLB misses); managed services decide this themselves",
+                pg_size(sb)
+            ),
+        )
+        .evidence("shared_buffers_bytes", sb)
+        .evidence("huge_pages", mode)
+        .evidence("huge_pages_status", status.unwrap_or_else(|| "unknown".into()))
+        .evidence("huge_pages_needed_2mb", pages)
+        .recommend(format!(
+            "On a self-managed Linux host reserve {pages:.0} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe), set huge_pages = on and restart; on managed services leave it to the provider"
+        ))
+        .fix(
+            format!(
+                "-- as root: sysctl -w vm.nr_hugepages={} (and persist it in /etc/sysctl.d/)\nALTER SYSTEM SET huge_pages = 'on';\n-- restart PostgreSQL",
+                (pages * 1.02).ceil()
+            ),
+            "restart",
+            "HugePages_Free/HugePages_Rsvd in /proc/meminfo and huge_pages_status (17+)",
+        );
+        if !sure {
+            draft = draft.severity(Severity::Info).low_confidence(
+                "before PostgreSQL 17 SQL cannot tell whether `try` obtained huge pages; check HugePages_Rsvd in /proc/meminfo",
+            );
+        }
+        Ok(vec![draft])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_when_huge_pages_are_off() {
+        assert_fires("MEM006", "huge_pages");
+    }
+
+    #[test]
+    fn quiet_with_small_shared_buffers() {
+        assert_quiet("MEM006");
+    }
+}

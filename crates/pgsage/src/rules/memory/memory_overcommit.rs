@@ -1,0 +1,146 @@
+use crate::report::{ObjectRef, Severity};
+use crate::rules::macros::declare_rule;
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+
+use super::{autovacuum_mem, bytes_setting, pg_size, round_down_size};
+
+declare_rule! {
+    /// ## What it detects
+    /// A worst-case memory estimate above the host's RAM:
+    /// `shared_buffers` + `max_connections` × `work_mem` × `work_mem_factor`
+    /// + `autovacuum_max_workers` × (`autovacuum_work_mem` or `maintenance_work_mem`)
+    /// + `maintenance_work_mem` (one manual maintenance command).
+    ///
+    /// ## Why it matters
+    /// `work_mem` is per sort or hash node, per connection: when many connections run
+    /// reports at once (month-end closing, nightly batches), the server can ask for more
+    /// memory than the host has. Linux's OOM killer then kills a backend and PostgreSQL
+    /// restarts every session (crash recovery), or the host starts swapping.
+    ///
+    /// ## How to fix
+    /// Lower `work_mem` to what RAM allows for every connection, and give more only to the
+    /// roles or statements that need it (`ALTER ROLE … SET work_mem`, `SET LOCAL`); reduce
+    /// `max_connections` with a pooler (PgBouncer in transaction mode) so fewer sessions
+    /// can run at once. On Linux, `vm.overcommit_memory = 2` makes allocations fail
+    /// instead of the OOM killer firing.
+    ///
+    /// ## Thresholds
+    /// - `work_mem_factor` (default 1): `work_mem` allocations assumed per connection
+    ///   (a query with several sorts/hashes uses more; `hash_mem_multiplier` raises hashes).
+    /// - `max_pct` (default 100): estimate above this share of RAM warns.
+    /// - `critical_pct` (default 200): estimate above this share of RAM is critical.
+    ///
+    /// Needs the host's RAM; skipped without it.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/runtime-config-resource.html>
+    /// - <https://www.postgresql.org/docs/current/kernel-resources.html#LINUX-MEMORY-OVERCOMMIT>
+    pub struct MemoryOvercommit {
+        id: "MEM005",
+        name: "memory-overcommit",
+        pack: "memory",
+        title: "Worst-case memory use exceeds RAM (OOM risk)",
+        params: [
+            ("work_mem_factor", "work_mem allocations assumed per connection"),
+            ("max_pct", "Worst-case estimate above this share of RAM warns, in %"),
+            ("critical_pct", "Worst-case estimate above this share of RAM is critical, in %"),
+        ],
+    }
+}
+
+impl Rule for MemoryOvercommit {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let factor = ctx.number("work_mem_factor")?;
+        let max_pct = ctx.number("max_pct")?;
+        let critical_pct = ctx.number("critical_pct")?;
+        let ram = ctx.ram_bytes()? as f64;
+        let sb = bytes_setting(ctx, "shared_buffers")?;
+        let work_mem = bytes_setting(ctx, "work_mem")?;
+        let mwm = bytes_setting(ctx, "maintenance_work_mem")?;
+        let (av_mem, av_name) = autovacuum_mem(ctx)?;
+        let conns = ctx
+            .setting("max_connections")?
+            .as_f64()
+            .ok_or_else(|| Skip::because("max_connections is not a number"))?;
+        let workers = ctx
+            .snapshot
+            .setting("autovacuum_max_workers")
+            .and_then(|s| s.as_f64())
+            .unwrap_or(3.0);
+        let sessions = conns * work_mem * factor;
+        let maintenance = workers * av_mem + mwm;
+        let worst = sb + sessions + maintenance;
+        let pct = 100.0 * worst / ram;
+        if pct <= max_pct {
+            return Ok(vec![]);
+        }
+        // work_mem that would keep the estimate within RAM, leaving the rest as it is.
+        let room = ram * max_pct / 100.0 - sb - maintenance;
+        let fitting = (room > 0.0).then(|| round_down_size(room / (conns * factor)));
+        let recommendation = match fitting {
+            Some(w) if w < work_mem => format!(
+                "Lower work_mem to {} (what RAM allows for {conns:.0} connections) and raise it only for the roles or statements that need it; or cut max_connections with a pooler",
+                pg_size(w)
+            ),
+            _ => "shared_buffers and maintenance memory alone nearly fill the RAM: lower them, then size work_mem for the connections".to_owned(),
+        };
+        let mut draft = Draft::new(
+            ObjectRef::setting("work_mem"),
+            format!(
+                "Worst-case memory is {} ({:.0} % of {} RAM): `shared_buffers` {} + {conns:.0} connections × `work_mem` {}{} + {workers:.0} autovacuum workers × `{av_name}` {} + `maintenance_work_mem` {}",
+                pg_size(worst),
+                pct,
+                pg_size(ram),
+                pg_size(sb),
+                pg_size(work_mem),
+                if factor == 1.0 { String::new() } else { format!(" × {factor}") },
+                pg_size(av_mem),
+                pg_size(mwm)
+            ),
+        )
+        .severity(if pct > critical_pct { Severity::Critical } else { Severity::Warning })
+        .evidence("worst_case_bytes", worst)
+        .evidence("ram_bytes", ram)
+        .evidence("pct_of_ram", pct.round())
+        .evidence("shared_buffers_bytes", sb)
+        .evidence("max_connections", conns)
+        .evidence("work_mem_bytes", work_mem)
+        .evidence("work_mem_factor", factor)
+        .evidence("autovacuum_max_workers", workers)
+        .evidence("autovacuum_mem_bytes", av_mem)
+        .evidence("maintenance_work_mem_bytes", mwm)
+        .recommend(recommendation);
+        if let Some(w) = fitting.filter(|w| *w < work_mem) {
+            draft = draft.evidence("fitting_work_mem_bytes", w).fix(
+                format!(
+                    "ALTER SYSTEM SET work_mem = '{}';\nSELECT pg_reload_conf();\n-- then per role where needed, e.g.: ALTER ROLE reporting SET work_mem = '{}';",
+                    pg_size(w),
+                    pg_size(work_mem)
+                ),
+                "reload",
+                "temp_files in pg_stat_database (spills) and the host's free memory",
+            );
+        }
+        Ok(vec![draft])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_when_connections_times_work_mem_exceed_ram() {
+        let f = assert_fires("MEM005", "work_mem");
+        assert!(f[0].evidence["pct_of_ram"].as_f64().unwrap_or(f64::NAN) > 100.0);
+    }
+
+    #[test]
+    fn quiet_when_the_estimate_fits() {
+        assert_quiet("MEM005");
+    }
+}

@@ -1,0 +1,410 @@
+use serde_json::json;
+
+use crate::report::ObjectRef;
+use crate::rules::macros::declare_rule;
+use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::{Snapshot, Statement};
+
+use super::{bytes_setting, db_counter, pg_size, round_down_size, round_up_size};
+
+declare_rule! {
+    /// ## What it detects
+    /// Sorts and hashes spilling to temporary files because `work_mem` is too small:
+    /// temporary files written (`pg_stat_database.temp_files`/`temp_bytes`, all databases)
+    /// at a sustained rate, with the `pg_stat_statements` entries that wrote temporary
+    /// blocks when the extension is readable.
+    ///
+    /// ## Why it matters
+    /// A sort or hash that does not fit in `work_mem` writes its data to disk and reads
+    /// it back: ERP reports, `ORDER BY`/`GROUP BY` over order lines and nightly batches
+    /// then run several times slower and add I/O for every other session.
+    ///
+    /// ## How to fix
+    /// Raise `work_mem` to a value that would have held most spills in memory — the
+    /// typical spill per execution (from `pg_stat_statements`, else the average temporary
+    /// file size) times `in_memory_factor` — but never beyond what RAM allows for every
+    /// connection: (RAM − `shared_buffers`) / (`max_connections` × `concurrent_nodes`).
+    /// When the spills come from a few statements (reports, batches), or the value needed
+    /// exceeds that budget, set it for them only: `SET LOCAL work_mem = '…'` in their
+    /// transaction or `ALTER ROLE reporting SET work_mem = '…'`, rather than for every
+    /// connection. Setting `log_temp_files = 0` logs each spill with its statement.
+    ///
+    /// ## Thresholds
+    /// - `min_temp_files` (default 20): fewer temporary files over the basis are ignored.
+    /// - `min_temp_mb_per_hour` (default 100): temporary data written per hour below which
+    ///   spills are too rare to matter.
+    /// - `in_memory_factor` (default 2): memory a sort or hash needs per byte it spilled.
+    /// - `concurrent_nodes` (default 3): sorts/hashes assumed per connection when bounding
+    ///   `work_mem` by RAM.
+    /// - `top_share_pct` (default 80): when the three statements that spill most account for
+    ///   this share of the temporary blocks, per-query settings are recommended.
+    ///
+    /// Uses deltas over the sampled window with `--interval`, else totals since each
+    /// database's statistics reset (low confidence when those are young). The RAM budget
+    /// needs the host's RAM; without it the recommendation is not bounded.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-WORK-MEM>
+    /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-DATABASE-VIEW>
+    /// - <https://www.postgresql.org/docs/current/pgstatstatements.html>
+    pub struct WorkMemTempSpills {
+        id: "MEM003",
+        name: "work-mem-temp-spills",
+        pack: "memory",
+        title: "work_mem too low: queries spill to temporary files",
+        params: [
+            ("min_temp_files", "Temporary files over the basis below which the rule is quiet"),
+            ("min_temp_mb_per_hour", "Temporary data written per hour below which the rule is quiet, in MB"),
+            ("in_memory_factor", "Memory needed per byte spilled to disk"),
+            ("concurrent_nodes", "Sorts/hashes assumed per connection for the RAM budget"),
+            ("top_share_pct", "Share of temp blocks from the top three statements that calls for per-query settings, in %"),
+        ],
+    }
+}
+
+/// A statement's temporary writes over the basis.
+#[derive(Debug, Clone, PartialEq)]
+struct Spiller<'a> {
+    stmt: &'a Statement,
+    calls: i64,
+    temp_bytes: f64,
+}
+
+impl Spiller<'_> {
+    fn per_call(&self) -> f64 {
+        self.temp_bytes / self.calls.max(1) as f64
+    }
+}
+
+/// Statements that wrote temporary blocks over the basis, most first, and the total
+/// temporary blocks of all entries.
+fn spillers(snap: &Snapshot, block: f64) -> Option<(Vec<Spiller<'_>>, f64)> {
+    let st = snap.statements.as_ref()?;
+    let before = snap.baseline.as_ref().and_then(|b| b.statements.as_ref());
+    let mut out: Vec<Spiller<'_>> = st
+        .top
+        .iter()
+        .filter_map(|s| {
+            let prev = before.and_then(|b| {
+                b.top.iter().find(|p| {
+                    p.queryid == s.queryid
+                        && p.user == s.user
+                        && p.database == s.database
+                        && p.toplevel == s.toplevel
+                })
+            });
+            let calls = s.calls - prev.map_or(0, |p| p.calls);
+            let temp = s.temp_blks_written - prev.map_or(0, |p| p.temp_blks_written);
+            (temp > 0 && calls > 0).then_some(Spiller {
+                stmt: s,
+                calls,
+                temp_bytes: temp as f64 * block,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.temp_bytes.total_cmp(&a.temp_bytes));
+    let total_blocks = st.totals.temp_blks_written
+        - before.map_or(0, |b| {
+            b.totals.temp_blks_written.min(st.totals.temp_blks_written)
+        });
+    Some((out, (total_blocks as f64 * block).max(0.0)))
+}
+
+/// The per-call spill size that covers `pct` % of the spilling executions.
+fn covering_spill(spillers: &[Spiller<'_>], pct: f64) -> Option<f64> {
+    let mut by_size: Vec<(f64, i64)> = spillers.iter().map(|s| (s.per_call(), s.calls)).collect();
+    by_size.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: i64 = by_size.iter().map(|(_, c)| c).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut seen = 0;
+    for (size, calls) in by_size {
+        seen += calls;
+        if seen as f64 >= total as f64 * pct / 100.0 {
+            return Some(size);
+        }
+    }
+    None
+}
+
+impl Rule for WorkMemTempSpills {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min_files = ctx.number("min_temp_files")?;
+        let min_rate = ctx.number("min_temp_mb_per_hour")?;
+        let factor = ctx.number("in_memory_factor")?;
+        let nodes = ctx.number("concurrent_nodes")?;
+        let top_share = ctx.number("top_share_pct")?;
+        let snap = ctx.snapshot;
+        let work_mem = bytes_setting(ctx, "work_mem")?;
+        let block = ctx
+            .snapshot
+            .setting("block_size")
+            .and_then(|s| s.as_f64())
+            .unwrap_or(8192.0);
+        let basis = ctx.basis();
+
+        let mut files = 0i64;
+        let mut bytes = 0i64;
+        let mut per_db = Vec::new();
+        for db in snap.databases.iter().filter(|d| d.allow_connections) {
+            let f = db_counter(snap, db, |d| d.temp_files);
+            let b = db_counter(snap, db, |d| d.temp_bytes);
+            files += f;
+            bytes += b;
+            if f > 0 {
+                per_db.push(json!({ "database": db.name, "temp_files": f, "temp_bytes": b }));
+            }
+        }
+        let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
+        let mb_per_hour = bytes as f64 / super::MB / hours;
+        if (files as f64) < min_files || mb_per_hour < min_rate {
+            return Ok(vec![]);
+        }
+        let avg_file = bytes as f64 / files.max(1) as f64;
+
+        // What would have held most spills in memory.
+        let spill = spillers(snap, block);
+        let typical = spill
+            .as_ref()
+            .and_then(|(s, _)| covering_spill(s, 80.0))
+            .unwrap_or(avg_file);
+        let needed = round_up_size((typical * factor).max(2.0 * work_mem));
+
+        // What RAM allows for every connection.
+        let budget = match ctx.ram_bytes() {
+            Ok(ram) => {
+                let sb = bytes_setting(ctx, "shared_buffers")?;
+                let conns = ctx
+                    .setting("max_connections")?
+                    .as_f64()
+                    .unwrap_or(100.0)
+                    .max(1.0);
+                Some(round_down_size(
+                    ((ram as f64 - sb) / (conns * nodes)).max(0.0),
+                ))
+            }
+            Err(_) => None,
+        };
+        let concentrated = spill.as_ref().is_some_and(|(s, total)| {
+            *total > 0.0
+                && s.iter().take(3).map(|x| x.temp_bytes).sum::<f64>() >= total * top_share / 100.0
+        });
+        let fits = budget.is_none_or(|b| needed <= b);
+
+        let basis_text = match basis {
+            Basis::Interval { seconds } => format!("over the last {seconds:.0} s"),
+            Basis::SinceReset { seconds } => format!(
+                "since the statistics reset ({})",
+                crate::rules::context::human_duration(seconds)
+            ),
+        };
+        let mut message = format!(
+            "{files} temporary files ({}) written {basis_text}, {:.0} MB/h: sorts and hashes spill to disk with `work_mem` = {}",
+            pg_size(bytes as f64),
+            mb_per_hour,
+            pg_size(work_mem)
+        );
+        let top: Vec<&Spiller<'_>> = spill
+            .as_ref()
+            .map(|(s, _)| s.iter().take(5).collect())
+            .unwrap_or_default();
+        if !top.is_empty() {
+            message.push_str(&format!(
+                "; {} statement(s) in pg_stat_statements wrote temporary blocks",
+                spill.as_ref().map_or(0, |(s, _)| s.len())
+            ));
+        }
+
+        let per_query_sql = |size: f64| {
+            let roles: Vec<String> = {
+                let mut r: Vec<String> = top.iter().filter_map(|s| s.stmt.user.clone()).collect();
+                r.sort();
+                r.dedup();
+                r
+            };
+            let mut sql = format!(
+                "-- in the transaction of the statements that spill:\nSET LOCAL work_mem = '{}';",
+                pg_size(size)
+            );
+            for role in roles.iter().take(3) {
+                sql.push_str(&format!(
+                    "\n-- or for the role that runs them (reports, batches):\nALTER ROLE {} SET work_mem = '{}';",
+                    crate::sql::quote_ident(role),
+                    pg_size(size)
+                ));
+            }
+            sql
+        };
+
+        let (recommendation, sql, requires) = if concentrated {
+            (
+                format!(
+                    "The spills come from a few statements: give them {} with SET LOCAL work_mem (or ALTER ROLE … SET work_mem for the role running them) instead of raising work_mem for every connection{}",
+                    pg_size(needed),
+                    budget.map_or(String::new(), |b| format!("; the RAM allows about {} for every connection", pg_size(b)))
+                ),
+                per_query_sql(needed),
+                "none",
+            )
+        } else if fits {
+            (
+                format!(
+                    "Raise work_mem to {} (typical spill {} × {factor}){}; set log_temp_files = 0 to see what still spills",
+                    pg_size(needed),
+                    pg_size(typical),
+                    budget.map_or(" — the host's RAM is unknown, check it against max_connections".to_owned(), |b| format!(", within the {} per connection that RAM allows", pg_size(b)))
+                ),
+                format!(
+                    "ALTER SYSTEM SET work_mem = '{}';\nSELECT pg_reload_conf();",
+                    pg_size(needed)
+                ),
+                "reload",
+            )
+        } else {
+            let b = budget.unwrap_or(work_mem);
+            let mut sql = String::new();
+            if b > work_mem {
+                sql.push_str(&format!(
+                    "ALTER SYSTEM SET work_mem = '{}';\nSELECT pg_reload_conf();\n",
+                    pg_size(b)
+                ));
+            }
+            sql.push_str(&per_query_sql(needed));
+            (
+                format!(
+                    "Holding the spills in memory needs about {} per sort, more than the {} per connection the RAM allows with max_connections: {}set {} per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
+                    pg_size(needed),
+                    pg_size(b),
+                    if b > work_mem { format!("raise work_mem globally to {} and ", pg_size(b)) } else { String::new() },
+                    pg_size(needed)
+                ),
+                sql,
+                if b > work_mem { "reload" } else { "none" },
+            )
+        };
+
+        let mut draft = Draft::new(ObjectRef::setting("work_mem"), message)
+            .evidence("basis", basis.label())
+            .evidence("window_s", basis.seconds().round())
+            .evidence("temp_files", files)
+            .evidence("temp_bytes", bytes)
+            .evidence("temp_mb_per_hour", (mb_per_hour * 10.0).round() / 10.0)
+            .evidence("avg_temp_file_bytes", avg_file.round())
+            .evidence("typical_spill_bytes", typical.round())
+            .evidence("work_mem_bytes", work_mem)
+            .evidence("recommended_work_mem_bytes", needed)
+            .evidence("databases", per_db)
+            .recommend(recommendation)
+            .fix(
+                sql,
+                requires,
+                "temp_files and temp_bytes in pg_stat_database, temp_blks_written in pg_stat_statements, and the host's free memory",
+            );
+        if let Some(b) = budget {
+            draft = draft.evidence("ram_budget_per_connection_bytes", b);
+        }
+        match &spill {
+            Some((s, _)) => {
+                let list: Vec<_> = s
+                    .iter()
+                    .take(5)
+                    .map(|x| {
+                        json!({
+                            "queryid": x.stmt.queryid,
+                            "calls": x.calls,
+                            "temp_bytes": x.temp_bytes,
+                            "temp_bytes_per_call": x.per_call().round(),
+                            "query": x.stmt.query.as_deref().map(|q| q.chars().take(200).collect::<String>()),
+                        })
+                    })
+                    .collect();
+                draft = draft.evidence("top_spilling_statements", list);
+            }
+            None => {
+                draft = draft.evidence(
+                    "pg_stat_statements",
+                    "not readable: statements that spill are unknown",
+                );
+            }
+        }
+        if let Some(reason) = ctx.stats_too_young() {
+            draft = draft.low_confidence(reason);
+        }
+        Ok(vec![draft])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_when_sorts_spill() {
+        let f = assert_fires("MEM003", "work_mem");
+        let e = &f[0].evidence;
+        assert!(e["temp_files"].as_i64().unwrap_or(0) > 0);
+        assert!(
+            e["recommended_work_mem_bytes"].as_f64().unwrap_or(f64::NAN)
+                > e["work_mem_bytes"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+
+    #[test]
+    fn quiet_when_nothing_spills() {
+        assert_quiet("MEM003");
+    }
+
+    #[test]
+    fn covering_spill_weights_by_calls() {
+        use super::*;
+        let s = |calls, temp| Statement {
+            queryid: 1,
+            user: None,
+            database: None,
+            toplevel: None,
+            query: None,
+            calls,
+            plans: 0,
+            total_plan_time_ms: 0.0,
+            total_exec_time_ms: 0.0,
+            mean_exec_time_ms: 0.0,
+            min_exec_time_ms: 0.0,
+            max_exec_time_ms: 0.0,
+            stddev_exec_time_ms: 0.0,
+            rows: 0,
+            shared_blks_hit: 0,
+            shared_blks_read: 0,
+            shared_blks_dirtied: 0,
+            shared_blks_written: 0,
+            local_blks_read: 0,
+            local_blks_written: 0,
+            temp_blks_read: 0,
+            temp_blks_written: temp,
+            shared_blk_read_time_ms: 0.0,
+            shared_blk_write_time_ms: 0.0,
+            wal_bytes: 0,
+            jit_time_ms: None,
+        };
+        let small = s(90, 90);
+        let big = s(10, 100_000);
+        let list = vec![
+            Spiller {
+                stmt: &big,
+                calls: 10,
+                temp_bytes: 100_000.0 * 8192.0,
+            },
+            Spiller {
+                stmt: &small,
+                calls: 90,
+                temp_bytes: 90.0 * 8192.0,
+            },
+        ];
+        assert_eq!(covering_spill(&list, 80.0), Some(8192.0));
+        assert_eq!(covering_spill(&list, 95.0), Some(10_000.0 * 8192.0));
+    }
+}

@@ -1,0 +1,175 @@
+use crate::rules::macros::declare_rule;
+use crate::rules::vacuum::common::{
+    analyze_trigger, disabled_by_reloption, disabled_globally, last_analyze, maintained, round1,
+    table_object, when,
+};
+use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::snapshot::{Snapshot, Table};
+
+declare_rule! {
+    /// ## What it detects
+    /// - Tables with rows that were **never analysed**: `reltuples = -1` (PostgreSQL 14+
+    ///   marks a table never vacuumed nor analysed that way) while `n_live_tup` is at
+    ///   least `min_rows`.
+    /// - Tables whose **statistics are stale**: more rows modified since the last analyse
+    ///   (`n_mod_since_analyze`) than `stale_factor` times autoanalyze's own trigger
+    ///   (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples`,
+    ///   per-table settings included), and at least `min_modified_rows`.
+    ///
+    /// Tables whose own `autovacuum_enabled = false` are reported by
+    /// [VAC002](autovacuum-disabled) instead; partitioned parents, which autovacuum never
+    /// analyses, and temporary tables are not checked.
+    ///
+    /// ## Why it matters
+    /// The planner estimates row counts from these statistics. A table loaded or changed
+    /// in bulk without an analyse gets estimates off by orders of magnitude: nested
+    /// loops over millions of rows, hash tables sized for ten rows spilling to disk,
+    /// wrong join orders. Autoanalyze normally keeps up; when it does not, autovacuum is
+    /// off, overwhelmed, or the table was just bulk-loaded by a job that should analyse
+    /// it itself.
+    ///
+    /// ## How to fix
+    /// `ANALYZE` the table now (it reads a sample and takes only a light lock). Batch jobs
+    /// that load or rewrite large parts of a table should run `ANALYZE` on it before
+    /// their next queries. If autoanalyze lags on a large table, lower its
+    /// `autovacuum_analyze_scale_factor`.
+    ///
+    /// ## Thresholds
+    /// - `min_rows` (default 1000): never-analysed tables with fewer live rows are ignored.
+    /// - `min_modified_rows` (default 10000): ignore tables with fewer modified rows.
+    /// - `stale_factor` (default 2): how many times autoanalyze's trigger the modified
+    ///   rows must exceed (autoanalyze may simply not have reached a table just past it).
+    ///
+    /// `n_mod_since_analyze` is reset with the statistics: after a reset, staleness is
+    /// under-reported, never over-reported.
+    ///
+    /// ## References
+    /// - <https://www.postgresql.org/docs/current/routine-vacuuming.html#VACUUM-FOR-STATISTICS>
+    /// - <https://www.postgresql.org/docs/current/sql-analyze.html>
+    /// - <https://www.postgresql.org/docs/current/runtime-config-autovacuum.html#GUC-AUTOVACUUM-ANALYZE-SCALE-FACTOR>
+    pub struct StaleStatistics {
+        id: "VAC004",
+        name: "stale-statistics",
+        pack: "vacuum",
+        title: "Planner statistics stale or missing",
+        params: [
+            ("min_rows", "Never-analysed tables with fewer live rows are ignored"),
+            ("min_modified_rows", "Ignore tables with fewer rows modified since the last analyse"),
+            ("stale_factor", "Times autoanalyze's trigger the modified rows must exceed"),
+        ],
+    }
+}
+
+/// Why a table's statistics are missing or stale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Staleness {
+    /// Never analysed, this many live rows.
+    NeverAnalysed,
+    /// Modified rows over the trigger by this factor.
+    Stale(f64),
+}
+
+/// The predicate.
+pub(crate) fn staleness(
+    snapshot: &Snapshot,
+    table: &Table,
+    min_rows: f64,
+    min_modified: f64,
+    factor: f64,
+) -> Option<Staleness> {
+    if !maintained(table) || disabled_by_reloption(table) {
+        return None;
+    }
+    if table.reltuples < 0.0 && table.n_live_tup as f64 >= min_rows {
+        return Some(Staleness::NeverAnalysed);
+    }
+    let modified = table.n_mod_since_analyze as f64;
+    let trigger = analyze_trigger(snapshot, table);
+    (modified >= min_modified && modified > factor * trigger)
+        .then(|| Staleness::Stale(modified / trigger))
+}
+
+impl Rule for StaleStatistics {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let min_rows = ctx.number("min_rows")?;
+        let min_modified = ctx.number("min_modified_rows")?;
+        let factor = ctx.number("stale_factor")?;
+        let snap = ctx.snapshot;
+        let global_off = disabled_globally(snap);
+        let mut drafts = Vec::new();
+        for t in &snap.tables {
+            let Some(kind) = staleness(snap, t, min_rows, min_modified, factor) else {
+                continue;
+            };
+            let trigger = analyze_trigger(snap, t);
+            let last = last_analyze(t);
+            let message = match kind {
+                Staleness::NeverAnalysed => format!(
+                    "`{}` has about {} rows but was never analysed: the planner has no statistics for it",
+                    t.name, t.n_live_tup
+                ),
+                Staleness::Stale(_) => format!(
+                    "`{}` has {} rows modified since its last analyse ({}), {:.1}× autoanalyze's trigger of {:.0}: its planner statistics are stale",
+                    t.name,
+                    t.n_mod_since_analyze,
+                    last.map_or("none recorded since statistics were reset".to_owned(), |at| format!(
+                        "{} ago",
+                        crate::rules::context::human_duration(snap.age_seconds(at))
+                    )),
+                    t.n_mod_since_analyze as f64 / trigger,
+                    trigger
+                ),
+            };
+            let name = t.qualified_name();
+            drafts.push(
+                Draft::new(table_object(snap, t), message)
+                    .evidence("never_analysed", kind == Staleness::NeverAnalysed)
+                    .evidence("reltuples", t.reltuples)
+                    .evidence("n_live_tup", t.n_live_tup)
+                    .evidence("n_mod_since_analyze", t.n_mod_since_analyze)
+                    .evidence("autoanalyze_trigger_rows", trigger.round())
+                    .evidence(
+                        "modified_vs_trigger",
+                        round1(t.n_mod_since_analyze as f64 / trigger.max(1.0)),
+                    )
+                    .evidence("last_analyze", when(last))
+                    .evidence("autovacuum_on", !global_off)
+                    .recommend(if global_off {
+                        "Analyse the table now, and switch autovacuum back on (see VAC002) so autoanalyze keeps its statistics fresh"
+                    } else {
+                        "Analyse the table now; jobs that load or rewrite large parts of it should run ANALYZE themselves, and a large table whose autoanalyze lags needs a lower autovacuum_analyze_scale_factor"
+                    })
+                    .fix(
+                        format!("ANALYZE {name};"),
+                        "none",
+                        "n_mod_since_analyze and last_autoanalyze in pg_stat_user_tables; estimated vs actual rows in EXPLAIN ANALYZE",
+                    ),
+            );
+        }
+        Ok(drafts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn fires_on_a_table_modified_since_its_analyse() {
+        assert_fires("VAC004", "public.product_template");
+    }
+
+    #[test]
+    fn fires_on_a_table_never_analysed() {
+        assert_fires("VAC004", "public.res_partner_import");
+    }
+
+    #[test]
+    fn quiet_on_analysed_tables() {
+        assert_quiet("VAC004");
+    }
+}

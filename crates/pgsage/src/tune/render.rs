@@ -1,0 +1,245 @@
+//! Rendering a [`TuneReport`]: a table, Markdown, JSON, and the `ALTER SYSTEM` script.
+
+use std::io::Write;
+
+use comfy_table::{presets, ContentArrangement, Table};
+
+use super::{Apply, TuneReport};
+use crate::sql;
+
+/// Output formats of `pgsage tune`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TuneFormat {
+    /// A terminal table, then the script.
+    Table,
+    /// The report as JSON.
+    Json,
+    /// Markdown.
+    Markdown,
+}
+
+impl std::str::FromStr for TuneFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "table" => Ok(TuneFormat::Table),
+            "json" => Ok(TuneFormat::Json),
+            "markdown" | "md" => Ok(TuneFormat::Markdown),
+            other => Err(format!(
+                "unknown format `{other}` (expected table, json or markdown)"
+            )),
+        }
+    }
+}
+
+fn apply_name(a: Apply) -> &'static str {
+    match a {
+        Apply::Reload => "reload",
+        Apply::Restart => "restart",
+    }
+}
+
+/// Writes the report in `format`; `width` bounds the table.
+pub fn render(
+    report: &TuneReport,
+    format: TuneFormat,
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        TuneFormat::Json => {
+            let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+            writeln!(out, "{json}")
+        }
+        TuneFormat::Markdown => markdown(report, out),
+        TuneFormat::Table => table(report, width, out),
+    }
+}
+
+fn header(report: &TuneReport) -> Vec<String> {
+    let mut lines = vec![format!(
+        "pgsage tune — PostgreSQL {}, profile {}",
+        report.server_version, report.profile
+    )];
+    if report.facts.is_empty() {
+        lines.push("Host facts: none known".into());
+    } else {
+        lines.push("Host facts:".into());
+        for f in &report.facts {
+            lines.push(format!("- {} {} (from {})", f.name, f.value, f.source));
+        }
+    }
+    lines
+}
+
+/// Word-wraps `text` to `width` columns, continuation lines indented by `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_owned();
+        } else if len > 0 && line != indent {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out
+}
+
+fn status(a: &super::Advice) -> String {
+    if a.change {
+        a.recommended.clone()
+    } else {
+        format!("ok ({})", a.recommended)
+    }
+}
+
+fn why_text(a: &super::Advice) -> String {
+    let mut s = a.why.clone();
+    for e in &a.evidence {
+        s.push_str("\n• ");
+        s.push_str(e);
+    }
+    s
+}
+
+fn table(report: &TuneReport, width: Option<u16>, out: &mut dyn Write) -> std::io::Result<()> {
+    for line in header(report) {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out)?;
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["setting", "current", "recommended", "why", "apply"]);
+    if let Some(w) = width {
+        t.set_width(w);
+    }
+    for a in &report.settings {
+        t.add_row(vec![
+            a.name.clone(),
+            a.current.clone().unwrap_or_else(|| "?".into()),
+            status(a),
+            why_text(a),
+            if a.change {
+                apply_name(a.apply).to_owned()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    let w = width.map_or(100, usize::from);
+    if !report.tables.is_empty() {
+        writeln!(out, "\nPer-table autovacuum:")?;
+        for ta in &report.tables {
+            writeln!(
+                out,
+                "{}",
+                wrap(&format!("- {}: {}", ta.table, ta.why), w, "  ")
+            )?;
+        }
+    }
+    if !report.notes.is_empty() {
+        writeln!(out, "\nNotes:")?;
+        for n in &report.notes {
+            writeln!(out, "{}", wrap(&format!("- {n}"), w, "  "))?;
+        }
+    }
+    writeln!(out, "\nScript:\n")?;
+    out.write_all(script(report).as_bytes())
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+fn markdown(report: &TuneReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let h = header(report);
+    writeln!(out, "# {}\n", h[0])?;
+    for line in &h[1..] {
+        writeln!(out, "{line}\n")?;
+    }
+    writeln!(out, "| setting | current | recommended | why | apply |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for a in &report.settings {
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            a.name,
+            md_cell(a.current.as_deref().unwrap_or("?")),
+            md_cell(&status(a)),
+            md_cell(&why_text(a)),
+            if a.change { apply_name(a.apply) } else { "" }
+        )?;
+    }
+    if !report.tables.is_empty() {
+        writeln!(out, "\n## Per-table autovacuum\n")?;
+        for ta in &report.tables {
+            writeln!(out, "- `{}`: {}", ta.table, ta.why)?;
+        }
+    }
+    if !report.notes.is_empty() {
+        writeln!(out, "\n## Notes\n")?;
+        for n in &report.notes {
+            writeln!(out, "- {n}")?;
+        }
+    }
+    writeln!(out, "\n## Script\n\n```sql")?;
+    out.write_all(script(report).as_bytes())?;
+    writeln!(out, "```")
+}
+
+/// The script: `ALTER SYSTEM SET` lines for the changes, the per-table `ALTER TABLE`
+/// lines, a reload, and which changes need a restart. On a managed service the settings
+/// are listed as comments to enter in its server parameters.
+pub fn script(report: &TuneReport) -> String {
+    let mut s = format!(
+        "-- pgsage tune: PostgreSQL {}, profile {}\n",
+        report.server_version, report.profile
+    );
+    let changes: Vec<_> = report.changes().collect();
+    if let Some(m) = &report.managed_service {
+        s.push_str(&format!(
+            "-- {m}: ALTER SYSTEM is not available; set these server parameters in the service's portal or CLI:\n"
+        ));
+        for a in &changes {
+            s.push_str(&format!("--   {} = {}\n", a.name, a.recommended));
+        }
+    } else {
+        for a in &changes {
+            s.push_str(&format!(
+                "ALTER SYSTEM SET {} = {};\n",
+                a.name,
+                sql::quote_literal(&a.recommended)
+            ));
+        }
+    }
+    for t in &report.tables {
+        s.push_str(&t.sql);
+        s.push('\n');
+    }
+    if report.managed_service.is_none() && changes.iter().any(|a| a.apply == Apply::Reload) {
+        s.push_str("SELECT pg_reload_conf();\n");
+    }
+    let restart: Vec<_> = changes
+        .iter()
+        .filter(|a| a.apply == Apply::Restart)
+        .map(|a| a.name.as_str())
+        .collect();
+    if !restart.is_empty() {
+        s.push_str(&format!(
+            "-- restart required for: {}\n",
+            restart.join(", ")
+        ));
+    }
+    if changes.is_empty() && report.tables.is_empty() {
+        s.push_str("-- nothing to change\n");
+    }
+    s
+}

@@ -1,0 +1,193 @@
+//! Setting values: formatting as `ALTER SYSTEM` takes them and comparing with the
+//! current `pg_settings` row.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Advice, Apply, Basis};
+use crate::snapshot::{Setting, Snapshot};
+
+const KB: u64 = 1024;
+const MB: u64 = 1024 * KB;
+const GB: u64 = 1024 * MB;
+
+/// A recommended value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Value {
+    /// A memory size in bytes (written in kB, MB or GB).
+    Bytes(u64),
+    /// An integer.
+    Int(i64),
+    /// A real number.
+    Real(f64),
+    /// An enum, boolean or string.
+    Text(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Bytes(b) => f.write_str(&fmt_bytes(*b)),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Real(r) => write!(f, "{r}"),
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Bytes in the largest unit that keeps the value exact (`4GB`, `1536MB`, `20560kB`).
+pub fn fmt_bytes(b: u64) -> String {
+    if b >= GB && b.checked_rem(GB) == Some(0) {
+        format!("{}GB", b / GB)
+    } else if b >= MB && b.checked_rem(MB) == Some(0) {
+        format!("{}MB", b / MB)
+    } else if b.checked_rem(KB) == Some(0) {
+        format!("{}kB", b / KB)
+    } else {
+        format!("{b}B")
+    }
+}
+
+/// Bytes for people: `19.5GB`, `20MB`, `512kB`.
+pub fn human_bytes(b: f64) -> String {
+    let (v, unit) = if b >= GB as f64 {
+        (b / GB as f64, "GB")
+    } else if b >= MB as f64 {
+        (b / MB as f64, "MB")
+    } else if b >= KB as f64 {
+        (b / KB as f64, "kB")
+    } else {
+        (b, "B")
+    };
+    let text = format!("{v:.1}");
+    format!("{}{unit}", text.trim_end_matches(".0"))
+}
+
+/// A recommendation before it is compared with the server.
+#[derive(Debug, Clone)]
+pub(super) struct Rec {
+    pub(super) name: &'static str,
+    pub(super) value: Value,
+    pub(super) basis: Basis,
+    pub(super) why: String,
+    pub(super) evidence: Vec<String>,
+    /// A current value at least this large is fine.
+    pub(super) never_lower: bool,
+    /// Relative difference from the current value still shown as "ok" (memory sizes
+    /// derived from formulas are not worth a restart for a few percent).
+    pub(super) tolerance: f64,
+}
+
+impl Rec {
+    fn new(name: &'static str, value: Value, basis: Basis, why: String) -> Self {
+        Rec {
+            name,
+            value,
+            basis,
+            why,
+            evidence: Vec::new(),
+            never_lower: false,
+            tolerance: 0.0,
+        }
+    }
+    pub(super) fn bytes(name: &'static str, v: u64, basis: Basis, why: String) -> Self {
+        Rec {
+            tolerance: 0.1,
+            ..Rec::new(name, Value::Bytes(v), basis, why)
+        }
+    }
+    pub(super) fn int(name: &'static str, v: i64, basis: Basis, why: String) -> Self {
+        Rec::new(name, Value::Int(v), basis, why)
+    }
+    pub(super) fn real(name: &'static str, v: f64, basis: Basis, why: String) -> Self {
+        Rec::new(name, Value::Real(v), basis, why)
+    }
+    pub(super) fn text(name: &'static str, v: &str, basis: Basis, why: String) -> Self {
+        Rec::new(name, Value::Text(v.into()), basis, why)
+    }
+    pub(super) fn never_lower(mut self) -> Self {
+        self.never_lower = true;
+        self
+    }
+    pub(super) fn evidence(mut self, e: Vec<String>) -> Self {
+        self.evidence = e;
+        self
+    }
+
+    /// Whether the current setting already satisfies the recommendation.
+    fn satisfied_by(&self, s: &Setting) -> bool {
+        let (cur, rec) = match &self.value {
+            Value::Bytes(b) => match s.as_bytes() {
+                Some(c) => (c, *b as f64),
+                None => return false,
+            },
+            Value::Int(i) => match s.as_f64() {
+                Some(c) => (c, *i as f64),
+                None => return false,
+            },
+            Value::Real(r) => match s.as_f64() {
+                Some(c) => (c, *r),
+                None => return false,
+            },
+            Value::Text(t) => return s.setting.eq_ignore_ascii_case(t),
+        };
+        if self.never_lower && cur >= rec {
+            return true;
+        }
+        (cur - rec).abs() <= self.tolerance * rec.abs() + 1e-9
+    }
+
+    pub(super) fn resolve(self, snapshot: &Snapshot) -> Advice {
+        let setting = snapshot.setting(self.name);
+        let change = !setting.is_some_and(|s| self.satisfied_by(s));
+        let apply = match setting {
+            Some(s) if s.needs_restart() => Apply::Restart,
+            Some(_) => Apply::Reload,
+            None if RESTART.contains(&self.name) => Apply::Restart,
+            None => Apply::Reload,
+        };
+        Advice {
+            name: self.name.to_owned(),
+            current: setting.map(current_text),
+            recommended: self.value.to_string(),
+            change,
+            apply,
+            basis: self.basis,
+            why: self.why,
+            evidence: self.evidence,
+        }
+    }
+}
+
+/// Settings that need a restart, for when the snapshot lacks `pg_settings`.
+const RESTART: &[&str] = &[
+    "shared_buffers",
+    "huge_pages",
+    "max_connections",
+    "max_worker_processes",
+    "wal_buffers",
+];
+
+/// The current value for display: memory in readable units, others with their unit.
+pub(super) fn current_text(s: &Setting) -> String {
+    if let Some(b) = s.as_bytes() {
+        return fmt_bytes(b as u64);
+    }
+    match s.unit.as_deref() {
+        Some(u) if !u.is_empty() => format!("{}{u}", s.setting),
+        _ => s.setting.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_format_exactly() {
+        assert_eq!(fmt_bytes(4 * GB), "4GB");
+        assert_eq!(fmt_bytes(1536 * MB), "1536MB");
+        assert_eq!(fmt_bytes(20560 * KB), "20560kB");
+        assert_eq!(fmt_bytes(3932 * KB), "3932kB");
+    }
+}

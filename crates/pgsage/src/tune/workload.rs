@@ -1,0 +1,536 @@
+//! What the snapshot measured, and the advice derived from it.
+
+use super::hardware;
+use super::values::{fmt_bytes, human_bytes, Rec};
+use super::{Basis, Profile, TableAdvice};
+use crate::snapshot::Snapshot;
+
+const MB: u64 = 1024 * 1024;
+const GB: u64 = 1024 * MB;
+
+/// Temp-file spills.
+#[derive(Debug, Clone)]
+pub(super) struct Spills {
+    /// Temp files and bytes over the window (or since the statistics reset), all databases.
+    pub(super) files: i64,
+    pub(super) bytes: i64,
+    /// Where the counts come from.
+    pub(super) over: String,
+    /// Statements that spilled: (temp bytes per call, calls), from pg_stat_statements.
+    pub(super) statements: Vec<(f64, i64)>,
+}
+
+impl Spills {
+    pub(super) fn summary(&self) -> String {
+        let mut s = format!(
+            "{} temp files, {} written {}",
+            self.files,
+            human_bytes(self.bytes as f64),
+            self.over
+        );
+        if !self.statements.is_empty() {
+            s.push_str(&format!(
+                "; {} statements in pg_stat_statements wrote temp blocks",
+                self.statements.len()
+            ));
+        }
+        s
+    }
+
+    /// Average temp file size.
+    fn average_file(&self) -> Option<f64> {
+        (self.files > 0).then(|| self.bytes as f64 / self.files as f64)
+    }
+
+    /// The spill per call that 90% of the spilling calls stay under.
+    fn p90_per_call(&self) -> Option<f64> {
+        let mut v = self.statements.clone();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: i64 = v.iter().map(|x| x.1.max(1)).sum();
+        let mut seen = 0;
+        for (bytes, calls) in &v {
+            seen += calls.max(&1);
+            if seen as f64 >= 0.9 * total as f64 {
+                return Some(*bytes);
+            }
+        }
+        v.last().map(|x| x.0)
+    }
+}
+
+/// Measurements, deltas over the sampled window when there is one.
+pub(super) struct Workload {
+    pub(super) spills: Option<Spills>,
+    /// The span the temp-file counters cover.
+    pub(super) temp_over: String,
+    /// WAL bytes per second and how it was measured.
+    pub(super) wal_rate: Option<(f64, String)>,
+    /// (timed, requested) checkpoints and over what.
+    pub(super) checkpoints: Option<(i64, i64, String)>,
+    /// Client connections seen, and those not idle.
+    pub(super) clients: usize,
+    pub(super) busy: usize,
+}
+
+impl Workload {
+    pub(super) fn read(s: &Snapshot) -> Self {
+        let window = s.window_seconds();
+        let over = |since: Option<chrono::DateTime<chrono::Utc>>| match (window, since) {
+            (Some(w), _) => format!("over the {w:.0} s sampled window"),
+            (None, Some(t)) => format!(
+                "since the statistics reset {:.1} days ago",
+                s.age_seconds(t) / 86400.0
+            ),
+            (None, None) => "since the statistics were last reset".to_owned(),
+        };
+
+        // Temp files, all databases.
+        let (mut files, mut bytes) = (0i64, 0i64);
+        for d in &s.databases {
+            let before = s
+                .baseline
+                .as_ref()
+                .and_then(|b| b.databases.iter().find(|x| x.oid == d.oid));
+            files += d.temp_files - before.map_or(0, |b| b.temp_files);
+            bytes += d.temp_bytes - before.map_or(0, |b| b.temp_bytes);
+        }
+        let block = s
+            .setting("block_size")
+            .and_then(|x| x.as_f64())
+            .unwrap_or(8192.0);
+        let statements: Vec<(f64, i64)> = s
+            .statements
+            .iter()
+            .flat_map(|st| st.top.iter())
+            .filter_map(|q| {
+                let before = s
+                    .baseline
+                    .as_ref()
+                    .and_then(|b| b.statements.as_ref())
+                    .and_then(|b| {
+                        b.top.iter().find(|x| {
+                            x.queryid == q.queryid
+                                && x.queryid != 0
+                                && x.user == q.user
+                                && x.database == q.database
+                        })
+                    });
+                let calls = q.calls - before.map_or(0, |b| b.calls);
+                let blocks = q.temp_blks_written - before.map_or(0, |b| b.temp_blks_written);
+                (calls > 0 && blocks > 0).then(|| (blocks as f64 * block / calls as f64, calls))
+            })
+            .collect();
+        let reset = s.current_database().and_then(|d| d.stats_reset);
+        let temp_over = over(reset);
+        let spills = (files > 0 || !statements.is_empty()).then(|| Spills {
+            files,
+            bytes,
+            over: temp_over.clone(),
+            statements,
+        });
+
+        // WAL rate.
+        let wal_rate = match (&s.baseline, window) {
+            (Some(b), Some(w)) => match (b.wal_lsn_bytes, s.wal_lsn_bytes) {
+                (Some(a), Some(z)) if z >= a => Some((
+                    (z - a) as f64 / w,
+                    format!(
+                        "WAL position advanced {} in the {w:.0} s window",
+                        human_bytes((z - a) as f64)
+                    ),
+                )),
+                _ => match (&b.wal, &s.wal) {
+                    (Some(a), Some(z)) if z.wal_bytes >= a.wal_bytes => Some((
+                        (z.wal_bytes - a.wal_bytes) as f64 / w,
+                        format!(
+                            "pg_stat_wal.wal_bytes grew {} in the {w:.0} s window",
+                            human_bytes((z.wal_bytes - a.wal_bytes) as f64)
+                        ),
+                    )),
+                    _ => None,
+                },
+            },
+            _ => s.wal.as_ref().and_then(|wal| {
+                let since = wal.stats_reset?;
+                let secs = s.age_seconds(since);
+                (secs >= 3600.0).then(|| {
+                    (
+                        wal.wal_bytes as f64 / secs,
+                        format!(
+                            "pg_stat_wal.wal_bytes {} since its reset {:.1} h ago",
+                            human_bytes(wal.wal_bytes as f64),
+                            secs / 3600.0
+                        ),
+                    )
+                })
+            }),
+        };
+
+        let checkpoints = s.checkpointer.as_ref().map(|c| {
+            let b = s.baseline.as_ref().and_then(|b| b.checkpointer.as_ref());
+            (
+                c.checkpoints_timed - b.map_or(0, |b| b.checkpoints_timed),
+                c.checkpoints_req - b.map_or(0, |b| b.checkpoints_req),
+                over(c.stats_reset),
+            )
+        });
+
+        let clients: Vec<_> = s
+            .activity
+            .iter()
+            .filter(|b| {
+                b.backend_type == "client backend"
+                    || (b.backend_type.is_empty() && b.user.is_some())
+            })
+            .collect();
+        let busy = clients
+            .iter()
+            .filter(|b| b.state.as_deref().is_some_and(|st| st != "idle"))
+            .count();
+        Workload {
+            spills,
+            temp_over,
+            wal_rate,
+            checkpoints,
+            clients: clients.len(),
+            busy,
+        }
+    }
+}
+
+fn round_up(v: i64, to: i64) -> i64 {
+    (v + to - 1) / to * to
+}
+
+/// `max_connections` and the pool size. Returns the connection count work_mem plans for.
+pub(super) fn connections(
+    s: &Snapshot,
+    w: &Workload,
+    requested: Option<i64>,
+    cpus: Option<i64>,
+    profile: Profile,
+    recs: &mut Vec<Rec>,
+    notes: &mut Vec<String>,
+) -> i64 {
+    let current = s
+        .setting("max_connections")
+        .and_then(|x| x.as_f64())
+        .map(|v| v as i64);
+    let reserved = s
+        .setting("superuser_reserved_connections")
+        .and_then(|x| x.as_f64())
+        .map_or(3, |v| v as i64);
+    if let Some(n) = requested {
+        recs.push(Rec::int(
+            "max_connections",
+            n,
+            Basis::Request,
+            format!("requested with --connections {n}"),
+        ));
+        return n;
+    }
+    let Some(current) = current else {
+        return hardware::default_connections(profile);
+    };
+    if w.clients == 0 {
+        return current;
+    }
+    let evidence = vec![
+        format!(
+            "{} client connections open at collection, {} of them not idle",
+            w.clients, w.busy
+        ),
+        format!("max_connections {current}, superuser_reserved_connections {reserved}"),
+    ];
+    // Room for the peak seen plus half again, and the reserved slots.
+    let needed = round_up((w.clients as i64 * 3 + 1) / 2 + reserved, 10).max(20);
+    let pool = cpus.map(|c| (2 * c).max(w.busy as i64));
+    if let Some(pool) = pool {
+        notes.push(format!(
+            "connection pool: about {pool} server connections per pool (PgBouncer \
+             default_pool_size, transaction mode) keep the {} CPUs busy without queueing in \
+             the kernel: 2 × CPUs, and at least the busy sessions seen ({})",
+            cpus.unwrap_or(0),
+            w.busy
+        ));
+    }
+    if current < needed {
+        recs.push(
+            Rec::int(
+                "max_connections",
+                needed,
+                Basis::Workload,
+                format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", w.clients),
+            )
+            .evidence(evidence),
+        );
+        return needed;
+    }
+    if let (Some(c), Some(pool)) = (cpus, pool) {
+        let target = round_up(needed.max(4 * pool), 10);
+        if current > 10 * c && current >= 2 * target {
+            recs.push(
+                Rec::int(
+                    "max_connections",
+                    target,
+                    Basis::Workload,
+                    format!(
+                        "{current} allowed connections for {c} CPUs and {} seen: each costs memory and \
+                         snapshot overhead; put a pooler (pool size {pool}) in front and lower the limit",
+                        w.clients
+                    ),
+                )
+                .evidence(evidence),
+            );
+            return target;
+        }
+    }
+    current
+}
+
+/// `work_mem`: the hardware formula, raised to what keeps most measured spills in memory,
+/// bounded by the memory budget.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn work_mem(
+    s: &Snapshot,
+    w: &Workload,
+    ram: u64,
+    shared_buffers: u64,
+    connections: i64,
+    workers: i64,
+    profile: Profile,
+    recs: &mut Vec<Rec>,
+    notes: &mut Vec<String>,
+) {
+    let formula = hardware::work_mem(ram, shared_buffers, connections, workers, profile);
+    let formula_why = format!(
+        "(RAM {} − shared_buffers {}) / (({connections} connections + {workers} parallel workers) × 3){}",
+        fmt_bytes(ram),
+        fmt_bytes(shared_buffers),
+        if matches!(profile, Profile::Mixed | Profile::Dw) { " / 2" } else { "" }
+    );
+    let Some(spills) = &w.spills else {
+        let mut evidence = vec![format!("no temp files {}", w.temp_over)];
+        if s.statements.is_none() {
+            evidence.push("pg_stat_statements not available: per-statement spills unknown".into());
+            notes.push("pg_stat_statements not available: work_mem advice uses pg_stat_database temp files only".into());
+        }
+        recs.push(Rec::bytes("work_mem", formula, Basis::Hardware, formula_why).evidence(evidence));
+        return;
+    };
+    // Sorts and hashes need about twice their on-disk size in memory.
+    let needed = spills
+        .p90_per_call()
+        .or(spills.average_file())
+        .map(|b| (2.0 * b).ceil() as u64);
+    // Budget: the sessions seen working at once (at least 2 × CPUs' worth of workers)
+    // each using three work_mem-sized nodes must fit beside shared_buffers.
+    let busy = (w.busy as i64).max(workers).max(1);
+    let budget = (ram.saturating_sub(shared_buffers) / ((busy + workers) as u64 * 3))
+        .min(2 * GB)
+        .max(formula);
+    let mut evidence = vec![spills.summary()];
+    if let Some(avg) = spills.average_file() {
+        evidence.push(format!("average temp file {}", human_bytes(avg)));
+    }
+    if let Some(p90) = spills.p90_per_call() {
+        evidence.push(format!(
+            "90% of spilling calls wrote at most {} of temp data per call",
+            human_bytes(p90)
+        ));
+    }
+    evidence.push(format!(
+        "hardware formula: {} = {formula_why}",
+        fmt_bytes(formula)
+    ));
+    evidence.push(format!(
+        "budget: {} = (RAM − shared_buffers) / (({busy} busy sessions + {workers} workers) × 3)",
+        fmt_bytes(budget)
+    ));
+    let Some(needed) = needed else {
+        recs.push(Rec::bytes("work_mem", formula, Basis::Hardware, formula_why).evidence(evidence));
+        return;
+    };
+    let needed = needed.div_ceil(MB) * MB;
+    if needed <= formula {
+        recs.push(
+            Rec::bytes(
+                "work_mem",
+                formula,
+                Basis::Hardware,
+                format!("{formula_why}; it already covers the measured spills"),
+            )
+            .evidence(evidence),
+        );
+        return;
+    }
+    let value = needed.min(budget);
+    let why = if value < needed {
+        format!(
+            "temp files show spills needing about {}; capped at the memory budget {} — give the \
+             largest queries more with SET work_mem per role or session",
+            fmt_bytes(needed),
+            fmt_bytes(budget)
+        )
+    } else {
+        format!(
+            "temp files show spills needing about {} (2 × the spill size), within the memory budget {}",
+            fmt_bytes(needed),
+            fmt_bytes(budget)
+        )
+    };
+    let mut rec = Rec::bytes("work_mem", value, Basis::Workload, why).evidence(evidence);
+    // Workload-derived: a value well below the current one is still advice, not noise.
+    rec.tolerance = 0.0;
+    recs.push(rec);
+}
+
+/// `max_wal_size`: the profile's value, raised so that the measured WAL rate triggers
+/// checkpoints by time, never lowered.
+pub(super) fn max_wal_size(
+    s: &Snapshot,
+    w: &Workload,
+    base: u64,
+    profile: Profile,
+    recs: &mut Vec<Rec>,
+) {
+    let timeout_s = s
+        .setting("checkpoint_timeout")
+        .and_then(|x| x.as_millis())
+        .map_or(300.0, |ms| ms / 1000.0);
+    let mut evidence = Vec::new();
+    let mut why = format!("{profile} profile default");
+    let mut value = base;
+    let mut basis = Basis::Hardware;
+    if let Some((timed, req, over)) = &w.checkpoints {
+        if timed + req > 0 {
+            evidence.push(format!(
+                "{req} requested and {timed} timed checkpoints {over} ({:.0}% requested)",
+                100.0 * *req as f64 / (timed + req) as f64
+            ));
+        }
+    }
+    if let Some((rate, how)) = &w.wal_rate {
+        // A checkpoint is requested once max_wal_size / (1 + checkpoint_completion_target)
+        // of WAL is written; 1.5 × headroom for peaks above the average.
+        let needed = (rate * timeout_s * 1.9 * 1.5).ceil() as u64;
+        let needed = needed.div_ceil(GB) * GB;
+        evidence.push(format!("WAL rate {}/s ({how})", human_bytes(*rate)));
+        evidence.push(format!(
+            "{} of WAL per checkpoint_timeout ({timeout_s:.0} s)",
+            human_bytes(rate * timeout_s)
+        ));
+        if needed > base {
+            value = needed;
+            basis = Basis::Workload;
+            why = format!(
+                "the measured WAL rate writes {} per checkpoint_timeout; × 1.9 (completion \
+                 target) × 1.5 headroom so checkpoints are triggered by time, not by WAL volume",
+                human_bytes(rate * timeout_s)
+            );
+        } else {
+            why = format!(
+                "{profile} profile default; it covers the measured WAL rate with room to spare"
+            );
+        }
+    } else {
+        evidence.push(
+            "no WAL rate: collect with --interval (or pg_stat_wal, 14+, reset an hour or more ago)"
+                .into(),
+        );
+    }
+    let mut rec = Rec::bytes("max_wal_size", value, basis, why)
+        .never_lower()
+        .evidence(evidence);
+    rec.tolerance = 0.0;
+    recs.push(rec);
+}
+
+/// Rows of dead tuples after which a large table should be vacuumed.
+const VACUUM_TARGET_ROWS: f64 = 100_000.0;
+/// Tables from this many live rows are considered.
+const LARGE_TABLE_ROWS: i64 = 1_000_000;
+
+/// Per-table autovacuum settings for large tables with many updates and deletes, so the
+/// trigger is about [`VACUUM_TARGET_ROWS`] dead rows instead of a fraction of the table.
+pub(super) fn autovacuum_tables(s: &Snapshot, w: &Workload) -> Vec<TableAdvice> {
+    let _ = w;
+    let global_sf = s
+        .setting("autovacuum_vacuum_scale_factor")
+        .and_then(|x| x.as_f64())
+        .unwrap_or(0.2);
+    let global_threshold = s
+        .setting("autovacuum_vacuum_threshold")
+        .and_then(|x| x.as_f64())
+        .unwrap_or(50.0);
+    let mut out = Vec::new();
+    for t in &s.tables {
+        if t.kind != "r" || t.n_live_tup < LARGE_TABLE_ROWS {
+            continue;
+        }
+        let before = s
+            .baseline
+            .as_ref()
+            .and_then(|b| b.tables.iter().find(|x| x.oid == t.oid));
+        let churn = (t.n_tup_upd + t.n_tup_del) - before.map_or(0, |b| b.n_tup_upd + b.n_tup_del);
+        let rows = t.n_live_tup as f64;
+        // Churny: at least 10% of the table updated or deleted over the counters' span.
+        if (churn as f64) < 0.1 * rows {
+            continue;
+        }
+        let sf = t
+            .reloption("autovacuum_vacuum_scale_factor")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(global_sf);
+        let trigger = global_threshold + sf * rows;
+        if trigger <= 2.0 * VACUUM_TARGET_ROWS {
+            continue;
+        }
+        let new_sf = significant(VACUUM_TARGET_ROWS / rows);
+        let settings = vec![
+            ("autovacuum_vacuum_scale_factor".to_owned(), new_sf.clone()),
+            (
+                "autovacuum_analyze_scale_factor".to_owned(),
+                significant(2.0 * VACUUM_TARGET_ROWS / rows),
+            ),
+        ];
+        let name = t.qualified_name();
+        let sql = format!(
+            "ALTER TABLE {name} SET ({});",
+            settings
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out.push(TableAdvice {
+            table: name,
+            why: format!(
+                "{} live rows and {} rows updated or deleted: autovacuum waits for {:.0} dead rows \
+                 (threshold {global_threshold} + scale factor {sf} × rows); a scale factor of {new_sf} \
+                 vacuums after about {VACUUM_TARGET_ROWS} dead rows",
+                t.n_live_tup, churn, trigger
+            ),
+            settings,
+            sql,
+        });
+    }
+    out
+}
+
+/// Two significant digits, without trailing zeros: `0.0043`, `0.02`.
+fn significant(v: f64) -> String {
+    if v <= 0.0 {
+        return "0".into();
+    }
+    let decimals = (1 - v.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}

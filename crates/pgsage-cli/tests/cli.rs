@@ -186,7 +186,7 @@ fn config_file_overrides_and_suppresses() {
     let cfg = dir.path().join("pgsage.toml");
     std::fs::write(
         &cfg,
-        "[rules.VAC001]\nenabled = false\n[[suppress]]\nrule = \"IDX001\"\nobject = \"public.sale_order_*\"\nreason = \"accepted\"\n",
+        "[rules.VAC001]\nenabled = false\n[[suppress]]\nrule = \"IDX001\"\nobject = \"*.sale_order_*\"\nreason = \"accepted\"\n",
     )
     .expect("write config");
     let r = json_report(&[

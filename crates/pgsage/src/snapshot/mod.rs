@@ -12,7 +12,9 @@ mod statements;
 mod stats;
 
 pub use activity::{Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot};
-pub use objects::{Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger};
+pub use objects::{
+    Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
+};
 pub use server::{Fact, Gap, HostFacts, ServerInfo, Setting, StorageKind, ToolInfo};
 pub use statements::{Statement, StatementTotals, Statements};
 pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};

@@ -256,6 +256,10 @@ fn work_mem_rises_to_keep_spills_in_memory_within_the_budget() {
 #[test]
 fn max_wal_size_follows_the_measured_wal_rate() {
     let mut s = demo();
+    // Independent of what the demo server happened to run with.
+    set(&mut s, "checkpoint_timeout", "300");
+    set(&mut s, "checkpoint_completion_target", "0.9");
+    set(&mut s, "max_wal_size", "1024");
     let at = s.collected_at - chrono::Duration::seconds(60);
     s.wal_lsn_bytes = Some(100 * GB as i64 + 6 * GB as i64);
     s.baseline = Some(Baseline {

@@ -108,6 +108,7 @@ pub fn render_table(
         }
         writeln!(out, "{table}")?;
     }
+    let width = usize::from(style.width.unwrap_or(100));
     if report.findings.is_empty() {
         writeln!(out)?;
         writeln!(
@@ -119,22 +120,40 @@ pub fn render_table(
         writeln!(out)?;
         writeln!(out, "Not collected:")?;
         for g in &report.gaps {
-            writeln!(out, "  - {}: {}", g.what, g.why)?;
+            write_wrapped(out, &format!("{}: {}", g.what, g.why), width)?;
         }
     }
     if !report.skipped.is_empty() {
         writeln!(out)?;
         writeln!(out, "Rules skipped:")?;
         for s in &report.skipped {
-            writeln!(out, "  - {}: {}", s.rule, s.reason)?;
+            write_wrapped(out, &format!("{}: {}", s.rule, s.reason), width)?;
         }
     }
     if !report.suppressed.is_empty() {
         writeln!(out)?;
         writeln!(out, "Suppressed:")?;
         for s in &report.suppressed {
-            writeln!(out, "  - {} on {}: {}", s.rule, s.object, s.reason)?;
+            write_wrapped(
+                out,
+                &format!("{} on {}: {}", s.rule, s.object, s.reason),
+                width,
+            )?;
         }
     }
     Ok(())
+}
+
+/// Writes `  - text` wrapped at `width` columns with a hanging indent.
+fn write_wrapped(out: &mut dyn std::io::Write, text: &str, width: usize) -> std::io::Result<()> {
+    let mut line = String::from("  -");
+    for word in text.split_whitespace() {
+        if line.chars().count() + 1 + word.chars().count() > width && line.trim() != "-" {
+            writeln!(out, "{line}")?;
+            line = String::from("   ");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    writeln!(out, "{line}")
 }

@@ -52,7 +52,11 @@ pub(crate) fn require_session_states(snap: &Snapshot) -> Result<(), Skip> {
     let hidden = snap
         .activity
         .iter()
-        .filter(|b| b.backend_type == "client backend" && b.state.is_none())
+        // Without pg_read_all_stats, other roles' rows come with their state and backend
+        // type hidden (an empty type), so both count as hidden client sessions.
+        .filter(|b| {
+            (b.backend_type == "client backend" || b.backend_type.is_empty()) && b.state.is_none()
+        })
         .count();
     if hidden > 0 && !snap.server.can_read_all_stats {
         return Err(Skip::because(format!(

@@ -1,37 +1,12 @@
 //! The `pgsage` binary end to end: formats, filters, exit codes and bad input, on the
 //! bundled demo snapshot (captured from a real server) and on live throwaway servers.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-use pgsage_testkit::scenario::repo_root;
+use common::{demo, pgsage, stderr, stdout};
 use pgsage_testkit::{require_server, SilentServer};
-
-fn pgsage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgsage"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("PGHOST")
-        .env_remove("PGDATABASE")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run pgsage")
-}
-
-fn demo() -> String {
-    repo_root()
-        .join("testdata/snapshots/demo.json")
-        .display()
-        .to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn json_report(args: &[&str]) -> serde_json::Value {
     let o = pgsage(args);

@@ -4,27 +4,9 @@
 // A test's failure is a panic; unwrap says so without ceremony.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+mod common;
 
-use pgsage_testkit::scenario::repo_root;
-
-fn pgsage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgsage"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("PGHOST")
-        .env_remove("PGDATABASE")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run pgsage")
-}
-
-fn demo() -> String {
-    repo_root()
-        .join("testdata/snapshots/demo.json")
-        .display()
-        .to_string()
-}
+use common::{demo, pgsage};
 
 fn ok(args: &[&str]) -> String {
     let o = pgsage(args);

@@ -1,0 +1,38 @@
+//! Helpers shared by the CLI's end-to-end tests: run the built `pgsage` binary in a
+//! clean environment, and find the bundled demo snapshot.
+
+#![allow(dead_code)] // each test file uses a subset
+
+use std::process::{Command, Output};
+
+use pgsage_testkit::scenario::repo_root;
+
+/// Runs `pgsage` with `args`, without colour and without libpq target variables.
+pub fn pgsage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgsage"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("PGHOST")
+        .env_remove("PGDATABASE")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run pgsage")
+}
+
+/// Path of `testdata/snapshots/demo.json`.
+pub fn demo() -> String {
+    repo_root()
+        .join("testdata/snapshots/demo.json")
+        .display()
+        .to_string()
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -15,7 +15,7 @@ SELECT con.conname::text AS name, n.nspname::text AS schema, t.relname::text AS 
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
              ORDER BY k.ord) AS columns,
        con.conkey AS attnums,
-       rn.nspname::text AS ref_schema, rt.relname::text AS ref_table,
+       rn.nspname::text AS ref_schema, rt.relname::text AS ref_table, con.confrelid AS ref_table_oid,
        ARRAY(SELECT a.attname::text
              FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
@@ -42,6 +42,7 @@ pub(super) fn decode(rows: &[Row]) -> Result<Vec<ForeignKey>, PgError> {
                 columns: r.try_get("columns")?,
                 attnums: r.try_get("attnums")?,
                 ref_schema: r.try_get("ref_schema")?,
+                ref_table_oid: r.try_get("ref_table_oid")?,
                 ref_table: r.try_get("ref_table")?,
                 ref_columns: r.try_get("ref_columns")?,
                 on_delete: r.try_get("on_delete")?,

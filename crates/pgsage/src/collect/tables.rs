@@ -35,6 +35,10 @@ SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::tex
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                WHERE i.indrelid = c.oid AND i.indisprimary) AS has_primary_key,
        c.reltuples::float8 AS reltuples, c.relpages::int8 AS relpages,
+       c.relallvisible::int8 AS relallvisible,
+       (SELECT inh.inhparent FROM pg_catalog.pg_inherits inh
+        WHERE inh.inhrelid = c.oid AND c.relispartition LIMIT 1) AS parent_oid,
+       coalesce(t.reloptions, '{{}}')::text[] AS toast_reloptions,
        lk.locked AS size_estimated,
        CASE WHEN lk.locked THEN c.relpages::int8 * bs.size
             ELSE coalesce(pg_relation_size(c.oid), 0) END AS heap_bytes,
@@ -102,6 +106,9 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Locked), PgError> {
                 has_primary_key: r.try_get("has_primary_key")?,
                 reltuples: r.try_get("reltuples")?,
                 relpages: r.try_get("relpages")?,
+                relallvisible: r.try_get("relallvisible")?,
+                parent_oid: r.try_get("parent_oid")?,
+                toast_reloptions: r.try_get("toast_reloptions")?,
                 heap_bytes: r.try_get("heap_bytes")?,
                 toast_bytes: r.try_get("toast_bytes")?,
                 indexes_bytes: r.try_get("indexes_bytes_estimate")?,

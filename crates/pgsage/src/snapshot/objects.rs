@@ -25,6 +25,16 @@ pub struct Table {
     pub reltuples: f64,
     /// `relpages`.
     pub relpages: i64,
+    /// Pages marked all-visible in the visibility map (`relallvisible`), as of the last
+    /// VACUUM/ANALYZE: index-only scans skip the heap for these.
+    #[serde(default)]
+    pub relallvisible: i64,
+    /// The partitioned table this one is a partition of (`pg_inherits`).
+    #[serde(default)]
+    pub parent_oid: Option<u32>,
+    /// Storage parameters of its TOAST table (`toast.autovacuum_enabled=false` …).
+    #[serde(default)]
+    pub toast_reloptions: Vec<String>,
     /// Main fork size in bytes.
     pub heap_bytes: i64,
     /// TOAST table size in bytes (including its index).
@@ -147,6 +157,23 @@ pub struct Index {
     pub is_exclusion: bool,
     /// `indisvalid`: false after a failed `CREATE INDEX CONCURRENTLY`.
     pub is_valid: bool,
+    /// `indisready`: false while `CREATE INDEX CONCURRENTLY` has not reached its second phase
+    /// (inserts do not maintain it yet).
+    #[serde(default = "yes")]
+    pub is_ready: bool,
+    /// `indislive`: false while `DROP INDEX CONCURRENTLY` is removing it.
+    #[serde(default = "yes")]
+    pub is_live: bool,
+    /// Index entries (`pg_class.reltuples`), as of the last VACUUM/ANALYZE/CREATE INDEX;
+    /// -1 or 0 when never computed.
+    #[serde(default)]
+    pub reltuples: f64,
+    /// Pages (`pg_class.relpages`), as of the last VACUUM/ANALYZE/CREATE INDEX.
+    #[serde(default)]
+    pub relpages: i64,
+    /// Storage parameters (`fillfactor=70`, `deduplicate_items=off` …).
+    #[serde(default)]
+    pub reloptions: Vec<String>,
     /// Constraint it backs, if any.
     pub constraint_name: Option<String>,
     /// Constraint type it backs: `p`, `u`, `x`.
@@ -172,6 +199,18 @@ impl Index {
     pub fn qualified_name(&self) -> String {
         crate::sql::qualified(&self.schema, &self.name)
     }
+
+    /// A storage parameter's value, e.g. `fillfactor`.
+    pub fn reloption(&self, name: &str) -> Option<&str> {
+        self.reloptions.iter().find_map(|o| {
+            let (k, v) = o.split_once('=')?;
+            (k == name).then_some(v)
+        })
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A foreign key.
@@ -191,6 +230,9 @@ pub struct ForeignKey {
     pub attnums: Vec<i16>,
     /// Schema of the referenced table.
     pub ref_schema: String,
+    /// Oid of the referenced table.
+    #[serde(default)]
+    pub ref_table_oid: u32,
     /// Referenced table.
     pub ref_table: String,
     /// Referenced columns.

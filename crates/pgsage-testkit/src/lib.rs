@@ -25,6 +25,7 @@ mod error;
 pub mod scenario;
 mod server;
 mod silent;
+mod standby;
 mod user;
 
 use std::time::{Duration, Instant};
@@ -36,6 +37,7 @@ pub use server::{
     SUPERUSER,
 };
 pub use silent::SilentServer;
+pub use standby::{Standby, StandbyOptions};
 pub use user::SERVER_OS_USER;
 
 /// Set to `1` to make [`require_server`] panic instead of skipping when binaries are

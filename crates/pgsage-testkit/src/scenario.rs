@@ -15,7 +15,7 @@ use postgres::Client;
 
 use serde::Deserialize;
 
-use crate::{TestServer, TestkitError};
+use crate::{Standby, StandbyOptions, TestServer, TestkitError};
 
 /// One scenario file: a pack's problems planted on real servers, and their healthy twins.
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +111,60 @@ pub struct Case {
     /// Scenario rules that must be skipped in this case (e.g. a missing privilege).
     #[serde(default)]
     pub skips: Vec<String>,
+    /// A physical streaming standby of the case's server, created after the setup and
+    /// kept (paused, stopped, …) while the case is collected.
+    #[serde(default)]
+    pub standby: Option<StandbyCase>,
+    /// Which server to collect from: `"primary"` (default) or `"standby"` (the case's
+    /// `standby`, a read-only hot standby).
+    #[serde(default)]
+    pub collect_from: CollectFrom,
+}
+
+/// The server a case is collected from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CollectFrom {
+    /// The case's own server.
+    #[default]
+    Primary,
+    /// The case's standby.
+    Standby,
+}
+
+/// A case's standby: `standby = { name = "replica_a", slot = "replica_a", pause_replay = true,
+/// after = ["INSERT …"] }`.
+///
+/// It is created from a base backup once the setup has run and streams from the case's
+/// server; then, in this order, it is made synchronous, its replay is paused, it is
+/// stopped, the `after` statements run on the primary, and the testkit waits until a
+/// running standby has received everything (and replayed it, unless paused).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandbyCase {
+    /// Its `application_name` (its name in `pg_stat_replication`).
+    pub name: String,
+    /// A physical slot created on the primary for it.
+    #[serde(default)]
+    pub slot: Option<String>,
+    /// Listed in the primary's `synchronous_standby_names`. When it is also `stopped`,
+    /// every commit that writes on the primary waits for it, so `after` must be empty.
+    #[serde(default)]
+    pub synchronous: bool,
+    /// Pause WAL replay on the standby (`pg_wal_replay_pause()`).
+    #[serde(default)]
+    pub pause_replay: bool,
+    /// Stop the standby before collecting (its slot becomes inactive).
+    #[serde(default)]
+    pub stopped: bool,
+    /// Extra `postgresql.conf` lines for the standby.
+    #[serde(default)]
+    pub server_conf: Vec<String>,
+    /// Statements run (each its own transaction) as superuser in the case's database on
+    /// the primary once the standby is in place: the writes a paused or stopped standby
+    /// falls behind on.
+    #[serde(default)]
+    pub after: Vec<String>,
 }
 
 /// A role to collect as.
@@ -149,6 +203,23 @@ impl Scenario {
         for c in &s.cases {
             if !names.insert(&c.name) {
                 return Err(fail(format!("case `{}` appears twice", c.name)));
+            }
+            if c.collect_from == CollectFrom::Standby
+                && c.standby.as_ref().is_none_or(|st| st.stopped)
+            {
+                return Err(fail(format!(
+                    "case `{}` is collected from its standby but has no running `standby`",
+                    c.name
+                )));
+            }
+            if c.standby
+                .as_ref()
+                .is_some_and(|st| st.synchronous && st.stopped && !st.after.is_empty())
+            {
+                return Err(fail(format!(
+                    "case `{}`: the `after` statements would wait for ever for the stopped synchronous standby",
+                    c.name
+                )));
             }
             for e in &c.expect {
                 if !s.rules.contains(&e.rule) {
@@ -261,6 +332,7 @@ pub fn setup(server: &TestServer, db: &str, case: &Case) -> Result<(), TestkitEr
 /// workload, terminates the background statements and closes everything.
 pub struct Planted<'a> {
     server: &'a TestServer,
+    standby: Option<Standby>,
     db: String,
     held: Vec<Client>,
     background: Vec<JoinHandle<()>>,
@@ -276,12 +348,16 @@ pub fn hold<'a>(
 ) -> Result<Planted<'a>, TestkitError> {
     let mut planted = Planted {
         server,
+        standby: None,
         db: db.to_owned(),
         held: Vec::new(),
         background: Vec::new(),
         stop: Arc::new(AtomicBool::new(false)),
         workload: None,
     };
+    if let Some(st) = &case.standby {
+        planted.standby = Some(plant_standby(server, db, st)?);
+    }
     for _ in 0..case.hold_connections {
         planted.held.push(server.client(db)?);
     }
@@ -317,6 +393,50 @@ pub fn hold<'a>(
     Ok(planted)
 }
 
+/// Creates a case's standby and brings it into the state the case asks for.
+fn plant_standby(
+    server: &TestServer,
+    db: &str,
+    case: &StandbyCase,
+) -> Result<Standby, TestkitError> {
+    let mut opts = StandbyOptions::new(&case.name).synchronous(case.synchronous);
+    if let Some(slot) = &case.slot {
+        opts = opts.slot(slot);
+    }
+    for line in &case.server_conf {
+        opts = opts.conf(line);
+    }
+    let standby = server.start_standby(&opts)?;
+    if case.pause_replay {
+        standby.pause_replay()?;
+    }
+    if case.stopped {
+        standby.stop()?;
+    }
+    for sql in &case.after {
+        server.execute(db, sql)?;
+    }
+    if !case.stopped {
+        standby.wait_caught_up(server, !case.pause_replay)?;
+    }
+    Ok(standby)
+}
+
+impl<'a> Planted<'a> {
+    /// The case's standby, when it has one.
+    pub fn standby(&self) -> Option<&Standby> {
+        self.standby.as_ref()
+    }
+
+    /// The server the case is collected from (see [`Case::collect_from`]).
+    pub fn collect_target(&self, case: &Case) -> &TestServer {
+        match (case.collect_from, &self.standby) {
+            (CollectFrom::Standby, Some(standby)) => standby,
+            _ => self.server,
+        }
+    }
+}
+
 impl Drop for Planted<'_> {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -338,5 +458,6 @@ impl Drop for Planted<'_> {
             }
         }
         self.held.clear();
+        self.standby = None;
     }
 }

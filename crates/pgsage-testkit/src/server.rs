@@ -132,7 +132,40 @@ impl TestServer {
             None
         };
         write_conf(&data, dir.path(), &opts)?;
+        TestServer::launch(major, bin, run_as, ca_cert, dir)
+    }
 
+    /// Starts a server whose data directory (`<dir>/data`) is already prepared (a
+    /// standby's copy of its primary), with the same binaries and OS user as `like`.
+    pub(crate) fn start_prepared(
+        like: &TestServer,
+        prepare: impl FnOnce(&Path, &Path, Option<RunAs>) -> Result<(), TestkitError>,
+    ) -> Result<TestServer, TestkitError> {
+        let dir = tempfile::Builder::new()
+            .prefix("pgsage-pg")
+            .tempdir_in(scratch_root())
+            .map_err(|e| TestkitError::io("creating the server's temporary directory", e))?;
+        if let Some(r) = like.run_as {
+            r.chown(dir.path())?;
+        }
+        let data = dir.path().join("data");
+        prepare(dir.path(), &data, like.run_as)?;
+        TestServer::launch(
+            like.major,
+            like.bin.clone(),
+            like.run_as,
+            like.ca_cert.clone(),
+            dir,
+        )
+    }
+
+    fn launch(
+        major: u32,
+        bin: PathBuf,
+        run_as: Option<RunAs>,
+        ca_cert: Option<PathBuf>,
+        dir: TempDir,
+    ) -> Result<TestServer, TestkitError> {
         let mut server = TestServer {
             major,
             port: 0,
@@ -145,6 +178,20 @@ impl TestServer {
         server.start_postmaster()?;
         server.watchdog = spawn_watchdog(server.dir.path(), &server.data_dir());
         Ok(server)
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`), keeping its directory until it drops.
+    pub(crate) fn stop(&self) -> Result<(), TestkitError> {
+        let out = self.pg_ctl(&["stop", "-m", "fast", "-w", "-t", "60"])?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(TestkitError::CommandFailed {
+                command: "pg_ctl stop -m fast".into(),
+                status: out.status.to_string(),
+                output: output_text(&out),
+            })
+        }
     }
 
     fn start_postmaster(&mut self) -> Result<(), TestkitError> {
@@ -699,6 +746,7 @@ fn write_hba(data: &Path) -> Result<(), TestkitError> {
 # pgsage-testkit
 local all all                 trust
 host  all postgres 127.0.0.1/32 trust
+host  replication postgres 127.0.0.1/32 trust
 host  all all      127.0.0.1/32 scram-sha-256
 ";
     let path = data.join("pg_hba.conf");

@@ -11,11 +11,13 @@
 //!    JSON, a table or Markdown.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod collect;
 pub mod config;
 pub mod connect;
 mod engine;
 mod error;
+pub mod frames;
 pub mod host;
 pub mod redact;
 pub mod report;

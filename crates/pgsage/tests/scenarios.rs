@@ -30,17 +30,19 @@ fn host_facts(case: &Case) -> HostFacts {
 /// Plants a case in its own database and collects a snapshot of it.
 fn plant_and_collect(server: &TestServer, db: &str, case: &Case) -> Snapshot {
     scenario::prepare(server, db, case).unwrap_or_else(|e| panic!("setup: {e}"));
-    let dsn = match &case.collect_as {
-        Some(role) => {
-            let grants: Vec<&str> = role.grants.iter().map(String::as_str).collect();
-            server
-                .create_role(&role.name, &role.password, &grants)
-                .expect("create role");
-            server.dsn_as(&role.name, &role.password, db)
-        }
-        None => server.dsn(db),
-    };
+    if let Some(role) = &case.collect_as {
+        let grants: Vec<&str> = role.grants.iter().map(String::as_str).collect();
+        server
+            .create_role(&role.name, &role.password, &grants)
+            .expect("create role");
+    }
     let planted = scenario::hold(server, db, case).unwrap_or_else(|e| panic!("hold: {e}"));
+    // The case's server, or its standby (`collect_from = "standby"`).
+    let target = planted.collect_target(case);
+    let dsn = match &case.collect_as {
+        Some(role) => target.dsn_as(&role.name, &role.password, db),
+        None => target.dsn(db),
+    };
     let options = CollectOptions {
         host_facts: host_facts(case),
         interval: case.interval_seconds.map(Duration::from_secs_f64),

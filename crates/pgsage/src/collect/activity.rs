@@ -6,7 +6,9 @@ use crate::snapshot::{Backend, LockWait};
 
 /// All backends. The query text is selected only when asked for, truncated on the
 /// server so long texts never cross the wire; the placeholder a role without
-/// `pg_read_all_stats` sees for other roles' sessions becomes NULL.
+/// `pg_read_all_stats` sees for other roles' sessions becomes NULL. An autovacuum
+/// worker's text (`autovacuum: VACUUM public.t`) is always kept: it names the table the
+/// worker is on and holds no user data.
 pub(super) fn sql(major: i32, query_text_max: Option<usize>) -> String {
     let query_id = if major >= 14 {
         "a.query_id"
@@ -18,7 +20,9 @@ pub(super) fn sql(major: i32, query_text_max: Option<usize>) -> String {
             "CASE WHEN a.query = '<insufficient privilege>' THEN NULL \
              ELSE left(a.query, {max}) END AS query"
         ),
-        None => "NULL::text AS query".to_owned(),
+        None => "CASE WHEN a.backend_type = 'autovacuum worker' AND a.query LIKE 'autovacuum:%' \
+                 THEN left(a.query, 300) END AS query"
+            .to_owned(),
     };
     format!(
         "\

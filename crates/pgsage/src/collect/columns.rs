@@ -9,12 +9,15 @@ use super::tables::USER_SCHEMAS;
 use crate::snapshot::Column;
 
 /// The same relations as the tables section (kinds `r`, `p`, `m`, user schemas), live
-/// columns only. `format_type` and `pg_stats` read catalogs only: no relation is opened
-/// or locked. `pg_stats` is joined by name, as the view exposes it: the non-inherited
-/// row, or for a partitioned parent (which has only those) the inherited one. The view
-/// shows a row only when the role may `SELECT` the column and no row-level security
-/// hides the table; `stats_hidden` repeats its test so that the decoder can tell
-/// "not analysed" from "not visible" (see [`Decoded::hidden_tables`]).
+/// columns only, then the expression columns of their indexes (whose statistics
+/// `pg_stats` lists under the index's name; `of_index`). `format_type` and `pg_stats`
+/// read catalogs only: no relation is opened or locked. `pg_stats` is joined by name, as
+/// the view exposes it: the non-inherited row, or for a partitioned parent (which has only
+/// those) the inherited one. The view shows a row only when the role may `SELECT` the
+/// column and no row-level security hides the table; `stats_hidden` repeats its test so
+/// that the decoder can tell "not analysed" from "not visible" (see
+/// [`Decoded::hidden_tables`]). Index expression statistics are visible to the indexes'
+/// owners (and superusers) only.
 pub(super) fn sql() -> String {
     format!(
         "\
@@ -28,7 +31,8 @@ SELECT c.oid AS table_oid, n.nspname::text AS schema, c.relname::text AS table_n
        st.n_distinct::float8 AS n_distinct, st.correlation::float8 AS correlation,
        NOT (has_column_privilege(c.oid, a.attnum, 'SELECT')
             AND (NOT c.relrowsecurity OR NOT row_security_active(c.oid))) AS stats_hidden,
-       c.reltuples::float8 AS reltuples
+       c.reltuples::float8 AS reltuples, a.attlen AS type_len, a.attalign::text AS type_align,
+       c.relnatts AS table_natts, false AS of_index
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -37,7 +41,25 @@ LEFT JOIN pg_catalog.pg_stats st
  AND st.inherited = (c.relkind = 'p')
 WHERE a.attnum > 0 AND NOT a.attisdropped
   AND c.relkind IN ('r', 'p', 'm') AND {USER_SCHEMAS}
-ORDER BY n.nspname, c.relname, a.attnum"
+UNION ALL
+SELECT ic.oid, n.nspname::text, ic.relname::text,
+       a.attname::text, a.attnum, format_type(a.atttypid, a.atttypmod),
+       a.attnotnull, false, false,
+       st.null_frac::float8, st.avg_width::int4, st.n_distinct::float8, st.correlation::float8,
+       NOT has_column_privilege(ic.oid, a.attnum, 'SELECT'),
+       ic.reltuples::float8, a.attlen, a.attalign::text, ic.relnatts, true
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_catalog.pg_attribute a
+  ON a.attrelid = ic.oid AND a.attnum > 0 AND a.attnum <= i.indnkeyatts
+ AND i.indkey[a.attnum - 1] = 0
+LEFT JOIN pg_catalog.pg_stats st
+  ON st.schemaname = n.nspname AND st.tablename = ic.relname AND st.attname = a.attname
+ AND NOT st.inherited
+WHERE c.relkind IN ('r', 'p', 'm') AND {USER_SCHEMAS}
+ORDER BY 2, 3, 5"
     )
 }
 
@@ -70,13 +92,20 @@ pub(super) fn decode(rows: &[Row]) -> Result<Decoded, PgError> {
                 avg_width: r.try_get("avg_width")?,
                 n_distinct: r.try_get("n_distinct")?,
                 correlation: r.try_get("correlation")?,
+                type_len: r.try_get("type_len")?,
+                type_align: r.try_get("type_align")?,
+                table_natts: r.try_get("table_natts")?,
+                stats_hidden: r.try_get("stats_hidden")?,
+                of_index: r.try_get("of_index")?,
             };
-            if column.null_frac.is_some() {
-                visible.insert(column.table_oid);
-            } else if r.try_get::<_, bool>("stats_hidden")?
-                && r.try_get::<_, f64>("reltuples")? > 0.0
-            {
-                hidden.insert(column.table_oid);
+            // Index expressions are readable by the index's owner only: they do not make
+            // a table's statistics hidden.
+            if !column.of_index {
+                if column.null_frac.is_some() {
+                    visible.insert(column.table_oid);
+                } else if column.stats_hidden && r.try_get::<_, f64>("reltuples")? > 0.0 {
+                    hidden.insert(column.table_oid);
+                }
             }
             Ok(column)
         })

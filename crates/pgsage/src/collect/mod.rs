@@ -418,6 +418,8 @@ async fn sample_full(
     let io = (major >= 16).then(|| plan.add("pg_stat_io", io::SQL.into()));
     let replication = plan.add("pg_stat_replication", replication::clients_sql(in_recovery));
     let slots = plan.add("pg_replication_slots", replication::slots_sql(in_recovery));
+    let standby =
+        in_recovery.then(|| plan.add("pg_stat_wal_receiver", replication::standby_sql(major)));
     let prepared = plan.add("pg_prepared_xacts", replication::PREPARED_SQL.into());
     let roles = plan.add("pg_roles", roles::SQL.into());
     let foreign_keys = plan.add("foreign keys", foreign_keys::sql());
@@ -479,6 +481,11 @@ async fn sample_full(
         replication_slots: results
             .take(slots, &mut gaps, replication::decode_slots)
             .unwrap_or_default(),
+        standby: standby.and_then(|slot| {
+            results
+                .take(slot, &mut gaps, replication::decode_standby)
+                .flatten()
+        }),
         prepared_xacts: results
             .take(prepared, &mut gaps, replication::decode_prepared)
             .unwrap_or_default(),

@@ -1,8 +1,9 @@
-//! Replication: connected standbys and subscribers, slots, prepared transactions.
+//! Replication: connected standbys and subscribers, slots, prepared transactions, and on a
+//! standby its WAL receiver and replay.
 
 use tokio_postgres::{Error as PgError, Row};
 
-use crate::snapshot::{PreparedXact, ReplicationClient, ReplicationSlot};
+use crate::snapshot::{PreparedXact, ReplicationClient, ReplicationSlot, StandbyStatus};
 
 /// The WAL position lags are measured from: the primary's current insert position, or
 /// on a standby (where `pg_current_wal_lsn()` errors) the last replayed position.
@@ -23,7 +24,12 @@ SELECT r.pid, r.usename::text AS user_name, r.application_name::text AS applicat
        r.sync_state::text AS sync_state,
        pg_wal_lsn_diff({lsn}, r.replay_lsn)::int8 AS replay_lag_bytes,
        pg_wal_lsn_diff({lsn}, r.flush_lsn)::int8 AS flush_lag_bytes,
+       pg_wal_lsn_diff({lsn}, r.write_lsn)::int8 AS write_lag_bytes,
+       pg_wal_lsn_diff({lsn}, r.sent_lsn)::int8 AS sent_lag_bytes,
        extract(epoch FROM r.replay_lag)::float8 AS replay_lag_seconds,
+       extract(epoch FROM r.flush_lag)::float8 AS flush_lag_seconds,
+       extract(epoch FROM r.write_lag)::float8 AS write_lag_seconds,
+       extract(epoch FROM clock_timestamp() - r.reply_time)::float8 AS reply_age_seconds,
        age(r.backend_xmin)::int8 AS backend_xmin_age
 FROM pg_catalog.pg_stat_replication r
 ORDER BY r.pid"
@@ -44,6 +50,11 @@ pub(super) fn decode_clients(rows: &[Row]) -> Result<Vec<ReplicationClient>, PgE
                 flush_lag_bytes: r.try_get("flush_lag_bytes")?,
                 replay_lag_seconds: r.try_get("replay_lag_seconds")?,
                 backend_xmin_age: r.try_get("backend_xmin_age")?,
+                sent_lag_bytes: r.try_get("sent_lag_bytes")?,
+                write_lag_bytes: r.try_get("write_lag_bytes")?,
+                write_lag_seconds: r.try_get("write_lag_seconds")?,
+                flush_lag_seconds: r.try_get("flush_lag_seconds")?,
+                reply_age_seconds: r.try_get("reply_age_seconds")?,
             })
         })
         .collect()
@@ -100,4 +111,41 @@ pub(super) fn decode_prepared(rows: &[Row]) -> Result<Vec<PreparedXact>, PgError
             })
         })
         .collect()
+}
+
+/// On a standby only (the replay functions error on a primary). One row; the receiver's
+/// columns are `NULL` when no receiver runs, its details (`status`, …) also when the role
+/// lacks `pg_read_all_stats` (the pid stays visible).
+pub(super) fn standby_sql(major: i32) -> String {
+    let paused = if major >= 14 {
+        "pg_get_wal_replay_pause_state() <> 'not paused'"
+    } else {
+        "pg_is_wal_replay_paused()"
+    };
+    format!(
+        "\
+SELECT w.pid AS receiver_pid, w.status::text AS receiver_status, w.slot_name::text AS slot_name,
+       pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::int8 AS replay_backlog_bytes,
+       {paused} AS replay_paused,
+       extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS last_replay_age_seconds,
+       extract(epoch FROM clock_timestamp() - w.last_msg_receipt_time)::float8 AS last_msg_age_seconds
+FROM (SELECT 1) AS one
+LEFT JOIN pg_catalog.pg_stat_wal_receiver w ON w.pid IS NOT NULL"
+    )
+}
+
+pub(super) fn decode_standby(rows: &[Row]) -> Result<Option<StandbyStatus>, PgError> {
+    rows.first()
+        .map(|r| {
+            Ok(StandbyStatus {
+                receiver_pid: r.try_get("receiver_pid")?,
+                receiver_status: r.try_get("receiver_status")?,
+                slot_name: r.try_get("slot_name")?,
+                replay_backlog_bytes: r.try_get("replay_backlog_bytes")?,
+                replay_paused: r.try_get("replay_paused")?,
+                last_replay_age_seconds: r.try_get("last_replay_age_seconds")?,
+                last_msg_age_seconds: r.try_get("last_msg_age_seconds")?,
+            })
+        })
+        .transpose()
 }

@@ -97,6 +97,45 @@ pub struct ReplicationClient {
     pub replay_lag_seconds: Option<f64>,
     /// Age of the xmin the standby reports (hot_standby_feedback).
     pub backend_xmin_age: Option<i64>,
+    /// Bytes between the current WAL position and what was sent to it (`sent_lsn`).
+    #[serde(default)]
+    pub sent_lag_bytes: Option<i64>,
+    /// Bytes not yet written by the standby (`write_lsn`).
+    #[serde(default)]
+    pub write_lag_bytes: Option<i64>,
+    /// `write_lag` in seconds (`NULL` when idle and caught up).
+    #[serde(default)]
+    pub write_lag_seconds: Option<f64>,
+    /// `flush_lag` in seconds (`NULL` when idle and caught up).
+    #[serde(default)]
+    pub flush_lag_seconds: Option<f64>,
+    /// Seconds since the standby's last reply (`reply_time`).
+    #[serde(default)]
+    pub reply_age_seconds: Option<f64>,
+}
+
+/// The standby's own view of its replication, when collected from a standby
+/// (`pg_is_in_recovery()`): `pg_stat_wal_receiver` and the replay functions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandbyStatus {
+    /// Pid of the WAL receiver; `None` when none runs (not streaming).
+    pub receiver_pid: Option<i32>,
+    /// `pg_stat_wal_receiver.status` (`streaming`, `waiting`, …); `None` when no receiver
+    /// runs or the role lacks `pg_read_all_stats`.
+    pub receiver_status: Option<String>,
+    /// The slot the receiver streams from.
+    pub slot_name: Option<String>,
+    /// WAL received but not yet replayed: `pg_last_wal_receive_lsn()` −
+    /// `pg_last_wal_replay_lsn()`, in bytes.
+    pub replay_backlog_bytes: Option<i64>,
+    /// Whether replay is paused (`pg_wal_replay_pause()`); 14+ also counts a pause
+    /// requested but not yet reached.
+    pub replay_paused: Option<bool>,
+    /// Seconds since the last replayed transaction committed on the primary
+    /// (`now() − pg_last_xact_replay_timestamp()`): grows on an idle primary too.
+    pub last_replay_age_seconds: Option<f64>,
+    /// Seconds since the receiver last heard from the primary (`last_msg_receipt_time`).
+    pub last_msg_age_seconds: Option<f64>,
 }
 
 /// One row of `pg_replication_slots`.

@@ -11,7 +11,9 @@ mod server;
 mod statements;
 mod stats;
 
-pub use activity::{Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot};
+pub use activity::{
+    Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot, StandbyStatus,
+};
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
 };
@@ -62,6 +64,9 @@ pub struct Snapshot {
     pub replication: Vec<ReplicationClient>,
     /// Replication slots.
     pub replication_slots: Vec<ReplicationSlot>,
+    /// The standby's view of its replication, when collected from a standby.
+    #[serde(default)]
+    pub standby: Option<StandbyStatus>,
     /// Prepared transactions.
     pub prepared_xacts: Vec<PreparedXact>,
     /// Roles that can log in.

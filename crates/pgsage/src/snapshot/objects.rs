@@ -320,6 +320,28 @@ pub struct Column {
     pub n_distinct: Option<f64>,
     /// `pg_stats.correlation`.
     pub correlation: Option<f64>,
+    /// `attlen`: bytes of a fixed-width type, -1 for a varlena (`text`, `numeric`, …),
+    /// -2 for a C string; 0 when unknown (older snapshots).
+    #[serde(default)]
+    pub type_len: i16,
+    /// `attalign`: `c` (1 byte), `s` (2), `i` (4) or `d` (8); empty when unknown.
+    #[serde(default)]
+    pub type_align: String,
+    /// Attributes of its relation including dropped ones (`relnatts`): more than the
+    /// relation's live columns when columns were dropped (old rows still carry their
+    /// values); 0 when unknown.
+    #[serde(default)]
+    pub table_natts: i16,
+    /// Whether `pg_stats` hides this column's statistics from the role (no `SELECT` on it,
+    /// or row-level security): its statistics are `null` although they may exist.
+    #[serde(default)]
+    pub stats_hidden: bool,
+    /// An expression column of an expression index rather than a table column: then
+    /// `table_oid` and `table` are the index's oid and name (as `pg_stats` lists it),
+    /// `name` is the index attribute's name (`lower`, `expr` …) and `attnum` its position
+    /// in the index.
+    #[serde(default)]
+    pub of_index: bool,
 }
 
 /// A primary key, unique, check or exclusion constraint (foreign keys are in

@@ -33,6 +33,44 @@ pub(crate) fn clients(snap: &Snapshot) -> Vec<&Backend> {
         .collect()
 }
 
+/// Other roles' sessions whose type and state the collecting role may not see (it lacks
+/// `pg_read_all_stats`/`pg_monitor`): their `backend_type` comes empty and their state
+/// hidden, while their database and role stay visible. Rows with both a database and a
+/// role are almost always client backends (background processes have neither, or no
+/// database); parallel workers and background workers connected to a database look the
+/// same, so counts that include them are upper bounds.
+pub(crate) fn hidden_sessions(snap: &Snapshot) -> Vec<&Backend> {
+    if snap.server.can_read_all_stats {
+        return Vec::new();
+    }
+    snap.activity
+        .iter()
+        .filter(|b| {
+            b.backend_type.is_empty()
+                && b.state.is_none()
+                && b.database.is_some()
+                && b.user.is_some()
+                && !is_collector(snap, b)
+        })
+        .collect()
+}
+
+/// Client backends, plus the sessions of other roles whose type is hidden (see
+/// [`hidden_sessions`]): all the client connections the role can count.
+pub(crate) fn clients_and_hidden(snap: &Snapshot) -> Vec<&Backend> {
+    let mut all = clients(snap);
+    all.extend(hidden_sessions(snap));
+    all
+}
+
+/// The reason to lower confidence when `hidden` sessions of other roles were counted as
+/// client connections.
+pub(crate) fn hidden_reason(hidden: usize) -> String {
+    format!(
+        "{hidden} session(s) of other roles have their type and state hidden (the collecting role lacks pg_monitor / pg_read_all_stats): they are counted as client connections, but some may be parallel or background workers; collect as a role with pg_monitor for exact counts"
+    )
+}
+
 /// Skips when `pg_stat_activity` was not collected.
 pub(crate) fn require_activity(snap: &Snapshot) -> Result<(), Skip> {
     match snap.gap("pg_stat_activity") {
@@ -111,6 +149,25 @@ pub(crate) fn describe(b: &Backend) -> String {
     } else {
         format!("pid {} ({})", b.pid, parts.join(", "))
     }
+}
+
+/// A rule's findings on a captured fixture of the `connections` scenario, audited with
+/// the scenario's configuration.
+#[cfg(test)]
+pub(crate) fn fixture_findings(case: &str, rule: &str) -> Vec<crate::report::Finding> {
+    use pgsage_testkit::scenario::{fixture_path, Scenario};
+    let scenario = Scenario::load("connections").expect("connections scenario");
+    let snapshot = crate::Snapshot::load(fixture_path("connections", case))
+        .unwrap_or_else(|e| panic!("{e} (capture the fixtures with scripts/capture-fixtures.sh)"));
+    let mut config = crate::RuleConfig::shipped().expect("shipped packs");
+    config
+        .apply_toml(&scenario.config, "scenario connections")
+        .expect("scenario config");
+    crate::audit(&snapshot, &config)
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect()
 }
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ declare_rule! {
     /// - `critical_pct` (default 90): share that is critical.
     ///
     /// The count is a point-in-time sample of `pg_stat_activity` (client backends, without
-    /// pgsage's own session).
+    /// pgsage's own session). Collected by a role without `pg_monitor`, other roles'
+    /// sessions come without their type and state: they are counted as clients (an upper
+    /// bound, so a quiet verdict stays true) and a finding has low confidence.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>
@@ -51,6 +53,8 @@ struct SlotUse {
     active: usize,
     idle: usize,
     idle_in_transaction: usize,
+    /// Sessions of other roles whose type and state are hidden, counted in `used`.
+    hidden: usize,
 }
 
 fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
@@ -65,6 +69,9 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
     // The collector's own session is not the application's.
     super::common::require_activity(ctx.snapshot)?;
     let clients = super::common::clients(ctx.snapshot);
+    // Without pg_read_all_stats other roles' sessions come without their type: counted
+    // too (an upper bound), so that a quiet verdict stays true.
+    let hidden = super::common::hidden_sessions(ctx.snapshot).len();
     let count = |state: &str| {
         clients
             .iter()
@@ -72,11 +79,12 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
             .count()
     };
     Ok(SlotUse {
-        used: clients.len(),
+        used: clients.len() + hidden,
         usable: (max - reserved).max(1.0),
         active: count("active"),
         idle: count("idle"),
         idle_in_transaction: count("idle in transaction") + count("idle in transaction (aborted)"),
+        hidden,
     })
 }
 
@@ -98,10 +106,18 @@ impl Rule for ConnectionsNearLimit {
         } else {
             Severity::Warning
         };
-        let draft = Draft::new(
+        let hidden_note = if u.hidden > 0 {
+            format!(
+                ", {} of other roles in a state hidden from the collecting role",
+                u.hidden
+            )
+        } else {
+            String::new()
+        };
+        let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
-                "{} client connections use {:.0} % of the {} slots available to ordinary roles (`max_connections` minus reserved); {} are active, {} idle, {} idle in transaction",
+                "{} client connections use {:.0} % of the {} slots available to ordinary roles (`max_connections` minus reserved); {} are active, {} idle, {} idle in transaction{hidden_note}",
                 u.used, pct, u.usable, u.active, u.idle, u.idle_in_transaction
             ),
         )
@@ -112,10 +128,14 @@ impl Rule for ConnectionsNearLimit {
         .evidence("active", u.active)
         .evidence("idle", u.idle)
         .evidence("idle_in_transaction", u.idle_in_transaction)
+        .evidence("state_hidden", u.hidden)
         .recommend(format!(
             "Pool connections (PgBouncer in transaction mode) with a server pool near the number of active connections ({} now, plus headroom) instead of raising max_connections",
             u.active
         ));
+        if u.hidden > 0 {
+            draft = draft.low_confidence(super::common::hidden_reason(u.hidden));
+        }
         Ok(vec![draft])
     }
 }
@@ -130,6 +150,21 @@ mod tests {
         assert!(findings[0].evidence["used_pct"].as_f64().unwrap_or(0.0) >= 70.0);
         // The 14 planted sessions, not pgsage's own.
         assert_eq!(findings[0].evidence["client_connections"], 14);
+    }
+
+    #[test]
+    fn counts_hidden_sessions_with_low_confidence() {
+        // Collected without pg_monitor: the 14 sessions are other roles', type hidden.
+        let f =
+            super::super::common::fixture_findings("slots-nearly-exhausted-unprivileged", "CON001");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].evidence["client_connections"], 14);
+        assert_eq!(f[0].evidence["state_hidden"], 14);
+        assert_eq!(f[0].confidence, crate::report::Confidence::Low);
+        assert!(f[0]
+            .confidence_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("pg_monitor")));
     }
 
     #[test]

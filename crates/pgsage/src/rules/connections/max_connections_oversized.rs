@@ -4,7 +4,7 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
-use super::common::clients;
+use super::common::{clients_and_hidden, hidden_reason, hidden_sessions};
 
 declare_rule! {
     /// ## What it detects
@@ -41,6 +41,10 @@ declare_rule! {
     ///
     /// The observed connections are one sample of `pg_stat_activity` (without pgsage's
     /// own session).
+    ///
+    /// Collected by a role without `pg_monitor`, other roles' sessions come without their
+    /// type and state: they count as non-idle client connections (so the suggested pool is
+    /// an upper bound) and the finding has low confidence.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>
@@ -110,7 +114,10 @@ impl Rule for MaxConnectionsOversized {
             .iter()
             .filter_map(|n| ctx.snapshot.setting(n).and_then(|s| s.as_f64()))
             .sum();
-        let clients = clients(ctx.snapshot);
+        // Sessions of other roles whose state is hidden count as not idle: the pool size
+        // suggested stays an upper bound.
+        let clients = clients_and_hidden(ctx.snapshot);
+        let hidden = hidden_sessions(ctx.snapshot).len();
         let active = clients
             .iter()
             .filter(|b| b.state.as_deref() != Some("idle"))
@@ -124,7 +131,7 @@ impl Rule for MaxConnectionsOversized {
             return Ok(vec![]);
         }
         let per_cpu_now = max / cpus;
-        let draft = Draft::new(
+        let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
                 "`max_connections` is {max:.0}, {per_cpu_now:.0} per CPU on {cpus} CPUs; {} client connections were open, {active} of them not idle",
@@ -136,6 +143,7 @@ impl Rule for MaxConnectionsOversized {
         .evidence("connections_per_cpu", super::common::round1(per_cpu_now))
         .evidence("client_connections", clients.len())
         .evidence("non_idle_connections", active)
+        .evidence("state_hidden", hidden)
         .evidence("database_user_pairs", s.pools)
         .evidence("suggested_pool_size", s.pool_size)
         .evidence("suggested_max_connections", s.max_connections)
@@ -151,6 +159,9 @@ impl Rule for MaxConnectionsOversized {
             "restart",
             "the pooler's waiting clients (SHOW POOLS: cl_waiting, maxwait) and query latency; connection errors in the application logs",
         );
+        if hidden > 0 {
+            draft = draft.low_confidence(hidden_reason(hidden));
+        }
         Ok(vec![draft])
     }
 }
@@ -175,6 +186,14 @@ mod tests {
         let f = assert_fires("CON002", "max_connections");
         assert!(f[0].evidence["connections_per_cpu"].as_f64().unwrap_or(0.0) > 10.0);
         assert!(f[0].fix.is_some());
+    }
+
+    #[test]
+    fn low_confidence_when_session_states_are_hidden() {
+        let f = super::super::common::fixture_findings("oversized-unprivileged", "CON002");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].evidence["state_hidden"], 2);
+        assert_eq!(f[0].confidence, crate::report::Confidence::Low);
     }
 
     #[test]

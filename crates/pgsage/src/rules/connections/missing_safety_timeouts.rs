@@ -6,7 +6,7 @@ use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Role, Snapshot};
 use crate::sql::quote_ident;
 
-use super::common::clients;
+use super::common::clients_and_hidden;
 
 declare_rule! {
     /// ## What it detects
@@ -43,6 +43,9 @@ declare_rule! {
     /// ## Thresholds
     /// - `ignore_roles` (default: the admin roles of RDS, Azure, Cloud SQL and AlloyDB):
     ///   roles never listed.
+    ///
+    /// Collected by a role without `pg_monitor`, other roles' sessions come without their
+    /// type; their roles (visible) are checked as connecting roles all the same.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT>
@@ -141,7 +144,9 @@ impl Rule for MissingSafetyTimeouts {
         let ignore = ctx.list("ignore_roles");
         let snap = ctx.snapshot;
         super::common::require_activity(snap)?;
-        let users: BTreeSet<&str> = clients(snap)
+        // Other roles' sessions keep their database and role when their type is hidden
+        // (collected without pg_monitor): their roles connect too.
+        let users: BTreeSet<&str> = clients_and_hidden(snap)
             .into_iter()
             .filter(|b| b.database.as_deref() == Some(snap.server.database.as_str()))
             .filter_map(|b| b.user.as_deref())

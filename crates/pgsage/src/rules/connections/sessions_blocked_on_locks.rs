@@ -38,6 +38,8 @@ declare_rule! {
     /// - `critical_waiters` (default 5): this many sessions waiting on one root is critical.
     ///
     /// The wait is measured from the waiter's `query_start` (the wait began after it).
+    /// Collected by a role without `pg_monitor`, other roles' `query_start` is hidden: when
+    /// no chain can be judged because of that, the rule is skipped with the reason.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/view-pg-locks.html>
@@ -106,12 +108,21 @@ impl Rule for SessionsBlockedOnLocks {
         }
         let backend = |pid: i32| snap.activity.iter().find(|b| b.pid == pid);
         let mut drafts = Vec::new();
+        // Waiters of other roles whose wait is hidden (collected without pg_monitor):
+        // pg_locks shows them, pg_stat_activity hides since when they wait.
+        let mut unjudged = 0;
         for (root, waiters) in roots(&snap.lock_waits) {
             let longest = waiters
                 .iter()
                 .filter_map(|&p| backend(p).and_then(|b| age(snap, b.query_start)))
                 .fold(0.0_f64, f64::max);
             if longest < min_wait {
+                if waiters
+                    .iter()
+                    .any(|&p| backend(p).is_none_or(|b| b.query_start.is_none()))
+                {
+                    unjudged += waiters.len();
+                }
                 continue;
             }
             let relations: BTreeSet<&str> = snap
@@ -195,6 +206,11 @@ impl Rule for SessionsBlockedOnLocks {
                 draft = draft.severity(Severity::Critical);
             }
             drafts.push(draft);
+        }
+        if drafts.is_empty() && unjudged > 0 && !snap.server.can_read_all_stats {
+            return Err(Skip::because(format!(
+                "{unjudged} session(s) wait for locks, but how long they have waited is hidden from the collecting role (their sessions belong to other roles): collect as a role with pg_monitor (or pg_read_all_stats)"
+            )));
         }
         Ok(drafts)
     }

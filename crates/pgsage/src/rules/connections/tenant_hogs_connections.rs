@@ -6,7 +6,7 @@ use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::Backend;
 use crate::sql::quote_ident;
 
-use super::common::{clients, round1};
+use super::common::{clients_and_hidden, hidden_reason, hidden_sessions, round1};
 
 declare_rule! {
     /// ## What it detects
@@ -31,6 +31,10 @@ declare_rule! {
     /// ## Thresholds
     /// - `max_share_pct` (default 60): share of client connections that is disproportionate.
     /// - `min_connections` (default 20): client connections needed to judge.
+    ///
+    /// Collected by a role without `pg_monitor`, other roles' sessions come without their
+    /// type (their database, role and application stay visible): they are counted as
+    /// client connections and a finding has low confidence.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/sql-alterrole.html>
@@ -81,7 +85,10 @@ impl Rule for TenantHogsConnections {
         let min_conns = ctx.number("min_connections")?;
         let snap = ctx.snapshot;
         super::common::require_activity(snap)?;
-        let sessions = clients(snap);
+        // Other roles' sessions keep their database, role and application when their type
+        // is hidden: counted, with low confidence (some may be parallel workers).
+        let sessions = clients_and_hidden(snap);
+        let hidden = hidden_sessions(snap).len();
         let usable = snap
             .setting("max_connections")
             .and_then(|s| s.as_f64())
@@ -149,6 +156,11 @@ impl Rule for TenantHogsConnections {
                         "new connections beyond the limit fail with `too many connections for role/database`: check the application's pool size first",
                     );
                 }
+                if hidden > 0 {
+                    draft = draft
+                        .evidence("state_hidden", hidden)
+                        .low_confidence(hidden_reason(hidden));
+                }
                 drafts.push(draft);
             }
         }
@@ -164,6 +176,14 @@ mod tests {
     fn fires_on_a_role_with_most_connections() {
         let f = assert_fires("CON009", "con_tenant_big");
         assert_eq!(f[0].evidence["dimension"], "role");
+    }
+
+    #[test]
+    fn counts_hidden_sessions_by_role_with_low_confidence() {
+        let f = super::super::common::fixture_findings("noisy-tenant-unprivileged", "CON009");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].evidence["connections"], 5);
+        assert_eq!(f[0].confidence, crate::report::Confidence::Low);
     }
 
     #[test]

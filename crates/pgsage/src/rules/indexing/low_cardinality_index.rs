@@ -37,7 +37,9 @@ declare_rule! {
     /// - `min_index_bytes` (default 1048576, 1 MiB): ignore smaller indexes.
     ///
     /// Needs `pg_stats` (the role must be able to read the table's statistics; tables whose
-    /// statistics are hidden are not judged, and the report lists that gap); counters
+    /// statistics are hidden are not judged, and the report lists that gap: when a rarely
+    /// scanned index could not be judged for that and nothing is flagged, the rule is
+    /// skipped with the reason rather than reported as healthy); counters
     /// younger than the audit's `min_stats_age_hours` give a low-confidence finding.
     ///
     /// ## References
@@ -78,6 +80,20 @@ pub(crate) fn leading_distinct(snap: &Snapshot, i: &Index) -> Option<f64> {
     }
 }
 
+/// Whether the statistics of the index's leading column are hidden from the collecting
+/// role (they may exist, `pg_stats` does not show them).
+fn leading_stats_hidden(snap: &Snapshot, i: &Index) -> bool {
+    let Some(&attnum) = i.key_attnums.first() else {
+        return false;
+    };
+    attnum != 0
+        && snap
+            .columns
+            .iter()
+            .find(|c| !c.of_index && c.table_oid == i.table_oid && c.attnum == attnum)
+            .is_some_and(|c| c.stats_hidden)
+}
+
 impl Rule for LowCardinalityIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -109,6 +125,9 @@ impl Rule for LowCardinalityIndex {
         let basis = ctx.basis();
         let young = ctx.stats_too_young();
         let mut drafts = Vec::new();
+        // Rarely scanned indexes on written tables whose leading column's statistics the
+        // role may not read (no SELECT on the table: pg_monitor alone): not judged.
+        let mut hidden = 0;
         for i in snap.indexes.iter().filter(|i| {
             i.is_valid && !is_protected(i) && i.access_method == "btree" && i.predicate.is_none()
         }) {
@@ -118,12 +137,6 @@ impl Rule for LowCardinalityIndex {
             let Some(table) = table_by_oid(snap, i.table_oid).filter(|t| t.kind != "p") else {
                 continue;
             };
-            let Some(distinct) = leading_distinct(snap, i) else {
-                continue;
-            };
-            if distinct > max_distinct {
-                continue;
-            }
             let writes = table_writes(ctx, table);
             let scans = index_delta(ctx, i, |i| i.idx_scan);
             if scans == 0 || (writes as f64) < min_writes {
@@ -131,6 +144,15 @@ impl Rule for LowCardinalityIndex {
             }
             let per_1000 = 1000.0 * scans as f64 / writes as f64;
             if per_1000 > max_per_1000 {
+                continue;
+            }
+            let Some(distinct) = leading_distinct(snap, i) else {
+                if leading_stats_hidden(snap, i) {
+                    hidden += 1;
+                }
+                continue;
+            };
+            if distinct > max_distinct {
                 continue;
             }
             let column = &i.key_columns[0];
@@ -174,6 +196,11 @@ impl Rule for LowCardinalityIndex {
                 draft = draft.low_confidence(reason.clone());
             }
             drafts.push(draft);
+        }
+        if drafts.is_empty() && hidden > 0 {
+            return Err(Skip::because(format!(
+                "{hidden} rarely scanned index(es) lead with a column whose statistics (pg_stats) the collecting role may not read, so their cardinality is unknown: grant it SELECT on those tables (pg_monitor alone cannot read pg_stats)"
+            )));
         }
         Ok(drafts)
     }

@@ -3,6 +3,7 @@
 
 mod common;
 mod duplicate_index;
+mod index_bloat;
 mod invalid_index;
 mod low_cardinality_index;
 mod redundant_prefix_index;
@@ -11,6 +12,7 @@ mod unindexed_foreign_key;
 mod unused_index;
 
 pub use duplicate_index::DuplicateIndex;
+pub use index_bloat::IndexBloat;
 pub use invalid_index::InvalidIndex;
 pub use low_cardinality_index::LowCardinalityIndex;
 pub use redundant_prefix_index::RedundantPrefixIndex;
@@ -27,4 +29,5 @@ pub(crate) static RULES: &[&dyn super::Rule] = &[
     &UnindexedForeignKey,
     &SeqScanHeavyTable,
     &LowCardinalityIndex,
+    &IndexBloat,
 ];

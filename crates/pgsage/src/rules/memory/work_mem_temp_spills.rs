@@ -41,7 +41,10 @@ declare_rule! {
     ///
     /// Uses deltas over the sampled window with `--interval`, else totals since each
     /// database's statistics reset (low confidence when those are young). The RAM budget
-    /// needs the host's RAM; without it the recommendation is not bounded.
+    /// needs the host's RAM; without it the recommendation is not bounded. Over an
+    /// interval, other roles' `pg_stat_statements` entries read without
+    /// `pg_read_all_stats` (queryid hidden) cannot be matched between the samples: they
+    /// count in the totals but are not listed.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-WORK-MEM>
@@ -84,6 +87,9 @@ fn spillers(snap: &Snapshot, block: f64) -> Option<(Vec<Spiller<'_>>, f64)> {
     let mut out: Vec<Spiller<'_>> = st
         .top
         .iter()
+        // Other roles' entries read without pg_read_all_stats all have queryid 0: over an
+        // interval their deltas cannot be matched, so they are left to the totals.
+        .filter(|s| before.is_none() || !(s.queryid == 0 && s.query.is_none()))
         .filter_map(|s| {
             let prev = before.and_then(|b| {
                 b.top.iter().find(|p| {

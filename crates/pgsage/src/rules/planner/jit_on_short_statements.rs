@@ -45,7 +45,9 @@ declare_rule! {
     /// thresholds are not lowered and `pg_stat_statements` is missing or too old (before
     /// PostgreSQL 15) to report JIT time. When JIT thresholds are lowered but no statement
     /// recorded any JIT time, the server may lack LLVM support (`SELECT
-    /// pg_jit_available()`): the finding then has low confidence.
+    /// pg_jit_available()`): the finding then has low confidence. Over an interval, other
+    /// roles' entries read without `pg_read_all_stats` (queryid hidden) cannot be matched
+    /// between the samples: when they exist and nothing is flagged, the rule is skipped.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/jit-decision.html>
@@ -85,6 +87,11 @@ impl JitUse {
     }
 }
 
+/// An entry of another role read without `pg_read_all_stats`: no text, queryid 0.
+fn hidden_queryid(s: &Statement) -> bool {
+    s.queryid == 0 && s.query.is_none()
+}
+
 fn same_entry(a: &Statement, b: &Statement) -> bool {
     a.queryid == b.queryid
         && a.user == b.user
@@ -97,6 +104,11 @@ fn same_entry(a: &Statement, b: &Statement) -> bool {
 fn short_statement_jit(top: &[Statement], baseline: Option<&[Statement]>, short_ms: f64) -> JitUse {
     let mut u = JitUse::default();
     for s in top {
+        // Other roles' entries read without pg_read_all_stats all have queryid 0: their
+        // deltas cannot be matched between the two samples.
+        if baseline.is_some() && hidden_queryid(s) {
+            continue;
+        }
         let before = baseline.and_then(|b| b.iter().find(|p| same_entry(p, s)));
         let calls = s.calls - before.map_or(0, |p| p.calls);
         let exec = s.total_exec_time_ms - before.map_or(0.0, |p| p.total_exec_time_ms);
@@ -176,6 +188,16 @@ impl Rule for JitOnShortStatements {
             .as_ref()
             .is_some_and(|u| u.jit_ms >= min_jit_ms && u.share_pct() >= min_share);
         if !lowered && !measured {
+            // Over an interval, other roles' entries (hidden queryids) cannot be measured.
+            let hidden = match (&snap.baseline, &snap.statements) {
+                (Some(_), Some(st)) => st.top.iter().filter(|s| hidden_queryid(s)).count(),
+                _ => 0,
+            };
+            if hidden > 0 {
+                return Err(Skip::because(format!(
+                    "{hidden} pg_stat_statements entries of other roles have their queryid hidden (the collecting role lacks pg_read_all_stats), so their JIT time over the interval cannot be measured: collect as a role with pg_monitor"
+                )));
+            }
             return Ok(vec![]);
         }
         let setting_num = |name: &str| snap.setting(name).and_then(|s| s.as_f64());

@@ -34,6 +34,29 @@ pub(crate) fn owner_column<'a>(snap: &'a Snapshot, seq: &Sequence) -> Option<&'a
 }
 
 /// `value / max` in %, one decimal.
+/// When the collector could not read some sequences' last values (the role lacks `SELECT`
+/// or `USAGE` on them, as `pg_monitor` does on other owners' sequences, or another session
+/// locked them): a skip naming how many of the sequences that matter (`relevant`) have no
+/// last value, for a rule that found nothing. `None` when every relevant value was read.
+/// A sequence never used has no last value either, so the count is an upper bound.
+pub(crate) fn hidden_last_values(
+    snap: &Snapshot,
+    relevant: impl Fn(&Sequence) -> bool,
+) -> Option<crate::rules::Skip> {
+    let gap = snap.gap("sequence last values")?;
+    let hidden = snap
+        .sequences
+        .iter()
+        .filter(|s| s.last_value.is_none() && relevant(s))
+        .count();
+    (hidden > 0).then(|| {
+        crate::rules::Skip::because(format!(
+            "the last values of up to {hidden} sequence(s) could not be read, so how close they are to their maximum is unknown ({}); grant the collecting role USAGE on them (or SELECT on the tables' sequences) to judge",
+            gap.why
+        ))
+    })
+}
+
 pub(crate) fn used_pct(value: i64, max: i64) -> f64 {
     if max <= 0 {
         return 0.0;

@@ -2,7 +2,7 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
-use super::common::{integer_type_max, owner_column, used_pct};
+use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
 
 declare_rule! {
     /// ## What it detects
@@ -28,6 +28,10 @@ declare_rule! {
     /// ## Thresholds
     /// - `warning_pct` (default 85): share of the column type's maximum used that warns.
     /// - `critical_pct` (default 95): share that is critical.
+    ///
+    /// The values come from the sequences feeding the columns: when some of them cannot be
+    /// read by the collecting role (`pg_monitor` has no `USAGE` on other owners' sequences)
+    /// and nothing is flagged, the rule is skipped with that reason.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT>
@@ -140,6 +144,20 @@ impl Rule for IntegerKeyNearMax {
                 ))
                 .fix(sql, "none", "insert errors and the sequence's last_value"),
             );
+        }
+        // Nothing flagged, but some values of sequences feeding narrow columns were not
+        // readable: not a healthy verdict.
+        if drafts.is_empty() {
+            let feeds_narrow_column = |s: &crate::snapshot::Sequence| {
+                s.increment > 0
+                    && s.owned_by_type
+                        .as_deref()
+                        .and_then(integer_type_max)
+                        .is_some_and(|m| m < s.max_value)
+            };
+            if let Some(skip) = hidden_last_values(snap, feeds_narrow_column) {
+                return Err(skip);
+            }
         }
         Ok(drafts)
     }

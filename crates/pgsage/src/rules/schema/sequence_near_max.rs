@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::Sequence;
 
-use super::common::{integer_type_max, owner_column, used_pct};
+use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
 
 declare_rule! {
     /// ## What it detects
@@ -31,8 +31,10 @@ declare_rule! {
     /// - `warning_pct` (default 85): share of the maximum used that warns.
     /// - `critical_pct` (default 95): share that is critical.
     ///
-    /// Sequences whose last value the role cannot read are listed as a gap by the
-    /// collector and not judged.
+    /// Sequences whose last value the role cannot read (`pg_monitor` has no `USAGE` on
+    /// other owners' sequences) are listed as a gap by the collector; when none of the
+    /// readable ones is flagged, the rule is skipped with that reason rather than reported
+    /// as healthy.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/sql-altersequence.html>
@@ -135,6 +137,12 @@ impl Rule for SequenceNearMax {
             })
             .fix(steps.join("\n"), "none", "last_value in pg_sequences and insert errors");
             drafts.push(draft);
+        }
+        // Nothing flagged, but some values were not readable: not a healthy verdict.
+        if drafts.is_empty() {
+            if let Some(skip) = hidden_last_values(snap, |s| !s.cycle && s.increment > 0) {
+                return Err(skip);
+            }
         }
         Ok(drafts)
     }

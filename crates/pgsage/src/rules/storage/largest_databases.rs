@@ -25,7 +25,10 @@ declare_rule! {
     /// - `min_database_bytes` (default 53687091200, 50 GiB): ignore smaller databases.
     /// - `top_n` (default 3): report at most this many databases.
     ///
-    /// Databases whose size the role cannot read are not counted.
+    /// Databases whose size the role cannot read (no `CONNECT` privilege, no
+    /// `pg_read_all_stats`) are not counted: the findings then have low confidence, and
+    /// with none the rule is skipped with the reason, since a hidden database may be the
+    /// largest.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-DBSIZE>
@@ -66,6 +69,20 @@ impl Rule for LargestDatabases {
         let dbs = &ctx.snapshot.databases;
         let cluster: i64 = dbs.iter().filter_map(|d| d.size_bytes).sum();
         let visible = dbs.iter().filter(|d| d.size_bytes.is_some()).count();
+        // Databases the role may not CONNECT to (without pg_read_all_stats): their size is
+        // unknown, and any of them may be larger than those listed.
+        let hidden: Vec<&str> = dbs
+            .iter()
+            .filter(|d| !d.is_template && d.size_bytes.is_none())
+            .map(|d| d.name.as_str())
+            .collect();
+        let hidden_reason = || {
+            format!(
+                "the size of {} database(s) ({}) is hidden from the collecting role (no CONNECT privilege on them, no pg_read_all_stats): they may be larger",
+                hidden.len(),
+                hidden.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            )
+        };
         let mut drafts = Vec::new();
         for (rank, (d, size)) in largest(dbs, min_bytes, top_n).into_iter().enumerate() {
             let share = 100.0 * size as f64 / cluster.max(1) as f64;
@@ -92,6 +109,18 @@ impl Rule for LargestDatabases {
                 ),
             );
         }
+        if !hidden.is_empty() {
+            if drafts.is_empty() {
+                return Err(Skip::because(hidden_reason()));
+            }
+            drafts = drafts
+                .into_iter()
+                .map(|d| {
+                    d.evidence("databases_size_hidden", hidden.len())
+                        .low_confidence(hidden_reason())
+                })
+                .collect();
+        }
         Ok(drafts)
     }
 }
@@ -103,6 +132,33 @@ mod tests {
     #[test]
     fn fires_on_a_large_database() {
         assert_fires("STO003", "scenario");
+    }
+
+    #[test]
+    fn low_confidence_when_a_database_size_is_hidden() {
+        use pgsage_testkit::scenario::{fixture_path, Scenario};
+        // Collected by a role that may not connect to `postgres`: its size is unknown.
+        let scenario = Scenario::load("privileges").expect("privileges scenario");
+        let mut config = crate::RuleConfig::shipped().expect("shipped packs");
+        config
+            .apply_toml(&scenario.config, "scenario privileges")
+            .expect("scenario config");
+        for (case, low) in [("unprivileged", true), ("pg-monitor-only", false)] {
+            let snapshot = crate::Snapshot::load(fixture_path("privileges", case))
+                .expect("capture the fixtures with scripts/capture-fixtures.sh");
+            let findings: Vec<_> = crate::audit(&snapshot, &config)
+                .findings
+                .into_iter()
+                .filter(|f| f.rule == "STO003")
+                .collect();
+            assert_eq!(findings.len(), 1, "{case}: {findings:#?}");
+            assert_eq!(
+                findings[0].confidence == crate::report::Confidence::Low,
+                low,
+                "{case}: {:#?}",
+                findings[0]
+            );
+        }
     }
 
     #[test]

@@ -1,21 +1,28 @@
 //! The `vacuum` pack: dead tuples, autovacuum settings and capacity, freezing, bloat.
 
+mod autovacuum_capacity;
 mod autovacuum_disabled;
+pub(crate) mod bloat_estimate;
 mod common;
 mod dead_tuple_ratio;
 mod large_table_default_scale_factor;
 mod low_hot_update_ratio;
 mod stale_statistics;
+mod table_bloat;
 mod vacuum_overdue;
+mod visibility_map_stale;
 mod wraparound_risk;
 mod xmin_horizon_held_back;
 
+pub use autovacuum_capacity::AutovacuumCapacity;
 pub use autovacuum_disabled::AutovacuumDisabled;
 pub use dead_tuple_ratio::DeadTupleRatio;
 pub use large_table_default_scale_factor::LargeTableDefaultScaleFactor;
 pub use low_hot_update_ratio::LowHotUpdateRatio;
 pub use stale_statistics::StaleStatistics;
+pub use table_bloat::TableBloat;
 pub use vacuum_overdue::VacuumOverdue;
+pub use visibility_map_stale::VisibilityMapStale;
 pub use wraparound_risk::WraparoundRisk;
 pub use xmin_horizon_held_back::XminHorizonHeldBack;
 
@@ -29,4 +36,7 @@ pub(crate) static RULES: &[&dyn super::Rule] = &[
     &WraparoundRisk,
     &XminHorizonHeldBack,
     &LowHotUpdateRatio,
+    &TableBloat,
+    &VisibilityMapStale,
+    &AutovacuumCapacity,
 ];

@@ -6,6 +6,7 @@ mod checkpoint_completion_target_low;
 mod checkpoint_timeout_short;
 mod checkpoints_requested;
 mod durability_off;
+mod replication_lag;
 mod slot_retaining_wal;
 mod wal_compression_off;
 
@@ -15,6 +16,7 @@ pub use checkpoint_completion_target_low::CheckpointCompletionTargetLow;
 pub use checkpoint_timeout_short::CheckpointTimeoutShort;
 pub use checkpoints_requested::CheckpointsRequested;
 pub use durability_off::DurabilityOff;
+pub use replication_lag::ReplicationLag;
 pub use slot_retaining_wal::SlotRetainingWal;
 pub use wal_compression_off::WalCompressionOff;
 
@@ -31,6 +33,7 @@ pub(crate) static RULES: &[&dyn super::Rule] = &[
     &SlotRetainingWal,
     &ArchiverFailing,
     &DurabilityOff,
+    &ReplicationLag,
 ];
 
 /// Counters over the basis: deltas since the baseline when sampled with an interval, else

@@ -1,0 +1,496 @@
+//! `pgsage._native`: the Python bindings of the pgsage library, built with maturin from
+//! `python/`. Deliberately thin: every function converts its arguments, calls the library
+//! and hands back a library object or the library's JSON; the `pgsage` Python package
+//! turns those into friendly objects and data frames.
+//!
+//! At the boundary:
+//! - library errors become the exceptions of `pgsage.errors` (`ConnectionError`,
+//!   `SnapshotError`, `ConfigError`, …) with the library's message and, where the server
+//!   sent one, its SQLSTATE in `.sqlstate`;
+//! - a panic never reaches Python as a crash: [`guard`] catches it and raises
+//!   `pgsage.errors.InternalError`;
+//! - long work (collection, audits) runs without the GIL, and a collection waits on a
+//!   worker thread while checking for signals every 100 ms, so Ctrl-C raises
+//!   `KeyboardInterrupt` at once even when the server never answers.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Source};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+/// How often a waiting collection checks for Ctrl-C.
+const SIGNAL_POLL: Duration = Duration::from_millis(100);
+
+/// The `pgsage.errors` class for a library error.
+fn error_class(e: &pgsage::Error) -> &'static str {
+    use pgsage::Error as E;
+    match e {
+        E::InvalidConnectOptions(_) | E::Connect { .. } | E::Timeout { .. } | E::Tls(_) => {
+            "ConnectionError"
+        }
+        E::Query { .. } => "QueryError",
+        E::SnapshotFile { .. } => "SnapshotError",
+        E::Config { .. } => "ConfigError",
+        E::InvalidValue { .. } => "InvalidValueError",
+        E::Io { .. } => "IoError",
+        _ => "Error",
+    }
+}
+
+/// An instance of `pgsage.errors.<class>` with `message` and `.sqlstate`; a
+/// `RuntimeError` with the same message if that module cannot be imported.
+fn named_error(py: Python<'_>, class: &str, message: String, sqlstate: Option<String>) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let exc = py
+            .import("pgsage.errors")?
+            .getattr(class)?
+            .call1((message.clone(),))?;
+        exc.setattr("sqlstate", sqlstate.clone())?;
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|_| PyRuntimeError::new_err(message.clone()))
+}
+
+/// A library error as the matching Python exception.
+fn to_py(py: Python<'_>, e: pgsage::Error) -> PyErr {
+    let sqlstate = e.sqlstate().map(str::to_owned);
+    named_error(py, error_class(&e), e.to_string(), sqlstate)
+}
+
+/// `pgsage.errors.InternalError` for a bug caught at the boundary.
+fn internal(py: Python<'_>, what: &str) -> PyErr {
+    named_error(
+        py,
+        "InternalError",
+        format!("internal error in pgsage (please report it): {what}"),
+        None,
+    )
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// Runs `f`, turning a panic into `pgsage.errors.InternalError` instead of pyo3's
+/// `PanicException` (which is not an `Exception` and so escapes `except Exception`).
+fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(internal(
+            py,
+            &format!("panic: {}", panic_message(&*payload)),
+        )),
+    }
+}
+
+/// A duration given in seconds by Python, checked.
+fn seconds(py: Python<'_>, what: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
+    value
+        .map(|s| {
+            Duration::try_from_secs_f64(s).map_err(|_| {
+                to_py(
+                    py,
+                    pgsage::Error::InvalidValue {
+                        what: what.to_owned(),
+                        problem: format!("{s} is not a number of seconds >= 0"),
+                    },
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The configuration from a `pgsage.toml` path, or from a dict passed as JSON, or (with
+/// neither) `./pgsage.toml` when it exists, else the shipped packs — the CLI's `--config`.
+fn resolve_config(
+    config_path: Option<PathBuf>,
+    config_json: Option<&str>,
+) -> pgsage::Result<RuleConfig> {
+    match config_json {
+        Some(json) => pgsage::api::config_from_json(json, "<dict>"),
+        None => pgsage::api::load_config(config_path.as_deref()),
+    }
+}
+
+/// A snapshot: everything pgsage collected from one server at one moment. Immutable.
+#[pyclass(frozen, name = "Snapshot", module = "pgsage._native")]
+struct Snapshot {
+    inner: Arc<pgsage::Snapshot>,
+}
+
+impl Snapshot {
+    fn new(snapshot: pgsage::Snapshot) -> Self {
+        Snapshot {
+            inner: Arc::new(snapshot),
+        }
+    }
+}
+
+#[pymethods]
+impl Snapshot {
+    /// Parses a snapshot from JSON text (the snapshot file format).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Snapshot> {
+        guard(py, || {
+            let text = text.to_owned();
+            py.detach(move || pgsage::Snapshot::from_json(&text))
+                .map(Snapshot::new)
+                .map_err(|e| to_py(py, e))
+        })
+    }
+
+    /// Writes the snapshot file atomically.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        guard(py, || {
+            let inner = Arc::clone(&self.inner);
+            py.detach(move || inner.save(&path))
+                .map_err(|e| to_py(py, e))
+        })
+    }
+
+    /// The snapshot as pretty JSON (the snapshot file format).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let inner = Arc::clone(&self.inner);
+            Ok(py.detach(move || inner.to_json()))
+        })
+    }
+
+    /// The server's version, e.g. `16.4`.
+    #[getter]
+    fn server_version(&self) -> String {
+        self.inner.server.version.clone()
+    }
+
+    /// The server's version number, e.g. `160004`.
+    #[getter]
+    fn server_version_num(&self) -> i32 {
+        self.inner.server.version_num
+    }
+
+    /// The connected database.
+    #[getter]
+    fn database(&self) -> String {
+        self.inner.server.database.clone()
+    }
+
+    /// When collection finished, RFC 3339 in UTC.
+    #[getter]
+    fn collected_at(&self) -> String {
+        self.inner
+            .collected_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
+    }
+
+    /// Whether names were replaced by hashes and literals removed.
+    #[getter]
+    fn redacted(&self) -> bool {
+        self.inner.redacted
+    }
+
+    /// A copy with host, user and application names hashed and literals removed.
+    fn redact(&self, py: Python<'_>) -> PyResult<Snapshot> {
+        guard(py, || {
+            let mut copy = (*self.inner).clone();
+            pgsage::redact::redact(&mut copy);
+            Ok(Snapshot::new(copy))
+        })
+    }
+
+    /// The section `name` as a table, JSON `{"section", "columns": [{"name", "kind",
+    /// "nullable"}], "rows": [[...]]}` (see `pgsage::frames`).
+    fn section_json(&self, py: Python<'_>, name: &str) -> PyResult<String> {
+        guard(py, || {
+            let frame = pgsage::frames::section(&self.inner, name).map_err(|e| to_py(py, e))?;
+            serde_json::to_string(&frame).map_err(|e| internal(py, &e.to_string()))
+        })
+    }
+
+    /// The names `section_json` accepts.
+    #[staticmethod]
+    fn sections() -> Vec<&'static str> {
+        pgsage::frames::SECTIONS.to_vec()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<pgsage._native.Snapshot PostgreSQL {} database {:?} at {}>",
+            self.inner.server.version,
+            self.inner.server.database,
+            self.inner
+                .collected_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
+        )
+    }
+}
+
+/// Reads a snapshot file.
+#[pyfunction]
+fn load_snapshot(py: Python<'_>, path: PathBuf) -> PyResult<Snapshot> {
+    guard(py, || {
+        py.detach(move || pgsage::Snapshot::load(&path))
+            .map(Snapshot::new)
+            .map_err(|e| to_py(py, e))
+    })
+}
+
+/// Connects and collects a snapshot. Runs on a worker thread without the GIL; the calling
+/// thread checks for signals every 100 ms, so Ctrl-C raises `KeyboardInterrupt` promptly
+/// (the worker is told to stop and ends by itself). Durations are in seconds.
+#[pyfunction]
+#[pyo3(signature = (
+    dsn=None, *, interval=None, connect_timeout=None, statement_timeout=None,
+    lock_timeout=None, application_name=None, include_query_text=false,
+    query_text_max=None, statements_top=None, ram=None, cpus=None, storage=None,
+    probe_local_host=true, redact=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn collect(
+    py: Python<'_>,
+    dsn: Option<String>,
+    interval: Option<f64>,
+    connect_timeout: Option<f64>,
+    statement_timeout: Option<f64>,
+    lock_timeout: Option<f64>,
+    application_name: Option<String>,
+    include_query_text: bool,
+    query_text_max: Option<usize>,
+    statements_top: Option<usize>,
+    ram: Option<String>,
+    cpus: Option<f64>,
+    storage: Option<String>,
+    probe_local_host: bool,
+    redact: bool,
+) -> PyResult<Snapshot> {
+    guard(py, || {
+        let defaults = ConnectOptions::default();
+        let connect = ConnectOptions {
+            dsn,
+            connect_timeout: seconds(py, "connect_timeout", connect_timeout)?
+                .unwrap_or(defaults.connect_timeout),
+            statement_timeout: seconds(py, "statement_timeout", statement_timeout)?
+                .unwrap_or(defaults.statement_timeout),
+            lock_timeout: seconds(py, "lock_timeout", lock_timeout)?
+                .unwrap_or(defaults.lock_timeout),
+            application_name: application_name.unwrap_or(defaults.application_name.clone()),
+            ..defaults
+        };
+        let host_facts = pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")
+            .map_err(|e| to_py(py, e))?;
+        let collect_defaults = CollectOptions::default();
+        let options = CollectOptions {
+            include_query_text,
+            query_text_max: query_text_max.unwrap_or(collect_defaults.query_text_max),
+            statements_top_n: statements_top.unwrap_or(collect_defaults.statements_top_n),
+            interval: seconds(py, "interval", interval)?,
+            host_facts,
+            probe_local_host,
+        };
+        let mut snapshot = collect_interruptibly(py, connect, options)?;
+        if redact {
+            pgsage::redact::redact(&mut snapshot);
+        }
+        Ok(Snapshot::new(snapshot))
+    })
+}
+
+type WorkerResult = std::thread::Result<pgsage::Result<pgsage::Snapshot>>;
+
+/// Collects on a worker thread; waits without the GIL, checking for signals.
+fn collect_interruptibly(
+    py: Python<'_>,
+    connect: ConnectOptions,
+    options: CollectOptions,
+) -> PyResult<pgsage::Snapshot> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<WorkerResult>();
+    let worker_cancel = Arc::clone(&cancel);
+    std::thread::Builder::new()
+        .name("pgsage-collect".into())
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                pgsage::api::collect_snapshot_cancellable(&connect, &options, &worker_cancel)
+            }));
+            // The receiver is gone when the caller was interrupted: nothing to tell.
+            let _ = tx.send(result);
+        })
+        .map_err(|e| internal(py, &format!("starting the collector thread: {e}")))?;
+    let mut rx = rx;
+    loop {
+        let (back, received) = py.detach(move || {
+            let r = rx.recv_timeout(SIGNAL_POLL);
+            (rx, r)
+        });
+        rx = back;
+        match received {
+            Ok(Ok(Ok(snapshot))) => return Ok(snapshot),
+            Ok(Ok(Err(e))) => return Err(to_py(py, e)),
+            Ok(Err(payload)) => {
+                return Err(internal(
+                    py,
+                    &format!("panic while collecting: {}", panic_message(&*payload)),
+                ))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals() {
+                    cancel.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(internal(py, "the collector thread ended without a result"))
+            }
+        }
+    }
+}
+
+/// Audits a snapshot and returns the report as JSON (the report format). `live` records
+/// that the snapshot was collected just now. Host facts given here win over the
+/// configuration's, as the CLI's flags do.
+#[pyfunction]
+#[pyo3(signature = (
+    snapshot, *, config_path=None, config_json=None, packs=Vec::new(), min_severity=None,
+    live=false, ram=None, cpus=None, storage=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn audit(
+    py: Python<'_>,
+    snapshot: &Snapshot,
+    config_path: Option<PathBuf>,
+    config_json: Option<String>,
+    packs: Vec<String>,
+    min_severity: Option<String>,
+    live: bool,
+    ram: Option<String>,
+    cpus: Option<f64>,
+    storage: Option<String>,
+) -> PyResult<String> {
+    guard(py, || {
+        let snap = Arc::clone(&snapshot.inner);
+        py.detach(move || -> pgsage::Result<String> {
+            let mut config = resolve_config(config_path, config_json.as_deref())?;
+            let flags = pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")?;
+            config.host = flags.or(&config.host);
+            let min = min_severity
+                .as_deref()
+                .map(pgsage::api::parse_severity)
+                .transpose()?;
+            let source = if live {
+                Source::Live
+            } else {
+                Source::SnapshotFile
+            };
+            let report = pgsage::api::audit_filtered(&snap, &config, source, &packs, min)?;
+            Ok(report.to_json())
+        })
+        .map_err(|e| to_py(py, e))
+    })
+}
+
+/// The rule catalogue as JSON: every rule with its pack, default severity, whether it is
+/// enabled, its parameters (thresholds) with their configured values, and its Markdown doc.
+#[pyfunction]
+#[pyo3(signature = (*, config_path=None, config_json=None))]
+fn rules(
+    py: Python<'_>,
+    config_path: Option<PathBuf>,
+    config_json: Option<String>,
+) -> PyResult<String> {
+    guard(py, || {
+        let config =
+            resolve_config(config_path, config_json.as_deref()).map_err(|e| to_py(py, e))?;
+        let catalogue = pgsage::rules::docs::catalogue(&config);
+        serde_json::to_string(&catalogue).map_err(|e| internal(py, &e.to_string()))
+    })
+}
+
+/// Configuration advice for a snapshot: `(report JSON, ALTER SYSTEM script)`.
+#[pyfunction]
+#[pyo3(signature = (
+    snapshot, *, profile="mixed", config_path=None, config_json=None, ram=None, cpus=None,
+    storage=None, connections=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn tune(
+    py: Python<'_>,
+    snapshot: &Snapshot,
+    profile: &str,
+    config_path: Option<PathBuf>,
+    config_json: Option<String>,
+    ram: Option<String>,
+    cpus: Option<f64>,
+    storage: Option<String>,
+    connections: Option<i64>,
+) -> PyResult<(String, String)> {
+    guard(py, || {
+        let snap = Arc::clone(&snapshot.inner);
+        let profile = profile.to_owned();
+        py.detach(move || -> pgsage::Result<(String, String)> {
+            let profile: pgsage::tune::Profile =
+                profile
+                    .parse()
+                    .map_err(|problem| pgsage::Error::InvalidValue {
+                        what: "profile".into(),
+                        problem,
+                    })?;
+            if connections.is_some_and(|n| n < 1) {
+                return Err(pgsage::Error::InvalidValue {
+                    what: "connections".into(),
+                    problem: "must be at least 1".into(),
+                });
+            }
+            let config = resolve_config(config_path, config_json.as_deref())?;
+            let host = pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")?
+                .or(&config.host);
+            let report = pgsage::tune::recommend(
+                &snap,
+                &pgsage::tune::TuneOptions {
+                    profile,
+                    host,
+                    connections,
+                },
+            );
+            let json = serde_json::to_string(&report).map_err(|e| pgsage::Error::InvalidValue {
+                what: "tune report".into(),
+                problem: e.to_string(),
+            })?;
+            Ok((json, report.script()))
+        })
+        .map_err(|e| to_py(py, e))
+    })
+}
+
+/// Panics on purpose, so the tests can check that a panic becomes
+/// `pgsage.errors.InternalError` rather than a crash.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    guard(py, || -> PyResult<()> {
+        panic!("deliberate panic for the boundary test");
+    })
+}
+
+/// The native part of the `pgsage` package. Use `pgsage` itself, not this module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Snapshot>()?;
+    m.add_function(wrap_pyfunction!(load_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(collect, m)?)?;
+    m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_function(wrap_pyfunction!(rules, m)?)?;
+    m.add_function(wrap_pyfunction!(tune, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    Ok(())
+}

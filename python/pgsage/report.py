@@ -1,0 +1,375 @@
+"""The :class:`Report` of an audit and its :class:`Finding` objects."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+
+from ._deps import require
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+    import polars
+
+__all__ = ["Severity", "ObjectRef", "Fix", "Finding", "Summary", "Report"]
+
+_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+class Severity(str, Enum):
+    """How bad a finding is; ordered ``INFO < WARNING < CRITICAL``. Compares equal to
+    its name (``Severity.WARNING == "warning"``)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for info, 1 for warning, 2 for critical."""
+        return _RANK[self.value]
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, Severity):
+            return self.rank < other.rank
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, Severity):
+            return self.rank <= other.rank
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, Severity):
+            return self.rank > other.rank
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, Severity):
+            return self.rank >= other.rank
+        return NotImplemented
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """The object a finding is about."""
+
+    #: ``server``, ``database``, ``setting``, ``table``, ``index``, ``column``,
+    #: ``sequence``, ``constraint``, ``session``, ``query`` or ``role``.
+    kind: str
+    #: Bare name: the GUC for settings, the queryid for queries, the pid for sessions.
+    name: str
+    #: Database, when the object lives in one.
+    database: Optional[str] = None
+    #: Schema, for schema objects.
+    schema: Optional[str] = None
+    #: Normalized query text, for query objects.
+    query: Optional[str] = None
+
+    @property
+    def display_name(self) -> str:
+        """``schema.name`` (or ``name``), as in the CLI's reports."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The exact change a finding recommends."""
+
+    #: SQL to run.
+    sql: str
+    #: ``none``, ``reload`` or ``restart``: what applying it needs.
+    requires: Optional[str] = None
+    #: What to watch afterwards.
+    watch: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by a rule."""
+
+    #: Rule id, e.g. ``VAC001``.
+    rule: str
+    #: Pack, e.g. ``vacuum``.
+    pack: str
+    #: Severity after configuration.
+    severity: Severity
+    #: The rule's title.
+    title: str
+    #: The object it is about.
+    object: ObjectRef
+    #: What is wrong, identifiers in backticks.
+    message: str
+    #: The numbers the rule used (units in the names: ``_bytes``, ``_s``, ``_pct``).
+    evidence: Dict[str, Any]
+    #: What to do.
+    recommendation: str
+    #: ``high`` or ``low``.
+    confidence: str
+    #: The exact change, when there is one.
+    fix: Optional[Fix] = None
+    #: Why confidence is low.
+    confidence_reason: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Finding":
+        """Builds a finding from its JSON form (the report format)."""
+        o = d["object"]
+        fix = d.get("fix")
+        return cls(
+            rule=d["rule"],
+            pack=d["pack"],
+            severity=Severity(d["severity"]),
+            title=d["title"],
+            object=ObjectRef(
+                kind=o["kind"],
+                name=o["name"],
+                database=o.get("database"),
+                schema=o.get("schema"),
+                query=o.get("query"),
+            ),
+            message=d["message"],
+            evidence=dict(d.get("evidence") or {}),
+            recommendation=d["recommendation"],
+            confidence=d["confidence"],
+            fix=Fix(fix["sql"], fix.get("requires"), fix.get("watch")) if fix else None,
+            confidence_reason=d.get("confidence_reason"),
+        )
+
+    def to_row(self) -> Dict[str, Any]:
+        """The finding as one flat row (the columns of :meth:`Report.to_pandas`)."""
+        return {
+            "severity": self.severity.value,
+            "rule": self.rule,
+            "pack": self.pack,
+            "title": self.title,
+            "object_kind": self.object.kind,
+            "database": self.object.database,
+            "object": self.object.display_name,
+            "message": self.message,
+            "recommendation": self.recommendation,
+            "fix_sql": self.fix.sql if self.fix else None,
+            "fix_requires": self.fix.requires if self.fix else None,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Number of findings per severity."""
+
+    critical: int
+    warning: int
+    info: int
+
+    @property
+    def total(self) -> int:
+        """All findings."""
+        return self.critical + self.warning + self.info
+
+    def __str__(self) -> str:
+        return f"{self.critical} critical, {self.warning} warning, {self.info} info"
+
+
+# Background and accent colours per severity for the HTML table.
+_COLOURS = {
+    "critical": ("#fde2e1", "#b42318"),
+    "warning": ("#fef0c7", "#b54708"),
+    "info": ("#e0f2fe", "#026aa2"),
+}
+_HTML_MAX_ROWS = 500
+
+
+def _e(value: Any) -> str:
+    """HTML-escapes anything, quotes included."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of an audit: findings (worst first), summary, and what was skipped.
+
+    Iterate over it or index it for :class:`Finding` objects; ``len(report)`` is the
+    number of findings. In Jupyter it renders as a colour-coded table.
+    """
+
+    #: The findings, worst first.
+    findings: Tuple[Finding, ...]
+    #: Findings per severity.
+    summary: Summary
+    #: The audited server: ``server_version``, ``database``, ``collected_at``, ``source``.
+    target: Dict[str, Any]
+    #: What the collector could not see: ``[{"what", "why"}]``.
+    gaps: List[Dict[str, Any]]
+    #: Rules that did not run, and why: ``[{"rule", "reason"}]``.
+    skipped: List[Dict[str, Any]]
+    #: Findings hidden by suppressions: ``[{"rule", "object", "reason"}]``.
+    suppressed: List[Dict[str, Any]]
+    #: Host facts the rules used, with their sources.
+    host: Dict[str, Any]
+    #: Which counters usage-based rules used (``basis``, ``window_seconds``).
+    counters: Dict[str, Any]
+    _json: str = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Report":
+        """Builds a report from the library's JSON (the report format)."""
+        d = json.loads(text)
+        return cls(
+            findings=tuple(Finding.from_dict(f) for f in d["findings"]),
+            summary=Summary(**d["summary"]),
+            target=d["target"],
+            gaps=d.get("gaps", []),
+            skipped=d.get("skipped", []),
+            suppressed=d.get("suppressed", []),
+            host=d.get("host", {}),
+            counters=d.get("counters", {}),
+            _json=text,
+        )
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    def __getitem__(self, i: int) -> Finding:
+        return self.findings[i]
+
+    @property
+    def worst(self) -> Optional[Severity]:
+        """The worst severity among the findings, ``None`` when there are none."""
+        return max((f.severity for f in self.findings), default=None)
+
+    def to_json(self) -> str:
+        """The report as JSON, byte-identical to ``pgsage audit --format json``."""
+        return self._json
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as nested dicts (parsed :meth:`to_json`)."""
+        return json.loads(self._json)
+
+    def to_records(self) -> List[Dict[str, Any]]:
+        """One flat dict per finding (see :meth:`Finding.to_row`)."""
+        return [f.to_row() for f in self.findings]
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The findings as a pandas DataFrame, one row per finding. ``severity`` is an
+        ordered categorical (info < warning < critical); ``evidence`` holds dicts.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+        """
+        pd = require("pandas", "Report.to_pandas()")
+        rows = self.to_records()
+        df = pd.DataFrame(rows, columns=_ROW_COLUMNS)
+        df["severity"] = pd.Categorical(
+            df["severity"], categories=["info", "warning", "critical"], ordered=True
+        )
+        for c in ("rule", "pack", "title", "object_kind", "database", "object", "message",
+                  "recommendation", "fix_sql", "fix_requires", "confidence"):
+            df[c] = df[c].astype("string")
+        return df
+
+    def to_polars(self) -> "polars.DataFrame":
+        """The findings as a polars DataFrame; ``evidence`` is JSON text there.
+
+        Raises:
+            MissingDependencyError: polars is not installed.
+        """
+        pl = require("polars", "Report.to_polars()")
+        rows = []
+        for r in self.to_records():
+            r = dict(r)
+            r["evidence"] = json.dumps(r["evidence"], sort_keys=True)
+            rows.append(r)
+        schema = {c: pl.Utf8 for c in _ROW_COLUMNS}
+        df = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+        return df.with_columns(
+            pl.col("severity").cast(pl.Enum(["info", "warning", "critical"]))
+        )
+
+    def __repr__(self) -> str:
+        t = self.target
+        return (
+            f"<pgsage.Report PostgreSQL {t.get('server_version')} "
+            f"database {t.get('database')!r}: {self.summary}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A colour-coded findings table for Jupyter; every value is HTML-escaped."""
+        t = self.target
+        parts = [
+            '<div class="pgsage-report">',
+            f"<p><b>pgsage audit</b> of PostgreSQL {_e(t.get('server_version'))}, "
+            f"database <code>{_e(t.get('database'))}</code> ({_e(t.get('source'))}, "
+            f"collected {_e(t.get('collected_at'))}): ",
+        ]
+        for sev in ("critical", "warning", "info"):
+            bg, fg = _COLOURS[sev]
+            n = getattr(self.summary, sev)
+            parts.append(
+                f'<span style="background:{bg};color:{fg};padding:1px 6px;'
+                f'border-radius:3px;margin-right:4px">{n} {sev}</span>'
+            )
+        parts.append("</p>")
+        if not self.findings:
+            parts.append("<p>No findings.</p></div>")
+            return "".join(parts)
+        parts.append(
+            '<table class="pgsage-findings" style="border-collapse:collapse">'
+            "<thead><tr>"
+            + "".join(
+                f'<th style="text-align:left">{h}</th>'
+                for h in ("severity", "rule", "object", "message", "recommendation", "fix")
+            )
+            + "</tr></thead><tbody>"
+        )
+        for f in self.findings[:_HTML_MAX_ROWS]:
+            bg, fg = _COLOURS.get(f.severity.value, ("#ffffff", "#000000"))
+            fix = f"<code>{_e(f.fix.sql)}</code>" if f.fix else ""
+            parts.append(
+                f'<tr class="pgsage-{_e(f.severity.value)}" style="background:{bg}">'
+                f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(f.severity.value)}</td>'
+                f'<td style="text-align:left" title="{_e(f.title)}">{_e(f.rule)}</td>'
+                f'<td style="text-align:left">{_e(f.object.display_name)}</td>'
+                f'<td style="text-align:left">{_e(f.message)}</td>'
+                f'<td style="text-align:left">{_e(f.recommendation)}</td>'
+                f'<td style="text-align:left">{fix}</td>'
+                "</tr>"
+            )
+        parts.append("</tbody></table>")
+        if len(self.findings) > _HTML_MAX_ROWS:
+            parts.append(
+                f"<p>… and {len(self.findings) - _HTML_MAX_ROWS} more "
+                "(use <code>to_pandas()</code>).</p>"
+            )
+        parts.append("</div>")
+        return "".join(parts)
+
+
+_ROW_COLUMNS = [
+    "severity",
+    "rule",
+    "pack",
+    "title",
+    "object_kind",
+    "database",
+    "object",
+    "message",
+    "recommendation",
+    "fix_sql",
+    "fix_requires",
+    "confidence",
+    "evidence",
+]

@@ -1,0 +1,84 @@
+"""Shared fixtures: the demo snapshot, and a real throwaway PostgreSQL server started by
+the testkit's `pg_server` example (the same servers as the Rust tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "testdata" / "snapshots" / "demo.json"
+
+#: Data planted in the live server's `app` database before the tests connect.
+SETUP_SQL = """
+CREATE TABLE orders (id int PRIMARY KEY, note text);
+INSERT INTO orders SELECT g, 'note ' || g FROM generate_series(1, 2000) g;
+DELETE FROM orders WHERE id <= 1500;
+CREATE INDEX orders_note ON orders (note);
+SELECT count(*) FROM orders WHERE note LIKE 'note 1%';
+"""
+
+
+def _strict() -> bool:
+    """Under CI every live test must run: a missing server is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get(
+        "PGSAGE_REQUIRE_ALL_VERSIONS"
+    ) == "1"
+
+
+@pytest.fixture(scope="session")
+def demo_path() -> Path:
+    """The bundled demo snapshot."""
+    return DEMO
+
+
+@pytest.fixture(scope="session")
+def demo_json() -> Dict[str, Any]:
+    """The demo snapshot parsed independently of pgsage, to check against."""
+    return json.loads(DEMO.read_text())
+
+
+@pytest.fixture(scope="session")
+def demo(demo_path: Path):
+    """The demo snapshot loaded by pgsage."""
+    import pgsage
+
+    return pgsage.load_snapshot(demo_path)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Dict[str, Any]]:
+    """A real PostgreSQL server (the newest version found, or PGSAGE_PY_TEST_MAJOR) with
+    a database `app` holding SETUP_SQL's data and a `monitor` role (pg_monitor).
+    Yields the JSON line the testkit's `pg_server` example prints."""
+    cmd = ["cargo", "run", "-q", "--locked", "-p", "pgsage-testkit", "--example", "pg_server", "--"]
+    major = os.environ.get("PGSAGE_PY_TEST_MAJOR")
+    if major:
+        cmd.append(major)
+    env = dict(os.environ, PGSAGE_PG_SERVER_SQL=SETUP_SQL)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            code = proc.wait(timeout=60)
+            message = f"the testkit's pg_server example exited with {code} (see stderr)"
+            if code == 3 and not _strict():
+                pytest.skip("no PostgreSQL binaries: " + message)
+            pytest.fail(message)
+        yield json.loads(line)
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -19,6 +19,7 @@ mod engine;
 mod error;
 pub mod frames;
 pub mod host;
+pub mod plan;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -221,30 +221,15 @@ impl Rule for IndexBloat {
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_pages = ctx.number("min_pages")?;
-        let max_mod = ctx.number("max_modified_since_analyze_pct")?;
-        let warn_pct = ctx.number("warning_bloat_pct")?;
-        let warn_bytes = ctx.number("warning_wasted_bytes")?;
-        let crit_pct = ctx.number("critical_bloat_pct")?;
-        let crit_bytes = ctx.number("critical_wasted_bytes")?;
+        let gates = est::Gates::read(ctx)?;
         let snap = ctx.snapshot;
-        if let Some(gap) = snap.gap("columns") {
-            return Err(Skip::because(format!(
-                "columns and their statistics were not collected: {}",
-                gap.why
-            )));
-        }
-        if snap.columns.is_empty() && snap.indexes.iter().any(|i| i.relpages > 0) {
-            return Err(Skip::because(
-                "the snapshot has no column statistics (collected by an older pgsage)",
-            ));
-        }
+        est::require_column_stats(snap, snap.indexes.iter().any(|r| r.relpages > 0))?;
         let block = est::block_size(snap);
         let mut judged = 0;
         let mut hidden = 0;
         let mut drafts = Vec::new();
         for i in &snap.indexes {
-            let e = match estimate_index(snap, i, min_pages, max_mod) {
+            let e = match estimate_index(snap, i, gates.min_pages, gates.max_modified_pct) {
                 Ok(e) => e,
                 Err(NotJudged::Hidden) => {
                     hidden += 1;
@@ -253,13 +238,9 @@ impl Rule for IndexBloat {
                 Err(_) => continue,
             };
             judged += 1;
-            let pct = e.bloat.wasted_pct();
-            let wasted = e.bloat.wasted_pages() * block;
-            if pct < warn_pct || wasted < warn_bytes {
-                continue;
+            if let Some(critical) = gates.verdict(&e.bloat, block) {
+                drafts.push(finding(snap, i, &e, block, critical));
             }
-            let critical = pct >= crit_pct && wasted >= crit_bytes;
-            drafts.push(finding(snap, i, &e, block, critical));
         }
         if judged == 0 && hidden > 0 {
             return Err(Skip::because(format!(

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use pgsage::report::render::{render, Format, TableStyle};
 use pgsage::report::ReportFilter;
-use pgsage::snapshot::{Fact, HostFacts};
+use pgsage::snapshot::HostFacts;
 use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Severity, Snapshot, Source};
 
 use crate::args::{
@@ -29,29 +29,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn host_facts(args: &HostArgs) -> Result<HostFacts> {
-    Ok(HostFacts {
-        ram_bytes: match &args.ram {
-            Some(r) => Some(Fact::new(
-                pgsage::host::parse_size(r)
-                    .map_err(anyhow::Error::msg)
-                    .context("--ram")?,
-                "flag",
-            )),
-            None => None,
-        },
-        cpus: match args.cpus {
-            Some(c) if c > 0.0 => Some(Fact::new(c, "flag")),
-            Some(_) => bail!("--cpus must be greater than 0"),
-            None => None,
-        },
-        storage: match &args.storage {
-            Some(s) => Some(Fact::new(
-                s.parse().map_err(anyhow::Error::msg).context("--storage")?,
-                "flag",
-            )),
-            None => None,
-        },
-    })
+    Ok(pgsage::api::host_facts(
+        args.ram.as_deref(),
+        args.cpus,
+        args.storage.as_deref(),
+        "flag",
+    )?)
 }
 
 fn collect(args: &ConnectArgs, host: HostFacts, probe_local_host: bool) -> Result<Snapshot> {
@@ -99,11 +82,7 @@ fn snapshot(args: SnapshotArgs) -> Result<ExitCode> {
 }
 
 fn load_config(path: Option<&Path>) -> Result<RuleConfig> {
-    match path {
-        Some(p) => Ok(RuleConfig::load(p)?),
-        None if Path::new("pgsage.toml").is_file() => Ok(RuleConfig::load("pgsage.toml")?),
-        None => Ok(RuleConfig::shipped()?),
-    }
+    Ok(pgsage::api::load_config(path)?)
 }
 
 fn audit(args: AuditArgs) -> Result<ExitCode> {
@@ -111,12 +90,7 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
     let mut config = load_config(args.config.as_deref())?;
-    for p in &args.packs {
-        if !config.packs.iter().any(|k| &k.name == p) {
-            let known: Vec<_> = config.packs.iter().map(|k| k.name.as_str()).collect();
-            bail!("unknown pack `{p}` (known: {})", known.join(", "));
-        }
-    }
+    pgsage::api::check_packs(&config, &args.packs)?;
     let flags = host_facts(&args.host)?;
     config.host = flags.clone().or(&config.host);
 

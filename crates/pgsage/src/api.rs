@@ -75,6 +75,20 @@ pub fn parse_severity(text: &str) -> Result<Severity> {
     })
 }
 
+/// An error naming the known packs when one of `packs` is not among them.
+pub fn check_packs(config: &RuleConfig, packs: &[String]) -> Result<()> {
+    for p in packs {
+        if !config.packs.iter().any(|k| &k.name == p) {
+            let known: Vec<_> = config.packs.iter().map(|k| k.name.as_str()).collect();
+            return Err(Error::InvalidValue {
+                what: "packs".into(),
+                problem: format!("unknown pack `{p}` (known: {})", known.join(", ")),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Audits like `pgsage audit --pack … --min-severity …`: unknown packs are errors, and
 /// the report keeps only the findings of `packs` (all when empty) at or above
 /// `min_severity`.
@@ -85,15 +99,7 @@ pub fn audit_filtered(
     packs: &[String],
     min_severity: Option<Severity>,
 ) -> Result<Report> {
-    for p in packs {
-        if !config.packs.iter().any(|k| &k.name == p) {
-            let known: Vec<_> = config.packs.iter().map(|k| k.name.as_str()).collect();
-            return Err(Error::InvalidValue {
-                what: "packs".into(),
-                problem: format!("unknown pack `{p}` (known: {})", known.join(", ")),
-            });
-        }
-    }
+    check_packs(config, packs)?;
     let mut report = crate::audit_from(snapshot, config, source);
     report.filter(&ReportFilter {
         packs: packs.to_vec(),
@@ -118,15 +124,7 @@ pub fn collect_snapshot_cancellable(
             source,
         })?;
     runtime.block_on(async {
-        let work = async {
-            let session = crate::connect::connect(options).await?;
-            let snapshot =
-                crate::collect::collect_from_client(&session.client, &session.target, collect)
-                    .await;
-            // A failed polite close changes nothing about what was collected.
-            let _ = session.close().await;
-            snapshot
-        };
+        let work = crate::collect::connect_and_collect(options, collect);
         let cancelled = async {
             while !cancel.load(Ordering::Relaxed) {
                 tokio::time::sleep(CANCEL_POLL).await;

@@ -110,13 +110,19 @@ pub fn collect_snapshot_with(
             context: "starting the collector's runtime".into(),
             source,
         })?;
-    runtime.block_on(async {
-        let session = crate::connect::connect(options).await?;
-        let snapshot = collect_from_client(&session.client, &session.target, collect).await;
-        // A failed polite close changes nothing about what was collected.
-        let _ = session.close().await;
-        snapshot
-    })
+    runtime.block_on(connect_and_collect(options, collect))
+}
+
+/// Connects, collects and closes the session: the body of every blocking collection.
+pub(crate) async fn connect_and_collect(
+    options: &ConnectOptions,
+    collect: &CollectOptions,
+) -> Result<Snapshot> {
+    let session = crate::connect::connect(options).await?;
+    let snapshot = collect_from_client(&session.client, &session.target, collect).await;
+    // A failed polite close changes nothing about what was collected.
+    let _ = session.close().await;
+    snapshot
 }
 
 /// Collects a snapshot over an already connected client. The client must not be in a

@@ -318,6 +318,66 @@ pub(crate) fn block_size(snapshot: &crate::snapshot::Snapshot) -> f64 {
         .unwrap_or(8192.0)
 }
 
+/// The parameters both bloat rules share (`rules/vacuum.toml` for VAC009,
+/// `rules/indexing.toml` for IDX008): which relations are judged, and when wasted space
+/// is worth a warning or is critical.
+pub(crate) struct Gates {
+    /// Relations smaller than this many pages are not judged.
+    pub min_pages: f64,
+    /// Rows modified since the last ANALYZE above this share of the rows, in %, make the
+    /// statistics too stale to judge.
+    pub max_modified_pct: f64,
+    warning_pct: f64,
+    warning_bytes: f64,
+    critical_pct: f64,
+    critical_bytes: f64,
+}
+
+impl Gates {
+    /// Reads the gates from the rule's parameters.
+    pub fn read(ctx: &crate::rules::RuleContext<'_>) -> Result<Self, crate::rules::Skip> {
+        Ok(Gates {
+            min_pages: ctx.number("min_pages")?,
+            max_modified_pct: ctx.number("max_modified_since_analyze_pct")?,
+            warning_pct: ctx.number("warning_bloat_pct")?,
+            warning_bytes: ctx.number("warning_wasted_bytes")?,
+            critical_pct: ctx.number("critical_bloat_pct")?,
+            critical_bytes: ctx.number("critical_wasted_bytes")?,
+        })
+    }
+
+    /// `None` below the warning gates (share *and* bytes), else whether it is critical.
+    pub fn verdict(&self, bloat: &Bloat, block_size: f64) -> Option<bool> {
+        let pct = bloat.wasted_pct();
+        let wasted = bloat.wasted_pages() * block_size;
+        if pct < self.warning_pct || wasted < self.warning_bytes {
+            return None;
+        }
+        Some(pct >= self.critical_pct && wasted >= self.critical_bytes)
+    }
+}
+
+/// Skips when the snapshot cannot hold the column statistics the estimates need: the
+/// `columns` section was not collected, or (`has_storage` relations but no columns at
+/// all) the snapshot predates it.
+pub(crate) fn require_column_stats(
+    snapshot: &crate::snapshot::Snapshot,
+    has_storage: bool,
+) -> Result<(), crate::rules::Skip> {
+    if let Some(gap) = snapshot.gap("columns") {
+        return Err(crate::rules::Skip::because(format!(
+            "columns and their statistics were not collected: {}",
+            gap.why
+        )));
+    }
+    if snapshot.columns.is_empty() && has_storage {
+        return Err(crate::rules::Skip::because(
+            "the snapshot has no column statistics (collected by an older pgsage)",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,64 +499,4 @@ mod tests {
         };
         assert_eq!(b.wasted_pct(), 0.0);
     }
-}
-
-/// The parameters both bloat rules share (`rules/vacuum.toml` for VAC009,
-/// `rules/indexing.toml` for IDX008): which relations are judged, and when wasted space
-/// is worth a warning or is critical.
-pub(crate) struct Gates {
-    /// Relations smaller than this many pages are not judged.
-    pub min_pages: f64,
-    /// Rows modified since the last ANALYZE above this share of the rows, in %, make the
-    /// statistics too stale to judge.
-    pub max_modified_pct: f64,
-    warning_pct: f64,
-    warning_bytes: f64,
-    critical_pct: f64,
-    critical_bytes: f64,
-}
-
-impl Gates {
-    /// Reads the gates from the rule's parameters.
-    pub fn read(ctx: &crate::rules::RuleContext<'_>) -> Result<Self, crate::rules::Skip> {
-        Ok(Gates {
-            min_pages: ctx.number("min_pages")?,
-            max_modified_pct: ctx.number("max_modified_since_analyze_pct")?,
-            warning_pct: ctx.number("warning_bloat_pct")?,
-            warning_bytes: ctx.number("warning_wasted_bytes")?,
-            critical_pct: ctx.number("critical_bloat_pct")?,
-            critical_bytes: ctx.number("critical_wasted_bytes")?,
-        })
-    }
-
-    /// `None` below the warning gates (share *and* bytes), else whether it is critical.
-    pub fn verdict(&self, bloat: &Bloat, block_size: f64) -> Option<bool> {
-        let pct = bloat.wasted_pct();
-        let wasted = bloat.wasted_pages() * block_size;
-        if pct < self.warning_pct || wasted < self.warning_bytes {
-            return None;
-        }
-        Some(pct >= self.critical_pct && wasted >= self.critical_bytes)
-    }
-}
-
-/// Skips when the snapshot cannot hold the column statistics the estimates need: the
-/// `columns` section was not collected, or (`has_storage` relations but no columns at
-/// all) the snapshot predates it.
-pub(crate) fn require_column_stats(
-    snapshot: &crate::snapshot::Snapshot,
-    has_storage: bool,
-) -> Result<(), crate::rules::Skip> {
-    if let Some(gap) = snapshot.gap("columns") {
-        return Err(crate::rules::Skip::because(format!(
-            "columns and their statistics were not collected: {}",
-            gap.why
-        )));
-    }
-    if snapshot.columns.is_empty() && has_storage {
-        return Err(crate::rules::Skip::because(
-            "the snapshot has no column statistics (collected by an older pgsage)",
-        ));
-    }
-    Ok(())
 }

@@ -39,6 +39,10 @@ declare_rule! {
     /// - `min_modified_rows` (default 10000): ignore tables with fewer modified rows.
     /// - `stale_factor` (default 2): how many times autoanalyze's trigger the modified
     ///   rows must exceed (autoanalyze may simply not have reached a table just past it).
+    /// - `min_analyze_age_minutes` (default 60): a table analysed more recently than this
+    ///   is left alone. A few hot rows updated thousands of times a minute are always past
+    ///   the trigger between two autoanalyze runs; statistics are stale only when the last
+    ///   analyse is old as well.
     ///
     /// `n_mod_since_analyze` is reset with the statistics: after a reset, staleness is
     /// under-reported, never over-reported.
@@ -56,6 +60,7 @@ declare_rule! {
             ("min_rows", "Never-analysed tables with fewer live rows are ignored"),
             ("min_modified_rows", "Ignore tables with fewer rows modified since the last analyse"),
             ("stale_factor", "Times autoanalyze's trigger the modified rows must exceed"),
+            ("min_analyze_age_minutes", "Tables analysed more recently than this are left alone: autoanalyze keeps up, the table is just busy"),
         ],
     }
 }
@@ -76,12 +81,18 @@ pub(crate) fn staleness(
     min_rows: f64,
     min_modified: f64,
     factor: f64,
+    min_analyze_age_s: f64,
 ) -> Option<Staleness> {
     if !maintained(table) || disabled_by_reloption(table) {
         return None;
     }
     if table.reltuples < 0.0 && table.n_live_tup as f64 >= min_rows {
         return Some(Staleness::NeverAnalysed);
+    }
+    // A busy table (a few hot rows updated thousands of times a minute) is always past its
+    // trigger between two autoanalyze runs; only an analyse that is also old is stale.
+    if last_analyze(table).is_some_and(|at| snapshot.age_seconds(at) < min_analyze_age_s) {
+        return None;
     }
     let modified = table.n_mod_since_analyze as f64;
     let trigger = analyze_trigger(snapshot, table);
@@ -98,11 +109,12 @@ impl Rule for StaleStatistics {
         let min_rows = ctx.number("min_rows")?;
         let min_modified = ctx.number("min_modified_rows")?;
         let factor = ctx.number("stale_factor")?;
+        let min_age_s = ctx.number("min_analyze_age_minutes")? * 60.0;
         let snap = ctx.snapshot;
         let global_off = disabled_globally(snap);
         let mut drafts = Vec::new();
         for t in &snap.tables {
-            let Some(kind) = staleness(snap, t, min_rows, min_modified, factor) else {
+            let Some(kind) = staleness(snap, t, min_rows, min_modified, factor, min_age_s) else {
                 continue;
             };
             let trigger = analyze_trigger(snap, t);
@@ -171,5 +183,28 @@ mod tests {
     #[test]
     fn quiet_on_analysed_tables() {
         assert_quiet("VAC004");
+    }
+
+    /// With the shipped `min_analyze_age_minutes`, the table analysed seconds before the
+    /// capture (then grown by half) is busy, not stale; the never-analysed one still fires.
+    #[test]
+    fn a_recent_analyse_is_not_stale_with_shipped_thresholds() {
+        let path = pgsage_testkit::scenario::fixture_path("vacuum", "autovacuum-off");
+        let snapshot = crate::Snapshot::load(&path).expect("fixture");
+        let report = crate::audit(&snapshot, &crate::RuleConfig::shipped().expect("packs"));
+        let flagged: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "VAC004")
+            .map(|f| f.object.display_name())
+            .collect();
+        assert!(
+            flagged.contains(&"public.res_partner_import".to_owned()),
+            "{flagged:?}"
+        );
+        assert!(
+            !flagged.contains(&"public.product_template".to_owned()),
+            "{flagged:?}"
+        );
     }
 }

@@ -130,6 +130,7 @@ fn collector_on(major: u32) {
     full_snapshot(&server, major, &expected);
     without_pg_stat_statements(&server, major);
     lock_waits_and_locked_tables(&server, &expected);
+    vacuum_in_progress(&server, major);
     monitor_and_plain_roles(&server, &expected);
     round_trips_do_not_grow(&server);
     interval_sampling(&server);
@@ -536,6 +537,63 @@ fn without_pg_stat_statements(server: &TestServer, major: u32) {
         "extension not installed in database bare"
     );
     assert!(s.statements.is_none() && s.tables.is_empty() && !s.settings.is_empty());
+}
+
+/// A manual VACUUM throttled to a crawl is seen in `vacuum_progress` with its table,
+/// phase and dead-row-id memory in the version's unit.
+fn vacuum_in_progress(server: &TestServer, major: u32) {
+    server
+        .execute(
+            "app",
+            "CREATE TABLE vac_progress (id int PRIMARY KEY, note text);
+             INSERT INTO vac_progress SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g;
+             DELETE FROM vac_progress WHERE id % 2 = 0",
+        )
+        .unwrap();
+    let mut vacuumer = server.client("app").unwrap();
+    let pid: i32 = vacuumer
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let running = std::thread::spawn(move || {
+        // Cancelled below: the error is expected.
+        // Separate statements: VACUUM cannot run in a multi-statement (implicit) block.
+        vacuumer.batch_execute("SET vacuum_cost_limit = 1")?;
+        vacuumer.batch_execute("SET vacuum_cost_delay = 100")?;
+        vacuumer.batch_execute("VACUUM vac_progress")
+    });
+    if let Err(e) = server.wait_for(
+        "app",
+        &format!("SELECT EXISTS (SELECT 1 FROM pg_stat_progress_vacuum WHERE pid = {pid})"),
+        Duration::from_secs(20),
+    ) {
+        let ended = running.is_finished().then(|| running.join());
+        panic!("{e}; the VACUUM: {ended:?}");
+    }
+    let s = collect(server, server.dsn("app"), &CollectOptions::default());
+    let mut admin = server.client("app").unwrap();
+    admin
+        .execute("SELECT pg_cancel_backend($1)", &[&pid])
+        .unwrap();
+    assert!(running.join().unwrap().is_err(), "the VACUUM was cancelled");
+    let p = s
+        .vacuum_progress
+        .iter()
+        .find(|p| p.pid == pid)
+        .unwrap_or_else(|| panic!("no progress row for {pid}: {:?}", s.vacuum_progress));
+    assert_eq!(p.table.as_deref(), Some("public.vac_progress"));
+    assert_eq!(p.table_oid, Some(table(&s, "vac_progress").oid));
+    assert_eq!(p.database.as_deref(), Some("app"));
+    assert!(
+        p.phase.is_some() && p.heap_blks_total.unwrap_or(0) > 0,
+        "{p:?}"
+    );
+    assert!(p.dead_ids_capacity.unwrap_or(0) > 0, "{p:?}");
+    assert_eq!(
+        p.dead_ids_unit,
+        if major >= 17 { "bytes" } else { "tuples" }
+    );
+    server.execute("app", "DROP TABLE vac_progress").unwrap();
 }
 
 fn lock_waits_and_locked_tables(server: &TestServer, expected: &BTreeSet<String>) {

@@ -420,6 +420,10 @@ async fn sample_full(
         ),
     );
     let lock_waits = plan.add("pg_locks", activity::LOCK_WAITS_SQL.into());
+    let vacuum_progress = plan.add(
+        "pg_stat_progress_vacuum",
+        activity::vacuum_progress_sql(major),
+    );
     let archiver = plan.add("pg_stat_archiver", wal::ARCHIVER_SQL.into());
     let io = (major >= 16).then(|| plan.add("pg_stat_io", io::SQL.into()));
     let replication = plan.add("pg_stat_replication", replication::clients_sql(in_recovery));
@@ -474,6 +478,9 @@ async fn sample_full(
             .unwrap_or_default(),
         lock_waits: results
             .take(lock_waits, &mut gaps, activity::decode_lock_waits)
+            .unwrap_or_default(),
+        vacuum_progress: results
+            .take(vacuum_progress, &mut gaps, activity::decode_vacuum_progress)
             .unwrap_or_default(),
         checkpointer: c.checkpointer,
         wal: c.wal,

@@ -162,3 +162,37 @@ pub struct ReplicationSlot {
     /// `reserved`, `extended`, `unreserved`, `lost`.
     pub wal_status: Option<String>,
 }
+
+/// A running VACUUM (manual or autovacuum) from `pg_stat_progress_vacuum`. Without
+/// `pg_read_all_stats`, other roles' rows (autovacuum's included) carry only `pid`,
+/// `database` and `table_oid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VacuumProgress {
+    /// Backend pid (an `autovacuum worker` in `activity` for autovacuum).
+    pub pid: i32,
+    /// Database.
+    pub database: Option<String>,
+    /// The table's oid (in `database`).
+    pub table_oid: Option<u32>,
+    /// `schema.name` when the table is in the connected database.
+    pub table: Option<String>,
+    /// Phase (`scanning heap`, `vacuuming indexes`, …).
+    pub phase: Option<String>,
+    /// Heap blocks of the table.
+    pub heap_blks_total: Option<i64>,
+    /// Heap blocks scanned so far.
+    pub heap_blks_scanned: Option<i64>,
+    /// Heap blocks vacuumed so far.
+    pub heap_blks_vacuumed: Option<i64>,
+    /// Completed index vacuum cycles: more than one means the dead row ids did not fit in
+    /// `autovacuum_work_mem` / `maintenance_work_mem` and every index was scanned again.
+    pub index_vacuum_count: Option<i64>,
+    /// Memory for dead row ids: tuples before 17 (`max_dead_tuples`), bytes from 17
+    /// (`max_dead_tuple_bytes`).
+    pub dead_ids_capacity: Option<i64>,
+    /// Dead row ids collected in the current cycle: tuples before 17 (`num_dead_tuples`),
+    /// bytes from 17 (`dead_tuple_bytes`).
+    pub dead_ids_used: Option<i64>,
+    /// Unit of the two fields above: `tuples` (13–16) or `bytes` (17+).
+    pub dead_ids_unit: String,
+}

@@ -13,6 +13,7 @@ mod stats;
 
 pub use activity::{
     Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot, StandbyStatus,
+    VacuumProgress,
 };
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
@@ -52,6 +53,9 @@ pub struct Snapshot {
     pub activity: Vec<Backend>,
     /// Sessions waiting for locks, and on whom.
     pub lock_waits: Vec<LockWait>,
+    /// Running VACUUMs (`pg_stat_progress_vacuum`), autovacuum's included.
+    #[serde(default)]
+    pub vacuum_progress: Vec<VacuumProgress>,
     /// Checkpointer and background writer.
     pub checkpointer: Option<CheckpointerStats>,
     /// `pg_stat_wal` (14+).

@@ -41,7 +41,9 @@ declare_rule! {
     /// wait, add workers (`autovacuum_max_workers`, a restart before PostgreSQL 18, at most
     /// half the CPUs) and raise the cost limit in proportion, since workers share it. Before
     /// 17, give vacuum enough memory for the dead rows of the largest tables
-    /// (`autovacuum_work_mem`, at most 1 GB is used) so it scans their indexes once. On
+    /// (`autovacuum_work_mem`, at most 1 GB is used) so it scans their indexes once; on any
+    /// version, a worker seen in `pg_stat_progress_vacuum` still scanning the heap after an
+    /// index pass proves the memory too small (the fix doubles it, up to 1 GB). On
     /// managed services set these in the parameter group. Watch the autovacuum workers in
     /// `pg_stat_activity`, `pg_stat_progress_vacuum`, and `n_dead_tup` / `last_autovacuum`
     /// of the waiting tables.
@@ -58,8 +60,9 @@ declare_rule! {
     ///
     /// Needs the autovacuum workers in `pg_stat_activity`, which a role without
     /// `pg_read_all_stats` (or `pg_monitor`) sees as hidden rows: skipped then. The table a
-    /// worker is on comes from its query text when collected; otherwise as many backlog
-    /// tables as there are workers in the database are assumed to be in progress. With
+    /// worker is on comes from its query text (`autovacuum: VACUUM …`) or its
+    /// `pg_stat_progress_vacuum` row; failing both, as many backlog tables as there are
+    /// workers in the database are assumed to be in progress. With
     /// `--interval`, the evidence counts the tables that waited through the whole window.
     ///
     /// ## References
@@ -290,9 +293,17 @@ impl Rule for AutovacuumCapacity {
             .iter()
             .filter(|b| b.database.as_deref() == Some(snap.server.database.as_str()))
             .collect();
+        // The table each worker is on: its query text, or its pg_stat_progress_vacuum row.
         let targets: BTreeSet<&str> = here
             .iter()
-            .filter_map(|b| b.query.as_deref().and_then(worker_target))
+            .filter_map(|b| {
+                b.query.as_deref().and_then(worker_target).or_else(|| {
+                    snap.vacuum_progress
+                        .iter()
+                        .find(|p| p.pid == b.pid)
+                        .and_then(|p| p.table.as_deref())
+                })
+            })
             .collect();
         let unknown_targets = here.len().saturating_sub(targets.len());
         let freeze_max = snap
@@ -414,7 +425,24 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
             snap.setting("maintenance_work_mem")
                 .and_then(|s| s.as_bytes())
         });
-    if major < 17 {
+    // Direct evidence that dead row ids overflow the memory: a worker that has already
+    // vacuumed the indexes and is still scanning the heap will scan every index again.
+    let repeated_index_passes = i
+        .workers
+        .iter()
+        .filter_map(|b| snap.vacuum_progress.iter().find(|p| p.pid == b.pid))
+        .filter(|p| {
+            p.index_vacuum_count.unwrap_or(0) >= 1 && p.phase.as_deref() == Some("scanning heap")
+        })
+        .count();
+    if let (true, Some(mem)) = (repeated_index_passes > 0, work_mem) {
+        let doubled_mb = (2.0 * mem / 1_048_576.0).min(1024.0);
+        if doubled_mb * 1_048_576.0 > mem {
+            sql.push(format!(
+                "ALTER SYSTEM SET autovacuum_work_mem = '{doubled_mb:.0}MB';  -- per worker: mind the RAM"
+            ));
+        }
+    } else if major < 17 {
         if let Some(mem) = work_mem {
             let need_mb = work_mem_for(largest_dead);
             if largest_dead * 6.0 > mem && need_mb * 1_048_576.0 > mem {
@@ -486,6 +514,7 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
         .evidence("autovacuum_vacuum_cost_limit_effective", budget.limit)
         .evidence("autovacuum_vacuum_cost_delay_ms_effective", budget.delay_ms)
         .evidence("largest_backlog_dead_rows", largest_dead)
+        .evidence("workers_scanning_indexes_again", repeated_index_passes)
         .evidence("basis", ctx.basis().label());
     if let Some((read, dirty)) = budget.mb_per_s(block_size) {
         d = d

@@ -25,6 +25,12 @@ pub enum Command {
     Rules(RulesArgs),
     /// Recommend configuration settings from the hardware and the measured workload.
     Tune(TuneArgs),
+    /// Capture the workload (server logs, or pg_stat_statements of a live server or a
+    /// snapshot): top queries, load profile and the `queries` pack's findings.
+    Workload(WorkloadArgs),
+    /// Analyze an EXPLAIN plan (a file, standard input, or a statement explained live with
+    /// --dsn and --query): findings ranked by where the time went, and --tree.
+    Plan(crate::plan::PlanArgs),
     /// Print one rule's documentation (same as `rules ID`).
     Rule {
         /// Rule id, e.g. VAC001.
@@ -165,6 +171,54 @@ pub struct TuneArgs {
     /// Print only the ALTER SYSTEM script.
     #[arg(long)]
     pub script: bool,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    /// Server log files: stderr (any log_line_prefix), csvlog or jsonlog, plain or .gz;
+    /// `-` reads standard input. Without logs, pg_stat_statements is used.
+    pub logs: Vec<PathBuf>,
+    /// The server's log_line_prefix (stderr logs; default: detected, or read from --snapshot).
+    #[arg(long)]
+    pub log_line_prefix: Option<String>,
+    /// Log format: stderr, csv or json (default: detected per file).
+    #[arg(long)]
+    pub log_format: Option<String>,
+    /// Use this snapshot's pg_stat_statements (or, with log files, its logging settings).
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Save the workload (every fingerprint, JSON) to this file, e.g. workload.json.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// How many queries to list.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Order of the listed queries: total, mean, calls or temp.
+    #[arg(long, default_value = "total")]
+    pub by: String,
+    /// Length of a time window for log captures (e.g. 1h, 15m).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub bucket: Duration,
+    /// Log parser threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
     /// Width of the table output (default: the terminal's, or 100).
     #[arg(long)]
     pub width: Option<u16>,

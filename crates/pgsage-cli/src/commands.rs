@@ -21,6 +21,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Redact(a) => redact(a),
         Command::Rules(a) => rules(a),
         Command::Tune(a) => tune(a),
+        Command::Workload(a) => crate::workload::workload(a),
+        Command::Plan(a) => crate::plan::plan(a),
         Command::Rule { id } => rules(RulesArgs {
             id: Some(id),
             format: "table".into(),
@@ -37,7 +39,11 @@ fn host_facts(args: &HostArgs) -> Result<HostFacts> {
     )?)
 }
 
-fn collect(args: &ConnectArgs, host: HostFacts, probe_local_host: bool) -> Result<Snapshot> {
+pub(crate) fn collect(
+    args: &ConnectArgs,
+    host: HostFacts,
+    probe_local_host: bool,
+) -> Result<Snapshot> {
     let connect = ConnectOptions {
         dsn: args.dsn.clone(),
         connect_timeout: args.connect_timeout,
@@ -81,7 +87,7 @@ fn snapshot(args: SnapshotArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_config(path: Option<&Path>) -> Result<RuleConfig> {
+pub(crate) fn load_config(path: Option<&Path>) -> Result<RuleConfig> {
     Ok(pgsage::api::load_config(path)?)
 }
 
@@ -200,7 +206,7 @@ fn tune(args: TuneArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<Severity>> {
+pub(crate) fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<Severity>> {
     value
         .map(|v| {
             v.parse::<Severity>()
@@ -232,7 +238,7 @@ fn rules(args: RulesArgs) -> Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string_pretty(&catalogue)?)?;
         }
         None => {
-            for r in pgsage::rules::RULES.iter() {
+            for r in pgsage::rules::ALL_RULES.iter() {
                 let m = r.meta();
                 let on = if config.is_enabled(m.id) {
                     ""

@@ -4,6 +4,8 @@
 
 mod args;
 mod commands;
+mod plan;
+mod workload;
 
 use std::io::Write;
 use std::process::ExitCode;

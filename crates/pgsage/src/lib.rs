@@ -26,6 +26,7 @@ pub mod rules;
 pub mod snapshot;
 pub mod sql;
 pub mod tune;
+pub mod workload;
 
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
 pub use config::RuleConfig;

@@ -164,11 +164,13 @@ fn json_and_text_of_the_same_query_agree() {
             t.jit.as_ref().and_then(|x| x.functions),
             "{n}: JIT functions"
         );
-        // Two runs of the same query: close, not equal. Generous bounds: a 2-core
-        // machine capturing six servers' plans is noisy.
+        // Two runs of the same query: the same order of magnitude, not equal (a unit
+        // mistake would be 1000× off). Generous bounds: the first run of a query may read
+        // a cold cache or plan from scratch, and a 2-core machine capturing six servers'
+        // plans is noisy.
         let (je, te) = (j.execution_time_ms.unwrap(), t.execution_time_ms.unwrap());
         assert!(
-            (je - te).abs() <= 2.0 + 2.0 * je.min(te),
+            (je - te).abs() <= 10.0 + 10.0 * je.min(te),
             "{n}: execution times {je} ms (JSON) and {te} ms (text) are far apart"
         );
         compared += 1;

@@ -483,3 +483,208 @@ capture_tests! {
     capture_pg17 => 17,
     capture_pg18 => 18,
 }
+
+// --- extra cases: their own server (small shared_buffers, for a cold read) ---
+
+/// Cases captured on a server with `shared_buffers = 1MB`, so that scanning
+/// `stock_move` (about 17 MB) reads from outside shared_buffers; they do not depend on
+/// the cache otherwise. Written next to the main cases of [`FULL_MAJORS`].
+fn extra_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "cold_cache",
+            core: false,
+            settings: SERIAL,
+            sql: "SELECT sum(product_qty), max(date) FROM stock_move",
+            min_major: 13,
+            check: |p| any_node(p, |n| n.shared_read_blocks().is_some_and(|r| r > 1000)),
+        },
+        Case {
+            name: "planning_heavy",
+            core: false,
+            settings: &[
+                ("max_parallel_workers_per_gather", "0"),
+                ("join_collapse_limit", "12"),
+                ("from_collapse_limit", "12"),
+                ("geqo_threshold", "14"),
+            ],
+            sql: "SELECT 1 FROM res_partner p1 \
+                  JOIN sale_order o1 ON o1.partner_id = p1.id \
+                  JOIN sale_order_line l1 ON l1.order_id = o1.id \
+                  JOIN product pr1 ON pr1.id = l1.product_id \
+                  JOIN stock_move m1 ON m1.product_id = pr1.id \
+                  JOIN res_partner p2 ON p2.id = o1.partner_id \
+                  JOIN sale_order o2 ON o2.partner_id = p2.id \
+                  JOIN sale_order_line l2 ON l2.order_id = o2.id \
+                  JOIN product pr2 ON pr2.id = l2.product_id \
+                  JOIN stock_move m2 ON m2.product_id = pr2.id \
+                  JOIN stock_quant q1 ON q1.product_id = pr1.id \
+                  WHERE p1.id = -1",
+            min_major: 13,
+            check: |p| match (p.planning_time_ms, p.execution_time_ms) {
+                (Some(plan), Some(exec)) => plan > 1.0 && plan > 2.0 * exec,
+                _ => false,
+            },
+        },
+    ]
+}
+
+fn capture_extra(major: u32) {
+    if std::env::var(CAPTURE_ENV).as_deref() != Ok("1") {
+        eprintln!("SKIP: set {CAPTURE_ENV}=1 (scripts/capture-plans.sh) to capture plans");
+        return;
+    }
+    if !FULL_MAJORS.contains(&major) {
+        return;
+    }
+    let opts = ServerOptions::new(major)
+        .conf("autovacuum = off")
+        .conf("jit = off")
+        .conf("shared_buffers = 1MB");
+    let Some(server) = require_server_with(opts) else {
+        return;
+    };
+    server.create_database_without_extensions("erp").unwrap();
+    for batch in [SCHEMA, VACUUM, QUANTS] {
+        server.execute("erp", batch).unwrap();
+    }
+    let mut client = server.client("erp").unwrap();
+    // `EXPLAIN (<options>) <sql>` in a rolled-back transaction with the settings, after
+    // reading other tables so that stock_move's pages are not all in shared_buffers.
+    let mut explain = |name: &str, settings: &[(&str, &str)], sql: &str, options: &str| {
+        client
+            .batch_execute("SELECT count(*) FROM sale_order_line; SELECT count(*) FROM stock_quant")
+            .unwrap();
+        client.batch_execute("BEGIN").unwrap();
+        for (setting, value) in settings {
+            client
+                .batch_execute(&format!(
+                    "SELECT set_config(name, '{value}', true) FROM pg_settings WHERE name = '{setting}'"
+                ))
+                .unwrap();
+        }
+        let messages = client
+            .simple_query(&format!("EXPLAIN ({options}) {sql}"))
+            .unwrap_or_else(|e| panic!("pg{major} {name}: {e}"));
+        client.batch_execute("ROLLBACK").unwrap();
+        let mut out = String::new();
+        for m in messages {
+            if let SimpleQueryMessage::Row(row) = m {
+                out.push_str(row.get(0).unwrap_or_default());
+                out.push('\n');
+            }
+        }
+        out
+    };
+    let dir = repo_root().join(format!("testdata/plans/pg{major}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for case in extra_cases() {
+        let json = explain(
+            case.name,
+            case.settings,
+            case.sql,
+            "ANALYZE, BUFFERS, VERBOSE, SETTINGS, WAL, FORMAT JSON",
+        );
+        let text = explain(case.name, case.settings, case.sql, "ANALYZE, BUFFERS");
+        let plan = parse_plan(&json).unwrap_or_else(|e| panic!("pg{major} {}: {e}", case.name));
+        let text_plan =
+            parse_plan(&text).unwrap_or_else(|e| panic!("pg{major} {}: {e}", case.name));
+        assert!(
+            (case.check)(&plan) && (case.check)(&text_plan),
+            "pg{major} {}: the plan does not show what the case is about:\n{text}",
+            case.name
+        );
+        std::fs::write(dir.join(format!("{}.json", case.name)), json).unwrap();
+        std::fs::write(dir.join(format!("{}.txt", case.name)), text).unwrap();
+    }
+    // Without ANALYZE: rules that need actual figures skip.
+    let sql = cases()
+        .into_iter()
+        .find(|c| c.name == "row_misestimate")
+        .map(|c| c.sql)
+        .unwrap();
+    let json = explain(
+        "estimate_only",
+        SERIAL,
+        sql,
+        "VERBOSE, SETTINGS, FORMAT JSON",
+    );
+    let text = explain("estimate_only", SERIAL, sql, "COSTS");
+    assert!(!parse_plan(&json).unwrap().is_analyzed());
+    // Not next to the main cases, which are all ANALYZE captures (tests/plans.rs).
+    let extra = repo_root().join("testdata/plans-extra/estimate_only");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join(format!("pg{major}.json")), json).unwrap();
+    std::fs::write(extra.join(format!("pg{major}.txt")), text).unwrap();
+
+    if major != 18 {
+        return;
+    }
+    let large = repo_root().join("testdata/plans-extra/large");
+    std::fs::create_dir_all(&large).unwrap();
+    // Plans of 1,000+ nodes for `benches/plans.rs`: a table with 1,000 partitions
+    // scanned without pruning (text, ANALYZE and BUFFERS) and a UNION ALL of 340 joins
+    // (JSON, ANALYZE without buffers and costs, compacted, to keep the file small).
+    let create: Vec<String> = (1..=1000)
+        .map(|g| format!("CREATE TABLE move_line_{g} PARTITION OF move_line FOR VALUES IN ({g})"))
+        .collect();
+    server
+        .execute(
+            "erp",
+            "CREATE TABLE move_line (id int NOT NULL, company_id int NOT NULL, qty int) \
+             PARTITION BY LIST (company_id)",
+        )
+        .unwrap();
+    for chunk in create.chunks(100) {
+        server.execute("erp", &chunk.join(";\n")).unwrap();
+    }
+    server
+        .execute(
+            "erp",
+            "INSERT INTO move_line SELECT g, 1 + g % 1000, g % 50 FROM generate_series(1, 50000) g; \
+             ANALYZE move_line",
+        )
+        .unwrap();
+    let text = explain(
+        "partitions_1000",
+        SERIAL,
+        "SELECT count(*), sum(qty) FROM move_line WHERE qty > 45",
+        "ANALYZE, BUFFERS",
+    );
+    assert!(parse_plan(&text).unwrap().nodes().count() > 1000);
+    std::fs::write(large.join("partitions_1000.txt"), text).unwrap();
+    let union = (1..=340)
+        .map(|k| {
+            format!(
+                "SELECT o.name, p.name FROM sale_order o JOIN res_partner p ON p.id = o.partner_id \
+                 WHERE o.id = {}",
+                k * 83
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let json = explain(
+        "union_340_joins",
+        SERIAL,
+        &union,
+        "ANALYZE, BUFFERS OFF, COSTS OFF, FORMAT JSON",
+    );
+    assert!(parse_plan(&json).unwrap().nodes().count() > 1000);
+    // Without EXPLAIN's indentation: a third of the size, the same document.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let compact = serde_json::to_string(&value).unwrap() + "\n";
+    std::fs::write(large.join("union_340_joins.json"), compact).unwrap();
+}
+
+macro_rules! capture_extra_tests {
+    ($($name:ident => $major:expr),* $(,)?) => {
+        $(#[test] fn $name() { capture_extra($major) })*
+    };
+}
+
+// Named `capture_pgNN_extra` so that scripts/capture-plans.sh's `capture_pgNN` filters
+// run them too.
+capture_extra_tests! {
+    capture_pg13_extra => 13,
+    capture_pg18_extra => 18,
+}

@@ -14,7 +14,7 @@ pub use user::{Suppression, UserConfig};
 
 use crate::host::parse_size;
 use crate::report::Severity;
-use crate::rules::{ParamValue, RULES};
+use crate::rules::{ParamValue, ALL_RULES};
 use crate::snapshot::{Fact, HostFacts, StorageKind};
 use crate::{Error, Result};
 
@@ -105,7 +105,7 @@ impl RuleConfig {
             }
             packs.push(parsed.pack);
         }
-        for r in RULES.iter() {
+        for r in ALL_RULES.iter() {
             if !rules.contains_key(r.meta().id) {
                 return Err(Error::config(
                     None,
@@ -322,13 +322,13 @@ mod tests {
     #[test]
     fn shipped_packs_match_the_registry() {
         let config = RuleConfig::shipped().expect("shipped packs are valid");
-        for r in RULES.iter() {
+        for r in ALL_RULES.iter() {
             let settings = &config.rules[r.meta().id];
             assert_eq!(settings.pack, r.meta().pack);
         }
         for pack in &config.packs {
             assert!(
-                RULES.iter().any(|r| r.meta().pack == pack.name),
+                ALL_RULES.iter().any(|r| r.meta().pack == pack.name),
                 "pack {} has no rules",
                 pack.name
             );

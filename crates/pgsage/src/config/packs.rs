@@ -22,6 +22,11 @@ pub const SHIPPED_PACKS: &[(&str, &str)] = &[
         "planner.toml",
         include_str!("../../../../rules/planner.toml"),
     ),
+    ("plans.toml", include_str!("../../../../rules/plans.toml")),
+    (
+        "queries.toml",
+        include_str!("../../../../rules/queries.toml"),
+    ),
     ("schema.toml", include_str!("../../../../rules/schema.toml")),
     (
         "storage.toml",

@@ -15,8 +15,13 @@
 //!
 //! Formats, limits and the exclusive-time method are described in `docs/plans.md`.
 
+mod analyze;
+pub mod analyze_live;
+mod analyze_render;
+mod analyze_tree;
 mod convert;
 mod error;
+pub mod from_log;
 mod input;
 mod json;
 mod metrics;
@@ -25,6 +30,9 @@ mod profile;
 mod text;
 mod tree;
 
+pub use analyze::{analyze, analyze_text, time_share, PLAN_SOURCE};
+pub use analyze_render::{render_plan_reports, PlanSection};
+pub use analyze_tree::render_tree;
 pub use error::PlanError;
 pub use metrics::RowsEstimate;
 pub use model::{

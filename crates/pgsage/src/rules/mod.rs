@@ -12,6 +12,8 @@ pub mod connections;
 pub mod indexing;
 pub mod memory;
 pub mod planner;
+pub mod plans;
+pub mod queries;
 pub mod schema;
 pub mod storage;
 pub mod vacuum;
@@ -56,13 +58,15 @@ pub trait Rule: Sync + Send {
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip>;
 }
 
-/// Every rule, in id order: the packs' own lists (`<pack>::RULES`) put together.
+/// Every audit rule (what `pgsage audit` runs), in id order: the packs' own lists
+/// (`<pack>::RULES`) put together. The plan rules are in [`ALL_RULES`] only.
 pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
     let mut all = [
         connections::RULES,
         indexing::RULES,
         memory::RULES,
         planner::RULES,
+        queries::RULES,
         schema::RULES,
         storage::RULES,
         vacuum::RULES,
@@ -73,9 +77,18 @@ pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
     all
 });
 
-/// A rule by id.
+/// Every rule, in id order: the audit rules ([`RULES`]) and the rules that judge EXPLAIN
+/// plans ([`plans`], run by `pgsage plan`, not by `pgsage audit`). The catalogue, the
+/// pack files and the generated docs cover all of them.
+pub static ALL_RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
+    let mut all = [RULES.as_slice(), plans::RULES].concat();
+    all.sort_by_key(|r| r.meta().id);
+    all
+});
+
+/// A rule by id (audit or plan rule).
 pub fn rule(id: &str) -> Option<&'static dyn Rule> {
-    RULES
+    ALL_RULES
         .iter()
         .copied()
         .find(|r| r.meta().id.eq_ignore_ascii_case(id))
@@ -93,7 +106,7 @@ mod registry_tests {
     fn ids_and_names_are_unique_and_well_formed() {
         let mut ids = BTreeSet::new();
         let mut names = BTreeSet::new();
-        for r in RULES.iter() {
+        for r in ALL_RULES.iter() {
             let m = r.meta();
             assert!(ids.insert(m.id), "duplicate id {}", m.id);
             assert!(names.insert(m.name), "duplicate name {}", m.name);
@@ -105,7 +118,7 @@ mod registry_tests {
                 m.name
             );
         }
-        for r in RULES.iter() {
+        for r in ALL_RULES.iter() {
             let m = r.meta();
             let prefix = match m.pack {
                 "connections" => "CON",
@@ -116,6 +129,8 @@ mod registry_tests {
                 "planner" => "PLN",
                 "storage" => "STO",
                 "schema" => "SCH",
+                "queries" => "QRY",
+                "plans" => "EXP",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);
@@ -124,7 +139,7 @@ mod registry_tests {
 
     #[test]
     fn every_rule_is_documented_with_the_headings() {
-        for r in RULES.iter() {
+        for r in ALL_RULES.iter() {
             let m = r.meta();
             for heading in [
                 "## What it detects",

@@ -1,0 +1,232 @@
+//! `pgsage plan`: what is wrong with an EXPLAIN plan — from a file, standard input, or a
+//! statement explained live on a server (`--dsn … --query …`).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use pgsage::plan::analyze_live::{explain_live, LiveOptions};
+use pgsage::plan::from_log::{plans_in_log, plans_in_log_files, LoggedPlans};
+use pgsage::plan::{analyze, parse_plans, render_plan_reports, Plan, PlanSection};
+use pgsage::report::render::{Format, TableStyle};
+use pgsage::report::{Report, ReportFilter};
+use pgsage::workload::log::LogOptions;
+use pgsage::ConnectOptions;
+
+use crate::commands::{load_config, parse_severity};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// EXPLAIN output to analyze (JSON or text, one plan or several, as pasted from
+    /// psql); `-` reads standard input. Not with --query.
+    #[arg(required_unless_present = "query", conflicts_with = "query")]
+    pub input: Option<PathBuf>,
+    /// The input is a server log (stderr, csvlog or jsonlog; .gz too): analyze every plan
+    /// auto_explain wrote in it. A plain-text log with auto_explain entries is recognised
+    /// without it.
+    #[arg(long, conflicts_with = "query")]
+    pub log: bool,
+    /// The server's log_line_prefix, for --log with stderr logs (default: detected).
+    #[arg(long, requires = "log")]
+    pub log_line_prefix: Option<String>,
+    /// Explain this statement live: EXPLAIN (ANALYZE, BUFFERS, …) in a READ ONLY
+    /// transaction that is rolled back (see --analyze-writes, --no-analyze).
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Connection string for --query (postgres://… or key=value); PG* environment
+    /// variables and ~/.pgpass fill in the rest.
+    #[arg(long, requires = "query")]
+    pub dsn: Option<String>,
+    /// Only plan the statement (EXPLAIN without ANALYZE): nothing runs.
+    #[arg(long, requires = "query", conflicts_with = "analyze_writes")]
+    pub no_analyze: bool,
+    /// Allow EXPLAIN ANALYZE of a statement that writes: it runs in a transaction that is
+    /// always rolled back (it still takes locks and fires triggers while it runs).
+    #[arg(long, requires = "query")]
+    pub analyze_writes: bool,
+    /// statement_timeout for the explained statement.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Give up connecting after this long.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+    /// Show the plan as a tree: each node's own time, share, rows against the estimate,
+    /// buffers, and the rules that found something at it.
+    #[arg(long)]
+    pub tree: bool,
+    /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Only findings at or above this severity: info, warning, critical.
+    #[arg(long)]
+    pub min_severity: Option<String>,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+pub fn plan(args: PlanArgs) -> Result<ExitCode> {
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
+    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
+    let config = load_config(args.config.as_deref())?;
+
+    let (plans, live): (Vec<Plan>, Option<pgsage::plan::analyze_live::LiveExplain>) =
+        match (&args.input, &args.query) {
+            (Some(path), _) if args.log => (plans_from_log(path, &args)?, None),
+            (Some(path), _) => {
+                let (name, text) = read_input(path)?;
+                if looks_like_auto_explain_log(&text) {
+                    (plans_from_log_text(&text, &name, &args)?, None)
+                } else {
+                    let plans = parse_plans(&text).with_context(|| format!("reading {name}"))?;
+                    (plans, None)
+                }
+            }
+            (None, Some(sql)) => {
+                let connect = ConnectOptions {
+                    dsn: args.dsn.clone(),
+                    connect_timeout: args.connect_timeout,
+                    statement_timeout: args.timeout,
+                    ..ConnectOptions::default()
+                };
+                let options = LiveOptions {
+                    analyze: !args.no_analyze,
+                    analyze_writes: args.analyze_writes,
+                    timeout: args.timeout,
+                };
+                let live = explain_live(&connect, sql, &options)?;
+                (vec![live.plan.clone()], Some(live))
+            }
+            (None, None) => {
+                bail!("nothing to analyze: pass a file (or - for standard input) or --query")
+            }
+        };
+
+    let mut reports: Vec<Report> = plans.iter().map(|p| analyze(p, &config)).collect();
+    for report in &mut reports {
+        if let Some(live) = &live {
+            report.target.server_version = live.server_version.clone();
+            report.target.server_version_num = live.server_version_num;
+            report.target.database = live.database.clone();
+            report.target.source = "live".into();
+        }
+        report.filter(&ReportFilter {
+            packs: Vec::new(),
+            min_severity,
+        });
+    }
+    let sections: Vec<PlanSection<'_>> = plans
+        .iter()
+        .zip(&reports)
+        .map(|(plan, report)| PlanSection { plan, report })
+        .collect();
+    let to_terminal = std::io::stdout().is_terminal();
+    let style = TableStyle {
+        width: args.width.or(if to_terminal { None } else { Some(100) }),
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let style = TableStyle {
+        width: Some(style.width.unwrap_or_else(terminal_width)),
+        ..style
+    };
+    let mut out = std::io::stdout().lock();
+    render_plan_reports(&sections, format, &style, args.tree, &mut out)?;
+    out.flush()?;
+    let failed = fail_on.is_some_and(|f| reports.iter().filter_map(Report::worst).any(|w| w >= f));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A server log with auto_explain entries (`LOG:  duration: … ms  plan:`), read as a log
+/// even without `--log`.
+fn looks_like_auto_explain_log(text: &str) -> bool {
+    text.lines()
+        .take(10_000)
+        .any(|l| l.contains("duration: ") && l.trim_end().ends_with("plan:"))
+}
+
+fn log_options(args: &PlanArgs) -> LogOptions {
+    LogOptions {
+        prefix: args.log_line_prefix.clone(),
+        ..LogOptions::default()
+    }
+}
+
+/// The auto_explain plans of a server log file (`-`: standard input).
+fn plans_from_log(path: &PathBuf, args: &PlanArgs) -> Result<Vec<Plan>> {
+    let opts = log_options(args);
+    let found = if path.as_os_str() == "-" {
+        plans_in_log(std::io::stdin().lock(), "standard input", &opts)
+    } else {
+        plans_in_log_files(&[path], &opts)
+    }
+    .with_context(|| format!("reading {}", path.display()))?;
+    logged_plans(found, &path.display().to_string())
+}
+
+/// The auto_explain plans of a log already read as text.
+fn plans_from_log_text(text: &str, name: &str, args: &PlanArgs) -> Result<Vec<Plan>> {
+    let found = plans_in_log(text.as_bytes(), name, &log_options(args))
+        .with_context(|| format!("reading {name}"))?;
+    logged_plans(found, name)
+}
+
+/// The plans found, with a count on stderr; none is an error.
+fn logged_plans(found: LoggedPlans, name: &str) -> Result<Vec<Plan>> {
+    eprintln!(
+        "pgsage: {} auto_explain plan(s) in {} log lines{}",
+        found.plans.len(),
+        found.stats.lines,
+        if found.unreadable_count > 0 {
+            format!(
+                "; {} could not be read (first: {})",
+                found.unreadable_count,
+                found.unreadable.first().map_or("", String::as_str)
+            )
+        } else {
+            String::new()
+        }
+    );
+    if found.plans.is_empty() {
+        bail!("no auto_explain plan in {name} (is auto_explain loaded, with auto_explain.log_min_duration set?)");
+    }
+    Ok(found.plans.into_iter().map(|p| p.plan).collect())
+}
+
+/// The terminal's width from `COLUMNS`, else 100.
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 60)
+        .unwrap_or(100)
+}
+
+/// The input's name for messages and its text.
+fn read_input(path: &PathBuf) -> Result<(String, String)> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+        return Ok(("standard input".into(), text));
+    }
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("reading {name}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("reading {name}: not UTF-8 text (is it EXPLAIN output?)"))?;
+    Ok((name, text))
+}

@@ -1,0 +1,81 @@
+//! `pgsage workload` end to end: from a snapshot's pg_stat_statements (a captured fixture)
+//! and from a server log of the corpus (both made by real servers).
+
+mod common;
+
+use common::{pgsage, stderr, stdout};
+use pgsage_testkit::scenario::repo_root;
+
+fn path(rel: &str) -> String {
+    repo_root().join(rel).display().to_string()
+}
+
+#[test]
+fn reports_the_planted_lookup_loop_from_a_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("pgsage.toml");
+    std::fs::write(&config, "[rules.QRY002.params]\nmin_calls = 5000\n").expect("config");
+    let out = pgsage(&[
+        "workload",
+        "--snapshot",
+        &path("testdata/fixtures/queries/lookup-loop.json"),
+        "--config",
+        &config.display().to_string(),
+        "--top",
+        "3",
+        "--by",
+        "calls",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("pg_stat_statements (since_reset)"), "{text}");
+    assert!(text.contains("Top 3 queries by calls"), "{text}");
+    assert!(
+        text.contains("SELECT name FROM res_partner WHERE id = $1"),
+        "{text}"
+    );
+    assert!(text.contains("QRY002"), "{text}");
+}
+
+#[test]
+fn saves_a_loadable_workload_from_a_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("workload.json");
+    let out = pgsage(&[
+        "workload",
+        &path("testdata/logs/pg17/default.log"),
+        "--format",
+        "json",
+        "-o",
+        &saved.display().to_string(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    assert_eq!(report["log"]["unparsed_lines"], 0);
+    assert!(report["skipped"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|r| r["rule"] == "QRY003")));
+    let w = pgsage::workload::Workload::load(&saved).expect("load workload.json");
+    assert_eq!(w.source.kind, pgsage::workload::SourceKind::Log);
+    assert!(w
+        .queries
+        .iter()
+        .all(|q| q.fingerprint.to_string().len() == 16));
+    assert!(w
+        .queries
+        .iter()
+        .any(|q| q.p95_ms.is_some() && !q.databases.is_empty()));
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let out = pgsage(&["workload"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no workload"), "{}", stderr(&out));
+    let out = pgsage(&["workload", "--snapshot", "x.json", "--by", "size"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--by"), "{}", stderr(&out));
+    let out = pgsage(&["workload", "/nonexistent/pg.log"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,31 @@
+//! Errors of the log readers. Bad content is never an error (it is counted in
+//! [`super::LogStats`]); only inputs that cannot be opened or read at all are.
+
+use std::path::PathBuf;
+
+/// Why a log could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A log file could not be opened.
+    #[error("opening log file {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input failed before its first byte could be read.
+    #[error("reading {name}: {source}")]
+    Read {
+        /// The path, or `-` for standard input.
+        name: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The parser threads could not be started.
+    #[error("starting log parser threads: {0}")]
+    ThreadPool(String),
+}

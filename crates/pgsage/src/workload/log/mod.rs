@@ -1,0 +1,281 @@
+//! Server log readers: stderr with any `log_line_prefix`, csvlog and jsonlog (15+),
+//! plain or gzip-compressed, from files or standard input, into [`Sample`]s.
+//!
+//! ```
+//! use pgsage::workload::log::{read, LogOptions};
+//!
+//! let log = "2024-05-01 10:00:00.123 UTC [42] LOG:  duration: 1.500 ms  statement: SELECT 1\n";
+//! let mut samples = Vec::new();
+//! let stats = read(log.as_bytes(), "-", &LogOptions::default(), |s| samples.push(s))?;
+//! assert_eq!(samples[0].query, "SELECT 1");
+//! assert_eq!(samples[0].pid, Some(42));
+//! assert_eq!(stats.unparsed_lines, 0);
+//! # Ok::<(), pgsage::workload::log::LogError>(())
+//! ```
+//!
+//! The input is cut into chunks of whole entries that are parsed in parallel (rayon);
+//! samples reach the callback on the calling thread, in input order, and nothing holds
+//! the whole input. Lines that do not parse are counted in [`LogStats`] (with a few
+//! examples), never fatal. See `docs/logs.md`.
+
+mod assemble;
+mod chunk;
+mod csv;
+mod error;
+mod json;
+mod message;
+mod pipeline;
+mod prefix;
+mod severity;
+mod stats;
+mod stderr;
+mod time;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::Snapshot;
+use crate::workload::Sample;
+
+pub use error::LogError;
+pub use prefix::{LinePrefix, PrefixFields, PrefixMatch, KNOWN_PREFIXES};
+pub use severity::Severity;
+pub use stats::{InputInfo, LogStats, MessageCounts, TempFileUse, TempFiles, UnparsedLine};
+
+/// A server log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// `log_destination = 'stderr'` (also what `pg_ctl -l` and the logging collector
+    /// write for it): `log_line_prefix`, then the message.
+    Stderr,
+    /// `log_destination = 'csvlog'`.
+    Csv,
+    /// `log_destination = 'jsonlog'` (15+).
+    Json,
+}
+
+/// How to read logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The format; `None` detects it from each input's first line.
+    pub format: Option<LogFormat>,
+    /// The server's `log_line_prefix` (stderr format); `None` picks the best match
+    /// among [`KNOWN_PREFIXES`] on the first lines, falling back to the default
+    /// `'%m [%p] '`.
+    pub prefix: Option<String>,
+    /// Minutes east of UTC for timestamps whose time zone abbreviation is unknown
+    /// (set it from `log_timezone` when the zone is not UTC or a common abbreviation).
+    pub utc_offset_minutes: Option<i32>,
+    /// Parser threads: 0 uses every core; 1 reads, parses and delivers on the calling
+    /// thread.
+    pub threads: usize,
+    /// Target chunk size in bytes.
+    pub chunk_bytes: usize,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            format: None,
+            prefix: None,
+            utc_offset_minutes: None,
+            threads: 0,
+            chunk_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl LogOptions {
+    /// Options matching a server's logging settings: `log_line_prefix`, and the format
+    /// when `log_destination` names exactly one of stderr, csvlog, jsonlog (the files
+    /// differ by extension; with several, the format is detected per file).
+    /// `log_timezone` gives [`LogOptions::utc_offset_minutes`] when it is a fixed
+    /// offset (`UTC`, `Etc/GMT-2`, `+02:00`).
+    pub fn from_snapshot(snapshot: &Snapshot) -> LogOptions {
+        let value = |n: &str| snapshot.setting(n).map(|s| s.setting.clone());
+        let mut opts = LogOptions {
+            prefix: value("log_line_prefix"),
+            ..LogOptions::default()
+        };
+        if let Some(dest) = value("log_destination") {
+            let kinds: Vec<LogFormat> = dest
+                .split(',')
+                .filter_map(|d| match d.trim() {
+                    "stderr" => Some(LogFormat::Stderr),
+                    "csvlog" => Some(LogFormat::Csv),
+                    "jsonlog" => Some(LogFormat::Json),
+                    _ => None,
+                })
+                .collect();
+            if let [one] = kinds.as_slice() {
+                opts.format = Some(*one);
+            }
+        }
+        opts.utc_offset_minutes = value("log_timezone").and_then(|tz| fixed_zone_offset(&tz));
+        opts
+    }
+}
+
+/// Minutes east of UTC for a `log_timezone` value that is a fixed offset.
+fn fixed_zone_offset(tz: &str) -> Option<i32> {
+    match tz {
+        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "UCT" | "Etc/UCT" | "Zulu" | "Etc/Zulu"
+        | "Universal" | "Etc/Universal" => Some(0),
+        _ => {
+            // POSIX-style Etc/GMT-2 means UTC+2.
+            if let Some(h) = tz.strip_prefix("Etc/GMT") {
+                return h.parse::<i32>().ok().map(|h| -h * 60);
+            }
+            time::zone_offset_min(tz)
+        }
+    }
+}
+
+/// Reads log files (`-` is standard input; `.gz` content is detected by its magic
+/// bytes, whatever the name) in order, calling `on_sample` for each sample.
+/// `log_statement`/`log_duration` pairs are followed from one file to the next, as
+/// for rotated files of one server.
+pub fn read_paths<P: AsRef<Path>>(
+    paths: &[P],
+    opts: &LogOptions,
+    on_sample: impl FnMut(Sample),
+) -> Result<LogStats, LogError> {
+    read_paths_map(paths, opts, |s| s, on_sample)
+}
+
+/// Like [`read_paths`], with a `map` step that runs on the parser threads, in
+/// parallel (fingerprint each sample there, say), before `on_item` receives the
+/// results on the calling thread in input order.
+pub fn read_paths_map<P: AsRef<Path>, T: Send>(
+    paths: &[P],
+    opts: &LogOptions,
+    map: impl Fn(Sample) -> T + Sync,
+    mut on_item: impl FnMut(T),
+) -> Result<LogStats, LogError> {
+    let pool = make_pool(opts)?;
+    let mut state = pipeline::State::default();
+    for path in paths {
+        let path = path.as_ref();
+        let name = path.to_string_lossy();
+        if name == "-" {
+            let stdin = io::stdin();
+            read_one(
+                stdin.lock(),
+                &name,
+                opts,
+                pool.as_ref(),
+                &mut state,
+                &map,
+                &mut on_item,
+            )?;
+        } else {
+            let file = File::open(path).map_err(|source| LogError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            read_one(
+                file,
+                &name,
+                opts,
+                pool.as_ref(),
+                &mut state,
+                &map,
+                &mut on_item,
+            )?;
+        }
+    }
+    Ok(state.finish())
+}
+
+/// Reads one log from `reader` (`name` labels it in the statistics).
+pub fn read(
+    reader: impl Read,
+    name: &str,
+    opts: &LogOptions,
+    on_sample: impl FnMut(Sample),
+) -> Result<LogStats, LogError> {
+    read_map(reader, name, opts, |s| s, on_sample)
+}
+
+/// Like [`read`], with a `map` step on the parser threads (see [`read_paths_map`]).
+pub fn read_map<T: Send>(
+    reader: impl Read,
+    name: &str,
+    opts: &LogOptions,
+    map: impl Fn(Sample) -> T + Sync,
+    mut on_item: impl FnMut(T),
+) -> Result<LogStats, LogError> {
+    let pool = make_pool(opts)?;
+    let mut state = pipeline::State::default();
+    read_one(
+        reader,
+        name,
+        opts,
+        pool.as_ref(),
+        &mut state,
+        &map,
+        &mut on_item,
+    )?;
+    Ok(state.finish())
+}
+
+fn make_pool(opts: &LogOptions) -> Result<Option<rayon::ThreadPool>, LogError> {
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        opts.threads
+    };
+    if threads <= 1 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("pgsage-log-{i}"))
+        .build()
+        .map(Some)
+        .map_err(|e| LogError::ThreadPool(e.to_string()))
+}
+
+fn read_one<T: Send>(
+    mut reader: impl Read,
+    name: &str,
+    opts: &LogOptions,
+    pool: Option<&rayon::ThreadPool>,
+    state: &mut pipeline::State,
+    map: &(dyn Fn(Sample) -> T + Sync),
+    sink: &mut dyn FnMut(T),
+) -> Result<(), LogError> {
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match reader.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(LogError::Read {
+                    name: name.to_string(),
+                    source,
+                })
+            }
+        }
+    }
+    let head = io::Cursor::new(magic[..got].to_vec()).chain(reader);
+    if magic[..got] == [0x1f, 0x8b] {
+        let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, head));
+        pipeline::run(gz, name, true, opts, pool, state, map, sink);
+    } else {
+        pipeline::run(head, name, false, opts, pool, state, map, sink);
+    }
+    Ok(())
+}
+
+/// Lines in `b` (a last line without a newline counts).
+fn count_lines(b: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', b).count() as u64;
+    n + u64::from(!b.is_empty() && b.last() != Some(&b'\n'))
+}

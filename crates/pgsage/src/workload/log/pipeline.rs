@@ -1,0 +1,261 @@
+//! The driver: one thread reads (and decompresses) and cuts chunks, rayon parses them,
+//! and the calling thread delivers their samples in input order, pairing
+//! `log_statement` lines with `log_duration` lines across chunk boundaries.
+//!
+//! At most `2 × threads + 1` chunks are in flight, so memory does not grow with the
+//! input.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+
+use crate::workload::Sample;
+
+use super::assemble::{Assembler, ChunkOut, Head, Pending};
+use super::chunk::Chunker;
+use super::prefix::{self, LinePrefix};
+use super::stats::{InputInfo, LogStats, TempAcc};
+use super::{csv, json, stderr, LogFormat, LogOptions};
+
+/// Bytes looked at to detect the format and the prefix.
+const DETECT_BYTES: usize = 256 * 1024;
+/// Lines looked at to detect the prefix.
+const DETECT_LINES: usize = 500;
+/// The longest single entry kept whole (longer ones are cut at a line end).
+const MAX_RECORD: usize = 64 * 1024 * 1024;
+
+/// What carries over from one chunk (and one input) to the next.
+#[derive(Default)]
+pub(super) struct State {
+    carry: HashMap<Option<i32>, Pending>,
+    pub stats: LogStats,
+    temp: TempAcc,
+}
+
+impl State {
+    pub(super) fn finish(mut self) -> LogStats {
+        self.stats.statements_without_duration += self.carry.len() as u64;
+        self.stats.temp_files.by_statement = self.temp.finish();
+        self.stats
+    }
+}
+
+struct Input<'n> {
+    name: &'n str,
+    prefix: Option<LinePrefix>,
+    line_base: u64,
+}
+
+/// Reads one input (already decompressed) into `state`: each sample goes through
+/// `map` on a parser thread, then to `sink` on the calling thread, in input order.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run<T: Send>(
+    reader: impl Read,
+    name: &str,
+    gzip: bool,
+    opts: &LogOptions,
+    pool: Option<&rayon::ThreadPool>,
+    state: &mut State,
+    map: &(dyn Fn(Sample) -> T + Sync),
+    sink: &mut dyn FnMut(T),
+) {
+    let mut chunker = Chunker::new(reader, opts.chunk_bytes, MAX_RECORD);
+    let head = chunker.peek(DETECT_BYTES);
+    let format = opts.format.unwrap_or_else(|| detect_format(head));
+    let prefix = (format == LogFormat::Stderr).then(|| match &opts.prefix {
+        Some(p) => LinePrefix::new(p),
+        None => detect_prefix(head).unwrap_or_else(|| LinePrefix::new(DEFAULT_PREFIX)),
+    });
+    state.stats.inputs.push(InputInfo {
+        name: name.to_string(),
+        gzip,
+        format,
+        prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
+    });
+    let mut input = Input {
+        name,
+        prefix,
+        line_base: 0,
+    };
+    let offset = opts.utc_offset_minutes;
+    match pool {
+        None => {
+            while let Some(chunk) = chunker.next_chunk(format, input.prefix.as_ref()) {
+                let mut out = parse_chunk(chunk, format, input.prefix.as_ref(), offset);
+                let items: Vec<T> = out.samples.drain(..).map(map).collect();
+                deliver(out, items, &mut input, state, map, sink);
+            }
+        }
+        Some(pool) => {
+            let threads = pool.current_num_threads().max(1);
+            let max_in_flight = 2 * threads as u64 + 1;
+            let (tx, rx) = mpsc::channel::<(u64, ChunkOut, Vec<T>)>();
+            let pfx = input.prefix.clone();
+            let pfx = pfx.as_ref();
+            pool.in_place_scope(|scope| {
+                let mut sent = 0u64;
+                let mut delivered = 0u64;
+                let mut ready: BTreeMap<u64, (ChunkOut, Vec<T>)> = BTreeMap::new();
+                let mut more = true;
+                while more || delivered < sent {
+                    while let Ok((seq, out, items)) = rx.try_recv() {
+                        ready.insert(seq, (out, items));
+                    }
+                    while let Some((out, items)) = ready.remove(&delivered) {
+                        deliver(out, items, &mut input, state, map, sink);
+                        delivered += 1;
+                    }
+                    if !more || sent - delivered >= max_in_flight {
+                        if delivered < sent {
+                            match rx.recv() {
+                                Ok((seq, out, items)) => {
+                                    ready.insert(seq, (out, items));
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        continue;
+                    }
+                    match chunker.next_chunk(format, pfx) {
+                        Some(chunk) => {
+                            let tx = tx.clone();
+                            let seq = sent;
+                            scope.spawn(move |_| {
+                                let mut out = parse_chunk(chunk, format, pfx, offset);
+                                let items = catch_unwind(AssertUnwindSafe(|| {
+                                    out.samples.drain(..).map(map).collect::<Vec<T>>()
+                                }))
+                                .unwrap_or_default();
+                                let _ = tx.send((seq, out, items));
+                            });
+                            sent += 1;
+                        }
+                        None => more = false,
+                    }
+                }
+            });
+        }
+    }
+    if let Some(e) = chunker.error.take() {
+        state.stats.input_errors.push(format!(
+            "{name}: reading stopped after {} lines: {e}",
+            input.line_base
+        ));
+    }
+}
+
+/// PostgreSQL's default `log_line_prefix` (10+).
+pub(super) const DEFAULT_PREFIX: &str = "%m [%p] ";
+
+fn deliver<T>(
+    out: ChunkOut,
+    items: Vec<T>,
+    input: &mut Input<'_>,
+    state: &mut State,
+    map: &(dyn Fn(Sample) -> T + Sync),
+    sink: &mut dyn FnMut(T),
+) {
+    let ChunkOut {
+        samples,
+        mut stats,
+        temp,
+        heads,
+        tails,
+    } = out;
+    for (pid, head) in heads {
+        match (state.carry.remove(&pid), head) {
+            (Some(mut p), Head::Duration(ms, at)) => {
+                p.sample.duration_ms = ms;
+                p.sample.at = at.or(p.sample.at);
+                stats.samples += 1;
+                sink(map(p.sample));
+            }
+            (Some(_), Head::Reset) => stats.statements_without_duration += 1,
+            (None, Head::Duration(..)) => stats.durations_without_statement += 1,
+            (None, Head::Reset) => {}
+        }
+    }
+    debug_assert!(samples.is_empty(), "samples are mapped before delivery");
+    for item in items {
+        sink(item);
+    }
+    state.carry.extend(tails);
+    for ex in &mut stats.unparsed_examples {
+        ex.input = input.name.to_string();
+    }
+    let lines = stats.lines;
+    state.stats.add_chunk(stats, input.line_base);
+    state.temp.merge(temp);
+    input.line_base += lines;
+}
+
+/// Parses one chunk; never panics outward (a bug in a parser costs the chunk, counted
+/// as an input error, not the run).
+fn parse_chunk(
+    chunk: Vec<u8>,
+    format: LogFormat,
+    prefix: Option<&LinePrefix>,
+    offset: Option<i32>,
+) -> ChunkOut {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut asm = Assembler::new(offset);
+        let text = match std::str::from_utf8(&chunk) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => {
+                asm.out.stats.invalid_utf8_lines += chunk
+                    .split(|b| *b == b'\n')
+                    .filter(|l| std::str::from_utf8(l).is_err())
+                    .count() as u64;
+                String::from_utf8_lossy(&chunk)
+            }
+        };
+        match (format, prefix) {
+            (LogFormat::Json, _) => json::parse(&text, &mut asm),
+            (LogFormat::Csv, _) => csv::parse(&text, &mut asm),
+            (LogFormat::Stderr, Some(p)) => stderr::parse(&text, p, &mut asm),
+            (LogFormat::Stderr, None) => {
+                stderr::parse(&text, &LinePrefix::new(DEFAULT_PREFIX), &mut asm)
+            }
+        }
+        asm.finish()
+    }));
+    result.unwrap_or_else(|_| {
+        let mut out = ChunkOut::default();
+        out.stats.lines = super::count_lines(&chunk);
+        out.stats.bytes = chunk.len() as u64;
+        out.stats.unparsed_lines = out.stats.lines;
+        out.stats
+            .input_errors
+            .push("internal error while parsing a chunk; its lines are counted as unparsed".into());
+        out
+    })
+}
+
+fn first_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    head.split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(DETECT_LINES)
+}
+
+/// jsonlog when the first line is a JSON object, csvlog when it starts with a
+/// timestamp and a comma, stderr otherwise.
+pub(super) fn detect_format(head: &[u8]) -> LogFormat {
+    match first_lines(head).next() {
+        Some(l) if l.first() == Some(&b'{') => LogFormat::Json,
+        Some(l) if csv::is_record_start(l) => LogFormat::Csv,
+        _ => LogFormat::Stderr,
+    }
+}
+
+fn detect_prefix(head: &[u8]) -> Option<LinePrefix> {
+    let lines: Vec<String> = first_lines(head)
+        .filter(|l| l.first() != Some(&b'\t'))
+        .map(|l| {
+            String::from_utf8_lossy(l)
+                .trim_end_matches('\r')
+                .to_string()
+        })
+        .collect();
+    prefix::detect(lines.iter().map(String::as_str))
+}

@@ -1,0 +1,149 @@
+//! The report of `pgsage workload`: the workload's top queries and profile, and the
+//! `queries` pack's findings on it.
+
+mod render;
+
+pub use render::{render, RenderOptions, SortBy};
+
+use globset::Glob;
+use serde::{Deserialize, Serialize};
+
+use super::Workload;
+use crate::config::RuleConfig;
+use crate::report::{Finding, SkippedRule, Summary, SuppressedFinding};
+use crate::rules::queries::{Params, WORKLOAD_RULES};
+use crate::rules::Draft;
+use crate::snapshot::ToolInfo;
+
+/// The workload report format version.
+pub const WORKLOAD_REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// A workload and what the `queries` pack found in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadReport {
+    /// [`WORKLOAD_REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The pgsage build.
+    pub tool: ToolInfo,
+    /// Findings per severity.
+    pub summary: Summary,
+    /// Rules that did not run, and why.
+    pub skipped: Vec<SkippedRule>,
+    /// Findings hidden by suppressions.
+    pub suppressed: Vec<SuppressedFinding>,
+    /// The findings, worst first.
+    pub findings: Vec<Finding>,
+    /// What the log reader saw (log captures): lines, unparsed lines, messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<serde_json::Value>,
+    /// The workload.
+    pub workload: Workload,
+}
+
+impl WorkloadReport {
+    /// Runs the enabled `queries` rules over the workload.
+    pub fn new(workload: Workload, config: &RuleConfig, log: Option<serde_json::Value>) -> Self {
+        let (findings, skipped, suppressed) = check(&workload, config);
+        WorkloadReport {
+            schema_version: WORKLOAD_REPORT_SCHEMA_VERSION,
+            tool: ToolInfo::current(),
+            summary: Summary::of(&findings),
+            skipped,
+            suppressed,
+            findings,
+            log,
+            workload,
+        }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The worst severity among the findings.
+    pub fn worst(&self) -> Option<crate::Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// The `queries` pack's findings on a workload, the rules skipped, and the suppressed
+/// findings (the same severities, parameters and suppressions as `pgsage audit`).
+pub fn check(
+    w: &Workload,
+    config: &RuleConfig,
+) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    let mut suppressed = Vec::new();
+    let suppressions: Vec<_> = config
+        .suppressions
+        .iter()
+        .filter_map(|s| Some((s, Glob::new(&s.object).ok()?.compile_matcher())))
+        .collect();
+    for rule in WORKLOAD_RULES {
+        let meta = rule.meta();
+        if !config.is_enabled(meta.id) {
+            continue;
+        }
+        let Some(settings) = config.rules.get(meta.id) else {
+            skipped.push(SkippedRule {
+                rule: meta.id.to_owned(),
+                reason: "not configured".to_owned(),
+            });
+            continue;
+        };
+        match rule.check_workload(w, &Params(&settings.params)) {
+            Err(skip) => skipped.push(SkippedRule {
+                rule: meta.id.to_owned(),
+                reason: skip.0,
+            }),
+            Ok(drafts) => {
+                for d in drafts {
+                    let f = finish(meta, settings, d);
+                    let name = f.object.display_name();
+                    match suppressions.iter().find(|(s, m)| {
+                        s.rule == meta.id && (m.is_match(&name) || m.is_match(&f.object.name))
+                    }) {
+                        Some((s, _)) => suppressed.push(SuppressedFinding {
+                            rule: meta.id.to_owned(),
+                            object: name,
+                            reason: s.reason.clone(),
+                        }),
+                        None => findings.push(f),
+                    }
+                }
+            }
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.object.cmp(&b.object))
+    });
+    (findings, skipped, suppressed)
+}
+
+fn finish(
+    meta: &crate::rules::RuleMeta,
+    settings: &crate::config::RuleSettings,
+    d: Draft,
+) -> Finding {
+    Finding {
+        rule: meta.id.to_owned(),
+        pack: meta.pack.to_owned(),
+        severity: settings
+            .severity_override
+            .or(d.severity)
+            .unwrap_or(settings.severity),
+        title: meta.title.to_owned(),
+        object: d.object,
+        message: d.message,
+        evidence: d.evidence,
+        recommendation: d.recommendation,
+        fix: d.fix,
+        confidence: d.confidence,
+        confidence_reason: d.confidence_reason,
+    }
+}

@@ -1,0 +1,328 @@
+//! Rendering a [`WorkloadReport`]: top queries, profile and findings as a terminal table
+//! or Markdown, or the whole report as JSON.
+
+use std::io::Write;
+
+use comfy_table::{presets, ContentArrangement, Table};
+
+use super::WorkloadReport;
+use crate::report::render::Format;
+use crate::workload::{QueryStats, SourceKind, Workload};
+
+/// How to order the top queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    /// Total execution time.
+    #[default]
+    Total,
+    /// Mean execution time.
+    Mean,
+    /// Executions.
+    Calls,
+    /// Temporary file bytes.
+    Temp,
+}
+
+impl std::str::FromStr for SortBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "total" | "time" => Ok(SortBy::Total),
+            "mean" => Ok(SortBy::Mean),
+            "calls" => Ok(SortBy::Calls),
+            "temp" => Ok(SortBy::Temp),
+            other => Err(format!(
+                "unknown order `{other}` (expected total, mean, calls or temp)"
+            )),
+        }
+    }
+}
+
+/// Rendering options.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// How many queries to list.
+    pub top: usize,
+    /// Their order.
+    pub by: SortBy,
+    /// Table width (`None`: the terminal's).
+    pub width: Option<u16>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            top: 20,
+            by: SortBy::Total,
+            width: Some(100),
+        }
+    }
+}
+
+/// The top `n` queries in the chosen order.
+pub fn top_queries(w: &Workload, by: SortBy, n: usize) -> Vec<&QueryStats> {
+    let mut qs: Vec<&QueryStats> = w.queries.iter().collect();
+    let key = |q: &QueryStats| match by {
+        SortBy::Total => q.total_ms,
+        SortBy::Mean => q.mean_ms,
+        SortBy::Calls => q.calls as f64,
+        SortBy::Temp => q.temp_bytes.unwrap_or(0) as f64,
+    };
+    qs.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    if by == SortBy::Temp {
+        qs.retain(|q| q.temp_bytes.unwrap_or(0) > 0);
+    }
+    qs.truncate(n);
+    qs
+}
+
+/// Writes the report.
+pub fn render(
+    r: &WorkloadReport,
+    format: Format,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => writeln!(out, "{}", r.to_json()),
+        Format::Table => render_text(r, opts, false, out),
+        Format::Markdown => render_text(r, opts, true, out),
+    }
+}
+
+fn ms(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let c: String = s.chars().take(n).collect();
+        format!("{c}…")
+    }
+}
+
+fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<()> {
+    let w = &r.workload;
+    let src = match w.source.kind {
+        SourceKind::Log => format!("{} log file(s)", w.source.files.len()),
+        SourceKind::PgStatStatements => format!(
+            "pg_stat_statements ({})",
+            w.source.basis.as_deref().unwrap_or("since_reset")
+        ),
+    };
+    let h = if md { "# " } else { "" };
+    writeln!(out, "{h}pgsage workload: {src}")?;
+    if md {
+        writeln!(out)?;
+    }
+    let window = match (w.source.started_at, w.source.ended_at) {
+        (Some(a), Some(b)) => format!(
+            "{} → {}",
+            a.format("%Y-%m-%d %H:%M:%S"),
+            b.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        _ => "period unknown".to_owned(),
+    };
+    writeln!(
+        out,
+        "{} executions, {:.1} s of execution time, {} distinct queries; {window}",
+        w.totals.calls,
+        w.totals.total_ms / 1000.0,
+        w.totals.fingerprints
+    )?;
+    let p = &w.profile;
+    let m = &p.mix;
+    let rate = p
+        .statements_per_second
+        .map_or(String::new(), |r| format!("; {r:.1} statements/s"));
+    writeln!(
+        out,
+        "mix: {} reads ({:.0} ms), {} writes ({:.0} ms), {} other{rate}",
+        m.read_calls, m.read_ms, m.write_calls, m.write_ms, m.other_calls
+    )?;
+    if let Some(peak) = &p.peak {
+        let at = peak.start.map_or("whole capture".to_owned(), |s| {
+            s.format("%Y-%m-%d %H:%M").to_string()
+        });
+        writeln!(
+            out,
+            "peak window: {at}: {} executions, {:.1} s; load: {} ({})",
+            peak.calls,
+            peak.total_ms / 1000.0,
+            serde_json::to_value(peak.class)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            peak.why
+        )?;
+    }
+    for (label, shares) in [
+        ("databases", &p.databases),
+        ("applications", &p.applications),
+    ] {
+        let named: Vec<String> = shares
+            .iter()
+            .filter(|s| s.name != "?")
+            .take(5)
+            .map(|s| format!("{} {:.0} %", s.name, s.time_pct))
+            .collect();
+        if !named.is_empty() {
+            writeln!(out, "{label}: {}", named.join(", "))?;
+        }
+    }
+    if w.totals.unattributed_calls > 0 {
+        writeln!(
+            out,
+            "unattributed: {} executions, {:.0} ms (other roles' hidden texts, or entries beyond the collected top)",
+            w.totals.unattributed_calls, w.totals.unattributed_ms
+        )?;
+    }
+    if let Some(log) = &r.log {
+        let n = |k: &str| log.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        writeln!(
+            out,
+            "log: {} lines, {} samples, {} unparsed lines",
+            n("lines"),
+            n("samples"),
+            n("unparsed_lines")
+        )?;
+    }
+    Ok(())
+}
+
+fn render_text(
+    r: &WorkloadReport,
+    opts: &RenderOptions,
+    md: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    header(r, out, md)?;
+    let w = &r.workload;
+    let top = top_queries(w, opts.by, opts.top);
+    let title = match opts.by {
+        SortBy::Total => "total time",
+        SortBy::Mean => "mean time",
+        SortBy::Calls => "calls",
+        SortBy::Temp => "temp written",
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}Top {} queries by {title}",
+        if md { "## " } else { "== " },
+        top.len()
+    )?;
+    let cols = [
+        "fingerprint",
+        "calls",
+        "total ms",
+        "mean ms",
+        "p95 ms",
+        "rows",
+        "share",
+        "query",
+    ];
+    let row = |q: &QueryStats| -> Vec<String> {
+        vec![
+            q.fingerprint.to_string(),
+            q.calls.to_string(),
+            ms(q.total_ms),
+            ms(q.mean_ms),
+            q.p95_ms.map_or("-".into(), ms),
+            q.rows.map_or("-".into(), |r| r.to_string()),
+            format!("{:.1} %", q.share_pct(&w.totals)),
+            cut(&q.query, if md { 300 } else { 160 }),
+        ]
+    };
+    if md {
+        writeln!(out)?;
+        writeln!(out, "| {} |", cols.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(cols.len()))?;
+        for q in &top {
+            let cells: Vec<String> = row(q).into_iter().map(|c| c.replace('|', "\\|")).collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+    } else {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(cols);
+        if let Some(width) = opts.width {
+            t.set_width(width);
+        }
+        for q in &top {
+            t.add_row(row(q));
+        }
+        writeln!(out, "{t}")?;
+    }
+    writeln!(out)?;
+    let s = &r.summary;
+    writeln!(
+        out,
+        "{}Findings: {} critical, {} warning, {} info",
+        if md { "## " } else { "== " },
+        s.critical,
+        s.warning,
+        s.info
+    )?;
+    for f in &r.findings {
+        writeln!(out)?;
+        let obj = match &f.object.query {
+            Some(q) => format!("{} `{}`", f.object.display_name(), cut(q, 120)),
+            None => f.object.display_name(),
+        };
+        writeln!(
+            out,
+            "{}[{}] {} {}: {obj}",
+            if md { "- " } else { "" },
+            f.severity,
+            f.rule,
+            f.title
+        )?;
+        writeln!(out, "  {}", f.message)?;
+        writeln!(
+            out,
+            "  evidence: {}",
+            f.evidence
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_owned)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        writeln!(out, "  → {}", f.recommendation)?;
+        if let Some(fix) = &f.fix {
+            for line in fix.sql.lines() {
+                writeln!(out, "    {line}")?;
+            }
+        }
+        if let Some(why) = &f.confidence_reason {
+            writeln!(out, "  (low confidence: {why})")?;
+        }
+    }
+    if !r.skipped.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}Skipped rules", if md { "## " } else { "== " })?;
+        for s in &r.skipped {
+            writeln!(
+                out,
+                "{}{}: {}",
+                if md { "- " } else { "" },
+                s.rule,
+                s.reason
+            )?;
+        }
+    }
+    Ok(())
+}

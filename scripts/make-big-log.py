@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Builds a large stderr log for benchmarks by replicating a real corpus log.
+
+Usage: scripts/make-big-log.py OUT SIZE_MB [CORPUS_LOG]
+(default corpus: testdata/logs/pg17/default.log, prefix '%m [%p] ').
+
+Each copy of the corpus gets later timestamps, other backend pids and other constants
+in the statements (the integers after '= ', '> ', '< ' and in parameter values), so the
+output has the shape of the real log without being one text repeated. The big file is
+not committed; docs/performance.md says how it was used.
+"""
+import random
+import re
+import sys
+from datetime import datetime, timedelta
+
+out_path, size_mb = sys.argv[1], int(sys.argv[2])
+corpus = sys.argv[3] if len(sys.argv) > 3 else "testdata/logs/pg17/default.log"
+text = open(corpus, encoding="utf-8").read()
+
+# Slots: timestamps, pids, statement constants.
+slot_re = re.compile(
+    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})"
+    r"|(?P<pid>\[\d+\])"
+    r"|(?P<num>(?<=[=<>] )\d+|(?<=\$\d = ')\d+(?='))"
+)
+parts, kinds = [], []
+pos = 0
+for m in slot_re.finditer(text):
+    parts.append(text[pos:m.start()])
+    kinds.append((m.lastgroup, m.group()))
+    pos = m.end()
+tail = text[pos:]
+
+t0 = datetime(2024, 5, 1)
+rng = random.Random(42)
+target = size_mb * 1024 * 1024
+written = 0
+copy = 0
+with open(out_path, "w", encoding="utf-8") as out:
+    while written < target:
+        base = t0 + timedelta(seconds=copy)
+        ts = base.strftime("%Y-%m-%d %H:%M:%S")
+        pid_shift = (copy % 500) * 100
+        buf = []
+        for lit, (kind, val) in zip(parts, kinds):
+            buf.append(lit)
+            if kind == "ts":
+                buf.append(ts + val[19:])
+            elif kind == "pid":
+                buf.append("[%d]" % (int(val[1:-1]) + pid_shift))
+            else:
+                buf.append(str(rng.randrange(1, 100000)))
+        buf.append(tail)
+        chunk = "".join(buf)
+        out.write(chunk)
+        written += len(chunk.encode("utf-8"))
+        copy += 1
+print(f"{out_path}: {written / 1048576:.0f} MiB, {copy} copies of {corpus}")

@@ -116,13 +116,7 @@ pub fn collect_snapshot_cancellable(
     collect: &CollectOptions,
     cancel: &AtomicBool,
 ) -> Result<Snapshot> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Io {
-            context: "starting the collector's runtime".into(),
-            source,
-        })?;
+    let runtime = crate::collect::blocking_runtime()?;
     runtime.block_on(async {
         let work = crate::collect::connect_and_collect(options, collect);
         let cancelled = async {

@@ -103,14 +103,18 @@ pub fn collect_snapshot_with(
     options: &ConnectOptions,
     collect: &CollectOptions,
 ) -> Result<Snapshot> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    blocking_runtime()?.block_on(connect_and_collect(options, collect))
+}
+
+/// The current-thread tokio runtime behind every blocking entry point of the library.
+pub(crate) fn blocking_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|source| Error::Io {
             context: "starting the collector's runtime".into(),
             source,
-        })?;
-    runtime.block_on(connect_and_collect(options, collect))
+        })
 }
 
 /// Connects, collects and closes the session: the body of every blocking collection.

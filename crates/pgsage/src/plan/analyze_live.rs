@@ -247,10 +247,8 @@ pub fn explain_live(
     sql: &str,
     options: &LiveOptions,
 ) -> Result<LiveExplain, LiveError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| LiveError::Runtime(e.to_string()))?;
+    let runtime =
+        crate::collect::blocking_runtime().map_err(|e| LiveError::Runtime(e.to_string()))?;
     runtime.block_on(explain_live_async(connect_options, sql, options))
 }
 

@@ -1,3 +1,4 @@
+use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
     disabled_by_reloption, maintained, reltuples, table_object, table_setting,
@@ -22,6 +23,11 @@ declare_rule! {
     /// scale factor the same, so append-heavy tables get their visibility map maintained
     /// too.
     ///
+    /// When the server-wide value itself is above PostgreSQL's default (0.2) and at least
+    /// `server_finding_min_tables` tables are affected, the setting is the cause: one
+    /// finding on `autovacuum_vacuum_scale_factor` lists the tables instead of one finding
+    /// per table.
+    ///
     /// ## Why it matters
     /// A vacuum that starts only after millions of dead rows has millions of index
     /// entries to remove and takes hours, during which the table and its indexes bloat
@@ -41,6 +47,9 @@ declare_rule! {
     /// - `min_minutes_between_vacuums` (default 60): do not recommend a trigger that the
     ///   observed update/delete rate would reach more often than this.
     ///
+    /// - `server_finding_min_tables` (default 3): with a server-wide scale factor above the
+    ///   default 0.2, this many affected tables give one finding on the setting.
+    ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/routine-vacuuming.html#AUTOVACUUM>
     /// - <https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-STORAGE-PARAMETERS>
@@ -54,6 +63,7 @@ declare_rule! {
             ("target_dead_pct", "Share of rows that may be dead before a vacuum, in %"),
             ("max_target_rows", "At most this many dead rows before a vacuum"),
             ("min_minutes_between_vacuums", "Do not recommend triggers reached more often than this, in minutes"),
+            ("server_finding_min_tables", "Affected tables that make one finding on a server-wide value above the default"),
         ],
     }
 }
@@ -102,6 +112,55 @@ pub(crate) fn round_scale(v: f64) -> f64 {
     (v * m).round() / m
 }
 
+/// PostgreSQL's default `autovacuum_vacuum_scale_factor`.
+const DEFAULT_SCALE_FACTOR: f64 = 0.2;
+
+/// Tables shown in the server-level finding.
+const SERVER_FINDING_TABLES: usize = 10;
+
+/// One finding on the server-wide setting when it is raised above the default and
+/// affects many tables: the setting is the cause, not each table.
+fn server_level(snap: &Snapshot, affected: &[(f64, String, &Table)]) -> Draft {
+    let global = snap
+        .setting("autovacuum_vacuum_scale_factor")
+        .and_then(|s| s.as_f64())
+        .unwrap_or(DEFAULT_SCALE_FACTOR);
+    let mut largest: Vec<&(f64, String, &Table)> = affected.iter().collect();
+    largest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let shown: Vec<serde_json::Value> = largest
+        .iter()
+        .take(SERVER_FINDING_TABLES)
+        .map(|(trigger, name, t)| {
+            serde_json::json!({
+                "table": name,
+                "reltuples": reltuples(t),
+                "autovacuum_trigger_rows": trigger.round(),
+            })
+        })
+        .collect();
+    Draft::new(
+        ObjectRef::setting("autovacuum_vacuum_scale_factor"),
+        format!(
+            "autovacuum_vacuum_scale_factor is {global} server-wide (default {DEFAULT_SCALE_FACTOR}): {} large tables wait for at least {:.0} dead rows before autovacuum vacuums them",
+            affected.len(),
+            largest.last().map_or(0.0, |l| l.0),
+        ),
+    )
+    .evidence("autovacuum_vacuum_scale_factor", global)
+    .evidence("affected_tables", affected.len())
+    .evidence("largest_triggers", serde_json::Value::Array(shown))
+    .recommend(format!(
+        "Bring the server-wide scale factor back to {DEFAULT_SCALE_FACTOR} (or lower); then give the largest tables their own, smaller scale factor (this rule will name them)"
+    ))
+    .fix(
+        format!(
+            "ALTER SYSTEM SET autovacuum_vacuum_scale_factor = {DEFAULT_SCALE_FACTOR};\nSELECT pg_reload_conf();"
+        ),
+        "superuser or ALTER SYSTEM privilege (on managed services: the server parameter in the provider's console); a reload, no restart",
+        "autovacuum_count and n_dead_tup in pg_stat_user_tables",
+    )
+}
+
 /// Updates and deletes of `table` per minute over the basis, when measurable.
 fn churn_per_minute(ctx: &RuleContext<'_>, table: &Table) -> Option<f64> {
     let now = (table.n_tup_upd + table.n_tup_del) as f64;
@@ -135,8 +194,10 @@ impl Rule for LargeTableDefaultScaleFactor {
             max_rows: ctx.number("max_target_rows")?,
             min_minutes: ctx.number("min_minutes_between_vacuums")?,
         };
+        let server_min_tables = ctx.number("server_finding_min_tables")?;
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
+        let mut affected = Vec::new();
         for t in &snap.tables {
             if !on_default_with_huge_trigger(snap, t, min_trigger) {
                 continue;
@@ -152,6 +213,7 @@ impl Rule for LargeTableDefaultScaleFactor {
             let scale = round_scale(goal / rows);
             let analyze_scale = round_scale(scale / 2.0);
             let name = t.qualified_name();
+            affected.push((current, name.clone(), t));
             let mut options = vec![
                 format!("autovacuum_vacuum_scale_factor = {scale}"),
                 format!("autovacuum_analyze_scale_factor = {analyze_scale}"),
@@ -191,6 +253,14 @@ impl Rule for LargeTableDefaultScaleFactor {
                 }
             }
             drafts.push(draft);
+        }
+        let global = snap
+            .setting("autovacuum_vacuum_scale_factor")
+            .and_then(|s| s.as_f64());
+        if global.is_some_and(|g| g > DEFAULT_SCALE_FACTOR)
+            && affected.len() as f64 >= server_min_tables
+        {
+            return Ok(vec![server_level(snap, &affected)]);
         }
         Ok(drafts)
     }
@@ -232,6 +302,48 @@ mod tests {
         let f = assert_fires("VAC005", "public.stock_valuation_layer");
         let sql = &f[0].fix.as_ref().expect("a fix").sql;
         assert!(sql.contains("autovacuum_vacuum_scale_factor = "), "{sql}");
+    }
+
+    /// The demo snapshot (captured by `scripts/make-demo-snapshot.sh`) runs with a
+    /// server-wide scale factor of 50: one finding on the setting, not one per table.
+    #[test]
+    fn one_server_finding_when_the_global_value_is_the_cause() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/snapshots/demo.json"
+        );
+        let snapshot = Snapshot::load(path).expect("demo snapshot");
+        let mut config = crate::RuleConfig::shipped().expect("shipped packs");
+        let vac005 = |config: &crate::RuleConfig| -> Vec<crate::Finding> {
+            crate::audit(&snapshot, config)
+                .findings
+                .into_iter()
+                .filter(|f| f.rule == "VAC005")
+                .collect()
+        };
+        let grouped = vac005(&config);
+        assert_eq!(grouped.len(), 1, "{grouped:#?}");
+        assert_eq!(
+            grouped[0].object.display_name(),
+            "autovacuum_vacuum_scale_factor"
+        );
+        let affected = grouped[0].evidence["affected_tables"]
+            .as_u64()
+            .expect("affected_tables");
+        assert!(affected >= 3, "{affected}");
+        assert!(grouped[0].fix.as_ref().is_some_and(|f| f
+            .sql
+            .contains("ALTER SYSTEM SET autovacuum_vacuum_scale_factor")));
+        // With the grouping out of reach, the same tables get one finding each.
+        config
+            .set_param(
+                "VAC005",
+                "server_finding_min_tables",
+                crate::rules::ParamValue::Number(1e9),
+            )
+            .expect("param");
+        let per_table = vac005(&config);
+        assert_eq!(per_table.len() as u64, affected);
     }
 
     #[test]

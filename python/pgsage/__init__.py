@@ -10,6 +10,14 @@ colour-coded table in Jupyter::
     report = pgsage.audit(snap, min_severity="warning")
     report.summary, report.to_pandas(), snap.tables()
 
+    plan = pgsage.analyze_plan(explain_json)        # EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)
+    plan.tree(), plan.nodes(), list(plan)
+
+    w = pgsage.workload(["postgresql.log", "postgresql.log.1.gz"])   # or a snapshot / DSN
+    w.queries(), w.profile, w.findings
+    advice = pgsage.advise_indexes(snap, workload=w)
+    advice.recommendations(), advice.create_statements()
+
 Everything runs in the Rust library; this package is a thin layer over its native
 module ``pgsage._native``. Errors are :class:`pgsage.Error` subclasses.
 """
@@ -30,13 +38,17 @@ from .errors import (
     InvalidValueError,
     IoError,
     MissingDependencyError,
+    PlanError,
     QueryError,
     SnapshotError,
 )
+from .indexes import IndexAdvice, Validation
+from .plans import PlanAnalysis, PlanInput, plan_text
 from .report import Finding, Fix, ObjectRef, Report, Severity, Summary
 from .rules import Param, Rule, rules, rules_frame
 from .snapshot import Snapshot
 from .tune import Advice, TableAdvice, TuneReport
+from .workload import Workload
 
 __version__: str = _native.__version__
 
@@ -47,6 +59,12 @@ __all__ = [
     "rules",
     "rules_frame",
     "tune",
+    "analyze_plan",
+    "analyze_plans",
+    "explain",
+    "workload",
+    "load_workload",
+    "advise_indexes",
     "Snapshot",
     "Report",
     "Finding",
@@ -59,12 +77,17 @@ __all__ = [
     "TuneReport",
     "Advice",
     "TableAdvice",
+    "PlanAnalysis",
+    "Workload",
+    "IndexAdvice",
+    "Validation",
     "Error",
     "ConnectionError",
     "QueryError",
     "SnapshotError",
     "ConfigError",
     "InvalidValueError",
+    "PlanError",
     "IoError",
     "MissingDependencyError",
     "InternalError",
@@ -246,3 +269,316 @@ def tune(
         **config_kwargs(config),
     )
     return TuneReport.from_native(text, script)
+
+
+# -- plans ------------------------------------------------------------------------------
+
+
+def analyze_plans(
+    plan: PlanInput,
+    *,
+    config: ConfigLike = None,
+    min_severity: Union[str, Severity, None] = None,
+) -> List[PlanAnalysis]:
+    """Analyzes EXPLAIN output holding one plan or several (as pasted from psql, or
+    ``EXPLAIN (FORMAT JSON)``'s array): one :class:`PlanAnalysis` per plan, in order.
+
+    See :func:`analyze_plan` for the arguments.
+    """
+    natives = _native.analyze_plans(
+        plan_text(plan), min_severity=_severity(min_severity), **config_kwargs(config)
+    )
+    return [PlanAnalysis(n) for n in natives]
+
+
+def analyze_plan(
+    plan: PlanInput,
+    *,
+    config: ConfigLike = None,
+    min_severity: Union[str, Severity, None] = None,
+) -> PlanAnalysis:
+    """Runs the ``plans`` rule pack over one EXPLAIN plan, as ``pgsage plan`` does.
+
+    Args:
+        plan: ``EXPLAIN (FORMAT JSON)`` output as a string or as the list/dict
+            ``json.loads`` gives, or text-format EXPLAIN output (psql's decorations,
+            ``QUERY PLAN`` header and ``+`` continuations are fine). ANALYZE and BUFFERS
+            give the rules the most to work with; rules that need what the plan lacks are
+            listed in ``skipped``.
+        config: a ``pgsage.toml`` path or dict (thresholds, severities, suppressions);
+            default ``./pgsage.toml`` when it exists, else the shipped packs.
+        min_severity: keep findings at or above ``info``, ``warning`` or ``critical``.
+
+    Raises:
+        PlanError: not EXPLAIN output (empty, invalid JSON with line and column, JSON
+            of another shape, unreadable text), or more than one plan (use
+            :func:`analyze_plans`).
+        ConfigError, InvalidValueError.
+    """
+    plans = analyze_plans(plan, config=config, min_severity=min_severity)
+    if len(plans) != 1:
+        raise PlanError(
+            f"expected one plan, found {len(plans)}: use pgsage.analyze_plans() for several"
+        )
+    return plans[0]
+
+
+def explain(
+    dsn: Optional[str],
+    query: str,
+    *,
+    analyze: bool = True,
+    analyze_writes: bool = False,
+    timeout: Optional[Seconds] = 60,
+    connect_timeout: Optional[Seconds] = 10,
+    config: ConfigLike = None,
+    min_severity: Union[str, Severity, None] = None,
+) -> PlanAnalysis:
+    """Explains ``query`` on a live server and analyzes the plan (``pgsage plan --query``).
+
+    With ``analyze`` (the default) the statement really runs —
+    ``EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS, WAL, FORMAT JSON)`` inside a
+    ``READ ONLY`` transaction that is always rolled back, under ``statement_timeout``.
+    A statement that writes (``INSERT``/``UPDATE``/``DELETE``/``MERGE``, data-modifying
+    CTEs, ``SELECT … FOR UPDATE``) is refused unless ``analyze_writes=True`` (then it runs
+    in a read-write transaction that is rolled back; it still takes locks and fires
+    triggers). ``analyze=False`` only plans it.
+
+    Args:
+        dsn: a libpq connection string (``None``: the ``PG*`` environment variables).
+        query: one SQL statement.
+        timeout: ``statement_timeout`` for the statement (seconds or ``timedelta``).
+        connect_timeout: give up connecting after this long.
+        config, min_severity: as for :func:`analyze_plan`.
+
+    Runs on a worker thread; Ctrl-C raises ``KeyboardInterrupt`` at once (the server
+    stops the statement at its timeout).
+
+    Raises:
+        ConnectionError: the server cannot be reached or refuses the login.
+        QueryError: the server refused the statement (``e.sqlstate``), or it did not
+            finish within ``timeout`` (``57014``).
+        InvalidValueError: no statement, several statements, or a write without
+            ``analyze_writes``.
+    """
+    native = _native.explain(
+        dsn,
+        query,
+        analyze=analyze,
+        analyze_writes=analyze_writes,
+        timeout=_seconds(timeout),
+        connect_timeout=_seconds(connect_timeout),
+        min_severity=_severity(min_severity),
+        **config_kwargs(config),
+    )
+    return PlanAnalysis(native)
+
+
+# -- workloads --------------------------------------------------------------------------
+
+LogPaths = Union[str, "os.PathLike[str]", List[Union[str, "os.PathLike[str]"]]]
+
+
+def _log_paths(source: Any) -> Optional[List[str]]:
+    """The log files of ``source`` when it names files (a path or a list of paths)."""
+    if isinstance(source, os.PathLike):
+        return [os.fspath(source)]
+    if isinstance(source, (list, tuple)):
+        if not source:
+            raise InvalidValueError("invalid value for logs: no log file given")
+        for p in source:
+            if not isinstance(p, (str, os.PathLike)):
+                raise TypeError(f"log paths are str or os.PathLike, not {type(p).__name__}")
+        return [os.fspath(p) for p in source]
+    return None
+
+
+def _is_dsn(text: str) -> bool:
+    """Whether a string is a libpq connection string rather than a file name."""
+    t = text.strip()
+    return t.startswith(("postgres://", "postgresql://")) or (
+        "=" in t and not os.path.exists(t)
+    )
+
+
+def workload(
+    source: Union[LogPaths, Snapshot, None],
+    *,
+    log_line_prefix: Optional[str] = None,
+    log_format: Optional[str] = None,
+    utc_offset_minutes: Optional[int] = None,
+    bucket: Seconds = 3600,
+    threads: Optional[int] = None,
+    snapshot: Optional[Snapshot] = None,
+    config: ConfigLike = None,
+    **collect_options: Any,
+) -> Workload:
+    """The workload: which queries run, how often and how long (``pgsage workload``).
+
+    Args:
+        source: server log file(s) — a path (``str`` or ``os.PathLike``) or a list of
+            them, stderr with any ``log_line_prefix``, csvlog or jsonlog, ``.gz`` too,
+            rotated files in order; or a :class:`Snapshot` (its ``pg_stat_statements``);
+            or a DSN string (collected now, with ``collect_options`` such as
+            ``interval=60`` for deltas between two samples); ``None``: the libpq
+            environment variables.
+        log_line_prefix: the server's ``log_line_prefix`` for stderr logs (default:
+            detected; or taken from ``snapshot``).
+        log_format: ``stderr``, ``csv`` or ``json`` (default: detected per file).
+        utc_offset_minutes: for timestamps whose zone abbreviation is unknown.
+        bucket: length of the profile's time windows (seconds or ``timedelta``).
+        threads: log parser threads (default: every core).
+        snapshot: a snapshot of the logging server, for its logging settings
+            (``log_line_prefix``, ``log_destination``, ``log_timezone``).
+        config: configuration of the ``queries`` pack for :attr:`Workload.findings`.
+
+    Reading logs runs on a worker thread without the GIL; Ctrl-C raises
+    ``KeyboardInterrupt`` at once and stops the reader.
+
+    Raises:
+        IoError: a log file cannot be opened or read.
+        InvalidValueError: no statement with a duration in the logs (wrong prefix, not a
+            server log, ``log_min_duration_statement`` off), or a snapshot without
+            ``pg_stat_statements``.
+        ConnectionError, QueryError: collecting from a DSN failed.
+    """
+    paths = _log_paths(source)
+    if paths is None and isinstance(source, str) and not _is_dsn(source):
+        paths = [source]
+    if paths is not None:
+        if collect_options:
+            raise TypeError(
+                "collect options given for log files: " + ", ".join(sorted(collect_options))
+            )
+        native = _native.workload_from_logs(
+            paths,
+            snapshot=None if snapshot is None else snapshot._native,
+            log_line_prefix=log_line_prefix,
+            log_format=log_format,
+            utc_offset_minutes=utc_offset_minutes,
+            threads=threads,
+            bucket_seconds=max(1, int(round(_seconds(bucket) or 3600))),
+        )
+        return Workload(native, config)
+    if isinstance(source, Snapshot):
+        if collect_options:
+            raise TypeError(
+                "collect options given, but the snapshot is already collected: "
+                + ", ".join(sorted(collect_options))
+            )
+        snap = source
+    elif source is None or isinstance(source, str):
+        snap = collect(source, **collect_options)
+    else:
+        raise TypeError(
+            "workload() takes log path(s), a Snapshot, a DSN string or None, not "
+            + type(source).__name__
+        )
+    return Workload(_native.workload_from_snapshot(snap._native), config)
+
+
+def load_workload(path: Union[str, "os.PathLike[str]"]) -> Workload:
+    """Reads a ``workload.json`` (:meth:`Workload.save`, ``pgsage workload -o``).
+
+    Raises:
+        IoError: the file cannot be read.
+        InvalidValueError: not a workload file, or from another format version.
+    """
+    return Workload(_native.load_workload(os.fspath(path)))
+
+
+# -- index advice -----------------------------------------------------------------------
+
+
+def _workload_kwargs(workload: Any) -> Dict[str, Any]:
+    """The native advisor's statement source for ``workload=``."""
+    if workload is None:
+        return {}
+    if isinstance(workload, Workload):
+        return {"workload": workload._native}
+    paths = _log_paths(workload)
+    if paths is None and isinstance(workload, str):
+        paths = [workload]
+    if paths is None:
+        raise TypeError(
+            "workload must be a Workload, a workload.json path or log path(s), not "
+            + type(workload).__name__
+        )
+    if len(paths) == 1 and paths[0].endswith(".json"):
+        # workload.json, unless it is a jsonlog server log.
+        try:
+            return {"workload": load_workload(paths[0])._native}
+        except InvalidValueError:
+            pass
+    return {"log_paths": paths}
+
+
+def advise_indexes(
+    source: Union[str, Snapshot, "os.PathLike[str]", None],
+    *,
+    workload: Union[Workload, LogPaths, None] = None,
+    max_indexes: Optional[int] = None,
+    max_size: Union[int, str, None] = None,
+    validate: bool = True,
+    database: Optional[str] = None,
+    config: ConfigLike = None,
+    log_line_prefix: Optional[str] = None,
+    connect_timeout: Optional[Seconds] = None,
+) -> IndexAdvice:
+    """The indexes worth creating (``pgsage indexes``).
+
+    Args:
+        source: the schema — a DSN string (a snapshot is collected now and, with
+            ``validate``, each candidate is measured with HypoPG's hypothetical indexes
+            when the extension is installed in the database; nothing is written); a
+            :class:`Snapshot` or a ``pathlib.Path`` to a snapshot file (unvalidated
+            advice); ``None``: the libpq environment variables.
+        workload: the statements — a :class:`Workload`, a ``workload.json`` path, or
+            server log path(s); default: the server's (or snapshot's)
+            ``pg_stat_statements``.
+        max_indexes: at most this many new indexes (default: rule IDX009's
+            ``max_indexes``).
+        max_size: at most this much new index space, bytes or a size (``"2GiB"``).
+        validate: measure with HypoPG when possible (a DSN only).
+        database: advise for this database's statements (default: the schema's).
+        config: a ``pgsage.toml`` path or dict (IDX009's parameters are the thresholds).
+        log_line_prefix: for stderr logs given as ``workload``.
+        connect_timeout: give up connecting after this long.
+
+    Runs on a worker thread without the GIL; Ctrl-C raises ``KeyboardInterrupt`` at once
+    and stops the advisor.
+
+    Raises:
+        ConnectionError, QueryError: the server cannot be reached or queried.
+        SnapshotError: a snapshot file cannot be read.
+        InvalidValueError: a bad size, a workload file that is not one, no
+            ``pg_stat_statements`` to take statements from.
+        IoError: a log file cannot be read.
+        ConfigError: an invalid configuration.
+    """
+    kwargs: Dict[str, Any] = {}
+    if isinstance(source, Snapshot):
+        kwargs["snapshot"] = source._native
+    elif isinstance(source, os.PathLike):
+        kwargs["snapshot"] = load_snapshot(source)._native
+    elif source is None or isinstance(source, str):
+        kwargs["dsn"] = source
+        kwargs["connect_timeout"] = _seconds(connect_timeout)
+    else:
+        raise TypeError(
+            "advise_indexes() takes a DSN string, a Snapshot, a path or None, not "
+            + type(source).__name__
+        )
+    if isinstance(max_size, bool):
+        raise TypeError("max_size is a number of bytes or a size like '2GiB'")
+    native = _native.advise_indexes(
+        max_indexes=max_indexes,
+        max_size=None if max_size is None else str(max_size),
+        validate=validate,
+        database=database,
+        log_line_prefix=log_line_prefix,
+        **kwargs,
+        **_workload_kwargs(workload),
+        **config_kwargs(config),
+    )
+    return IndexAdvice(native)

@@ -68,4 +68,97 @@ def tune(
     storage: Optional[str] = None,
     connections: Optional[int] = None,
 ) -> Tuple[str, str]: ...
+
+class PlanAnalysis:
+    """One EXPLAIN plan and the ``plans`` pack's report on it. Immutable."""
+
+    def report_json(self) -> str: ...
+    def plan_json(self) -> str: ...
+    def tree(self, width: int = 100) -> str: ...
+    def nodes_json(self) -> str: ...
+    @property
+    def execution_time_ms(self) -> Optional[float]: ...
+    @property
+    def planning_time_ms(self) -> Optional[float]: ...
+    @property
+    def analyzed(self) -> bool: ...
+    @property
+    def node_count(self) -> int: ...
+    @property
+    def source_format(self) -> str: ...
+    @property
+    def query_text(self) -> Optional[str]: ...
+
+def analyze_plans(
+    text: str,
+    *,
+    config_path: Optional[str] = None,
+    config_json: Optional[str] = None,
+    min_severity: Optional[str] = None,
+) -> List[PlanAnalysis]: ...
+def explain(
+    dsn: Optional[str],
+    query: str,
+    *,
+    analyze: bool = True,
+    analyze_writes: bool = False,
+    timeout: Optional[float] = None,
+    connect_timeout: Optional[float] = None,
+    config_path: Optional[str] = None,
+    config_json: Optional[str] = None,
+    min_severity: Optional[str] = None,
+) -> PlanAnalysis: ...
+
+class Workload:
+    """A captured workload (``workload.json``). Immutable."""
+
+    @staticmethod
+    def from_json(text: str) -> Workload: ...
+    def to_json(self) -> str: ...
+    def save(self, path: str) -> None: ...
+    def queries_json(self) -> str: ...
+    def log_stats_json(self) -> Optional[str]: ...
+    def report_json(
+        self,
+        *,
+        config_path: Optional[str] = None,
+        config_json: Optional[str] = None,
+        min_severity: Optional[str] = None,
+    ) -> str: ...
+    def __len__(self) -> int: ...
+
+def workload_from_logs(
+    paths: List[str],
+    *,
+    snapshot: Optional[Snapshot] = None,
+    log_line_prefix: Optional[str] = None,
+    log_format: Optional[str] = None,
+    utc_offset_minutes: Optional[int] = None,
+    threads: Optional[int] = None,
+    bucket_seconds: int = 3600,
+) -> Workload: ...
+def workload_from_snapshot(snapshot: Snapshot) -> Workload: ...
+def load_workload(path: str) -> Workload: ...
+
+class IndexAdvice:
+    """The index advisor's result. Immutable."""
+
+    def to_json(self) -> str: ...
+    def recommendations_json(self) -> str: ...
+
+def advise_indexes(
+    *,
+    snapshot: Optional[Snapshot] = None,
+    dsn: Optional[str] = None,
+    connect_timeout: Optional[float] = None,
+    workload: Optional[Workload] = None,
+    log_paths: List[str] = ...,
+    log_line_prefix: Optional[str] = None,
+    max_indexes: Optional[int] = None,
+    max_size: Optional[str] = None,
+    validate: bool = True,
+    database: Optional[str] = None,
+    config_path: Optional[str] = None,
+    config_json: Optional[str] = None,
+) -> IndexAdvice: ...
 def _panic_for_tests() -> None: ...

@@ -18,6 +18,7 @@ __all__ = [
     "SnapshotError",
     "ConfigError",
     "InvalidValueError",
+    "PlanError",
     "IoError",
     "MissingDependencyError",
     "InternalError",
@@ -65,7 +66,15 @@ class ConfigError(Error):
 
 class InvalidValueError(Error, ValueError):
     """An argument has an invalid value: a size, a duration, a severity, a pack name, a
-    section name, a profile."""
+    section name, a profile; a statement ``explain`` refuses; a workload file that is not
+    one; logs in which no statement with a duration was found; a snapshot without
+    ``pg_stat_statements`` where a workload is needed."""
+
+
+class PlanError(InvalidValueError):
+    """EXPLAIN output could not be read: empty, invalid JSON (with line and column), JSON
+    that is not ``EXPLAIN (FORMAT JSON)``, text that is not EXPLAIN output, or a plan
+    nested deeper than pgsage accepts."""
 
 
 class IoError(Error, builtins.OSError):

@@ -301,6 +301,10 @@ class Report:
 
     def __repr__(self) -> str:
         t = self.target
+        if self.counters.get("basis") == "plan":
+            return f"<pgsage.Report of a plan: {self.summary}>"
+        if t.get("source") == "workload":
+            return f"<pgsage.Report of a workload: {self.summary}>"
         return (
             f"<pgsage.Report PostgreSQL {t.get('server_version')} "
             f"database {t.get('database')!r}: {self.summary}>"
@@ -309,53 +313,76 @@ class Report:
     def _repr_html_(self) -> str:
         """A colour-coded findings table for Jupyter; every value is HTML-escaped."""
         t = self.target
-        parts = [
-            '<div class="pgsage-report">',
-            f"<p><b>pgsage audit</b> of PostgreSQL {_e(t.get('server_version'))}, "
-            f"database <code>{_e(t.get('database'))}</code> ({_e(t.get('source'))}, "
-            f"collected {_e(t.get('collected_at'))}): ",
-        ]
-        for sev in ("critical", "warning", "info"):
-            bg, fg = _COLOURS[sev]
-            n = getattr(self.summary, sev)
-            parts.append(
-                f'<span style="background:{bg};color:{fg};padding:1px 6px;'
-                f'border-radius:3px;margin-right:4px">{n} {sev}</span>'
+        source = t.get("source")
+        if self.counters.get("basis") == "plan":
+            title = "<b>pgsage plan</b> analysis"
+            if t.get("server_version"):
+                title += (
+                    f" on PostgreSQL {_e(t.get('server_version'))}, database "
+                    f"<code>{_e(t.get('database'))}</code>"
+                )
+        elif source == "workload":
+            title = f"<b>pgsage workload</b> findings ({_e(self.counters.get('basis'))})"
+        else:
+            title = (
+                f"<b>pgsage audit</b> of PostgreSQL {_e(t.get('server_version'))}, "
+                f"database <code>{_e(t.get('database'))}</code> ({_e(source)}, "
+                f"collected {_e(t.get('collected_at'))})"
             )
-        parts.append("</p>")
-        if not self.findings:
-            parts.append("<p>No findings.</p></div>")
-            return "".join(parts)
-        parts.append(
-            '<table class="pgsage-findings" style="border-collapse:collapse">'
-            "<thead><tr>"
-            + "".join(
-                f'<th style="text-align:left">{h}</th>'
-                for h in ("severity", "rule", "object", "message", "recommendation", "fix")
-            )
-            + "</tr></thead><tbody>"
+        return (
+            '<div class="pgsage-report">'
+            + f"<p>{title}: {summary_badges_html(self.summary)}</p>"
+            + findings_table_html(self.findings)
+            + "</div>"
         )
-        for f in self.findings[:_HTML_MAX_ROWS]:
-            bg, fg = _COLOURS.get(f.severity.value, ("#ffffff", "#000000"))
-            fix = f"<code>{_e(f.fix.sql)}</code>" if f.fix else ""
-            parts.append(
-                f'<tr class="pgsage-{_e(f.severity.value)}" style="background:{bg}">'
-                f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(f.severity.value)}</td>'
-                f'<td style="text-align:left" title="{_e(f.title)}">{_e(f.rule)}</td>'
-                f'<td style="text-align:left">{_e(f.object.display_name)}</td>'
-                f'<td style="text-align:left">{_e(f.message)}</td>'
-                f'<td style="text-align:left">{_e(f.recommendation)}</td>'
-                f'<td style="text-align:left">{fix}</td>'
-                "</tr>"
-            )
-        parts.append("</tbody></table>")
-        if len(self.findings) > _HTML_MAX_ROWS:
-            parts.append(
-                f"<p>… and {len(self.findings) - _HTML_MAX_ROWS} more "
-                "(use <code>to_pandas()</code>).</p>"
-            )
-        parts.append("</div>")
-        return "".join(parts)
+
+
+def summary_badges_html(summary: Summary) -> str:
+    """Coloured ``N critical``, ``N warning``, ``N info`` badges."""
+    parts = []
+    for sev in ("critical", "warning", "info"):
+        bg, fg = _COLOURS[sev]
+        n = getattr(summary, sev)
+        parts.append(
+            f'<span style="background:{bg};color:{fg};padding:1px 6px;'
+            f'border-radius:3px;margin-right:4px">{n} {sev}</span>'
+        )
+    return "".join(parts)
+
+
+def findings_table_html(findings: Tuple[Finding, ...]) -> str:
+    """The findings as an HTML table, rows coloured by severity, values escaped."""
+    if not findings:
+        return "<p>No findings.</p>"
+    parts = [
+        '<table class="pgsage-findings" style="border-collapse:collapse">'
+        "<thead><tr>"
+        + "".join(
+            f'<th style="text-align:left">{h}</th>'
+            for h in ("severity", "rule", "object", "message", "recommendation", "fix")
+        )
+        + "</tr></thead><tbody>"
+    ]
+    for f in findings[:_HTML_MAX_ROWS]:
+        bg, fg = _COLOURS.get(f.severity.value, ("#ffffff", "#000000"))
+        fix = f"<code>{_e(f.fix.sql)}</code>" if f.fix else ""
+        parts.append(
+            f'<tr class="pgsage-{_e(f.severity.value)}" style="background:{bg}">'
+            f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(f.severity.value)}</td>'
+            f'<td style="text-align:left" title="{_e(f.title)}">{_e(f.rule)}</td>'
+            f'<td style="text-align:left">{_e(f.object.display_name)}</td>'
+            f'<td style="text-align:left">{_e(f.message)}</td>'
+            f'<td style="text-align:left">{_e(f.recommendation)}</td>'
+            f'<td style="text-align:left">{fix}</td>'
+            "</tr>"
+        )
+    parts.append("</tbody></table>")
+    if len(findings) > _HTML_MAX_ROWS:
+        parts.append(
+            f"<p>… and {len(findings) - _HTML_MAX_ROWS} more "
+            "(use <code>to_pandas()</code>).</p>"
+        )
+    return "".join(parts)
 
 
 _ROW_COLUMNS = [

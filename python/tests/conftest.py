@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -82,3 +84,57 @@ def pg_server() -> Iterator[Dict[str, Any]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    """The `pgsage` CLI binary of this checkout (built if needed), to compare with."""
+    subprocess.run(
+        ["cargo", "build", "-q", "--locked", "-p", "pgsage-cli", "--bin", "pgsage"],
+        cwd=REPO,
+        check=True,
+    )
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    path = target / "debug" / "pgsage"
+    assert path.exists(), path
+    return path
+
+
+def run_cli(cli: Path, *args: str, cwd: Path = REPO) -> Any:
+    """Runs the CLI with `--format json` and returns its parsed output."""
+    out = subprocess.run(
+        [str(cli), *args, "--format", "json"],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts connections and never sends a byte."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    held: List[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    t.join(5)
+    for c in held:
+        c.close()
+    listener.close()

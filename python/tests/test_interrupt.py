@@ -4,42 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 import time
-from typing import Iterator, List
 
 import pytest
 
 import pgsage
-
-
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts connections and never sends a byte."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.2)
-    held: List[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    t = threading.Thread(target=accept, daemon=True)
-    t.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    t.join(5)
-    for c in held:
-        c.close()
-    listener.close()
 
 
 def test_ctrl_c_interrupts_a_hanging_collection(silent_server: int):

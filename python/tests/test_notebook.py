@@ -43,7 +43,11 @@ def test_notebook_reviews_the_demo_snapshot(tmp_path: Path):
     nb = _run(tmp_path, {k: v for k, v in env.items()})
     # the report rendered as HTML and the four plot cells drew figures
     assert any("pgsage-findings" in o["data"]["text/html"] for o in _outputs(nb, "text/html"))
-    assert len(_outputs(nb, "image/png")) >= 4
+    assert len(_outputs(nb, "image/png")) >= 5
+    # the workload's queries, the index advice and the plan rendered too
+    html = [o["data"]["text/html"] for o in _outputs(nb, "text/html")]
+    assert any("pgsage-indexes" in h for h in html)
+    assert any("pgsage-plan" in h for h in html)
 
 
 def test_notebook_reviews_a_live_server(tmp_path: Path, pg_server):

@@ -31,6 +31,9 @@ pub enum Command {
     /// Analyze an EXPLAIN plan (a file, standard input, or a statement explained live with
     /// --dsn and --query): findings ranked by where the time went, and --tree.
     Plan(crate::plan::PlanArgs),
+    /// Recommend indexes for the workload (pg_stat_statements, a saved workload or server
+    /// logs), validated with HypoPG on a live server that has it.
+    Indexes(crate::indexes::IndexesArgs),
     /// Print one rule's documentation (same as `rules ID`).
     Rule {
         /// Rule id, e.g. VAC001.

@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tune(a) => tune(a),
         Command::Workload(a) => crate::workload::workload(a),
         Command::Plan(a) => crate::plan::plan(a),
+        Command::Indexes(a) => crate::indexes::indexes(a),
         Command::Rule { id } => rules(RulesArgs {
             id: Some(id),
             format: "table".into(),

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod indexes;
 mod plan;
 mod workload;
 

@@ -1,7 +1,6 @@
 //! `pgsage workload`: read logs (or pg_stat_statements), aggregate, report.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -9,10 +8,9 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pgsage::report::render::Format;
 use pgsage::snapshot::HostFacts;
-use pgsage::workload::fingerprint::analyze;
 use pgsage::workload::log::{LogFormat, LogOptions};
 use pgsage::workload::report::{render, RenderOptions, SortBy, WorkloadReport};
-use pgsage::workload::{AggregateOptions, Aggregator, Sample, Workload};
+use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 
 use crate::args::WorkloadArgs;
@@ -148,30 +146,16 @@ fn from_logs(
 ) -> Result<(Workload, serde_json::Value)> {
     let opts = log_options(args, snapshot)?;
     let secs = i64::try_from(args.bucket.as_secs()).unwrap_or(3600).max(1);
-    let mut agg = Aggregator::new(AggregateOptions {
-        bucket_seconds: secs,
-    });
     let mut progress = Progress::new(args.quiet);
-    let mut seen = 0u64;
-    // Statements are fingerprinted on the log parser threads; the aggregation (a hash
-    // lookup and a few counters per sample) runs on this one.
-    let stats = pgsage::workload::log::read_paths_map(
+    let (workload, stats) = pgsage::workload::from_logs(
         &args.logs,
         &opts,
-        |s: Sample| {
-            let a = analyze(&s.query);
-            (s, a)
+        AggregateOptions {
+            bucket_seconds: secs,
         },
-        |(s, a)| {
-            agg.add_analyzed(&s, &a);
-            seen += 1;
-            if seen & 0xffff == 0 {
-                progress.update(seen, agg.fingerprints());
-            }
-        },
+        |samples, fingerprints| progress.update(samples, fingerprints),
     )?;
     progress.finish();
-    agg.add_temp_files(&stats.temp_files);
     if stats.unparsed_lines > 0 && !args.quiet {
         eprintln!(
             "pgsage: {} log lines did not parse (counted in the report; see `log.unparsed_examples` in --format json)",
@@ -181,11 +165,6 @@ fn from_logs(
     for e in &stats.input_errors {
         eprintln!("pgsage: warning: {e}");
     }
-    let files = args
-        .logs
-        .iter()
-        .map(|p: &PathBuf| p.display().to_string())
-        .collect();
     let json = serde_json::to_value(&stats)?;
-    Ok((agg.finish(files), json))
+    Ok((workload, json))
 }

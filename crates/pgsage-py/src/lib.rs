@@ -9,9 +9,11 @@
 //!   sent one, its SQLSTATE in `.sqlstate`;
 //! - a panic never reaches Python as a crash: [`guard`] catches it and raises
 //!   `pgsage.errors.InternalError`;
-//! - long work (collection, audits) runs without the GIL, and a collection waits on a
-//!   worker thread while checking for signals every 100 ms, so Ctrl-C raises
-//!   `KeyboardInterrupt` at once even when the server never answers.
+//! - long work (collection, audits, log ingestion, live EXPLAIN, index advice) runs
+//!   without the GIL; collection, log ingestion, live EXPLAIN and the index advisor run
+//!   on a worker thread ([`run_interruptibly`]) while the caller checks for signals every
+//!   100 ms, so Ctrl-C raises `KeyboardInterrupt` at once even when the server never
+//!   answers.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,6 +25,10 @@ use std::time::Duration;
 use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Source};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+
+mod indexes;
+mod plans;
+mod workload;
 
 /// How often a waiting collection checks for Ctrl-C.
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
@@ -45,7 +51,12 @@ fn error_class(e: &pgsage::Error) -> &'static str {
 
 /// An instance of `pgsage.errors.<class>` with `message` and `.sqlstate`; a
 /// `RuntimeError` with the same message if that module cannot be imported.
-fn named_error(py: Python<'_>, class: &str, message: String, sqlstate: Option<String>) -> PyErr {
+pub(crate) fn named_error(
+    py: Python<'_>,
+    class: &str,
+    message: String,
+    sqlstate: Option<String>,
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let exc = py
             .import("pgsage.errors")?
@@ -58,13 +69,13 @@ fn named_error(py: Python<'_>, class: &str, message: String, sqlstate: Option<St
 }
 
 /// A library error as the matching Python exception.
-fn to_py(py: Python<'_>, e: pgsage::Error) -> PyErr {
+pub(crate) fn to_py(py: Python<'_>, e: pgsage::Error) -> PyErr {
     let sqlstate = e.sqlstate().map(str::to_owned);
     named_error(py, error_class(&e), e.to_string(), sqlstate)
 }
 
 /// `pgsage.errors.InternalError` for a bug caught at the boundary.
-fn internal(py: Python<'_>, what: &str) -> PyErr {
+pub(crate) fn internal(py: Python<'_>, what: &str) -> PyErr {
     named_error(
         py,
         "InternalError",
@@ -85,7 +96,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// Runs `f`, turning a panic into `pgsage.errors.InternalError` instead of pyo3's
 /// `PanicException` (which is not an `Exception` and so escapes `except Exception`).
-fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => Err(internal(
@@ -96,7 +107,11 @@ fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
 }
 
 /// A duration given in seconds by Python, checked.
-fn seconds(py: Python<'_>, what: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
+pub(crate) fn seconds(
+    py: Python<'_>,
+    what: &str,
+    value: Option<f64>,
+) -> PyResult<Option<Duration>> {
     value
         .map(|s| {
             Duration::try_from_secs_f64(s).map_err(|_| {
@@ -114,7 +129,7 @@ fn seconds(py: Python<'_>, what: &str, value: Option<f64>) -> PyResult<Option<Du
 
 /// The configuration from a `pgsage.toml` path, or from a dict passed as JSON, or (with
 /// neither) `./pgsage.toml` when it exists, else the shipped packs — the CLI's `--config`.
-fn resolve_config(
+pub(crate) fn resolve_config(
     config_path: Option<PathBuf>,
     config_json: Option<&str>,
 ) -> pgsage::Result<RuleConfig> {
@@ -126,8 +141,8 @@ fn resolve_config(
 
 /// A snapshot: everything pgsage collected from one server at one moment. Immutable.
 #[pyclass(frozen, name = "Snapshot", module = "pgsage._native")]
-struct Snapshot {
-    inner: Arc<pgsage::Snapshot>,
+pub(crate) struct Snapshot {
+    pub(crate) inner: Arc<pgsage::Snapshot>,
 }
 
 impl Snapshot {
@@ -306,27 +321,26 @@ fn collect(
     })
 }
 
-type WorkerResult = std::thread::Result<pgsage::Result<pgsage::Snapshot>>;
-
-/// Collects on a worker thread; waits without the GIL, checking for signals.
-fn collect_interruptibly(
+/// Runs `work` on a worker thread named `name` and waits for it without the GIL, checking
+/// for signals every 100 ms: Ctrl-C sets the flag handed to `work` (which should give up
+/// soon after) and raises `KeyboardInterrupt` at once, without waiting for the worker. A
+/// panic in `work` becomes `InternalError`.
+pub(crate) fn run_interruptibly<T: Send + 'static>(
     py: Python<'_>,
-    connect: ConnectOptions,
-    options: CollectOptions,
-) -> PyResult<pgsage::Snapshot> {
+    name: &str,
+    work: impl FnOnce(&AtomicBool) -> T + Send + 'static,
+) -> PyResult<T> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel::<WorkerResult>();
+    let (tx, rx) = mpsc::channel::<std::thread::Result<T>>();
     let worker_cancel = Arc::clone(&cancel);
     std::thread::Builder::new()
-        .name("pgsage-collect".into())
+        .name(name.into())
         .spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                pgsage::api::collect_snapshot_cancellable(&connect, &options, &worker_cancel)
-            }));
+            let result = catch_unwind(AssertUnwindSafe(|| work(&worker_cancel)));
             // The receiver is gone when the caller was interrupted: nothing to tell.
             let _ = tx.send(result);
         })
-        .map_err(|e| internal(py, &format!("starting the collector thread: {e}")))?;
+        .map_err(|e| internal(py, &format!("starting the {name} thread: {e}")))?;
     let mut rx = rx;
     loop {
         let (back, received) = py.detach(move || {
@@ -335,12 +349,11 @@ fn collect_interruptibly(
         });
         rx = back;
         match received {
-            Ok(Ok(Ok(snapshot))) => return Ok(snapshot),
-            Ok(Ok(Err(e))) => return Err(to_py(py, e)),
+            Ok(Ok(value)) => return Ok(value),
             Ok(Err(payload)) => {
                 return Err(internal(
                     py,
-                    &format!("panic while collecting: {}", panic_message(&*payload)),
+                    &format!("panic in {name}: {}", panic_message(&*payload)),
                 ))
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -350,10 +363,25 @@ fn collect_interruptibly(
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(internal(py, "the collector thread ended without a result"))
+                return Err(internal(
+                    py,
+                    &format!("the {name} thread ended without a result"),
+                ))
             }
         }
     }
+}
+
+/// Collects on a worker thread; waits without the GIL, checking for signals.
+fn collect_interruptibly(
+    py: Python<'_>,
+    connect: ConnectOptions,
+    options: CollectOptions,
+) -> PyResult<pgsage::Snapshot> {
+    run_interruptibly(py, "pgsage-collect", move |cancel| {
+        pgsage::api::collect_snapshot_cancellable(&connect, &options, cancel)
+    })?
+    .map_err(|e| to_py(py, e))
 }
 
 /// Audits a snapshot and returns the report as JSON (the report format). `live` records
@@ -491,6 +519,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(tune, m)?)?;
+    m.add_class::<plans::PlanAnalysis>()?;
+    m.add_function(wrap_pyfunction!(plans::analyze_plans, m)?)?;
+    m.add_function(wrap_pyfunction!(plans::explain, m)?)?;
+    m.add_class::<workload::Workload>()?;
+    m.add_function(wrap_pyfunction!(workload::workload_from_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(workload::workload_from_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(workload::load_workload, m)?)?;
+    m.add_class::<indexes::IndexAdvice>()?;
+    m.add_function(wrap_pyfunction!(indexes::advise_indexes, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

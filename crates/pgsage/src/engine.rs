@@ -46,6 +46,7 @@ pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> R
                 host: &host,
                 params: &settings.params,
                 min_stats_age_seconds: config.min_stats_age_seconds,
+                config,
             };
             (id, rule.check(&ctx).map_err(|skip| skip.0))
         })
@@ -106,6 +107,7 @@ pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> R
         host: &host,
         params: &Default::default(),
         min_stats_age_seconds: config.min_stats_age_seconds,
+        config,
     }
     .basis();
     let mut gaps = snapshot.gaps.clone();

@@ -25,8 +25,11 @@ pub enum Error {
     },
 
     /// The server did not answer in time.
-    #[error("connecting to {target}: no answer within {seconds} s")]
+    #[error("{action} {target}: no answer within {seconds} s")]
     Timeout {
+        /// What was waiting: `connecting to`, or `waiting for an answer from` once
+        /// connected.
+        action: String,
         /// `host:port/database`.
         target: String,
         /// The timeout that expired.

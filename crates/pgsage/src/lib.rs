@@ -11,6 +11,7 @@
 //!    JSON, a table or Markdown.
 #![deny(missing_docs)]
 
+pub mod advise;
 pub mod api;
 pub mod collect;
 pub mod config;

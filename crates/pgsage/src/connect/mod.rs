@@ -233,6 +233,7 @@ pub async fn connect_with(params: &ConnectParams) -> Result<Session> {
             .await
             .unwrap_or_else(|_| {
                 Err(Error::Timeout {
+                    action: "connecting to".into(),
                     target: params.target.to_string(),
                     seconds: limit.as_secs(),
                 })

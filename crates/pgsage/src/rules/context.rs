@@ -161,6 +161,9 @@ pub struct RuleContext<'a> {
     pub params: &'a BTreeMap<String, ParamValue>,
     /// Counters younger than this are too fresh to judge usage-based rules.
     pub min_stats_age_seconds: f64,
+    /// The whole audit configuration, for a rule that defers to another one (IDX006
+    /// leaves to IDX009 the tables IDX009 names an index for, with IDX009's parameters).
+    pub config: &'a crate::RuleConfig,
 }
 
 impl<'a> RuleContext<'a> {

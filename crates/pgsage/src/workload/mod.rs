@@ -15,6 +15,7 @@
 
 mod aggregate;
 pub mod fingerprint;
+mod from_logs;
 pub mod log;
 mod model;
 pub mod profile;
@@ -24,6 +25,7 @@ pub mod sketch;
 mod statements;
 
 pub use aggregate::{AggregateOptions, Aggregator};
+pub use from_logs::from_logs;
 pub use model::{
     Bucket, QueryStats, Share, SourceKind, Totals, Workload, WorkloadSource,
     WORKLOAD_SCHEMA_VERSION,

@@ -6,6 +6,7 @@ mod duplicate_index;
 mod index_bloat;
 mod invalid_index;
 mod low_cardinality_index;
+mod missing_index;
 mod redundant_prefix_index;
 mod seq_scan_heavy_table;
 mod unindexed_foreign_key;
@@ -15,6 +16,7 @@ pub use duplicate_index::DuplicateIndex;
 pub use index_bloat::IndexBloat;
 pub use invalid_index::InvalidIndex;
 pub use low_cardinality_index::LowCardinalityIndex;
+pub use missing_index::MissingIndex;
 pub use redundant_prefix_index::RedundantPrefixIndex;
 pub use seq_scan_heavy_table::SeqScanHeavyTable;
 pub use unindexed_foreign_key::UnindexedForeignKey;
@@ -30,4 +32,5 @@ pub(crate) static RULES: &[&dyn super::Rule] = &[
     &SeqScanHeavyTable,
     &LowCardinalityIndex,
     &IndexBloat,
+    &MissingIndex,
 ];

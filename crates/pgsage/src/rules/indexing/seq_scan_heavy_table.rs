@@ -41,6 +41,16 @@ declare_rule! {
     /// Counters younger than the audit's `min_stats_age_hours` give a low-confidence
     /// finding.
     ///
+    /// **IDX006 and IDX009.** When `pg_stat_statements` lets the index advisor name the
+    /// index a table needs, IDX009 (`missing-index`) reports it with the
+    /// `CREATE INDEX` statement, and IDX006 leaves that table out (the specific finding
+    /// wins): IDX006 runs the same advisor, with IDX009's parameters from the audit's
+    /// configuration, and skips the tables it recommends an index for (all tables are
+    /// judged when IDX009 is disabled). IDX006 remains the finding for the tables
+    /// whose scans no tracked statement explains: `pg_stat_statements` missing or its
+    /// texts hidden, statements beyond the collected top entries, or predicates the
+    /// advisor cannot index (expressions on columns, `OR` of different columns).
+    ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW>
     /// - <https://www.postgresql.org/docs/current/using-explain.html>
@@ -148,8 +158,13 @@ impl Rule for SeqScanHeavyTable {
         let basis = ctx.basis();
         let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
         let young = ctx.stats_too_young();
+        // Tables IDX009 names an index for are its findings, not ours.
+        let advised = super::missing_index::tables_with_advice(ctx);
         let mut drafts = Vec::new();
         for t in snap.tables.iter().filter(|t| t.kind == "r") {
+            if advised.iter().any(|(s, n)| *s == t.schema && *n == t.name) {
+                continue;
+            }
             let rows = table_rows(t);
             if rows < min_rows {
                 continue;
@@ -254,6 +269,37 @@ mod tests {
     #[test]
     fn quiet_on_indexed_lookups_and_small_tables() {
         assert_quiet("IDX006");
+    }
+
+    /// The table IDX009 names an index for is left to it, with IDX009's parameters from
+    /// the audit's configuration; with IDX009 disabled, IDX006 reports it again.
+    #[test]
+    fn defers_to_idx009_only_while_it_runs() {
+        use pgsage_testkit::scenario::fixture_path;
+        let snap = crate::Snapshot::load(fixture_path("indexing", "missing_index"))
+            .expect("fixture (scripts/capture-fixtures.sh)");
+        let flagged = |config: &crate::RuleConfig, rule: &str| -> bool {
+            crate::audit(&snap, config)
+                .findings
+                .iter()
+                .any(|f| f.rule == rule && f.object.display_name() == "public.stock_move_scan")
+        };
+        let mut config = crate::RuleConfig::shipped().expect("packs");
+        assert!(flagged(&config, "IDX009"));
+        assert!(!flagged(&config, "IDX006"));
+        config.set_enabled("IDX009", false).expect("IDX009");
+        assert!(flagged(&config, "IDX006"));
+        // IDX009 on, but with a table threshold above this table: IDX006 has it again.
+        config.set_enabled("IDX009", true).expect("IDX009");
+        config
+            .set_param(
+                "IDX009",
+                "min_table_rows",
+                crate::rules::ParamValue::Number(1e9),
+            )
+            .expect("param");
+        assert!(!flagged(&config, "IDX009"));
+        assert!(flagged(&config, "IDX006"));
     }
 
     #[test]

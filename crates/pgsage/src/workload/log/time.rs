@@ -40,8 +40,11 @@ impl TimeParser {
     pub fn parse(&mut self, s: &str) -> Parsed {
         let b = s.as_bytes();
         if b.len() >= 19 && b[4] == b'-' {
-            // Key: seconds and zone; milliseconds added after.
-            let (secs, rest) = s.split_at(19);
+            // Key: seconds and zone; milliseconds added after. A non-ASCII byte in the
+            // first 19 (junk, found by fuzzing) is no timestamp.
+            let Some((secs, rest)) = s.split_at_checked(19) else {
+                return Parsed::Invalid;
+            };
             let (millis, zone) = match rest.strip_prefix('.') {
                 Some(r) => {
                     let n = r.bytes().take_while(u8::is_ascii_digit).count();
@@ -162,6 +165,17 @@ pub fn zone_offset_min(zone: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn junk_with_a_multibyte_character_is_invalid() {
+        let mut p = TimeParser::new(None);
+        // A multi-byte character across byte 19 (crash found by fuzzing).
+        assert_eq!(p.parse("2024-01-01 00:00:0\u{20ac}0 UTC"), Parsed::Invalid);
+        assert_eq!(
+            p.parse("2024-\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"),
+            Parsed::Invalid
+        );
+    }
 
     #[test]
     fn parses_forms() {

@@ -1,0 +1,224 @@
+//! `pgsage indexes`: the index advisor. Schema from a live server (validated with HypoPG
+//! when installed) or a snapshot; statements from pg_stat_statements, a saved workload
+//! or server logs.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use pgsage::advise::render::{findings, render, RenderOptions};
+use pgsage::advise::request::{run, QueriesFrom, Request, SchemaFrom};
+use pgsage::advise::{AdvisorOptions, IndexAdvice};
+use pgsage::report::render::Format;
+use pgsage::workload::log::{LogFormat, LogOptions};
+use pgsage::workload::Workload;
+use pgsage::{ConnectOptions, Snapshot};
+
+use crate::commands::{load_config, parse_severity};
+
+#[derive(Debug, Args)]
+pub struct IndexesArgs {
+    /// Server log files to take the statements from (stderr with any log_line_prefix,
+    /// csvlog, jsonlog, plain or .gz; `-` reads standard input). Default: the server's
+    /// (or the snapshot's) pg_stat_statements.
+    pub logs: Vec<PathBuf>,
+    /// Take the statements from a workload saved by `pgsage workload -o FILE`.
+    #[arg(long, conflicts_with = "logs")]
+    pub workload: Option<PathBuf>,
+    /// The server's log_line_prefix (stderr logs; default: read from the server's
+    /// settings, else detected).
+    #[arg(long)]
+    pub log_line_prefix: Option<String>,
+    /// Log format: stderr, csv or json (default: detected per file).
+    #[arg(long)]
+    pub log_format: Option<String>,
+    /// Schema (and statements) from this snapshot file instead of a live server: advice
+    /// is not validated.
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    /// Connection string (postgres://… URL or key=value); PG* environment variables and
+    /// ~/.pgpass fill in what it leaves out.
+    #[arg(long)]
+    pub dsn: Option<String>,
+    /// Give up connecting after this long.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+    /// statement_timeout for each collection query (EXPLAINs use IDX009's
+    /// statement_timeout_ms).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub statement_timeout: Duration,
+    /// lock_timeout for each collection query.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
+    /// At most this many new indexes (default: IDX009's max_indexes, 5).
+    #[arg(long)]
+    pub max_indexes: Option<usize>,
+    /// At most this much new index space in total, e.g. 2GB or 500MiB.
+    #[arg(long)]
+    pub max_size: Option<String>,
+    /// Do not validate with HypoPG even when the server has it.
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Only statements of this database (default: the one connected to or snapshotted).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Configuration file overriding the rule packs (IDX009's thresholds; default:
+    /// ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Write the advice here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// List the rejected candidates with their reasons in the table.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// No notes on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Exit with status 1 when a recommendation's finding (IDX009, warning) is at or
+    /// above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--format")?;
+    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
+    let config = load_config(args.config.as_deref())?;
+    let mut options = AdvisorOptions::from_config(&config)?;
+    if let Some(n) = args.max_indexes {
+        if n == 0 {
+            bail!("--max-indexes must be at least 1");
+        }
+        options.max_indexes = n;
+    }
+    if let Some(size) = &args.max_size {
+        let bytes = pgsage::host::parse_size(size)
+            .map_err(anyhow::Error::msg)
+            .context("--max-size")?;
+        options.max_size_bytes = Some(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+    if args.database.is_some() {
+        options.database = args.database.clone();
+    }
+    let schema = match &args.snapshot {
+        Some(path) => SchemaFrom::Snapshot(Box::new(Snapshot::load(path)?)),
+        None => {
+            if args.dsn.is_none()
+                && std::env::var_os("PGHOST").is_none()
+                && std::env::var_os("PGDATABASE").is_none()
+            {
+                bail!("no schema to advise on: pass --dsn DSN (or set PGHOST/PGDATABASE) or --snapshot FILE");
+            }
+            SchemaFrom::Server(ConnectOptions {
+                dsn: args.dsn.clone(),
+                connect_timeout: args.connect_timeout,
+                statement_timeout: args.statement_timeout,
+                lock_timeout: args.lock_timeout,
+                ..ConnectOptions::default()
+            })
+        }
+    };
+    let queries = if let Some(path) = &args.workload {
+        QueriesFrom::Workload(Box::new(Workload::load(path)?))
+    } else if !args.logs.is_empty() {
+        QueriesFrom::Logs {
+            paths: args.logs.clone(),
+            options: log_options(&args)?,
+        }
+    } else {
+        QueriesFrom::Statements
+    };
+    let advice = run(
+        Request {
+            schema,
+            queries,
+            options,
+            validate: !args.no_validate,
+        },
+        None,
+    )?;
+    if !args.quiet {
+        notes(&advice);
+    }
+    write(&args, &advice, format)?;
+    let failed = fail_on.is_some_and(|f| {
+        findings(&advice)
+            .iter()
+            .any(|finding| finding.severity >= f)
+    });
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Reader options when the user gave any; else None (the server's settings decide).
+fn log_options(args: &IndexesArgs) -> Result<Option<LogOptions>> {
+    if args.log_line_prefix.is_none() && args.log_format.is_none() {
+        return Ok(None);
+    }
+    let mut opts = LogOptions {
+        prefix: args.log_line_prefix.clone(),
+        ..LogOptions::default()
+    };
+    if let Some(f) = &args.log_format {
+        opts.format = Some(match f.as_str() {
+            "stderr" => LogFormat::Stderr,
+            "csv" | "csvlog" => LogFormat::Csv,
+            "json" | "jsonlog" => LogFormat::Json,
+            other => bail!("unknown --log-format `{other}` (expected stderr, csv or json)"),
+        });
+    }
+    Ok(Some(opts))
+}
+
+/// Warnings worth a line on standard error whatever the format (unparsable statements
+/// are counted in the output's header, not repeated here).
+fn notes(advice: &IndexAdvice) {
+    if advice.statements.total == 0 {
+        eprintln!("pgsage: the workload has no statements to advise on");
+    }
+}
+
+fn write(args: &IndexesArgs, advice: &IndexAdvice, format: Format) -> Result<()> {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let opts = RenderOptions {
+        width: args.width.or(if to_terminal { None } else { Some(100) }),
+        verbose: args.verbose,
+    };
+    match &args.output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            render(advice, format, &opts, &mut buf)?;
+            std::fs::write(path, buf).with_context(|| format!("writing {}", path.display()))?;
+            if !args.quiet {
+                eprintln!(
+                    "pgsage: wrote {} ({} recommendation(s))",
+                    path.display(),
+                    advice.recommendations.len()
+                );
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            render(advice, format, &opts, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}

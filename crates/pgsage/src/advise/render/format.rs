@@ -1,0 +1,181 @@
+//! Text pieces shared by the table and Markdown renderings.
+
+use crate::advise::model::{
+    Budget, HelpedQuery, IndexAdvice, PlanMethod, Recommendation, StatementCounts, Validation,
+};
+
+/// `1.2 MiB`, `340 kiB`, `512 B`.
+pub(super) fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "kiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes.max(0) as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{} B", bytes.max(0))
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Milliseconds, with precision where it matters.
+pub(super) fn ms(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0} ms")
+    } else if x >= 1.0 {
+        format!("{x:.1} ms")
+    } else {
+        format!("{x:.3} ms")
+    }
+}
+
+/// Text cut to `n` characters, on one line.
+pub(super) fn cut(s: &str, n: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(n).collect::<String>())
+    }
+}
+
+/// `validated with HypoPG 1.4.1 on PostgreSQL 15.18 (generic plans)` or
+/// `NOT validated: <reason>`.
+pub(super) fn validation_line(v: &Validation) -> String {
+    match v {
+        Validation::Hypopg {
+            server_version,
+            hypopg_version,
+            method,
+            ..
+        } => format!(
+            "validated with HypoPG {hypopg_version} on PostgreSQL {server_version} ({})",
+            match method {
+                PlanMethod::GenericPlan => "EXPLAIN (GENERIC_PLAN)",
+                PlanMethod::PreparedGeneric => "generic plans of prepared statements",
+                PlanMethod::Examples => "logged examples with their constants",
+            }
+        ),
+        Validation::Unvalidated { reason } => {
+            format!("NOT validated (estimated from statement times and statistics): {reason}")
+        }
+    }
+}
+
+/// `at most 5 new indexes, 2.0 GiB in total` (or `no size limit`).
+pub(super) fn budget_line(b: &Budget) -> String {
+    format!(
+        "at most {} new index{}, {}",
+        b.max_indexes,
+        if b.max_indexes == 1 { "" } else { "es" },
+        b.max_size_bytes
+            .map_or("no size limit".to_owned(), |s| format!(
+                "{} in total",
+                human_bytes(s)
+            ))
+    )
+}
+
+/// What happened to the workload's statements.
+pub(super) fn statements_line(s: &StatementCounts) -> String {
+    let mut parts = vec![
+        format!("{} in the workload", s.total),
+        format!("{} analyzed", s.analyzed),
+    ];
+    for (n, label) in [
+        (s.not_indexable, "with nothing to index"),
+        (s.unknown_tables, "on tables not in the schema"),
+        (s.other_databases, "of other databases"),
+        (s.unparsable, "unparsable (skipped)"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// One line about a recommendation: table, size, benefit, validation.
+pub(super) fn summary_line(r: &Recommendation) -> String {
+    format!(
+        "on {}.{} · {} ({}) · saves about {} over the capture · {}",
+        r.schema,
+        r.table,
+        human_bytes(r.estimated_size_bytes),
+        if r.size_source == "hypopg" {
+            "HypoPG size"
+        } else {
+            "estimated"
+        },
+        ms(r.benefit_ms),
+        if r.validated {
+            "validated"
+        } else {
+            "not validated"
+        }
+    )
+}
+
+/// `1234 → 12 (-99 %)` when both costs are known, else `-`.
+pub(super) fn cost_text(q: &HelpedQuery) -> String {
+    match (q.cost_before, q.cost_after) {
+        (Some(b), Some(a)) if b > 0.0 => {
+            format!("{b:.0} → {a:.0} (-{:.0} %)", 100.0 * (b - a) / b)
+        }
+        (Some(b), Some(a)) => format!("{b:.0} → {a:.0}"),
+        _ => "-".to_owned(),
+    }
+}
+
+/// `Seq Scan on t → Index Scan using … on t` when known, else `-`.
+pub(super) fn scan_text(q: &HelpedQuery) -> String {
+    match (&q.scan_before, &q.scan_after) {
+        (Some(b), Some(a)) => format!("{b} → {a}"),
+        (Some(b), None) => b.clone(),
+        (None, Some(a)) => format!("→ {a}"),
+        _ => "-".to_owned(),
+    }
+}
+
+/// The DROP advice for an index the recommendation makes redundant (`index` as the
+/// advisor names it: qualified, or bare in the table's schema).
+pub(super) fn drop_hint(schema: &str, index: &str) -> String {
+    let name = if index.contains('.') || index.contains('"') {
+        index.to_owned()
+    } else {
+        crate::sql::qualified(schema, index)
+    };
+    format!(
+        "{name}: after verifying that the new index is built and the plans use it, DROP INDEX CONCURRENTLY {name};"
+    )
+}
+
+/// The header lines shared by both renderings.
+pub(super) fn header_lines(a: &IndexAdvice) -> Vec<(String, String)> {
+    let mut lines = vec![
+        ("validation".to_owned(), validation_line(&a.validation)),
+        ("budget".to_owned(), budget_line(&a.budget)),
+        ("statements".to_owned(), statements_line(&a.statements)),
+    ];
+    if let Validation::Hypopg {
+        explains,
+        unplannable,
+        notes,
+        ..
+    } = &a.validation
+    {
+        let mut text = format!("{explains} EXPLAINs");
+        if *unplannable > 0 {
+            text.push_str(&format!(
+                ", {unplannable} statement(s) could not be planned (left out)"
+            ));
+        }
+        lines.push(("planning".to_owned(), text));
+        for n in notes {
+            lines.push(("note".to_owned(), n.clone()));
+        }
+    }
+    lines
+}

@@ -1,0 +1,201 @@
+//! The front ends' entry point (owner: advisor-cli helper): gathers schema and workload,
+//! then advises. The CLI's `pgsage indexes` and Python's `pgsage.advise_indexes` call it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::collect::CollectOptions;
+use crate::snapshot::Snapshot;
+use crate::workload::log::{LogError, LogOptions};
+use crate::workload::{AggregateOptions, Workload};
+use crate::{ConnectOptions, Error, Result};
+
+use super::model::IndexAdvice;
+use super::options::AdvisorOptions;
+
+/// The reason of unvalidated advice when no server was given.
+pub const NO_SERVER_REASON: &str =
+    "no server given: run with --dsn on a server with HypoPG to validate";
+
+/// The reason of unvalidated advice when validation was turned off.
+pub const NO_VALIDATE_REASON: &str = "--no-validate: validation with HypoPG was turned off";
+
+/// Where the schema (and, for [`QueriesFrom::Statements`], the workload) comes from.
+#[derive(Debug, Clone)]
+pub enum SchemaFrom {
+    /// A live server: a snapshot is collected, and HypoPG validates when installed.
+    Server(ConnectOptions),
+    /// A snapshot file's content: unvalidated advice.
+    Snapshot(Box<Snapshot>),
+}
+
+/// Where the statements come from.
+#[derive(Debug, Clone)]
+pub enum QueriesFrom {
+    /// The server's (or the snapshot's) pg_stat_statements.
+    Statements,
+    /// A saved workload (`pgsage workload -o workload.json`).
+    Workload(Box<Workload>),
+    /// Server log files.
+    Logs {
+        /// The files (`-` for stdin).
+        paths: Vec<PathBuf>,
+        /// Reader options (log_line_prefix…); None: from the schema snapshot's settings.
+        options: Option<LogOptions>,
+    },
+}
+
+/// One advisor run.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Schema source.
+    pub schema: SchemaFrom,
+    /// Statement source.
+    pub queries: QueriesFrom,
+    /// Options.
+    pub options: AdvisorOptions,
+    /// Validate with HypoPG when a server is given and has it (true by default).
+    pub validate: bool,
+}
+
+/// Runs the advisor: collects a snapshot when a server is given (stopping when `cancel`
+/// becomes true), builds the workload from the chosen source, and advises — validated on
+/// the server when one is given and `validate` is set, unvalidated with the reason
+/// otherwise.
+pub fn run(request: Request, cancel: Option<&AtomicBool>) -> Result<IndexAdvice> {
+    let Request {
+        schema,
+        queries,
+        options,
+        validate,
+    } = request;
+    let (snapshot, connect) = match schema {
+        SchemaFrom::Server(connect) => (collect(&connect, cancel)?, Some(connect)),
+        SchemaFrom::Snapshot(snap) => (*snap, None),
+    };
+    check_cancel(cancel)?;
+    let workload = workload(&snapshot, queries)?;
+    check_cancel(cancel)?;
+    Ok(match connect {
+        Some(connect) if validate => {
+            super::live::advise_live(&workload, &snapshot, &connect, &options, cancel)?
+        }
+        Some(_) => super::advise(&workload, &snapshot, &options, NO_VALIDATE_REASON),
+        None => super::advise(&workload, &snapshot, &options, NO_SERVER_REASON),
+    })
+}
+
+/// A snapshot of the server, for its catalog, statistics and pg_stat_statements. Only
+/// the collector's statements run: read-only, with its timeouts.
+fn collect(connect: &ConnectOptions, cancel: Option<&AtomicBool>) -> Result<Snapshot> {
+    let options = CollectOptions {
+        // Host facts play no part in index advice.
+        probe_local_host: false,
+        ..CollectOptions::default()
+    };
+    match cancel {
+        Some(flag) => crate::api::collect_snapshot_cancellable(connect, &options, flag),
+        None => crate::collect_snapshot_with(connect, &options),
+    }
+}
+
+fn check_cancel(cancel: Option<&AtomicBool>) -> Result<()> {
+    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(Error::Io {
+            context: "advising indexes".into(),
+            source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
+        });
+    }
+    Ok(())
+}
+
+/// The workload of the chosen source.
+fn workload(snapshot: &Snapshot, queries: QueriesFrom) -> Result<Workload> {
+    match queries {
+        QueriesFrom::Statements => {
+            crate::workload::from_snapshot(snapshot).map_err(|e| Error::InvalidValue {
+                what: "the statements to advise on".into(),
+                problem: format!(
+                    "{} in database `{}`; give them another way: --workload FILE (saved by `pgsage workload -o`) or server log files",
+                    e.0, snapshot.server.database
+                ),
+            })
+        }
+        QueriesFrom::Workload(w) => Ok(*w),
+        QueriesFrom::Logs { paths, options } => {
+            let options = options.unwrap_or_else(|| LogOptions::from_snapshot(snapshot));
+            let (w, _stats) = crate::workload::from_logs(
+                &paths,
+                &options,
+                AggregateOptions::default(),
+                |_, _| {},
+            )
+            .map_err(log_error)?;
+            Ok(w)
+        }
+    }
+}
+
+/// A log reader's error as the library's: only unreadable inputs are errors.
+fn log_error(e: LogError) -> Error {
+    match e {
+        LogError::Open { path, source } => Error::Io {
+            context: format!("opening log file {}", path.display()),
+            source,
+        },
+        LogError::Read { name, source } => Error::Io {
+            context: format!("reading {name}"),
+            source,
+        },
+        other => Error::Io {
+            context: "reading server logs".into(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot_without_statements() -> Snapshot {
+        // A captured fixture (never hand-typed): the indexing scenario's healthy case.
+        let path = pgsage_testkit::scenario::fixture_path("indexing", "healthy");
+        let mut snap = Snapshot::load(path).expect("fixture");
+        snap.statements = None;
+        snap
+    }
+
+    #[test]
+    fn missing_pg_stat_statements_names_the_alternatives() {
+        let err = workload(&snapshot_without_statements(), QueriesFrom::Statements)
+            .expect_err("no statements")
+            .to_string();
+        assert!(
+            err.contains("pg_stat_statements") && err.contains("--workload"),
+            "{err}"
+        );
+        assert!(err.contains("log files"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_log_file_is_an_error_naming_it() {
+        let err = workload(
+            &snapshot_without_statements(),
+            QueriesFrom::Logs {
+                paths: vec![PathBuf::from("/nonexistent/pgsage/postgresql.log")],
+                options: None,
+            },
+        )
+        .expect_err("missing file")
+        .to_string();
+        assert!(err.contains("/nonexistent/pgsage/postgresql.log"), "{err}");
+    }
+
+    #[test]
+    fn a_cancelled_run_stops() {
+        let flag = AtomicBool::new(true);
+        assert!(check_cancel(Some(&flag)).is_err());
+        assert!(check_cancel(None).is_ok());
+    }
+}

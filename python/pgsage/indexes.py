@@ -1,0 +1,210 @@
+"""The index advisor: :func:`pgsage.advise_indexes` and the :class:`IndexAdvice` it
+returns."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from . import _native
+from ._deps import require
+from ._frames import frame_to_pandas
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+__all__ = ["IndexAdvice", "Validation"]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Whether the advice was checked on a server with hypothetical indexes (HypoPG)."""
+
+    #: ``hypopg`` (costs measured on the server) or ``unvalidated``.
+    status: str
+    #: Why it is unvalidated, and what to do about it (``None`` when validated).
+    reason: Optional[str] = None
+    #: The server's version, when validated.
+    server_version: Optional[str] = None
+    #: HypoPG's version, when validated.
+    hypopg_version: Optional[str] = None
+    #: How statements with ``$n`` were planned: ``generic_plan``, ``prepared_generic``
+    #: or ``examples``, when validated.
+    method: Optional[str] = None
+
+    @property
+    def validated(self) -> bool:
+        """Whether the costs were measured with HypoPG."""
+        return self.status == "hypopg"
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Validation":
+        """From the advice JSON's ``validation`` object."""
+        return cls(
+            status=d["status"],
+            reason=d.get("reason"),
+            server_version=d.get("server_version"),
+            hypopg_version=d.get("hypopg_version"),
+            method=d.get("method"),
+        )
+
+
+class IndexAdvice:
+    """The indexes worth creating for a workload on a schema (``pgsage indexes``),
+    most valuable first, with what they cost and which queries they help — validated
+    with HypoPG on a live server when the extension is installed, else ranked by
+    statement time and statistics (:attr:`validation` says which and why).
+
+    ``len()`` is the number of recommendations; :meth:`recommendations` gives them as a
+    DataFrame and :meth:`create_statements` as SQL.
+    """
+
+    __slots__ = ("_native", "_dict")
+
+    def __init__(self, native: "_native.IndexAdvice") -> None:
+        """Wraps a native result; use :func:`pgsage.advise_indexes` instead."""
+        self._native = native
+        self._dict: Dict[str, Any] = json.loads(native.to_json())
+
+    @property
+    def database(self) -> Optional[str]:
+        """The database the advice is for."""
+        return self._dict.get("database")
+
+    @property
+    def validation(self) -> Validation:
+        """How (and whether) the advice was validated."""
+        return Validation.from_dict(self._dict["validation"])
+
+    @property
+    def budget(self) -> Dict[str, Any]:
+        """The budget the set was chosen under: ``max_indexes``, ``max_size_bytes``."""
+        return dict(self._dict["budget"])
+
+    @property
+    def statements(self) -> Dict[str, int]:
+        """What happened to the workload's statements: ``total``, ``analyzed``,
+        ``unparsable``, ``unknown_tables``, ``not_indexable``, ``other_databases``."""
+        return dict(self._dict["statements"])
+
+    def __len__(self) -> int:
+        return len(self._dict["recommendations"])
+
+    def recommendation_records(self) -> List[Dict[str, Any]]:
+        """The recommendations as full dicts (with the helped ``queries``, their costs
+        and scans before/after when validated), no pandas needed."""
+        return [dict(r) for r in self._dict["recommendations"]]
+
+    def recommendations(self) -> "pandas.DataFrame":
+        """One row per recommended index, most valuable first: ``schema``, ``table``,
+        ``columns`` and ``include`` (lists), ``predicate``, ``create_statement``,
+        ``estimated_size_bytes``, ``size_source``, ``benefit_ms``, ``validated``,
+        ``queries`` (how many it helps), ``fingerprints``, ``redundant_indexes``,
+        ``index_writes_per_hour``, ``write_overhead``.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+        """
+        frame = json.loads(self._native.recommendations_json())
+        return frame_to_pandas(frame, "IndexAdvice.recommendations()")
+
+    def rejected(self) -> "pandas.DataFrame":
+        """Candidates considered and not recommended: ``create_statement``, ``reason``.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+        """
+        pd = require("pandas", "IndexAdvice.rejected()")
+        rows = self._dict.get("rejected") or []
+        return pd.DataFrame(
+            {
+                "create_statement": pd.Series(
+                    [r["create_statement"] for r in rows], dtype="string"
+                ),
+                "reason": pd.Series([r["reason"] for r in rows], dtype="string"),
+            }
+        )
+
+    def create_statements(self) -> List[str]:
+        """The ``CREATE INDEX CONCURRENTLY`` statements, most valuable first."""
+        return [r["create_statement"] for r in self._dict["recommendations"]]
+
+    def to_json(self) -> str:
+        """The advice as JSON (the ``pgsage indexes --format json`` fields)."""
+        return self._native.to_json()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The advice as nested dicts."""
+        return json.loads(self.to_json())
+
+    def __repr__(self) -> str:
+        v = self.validation
+        return (
+            f"<pgsage.IndexAdvice database {self.database!r}: {len(self)} indexes, "
+            f"{v.status}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The recommendations as a table with their SQL, and the validation status;
+        values HTML-escaped."""
+        e = lambda v: html.escape("" if v is None else str(v), quote=True)  # noqa: E731
+        v = self.validation
+        if v.validated:
+            status = (
+                f'<span style="background:#dcfae6;color:#067647;padding:1px 6px;'
+                f'border-radius:3px">validated with HypoPG {e(v.hypopg_version)} on '
+                f"PostgreSQL {e(v.server_version)}</span>"
+            )
+        else:
+            status = (
+                '<span style="background:#fef0c7;color:#b54708;padding:1px 6px;'
+                f'border-radius:3px">unvalidated</span> {e(v.reason)}'
+            )
+        st = self.statements
+        parts = [
+            '<div class="pgsage-indexes">',
+            f"<p><b>pgsage indexes</b> for database <code>{e(self.database)}</code>: "
+            f"{len(self)} recommended, {e(st.get('analyzed'))} of {e(st.get('total'))} "
+            f"statements analyzed. {status}</p>",
+        ]
+        if not self._dict["recommendations"]:
+            parts.append("<p>No index to recommend.</p></div>")
+            return "".join(parts)
+        parts.append(
+            '<table class="pgsage-recommendations" style="border-collapse:collapse">'
+            "<thead><tr>"
+            + "".join(
+                f'<th style="text-align:left">{h}</th>'
+                for h in ("table", "columns", "benefit ms", "size", "queries", "statement")
+            )
+            + "</tr></thead><tbody>"
+        )
+        for r in self._dict["recommendations"]:
+            cols = ", ".join(r["columns"])
+            if r.get("include"):
+                cols += " INCLUDE (" + ", ".join(r["include"]) + ")"
+            parts.append(
+                "<tr>"
+                f'<td style="text-align:left">{e(r["schema"])}.{e(r["table"])}</td>'
+                f'<td style="text-align:left">{e(cols)}</td>'
+                f'<td style="text-align:right">{float(r["benefit_ms"]):.1f}</td>'
+                f'<td style="text-align:right">{_size(r["estimated_size_bytes"])}</td>'
+                f'<td style="text-align:right">{len(r.get("queries") or [])}</td>'
+                f'<td style="text-align:left"><code>{e(r["create_statement"])}</code></td>'
+                "</tr>"
+            )
+        parts.append("</tbody></table></div>")
+        return "".join(parts)
+
+
+def _size(n: Any) -> str:
+    """``12.0 MiB`` from bytes."""
+    value = float(n or 0)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+

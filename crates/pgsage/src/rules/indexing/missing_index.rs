@@ -146,11 +146,22 @@ fn audit_advice(
     Ok((w, advice))
 }
 
-/// The tables (`(schema, name)`) IDX009 recommends an index for with its parameters in
-/// the audit's configuration: IDX006 leaves them to IDX009. Empty when IDX009 does not run
-/// (disabled, or its pack) or there is no workload to advise on: IDX006 then judges every
-/// table.
-pub(crate) fn tables_with_advice(ctx: &RuleContext<'_>) -> Vec<(String, String)> {
+/// An index IDX009 recommends: schema, table and key column names (a descending key
+/// without its `DESC`).
+pub(crate) struct AdvisedIndex {
+    /// Schema of the table.
+    pub schema: String,
+    /// The table.
+    pub table: String,
+    /// Key column names in order.
+    pub columns: Vec<String>,
+}
+
+/// The indexes IDX009 recommends with its parameters in the audit's configuration, for
+/// the rules that leave their table or foreign key to it (IDX006, IDX005). Empty when
+/// IDX009 does not run (disabled, or its pack) or there is no workload to advise on:
+/// those rules then judge everything themselves.
+pub(crate) fn advised_indexes(ctx: &RuleContext<'_>) -> Vec<AdvisedIndex> {
     if !ctx.config.is_enabled(MissingIndex::META.id) {
         return Vec::new();
     }
@@ -161,7 +172,15 @@ pub(crate) fn tables_with_advice(ctx: &RuleContext<'_>) -> Vec<(String, String)>
         Ok((_, advice)) => advice
             .recommendations
             .into_iter()
-            .map(|r| (r.schema, r.table))
+            .map(|r| AdvisedIndex {
+                schema: r.schema,
+                table: r.table,
+                columns: r
+                    .columns
+                    .iter()
+                    .map(|c| c.strip_suffix(" DESC").unwrap_or(c).to_owned())
+                    .collect(),
+            })
             .collect(),
         Err(_) => Vec::new(),
     }

@@ -159,10 +159,13 @@ impl Rule for SeqScanHeavyTable {
         let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
         let young = ctx.stats_too_young();
         // Tables IDX009 names an index for are its findings, not ours.
-        let advised = super::missing_index::tables_with_advice(ctx);
+        let advised = super::missing_index::advised_indexes(ctx);
         let mut drafts = Vec::new();
         for t in snap.tables.iter().filter(|t| t.kind == "r") {
-            if advised.iter().any(|(s, n)| *s == t.schema && *n == t.name) {
+            if advised
+                .iter()
+                .any(|a| a.schema == t.schema && a.table == t.name)
+            {
                 continue;
             }
             let rows = table_rows(t);

@@ -28,6 +28,10 @@ declare_rule! {
     /// (fk_columns)`. Watch the referencing table's `seq_scan` and the duration of deletes
     /// on the referenced table.
     ///
+    /// When the application's statements filter on the key's columns and IDX009
+    /// (`missing-index`) recommends an index that leads with them, the key is left to
+    /// IDX009: that index serves the foreign key checks too, and one fix is one finding.
+    ///
     /// ## Thresholds
     /// - `min_table_rows` (default 10000): ignore referencing tables with fewer rows.
     /// - `warning_parent_writes` (default 1): deletes + updates on the referenced table
@@ -66,6 +70,15 @@ fn index_name(fk: &ForeignKey) -> String {
     name
 }
 
+/// Whether an index on `keys` serves a foreign key on `fk_columns`: its first keys are
+/// the key's columns, in any order (the check looks them all up by equality).
+fn leads_with(keys: &[String], fk_columns: &[String]) -> bool {
+    keys.len() >= fk_columns.len()
+        && fk_columns
+            .iter()
+            .all(|c| keys[..fk_columns.len()].contains(c))
+}
+
 impl Rule for UnindexedForeignKey {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -76,8 +89,15 @@ impl Rule for UnindexedForeignKey {
         let warn_writes = ctx.number("warning_parent_writes")?;
         let snap = ctx.snapshot;
         let basis = ctx.basis();
+        // Keys an index IDX009 recommends would serve are its finding, not ours.
+        let advised = super::missing_index::advised_indexes(ctx);
         let mut ranked: Vec<(i64, i64, Draft)> = Vec::new();
         for fk in snap.foreign_keys.iter().filter(|fk| unindexed(snap, fk)) {
+            if advised.iter().any(|a| {
+                a.schema == fk.schema && a.table == fk.table && leads_with(&a.columns, &fk.columns)
+            }) {
+                continue;
+            }
             let Some(child) = table_by_oid(snap, fk.table_oid) else {
                 continue;
             };
@@ -149,6 +169,15 @@ impl Rule for UnindexedForeignKey {
 #[cfg(test)]
 mod tests {
     use crate::rules::testing::{assert_fires, assert_quiet};
+
+    #[test]
+    fn an_index_leading_with_the_key_columns_serves_it() {
+        let v = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(super::leads_with(&v(&["lot_id"]), &v(&["lot_id"])));
+        assert!(super::leads_with(&v(&["b", "a", "c"]), &v(&["a", "b"])));
+        assert!(!super::leads_with(&v(&["c", "a", "b"]), &v(&["a", "b"])));
+        assert!(!super::leads_with(&v(&["a"]), &v(&["a", "b"])));
+    }
 
     #[test]
     fn fires_on_a_foreign_key_without_index() {

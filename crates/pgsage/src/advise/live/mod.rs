@@ -139,8 +139,20 @@ async fn run(
     } else {
         planner.generic_method()
     };
+    let mut notes = outcome.notes;
+    let mut recommendations = outcome.recommendations;
+    let mut validated_rejected = outcome.rejected;
+    if let Some(note) = unplannable_fallback(
+        workload,
+        schema,
+        opts,
+        &mut recommendations,
+        &mut validated_rejected,
+    ) {
+        notes.push(note);
+    }
     let mut rejected = cands.rejected.clone();
-    rejected.extend(outcome.rejected);
+    rejected.extend(validated_rejected);
     Ok(IndexAdvice {
         schema_version: ADVICE_SCHEMA_VERSION,
         database: cands
@@ -153,15 +165,73 @@ async fn run(
             method,
             explains: outcome.explains,
             unplannable: outcome.unplannable,
-            notes: outcome.notes,
+            notes,
         },
         budget: Budget {
             max_indexes: opts.max_indexes,
             max_size_bytes: opts.max_size_bytes,
         },
         statements: cands.statements.clone(),
-        recommendations: outcome.recommendations,
+        recommendations,
         rejected,
+    })
+}
+
+/// Candidates whose statements the server could not plan (parameter types it cannot
+/// infer from pg_stat_statements' text, such as `$1 || ($2 + $3)`) get the unvalidated
+/// verdict instead of none: those the unvalidated advice recommends (its gates on table
+/// size, selectivity and statement time) join the recommendations, marked unvalidated,
+/// within the budget left and when no chosen index already serves their statements.
+/// Returns a note for the report when it added some.
+fn unplannable_fallback(
+    workload: &Workload,
+    schema: &Snapshot,
+    opts: &AdvisorOptions,
+    recommendations: &mut Vec<super::Recommendation>,
+    rejected: &mut Vec<super::Rejected>,
+) -> Option<String> {
+    let unmeasured = greedy::Gain::Unmeasured.reason(0.0)?;
+    if !rejected.iter().any(|r| r.reason == unmeasured) {
+        return None;
+    }
+    // The whole unvalidated ranking: the budget left is applied below.
+    let wide = AdvisorOptions {
+        max_indexes: usize::MAX,
+        max_size_bytes: None,
+        ..opts.clone()
+    };
+    let fallback = super::advise(workload, schema, &wide, "");
+    let mut used: i64 = recommendations.iter().map(|r| r.estimated_size_bytes).sum();
+    let mut added = 0;
+    for r in fallback.recommendations {
+        let Some(at) = rejected
+            .iter()
+            .position(|x| x.create_statement == r.create_statement && x.reason == unmeasured)
+        else {
+            continue;
+        };
+        let served = recommendations.iter().any(|chosen| {
+            chosen
+                .queries
+                .iter()
+                .any(|q| r.queries.iter().any(|o| o.fingerprint == q.fingerprint))
+        });
+        let fits = recommendations.len() < opts.max_indexes
+            && opts
+                .max_size_bytes
+                .is_none_or(|max| used + r.estimated_size_bytes <= max);
+        if served || !fits {
+            continue;
+        }
+        used += r.estimated_size_bytes;
+        rejected.remove(at);
+        recommendations.push(r);
+        added += 1;
+    }
+    (added > 0).then(|| {
+        format!(
+            "{added} recommendation(s) are unvalidated: the server could not plan their              statements, so they are ranked by statement time and statistics as without HypoPG"
+        )
     })
 }
 

@@ -524,3 +524,63 @@ fn hypopg_the_role_cannot_use_gives_unvalidated_advice_that_says_so() {
         "{reason}"
     );
 }
+
+/// A statement the server cannot plan from its normalized text (`$1 + $2`: unknown +
+/// unknown) still gets its index, marked unvalidated, when the unvalidated gates pass.
+#[test]
+fn a_statement_the_server_cannot_plan_gets_unvalidated_advice() {
+    use crate::workload::{AggregateOptions, Aggregator, Sample, SampleKind};
+    let Some(server) = erp(15, true) else { return };
+    let snapshot = crate::collect_snapshot_with(
+        &connect(&server),
+        &crate::CollectOptions {
+            probe_local_host: false,
+            ..crate::CollectOptions::default()
+        },
+    )
+    .expect("snapshot");
+    let mut agg = Aggregator::new(AggregateOptions::default());
+    for i in 0..300 {
+        agg.add(&Sample {
+            at: None,
+            duration_ms: 20.0,
+            query: format!("SELECT id, qty FROM stock_move WHERE product_id = {i} + 1"),
+            parameters: vec![],
+            database: Some("erp".into()),
+            user: None,
+            application: None,
+            client: None,
+            pid: None,
+            session: None,
+            kind: SampleKind::Simple,
+            plan: None,
+        });
+    }
+    let mut workload = agg.finish(vec![]);
+    // As pg_stat_statements would give it: normalized text only, no example.
+    for q in &mut workload.queries {
+        q.example = None;
+    }
+    let opts = crate::advise::AdvisorOptions {
+        database: Some("erp".into()),
+        ..crate::advise::AdvisorOptions::default()
+    };
+    let advice =
+        super::advise_live(&workload, &snapshot, &connect(&server), &opts, None).expect("advice");
+    let crate::advise::Validation::Hypopg {
+        unplannable, notes, ..
+    } = &advice.validation
+    else {
+        panic!("not validated: {:?}", advice.validation);
+    };
+    assert_eq!(*unplannable, 1, "{notes:?}");
+    assert_eq!(advice.recommendations.len(), 1, "{advice:#?}");
+    let r = &advice.recommendations[0];
+    assert_eq!(r.columns, vec!["product_id".to_string()]);
+    assert!(!r.validated);
+    assert!(notes.iter().any(|n| n.contains("unvalidated")), "{notes:?}");
+    assert!(advice
+        .rejected
+        .iter()
+        .all(|x| x.create_statement != r.create_statement));
+}

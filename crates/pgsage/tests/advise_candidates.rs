@@ -173,13 +173,23 @@ fn planted_missing_indexes_are_found_in_the_right_column_order() {
             r.create_statement
         );
     }
-    // Covering: the ORDER BY … LIMIT reads id and reference.
+    // Covering: the ORDER BY … LIMIT reads id and reference, so a covering variant is
+    // a candidate of its own; without a server to measure it, the plain index (smaller,
+    // same statements) is the one recommended.
     let ordered = advice
         .recommendations
         .iter()
         .find(|r| r.columns == ["state", "date"])
         .expect("state, date");
-    assert_eq!(ordered.include, vec!["id", "reference"], "{ordered:#?}");
+    assert!(ordered.include.is_empty(), "{ordered:#?}");
+    assert!(
+        candidates
+            .candidates
+            .iter()
+            .any(|c| c.columns == ["state", "date"] && c.include == ["id", "reference"]),
+        "{:#?}",
+        candidates.candidates
+    );
     // The small and the unselective are rejected with their reasons.
     assert!(
         rejected_with(&advice, "stock_location", "min_table_rows"),

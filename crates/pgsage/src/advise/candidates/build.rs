@@ -211,17 +211,24 @@ pub(crate) fn drafts_for_use(
                 keys,
                 n_eq,
                 ordered,
-                include: if include.len() <= opts.max_include_columns {
-                    include
-                } else {
-                    Vec::new()
-                },
+                include: Vec::new(),
                 predicate: None,
                 rows_share: 1.0,
                 helped: vec![helped],
             };
             if let Some(p) = partial_variant(&draft, &eq, catalog, table, rows) {
                 out.push(p);
+            }
+            // The covering variant is a candidate of its own next to the plain index:
+            // for a lookup of a few rows it saves a few heap visits for a larger index
+            // (and breaks HOT updates of its INCLUDE columns), so it must win on its own
+            // merits — ranked after the plain one at equal weight, chosen by a live
+            // validation only when its benefit per byte beats it.
+            if !include.is_empty() && include.len() <= opts.max_include_columns {
+                out.push(Draft {
+                    include,
+                    ..draft.clone()
+                });
             }
             out.push(draft);
         }
@@ -320,10 +327,16 @@ fn partial_variant(
 /// statements (a statement counted once) and of their INCLUDE columns — none when the
 /// union exceeds `max_include_columns` (the plain index still serves them all).
 pub(crate) fn merge_identical(drafts: Vec<Draft>, max_include: usize) -> Vec<Draft> {
-    type Id = (u32, Vec<Key>, Option<String>);
+    // Plain and covering variants stay apart (see `drafts_for_use`).
+    type Id = (u32, Vec<Key>, Option<String>, bool);
     let mut by: BTreeMap<Id, Draft> = BTreeMap::new();
     for d in drafts {
-        let id = (d.table_oid, d.keys.clone(), d.predicate.clone());
+        let id = (
+            d.table_oid,
+            d.keys.clone(),
+            d.predicate.clone(),
+            !d.include.is_empty(),
+        );
         match by.get_mut(&id) {
             None => {
                 by.insert(id, d);
@@ -331,7 +344,28 @@ pub(crate) fn merge_identical(drafts: Vec<Draft>, max_include: usize) -> Vec<Dra
             Some(m) => absorb(m, d, max_include),
         }
     }
-    by.into_values().collect()
+    without_emptied_covering(by.into_values().collect())
+}
+
+/// Covering variants whose merged INCLUDE list grew past `max_include_columns` lost it:
+/// their plain twin (same keys and predicate, a superset of their statements) stays.
+fn without_emptied_covering(drafts: Vec<Draft>) -> Vec<Draft> {
+    let mut seen: Vec<(u32, Vec<Key>, Option<String>)> = Vec::new();
+    let mut out = Vec::with_capacity(drafts.len());
+    // Plain drafts first, so that an emptied covering one meets its twin.
+    let (plain, covering): (Vec<Draft>, Vec<Draft>) =
+        drafts.into_iter().partition(|d| d.include.is_empty());
+    for d in plain.into_iter().chain(covering) {
+        let id = (d.table_oid, d.keys.clone(), d.predicate.clone());
+        if d.include.is_empty() {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn absorb(into: &mut Draft, from: Draft, max_include: usize) {
@@ -370,6 +404,7 @@ pub(crate) fn fold_prefixes(mut drafts: Vec<Draft>, max_include: usize) -> Vec<D
                     && !gone[b]
                     && drafts[b].table_oid == drafts[a].table_oid
                     && drafts[b].predicate == drafts[a].predicate
+                    && drafts[b].include.is_empty() == drafts[a].include.is_empty()
                     && drafts[b].keys.len() > drafts[a].keys.len()
                     && drafts[b].keys.starts_with(&drafts[a].keys)
                     && own[b] >= own[a]
@@ -386,5 +421,5 @@ pub(crate) fn fold_prefixes(mut drafts: Vec<Draft>, max_include: usize) -> Vec<D
         i += 1;
         !gone[i - 1]
     });
-    drafts
+    without_emptied_covering(drafts)
 }

@@ -61,6 +61,41 @@ pub struct Candidate {
     pub redundant_indexes: Vec<String>,
     /// Maintenance cost on writes.
     pub write_overhead: Option<WriteOverhead>,
+    /// How the table is partitioned, for the statement that builds the index.
+    pub partitioning: Partitioning,
+}
+
+/// Whether a candidate's table is partitioned: `CREATE INDEX CONCURRENTLY` cannot run
+/// on a partitioned table, so its index is built on each partition and attached.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Partitioning {
+    /// An ordinary table (or a partition of its own).
+    #[default]
+    None,
+    /// A partitioned table whose partitions (schema, name) are all ordinary tables.
+    Partitions(Vec<(String, String)>),
+    /// A partitioned table with no partitions yet, or partitioned partitions: one
+    /// non-concurrent `CREATE INDEX` (it blocks writes while it builds).
+    Nested,
+}
+
+/// The name PostgreSQL would choose for an index on `table` (`table_col1_col2_idx`),
+/// cut to the 63 bytes of an identifier.
+fn index_name(table: &str, columns: &[String]) -> String {
+    let cols: Vec<&str> = columns
+        .iter()
+        .map(|c| c.strip_suffix(" DESC").unwrap_or(c))
+        .collect();
+    let mut name = format!("{table}_{}_idx", cols.join("_"));
+    if name.len() > 63 {
+        let mut cut = 59;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+        name.push_str("_idx");
+    }
+    name
 }
 
 impl Candidate {
@@ -76,15 +111,9 @@ impl Candidate {
             .collect()
     }
 
-    /// `CREATE INDEX CONCURRENTLY ON schema.table (cols) [INCLUDE (…)] [WHERE …];` with
-    /// identifiers quoted where needed.
-    pub fn create_statement(&self) -> String {
-        let keys = self.key_sql();
-        let mut sql = format!(
-            "CREATE INDEX CONCURRENTLY ON {} ({})",
-            qualified(&self.schema, &self.table),
-            keys.join(", ")
-        );
+    /// What follows the table in a `CREATE INDEX`: `(keys) [INCLUDE (…)] [WHERE …]`.
+    pub(crate) fn index_body(&self) -> String {
+        let mut sql = format!("({})", self.key_sql().join(", "));
         if !self.include.is_empty() {
             let include: Vec<String> = self.include.iter().map(|c| quote_ident(c)).collect();
             sql.push_str(&format!(" INCLUDE ({})", include.join(", ")));
@@ -92,8 +121,40 @@ impl Candidate {
         if let Some(p) = &self.predicate {
             sql.push_str(&format!(" WHERE {p}"));
         }
-        sql.push(';');
         sql
+    }
+
+    /// `CREATE INDEX CONCURRENTLY ON schema.table (cols) [INCLUDE (…)] [WHERE …];` with
+    /// identifiers quoted where needed. On a partitioned table, the statements that build
+    /// it without blocking writes: the parent's index `ON ONLY` the parent (invalid until
+    /// every partition has its own), each partition's concurrently, each attached.
+    pub fn create_statement(&self) -> String {
+        let table = qualified(&self.schema, &self.table);
+        let body = self.index_body();
+        match &self.partitioning {
+            Partitioning::None => format!("CREATE INDEX CONCURRENTLY ON {table} {body};"),
+            Partitioning::Nested => format!(
+                "CREATE INDEX ON {table} {body}; -- partitioned table: CONCURRENTLY is not possible, this blocks writes while it builds"
+            ),
+            Partitioning::Partitions(parts) => {
+                let parent = index_name(&self.table, &self.columns);
+                let mut sql = format!(
+                    "CREATE INDEX {} ON ONLY {table} {body};",
+                    quote_ident(&parent)
+                );
+                for (schema, name) in parts {
+                    let child = index_name(name, &self.columns);
+                    sql.push_str(&format!(
+                        "\nCREATE INDEX CONCURRENTLY {} ON {} {body};\nALTER INDEX {} ATTACH PARTITION {};",
+                        quote_ident(&child),
+                        qualified(schema, name),
+                        qualified(&self.schema, &parent),
+                        qualified(schema, &child),
+                    ));
+                }
+                sql
+            }
+        }
     }
 }
 

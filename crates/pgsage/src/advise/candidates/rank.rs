@@ -9,7 +9,7 @@ use super::build::{Draft, Helped};
 use super::catalog::Catalog;
 use super::estimate::{eq_selectivity, index_size_bytes, range_selectivity, write_overhead};
 use super::existing::{redundant, served_by, Shape};
-use super::Candidate;
+use super::{Candidate, Partitioning};
 use crate::advise::model::Rejected;
 use crate::advise::options::AdvisorOptions;
 use crate::snapshot::Table;
@@ -22,8 +22,32 @@ pub(crate) struct Ranked {
     pub rejected: Vec<Rejected>,
 }
 
-fn candidate(d: &Draft, table: &Table, helped: &[Helped]) -> Candidate {
+/// How `table` is partitioned (see [`Partitioning`]).
+fn partitioning(catalog: &Catalog<'_>, table: &Table) -> Partitioning {
+    if table.kind != "p" {
+        return Partitioning::None;
+    }
+    let mut parts: Vec<&Table> = catalog
+        .snapshot
+        .tables
+        .iter()
+        .filter(|t| t.parent_oid == Some(table.oid))
+        .collect();
+    if parts.is_empty() || parts.iter().any(|t| t.kind == "p") {
+        return Partitioning::Nested;
+    }
+    parts.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    Partitioning::Partitions(
+        parts
+            .into_iter()
+            .map(|t| (t.schema.clone(), t.name.clone()))
+            .collect(),
+    )
+}
+
+fn candidate(catalog: &Catalog<'_>, d: &Draft, table: &Table, helped: &[Helped]) -> Candidate {
     Candidate {
+        partitioning: partitioning(catalog, table),
         table_oid: table.oid,
         schema: table.schema.clone(),
         table: table.name.clone(),
@@ -76,7 +100,7 @@ pub(crate) fn rank(
         };
         let mut reject = |helped: &[Helped], reason: String| {
             rejected.push(Rejected {
-                create_statement: candidate(&d, table, helped).create_statement(),
+                create_statement: candidate(catalog, &d, table, helped).create_statement(),
                 reason,
             });
         };
@@ -175,7 +199,7 @@ pub(crate) fn rank(
             );
             continue;
         }
-        let mut c = candidate(&d, table, &slow);
+        let mut c = candidate(catalog, &d, table, &slow);
         let index_rows = (rows * d.rows_share).max(1.0);
         let columns: Vec<_> = d
             .keys

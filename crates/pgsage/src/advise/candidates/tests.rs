@@ -303,6 +303,7 @@ fn create_statement_quotes_only_where_needed() {
         estimated_size_bytes: 0,
         redundant_indexes: Vec::new(),
         write_overhead: None,
+        partitioning: Default::default(),
     };
     assert_eq!(
         c.create_statement(),

@@ -9,7 +9,7 @@
 
 use super::session::{hypopg_function, AdvisorSession, Failure};
 use crate::advise::candidates::Candidate;
-use crate::sql::{qualified, quote_ident};
+use crate::sql::qualified;
 
 /// A hypothetical index that exists in the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,26 +25,12 @@ pub(super) struct HypoIndex {
 /// The `CREATE INDEX` HypoPG is given for `c`: no `CONCURRENTLY` (HypoPG does not build
 /// anything), no name (HypoPG makes one up).
 pub(super) fn hypo_ddl(c: &Candidate) -> String {
-    let list = |cols: &[String]| {
-        cols.iter()
-            .map(|c| quote_ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    // Key columns as the real statement has them (a descending ORDER BY column keeps
-    // its `DESC`).
-    let mut ddl = format!(
-        "CREATE INDEX ON {} ({})",
+    // HypoPG takes a partitioned table's index as one statement.
+    format!(
+        "CREATE INDEX ON {} {}",
         qualified(&c.schema, &c.table),
-        c.key_sql().join(", ")
-    );
-    if !c.include.is_empty() {
-        ddl.push_str(&format!(" INCLUDE ({})", list(&c.include)));
-    }
-    if let Some(predicate) = &c.predicate {
-        ddl.push_str(&format!(" WHERE {predicate}"));
-    }
-    ddl
+        c.index_body()
+    )
 }
 
 /// HypoPG's functions in the schema the extension was installed in.
@@ -107,6 +93,7 @@ mod tests {
             estimated_size_bytes: 0,
             redundant_indexes: vec![],
             write_overhead: None,
+            partitioning: Default::default(),
         }
     }
 

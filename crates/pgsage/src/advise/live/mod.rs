@@ -131,6 +131,7 @@ async fn run(
         max_indexes: opts.max_indexes,
         max_size_bytes: opts.max_size_bytes,
         min_cost_drop_pct: opts.min_cost_drop_pct,
+        min_mean_ms: opts.min_mean_ms,
         max_explains,
     };
     let outcome = validate(session, &hypo, &mut planner, &cands, limits, cancel).await?;
@@ -230,7 +231,8 @@ fn unplannable_fallback(
     }
     (added > 0).then(|| {
         format!(
-            "{added} recommendation(s) are unvalidated: the server could not plan their              statements, so they are ranked by statement time and statistics as without HypoPG"
+            "{added} recommendation(s) are unvalidated: the server could not plan their \
+             statements, so they are ranked by statement time and statistics as without HypoPG"
         )
     })
 }

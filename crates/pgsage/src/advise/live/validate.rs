@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 
 use super::explain::{Planned, Planner, QueryMethod};
-use super::greedy::{marginal, pick, Effect, Gain, Scored};
+use super::greedy::{marginal, pick, time_now, Effect, Gain, Scored};
 use super::hypo::{hypo_ddl, Hypo, HypoIndex};
 use super::scan::{scan_of, uses_index};
 use super::session::{cancelled, is_cancelled, AdvisorSession, Failure};
@@ -36,6 +36,9 @@ pub(super) struct Limits {
     pub max_size_bytes: Option<i64>,
     /// A statement counts as helped when its cost drops by this much (%).
     pub min_cost_drop_pct: f64,
+    /// A statement whose mean time, scaled by its cost with the chosen indexes, is under
+    /// this (ms) is already fast: it counts for no further index.
+    pub min_mean_ms: f64,
     /// EXPLAINs at most.
     pub max_explains: usize,
 }
@@ -311,17 +314,15 @@ impl Run<'_> {
         let mut chosen: Vec<usize> = Vec::new();
         let mut chosen_gain: Vec<Gain> = Vec::new();
         let mut used_bytes = 0i64;
+        let base = current.clone();
+        let calls: Vec<u64> = self.cands.queries.iter().map(|q| q.calls).collect();
         loop {
             self.check_cancel()?;
+            let time = time_now(&total_ms, &calls, &base, &current, self.limits.min_mean_ms);
             let gains: Vec<(usize, Gain)> = (0..n)
                 .filter(|&c| verdict[c].is_none() && !chosen.contains(&c))
                 .map(|c| {
-                    let g = marginal(
-                        &effects[c],
-                        &current,
-                        &total_ms,
-                        self.limits.min_cost_drop_pct,
-                    );
+                    let g = marginal(&effects[c], &current, &time, self.limits.min_cost_drop_pct);
                     (c, g)
                 })
                 .collect();

@@ -249,3 +249,79 @@ fn the_healthy_twin_gets_no_recommendation() {
         advice.rejected
     );
 }
+
+/// A partitioned table's index cannot be built CONCURRENTLY on the parent: the advice is
+/// the parent's index ON ONLY, each partition's concurrently, each attached — and run
+/// statement by statement, as a DBA would, it leaves a valid index on the parent.
+#[test]
+fn a_partitioned_table_gets_statements_that_build_a_valid_index_without_blocking() {
+    let Some(server) = require_server_with(ServerOptions::new(MAJOR)) else {
+        return;
+    };
+    server.create_database("app").expect("create database");
+    server
+        .execute(
+            "app",
+            "CREATE TABLE account_move_line (id bigserial, partner_id int, date date NOT NULL,
+                 balance numeric NOT NULL, PRIMARY KEY (id, date)) PARTITION BY RANGE (date);
+             CREATE TABLE account_move_line_2025 PARTITION OF account_move_line
+                 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+             CREATE TABLE account_move_line_2026 PARTITION OF account_move_line
+                 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+             INSERT INTO account_move_line (partner_id, date, balance)
+                 SELECT 1 + (g * 7) % 20000, date '2025-01-01' + g % 700, g % 1000
+                 FROM generate_series(1, 150000) g;",
+        )
+        .expect("schema");
+    server
+        .execute("app", "VACUUM ANALYZE account_move_line")
+        .expect("vacuum");
+    server
+        .execute("app", "SELECT pg_stat_statements_reset()")
+        .expect("reset");
+    let mut c = server.client("app").expect("client");
+    for i in 0..60 {
+        c.batch_execute(&format!(
+            "SELECT id, balance FROM account_move_line WHERE partner_id = {}",
+            1 + i * 331 % 20000
+        ))
+        .expect("lookup");
+    }
+    let snap = pgsage::collect_snapshot_with(
+        &ConnectOptions::new(server.dsn("app")),
+        &CollectOptions {
+            probe_local_host: false,
+            ..CollectOptions::default()
+        },
+    )
+    .expect("collect");
+    let workload = from_snapshot(&snap).expect("workload");
+    let advice = advise(&workload, &snap, &AdvisorOptions::default(), "test");
+    let r = advice
+        .recommendations
+        .iter()
+        .find(|r| r.table == "account_move_line")
+        .unwrap_or_else(|| panic!("{advice:#?}"));
+    assert_eq!(r.columns, ["partner_id"]);
+    let statements: Vec<&str> = r.create_statement.lines().collect();
+    assert_eq!(statements.len(), 5, "{}", r.create_statement);
+    assert!(
+        statements[0].starts_with("CREATE INDEX account_move_line_partner_id_idx ON ONLY"),
+        "{}",
+        r.create_statement
+    );
+    for s in &statements {
+        c.batch_execute(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    let valid: bool = c
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'account_move_line_partner_id_idx'::regclass",
+            &[],
+        )
+        .expect("parent index")
+        .get(0);
+    assert!(
+        valid,
+        "the parent's index is valid once every partition's is attached"
+    );
+}

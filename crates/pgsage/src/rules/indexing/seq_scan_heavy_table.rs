@@ -45,8 +45,9 @@ declare_rule! {
     /// index a table needs, IDX009 (`missing-index`) reports it with the
     /// `CREATE INDEX` statement, and IDX006 leaves that table out (the specific finding
     /// wins): IDX006 runs the same advisor, with IDX009's parameters from the audit's
-    /// configuration, and skips the tables it recommends an index for (all tables are
-    /// judged when IDX009 is disabled). IDX006 remains the finding for the tables
+    /// configuration, and skips the tables it recommends an index for, and the
+    /// partitions of a partitioned table it recommends one for (all tables are judged
+    /// when IDX009 is disabled). IDX006 remains the finding for the tables
     /// whose scans no tracked statement explains: `pg_stat_statements` missing or its
     /// texts hidden, statements beyond the collected top entries, or predicates the
     /// advisor cannot index (expressions on columns, `OR` of different columns).
@@ -158,14 +159,20 @@ impl Rule for SeqScanHeavyTable {
         let basis = ctx.basis();
         let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
         let young = ctx.stats_too_young();
-        // Tables IDX009 names an index for are its findings, not ours.
+        // Tables IDX009 names an index for are its findings, not ours — and so are the
+        // partitions of a partitioned table it names one for (the index goes on each).
         let advised = super::missing_index::advised_indexes(ctx);
-        let mut drafts = Vec::new();
-        for t in snap.tables.iter().filter(|t| t.kind == "r") {
-            if advised
+        let is_advised = |t: &Table| {
+            advised
                 .iter()
                 .any(|a| a.schema == t.schema && a.table == t.name)
-            {
+        };
+        let mut drafts = Vec::new();
+        for t in snap.tables.iter().filter(|t| t.kind == "r") {
+            let parent = t
+                .parent_oid
+                .and_then(|oid| snap.tables.iter().find(|p| p.oid == oid));
+            if is_advised(t) || parent.is_some_and(is_advised) {
                 continue;
             }
             let rows = table_rows(t);

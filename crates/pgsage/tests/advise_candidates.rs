@@ -325,3 +325,62 @@ fn a_partitioned_table_gets_statements_that_build_a_valid_index_without_blocking
         "the parent's index is valid once every partition's is attached"
     );
 }
+
+/// A schema per tenant: role `tenant_a`'s statements name `sale_order` unqualified and
+/// the server's `"$user", public` search path takes `tenant_a.sale_order`, not the small
+/// `public.sale_order` — and so does the advisor.
+#[test]
+fn unqualified_names_resolve_through_the_roles_search_path() {
+    let Some(server) = require_server_with(ServerOptions::new(MAJOR)) else {
+        return;
+    };
+    server.create_database("app").expect("create database");
+    server
+        .execute(
+            "app",
+            "CREATE ROLE tenant_a;
+             CREATE SCHEMA tenant_a AUTHORIZATION tenant_a;
+             CREATE TABLE public.sale_order (id serial PRIMARY KEY, partner_id int NOT NULL);
+             INSERT INTO public.sale_order (partner_id) SELECT g FROM generate_series(1, 100) g;
+             CREATE TABLE tenant_a.sale_order (id serial PRIMARY KEY, partner_id int NOT NULL,
+                 amount numeric NOT NULL);
+             INSERT INTO tenant_a.sale_order (partner_id, amount)
+                 SELECT 1 + (g * 7) % 20000, g % 1000 FROM generate_series(1, 120000) g;
+             GRANT ALL ON ALL TABLES IN SCHEMA tenant_a TO tenant_a;
+             GRANT SELECT ON public.sale_order TO tenant_a;",
+        )
+        .expect("schema");
+    server.execute("app", "ANALYZE").expect("analyze");
+    server
+        .execute("app", "SELECT pg_stat_statements_reset()")
+        .expect("reset");
+    let mut c = server.client("app").expect("client");
+    c.batch_execute("SET ROLE tenant_a").expect("set role");
+    for i in 0..60 {
+        c.batch_execute(&format!(
+            "SELECT id, amount FROM sale_order WHERE partner_id = {}",
+            1 + i * 331 % 20000
+        ))
+        .expect("lookup");
+    }
+    let snap = pgsage::collect_snapshot_with(
+        &ConnectOptions::new(server.dsn("app")),
+        &CollectOptions {
+            probe_local_host: false,
+            ..CollectOptions::default()
+        },
+    )
+    .expect("collect");
+    let workload = from_snapshot(&snap).expect("workload");
+    let advice = advise(&workload, &snap, &AdvisorOptions::default(), "test");
+    let tables: Vec<(String, String)> = advice
+        .recommendations
+        .iter()
+        .map(|r| (r.schema.clone(), r.table.clone()))
+        .collect();
+    assert_eq!(
+        tables,
+        [("tenant_a".to_string(), "sale_order".to_string())],
+        "{advice:#?}"
+    );
+}

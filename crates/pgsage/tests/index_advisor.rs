@@ -225,7 +225,9 @@ fn assert_wrote_nothing(statements: &[String]) {
                     "idle_in_transaction_session_timeout",
                     "default_transaction_read_only",
                     "client_min_messages",
-                    "plan_cache_mode"
+                    "plan_cache_mode",
+                    // SET LOCAL, for the planned statement's roles' search path.
+                    "search_path"
                 ]
                 .iter()
                 .any(|name| s.contains(name)),

@@ -128,7 +128,8 @@ pub(crate) fn analyze(
             a.counts.unparsable += 1;
             continue;
         };
-        let resolved = resolve(&parsed, catalog, like_ok);
+        let path = super::search_path::for_query(catalog.snapshot, q);
+        let resolved = resolve(&parsed, catalog, path.as_deref(), like_ok);
         if resolved.uses.is_empty() {
             if resolved.unknown > 0 {
                 a.counts.unknown_tables += 1;
@@ -161,6 +162,7 @@ pub(crate) fn analyze(
             calls,
             total_ms,
             tables,
+            search_path: path.clone(),
         });
         let observed = match (resolved.simple_single_table, q.rows) {
             (true, Some(rows)) if q.calls > 0 => resolved

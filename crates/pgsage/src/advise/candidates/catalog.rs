@@ -44,10 +44,25 @@ impl<'a> Catalog<'a> {
         }
     }
 
-    /// A table by (optional) schema and name: schema-qualified exactly; otherwise in
+    /// A table by (optional) schema and name: schema-qualified exactly; otherwise in the
+    /// schemas of `search_path` (when known, in order, as the server did), then in
     /// `public`, else the only table of that name in any schema (a search_path we do not
     /// know could pick another; an ambiguous name is not guessed).
-    pub fn table(&self, schema: Option<&str>, name: &str) -> Option<&'a Table> {
+    pub fn table_in_path(
+        &self,
+        schema: Option<&str>,
+        name: &str,
+        search_path: Option<&[String]>,
+    ) -> Option<&'a Table> {
+        if schema.is_none() {
+            if let Some(found) = search_path
+                .unwrap_or_default()
+                .iter()
+                .find_map(|s| self.by_qualified.get(&(s.as_str(), name)))
+            {
+                return Some(*found);
+            }
+        }
         match schema {
             Some(s) => self.by_qualified.get(&(s, name)).copied(),
             None => self

@@ -5,7 +5,8 @@
 //! - `parse`: statement text → query blocks with their relations, indexable conjuncts,
 //!   ORDER BY/GROUP BY/LIMIT and column reads (sqlparser, PostgreSQL dialect);
 //!   `predicates` classifies the conjuncts;
-//! - `resolve`: relations and columns against the snapshot's catalog (`catalog`);
+//! - `resolve`: relations and columns against the snapshot's catalog (`catalog`), an
+//!   unqualified table in the statement's roles' `search_path` (`search_path`);
 //! - `analyze`: the workload's statements of the database, counted, and their drafts;
 //! - `build`: drafts — equality columns (most selective first), then one range column
 //!   or the ORDER BY columns; covering and partial variants; merging;
@@ -26,6 +27,7 @@ mod parse;
 mod predicates;
 mod rank;
 mod resolve;
+mod search_path;
 
 use crate::snapshot::Snapshot;
 use crate::sql::{qualified, quote_ident};
@@ -178,6 +180,9 @@ pub struct AnalyzedQuery {
     pub total_ms: f64,
     /// The tables it reads or writes (oids in the snapshot).
     pub tables: Vec<u32>,
+    /// The schemas its unqualified names resolve in (its roles' `search_path`, `$user`
+    /// replaced), when known: a server session plans it with the same path.
+    pub search_path: Option<Vec<String>>,
 }
 
 /// The result of candidate generation.

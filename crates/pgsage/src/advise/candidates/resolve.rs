@@ -94,9 +94,14 @@ enum Target {
     Unresolved,
 }
 
-/// Resolves a parsed statement. `like_prefix_ok`: `LIKE 'prefix%'` is a range (the
-/// database's collation is C).
-pub(crate) fn resolve(parsed: &Parsed, catalog: &Catalog<'_>, like_prefix_ok: bool) -> Resolved {
+/// Resolves a parsed statement; unqualified tables in `search_path` first, when known.
+/// `like_prefix_ok`: `LIKE 'prefix%'` is a range (the database's collation is C).
+pub(crate) fn resolve(
+    parsed: &Parsed,
+    catalog: &Catalog<'_>,
+    search_path: Option<&[String]>,
+    like_prefix_ok: bool,
+) -> Resolved {
     // Per scope, per relation: the table oid when known.
     let oids: Vec<Vec<Option<u32>>> = parsed
         .scopes
@@ -109,7 +114,9 @@ pub(crate) fn resolve(parsed: &Parsed, catalog: &Catalog<'_>, like_prefix_ok: bo
                         if schema.is_none() && parsed.ctes.contains(name) {
                             return None;
                         }
-                        catalog.table(schema.as_deref(), name).map(|t| t.oid)
+                        catalog
+                            .table_in_path(schema.as_deref(), name, search_path)
+                            .map(|t| t.oid)
                     }
                     Relation::Opaque { .. } => None,
                 })

@@ -397,7 +397,7 @@ fn unqualified_columns_resolve_to_the_one_table_that_has_them() {
          WHERE product_id = 3 AND created > now() - interval '1 day' AND order_id = 5",
     )
     .expect("parses");
-    let r = resolve::resolve(&parsed, &catalog, false);
+    let r = resolve::resolve(&parsed, &catalog, None, false);
     assert_eq!(r.unknown, 0);
     let of = |table: &str| {
         let oid = snap
@@ -424,7 +424,7 @@ fn unqualified_columns_resolve_to_the_one_table_that_has_them() {
         "WITH sale_order_line AS (SELECT 1 AS id) SELECT * FROM sale_order_line, nowhere",
     )
     .expect("parses");
-    let r = resolve::resolve(&parsed, &catalog, false);
+    let r = resolve::resolve(&parsed, &catalog, None, false);
     assert!(r.uses.is_empty(), "{r:?}");
     assert_eq!(r.unknown, 1);
 }

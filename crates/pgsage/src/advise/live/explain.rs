@@ -28,6 +28,7 @@ use crate::advise::candidates::AnalyzedQuery;
 use crate::advise::model::PlanMethod;
 use crate::plan::analyze_live::classify;
 use crate::plan::{parse_plan, Plan};
+use crate::sql::quote_ident;
 use crate::Error;
 
 /// How one statement is planned.
@@ -122,22 +123,23 @@ impl Planner {
             _ => &q.explain_text,
         };
         let text = statement_text(text).map_err(not_plannable)?;
+        let path = search_path_prefix(q);
         self.explains += 1;
         let output = match method {
             QueryMethod::Example | QueryMethod::Plain => {
                 session
-                    .simple("EXPLAIN", &format!("EXPLAIN (FORMAT JSON) {text}"))
+                    .simple("EXPLAIN", &format!("{path}EXPLAIN (FORMAT JSON) {text}"))
                     .await?
             }
             QueryMethod::GenericPlan => {
                 session
                     .simple(
                         "EXPLAIN (GENERIC_PLAN)",
-                        &format!("EXPLAIN (GENERIC_PLAN, FORMAT JSON) {text}"),
+                        &format!("{path}EXPLAIN (GENERIC_PLAN, FORMAT JSON) {text}"),
                     )
                     .await?
             }
-            QueryMethod::PreparedGeneric => self.explain_prepared(session, text).await?,
+            QueryMethod::PreparedGeneric => self.explain_prepared(session, &path, text).await?,
         };
         planned(&output.join("\n"))
     }
@@ -148,6 +150,7 @@ impl Planner {
     async fn explain_prepared(
         &mut self,
         session: &AdvisorSession,
+        path: &str,
         text: &str,
     ) -> Result<Vec<String>, Failure> {
         let params = placeholders(text).map_err(not_plannable)?;
@@ -166,7 +169,7 @@ impl Planner {
         let name = format!("pgsage_adv_{}", self.next_prepared);
         let nulls = vec!["NULL"; params].join(", ");
         let batch = format!(
-            "PREPARE {name} AS {text};\nEXPLAIN (FORMAT JSON) EXECUTE {name}({nulls});\nDEALLOCATE {name}"
+            "{path}PREPARE {name} AS {text};\nEXPLAIN (FORMAT JSON) EXECUTE {name}({nulls});\nDEALLOCATE {name}"
         );
         let result = session.simple("PREPARE + EXPLAIN EXECUTE", &batch).await;
         if let Err(Failure::Statement { .. }) = &result {
@@ -176,6 +179,19 @@ impl Planner {
                 .await;
         }
         result
+    }
+}
+
+/// `SET LOCAL search_path TO …;` for a statement whose roles resolve unqualified names
+/// in other schemas than the advisor's session would (a schema per tenant): the batch
+/// is one implicit transaction, so the setting ends with it.
+fn search_path_prefix(q: &AnalyzedQuery) -> String {
+    match &q.search_path {
+        Some(path) if !path.is_empty() => {
+            let schemas: Vec<String> = path.iter().map(|s| quote_ident(s)).collect();
+            format!("SET LOCAL search_path TO {};\n", schemas.join(", "))
+        }
+        _ => String::new(),
     }
 }
 

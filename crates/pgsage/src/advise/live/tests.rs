@@ -64,6 +64,7 @@ fn query(text: &str, example: Option<&str>, total_ms: f64) -> AnalyzedQuery {
         calls: 100,
         total_ms,
         tables: vec![],
+        search_path: None,
     }
 }
 
@@ -145,6 +146,15 @@ fn statements_are_planned_per_version() {
         let Some(server) = erp(major, false) else {
             continue;
         };
+        server
+            .execute(
+                "erp",
+                "CREATE SCHEMA tenant_a;
+                 CREATE TABLE tenant_a.stock_move (id int PRIMARY KEY, product_id int NOT NULL);
+                 INSERT INTO tenant_a.stock_move SELECT g, g FROM generate_series(1, 10) g;
+                 ANALYZE tenant_a.stock_move;",
+            )
+            .expect("tenant schema");
         runtime().block_on(async {
             let s = AdvisorSession::open(&connect(&server), Duration::from_secs(5))
                 .await
@@ -195,6 +205,20 @@ fn statements_are_planned_per_version() {
                     "PostgreSQL {major}: `{bad}` gave {result:?}"
                 );
             }
+            // A tenant's statement is planned in its roles' search path: the same text
+            // reads the small tenant table there, the 200k-row one in public.
+            let mut tenant = query("SELECT id FROM stock_move WHERE product_id = $1", None, 1.0);
+            let (_, public) = planner.plan_first(&s, &tenant).await.expect("planned");
+            tenant.search_path = Some(vec!["tenant_a".into(), "public".into()]);
+            let (_, own) = planner.plan_first(&s, &tenant).await.expect("planned");
+            assert!(
+                own.cost * 100.0 < public.cost,
+                "PostgreSQL {major}: tenant {} vs public {}",
+                own.cost,
+                public.cost
+            );
+            let after = s.simple("path", "SHOW search_path").await.expect("path");
+            assert!(!after[0].contains("tenant_a"), "PostgreSQL {major}: {after:?}");
             let prepared = s
                 .simple("prepared", "SELECT count(*) FROM pg_prepared_statements")
                 .await

@@ -153,6 +153,7 @@ fn from_logs(
         AggregateOptions {
             bucket_seconds: secs,
         },
+        None,
         |samples, fingerprints| progress.update(samples, fingerprints),
     )?;
     progress.finish();

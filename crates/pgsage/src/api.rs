@@ -505,17 +505,12 @@ pub fn workload_from_snapshot(snapshot: &Snapshot) -> Result<crate::workload::Wo
     })
 }
 
-/// Panic payload that stops log ingestion when its cancel flag is set (see
-/// [`workload_from_logs_cancellable`]).
-struct IngestionCancelled;
-
 /// The workload of server logs ([`crate::workload::from_logs`], as `pgsage workload
 /// LOG…` reads them, with `bucket_seconds` time windows) and the log reader's statistics.
 ///
-/// Gives up when `cancel` becomes true, with an [`Error::Io`] of kind `Interrupted`: it is
-/// checked at each progress call (every 65,536 statements; the reader has no cancel hook
-/// of its own, so the callback unwinds out of it with a private payload, without running
-/// the panic hook; parser threads finish their chunk and stop). Logs that cannot be opened are
+/// Gives up when `cancel` becomes true, with an [`Error::Io`] of kind `Interrupted`: the
+/// reader stops at its next chunk (the chunks already in flight are still parsed). Logs
+/// that cannot be opened are
 /// [`Error::Io`]; logs in which not one statement with a duration was found are an
 /// [`Error::InvalidValue`] saying what the reader saw (wrong `log_line_prefix`,
 /// `log_min_duration_statement` off, not a server log).
@@ -525,7 +520,6 @@ pub fn workload_from_logs_cancellable<P: AsRef<Path>>(
     bucket_seconds: i64,
     cancel: &AtomicBool,
 ) -> Result<(crate::workload::Workload, crate::workload::log::LogStats)> {
-    use crate::workload::log::LogError;
     use crate::workload::AggregateOptions;
 
     if paths.is_empty() {
@@ -537,39 +531,8 @@ pub fn workload_from_logs_cancellable<P: AsRef<Path>>(
     let aggregate = AggregateOptions {
         bucket_seconds: bucket_seconds.max(1),
     };
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::workload::from_logs(paths, opts, aggregate, |_, _| {
-            if cancel.load(Ordering::Relaxed) {
-                std::panic::resume_unwind(Box::new(IngestionCancelled));
-            }
-        })
-    }));
-    let (workload, stats) = match read {
-        Ok(Ok(read)) => read,
-        Ok(Err(e)) => {
-            return Err(match e {
-                LogError::Open { path, source } => Error::Io {
-                    context: format!("opening log file {}", path.display()),
-                    source,
-                },
-                LogError::Read { name, source } => Error::Io {
-                    context: format!("reading {name}"),
-                    source,
-                },
-                other => Error::Io {
-                    context: "reading logs".into(),
-                    source: std::io::Error::other(other.to_string()),
-                },
-            })
-        }
-        Err(payload) if payload.is::<IngestionCancelled>() => {
-            return Err(Error::Io {
-                context: "reading logs".into(),
-                source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
-            })
-        }
-        Err(payload) => std::panic::resume_unwind(payload),
-    };
+    let (workload, stats) =
+        crate::workload::from_logs(paths, opts, aggregate, Some(cancel), |_, _| {})?;
     if stats.samples == 0 {
         return Err(Error::InvalidValue {
             what: "logs".into(),

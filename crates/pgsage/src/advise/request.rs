@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::collect::CollectOptions;
 use crate::snapshot::Snapshot;
-use crate::workload::log::{LogError, LogOptions};
+use crate::workload::log::LogOptions;
 use crate::workload::{AggregateOptions, Workload};
 use crate::{ConnectOptions, Error, Result};
 
@@ -74,7 +74,7 @@ pub fn run(request: Request, cancel: Option<&AtomicBool>) -> Result<IndexAdvice>
         SchemaFrom::Snapshot(snap) => (*snap, None),
     };
     check_cancel(cancel)?;
-    let workload = workload(&snapshot, queries)?;
+    let workload = workload(&snapshot, queries, cancel)?;
     check_cancel(cancel)?;
     Ok(match connect {
         Some(connect) if validate => {
@@ -110,7 +110,11 @@ fn check_cancel(cancel: Option<&AtomicBool>) -> Result<()> {
 }
 
 /// The workload of the chosen source.
-fn workload(snapshot: &Snapshot, queries: QueriesFrom) -> Result<Workload> {
+fn workload(
+    snapshot: &Snapshot,
+    queries: QueriesFrom,
+    cancel: Option<&AtomicBool>,
+) -> Result<Workload> {
     match queries {
         QueriesFrom::Statements => {
             crate::workload::from_snapshot(snapshot).map_err(|e| Error::InvalidValue {
@@ -128,32 +132,15 @@ fn workload(snapshot: &Snapshot, queries: QueriesFrom) -> Result<Workload> {
                 &paths,
                 &options,
                 AggregateOptions::default(),
+                cancel,
                 |_, _| {},
-            )
-            .map_err(log_error)?;
+            )?;
             Ok(w)
         }
     }
 }
 
 /// A log reader's error as the library's: only unreadable inputs are errors.
-fn log_error(e: LogError) -> Error {
-    match e {
-        LogError::Open { path, source } => Error::Io {
-            context: format!("opening log file {}", path.display()),
-            source,
-        },
-        LogError::Read { name, source } => Error::Io {
-            context: format!("reading {name}"),
-            source,
-        },
-        other => Error::Io {
-            context: "reading server logs".into(),
-            source: std::io::Error::other(other.to_string()),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,9 +155,13 @@ mod tests {
 
     #[test]
     fn missing_pg_stat_statements_names_the_alternatives() {
-        let err = workload(&snapshot_without_statements(), QueriesFrom::Statements)
-            .expect_err("no statements")
-            .to_string();
+        let err = workload(
+            &snapshot_without_statements(),
+            QueriesFrom::Statements,
+            None,
+        )
+        .expect_err("no statements")
+        .to_string();
         assert!(
             err.contains("pg_stat_statements") && err.contains("--workload"),
             "{err}"
@@ -186,6 +177,7 @@ mod tests {
                 paths: vec![PathBuf::from("/nonexistent/pgsage/postgresql.log")],
                 options: None,
             },
+            None,
         )
         .expect_err("missing file")
         .to_string();

@@ -25,7 +25,35 @@ pub enum LogError {
         #[source]
         source: std::io::Error,
     },
+    /// Another thread asked the read to stop.
+    #[error("reading logs: cancelled")]
+    Cancelled,
     /// The parser threads could not be started.
     #[error("starting log parser threads: {0}")]
     ThreadPool(String),
+}
+
+impl From<LogError> for crate::Error {
+    /// The library's error for a log that could not be read: I/O, with the file named;
+    /// a cancelled read is `Interrupted`.
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::Open { path, source } => crate::Error::Io {
+                context: format!("opening log file {}", path.display()),
+                source,
+            },
+            LogError::Read { name, source } => crate::Error::Io {
+                context: format!("reading {name}"),
+                source,
+            },
+            LogError::Cancelled => crate::Error::Io {
+                context: "reading logs".into(),
+                source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
+            },
+            other => crate::Error::Io {
+                context: "reading logs".into(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        }
+    }
 }

@@ -19,6 +19,7 @@
 //! examples), never fatal. See `docs/logs.md`.
 
 mod assemble;
+mod cancel;
 mod chunk;
 mod csv;
 mod error;
@@ -34,6 +35,7 @@ mod time;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
@@ -154,17 +156,35 @@ pub fn read_paths_map<P: AsRef<Path>, T: Send>(
     paths: &[P],
     opts: &LogOptions,
     map: impl Fn(Sample) -> T + Sync,
+    on_item: impl FnMut(T),
+) -> Result<LogStats, LogError> {
+    read_paths_map_until(paths, opts, None, map, on_item)
+}
+
+/// Like [`read_paths_map`], stopped with [`LogError::Cancelled`] soon after another
+/// thread sets `cancel` (at the next chunk read; chunks in flight are still delivered).
+pub fn read_paths_map_until<P: AsRef<Path>, T: Send>(
+    paths: &[P],
+    opts: &LogOptions,
+    cancel: Option<&AtomicBool>,
+    map: impl Fn(Sample) -> T + Sync,
     mut on_item: impl FnMut(T),
 ) -> Result<LogStats, LogError> {
     let pool = make_pool(opts)?;
     let mut state = pipeline::State::default();
     for path in paths {
+        if cancel::is_set(cancel) {
+            return Err(LogError::Cancelled);
+        }
         let path = path.as_ref();
         let name = path.to_string_lossy();
         if name == "-" {
             let stdin = io::stdin();
             read_one(
-                stdin.lock(),
+                cancel::Cancellable {
+                    inner: stdin.lock(),
+                    flag: cancel,
+                },
                 &name,
                 opts,
                 pool.as_ref(),
@@ -178,7 +198,10 @@ pub fn read_paths_map<P: AsRef<Path>, T: Send>(
                 source,
             })?;
             read_one(
-                file,
+                cancel::Cancellable {
+                    inner: file,
+                    flag: cancel,
+                },
                 &name,
                 opts,
                 pool.as_ref(),
@@ -186,6 +209,9 @@ pub fn read_paths_map<P: AsRef<Path>, T: Send>(
                 &map,
                 &mut on_item,
             )?;
+        }
+        if cancel::is_set(cancel) {
+            return Err(LogError::Cancelled);
         }
     }
     Ok(state.finish())

@@ -115,10 +115,7 @@ pub fn plan(args: PlanArgs) -> Result<ExitCode> {
     let mut reports: Vec<Report> = plans.iter().map(|p| analyze(p, &config)).collect();
     for report in &mut reports {
         if let Some(live) = &live {
-            report.target.server_version = live.server_version.clone();
-            report.target.server_version_num = live.server_version_num;
-            report.target.database = live.database.clone();
-            report.target.source = "live".into();
+            live.label(report);
         }
         report.filter(&ReportFilter {
             packs: Vec::new(),

@@ -224,10 +224,7 @@ pub(crate) fn explain(
         })?
         .map_err(|e| live_error(py, e))?;
         let mut report = pgsage::plan::analyze(&live.plan, &config);
-        report.target.server_version = live.server_version.clone();
-        report.target.server_version_num = live.server_version_num;
-        report.target.database = live.database.clone();
-        report.target.source = "live".into();
+        live.label(&mut report);
         report.filter(&ReportFilter {
             packs: Vec::new(),
             min_severity: min,

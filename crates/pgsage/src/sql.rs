@@ -1,4 +1,5 @@
-//! Small helpers for writing SQL text shown to users (fixes, identifiers).
+//! Small helpers for SQL text: writing what users are shown (fixes, identifiers) and
+//! reading conditions.
 
 /// Quotes an identifier when PostgreSQL would need it quoted.
 pub fn quote_ident(name: &str) -> String {
@@ -21,6 +22,29 @@ pub fn quote_ident(name: &str) -> String {
 /// `schema.name`, each part quoted when needed.
 pub fn qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// The terms of a condition's top-level `AND` (parentheses looked through), as sqlparser
+/// parsed it: the index advisor's predicates and the plan rules' filter columns.
+pub(crate) fn conjuncts(expr: &sqlparser::ast::Expr) -> Vec<&sqlparser::ast::Expr> {
+    use sqlparser::ast::{BinaryOperator, Expr};
+    let mut out = Vec::new();
+    let mut pending = vec![expr];
+    while let Some(e) = pending.pop() {
+        match e {
+            Expr::Nested(inner) => pending.push(inner),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                pending.push(right);
+                pending.push(left);
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Quotes a string literal.

@@ -97,6 +97,18 @@ fn run_workload(server: &TestServer, healthy: bool) {
     }
 }
 
+/// A snapshot of database `app`, as `pgsage indexes --dsn` collects it.
+fn collect(server: &TestServer) -> Snapshot {
+    pgsage::collect_snapshot_with(
+        &ConnectOptions::new(server.dsn("app")),
+        &CollectOptions {
+            probe_local_host: false,
+            ..CollectOptions::default()
+        },
+    )
+    .expect("collect")
+}
+
 fn capture(healthy: bool) -> Option<(Snapshot, Candidates, IndexAdvice)> {
     let server = require_server_with(ServerOptions::new(MAJOR))?;
     server.create_database("app").expect("create database");
@@ -112,14 +124,7 @@ fn capture(healthy: bool) -> Option<(Snapshot, Candidates, IndexAdvice)> {
         .execute("app", "SELECT pg_stat_statements_reset()")
         .expect("reset");
     run_workload(&server, healthy);
-    let snap = pgsage::collect_snapshot_with(
-        &ConnectOptions::new(server.dsn("app")),
-        &CollectOptions {
-            probe_local_host: false,
-            ..CollectOptions::default()
-        },
-    )
-    .expect("collect");
+    let snap = collect(&server);
     let workload = from_snapshot(&snap).expect("pg_stat_statements workload");
     let opts = AdvisorOptions::default();
     let candidates = generate(&workload, &snap, &opts);
@@ -287,14 +292,7 @@ fn a_partitioned_table_gets_statements_that_build_a_valid_index_without_blocking
         ))
         .expect("lookup");
     }
-    let snap = pgsage::collect_snapshot_with(
-        &ConnectOptions::new(server.dsn("app")),
-        &CollectOptions {
-            probe_local_host: false,
-            ..CollectOptions::default()
-        },
-    )
-    .expect("collect");
+    let snap = collect(&server);
     let workload = from_snapshot(&snap).expect("workload");
     let advice = advise(&workload, &snap, &AdvisorOptions::default(), "test");
     let r = advice
@@ -363,14 +361,7 @@ fn unqualified_names_resolve_through_the_roles_search_path() {
         ))
         .expect("lookup");
     }
-    let snap = pgsage::collect_snapshot_with(
-        &ConnectOptions::new(server.dsn("app")),
-        &CollectOptions {
-            probe_local_host: false,
-            ..CollectOptions::default()
-        },
-    )
-    .expect("collect");
+    let snap = collect(&server);
     let workload = from_snapshot(&snap).expect("workload");
     let advice = advise(&workload, &snap, &AdvisorOptions::default(), "test");
     let tables: Vec<(String, String)> = advice

@@ -81,6 +81,16 @@ pub struct LiveExplain {
     pub explain: String,
 }
 
+impl LiveExplain {
+    /// Names this server as the target of `report` (an analysis of this plan).
+    pub fn label(&self, report: &mut crate::Report) {
+        report.target.server_version = self.server_version.clone();
+        report.target.server_version_num = self.server_version_num;
+        report.target.database = self.database.clone();
+        report.target.source = "live".into();
+    }
+}
+
 /// Why a live EXPLAIN did not give a plan.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

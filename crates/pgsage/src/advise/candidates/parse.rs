@@ -15,7 +15,8 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::PostgreSqlDialect;
 
-use super::predicates::{classify, column_of, conjuncts, has_aggregate};
+use super::predicates::{classify, column_of, has_aggregate};
+use crate::sql::conjuncts;
 use sqlparser::parser::Parser;
 
 /// A column reference as written: `alias.column` or `column`.

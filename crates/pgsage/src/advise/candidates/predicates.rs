@@ -31,27 +31,6 @@ const AGGREGATES: &[&str] = &[
     "bit_or",
 ];
 
-/// The terms of the top-level `AND`.
-pub(crate) fn conjuncts(expr: &Expr) -> Vec<&Expr> {
-    let mut out = Vec::new();
-    let mut pending = vec![expr];
-    while let Some(e) = pending.pop() {
-        match e {
-            Expr::Nested(inner) => pending.push(inner),
-            Expr::BinaryOp {
-                left,
-                op: BinaryOperator::And,
-                right,
-            } => {
-                pending.push(right);
-                pending.push(left);
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The indexable predicates of one conjunct. An OR gives nothing unless every branch is
 /// an equality on the same column (`a = 1 OR a = 2` is `a IN (1, 2)`): an OR of different
 /// columns needs one index per branch (a BitmapOr), which a single composite candidate

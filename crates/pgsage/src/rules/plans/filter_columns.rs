@@ -33,7 +33,7 @@ pub fn filter_columns(filter: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut found: Vec<(String, Use)> = Vec::new();
-    for conjunct in conjuncts(&expr) {
+    for conjunct in crate::sql::conjuncts(&expr) {
         if let Some((column, usage)) = indexable(conjunct) {
             match found.iter_mut().find(|(c, _)| *c == column) {
                 Some(entry) if usage == Use::Equality => entry.1 = Use::Equality,
@@ -46,27 +46,6 @@ pub fn filter_columns(filter: &str) -> Vec<String> {
         found.into_iter().partition(|(_, u)| *u == Use::Equality);
     eq.extend(range);
     eq.into_iter().map(|(c, _)| c).collect()
-}
-
-/// The terms of the top-level `AND`.
-fn conjuncts(expr: &Expr) -> Vec<&Expr> {
-    let mut out = Vec::new();
-    let mut pending = vec![expr];
-    while let Some(e) = pending.pop() {
-        match e {
-            Expr::Nested(inner) => pending.push(inner),
-            Expr::BinaryOp {
-                left,
-                op: BinaryOperator::And,
-                right,
-            } => {
-                pending.push(right);
-                pending.push(left);
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn indexable(expr: &Expr) -> Option<(String, Use)> {

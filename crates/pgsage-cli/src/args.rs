@@ -41,22 +41,13 @@ pub enum Command {
     },
 }
 
-/// Connection and collection options shared by commands that talk to a server.
+/// How to reach a server: shared by every command that talks to one.
 #[derive(Debug, Args, Clone)]
-pub struct ConnectArgs {
+pub struct ServerArgs {
     /// Connection string (postgres://… URL or key=value); PG* environment variables and
     /// ~/.pgpass fill in what it leaves out.
     #[arg(long)]
     pub dsn: Option<String>,
-    /// Take two samples this far apart (e.g. 60s, 5m) so rules use rates, not lifetime counters.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    pub interval: Option<Duration>,
-    /// Keep pg_stat_activity query texts (truncated) in the snapshot.
-    #[arg(long)]
-    pub include_query_text: bool,
-    /// How many pg_stat_statements entries to keep (by total time).
-    #[arg(long, default_value_t = 1000)]
-    pub statements_top: usize,
     /// Give up connecting after this long.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
@@ -66,6 +57,42 @@ pub struct ConnectArgs {
     /// lock_timeout for each collection query.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
+}
+
+impl ServerArgs {
+    /// Whether a server is named at all: `--dsn`, or libpq's PGHOST/PGDATABASE.
+    pub fn given(&self) -> bool {
+        self.dsn.is_some()
+            || std::env::var_os("PGHOST").is_some()
+            || std::env::var_os("PGDATABASE").is_some()
+    }
+
+    /// The library's connection options.
+    pub fn connect_options(&self) -> pgsage::ConnectOptions {
+        pgsage::ConnectOptions {
+            dsn: self.dsn.clone(),
+            connect_timeout: self.connect_timeout,
+            statement_timeout: self.statement_timeout,
+            lock_timeout: self.lock_timeout,
+            ..pgsage::ConnectOptions::default()
+        }
+    }
+}
+
+/// Connection and collection options shared by commands that collect a snapshot.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Take two samples this far apart (e.g. 60s, 5m) so rules use rates, not lifetime counters.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub interval: Option<Duration>,
+    /// Keep pg_stat_activity query texts (truncated) in the snapshot.
+    #[arg(long)]
+    pub include_query_text: bool,
+    /// How many pg_stat_statements entries to keep (by total time).
+    #[arg(long, default_value_t = 1000)]
+    pub statements_top: usize,
 }
 
 /// Facts about the host that SQL cannot see.

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use pgsage::report::render::{render, Format, TableStyle};
 use pgsage::report::ReportFilter;
 use pgsage::snapshot::HostFacts;
-use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Severity, Snapshot, Source};
+use pgsage::{CollectOptions, RuleConfig, Severity, Snapshot, Source};
 
 use crate::args::{
     AuditArgs, Cli, Command, ConnectArgs, HostArgs, RedactArgs, RulesArgs, SnapshotArgs, TuneArgs,
@@ -45,13 +45,7 @@ pub(crate) fn collect(
     host: HostFacts,
     probe_local_host: bool,
 ) -> Result<Snapshot> {
-    let connect = ConnectOptions {
-        dsn: args.dsn.clone(),
-        connect_timeout: args.connect_timeout,
-        statement_timeout: args.statement_timeout,
-        lock_timeout: args.lock_timeout,
-        ..ConnectOptions::default()
-    };
+    let connect = args.server.connect_options();
     let options = CollectOptions {
         include_query_text: args.include_query_text,
         statements_top_n: args.statements_top,
@@ -104,10 +98,7 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     let (snap, source) = match &args.snapshot {
         Some(path) => (Snapshot::load(path)?, Source::SnapshotFile),
         None => {
-            if args.connect.dsn.is_none()
-                && std::env::var_os("PGHOST").is_none()
-                && std::env::var_os("PGDATABASE").is_none()
-            {
+            if !args.connect.server.given() {
                 bail!("nothing to audit: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
             }
             (
@@ -173,10 +164,7 @@ fn tune(args: TuneArgs) -> Result<ExitCode> {
     let snap = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => {
-            if args.connect.dsn.is_none()
-                && std::env::var_os("PGHOST").is_none()
-                && std::env::var_os("PGDATABASE").is_none()
-            {
+            if !args.connect.server.given() {
                 bail!(
                     "nothing to tune: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)"
                 );

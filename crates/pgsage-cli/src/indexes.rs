@@ -5,7 +5,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -15,8 +14,9 @@ use pgsage::advise::{AdvisorOptions, IndexAdvice};
 use pgsage::report::render::Format;
 use pgsage::workload::log::{LogFormat, LogOptions};
 use pgsage::workload::Workload;
-use pgsage::{ConnectOptions, Snapshot};
+use pgsage::Snapshot;
 
+use crate::args::ServerArgs;
 use crate::commands::{load_config, parse_severity};
 
 #[derive(Debug, Args)]
@@ -39,20 +39,9 @@ pub struct IndexesArgs {
     /// is not validated.
     #[arg(long, conflicts_with = "dsn")]
     pub snapshot: Option<PathBuf>,
-    /// Connection string (postgres://… URL or key=value); PG* environment variables and
-    /// ~/.pgpass fill in what it leaves out.
-    #[arg(long)]
-    pub dsn: Option<String>,
-    /// Give up connecting after this long.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub connect_timeout: Duration,
-    /// statement_timeout for each collection query (EXPLAINs use IDX009's
-    /// statement_timeout_ms).
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
-    pub statement_timeout: Duration,
-    /// lock_timeout for each collection query.
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
-    pub lock_timeout: Duration,
+    /// The server (its EXPLAINs use IDX009's statement_timeout_ms).
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// At most this many new indexes (default: IDX009's max_indexes, 5).
     #[arg(long)]
     pub max_indexes: Option<usize>,
@@ -117,19 +106,10 @@ pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
     let schema = match &args.snapshot {
         Some(path) => SchemaFrom::Snapshot(Box::new(Snapshot::load(path)?)),
         None => {
-            if args.dsn.is_none()
-                && std::env::var_os("PGHOST").is_none()
-                && std::env::var_os("PGDATABASE").is_none()
-            {
+            if !args.server.given() {
                 bail!("no schema to advise on: pass --dsn DSN (or set PGHOST/PGDATABASE) or --snapshot FILE");
             }
-            SchemaFrom::Server(ConnectOptions {
-                dsn: args.dsn.clone(),
-                connect_timeout: args.connect_timeout,
-                statement_timeout: args.statement_timeout,
-                lock_timeout: args.lock_timeout,
-                ..ConnectOptions::default()
-            })
+            SchemaFrom::Server(args.server.connect_options())
         }
     };
     let queries = if let Some(path) = &args.workload {

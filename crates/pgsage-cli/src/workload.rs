@@ -36,10 +36,7 @@ pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
         let snap = match snapshot {
             Some(s) => s,
             None => {
-                if args.connect.dsn.is_none()
-                    && std::env::var_os("PGHOST").is_none()
-                    && std::env::var_os("PGDATABASE").is_none()
-                {
+                if !args.connect.server.given() {
                     bail!("no workload: pass log files, --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
                 }
                 collect(&args.connect, HostFacts::default(), false)?

@@ -206,17 +206,35 @@ pub struct TuneArgs {
     pub width: Option<u16>,
 }
 
-#[derive(Debug, Args)]
-pub struct WorkloadArgs {
+/// Server log files and how to read them: shared by `workload` and `indexes`.
+#[derive(Debug, Args, Clone)]
+pub struct LogArgs {
     /// Server log files: stderr (any log_line_prefix), csvlog or jsonlog, plain or .gz;
     /// `-` reads standard input. Without logs, pg_stat_statements is used.
     pub logs: Vec<PathBuf>,
-    /// The server's log_line_prefix (stderr logs; default: detected, or read from --snapshot).
+    /// The server's log_line_prefix (stderr logs; default: the snapshot's or server's
+    /// setting when there is one, else detected).
     #[arg(long)]
     pub log_line_prefix: Option<String>,
     /// Log format: stderr, csv or json (default: detected per file).
     #[arg(long)]
     pub log_format: Option<String>,
+}
+
+impl LogArgs {
+    /// `--log-format`, checked.
+    pub fn format(&self) -> anyhow::Result<Option<pgsage::workload::log::LogFormat>> {
+        self.log_format
+            .as_deref()
+            .map(|f| f.parse().map_err(anyhow::Error::msg))
+            .transpose()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     /// Use this snapshot's pg_stat_statements (or, with log files, its logging settings).
     #[arg(long, conflicts_with = "dsn")]
     pub snapshot: Option<PathBuf>,

@@ -12,29 +12,20 @@ use pgsage::advise::render::{findings, render, RenderOptions};
 use pgsage::advise::request::{run, QueriesFrom, Request, SchemaFrom};
 use pgsage::advise::{AdvisorOptions, IndexAdvice};
 use pgsage::report::render::Format;
-use pgsage::workload::log::{LogFormat, LogOptions};
 use pgsage::workload::Workload;
 use pgsage::Snapshot;
 
-use crate::args::ServerArgs;
+use crate::args::{LogArgs, ServerArgs};
 use crate::commands::{load_config, parse_severity};
 
 #[derive(Debug, Args)]
 pub struct IndexesArgs {
-    /// Server log files to take the statements from (stderr with any log_line_prefix,
-    /// csvlog, jsonlog, plain or .gz; `-` reads standard input). Default: the server's
-    /// (or the snapshot's) pg_stat_statements.
-    pub logs: Vec<PathBuf>,
+    /// Server log files to take the statements from.
+    #[command(flatten)]
+    pub log: LogArgs,
     /// Take the statements from a workload saved by `pgsage workload -o FILE`.
     #[arg(long, conflicts_with = "logs")]
     pub workload: Option<PathBuf>,
-    /// The server's log_line_prefix (stderr logs; default: read from the server's
-    /// settings, else detected).
-    #[arg(long)]
-    pub log_line_prefix: Option<String>,
-    /// Log format: stderr, csv or json (default: detected per file).
-    #[arg(long)]
-    pub log_format: Option<String>,
     /// Schema (and statements) from this snapshot file instead of a live server: advice
     /// is not validated.
     #[arg(long, conflicts_with = "dsn")]
@@ -114,10 +105,11 @@ pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
     };
     let queries = if let Some(path) = &args.workload {
         QueriesFrom::Workload(Box::new(Workload::load(path)?))
-    } else if !args.logs.is_empty() {
+    } else if !args.log.logs.is_empty() {
         QueriesFrom::Logs {
-            paths: args.logs.clone(),
-            options: log_options(&args)?,
+            paths: args.log.logs.clone(),
+            prefix: args.log.log_line_prefix.clone(),
+            format: args.log.format()?,
         }
     } else {
         QueriesFrom::Statements
@@ -148,25 +140,6 @@ pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
 }
 
 /// Reader options when the user gave any; else None (the server's settings decide).
-fn log_options(args: &IndexesArgs) -> Result<Option<LogOptions>> {
-    if args.log_line_prefix.is_none() && args.log_format.is_none() {
-        return Ok(None);
-    }
-    let mut opts = LogOptions {
-        prefix: args.log_line_prefix.clone(),
-        ..LogOptions::default()
-    };
-    if let Some(f) = &args.log_format {
-        opts.format = Some(match f.as_str() {
-            "stderr" => LogFormat::Stderr,
-            "csv" | "csvlog" => LogFormat::Csv,
-            "json" | "jsonlog" => LogFormat::Json,
-            other => bail!("unknown --log-format `{other}` (expected stderr, csv or json)"),
-        });
-    }
-    Ok(Some(opts))
-}
-
 /// Warnings worth a line on standard error whatever the format (unparsable statements
 /// are counted in the output's header, not repeated here).
 fn notes(advice: &IndexAdvice) {

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pgsage::report::render::Format;
 use pgsage::snapshot::HostFacts;
-use pgsage::workload::log::{LogFormat, LogOptions};
+use pgsage::workload::log::LogOptions;
 use pgsage::workload::report::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
@@ -29,7 +29,7 @@ pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,
     };
-    let (workload, log) = if !args.logs.is_empty() {
+    let (workload, log) = if !args.log.logs.is_empty() {
         let (w, stats) = from_logs(&args, snapshot.as_ref())?;
         (w, Some(stats))
     } else {
@@ -73,18 +73,10 @@ pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
 }
 
 fn log_options(args: &WorkloadArgs, snapshot: Option<&Snapshot>) -> Result<LogOptions> {
-    let mut opts = snapshot.map(LogOptions::from_snapshot).unwrap_or_default();
-    if let Some(p) = &args.log_line_prefix {
-        opts.prefix = Some(p.clone());
-    }
-    if let Some(f) = &args.log_format {
-        opts.format = Some(match f.as_str() {
-            "stderr" => LogFormat::Stderr,
-            "csv" | "csvlog" => LogFormat::Csv,
-            "json" | "jsonlog" => LogFormat::Json,
-            other => bail!("unknown --log-format `{other}` (expected stderr, csv or json)"),
-        });
-    }
+    let mut opts = snapshot
+        .map(LogOptions::from_snapshot)
+        .unwrap_or_default()
+        .overridden(args.log.log_line_prefix.clone(), args.log.format()?);
     if let Some(t) = args.threads {
         opts.threads = t;
     }
@@ -145,7 +137,7 @@ fn from_logs(
     let secs = i64::try_from(args.bucket.as_secs()).unwrap_or(3600).max(1);
     let mut progress = Progress::new(args.quiet);
     let (workload, stats) = pgsage::workload::from_logs(
-        &args.logs,
+        &args.log.logs,
         &opts,
         AggregateOptions {
             bucket_seconds: secs,

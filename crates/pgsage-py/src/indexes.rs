@@ -9,7 +9,7 @@ use pgsage::advise::{AdvisorOptions, IndexAdvice as Advice};
 use pgsage::ConnectOptions;
 use pyo3::prelude::*;
 
-use crate::workload::{log_options, Workload};
+use crate::workload::Workload;
 use crate::{guard, internal, resolve_config, run_interruptibly, seconds, to_py, Snapshot};
 
 /// The advisor's result. Immutable.
@@ -80,13 +80,8 @@ pub(crate) fn advise_indexes(
             Some(w) => QueriesFrom::Workload(Box::new((*w.inner).clone())),
             None if !log_paths.is_empty() => QueriesFrom::Logs {
                 paths: log_paths,
-                options: match log_line_prefix {
-                    Some(p) => Some(
-                        log_options(snapshot, Some(p), None, None, None)
-                            .map_err(|e| to_py(py, e))?,
-                    ),
-                    None => None,
-                },
+                prefix: log_line_prefix,
+                format: None,
             },
             None => QueriesFrom::Statements,
         };

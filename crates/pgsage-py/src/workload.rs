@@ -128,7 +128,7 @@ pub(crate) fn workload_from_snapshot(py: Python<'_>, snapshot: &Snapshot) -> PyR
 }
 
 /// Log reader options: the snapshot's logging settings when given, then the arguments.
-pub(crate) fn log_options(
+fn log_options(
     snapshot: Option<&Snapshot>,
     log_line_prefix: Option<String>,
     log_format: Option<&str>,
@@ -138,22 +138,14 @@ pub(crate) fn log_options(
     let mut opts = snapshot
         .map(|s| LogOptions::from_snapshot(&s.inner))
         .unwrap_or_default();
-    if let Some(p) = log_line_prefix {
-        opts.prefix = Some(p);
-    }
-    if let Some(f) = log_format {
-        opts.format = Some(match f {
-            "stderr" => LogFormat::Stderr,
-            "csv" | "csvlog" => LogFormat::Csv,
-            "json" | "jsonlog" => LogFormat::Json,
-            other => {
-                return Err(pgsage::Error::InvalidValue {
-                    what: "log_format".into(),
-                    problem: format!("unknown log format `{other}` (expected stderr, csv or json)"),
-                })
-            }
-        });
-    }
+    let format = log_format
+        .map(str::parse::<LogFormat>)
+        .transpose()
+        .map_err(|problem| pgsage::Error::InvalidValue {
+            what: "log_format".into(),
+            problem,
+        })?;
+    opts = opts.overridden(log_line_prefix, format);
     if utc_offset_minutes.is_some() {
         opts.utc_offset_minutes = utc_offset_minutes;
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::collect::CollectOptions;
 use crate::snapshot::Snapshot;
-use crate::workload::log::LogOptions;
+use crate::workload::log::{LogFormat, LogOptions};
 use crate::workload::{AggregateOptions, Workload};
 use crate::{ConnectOptions, Error, Result};
 
@@ -36,12 +36,15 @@ pub enum QueriesFrom {
     Statements,
     /// A saved workload (`pgsage workload -o workload.json`).
     Workload(Box<Workload>),
-    /// Server log files.
+    /// Server log files, read with the schema snapshot's logging settings
+    /// (`log_line_prefix`, `log_destination`, `log_timezone`) unless given here.
     Logs {
         /// The files (`-` for stdin).
         paths: Vec<PathBuf>,
-        /// Reader options (log_line_prefix…); None: from the schema snapshot's settings.
-        options: Option<LogOptions>,
+        /// The server's `log_line_prefix`, when not the snapshot's.
+        prefix: Option<String>,
+        /// The format, when not the snapshot's (or detected).
+        format: Option<LogFormat>,
     },
 }
 
@@ -126,8 +129,12 @@ fn workload(
             })
         }
         QueriesFrom::Workload(w) => Ok(*w),
-        QueriesFrom::Logs { paths, options } => {
-            let options = options.unwrap_or_else(|| LogOptions::from_snapshot(snapshot));
+        QueriesFrom::Logs {
+            paths,
+            prefix,
+            format,
+        } => {
+            let options = LogOptions::from_snapshot(snapshot).overridden(prefix, format);
             let (w, _stats) = crate::workload::from_logs(
                 &paths,
                 &options,
@@ -175,7 +182,8 @@ mod tests {
             &snapshot_without_statements(),
             QueriesFrom::Logs {
                 paths: vec![PathBuf::from("/nonexistent/pgsage/postgresql.log")],
-                options: None,
+                prefix: None,
+                format: None,
             },
             None,
         )

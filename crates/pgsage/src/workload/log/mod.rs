@@ -60,6 +60,23 @@ pub enum LogFormat {
     Json,
 }
 
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    /// `stderr`, `csv` (or `csvlog`), `json` (or `jsonlog`), as `log_destination` names
+    /// them.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "stderr" => Ok(LogFormat::Stderr),
+            "csv" | "csvlog" => Ok(LogFormat::Csv),
+            "json" | "jsonlog" => Ok(LogFormat::Json),
+            other => Err(format!(
+                "unknown log format `{other}` (expected stderr, csv or json)"
+            )),
+        }
+    }
+}
+
 /// How to read logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogOptions {
@@ -92,6 +109,18 @@ impl Default for LogOptions {
 }
 
 impl LogOptions {
+    /// These options with what the user said in place of what was read or detected: the
+    /// `log_line_prefix` and the format, when given.
+    pub fn overridden(mut self, prefix: Option<String>, format: Option<LogFormat>) -> Self {
+        if prefix.is_some() {
+            self.prefix = prefix;
+        }
+        if format.is_some() {
+            self.format = format;
+        }
+        self
+    }
+
     /// Options matching a server's logging settings: `log_line_prefix`, and the format
     /// when `log_destination` names exactly one of stderr, csvlog, jsonlog (the files
     /// differ by extension; with several, the format is detected per file).
@@ -304,4 +333,37 @@ fn read_one<T: Send>(
 fn count_lines(b: &[u8]) -> u64 {
     let n = memchr::memchr_iter(b'\n', b).count() as u64;
     n + u64::from(!b.is_empty() && b.last() != Some(&b'\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LogFormat, LogOptions};
+
+    #[test]
+    fn formats_read_as_log_destination_names_them() {
+        assert_eq!("stderr".parse(), Ok(LogFormat::Stderr));
+        assert_eq!("csvlog".parse(), Ok(LogFormat::Csv));
+        assert_eq!("json".parse(), Ok(LogFormat::Json));
+        let err = "syslog".parse::<LogFormat>().expect_err("not a format");
+        assert!(
+            err.contains("syslog") && err.contains("stderr, csv or json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_user_overrides_only_what_they_give() {
+        let read = LogOptions {
+            prefix: Some("%m [%p] ".into()),
+            format: Some(LogFormat::Csv),
+            utc_offset_minutes: Some(120),
+            ..LogOptions::default()
+        };
+        let kept = read.clone().overridden(None, None);
+        assert_eq!(kept, read);
+        let given = read.overridden(Some("%t ".into()), None);
+        assert_eq!(given.prefix.as_deref(), Some("%t "));
+        assert_eq!(given.format, Some(LogFormat::Csv));
+        assert_eq!(given.utc_offset_minutes, Some(120));
+    }
 }

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -138,3 +140,23 @@ def silent_server() -> Iterator[int]:
     for c in held:
         c.close()
     listener.close()
+
+
+@pytest.fixture
+def assert_interrupts() -> Callable[[Callable[[], Any]], None]:
+    """Runs `call` while a timer sends this process SIGINT after 0.5 s, and asserts that
+    `KeyboardInterrupt` reached the caller within 3 s (Ctrl-C in a notebook)."""
+
+    def run(call: Callable[[], Any]) -> None:
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        started = time.monotonic()
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                call()
+        finally:
+            timer.cancel()
+        elapsed = time.monotonic() - started
+        assert 0.4 < elapsed < 3.0, elapsed
+
+    return run

@@ -109,6 +109,26 @@ fn collect(server: &TestServer) -> Snapshot {
     .expect("collect")
 }
 
+/// Unvalidated advice after 60 lookups `lookup <partner id>` (run as `role` when given)
+/// tracked by pg_stat_statements from a reset.
+fn advice_on_lookups(server: &TestServer, role: Option<&str>, lookup: &str) -> IndexAdvice {
+    server
+        .execute("app", "SELECT pg_stat_statements_reset()")
+        .expect("reset");
+    let mut c = server.client("app").expect("client");
+    if let Some(role) = role {
+        c.batch_execute(&format!("SET ROLE {role}"))
+            .expect("set role");
+    }
+    for i in 0..60 {
+        c.batch_execute(&format!("{lookup}{}", 1 + i * 331 % 20000))
+            .expect("lookup");
+    }
+    let snap = collect(server);
+    let workload = from_snapshot(&snap).expect("workload");
+    advise(&workload, &snap, &AdvisorOptions::default(), "test")
+}
+
 fn capture(healthy: bool) -> Option<(Snapshot, Candidates, IndexAdvice)> {
     let server = require_server_with(ServerOptions::new(MAJOR))?;
     server.create_database("app").expect("create database");
@@ -281,20 +301,12 @@ fn a_partitioned_table_gets_statements_that_build_a_valid_index_without_blocking
     server
         .execute("app", "VACUUM ANALYZE account_move_line")
         .expect("vacuum");
-    server
-        .execute("app", "SELECT pg_stat_statements_reset()")
-        .expect("reset");
+    let advice = advice_on_lookups(
+        &server,
+        None,
+        "SELECT id, balance FROM account_move_line WHERE partner_id = ",
+    );
     let mut c = server.client("app").expect("client");
-    for i in 0..60 {
-        c.batch_execute(&format!(
-            "SELECT id, balance FROM account_move_line WHERE partner_id = {}",
-            1 + i * 331 % 20000
-        ))
-        .expect("lookup");
-    }
-    let snap = collect(&server);
-    let workload = from_snapshot(&snap).expect("workload");
-    let advice = advise(&workload, &snap, &AdvisorOptions::default(), "test");
     let r = advice
         .recommendations
         .iter()
@@ -349,21 +361,11 @@ fn unqualified_names_resolve_through_the_roles_search_path() {
         )
         .expect("schema");
     server.execute("app", "ANALYZE").expect("analyze");
-    server
-        .execute("app", "SELECT pg_stat_statements_reset()")
-        .expect("reset");
-    let mut c = server.client("app").expect("client");
-    c.batch_execute("SET ROLE tenant_a").expect("set role");
-    for i in 0..60 {
-        c.batch_execute(&format!(
-            "SELECT id, amount FROM sale_order WHERE partner_id = {}",
-            1 + i * 331 % 20000
-        ))
-        .expect("lookup");
-    }
-    let snap = collect(&server);
-    let workload = from_snapshot(&snap).expect("workload");
-    let advice = advise(&workload, &snap, &AdvisorOptions::default(), "test");
+    let advice = advice_on_lookups(
+        &server,
+        Some("tenant_a"),
+        "SELECT id, amount FROM sale_order WHERE partner_id = ",
+    );
     let tables: Vec<(String, String)> = advice
         .recommendations
         .iter()

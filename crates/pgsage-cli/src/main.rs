@@ -1,26 +1,72 @@
 //! The `pgsage` command: a thin layer over the `pgsage` library that turns its errors into
 //! messages and exit codes (0 fine, 1 findings at or above `--fail-on`, 2 usage or
 //! connection errors).
+//!
+//! Each subcommand is a module of [`commands`] holding its arguments and its `run`; the
+//! argument groups several share are in [`shared_args`], and where output goes (and the
+//! exit status findings give) in [`output`]. Only this file names the commands.
 
-mod args;
 mod commands;
-mod indexes;
-mod plan;
-mod workload;
+mod output;
+mod shared_args;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+use commands::{audit, indexes, plan, redact, rules, snapshot, tune, workload};
+
+/// pgsage: a PostgreSQL tuning advisor.
+#[derive(Debug, Parser)]
+#[command(name = "pgsage", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Collect a snapshot from a live server and write it to a file.
+    Snapshot(snapshot::SnapshotArgs),
+    /// Audit a live server or a snapshot file and print the findings.
+    Audit(audit::AuditArgs),
+    /// Redact a snapshot file for sharing (hash names, strip literals).
+    Redact(redact::RedactArgs),
+    /// List the rules, or print one rule's documentation and thresholds.
+    Rules(rules::RulesArgs),
+    /// Recommend configuration settings from the hardware and the measured workload.
+    Tune(tune::TuneArgs),
+    /// Capture the workload (server logs, or pg_stat_statements of a live server or a
+    /// snapshot): top queries, load profile and the `queries` pack's findings.
+    Workload(workload::WorkloadArgs),
+    /// Analyze an EXPLAIN plan (a file, standard input, or a statement explained live with
+    /// --dsn and --query): findings ranked by where the time went, and --tree.
+    Plan(plan::PlanArgs),
+    /// Recommend indexes for the workload (pg_stat_statements, a saved workload or server
+    /// logs), validated with HypoPG on a live server that has it.
+    Indexes(indexes::IndexesArgs),
+    /// Print one rule's documentation (same as `rules ID`).
+    Rule(rules::RuleArgs),
+}
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
-    match commands::run(cli) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Snapshot(a) => snapshot::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Redact(a) => redact::run(a),
+        Command::Rules(a) => rules::run(a),
+        Command::Tune(a) => tune::run(a),
+        Command::Workload(a) => workload::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Indexes(a) => indexes::run(a),
+        Command::Rule(a) => rules::run_one(a),
+    };
+    match result {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
-            }
             let mut stderr = std::io::stderr().lock();
             let _ = write!(stderr, "pgsage: error: {err}");
             for cause in err.chain().skip(1) {
@@ -32,6 +78,7 @@ fn main() -> ExitCode {
     }
 }
 
+/// A closed pipe (`pgsage … | head`) is how the reader says it has enough: not an error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()

@@ -1,7 +1,7 @@
 //! `pgsage plan`: what is wrong with an EXPLAIN plan — from a file, standard input, or a
 //! statement explained live on a server (`--dsn … --query …`).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -16,7 +16,8 @@ use pgsage::report::{Report, ReportFilter};
 use pgsage::workload::log::LogOptions;
 use pgsage::ConnectOptions;
 
-use crate::commands::{load_config, parse_severity};
+use crate::output;
+use crate::shared_args::parse_severity;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -74,11 +75,11 @@ pub struct PlanArgs {
     pub width: Option<u16>,
 }
 
-pub fn plan(args: PlanArgs) -> Result<ExitCode> {
+pub fn run(args: PlanArgs) -> Result<ExitCode> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
-    let config = load_config(args.config.as_deref())?;
+    let config = pgsage::api::load_config(args.config.as_deref())?;
 
     let (plans, live): (Vec<Plan>, Option<pgsage::plan::analyze_live::LiveExplain>) =
         match (&args.input, &args.query) {
@@ -127,24 +128,18 @@ pub fn plan(args: PlanArgs) -> Result<ExitCode> {
         .zip(&reports)
         .map(|(plan, report)| PlanSection { plan, report })
         .collect();
-    let to_terminal = std::io::stdout().is_terminal();
+    let to_terminal = output::to_terminal(None);
     let style = TableStyle {
-        width: args.width.or(if to_terminal { None } else { Some(100) }),
-        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        width: Some(output::table_width(args.width, to_terminal).unwrap_or_else(terminal_width)),
+        color: output::color(to_terminal),
     };
-    let style = TableStyle {
-        width: Some(style.width.unwrap_or_else(terminal_width)),
-        ..style
-    };
-    let mut out = std::io::stdout().lock();
-    render_plan_reports(&sections, format, &style, args.tree, &mut out)?;
-    out.flush()?;
-    let failed = fail_on.is_some_and(|f| reports.iter().filter_map(Report::worst).any(|w| w >= f));
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    output::write(None, |out| {
+        render_plan_reports(&sections, format, &style, args.tree, out)
+    })?;
+    Ok(output::status(
+        fail_on,
+        reports.iter().filter_map(Report::worst),
+    ))
 }
 
 /// A server log with auto_explain entries (`LOG:  duration: … ms  plan:`), read as a log

@@ -1,10 +1,12 @@
 //! `pgsage workload`: read logs (or pg_stat_statements), aggregate, report.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pgsage::report::render::Format;
 use pgsage::snapshot::HostFacts;
@@ -13,10 +15,51 @@ use pgsage::workload::report::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 
-use crate::args::WorkloadArgs;
-use crate::commands::{collect, load_config, parse_severity};
+use crate::output;
+use crate::shared_args::{parse_severity, ConnectArgs, LogArgs};
 
-pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Use this snapshot's pg_stat_statements (or, with log files, its logging settings).
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Save the workload (every fingerprint, JSON) to this file, e.g. workload.json.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// How many queries to list.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Order of the listed queries: total, mean, calls or temp.
+    #[arg(long, default_value = "total")]
+    pub by: String,
+    /// Length of a time window for log captures (e.g. 1h, 15m).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub bucket: Duration,
+    /// Log parser threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let by: SortBy = args
         .by
@@ -24,7 +67,7 @@ pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
         .map_err(anyhow::Error::msg)
         .context("--by")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
-    let config = load_config(args.config.as_deref())?;
+    let config = pgsage::api::load_config(args.config.as_deref())?;
     let snapshot = match &args.snapshot {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,
@@ -39,7 +82,7 @@ pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
                 if !args.connect.server.given() {
                     bail!("no workload: pass log files, --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
                 }
-                collect(&args.connect, HostFacts::default(), false)?
+                args.connect.collect(HostFacts::default(), false)?
             }
         };
         (pgsage::workload::from_snapshot(&snap)?, None)
@@ -55,21 +98,13 @@ pub fn workload(args: WorkloadArgs) -> Result<ExitCode> {
         }
     }
     let report = WorkloadReport::new(workload, &config, log);
-    let to_terminal = std::io::stdout().is_terminal();
     let opts = RenderOptions {
         top: args.top,
         by,
-        width: args.width.or(if to_terminal { None } else { Some(100) }),
+        width: output::table_width(args.width, output::to_terminal(None)),
     };
-    let mut out = std::io::stdout().lock();
-    render(&report, format, &opts, &mut out)?;
-    out.flush()?;
-    let failed = fail_on.is_some_and(|f| report.worst().is_some_and(|w| w >= f));
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    output::write(None, |out| render(&report, format, &opts, out))?;
+    Ok(output::status(fail_on, report.worst()))
 }
 
 fn log_options(args: &WorkloadArgs, snapshot: Option<&Snapshot>) -> Result<LogOptions> {

@@ -2,21 +2,20 @@
 //! when installed) or a snapshot; statements from pg_stat_statements, a saved workload
 //! or server logs.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use pgsage::advise::render::{findings, render, RenderOptions};
-use pgsage::advise::request::{run, QueriesFrom, Request, SchemaFrom};
+use pgsage::advise::request::{self, QueriesFrom, Request, SchemaFrom};
 use pgsage::advise::{AdvisorOptions, IndexAdvice};
 use pgsage::report::render::Format;
 use pgsage::workload::Workload;
 use pgsage::Snapshot;
 
-use crate::args::{LogArgs, ServerArgs};
-use crate::commands::{load_config, parse_severity};
+use crate::output;
+use crate::shared_args::{parse_severity, LogArgs, ServerArgs};
 
 #[derive(Debug, Args)]
 pub struct IndexesArgs {
@@ -70,14 +69,14 @@ pub struct IndexesArgs {
     pub width: Option<u16>,
 }
 
-pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
+pub fn run(args: IndexesArgs) -> Result<ExitCode> {
     let format: Format = args
         .format
         .parse()
         .map_err(anyhow::Error::msg)
         .context("--format")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
-    let config = load_config(args.config.as_deref())?;
+    let config = pgsage::api::load_config(args.config.as_deref())?;
     let mut options = AdvisorOptions::from_config(&config)?;
     if let Some(n) = args.max_indexes {
         if n == 0 {
@@ -114,7 +113,7 @@ pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
     } else {
         QueriesFrom::Statements
     };
-    let advice = run(
+    let advice = request::run(
         Request {
             schema,
             queries,
@@ -127,19 +126,12 @@ pub fn indexes(args: IndexesArgs) -> Result<ExitCode> {
         notes(&advice);
     }
     write(&args, &advice, format)?;
-    let failed = fail_on.is_some_and(|f| {
-        findings(&advice)
-            .iter()
-            .any(|finding| finding.severity >= f)
-    });
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(output::status(
+        fail_on,
+        findings(&advice).iter().map(|finding| finding.severity),
+    ))
 }
 
-/// Reader options when the user gave any; else None (the server's settings decide).
 /// Warnings worth a line on standard error whatever the format (unparsable statements
 /// are counted in the output's header, not repeated here).
 fn notes(advice: &IndexAdvice) {
@@ -149,28 +141,20 @@ fn notes(advice: &IndexAdvice) {
 }
 
 fn write(args: &IndexesArgs, advice: &IndexAdvice, format: Format) -> Result<()> {
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let opts = RenderOptions {
-        width: args.width.or(if to_terminal { None } else { Some(100) }),
+        width: output::table_width(args.width, output::to_terminal(args.output.as_deref())),
         verbose: args.verbose,
     };
-    match &args.output {
-        Some(path) => {
-            let mut buf = Vec::new();
-            render(advice, format, &opts, &mut buf)?;
-            std::fs::write(path, buf).with_context(|| format!("writing {}", path.display()))?;
-            if !args.quiet {
-                eprintln!(
-                    "pgsage: wrote {} ({} recommendation(s))",
-                    path.display(),
-                    advice.recommendations.len()
-                );
-            }
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            render(advice, format, &opts, &mut out)?;
-            out.flush()?;
+    output::write(args.output.as_deref(), |out| {
+        render(advice, format, &opts, out)
+    })?;
+    if let Some(path) = &args.output {
+        if !args.quiet {
+            eprintln!(
+                "pgsage: wrote {} ({} recommendation(s))",
+                path.display(),
+                advice.recommendations.len()
+            );
         }
     }
     Ok(())

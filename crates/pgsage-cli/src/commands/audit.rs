@@ -1,0 +1,82 @@
+//! `pgsage audit`: run the rules on a live server or a snapshot file and print the findings.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use pgsage::report::render::{render, Format, TableStyle};
+use pgsage::report::ReportFilter;
+use pgsage::{Snapshot, Source};
+
+use crate::output;
+use crate::shared_args::{parse_severity, ConnectArgs, HostArgs};
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit this snapshot file instead of a live server.
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Only these packs (repeatable).
+    #[arg(long = "pack")]
+    pub packs: Vec<String>,
+    /// Only findings at or above this severity: info, warning, critical.
+    #[arg(long)]
+    pub min_severity: Option<String>,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Write the report here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
+    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
+    let mut config = pgsage::api::load_config(args.config.as_deref())?;
+    pgsage::api::check_packs(&config, &args.packs)?;
+    config.host = args.host.facts()?.or(&config.host);
+
+    let (snap, source) = match &args.snapshot {
+        Some(path) => (Snapshot::load(path)?, Source::SnapshotFile),
+        None => {
+            if !args.connect.server.given() {
+                bail!("nothing to audit: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)");
+            }
+            let snap = args
+                .connect
+                .collect(config.host.clone(), !args.host.no_local_facts)?;
+            (snap, Source::Live)
+        }
+    };
+    let mut report = pgsage::audit_from(&snap, &config, source);
+    report.filter(&ReportFilter {
+        packs: args.packs.clone(),
+        min_severity,
+    });
+
+    let to_terminal = output::to_terminal(args.output.as_deref());
+    let style = TableStyle {
+        width: output::table_width(args.width, to_terminal),
+        color: output::color(to_terminal),
+    };
+    output::write(args.output.as_deref(), |out| {
+        render(&report, format, &style, out)
+    })?;
+    Ok(output::status(fail_on, report.worst()))
+}

@@ -1,0 +1,91 @@
+//! `pgsage tune`: configuration settings recommended from the hardware and the measured
+//! workload, with the `ALTER SYSTEM` script that applies them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use pgsage::tune::render::{render, TuneFormat};
+use pgsage::tune::{Profile, TuneOptions};
+use pgsage::Snapshot;
+
+use crate::output;
+use crate::shared_args::{ConnectArgs, HostArgs};
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Tune from this snapshot file instead of a live server.
+    #[arg(long, conflicts_with = "dsn")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Configuration file with [host] facts (default: ./pgsage.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Workload profile: oltp, web, mixed or dw.
+    #[arg(long, default_value = "mixed")]
+    pub profile: String,
+    /// Plan for this max_connections instead of deriving it from the server.
+    #[arg(long)]
+    pub connections: Option<i64>,
+    /// Output format: table, json or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Print only the ALTER SYSTEM script.
+    #[arg(long)]
+    pub script: bool,
+    /// Width of the table output (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+pub fn run(args: TuneArgs) -> Result<ExitCode> {
+    let profile: Profile = args
+        .profile
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--profile")?;
+    let format: TuneFormat = args
+        .format
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--format")?;
+    if args.connections.is_some_and(|n| n < 1) {
+        bail!("--connections must be at least 1");
+    }
+    let config = pgsage::api::load_config(args.config.as_deref())?;
+    // Flags win over the configuration file; the snapshot's facts fill the rest.
+    let host = args.host.facts()?.or(&config.host);
+    let snap = match &args.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => {
+            if !args.connect.server.given() {
+                bail!(
+                    "nothing to tune: pass --snapshot FILE or --dsn DSN (or set PGHOST/PGDATABASE)"
+                );
+            }
+            args.connect
+                .collect(host.clone(), !args.host.no_local_facts)?
+        }
+    };
+    let report = pgsage::tune::recommend(
+        &snap,
+        &TuneOptions {
+            profile,
+            host,
+            connections: args.connections,
+        },
+    );
+    let width = output::table_width(args.width, output::to_terminal(None));
+    output::write(None, |out| {
+        if args.script {
+            out.write_all(report.script().as_bytes())
+        } else {
+            render(&report, format, width, out)
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

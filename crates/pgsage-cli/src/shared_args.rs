@@ -1,0 +1,157 @@
+//! Argument groups shared by several commands (how to reach a server, what to collect,
+//! host facts, server logs), each with the library call it feeds.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Args;
+use pgsage::snapshot::HostFacts;
+use pgsage::{CollectOptions, Snapshot};
+
+/// How to reach a server: shared by every command that talks to one.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Connection string (postgres://… URL or key=value); PG* environment variables and
+    /// ~/.pgpass fill in what it leaves out.
+    #[arg(long)]
+    pub dsn: Option<String>,
+    /// Give up connecting after this long.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+    /// statement_timeout for each collection query.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub statement_timeout: Duration,
+    /// lock_timeout for each collection query.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+impl ServerArgs {
+    /// Whether a server is named at all: `--dsn`, or libpq's PGHOST/PGDATABASE.
+    pub fn given(&self) -> bool {
+        self.dsn.is_some()
+            || std::env::var_os("PGHOST").is_some()
+            || std::env::var_os("PGDATABASE").is_some()
+    }
+
+    /// The library's connection options.
+    pub fn connect_options(&self) -> pgsage::ConnectOptions {
+        pgsage::ConnectOptions {
+            dsn: self.dsn.clone(),
+            connect_timeout: self.connect_timeout,
+            statement_timeout: self.statement_timeout,
+            lock_timeout: self.lock_timeout,
+            ..pgsage::ConnectOptions::default()
+        }
+    }
+}
+
+/// Connection and collection options shared by commands that collect a snapshot.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Take two samples this far apart (e.g. 60s, 5m) so rules use rates, not lifetime counters.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub interval: Option<Duration>,
+    /// Keep pg_stat_activity query texts (truncated) in the snapshot.
+    #[arg(long)]
+    pub include_query_text: bool,
+    /// How many pg_stat_statements entries to keep (by total time).
+    #[arg(long, default_value_t = 1000)]
+    pub statements_top: usize,
+}
+
+impl ConnectArgs {
+    /// Collects a snapshot from the server, with `host` facts recorded in it;
+    /// `probe_local_host` reads RAM and CPUs from this machine when the server is local.
+    pub fn collect(&self, host: HostFacts, probe_local_host: bool) -> Result<Snapshot> {
+        let connect = self.server.connect_options();
+        let options = CollectOptions {
+            include_query_text: self.include_query_text,
+            statements_top_n: self.statements_top,
+            interval: self.interval,
+            host_facts: host,
+            probe_local_host,
+            ..CollectOptions::default()
+        };
+        if let Some(i) = self.interval {
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "pgsage: sampling twice, {} apart…",
+                    humantime::format_duration(i)
+                );
+            }
+        }
+        Ok(pgsage::collect_snapshot_with(&connect, &options)?)
+    }
+}
+
+/// Facts about the host that SQL cannot see.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HostArgs {
+    /// RAM available to PostgreSQL, e.g. 24GiB.
+    #[arg(long)]
+    pub ram: Option<String>,
+    /// CPUs available to PostgreSQL.
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Storage under the data directory: hdd, ssd, nvme or san.
+    #[arg(long)]
+    pub storage: Option<String>,
+    /// Do not read RAM and CPUs from this machine when the server is local (Unix socket or
+    /// loopback), e.g. when a loopback port is a tunnel to another host.
+    #[arg(long)]
+    pub no_local_facts: bool,
+}
+
+impl HostArgs {
+    /// The facts given by flags, checked.
+    pub fn facts(&self) -> Result<HostFacts> {
+        Ok(pgsage::api::host_facts(
+            self.ram.as_deref(),
+            self.cpus,
+            self.storage.as_deref(),
+            "flag",
+        )?)
+    }
+}
+
+/// Server log files and how to read them: shared by `workload` and `indexes`.
+#[derive(Debug, Args, Clone)]
+pub struct LogArgs {
+    /// Server log files: stderr (any log_line_prefix), csvlog or jsonlog, plain or .gz;
+    /// `-` reads standard input. Without logs, pg_stat_statements is used.
+    pub logs: Vec<PathBuf>,
+    /// The server's log_line_prefix (stderr logs; default: the snapshot's or server's
+    /// setting when there is one, else detected).
+    #[arg(long)]
+    pub log_line_prefix: Option<String>,
+    /// Log format: stderr, csv or json (default: detected per file).
+    #[arg(long)]
+    pub log_format: Option<String>,
+}
+
+impl LogArgs {
+    /// `--log-format`, checked.
+    pub fn format(&self) -> anyhow::Result<Option<pgsage::workload::log::LogFormat>> {
+        self.log_format
+            .as_deref()
+            .map(|f| f.parse().map_err(anyhow::Error::msg))
+            .transpose()
+    }
+}
+
+/// `--min-severity` or `--fail-on`, checked.
+pub fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<pgsage::Severity>> {
+    use anyhow::Context;
+    value
+        .map(|v| {
+            v.parse::<pgsage::Severity>()
+                .map_err(anyhow::Error::msg)
+                .context(flag.to_owned())
+        })
+        .transpose()
+}

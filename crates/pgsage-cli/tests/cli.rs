@@ -261,6 +261,81 @@ fn rule_docs_are_printed() {
     }
 }
 
+/// The cells of a Markdown table row (`| a | b\\|c |`), trimmed and unescaped; `None` for
+/// a line that is not a table row.
+fn markdown_row(line: &str) -> Option<Vec<String>> {
+    let inner = line.trim().strip_prefix('|')?.strip_suffix('|')?;
+    let mut cells = vec![String::new()];
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                chars.next();
+                cells.last_mut()?.push('|');
+            }
+            '|' => cells.push(String::new()),
+            c => cells.last_mut()?.push(c),
+        }
+    }
+    Some(cells.iter().map(|c| c.trim().to_owned()).collect())
+}
+
+#[test]
+fn rules_as_markdown_is_a_table_of_the_catalogue() {
+    let catalogue = json_report(&["rules", "--format", "json"]);
+    let catalogue = catalogue.as_array().expect("catalogue");
+    let o = pgsage(&["rules", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = stdout(&o);
+    let rows: Vec<Vec<String>> = md.lines().filter_map(markdown_row).collect();
+    let (header, rows) = rows.split_first().expect("a table header");
+    let (separator, rows) = rows.split_first().expect("a separator row");
+    assert!(
+        separator.len() == header.len()
+            && separator
+                .iter()
+                .all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':')),
+        "{separator:?}"
+    );
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column in {header:?}"))
+    };
+    assert_eq!(rows.len(), catalogue.len(), "{md}");
+    for rule in catalogue {
+        let id = rule["id"].as_str().expect("id");
+        let row = rows
+            .iter()
+            .find(|r| r[column("id")] == id)
+            .unwrap_or_else(|| panic!("no row for {id} in:\n{md}"));
+        assert_eq!(row.len(), header.len(), "{row:?}");
+        for key in ["pack", "severity", "title"] {
+            assert_eq!(
+                Some(row[column(key)].as_str()),
+                rule[key].as_str(),
+                "{id} {key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn one_rule_as_markdown_or_json() {
+    let doc = json_report(&["rules", "VAC001", "--format", "json"]);
+    assert_eq!(doc["id"], "VAC001");
+    let o = pgsage(&["rules", "VAC001", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert_eq!(md, stdout(&pgsage(&["rule", "VAC001"])));
+    assert!(md.starts_with("# VAC001 "), "{md}");
+    assert!(
+        md.contains(doc["doc"].as_str().expect("doc").trim()),
+        "{md}"
+    );
+}
+
 #[test]
 fn redact_hashes_names_and_keeps_findings() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -13,7 +13,8 @@ use crate::output;
 pub struct RulesArgs {
     /// A rule id: print its documentation and thresholds.
     pub id: Option<String>,
-    /// Output format for the list: table or json.
+    /// Output format: table, json or markdown (with ID: the documentation as Markdown,
+    /// or the rule's catalogue entry as JSON).
     #[arg(long, default_value = "table")]
     pub format: String,
 }
@@ -34,21 +35,59 @@ pub fn run_one(args: RuleArgs) -> Result<ExitCode> {
 
 pub fn run(args: RulesArgs) -> Result<ExitCode> {
     let config = RuleConfig::shipped()?;
+    let json = args.format == "json";
+    let markdown = matches!(args.format.as_str(), "markdown" | "md");
     let text = match args.id {
         Some(id) => {
             let Some(rule) = pgsage::rules::rule(&id) else {
                 bail!("unknown rule `{id}` (see `pgsage rules`)");
             };
-            pgsage::rules::docs::rule_markdown(rule, &config)
+            if json {
+                let doc = pgsage::rules::docs::rule_doc(rule, &config);
+                format!("{}\n", serde_json::to_string_pretty(&doc)?)
+            } else {
+                pgsage::rules::docs::rule_markdown(rule, &config)
+            }
         }
-        None if args.format == "json" => {
+        None if json => {
             let catalogue = pgsage::rules::docs::catalogue(&config);
             format!("{}\n", serde_json::to_string_pretty(&catalogue)?)
         }
+        None if markdown => list_markdown(&config),
         None => list_text(&config),
     };
     output::write(None, |out| out.write_all(text.as_bytes()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The catalogue as a Markdown table, one row per rule.
+fn list_markdown(config: &RuleConfig) -> String {
+    let mut out = String::from(
+        "# pgsage rules\n\n| id | name | pack | severity | on by default | title |\n|---|---|---|---|---|---|\n",
+    );
+    for d in pgsage::rules::docs::catalogue(config) {
+        let cells = [
+            d.id.as_str(),
+            d.name.as_str(),
+            d.pack.as_str(),
+            d.severity.as_str(),
+            if d.enabled { "yes" } else { "no" },
+            d.title.as_str(),
+        ];
+        out.push('|');
+        for cell in cells {
+            out.push(' ');
+            out.push_str(&markdown_cell(cell));
+            out.push_str(" |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `text` as one Markdown table cell: pipes escaped, line breaks as spaces.
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 /// One line per rule: id, pack, name, title, and whether it is off by default.

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use pgsage::Severity;
 
+use crate::shared_args::SeverityArg;
+
 /// Whether the output goes to a terminal: no `-o FILE` and standard output is one.
 pub fn to_terminal(file: Option<&Path>) -> bool {
     file.is_none() && std::io::stdout().is_terminal()
@@ -47,9 +49,10 @@ pub fn write(
 
 /// Exit status 1 when a finding is at or above `--fail-on`, else 0.
 pub fn status(
-    fail_on: Option<Severity>,
+    fail_on: Option<SeverityArg>,
     severities: impl IntoIterator<Item = Severity>,
 ) -> ExitCode {
+    let fail_on = fail_on.map(Severity::from);
     if fail_on.is_some_and(|f| severities.into_iter().any(|s| s >= f)) {
         ExitCode::from(1)
     } else {

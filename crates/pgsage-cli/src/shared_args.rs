@@ -1,14 +1,59 @@
 //! Argument groups shared by several commands (how to reach a server, what to collect,
-//! host facts, server logs), each with the library call it feeds.
+//! host facts, server logs), each with the library call it feeds, and the value enums of
+//! the options several take (`--format`, `--min-severity`/`--fail-on`), so clap lists
+//! the choices in `--help` and rejects anything else. Value enums keep the library's
+//! spellings as aliases, and their variants carry no doc comments: clap would print those
+//! as a list and switch the whole `--help` to its long layout.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use pgsage::snapshot::HostFacts;
-use pgsage::{CollectOptions, Snapshot};
+use pgsage::workload::log::LogFormat;
+use pgsage::{CollectOptions, Severity, Snapshot};
+
+/// `--format` of the commands that print a report: each takes all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    #[value(alias = "text")]
+    Table,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+}
+
+impl From<FormatArg> for pgsage::report::render::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Self::Table,
+            FormatArg::Json => Self::Json,
+            FormatArg::Markdown => Self::Markdown,
+        }
+    }
+}
+
+/// `--min-severity` and `--fail-on` (any case, as the library reads them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    #[value(alias = "warn")]
+    Warning,
+    #[value(alias = "crit")]
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Self {
+        match s {
+            SeverityArg::Info => Self::Info,
+            SeverityArg::Warning => Self::Warning,
+            SeverityArg::Critical => Self::Critical,
+        }
+    }
+}
 
 /// How to reach a server: shared by every command that talks to one.
 #[derive(Debug, Args, Clone)]
@@ -98,9 +143,9 @@ pub struct HostArgs {
     /// CPUs available to PostgreSQL.
     #[arg(long)]
     pub cpus: Option<f64>,
-    /// Storage under the data directory: hdd, ssd, nvme or san.
-    #[arg(long)]
-    pub storage: Option<String>,
+    /// Storage under the data directory (san: network or cloud block storage).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub storage: Option<StorageArg>,
     /// Do not read RAM and CPUs from this machine when the server is local (Unix socket or
     /// loopback), e.g. when a loopback port is a tunnel to another host.
     #[arg(long)]
@@ -113,9 +158,31 @@ impl HostArgs {
         Ok(pgsage::api::host_facts(
             self.ram.as_deref(),
             self.cpus,
-            self.storage.as_deref(),
+            self.storage.map(StorageArg::name),
             "flag",
         )?)
+    }
+}
+
+/// `--storage`: the library's `StorageKind` (network and cloud are san too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StorageArg {
+    Hdd,
+    Ssd,
+    Nvme,
+    #[value(alias = "network", alias = "cloud")]
+    San,
+}
+
+impl StorageArg {
+    /// The name the library parses (it records the fact with its source).
+    fn name(self) -> &'static str {
+        match self {
+            StorageArg::Hdd => "hdd",
+            StorageArg::Ssd => "ssd",
+            StorageArg::Nvme => "nvme",
+            StorageArg::San => "san",
+        }
     }
 }
 
@@ -129,29 +196,34 @@ pub struct LogArgs {
     /// setting when there is one, else detected).
     #[arg(long)]
     pub log_line_prefix: Option<String>,
-    /// Log format: stderr, csv or json (default: detected per file).
-    #[arg(long)]
-    pub log_format: Option<String>,
+    /// Log format (default: detected per file).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormatArg>,
 }
 
-impl LogArgs {
-    /// `--log-format`, checked.
-    pub fn format(&self) -> anyhow::Result<Option<pgsage::workload::log::LogFormat>> {
-        self.log_format
-            .as_deref()
-            .map(|f| f.parse().map_err(anyhow::Error::msg))
-            .transpose()
+/// `--log-format`, named as `log_destination` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    Stderr,
+    #[value(alias = "csvlog")]
+    Csv,
+    #[value(alias = "jsonlog")]
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Stderr => Self::Stderr,
+            LogFormatArg::Csv => Self::Csv,
+            LogFormatArg::Json => Self::Json,
+        }
     }
 }
 
-/// `--min-severity` or `--fail-on`, checked.
-pub fn parse_severity(value: Option<&str>, flag: &str) -> Result<Option<pgsage::Severity>> {
-    use anyhow::Context;
-    value
-        .map(|v| {
-            v.parse::<pgsage::Severity>()
-                .map_err(anyhow::Error::msg)
-                .context(flag.to_owned())
-        })
-        .transpose()
+impl LogArgs {
+    /// `--log-format` for the library.
+    pub fn format(&self) -> Option<LogFormat> {
+        self.log_format.map(Into::into)
+    }
 }

@@ -336,6 +336,86 @@ fn one_rule_as_markdown_or_json() {
     );
 }
 
+/// The choices clap lists after rejecting a value (`[possible values: a, b]`).
+fn possible_values(err: &str) -> Vec<String> {
+    let list = err
+        .split_once("[possible values: ")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map_or("", |(list, _)| list);
+    list.split(',')
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+#[test]
+fn unknown_choices_are_usage_errors_listing_the_possible_values() {
+    let demo = demo();
+    let formats = ["table", "json", "markdown"];
+    let severities = ["info", "warning", "critical"];
+    let log_formats = ["stderr", "csv", "json"];
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (vec!["audit", "--snapshot", &demo, "--format"], &formats),
+        (vec!["rules", "--format"], &formats),
+        (vec!["rules", "VAC001", "--format"], &formats),
+        (vec!["tune", "--snapshot", &demo, "--format"], &formats),
+        (vec!["workload", "--snapshot", &demo, "--format"], &formats),
+        (vec!["plan", "plan.json", "--format"], &formats),
+        (vec!["indexes", "--snapshot", &demo, "--format"], &formats),
+        (
+            vec!["audit", "--snapshot", &demo, "--min-severity"],
+            &severities,
+        ),
+        (vec!["audit", "--snapshot", &demo, "--fail-on"], &severities),
+        (vec!["plan", "plan.json", "--min-severity"], &severities),
+        (vec!["plan", "plan.json", "--fail-on"], &severities),
+        (
+            vec!["workload", "--snapshot", &demo, "--fail-on"],
+            &severities,
+        ),
+        (
+            vec!["indexes", "--snapshot", &demo, "--fail-on"],
+            &severities,
+        ),
+        (
+            vec!["audit", "--snapshot", &demo, "--storage"],
+            &["hdd", "ssd", "nvme", "san"],
+        ),
+        (
+            vec!["tune", "--snapshot", &demo, "--profile"],
+            &["oltp", "web", "mixed", "dw"],
+        ),
+        (
+            vec!["workload", "--snapshot", &demo, "--by"],
+            &["total", "mean", "calls", "temp"],
+        ),
+        (vec!["workload", "pg.log", "--log-format"], &log_formats),
+        (vec!["indexes", "pg.log", "--log-format"], &log_formats),
+    ];
+    for (mut args, choices) in cases {
+        args.push("yaml");
+        let o = pgsage(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
+        assert!(err.contains("'yaml'"), "{args:?}: {err}");
+        assert_eq!(possible_values(&err), choices, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn choices_keep_their_short_spellings() {
+    let demo = demo();
+    let long = pgsage(&["audit", "--snapshot", &demo, "--format", "markdown"]);
+    let short = pgsage(&["audit", "--snapshot", &demo, "--format", "md"]);
+    assert_eq!(short.status.code(), Some(0), "{}", stderr(&short));
+    assert_eq!(long.stdout, short.stdout);
+    for severity in ["WARN", "Warning"] {
+        let o = pgsage(&["audit", "--snapshot", &demo, "--fail-on", severity]);
+        assert_eq!(o.status.code(), Some(1), "{severity}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn redact_hashes_names_and_keeps_findings() {
     let dir = tempfile::tempdir().expect("tmp");

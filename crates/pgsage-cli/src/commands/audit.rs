@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use pgsage::report::render::{render, Format, TableStyle};
+use pgsage::report::render::{render, TableStyle};
 use pgsage::report::ReportFilter;
 use pgsage::{Snapshot, Source};
 
 use crate::output;
-use crate::shared_args::{parse_severity, ConnectArgs, HostArgs};
+use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -24,18 +24,18 @@ pub struct AuditArgs {
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output format: table, json or markdown.
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
     /// Only these packs (repeatable).
     #[arg(long = "pack")]
     pub packs: Vec<String>,
-    /// Only findings at or above this severity: info, warning, critical.
-    #[arg(long)]
-    pub min_severity: Option<String>,
+    /// Only findings at or above this severity.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub min_severity: Option<SeverityArg>,
     /// Exit with status 1 when a finding is at or above this severity.
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub fail_on: Option<SeverityArg>,
     /// Write the report here instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -45,9 +45,6 @@ pub struct AuditArgs {
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
-    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
     let mut config = pgsage::api::load_config(args.config.as_deref())?;
     pgsage::api::check_packs(&config, &args.packs)?;
     config.host = args.host.facts()?.or(&config.host);
@@ -67,7 +64,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut report = pgsage::audit_from(&snap, &config, source);
     report.filter(&ReportFilter {
         packs: args.packs.clone(),
-        min_severity,
+        min_severity: args.min_severity.map(Into::into),
     });
 
     let to_terminal = output::to_terminal(args.output.as_deref());
@@ -76,7 +73,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         color: output::color(to_terminal),
     };
     output::write(args.output.as_deref(), |out| {
-        render(&report, format, &style, out)
+        render(&report, args.format.into(), &style, out)
     })?;
-    Ok(output::status(fail_on, report.worst()))
+    Ok(output::status(args.fail_on, report.worst()))
 }

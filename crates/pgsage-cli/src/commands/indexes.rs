@@ -10,12 +10,11 @@ use clap::Args;
 use pgsage::advise::render::{findings, render, RenderOptions};
 use pgsage::advise::request::{self, QueriesFrom, Request, SchemaFrom};
 use pgsage::advise::{AdvisorOptions, IndexAdvice};
-use pgsage::report::render::Format;
 use pgsage::workload::Workload;
 use pgsage::Snapshot;
 
 use crate::output;
-use crate::shared_args::{parse_severity, LogArgs, ServerArgs};
+use crate::shared_args::{FormatArg, LogArgs, ServerArgs, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct IndexesArgs {
@@ -48,9 +47,9 @@ pub struct IndexesArgs {
     /// ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output format: table, json or markdown.
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
     /// Write the advice here instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -62,20 +61,14 @@ pub struct IndexesArgs {
     pub quiet: bool,
     /// Exit with status 1 when a recommendation's finding (IDX009, warning) is at or
     /// above this severity.
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub fail_on: Option<SeverityArg>,
     /// Width of the table output (default: the terminal's, or 100).
     #[arg(long)]
     pub width: Option<u16>,
 }
 
 pub fn run(args: IndexesArgs) -> Result<ExitCode> {
-    let format: Format = args
-        .format
-        .parse()
-        .map_err(anyhow::Error::msg)
-        .context("--format")?;
-    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
     let config = pgsage::api::load_config(args.config.as_deref())?;
     let mut options = AdvisorOptions::from_config(&config)?;
     if let Some(n) = args.max_indexes {
@@ -108,7 +101,7 @@ pub fn run(args: IndexesArgs) -> Result<ExitCode> {
         QueriesFrom::Logs {
             paths: args.log.logs.clone(),
             prefix: args.log.log_line_prefix.clone(),
-            format: args.log.format()?,
+            format: args.log.format(),
         }
     } else {
         QueriesFrom::Statements
@@ -125,9 +118,9 @@ pub fn run(args: IndexesArgs) -> Result<ExitCode> {
     if !args.quiet {
         notes(&advice);
     }
-    write(&args, &advice, format)?;
+    write(&args, &advice)?;
     Ok(output::status(
-        fail_on,
+        args.fail_on,
         findings(&advice).iter().map(|finding| finding.severity),
     ))
 }
@@ -140,13 +133,13 @@ fn notes(advice: &IndexAdvice) {
     }
 }
 
-fn write(args: &IndexesArgs, advice: &IndexAdvice, format: Format) -> Result<()> {
+fn write(args: &IndexesArgs, advice: &IndexAdvice) -> Result<()> {
     let opts = RenderOptions {
         width: output::table_width(args.width, output::to_terminal(args.output.as_deref())),
         verbose: args.verbose,
     };
     output::write(args.output.as_deref(), |out| {
-        render(advice, format, &opts, out)
+        render(advice, args.format.into(), &opts, out)
     })?;
     if let Some(path) = &args.output {
         if !args.quiet {

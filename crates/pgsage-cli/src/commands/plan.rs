@@ -11,13 +11,13 @@ use clap::Args;
 use pgsage::plan::analyze_live::{explain_live, LiveOptions};
 use pgsage::plan::from_log::{plans_in_log, plans_in_log_files, LoggedPlans};
 use pgsage::plan::{analyze, parse_plans, render_plan_reports, Plan, PlanSection};
-use pgsage::report::render::{Format, TableStyle};
+use pgsage::report::render::TableStyle;
 use pgsage::report::{Report, ReportFilter};
 use pgsage::workload::log::LogOptions;
 use pgsage::ConnectOptions;
 
 use crate::output;
-use crate::shared_args::parse_severity;
+use crate::shared_args::{FormatArg, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -61,24 +61,21 @@ pub struct PlanArgs {
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output format: table, json or markdown.
-    #[arg(long, default_value = "table")]
-    pub format: String,
-    /// Only findings at or above this severity: info, warning, critical.
-    #[arg(long)]
-    pub min_severity: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Only findings at or above this severity.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub min_severity: Option<SeverityArg>,
     /// Exit with status 1 when a finding is at or above this severity.
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub fail_on: Option<SeverityArg>,
     /// Width of the table output (default: the terminal's, or 100).
     #[arg(long)]
     pub width: Option<u16>,
 }
 
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let min_severity = parse_severity(args.min_severity.as_deref(), "--min-severity")?;
-    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
     let config = pgsage::api::load_config(args.config.as_deref())?;
 
     let (plans, live): (Vec<Plan>, Option<pgsage::plan::analyze_live::LiveExplain>) =
@@ -120,7 +117,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         }
         report.filter(&ReportFilter {
             packs: Vec::new(),
-            min_severity,
+            min_severity: args.min_severity.map(Into::into),
         });
     }
     let sections: Vec<PlanSection<'_>> = plans
@@ -134,10 +131,10 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         color: output::color(to_terminal),
     };
     output::write(None, |out| {
-        render_plan_reports(&sections, format, &style, args.tree, out)
+        render_plan_reports(&sections, args.format.into(), &style, args.tree, out)
     })?;
     Ok(output::status(
-        fail_on,
+        args.fail_on,
         reports.iter().filter_map(Report::worst),
     ))
 }

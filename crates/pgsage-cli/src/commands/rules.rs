@@ -8,15 +8,16 @@ use clap::Args;
 use pgsage::RuleConfig;
 
 use crate::output;
+use crate::shared_args::FormatArg;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     /// A rule id: print its documentation and thresholds.
     pub id: Option<String>,
-    /// Output format: table, json or markdown (with ID: the documentation as Markdown,
-    /// or the rule's catalogue entry as JSON).
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    /// Output format (with ID: table and markdown print the documentation, json the
+    /// rule's catalogue entry).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
 }
 
 /// `pgsage rule ID`: the same as `pgsage rules ID`.
@@ -29,32 +30,33 @@ pub struct RuleArgs {
 pub fn run_one(args: RuleArgs) -> Result<ExitCode> {
     run(RulesArgs {
         id: Some(args.id),
-        format: "table".into(),
+        format: FormatArg::Table,
     })
 }
 
 pub fn run(args: RulesArgs) -> Result<ExitCode> {
     let config = RuleConfig::shipped()?;
-    let json = args.format == "json";
-    let markdown = matches!(args.format.as_str(), "markdown" | "md");
-    let text = match args.id {
-        Some(id) => {
+    let text = match (args.id, args.format) {
+        (Some(id), format) => {
             let Some(rule) = pgsage::rules::rule(&id) else {
                 bail!("unknown rule `{id}` (see `pgsage rules`)");
             };
-            if json {
-                let doc = pgsage::rules::docs::rule_doc(rule, &config);
-                format!("{}\n", serde_json::to_string_pretty(&doc)?)
-            } else {
-                pgsage::rules::docs::rule_markdown(rule, &config)
+            match format {
+                FormatArg::Table | FormatArg::Markdown => {
+                    pgsage::rules::docs::rule_markdown(rule, &config)
+                }
+                FormatArg::Json => {
+                    let doc = pgsage::rules::docs::rule_doc(rule, &config);
+                    format!("{}\n", serde_json::to_string_pretty(&doc)?)
+                }
             }
         }
-        None if json => {
+        (None, FormatArg::Table) => list_text(&config),
+        (None, FormatArg::Json) => {
             let catalogue = pgsage::rules::docs::catalogue(&config);
             format!("{}\n", serde_json::to_string_pretty(&catalogue)?)
         }
-        None if markdown => list_markdown(&config),
-        None => list_text(&config),
+        (None, FormatArg::Markdown) => list_markdown(&config),
     };
     output::write(None, |out| out.write_all(text.as_bytes()))?;
     Ok(ExitCode::SUCCESS)

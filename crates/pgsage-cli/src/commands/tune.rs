@@ -4,14 +4,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
-use clap::Args;
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
 use pgsage::tune::render::{render, TuneFormat};
 use pgsage::tune::{Profile, TuneOptions};
 use pgsage::Snapshot;
 
 use crate::output;
-use crate::shared_args::{ConnectArgs, HostArgs};
+use crate::shared_args::{ConnectArgs, FormatArg, HostArgs};
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
@@ -25,15 +25,15 @@ pub struct TuneArgs {
     /// Configuration file with [host] facts (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Workload profile: oltp, web, mixed or dw.
-    #[arg(long, default_value = "mixed")]
-    pub profile: String,
+    /// Workload profile (dw: data warehouse).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ProfileArg::Mixed)]
+    pub profile: ProfileArg,
     /// Plan for this max_connections instead of deriving it from the server.
     #[arg(long)]
     pub connections: Option<i64>,
-    /// Output format: table, json or markdown.
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
     /// Print only the ALTER SYSTEM script.
     #[arg(long)]
     pub script: bool,
@@ -43,16 +43,6 @@ pub struct TuneArgs {
 }
 
 pub fn run(args: TuneArgs) -> Result<ExitCode> {
-    let profile: Profile = args
-        .profile
-        .parse()
-        .map_err(anyhow::Error::msg)
-        .context("--profile")?;
-    let format: TuneFormat = args
-        .format
-        .parse()
-        .map_err(anyhow::Error::msg)
-        .context("--format")?;
     if args.connections.is_some_and(|n| n < 1) {
         bail!("--connections must be at least 1");
     }
@@ -74,7 +64,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
     let report = pgsage::tune::recommend(
         &snap,
         &TuneOptions {
-            profile,
+            profile: args.profile.into(),
             host,
             connections: args.connections,
         },
@@ -84,8 +74,38 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         if args.script {
             out.write_all(report.script().as_bytes())
         } else {
-            render(&report, format, width, out)
+            render(&report, args.format.into(), width, out)
         }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--profile`: the library's `Profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    Oltp,
+    Web,
+    Mixed,
+    Dw,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Oltp => Self::Oltp,
+            ProfileArg::Web => Self::Web,
+            ProfileArg::Mixed => Self::Mixed,
+            ProfileArg::Dw => Self::Dw,
+        }
+    }
+}
+
+impl From<FormatArg> for TuneFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Self::Table,
+            FormatArg::Json => Self::Json,
+            FormatArg::Markdown => Self::Markdown,
+        }
+    }
 }

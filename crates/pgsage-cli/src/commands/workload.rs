@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
-use clap::Args;
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pgsage::report::render::Format;
 use pgsage::snapshot::HostFacts;
 use pgsage::workload::log::LogOptions;
 use pgsage::workload::report::{render, RenderOptions, SortBy, WorkloadReport};
@@ -16,7 +15,7 @@ use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 
 use crate::output;
-use crate::shared_args::{parse_severity, ConnectArgs, LogArgs};
+use crate::shared_args::{ConnectArgs, FormatArg, LogArgs, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct WorkloadArgs {
@@ -30,18 +29,18 @@ pub struct WorkloadArgs {
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output format: table, json or markdown.
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
     /// Save the workload (every fingerprint, JSON) to this file, e.g. workload.json.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// How many queries to list.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
-    /// Order of the listed queries: total, mean, calls or temp.
-    #[arg(long, default_value = "total")]
-    pub by: String,
+    /// Order of the listed queries (temp: by temporary file bytes).
+    #[arg(long, value_enum, default_value_t = SortByArg::Total)]
+    pub by: SortByArg,
     /// Length of a time window for log captures (e.g. 1h, 15m).
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub bucket: Duration,
@@ -52,21 +51,14 @@ pub struct WorkloadArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Exit with status 1 when a finding is at or above this severity.
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub fail_on: Option<SeverityArg>,
     /// Width of the table output (default: the terminal's, or 100).
     #[arg(long)]
     pub width: Option<u16>,
 }
 
 pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let by: SortBy = args
-        .by
-        .parse()
-        .map_err(anyhow::Error::msg)
-        .context("--by")?;
-    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
     let config = pgsage::api::load_config(args.config.as_deref())?;
     let snapshot = match &args.snapshot {
         Some(p) => Some(Snapshot::load(p)?),
@@ -100,22 +92,43 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
     let report = WorkloadReport::new(workload, &config, log);
     let opts = RenderOptions {
         top: args.top,
-        by,
+        by: args.by.into(),
         width: output::table_width(args.width, output::to_terminal(None)),
     };
-    output::write(None, |out| render(&report, format, &opts, out))?;
-    Ok(output::status(fail_on, report.worst()))
+    output::write(None, |out| render(&report, args.format.into(), &opts, out))?;
+    Ok(output::status(args.fail_on, report.worst()))
 }
 
 fn log_options(args: &WorkloadArgs, snapshot: Option<&Snapshot>) -> Result<LogOptions> {
     let mut opts = snapshot
         .map(LogOptions::from_snapshot)
         .unwrap_or_default()
-        .overridden(args.log.log_line_prefix.clone(), args.log.format()?);
+        .overridden(args.log.log_line_prefix.clone(), args.log.format());
     if let Some(t) = args.threads {
         opts.threads = t;
     }
     Ok(opts)
+}
+
+/// `--by`: the library's `SortBy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortByArg {
+    #[value(alias = "time")]
+    Total,
+    Mean,
+    Calls,
+    Temp,
+}
+
+impl From<SortByArg> for SortBy {
+    fn from(s: SortByArg) -> Self {
+        match s {
+            SortByArg::Total => Self::Total,
+            SortByArg::Mean => Self::Mean,
+            SortByArg::Calls => Self::Calls,
+            SortByArg::Temp => Self::Temp,
+        }
+    }
 }
 
 /// A spinner on standard error, shown only on a terminal, without --quiet, once reading

@@ -229,7 +229,7 @@ def audit(
 def tune(
     snapshot_or_dsn: Union[Snapshot, str, "os.PathLike[str]", None],
     *,
-    profile: str = "mixed",
+    profile: Optional[str] = None,
     config: ConfigLike = None,
     ram: Optional[str] = None,
     cpus: Optional[float] = None,
@@ -242,8 +242,11 @@ def tune(
 
     Args:
         snapshot_or_dsn: as for :func:`audit`.
-        profile: ``oltp``, ``web``, ``mixed`` or ``dw``.
-        config: a ``pgsage.toml`` path or dict (its ``[host]`` facts are used).
+        profile: ``oltp``, ``web``, ``mixed`` or ``dw`` (default: the configuration's
+            ``[tune] profile``, else ``mixed``).
+        config: a ``pgsage.toml`` path or dict (its ``[host]`` and ``[tune]`` sections
+            are used; its rules too: settings the audit's findings change are part of
+            the advice, with the same values :func:`audit` gives).
         ram, cpus, storage: host facts; they win over the configuration's.
         connections: plan for this ``max_connections``.
 

@@ -60,7 +60,7 @@ def rules(*, config_path: Optional[str] = None, config_json: Optional[str] = Non
 def tune(
     snapshot: Snapshot,
     *,
-    profile: str = "mixed",
+    profile: Optional[str] = None,
     config_path: Optional[str] = None,
     config_json: Optional[str] = None,
     ram: Optional[str] = None,

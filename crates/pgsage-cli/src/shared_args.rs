@@ -227,3 +227,53 @@ impl LogArgs {
         self.log_format.map(Into::into)
     }
 }
+
+/// What the recommended configuration is sized for: shared by `tune` and `audit`, so that
+/// both give one value per setting. Flags win over the configuration's `[tune]` section.
+#[derive(Debug, Args, Clone)]
+pub struct SizingArgs {
+    /// Workload profile the settings are sized for (dw: data warehouse) [default: the
+    /// configuration's [tune] profile, else mixed].
+    #[arg(long, value_enum, ignore_case = true)]
+    pub profile: Option<ProfileArg>,
+    /// Plan max_connections for this many connections instead of deriving it from the
+    /// server.
+    #[arg(long)]
+    pub connections: Option<i64>,
+}
+
+impl SizingArgs {
+    /// Puts the flags into the configuration.
+    pub fn apply(&self, config: &mut pgsage::RuleConfig) -> anyhow::Result<()> {
+        if let Some(p) = self.profile {
+            config.profile = p.into();
+        }
+        if let Some(n) = self.connections {
+            if n < 1 {
+                anyhow::bail!("--connections must be at least 1");
+            }
+            config.connections = Some(n);
+        }
+        Ok(())
+    }
+}
+
+/// `--profile`: the library's `Profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    Oltp,
+    Web,
+    Mixed,
+    Dw,
+}
+
+impl From<ProfileArg> for pgsage::tune::Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Oltp => Self::Oltp,
+            ProfileArg::Web => Self::Web,
+            ProfileArg::Mixed => Self::Mixed,
+            ProfileArg::Dw => Self::Dw,
+        }
+    }
+}

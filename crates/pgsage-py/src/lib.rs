@@ -447,14 +447,14 @@ fn rules(
 /// Configuration advice for a snapshot: `(report JSON, ALTER SYSTEM script)`.
 #[pyfunction]
 #[pyo3(signature = (
-    snapshot, *, profile="mixed", config_path=None, config_json=None, ram=None, cpus=None,
+    snapshot, *, profile=None, config_path=None, config_json=None, ram=None, cpus=None,
     storage=None, connections=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn tune(
     py: Python<'_>,
     snapshot: &Snapshot,
-    profile: &str,
+    profile: Option<String>,
     config_path: Option<PathBuf>,
     config_json: Option<String>,
     ram: Option<String>,
@@ -464,32 +464,32 @@ fn tune(
 ) -> PyResult<(String, String)> {
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
-        let profile = profile.to_owned();
         py.detach(move || -> pgsage::Result<(String, String)> {
-            let profile: pgsage::tune::Profile =
-                profile
-                    .parse()
-                    .map_err(|problem| pgsage::Error::InvalidValue {
-                        what: "profile".into(),
-                        problem,
-                    })?;
+            let profile: Option<pgsage::tune::Profile> = profile
+                .map(|p| p.parse())
+                .transpose()
+                .map_err(|problem| pgsage::Error::InvalidValue {
+                    what: "profile".into(),
+                    problem,
+                })?;
             if connections.is_some_and(|n| n < 1) {
                 return Err(pgsage::Error::InvalidValue {
                     what: "connections".into(),
                     problem: "must be at least 1".into(),
                 });
             }
-            let config = resolve_config(config_path, config_json.as_deref())?;
-            let host = pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")?
-                .or(&config.host);
-            let report = pgsage::tune::recommend(
-                &snap,
-                &pgsage::tune::TuneOptions {
-                    profile,
-                    host,
-                    connections,
-                },
-            );
+            let mut config = resolve_config(config_path, config_json.as_deref())?;
+            config.host =
+                pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")?
+                    .or(&config.host);
+            if let Some(profile) = profile {
+                config.profile = profile;
+            }
+            if connections.is_some() {
+                config.connections = connections;
+            }
+            // The same recommendation the audit's setting fixes use.
+            let report = pgsage::tune_report(&snap, &config);
             let json = serde_json::to_string(&report).map_err(|e| pgsage::Error::InvalidValue {
                 what: "tune report".into(),
                 problem: e.to_string(),

@@ -5,8 +5,9 @@ use rayon::prelude::*;
 
 use crate::config::RuleConfig;
 use crate::report::{Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target};
-use crate::rules::{Draft, Rule, RuleContext, RULES};
+use crate::rules::{Draft, Rule, RuleContext, Views, RULES};
 use crate::snapshot::{Snapshot, ToolInfo};
+use crate::tune::{Advice, Apply, Basis as TuneBasis, TuneReport};
 
 /// Where the audited snapshot came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,73 @@ pub fn audit(snapshot: &Snapshot, config: &RuleConfig) -> Report {
 
 /// Audits a snapshot, recording where it came from.
 pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> Report {
+    audit_with_views(snapshot, config, source, &Views::default())
+}
+
+/// The recommended configuration (`pgsage tune`): [`crate::tune::recommend`] for the
+/// configured profile and host facts (`config.host`, then the snapshot's), completed with
+/// every setting an audit finding changes that the formulas do not size. The audit's
+/// findings take their values from the same recommendation, so `tune` and `audit` give
+/// one value per setting by construction.
+pub fn tune_report(snapshot: &Snapshot, config: &RuleConfig) -> TuneReport {
+    audit_and_tune(snapshot, config, Source::SnapshotFile).1
+}
+
+/// The audit and the recommended configuration of [`tune_report`], computed together
+/// (the audit's rules and the recommendation share one computation of each derived view).
+pub fn audit_and_tune(
+    snapshot: &Snapshot,
+    config: &RuleConfig,
+    source: Source,
+) -> (Report, TuneReport) {
+    let views = Views::default();
+    let report = audit_with_views(snapshot, config, source, &views);
+    let host = config.host.clone().or(&snapshot.host);
+    let ctx = RuleContext {
+        snapshot,
+        host: &host,
+        params: &Default::default(),
+        min_stats_age_seconds: config.min_stats_age_seconds,
+        config,
+        views: &views,
+    };
+    let mut tuning = ctx.tuning().clone();
+    for finding in &report.findings {
+        let Some(fix) = &finding.fix else { continue };
+        for change in &fix.settings {
+            if tuning.settings.iter().any(|a| a.name == change.name) {
+                continue;
+            }
+            tuning.settings.push(Advice {
+                name: change.name.clone(),
+                current: snapshot
+                    .setting(&change.name)
+                    .map(crate::tune::current_text),
+                recommended: change.value.clone(),
+                change: true,
+                apply: if change.restart {
+                    Apply::Restart
+                } else {
+                    Apply::Reload
+                },
+                basis: TuneBasis::Audit,
+                why: format!(
+                    "{} ({}): {}",
+                    finding.title, finding.rule, finding.recommendation
+                ),
+                evidence: vec![finding.message.clone()],
+            });
+        }
+    }
+    (report, tuning)
+}
+
+fn audit_with_views(
+    snapshot: &Snapshot,
+    config: &RuleConfig,
+    source: Source,
+    views: &Views,
+) -> Report {
     // Flags and the config file win over what the snapshot recorded at collection time.
     let host = config.host.clone().or(&snapshot.host);
     let version_major = snapshot.server.major();
@@ -47,6 +115,7 @@ pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> R
                 params: &settings.params,
                 min_stats_age_seconds: config.min_stats_age_seconds,
                 config,
+                views,
             };
             (id, rule.check(&ctx).map_err(|skip| skip.0))
         })
@@ -108,6 +177,7 @@ pub fn audit_from(snapshot: &Snapshot, config: &RuleConfig, source: Source) -> R
         params: &Default::default(),
         min_stats_age_seconds: config.min_stats_age_seconds,
         config,
+        views,
     }
     .basis();
     let mut gaps = snapshot.gaps.clone();

@@ -32,7 +32,7 @@ pub mod workload;
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
 pub use config::RuleConfig;
 pub use connect::ConnectOptions;
-pub use engine::{audit, audit_from, Source};
+pub use engine::{audit, audit_and_tune, audit_from, tune_report, Source};
 pub use error::{Error, Result};
 pub use report::{Finding, Report, Severity};
 pub use snapshot::Snapshot;

@@ -19,6 +19,16 @@ pub fn quote_ident(name: &str) -> String {
     }
 }
 
+/// `ALTER SYSTEM SET name = 'value';`: the one way a setting change is written, in the
+/// audit's fixes and in `pgsage tune --script`.
+pub fn alter_system(name: &str, value: &str) -> String {
+    format!(
+        "ALTER SYSTEM SET {} = {};",
+        quote_ident(name),
+        quote_literal(value)
+    )
+}
+
 /// `schema.name`, each part quoted when needed.
 pub fn qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(name))

@@ -10,7 +10,7 @@ use pgsage::report::ReportFilter;
 use pgsage::{Snapshot, Source};
 
 use crate::output;
-use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SeverityArg};
+use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SeverityArg, SizingArgs};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -21,6 +21,8 @@ pub struct AuditArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub host: HostArgs,
+    #[command(flatten)]
+    pub sizing: SizingArgs,
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -47,6 +49,7 @@ pub struct AuditArgs {
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut config = pgsage::api::load_config(args.config.as_deref())?;
     pgsage::api::check_packs(&config, &args.packs)?;
+    args.sizing.apply(&mut config)?;
     config.host = args.host.facts()?.or(&config.host);
 
     let (snap, source) = match &args.snapshot {

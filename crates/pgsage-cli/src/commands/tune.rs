@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use pgsage::tune::render::{render, TuneFormat};
-use pgsage::tune::{Profile, TuneOptions};
 use pgsage::Snapshot;
 
 use crate::output;
-use crate::shared_args::{ConnectArgs, FormatArg, HostArgs};
+use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SizingArgs};
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
@@ -25,12 +24,8 @@ pub struct TuneArgs {
     /// Configuration file with [host] facts (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Workload profile (dw: data warehouse).
-    #[arg(long, value_enum, ignore_case = true, default_value_t = ProfileArg::Mixed)]
-    pub profile: ProfileArg,
-    /// Plan for this max_connections instead of deriving it from the server.
-    #[arg(long)]
-    pub connections: Option<i64>,
+    #[command(flatten)]
+    pub sizing: SizingArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
@@ -43,12 +38,10 @@ pub struct TuneArgs {
 }
 
 pub fn run(args: TuneArgs) -> Result<ExitCode> {
-    if args.connections.is_some_and(|n| n < 1) {
-        bail!("--connections must be at least 1");
-    }
-    let config = pgsage::api::load_config(args.config.as_deref())?;
+    let mut config = pgsage::api::load_config(args.config.as_deref())?;
+    args.sizing.apply(&mut config)?;
     // Flags win over the configuration file; the snapshot's facts fill the rest.
-    let host = args.host.facts()?.or(&config.host);
+    config.host = args.host.facts()?.or(&config.host);
     let snap = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => {
@@ -58,17 +51,12 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
                 );
             }
             args.connect
-                .collect(host.clone(), !args.host.no_local_facts)?
+                .collect(config.host.clone(), !args.host.no_local_facts)?
         }
     };
-    let report = pgsage::tune::recommend(
-        &snap,
-        &TuneOptions {
-            profile: args.profile.into(),
-            host,
-            connections: args.connections,
-        },
-    );
+    // The same recommendation the audit's setting fixes use, completed with the
+    // settings the audit's findings change.
+    let report = pgsage::tune_report(&snap, &config);
     let width = output::table_width(args.width, output::to_terminal(None));
     output::write(None, |out| {
         if args.script {
@@ -78,26 +66,6 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         }
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--profile`: the library's `Profile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
-    Oltp,
-    Web,
-    Mixed,
-    Dw,
-}
-
-impl From<ProfileArg> for Profile {
-    fn from(p: ProfileArg) -> Self {
-        match p {
-            ProfileArg::Oltp => Self::Oltp,
-            ProfileArg::Web => Self::Web,
-            ProfileArg::Mixed => Self::Mixed,
-            ProfileArg::Dw => Self::Dw,
-        }
-    }
 }
 
 impl From<FormatArg> for TuneFormat {

@@ -53,6 +53,10 @@ pub struct RuleConfig {
     pub min_stats_age_seconds: f64,
     /// Host facts from the configuration file.
     pub host: HostFacts,
+    /// The workload profile the recommended configuration is sized for.
+    pub profile: crate::tune::Profile,
+    /// The `max_connections` to plan for, instead of deriving it from the snapshot.
+    pub connections: Option<i64>,
 }
 
 impl RuleConfig {
@@ -121,7 +125,19 @@ impl RuleConfig {
             suppressions: Vec::new(),
             min_stats_age_seconds: DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
             host: HostFacts::default(),
+            profile: crate::tune::Profile::default(),
+            connections: None,
         })
+    }
+
+    /// What the recommended configuration is sized for: the configured profile and
+    /// connections, and `host` (the facts after flags, configuration and snapshot merged).
+    pub fn tune_options(&self, host: &HostFacts) -> crate::tune::TuneOptions {
+        crate::tune::TuneOptions {
+            profile: self.profile,
+            host: host.clone(),
+            connections: self.connections,
+        }
     }
 
     /// The shipped packs overridden by a user configuration file.
@@ -156,6 +172,17 @@ impl RuleConfig {
             self.min_stats_age_seconds = hours * 3600.0;
         }
         self.apply_host(&user.host, origin)?;
+        if let Some(profile) = &user.tune.profile {
+            self.profile = profile
+                .parse()
+                .map_err(|p: String| Error::config(origin, format!("tune.profile: {p}")))?;
+        }
+        if let Some(n) = user.tune.connections {
+            if n < 1 {
+                return Err(Error::config(origin, "tune.connections must be at least 1"));
+            }
+            self.connections = Some(n);
+        }
         for pack in user.packs.disabled {
             self.disable_pack(&pack)
                 .map_err(|p| Error::config(origin, p))?;

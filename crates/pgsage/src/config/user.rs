@@ -18,6 +18,9 @@ pub struct UserConfig {
     /// `[host]`.
     #[serde(default)]
     pub host: HostSection,
+    /// `[tune]`.
+    #[serde(default)]
+    pub tune: TuneSection,
     /// `[packs]`.
     #[serde(default)]
     pub packs: PacksSection,
@@ -35,6 +38,17 @@ pub struct UserConfig {
 pub struct AuditSection {
     /// Usage-based rules need statistics at least this old (hours).
     pub min_stats_age_hours: Option<f64>,
+}
+
+/// `[tune]`: what the recommended configuration is sized for. `pgsage tune` and the
+/// audit's setting fixes share it, so both give one value per setting.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuneSection {
+    /// `oltp`, `web`, `mixed` (the default) or `dw`.
+    pub profile: Option<String>,
+    /// The `max_connections` to plan for instead of deriving it from the server.
+    pub connections: Option<i64>,
 }
 
 /// `[host]`: facts SQL cannot see.

@@ -161,6 +161,21 @@ pub struct Fix {
     /// What to watch afterwards.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch: Option<String>,
+    /// The server settings the fix changes, with the values `sql` sets. One setting has
+    /// one value across every finding of a report, equal to `pgsage tune`'s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<SettingChange>,
+}
+
+/// A server setting a fix changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingChange {
+    /// Parameter name, e.g. `max_wal_size`.
+    pub name: String,
+    /// The value as `ALTER SYSTEM` takes it: `4GB`, `0.9`, `on`, `15min`.
+    pub value: String,
+    /// Whether it takes effect on reload or needs a restart.
+    pub restart: bool,
 }
 
 /// The numbers a rule used, keyed by name (units in the name: `_bytes`, `_s`, `_pct`).

@@ -3,7 +3,9 @@
 mod finding;
 pub mod render;
 
-pub use finding::{Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, Severity};
+pub use finding::{
+    Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, SettingChange, Severity,
+};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

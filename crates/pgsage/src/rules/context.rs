@@ -1,11 +1,14 @@
 //! What a rule sees ([`RuleContext`]) and what it returns ([`Draft`], [`Skip`]).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Confidence, Evidence, Fix, ObjectRef, Severity};
+use crate::report::{Confidence, Evidence, Fix, ObjectRef, SettingChange, Severity};
 use crate::snapshot::{HostFacts, Snapshot};
+use crate::tune::TuneReport;
+use crate::workload::Workload;
 
 /// A parameter's value from a pack file or the user's config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,7 +135,14 @@ impl Draft {
             sql: sql.into(),
             requires: Some(requires.to_owned()),
             watch: (!watch.is_empty()).then(|| watch.to_owned()),
+            settings: Vec::new(),
         });
+        self
+    }
+
+    /// Sets a fix built by [`RuleContext::settings_fix`] (or any other [`Fix`]).
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
         self
     }
 
@@ -164,6 +174,29 @@ pub struct RuleContext<'a> {
     /// The whole audit configuration, for a rule that defers to another one (IDX006
     /// leaves to IDX009 the tables IDX009 names an index for, with IDX009's parameters).
     pub config: &'a crate::RuleConfig,
+    /// Derived views shared by every rule of the audit.
+    pub views: &'a Views,
+}
+
+/// Views of the snapshot that several rules judge, built at most once per audit (on
+/// first use, by whichever rule needs it first) and shared by all rules.
+#[derive(Debug, Default)]
+pub struct Views {
+    workload: OnceLock<Result<Workload, String>>,
+    tuning: OnceLock<TuneReport>,
+}
+
+/// What the recommended configuration (`pgsage tune`'s, computed once per audit) says of
+/// a setting: the value every finding that changes it must use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Change it to this value (as `ALTER SYSTEM` takes it).
+    Change(String),
+    /// The current value is right: a finding must not propose another one.
+    Keep,
+    /// The recommended configuration does not size this setting (or lacks the host facts
+    /// to): the rule's own value stands, and `pgsage tune` takes it from the finding.
+    Unsized,
 }
 
 impl<'a> RuleContext<'a> {
@@ -186,6 +219,107 @@ impl<'a> RuleContext<'a> {
             Some(ParamValue::List(l)) => l.clone(),
             Some(ParamValue::Text(t)) => vec![t.clone()],
             _ => Vec::new(),
+        }
+    }
+
+    /// The snapshot's pg_stat_statements workload (deltas over the sampled window when
+    /// there is one), built once per audit, or why there is none.
+    pub fn workload(&self) -> Result<&'a Workload, Skip> {
+        self.views
+            .workload
+            .get_or_init(|| crate::workload::from_snapshot(self.snapshot).map_err(|e| e.0))
+            .as_ref()
+            .map_err(|reason| Skip(reason.clone()))
+    }
+
+    /// The recommended configuration for this snapshot, host and the configured profile:
+    /// [`crate::tune::recommend`], computed once per audit.
+    pub fn tuning(&self) -> &'a TuneReport {
+        self.views.tuning.get_or_init(|| {
+            // The configuration's facts (flags included); `recommend` adds the snapshot's
+            // own, labelled as such.
+            crate::tune::recommend(self.snapshot, &self.config.tune_options(&self.config.host))
+        })
+    }
+
+    /// What the recommended configuration says of `setting`.
+    pub fn target(&self, setting: &str) -> Target {
+        match self.tuning().settings.iter().find(|a| a.name == setting) {
+            Some(a) if a.change => Target::Change(a.recommended.clone()),
+            Some(_) => Target::Keep,
+            None => Target::Unsized,
+        }
+    }
+
+    /// The value a finding sets `setting` to: the recommended configuration's when it
+    /// sizes the setting, else the rule's `own`. `None` when the recommended configuration
+    /// keeps the current value: the finding must then not propose another one.
+    pub fn value_for(&self, setting: &str, own: impl FnOnce() -> String) -> Option<String> {
+        match self.target(setting) {
+            Target::Change(v) => Some(v),
+            Target::Keep => None,
+            Target::Unsized => Some(own()),
+        }
+    }
+
+    /// The recommended configuration's new value for a setting it sizes, `None` when it
+    /// keeps the current value or does not size the setting.
+    pub fn sized_value(&self, setting: &str) -> Option<String> {
+        match self.target(setting) {
+            Target::Change(v) => Some(v),
+            Target::Keep | Target::Unsized => None,
+        }
+    }
+
+    /// The recommended configuration's advice on a setting (its value, why, evidence).
+    pub fn advice(&self, setting: &str) -> Option<&'a crate::tune::Advice> {
+        self.tuning().settings.iter().find(|a| a.name == setting)
+    }
+
+    /// The recommended configuration's value of a memory setting in bytes, whether it
+    /// changes it or keeps it; `None` when it does not size the setting.
+    pub fn recommended_bytes(&self, setting: &str) -> Option<f64> {
+        let advice = self.tuning().settings.iter().find(|a| a.name == setting)?;
+        crate::host::parse_size(&advice.recommended)
+            .ok()
+            .map(|b| b as f64)
+    }
+
+    /// A fix that sets server settings: `before` (comments, other statements), one
+    /// `ALTER SYSTEM` per setting, then the reload or the restart it needs. `requires`
+    /// is `restart` when any of the settings needs one, else `reload`.
+    pub fn settings_fix(&self, changes: &[(&str, String)], before: &str, watch: &str) -> Fix {
+        let settings: Vec<SettingChange> = changes
+            .iter()
+            .map(|(name, value)| SettingChange {
+                name: (*name).to_owned(),
+                value: value.clone(),
+                restart: self.snapshot.setting(name).map_or_else(
+                    || crate::tune::needs_restart_without_settings(name),
+                    |s| s.needs_restart(),
+                ),
+            })
+            .collect();
+        let restart = settings.iter().any(|s| s.restart);
+        let mut sql = String::new();
+        if !before.is_empty() {
+            sql.push_str(before.trim_end());
+            sql.push('\n');
+        }
+        for s in &settings {
+            sql.push_str(&crate::sql::alter_system(&s.name, &s.value));
+            sql.push('\n');
+        }
+        sql.push_str(if restart {
+            "-- then restart PostgreSQL"
+        } else {
+            "SELECT pg_reload_conf();"
+        });
+        Fix {
+            sql,
+            requires: Some(if restart { "restart" } else { "reload" }.to_owned()),
+            watch: (!watch.is_empty()).then(|| watch.to_owned()),
+            settings,
         }
     }
 

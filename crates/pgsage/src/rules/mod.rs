@@ -21,7 +21,7 @@ pub mod wal;
 
 use std::sync::LazyLock;
 
-pub use context::{Basis, Draft, ParamValue, RuleContext, Skip};
+pub use context::{Basis, Draft, ParamValue, RuleContext, Skip, Target, Views};
 
 /// The description of a rule: everything but its logic.
 #[derive(Debug)]

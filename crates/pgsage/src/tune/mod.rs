@@ -13,7 +13,7 @@ mod values;
 mod workload;
 
 pub use hardware::Parallel;
-pub use values::Value;
+pub use values::{current_text, needs_restart_without_settings, Value};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,14 +26,15 @@ pub mod formulas {
 }
 
 /// The workload the server is tuned for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// Many short transactions.
     Oltp,
     /// Web application: short queries, many connections.
     Web,
-    /// Mixed transactional and reporting.
+    /// Mixed transactional and reporting (the default: ERP servers run both).
+    #[default]
     Mixed,
     /// Data warehouse: few, large analytical queries.
     Dw,
@@ -108,6 +109,9 @@ pub enum Basis {
     Workload,
     /// The user's request (`--connections`).
     Request,
+    /// An audit finding's fix for a setting the formulas do not size (durability,
+    /// autovacuum, checkpoints, JIT thresholds, …).
+    Audit,
 }
 
 /// One setting's advice.
@@ -364,6 +368,20 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
                 storage_name(storage)
             ),
         ));
+        if snapshot.setting("maintenance_io_concurrency").is_some() {
+            recs.push(
+                Rec::int(
+                    "maintenance_io_concurrency",
+                    hardware::effective_io_concurrency(storage),
+                    Basis::Hardware,
+                    format!(
+                        "{} storage: the same prefetching for VACUUM, index builds and recovery",
+                        storage_name(storage)
+                    ),
+                )
+                .never_lower(),
+            );
+        }
     }
     if let Some(cpus) = cpus {
         match hardware::parallel(cpus, profile) {

@@ -213,11 +213,8 @@ pub fn script(report: &TuneReport) -> String {
         }
     } else {
         for a in &changes {
-            s.push_str(&format!(
-                "ALTER SYSTEM SET {} = {};\n",
-                a.name,
-                sql::quote_literal(&a.recommended)
-            ));
+            s.push_str(&sql::alter_system(&a.name, &a.recommended));
+            s.push('\n');
         }
     }
     for t in &report.tables {

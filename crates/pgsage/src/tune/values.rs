@@ -143,7 +143,7 @@ impl Rec {
         let apply = match setting {
             Some(s) if s.needs_restart() => Apply::Restart,
             Some(_) => Apply::Reload,
-            None if RESTART.contains(&self.name) => Apply::Restart,
+            None if needs_restart_without_settings(self.name) => Apply::Restart,
             None => Apply::Reload,
         };
         Advice {
@@ -159,6 +159,11 @@ impl Rec {
     }
 }
 
+/// Whether a setting needs a restart, for when the snapshot lacks its `pg_settings` row.
+pub fn needs_restart_without_settings(name: &str) -> bool {
+    RESTART.contains(&name)
+}
+
 /// Settings that need a restart, for when the snapshot lacks `pg_settings`.
 const RESTART: &[&str] = &[
     "shared_buffers",
@@ -166,10 +171,20 @@ const RESTART: &[&str] = &[
     "max_connections",
     "max_worker_processes",
     "wal_buffers",
+    "shared_preload_libraries",
+    "autovacuum_max_workers",
+    "autovacuum_worker_slots",
+    "superuser_reserved_connections",
+    "max_prepared_transactions",
+    "max_locks_per_transaction",
+    "max_wal_senders",
+    "max_replication_slots",
+    "wal_level",
+    "archive_mode",
 ];
 
 /// The current value for display: memory in readable units, others with their unit.
-pub(super) fn current_text(s: &Setting) -> String {
+pub fn current_text(s: &Setting) -> String {
     if let Some(b) = s.as_bytes() {
         return fmt_bytes(b as u64);
     }

@@ -390,6 +390,9 @@ pub(super) fn work_mem(
 
 /// `max_wal_size`: the profile's value, raised so that the measured WAL rate triggers
 /// checkpoints by time, never lowered.
+/// The largest `max_wal_size` recommended from the WAL rate.
+const MAX_WAL_SIZE_CAP: u64 = 64 * GB;
+
 pub(super) fn max_wal_size(
     s: &Snapshot,
     w: &Workload,
@@ -417,7 +420,9 @@ pub(super) fn max_wal_size(
         // A checkpoint is requested once max_wal_size / (1 + checkpoint_completion_target)
         // of WAL is written; 1.5 × headroom for peaks above the average.
         let needed = (rate * timeout_s * 1.9 * 1.5).ceil() as u64;
-        let needed = needed.div_ceil(GB) * GB;
+        // Capped: beyond that, pg_wal's disk space and crash recovery time matter more;
+        // a shorter checkpoint_timeout is the better fix.
+        let needed = (needed.div_ceil(GB) * GB).min(MAX_WAL_SIZE_CAP);
         evidence.push(format!("WAL rate {}/s ({how})", human_bytes(*rate)));
         evidence.push(format!(
             "{} of WAL per checkpoint_timeout ({timeout_s:.0} s)",
@@ -431,6 +436,13 @@ pub(super) fn max_wal_size(
                  target) × 1.5 headroom so checkpoints are triggered by time, not by WAL volume",
                 human_bytes(rate * timeout_s)
             );
+            if needed == MAX_WAL_SIZE_CAP {
+                why.push_str(&format!(
+                    "; capped at {}: beyond that pg_wal's disk space and crash recovery time \
+                     matter more, so shorten checkpoint_timeout instead",
+                    human_bytes(MAX_WAL_SIZE_CAP as f64)
+                ));
+            }
         } else {
             why = format!(
                 "{profile} profile default; it covers the measured WAL rate with room to spare"

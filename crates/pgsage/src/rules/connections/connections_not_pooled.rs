@@ -207,11 +207,11 @@ impl Rule for ConnectionsNotPooled {
             draft = draft.evidence("churn_not_judged", note);
         }
         if churn.is_some() {
-            draft = draft.fix(
-                "ALTER SYSTEM SET log_connections = on;\nSELECT pg_reload_conf();",
-                "reload",
+            draft = draft.with_fix(ctx.settings_fix(
+                &[("log_connections", "on".into())],
+                "",
                 "who connects how often in the server log; turn log_connections off again once the clients are found",
-            );
+            ));
         }
         Ok(vec![draft])
     }

@@ -130,6 +130,11 @@ impl Rule for MaxConnectionsOversized {
         if (s.max_connections as f64) >= max {
             return Ok(vec![]);
         }
+        // The limit `pgsage tune` recommends; the finding stays quiet when it keeps the
+        // current one.
+        let Some(limit) = ctx.value_for("max_connections", || s.max_connections.to_string()) else {
+            return Ok(vec![]);
+        };
         let per_cpu_now = max / cpus;
         let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
@@ -146,19 +151,16 @@ impl Rule for MaxConnectionsOversized {
         .evidence("state_hidden", hidden)
         .evidence("database_user_pairs", s.pools)
         .evidence("suggested_pool_size", s.pool_size)
-        .evidence("suggested_max_connections", s.max_connections)
+        .evidence("suggested_max_connections", limit.clone())
         .recommend(format!(
-            "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {} for each of the {} database/user pairs seen; or the managed service's pooler), then lower max_connections to about {} (on managed services: the max_connections server parameter)",
-            s.pool_size, s.pools, s.max_connections
+            "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {} for each of the {} database/user pairs seen; or the managed service's pooler), then lower max_connections to {limit} (on managed services: the max_connections server parameter)",
+            s.pool_size, s.pools
         ))
-        .fix(
-            format!(
-                "-- after the applications connect through the pooler:\nALTER SYSTEM SET max_connections = {};",
-                s.max_connections
-            ),
-            "restart",
+        .with_fix(ctx.settings_fix(
+            &[("max_connections", limit.clone())],
+            "-- after the applications connect through the pooler:",
             "the pooler's waiting clients (SHOW POOLS: cl_waiting, maxwait) and query latency; connection errors in the application logs",
-        );
+        ));
         if hidden > 0 {
             draft = draft.low_confidence(hidden_reason(hidden));
         }

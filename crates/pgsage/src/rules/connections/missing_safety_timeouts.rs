@@ -175,10 +175,6 @@ impl Rule for MissingSafetyTimeouts {
             let names: Vec<String> = miss.iter().map(|m| format!("`{}`", m.role)).collect();
             let mut sql: Vec<String> = Vec::new();
             let global = name == "idle_in_transaction_session_timeout" && base == Some(false);
-            if global {
-                sql.push(format!("ALTER SYSTEM SET {name} = '{suggested}';"));
-                sql.push("SELECT pg_reload_conf();".into());
-            }
             for m in &miss {
                 if m.explicit_zero && base == Some(true) {
                     sql.push(format!("ALTER ROLE {} RESET {name};", quote_ident(m.role)));
@@ -213,14 +209,26 @@ impl Rule for MissingSafetyTimeouts {
                 if global { " or for the whole server" } else { "" },
                 if name == "lock_timeout" { "lock wait" } else { "statement or transaction" }
             ))
-            .fix(
-                format!(
-                    "-- values are a starting point: adjust to the role's workload\n{}",
-                    sql.join("\n")
-                ),
-                if global { "reload" } else { "none" },
-                "new sessions pick the value up; watch the logs for `canceling statement due to` / `terminating connection due to idle-in-transaction timeout` errors",
-            );
+            .with_fix({
+                let watch = "new sessions pick the value up; watch the logs for `canceling statement due to` / `terminating connection due to idle-in-transaction timeout` errors";
+                let note = "-- values are a starting point: adjust to the role's workload";
+                if global {
+                    let mut fix =
+                        ctx.settings_fix(&[(name, suggested.to_owned())], note, watch);
+                    for line in &sql {
+                        fix.sql.push('\n');
+                        fix.sql.push_str(line);
+                    }
+                    fix
+                } else {
+                    crate::report::Fix {
+                        sql: format!("{note}\n{}", sql.join("\n")),
+                        requires: Some("none".into()),
+                        watch: Some(watch.into()),
+                        settings: Vec::new(),
+                    }
+                }
+            });
             if unknown > 0 {
                 draft = draft.evidence("roles_not_judged", unknown);
             }

@@ -66,11 +66,11 @@ impl Rule for SuperuserReservedZero {
         .recommend(
             "Reserve a few slots for superusers (3 is the default); on PostgreSQL 16+ also reserved_connections for a monitoring role granted pg_use_reserved_connections",
         )
-        .fix(
-            "ALTER SYSTEM SET superuser_reserved_connections = 3;",
-            "restart",
+        .with_fix(ctx.settings_fix(
+            &[("superuser_reserved_connections", "3".into())],
+            "",
             "that a superuser can still connect when the applications use every other slot",
-        );
+        ));
         if let Some(m) = max {
             draft = draft.evidence("max_connections", m);
         }

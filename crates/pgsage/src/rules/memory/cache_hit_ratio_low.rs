@@ -129,18 +129,18 @@ impl Rule for CacheHitRatioLow {
                 (Some(b), Some(r)) => b < r * 0.2,
                 _ => false,
             };
-            draft = if small_buffers {
-                let target = super::round_down_size(ram.unwrap_or(0.0) * 0.25);
+            // The recommended configuration's shared_buffers (`pgsage tune`'s).
+            let target = ctx.sized_value("shared_buffers").filter(|_| small_buffers);
+            draft = if let Some(target) = target {
                 draft
                     .recommend(format!(
-                        "shared_buffers is below 20 % of RAM: raise it to about {} (restart), and check the statements that read most for missing indexes",
-                        pg_size(target)
+                        "shared_buffers is below 20 % of RAM: raise it to {target} (restart), and check the statements that read most for missing indexes"
                     ))
-                    .fix(
-                        format!("ALTER SYSTEM SET shared_buffers = '{}';\n-- restart PostgreSQL", pg_size(target)),
-                        "restart",
+                    .with_fix(ctx.settings_fix(
+                        &[("shared_buffers", target.clone())],
+                        "",
                         "blks_hit and blks_read in pg_stat_database over a busy hour",
-                    )
+                    ))
             } else {
                 draft
                     .recommend("Find the statements that read most (pg_stat_statements ordered by shared_blks_read) and tables with many sequential scans; fix those queries or add indexes, then consider more shared_buffers or RAM if the working set is still larger than the cache")

@@ -2,7 +2,7 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
-use super::{bytes_setting, pg_size, round_down_size};
+use super::{bytes_setting, pg_size};
 
 declare_rule! {
     /// ## What it detects
@@ -17,15 +17,14 @@ declare_rule! {
     /// than needed — typical on ERP report queries over orders and stock moves.
     ///
     /// ## How to fix
-    /// Set it to about `target_pct` of RAM (what `shared_buffers` and the page cache can
-    /// hold on a dedicated database host): `ALTER SYSTEM SET effective_cache_size = '…'`
+    /// Set it to the recommended configuration's value, three quarters of RAM (what
+    /// `shared_buffers` and the page cache can hold on a dedicated database host): `ALTER SYSTEM SET effective_cache_size = '…'`
     /// and reload. On managed services set it in the portal's server parameters (many
     /// already derive it from the instance size). Lower it if the host runs other
     /// memory-hungry services.
     ///
     /// ## Thresholds
     /// - `min_pct` (default 50): below this share of RAM warns.
-    /// - `target_pct` (default 75): the recommended share of RAM.
     ///
     /// Needs the host's RAM (`--ram`, `[host] ram`, or read locally); skipped without it.
     ///
@@ -39,7 +38,6 @@ declare_rule! {
         title: "effective_cache_size far below what RAM allows",
         params: [
             ("min_pct", "Share of RAM below which effective_cache_size warns, in %"),
-            ("target_pct", "Recommended share of RAM, in %"),
         ],
     }
 }
@@ -51,14 +49,16 @@ impl Rule for EffectiveCacheSizeLow {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let min = ctx.number("min_pct")?;
-        let target = ctx.number("target_pct")?;
         let ram = ctx.ram_bytes()? as f64;
         let ecs = bytes_setting(ctx, "effective_cache_size")?;
         let pct = 100.0 * ecs / ram;
         if pct >= min {
             return Ok(vec![]);
         }
-        let recommended = round_down_size(ram * target / 100.0);
+        // The value `pgsage tune` recommends for this RAM.
+        let Some(recommended) = ctx.sized_value("effective_cache_size") else {
+            return Ok(vec![]);
+        };
         let draft = Draft::new(
             ObjectRef::setting("effective_cache_size"),
             format!(
@@ -71,19 +71,15 @@ impl Rule for EffectiveCacheSizeLow {
         .evidence("effective_cache_size_bytes", ecs)
         .evidence("ram_bytes", ram)
         .evidence("pct_of_ram", (pct * 10.0).round() / 10.0)
-        .evidence("recommended_bytes", recommended)
+        .evidence("recommended", recommended.clone())
         .recommend(format!(
-            "Set effective_cache_size to about {target:.0} % of RAM ({}) and reload; it allocates no memory (on managed services: the server parameter in the portal)",
-            pg_size(recommended)
+            "Set effective_cache_size to {recommended} (three quarters of RAM) and reload; it allocates no memory (on managed services: the server parameter in the portal)"
         ))
-        .fix(
-            format!(
-                "ALTER SYSTEM SET effective_cache_size = '{}';\nSELECT pg_reload_conf();",
-                pg_size(recommended)
-            ),
-            "reload",
+        .with_fix(ctx.settings_fix(
+            &[("effective_cache_size", recommended.clone())],
+            "",
             "plans of the slowest statements (EXPLAIN): index scans chosen on large tables",
-        );
+        ));
         Ok(vec![draft])
     }
 }

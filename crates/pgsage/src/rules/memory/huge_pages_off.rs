@@ -1,4 +1,4 @@
-use crate::report::{ObjectRef, Severity};
+use crate::report::{Fix, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
@@ -20,7 +20,9 @@ declare_rule! {
     /// ## How to fix
     /// On Linux, reserve huge pages (`vm.nr_hugepages` in `/etc/sysctl.conf`, the count
     /// given by `postgres -D … -C shared_memory_size_in_huge_pages` on 15+), then set
-    /// `huge_pages = on` so the server refuses to start without them, and restart. Managed
+    /// `huge_pages = try` (the recommended configuration's value: it uses the reserved
+    /// pages and still starts if they are gone; `on` refuses to start without them, for
+    /// those who prefer a loud failure) and restart. Managed
     /// services (RDS, Cloud SQL, Azure) decide this themselves; there the finding is only
     /// informative.
     ///
@@ -70,6 +72,14 @@ impl Rule for HugePagesOff {
             .and_then(|s| s.as_f64())
             .filter(|n| *n > 0.0)
             .unwrap_or_else(|| (sb * 1.05 / (2.0 * super::MB)).ceil());
+        // `try` (the recommended configuration's value) uses the pages once reserved and
+        // still starts without them; `None` when the server already has it.
+        let setting = ctx.value_for("huge_pages", || "try".into());
+        let sysctl = format!(
+            "-- as root: sysctl -w vm.nr_hugepages={} (and persist it in /etc/sysctl.d/)",
+            (pages * 1.02).ceil()
+        );
+        let watch = "HugePages_Free/HugePages_Rsvd in /proc/meminfo and huge_pages_status (17+)";
         let mut draft = Draft::new(
             ObjectRef::setting("huge_pages"),
             format!(
@@ -81,17 +91,23 @@ impl Rule for HugePagesOff {
         .evidence("huge_pages", mode)
         .evidence("huge_pages_status", status.unwrap_or_else(|| "unknown".into()))
         .evidence("huge_pages_needed_2mb", pages)
-        .recommend(format!(
-            "On a self-managed Linux host reserve {pages:.0} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe), set huge_pages = on and restart; on managed services leave it to the provider"
-        ))
-        .fix(
-            format!(
-                "-- as root: sysctl -w vm.nr_hugepages={} (and persist it in /etc/sysctl.d/)\nALTER SYSTEM SET huge_pages = 'on';\n-- restart PostgreSQL",
-                (pages * 1.02).ceil()
+        .recommend(match &setting {
+            Some(v) => format!(
+                "On a self-managed Linux host reserve {pages:.0} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe), set huge_pages = {v} and restart; on managed services leave it to the provider"
             ),
-            "restart",
-            "HugePages_Free/HugePages_Rsvd in /proc/meminfo and huge_pages_status (17+)",
-        );
+            None => format!(
+                "On a self-managed Linux host reserve {pages:.0} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe) and restart so that `try` obtains them; on managed services leave it to the provider"
+            ),
+        })
+        .with_fix(match &setting {
+            Some(v) => ctx.settings_fix(&[("huge_pages", v.clone())], &sysctl, watch),
+            None => Fix {
+                sql: format!("{sysctl}\n-- then restart PostgreSQL"),
+                requires: Some("restart".into()),
+                watch: Some(watch.into()),
+                settings: Vec::new(),
+            },
+        });
         if !sure {
             draft = draft.severity(Severity::Info).low_confidence(
                 "before PostgreSQL 17 SQL cannot tell whether `try` obtained huge pages; check HugePages_Rsvd in /proc/meminfo",

@@ -2,7 +2,7 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
-use super::{pg_size, round_down_size, round_up_size};
+use super::{pg_size, round_up_size};
 
 declare_rule! {
     /// ## What it detects
@@ -18,16 +18,14 @@ declare_rule! {
     /// (stock moves, account move lines) takes hours and falls behind.
     ///
     /// ## How to fix
-    /// Set `maintenance_work_mem` to about `target_pct` of RAM, at most `max_mb`, and no
-    /// more than the largest object needs; reload. Each autovacuum worker may use as much
+    /// Set `maintenance_work_mem` to the recommended configuration's value (RAM/16, RAM/8
+    /// for `dw`, at most 2 GB: the value `pgsage tune` gives); reload. Each autovacuum worker may use as much
     /// (unless `autovacuum_work_mem` is set), so keep
     /// `autovacuum_max_workers × autovacuum_work_mem` within the RAM budget. Before
     /// PostgreSQL 17 vacuum uses at most 1 GB of it. On managed services set it in the
     /// portal's server parameters.
     ///
     /// ## Thresholds
-    /// - `target_pct` (default 5): the recommended share of RAM.
-    /// - `max_mb` (default 2048): the recommendation's cap, in MB.
     /// - `min_pct_of_target` (default 50): the setting warns below this share of the
     ///   recommendation.
     /// - `min_object_ratio` (default 4): only when the largest table or index is at least
@@ -44,18 +42,16 @@ declare_rule! {
         pack: "memory",
         title: "maintenance_work_mem too low for the largest tables",
         params: [
-            ("target_pct", "Recommended share of RAM, in %"),
-            ("max_mb", "Cap of the recommendation, in MB"),
             ("min_pct_of_target", "Share of the recommendation below which the setting warns, in %"),
             ("min_object_ratio", "Largest table or index size, as a multiple of the setting, needed to warn"),
         ],
     }
 }
 
-/// The recommended value: a share of RAM, capped, and no more than the largest object
-/// needs (rounded up).
-fn recommended(ram: f64, target_pct: f64, max_bytes: f64, largest: f64) -> f64 {
-    round_down_size((ram * target_pct / 100.0).min(max_bytes)).min(round_up_size(largest))
+/// `autovacuum_work_mem`'s value: the recommended `maintenance_work_mem`, within what
+/// vacuum can use, and no more than the largest table needs (rounded up).
+fn autovacuum_work_mem(maintenance: f64, cap: f64, largest: f64) -> f64 {
+    maintenance.min(cap).min(round_up_size(largest))
 }
 
 impl Rule for MaintenanceWorkMemLow {
@@ -64,11 +60,13 @@ impl Rule for MaintenanceWorkMemLow {
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let target = ctx.number("target_pct")?;
-        let max = ctx.number("max_mb")? * super::MB;
         let min_pct = ctx.number("min_pct_of_target")?;
         let ratio = ctx.number("min_object_ratio")?;
         let ram = ctx.ram_bytes()? as f64;
+        // The value `pgsage tune` recommends for this RAM and profile.
+        let Some(maintenance) = ctx.recommended_bytes("maintenance_work_mem") else {
+            return Ok(vec![]);
+        };
         let snap = ctx.snapshot;
         let major = snap.server.major();
         let largest_table = snap
@@ -94,7 +92,7 @@ impl Rule for MaintenanceWorkMemLow {
             super::bytes_setting(ctx, "maintenance_work_mem")?,
             largest_name.clone(),
             largest_bytes,
-            max,
+            maintenance,
         )];
         if let Some(av) = snap
             .setting("autovacuum_work_mem")
@@ -103,11 +101,12 @@ impl Rule for MaintenanceWorkMemLow {
             if let Some((name, bytes)) = largest_table {
                 // Vacuum uses at most 1 GB of it before 17.
                 let cap = if major < 17 {
-                    max.min(1024.0 * super::MB)
+                    1024.0 * super::MB
                 } else {
-                    max
+                    f64::INFINITY
                 };
-                checks.push(("autovacuum_work_mem", av, name, bytes, cap));
+                let rec = autovacuum_work_mem(maintenance, cap, bytes);
+                checks.push(("autovacuum_work_mem", av, name, bytes, rec));
             }
         }
         let workers = snap
@@ -116,11 +115,13 @@ impl Rule for MaintenanceWorkMemLow {
             .unwrap_or(3.0);
 
         let mut drafts = Vec::new();
-        for (setting, value, obj, obj_bytes, cap) in checks {
-            let rec = recommended(ram, target, cap, obj_bytes);
+        for (setting, value, obj, obj_bytes, rec) in checks {
             if value >= rec * min_pct / 100.0 || obj_bytes < value * ratio {
                 continue;
             }
+            let Some(rec_text) = ctx.value_for(setting, || pg_size(rec)) else {
+                continue;
+            };
             let what = if setting == "autovacuum_work_mem" {
                 "each autovacuum worker keeps the dead row ids of a table in it"
             } else {
@@ -143,18 +144,13 @@ impl Rule for MaintenanceWorkMemLow {
                 .evidence("autovacuum_max_workers", workers)
                 .evidence("recommended_bytes", rec)
                 .recommend(format!(
-                    "Set {setting} to {} and reload; up to {} autovacuum workers may each use that much at once, so keep it within the RAM budget (on managed services: the server parameter in the portal)",
-                    pg_size(rec),
-                    workers
+                    "Set {setting} to {rec_text} and reload; up to {workers} autovacuum workers may each use that much at once, so keep it within the RAM budget (on managed services: the server parameter in the portal)"
                 ))
-                .fix(
-                    format!(
-                        "ALTER SYSTEM SET {setting} = '{}';\nSELECT pg_reload_conf();",
-                        pg_size(rec)
-                    ),
-                    "reload",
+                .with_fix(ctx.settings_fix(
+                    &[(setting, rec_text.clone())],
+                    "",
                     "the duration of autovacuum runs on the largest tables (log_autovacuum_min_duration) and of index builds",
-                ),
+                )),
             );
         }
         Ok(drafts)
@@ -176,15 +172,14 @@ mod tests {
     }
 
     #[test]
-    fn recommendation_is_capped_by_the_largest_object() {
+    fn autovacuum_work_mem_is_capped_by_the_largest_table() {
         const MB: f64 = 1024.0 * 1024.0;
-        let ram = 24.0 * 1024.0 * MB;
         assert_eq!(
-            super::recommended(ram, 5.0, 2048.0 * MB, 7.0 * MB),
+            super::autovacuum_work_mem(1024.0 * MB, f64::INFINITY, 7.0 * MB),
             8.0 * MB
         );
         assert_eq!(
-            super::recommended(ram, 5.0, 2048.0 * MB, 100_000.0 * MB),
+            super::autovacuum_work_mem(2048.0 * MB, 1024.0 * MB, 100_000.0 * MB),
             1024.0 * MB
         );
     }

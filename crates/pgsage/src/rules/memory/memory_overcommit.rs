@@ -2,7 +2,7 @@ use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 
-use super::{autovacuum_mem, bytes_setting, pg_size, round_down_size};
+use super::{autovacuum_mem, bytes_setting, pg_size};
 
 declare_rule! {
     /// ## What it detects
@@ -78,15 +78,20 @@ impl Rule for MemoryOvercommit {
         if pct <= max_pct {
             return Ok(vec![]);
         }
-        // work_mem that would keep the estimate within RAM, leaving the rest as it is.
-        let room = ram * max_pct / 100.0 - sb - maintenance;
-        let fitting = (room > 0.0).then(|| round_down_size(room / (conns * factor)));
-        let recommendation = match fitting {
-            Some(w) if w < work_mem => format!(
-                "Lower work_mem to {} (what RAM allows for {conns:.0} connections) and raise it only for the roles or statements that need it; or cut max_connections with a pooler",
-                pg_size(w)
-            ),
-            _ => "shared_buffers and maintenance memory alone nearly fill the RAM: lower them, then size work_mem for the connections".to_owned(),
+        // The recommended configuration (`pgsage tune`'s) sizes work_mem for its
+        // max_connections within RAM: its changes to either are the fix.
+        let changes: Vec<(&str, String)> = ["max_connections", "work_mem"]
+            .into_iter()
+            .filter_map(|name| ctx.sized_value(name).map(|v| (name, v)))
+            .collect();
+        let recommendation = if changes.is_empty() {
+            "shared_buffers and maintenance memory alone nearly fill the RAM: lower them, then size work_mem for the connections".to_owned()
+        } else {
+            let list: Vec<String> = changes.iter().map(|(n, v)| format!("{n} to {v}")).collect();
+            format!(
+                "Set {} (what RAM allows for the connections the server needs; a pooler keeps the sessions few) and raise work_mem only for the roles or statements that need it (ALTER ROLE … SET work_mem)",
+                list.join(" and ")
+            )
         };
         let mut draft = Draft::new(
             ObjectRef::setting("work_mem"),
@@ -114,16 +119,15 @@ impl Rule for MemoryOvercommit {
         .evidence("autovacuum_mem_bytes", av_mem)
         .evidence("maintenance_work_mem_bytes", mwm)
         .recommend(recommendation);
-        if let Some(w) = fitting.filter(|w| *w < work_mem) {
-            draft = draft.evidence("fitting_work_mem_bytes", w).fix(
-                format!(
-                    "ALTER SYSTEM SET work_mem = '{}';\nSELECT pg_reload_conf();\n-- then per role where needed, e.g.: ALTER ROLE reporting SET work_mem = '{}';",
-                    pg_size(w),
+        if !changes.is_empty() {
+            draft = draft.with_fix(ctx.settings_fix(
+                &changes,
+                &format!(
+                    "-- per role where needed afterwards, e.g.: ALTER ROLE reporting SET work_mem = '{}';",
                     pg_size(work_mem)
                 ),
-                "reload",
                 "temp_files in pg_stat_database (spills) and the host's free memory",
-            );
+            ));
         }
         Ok(vec![draft])
     }

@@ -58,19 +58,6 @@ pub(crate) fn round_up_size(bytes: f64) -> f64 {
     }
 }
 
-/// A recommended size, rounded down to a value a DBA would type (for caps): a power of
-/// two in MB below 1 GB, whole GB above; never below 1 MB.
-pub(crate) fn round_down_size(bytes: f64) -> f64 {
-    if bytes < 2.0 * MB {
-        MB
-    } else if bytes < GB {
-        let mb = (bytes / MB).floor() as u64;
-        (1u64 << (63 - mb.leading_zeros())) as f64 * MB
-    } else {
-        (bytes / GB).floor() * GB
-    }
-}
-
 /// A memory setting in bytes, or a skip naming it.
 pub(crate) fn bytes_setting(ctx: &RuleContext<'_>, name: &str) -> Result<f64, Skip> {
     ctx.setting(name)?
@@ -129,8 +116,5 @@ mod tests {
         assert_eq!(round_up_size(100.0), MB);
         assert_eq!(round_up_size(600.0 * MB), 1024.0 * MB);
         assert_eq!(round_up_size(1.2 * GB), 2.0 * GB);
-        assert_eq!(round_down_size(600.0 * MB), 512.0 * MB);
-        assert_eq!(round_down_size(1.5 * GB), GB);
-        assert_eq!(round_down_size(KB), MB);
     }
 }

@@ -17,14 +17,14 @@ declare_rule! {
     /// Too large a value invites out-of-memory kills and double buffering.
     ///
     /// ## How to fix
-    /// Set `shared_buffers` to about `target_pct` of RAM (25 % is the usual start) with
-    /// `ALTER SYSTEM SET shared_buffers = '…'` and restart. On managed services change it
+    /// Set `shared_buffers` to the recommended configuration's value (a quarter of RAM,
+    /// the value `pgsage tune` gives) with `ALTER SYSTEM SET shared_buffers = '…'` and
+    /// restart. On managed services change it
     /// in the server parameters of the portal. Consider `huge_pages` above 8 GB.
     ///
     /// ## Thresholds
     /// - `min_pct` (default 10): below this share of RAM warns.
     /// - `max_pct` (default 50): above this share of RAM warns.
-    /// - `target_pct` (default 25): the recommended share.
     ///
     /// Needs the host's RAM (`--ram`, `[host] ram`, or read locally); skipped without it.
     ///
@@ -39,7 +39,6 @@ declare_rule! {
         params: [
             ("min_pct", "Share of RAM below which shared_buffers warns, in %"),
             ("max_pct", "Share of RAM above which shared_buffers warns, in %"),
-            ("target_pct", "Recommended share of RAM, in %"),
         ],
     }
 }
@@ -52,7 +51,6 @@ impl Rule for SharedBuffersSize {
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let min = ctx.number("min_pct")?;
         let max = ctx.number("max_pct")?;
-        let target = ctx.number("target_pct")?;
         let ram = ctx.ram_bytes()? as f64;
         let setting = ctx.setting("shared_buffers")?;
         let sb = setting
@@ -62,7 +60,10 @@ impl Rule for SharedBuffersSize {
         if (min..=max).contains(&pct) {
             return Ok(vec![]);
         }
-        let recommended = ram * target / 100.0;
+        // The value `pgsage tune` recommends for this RAM.
+        let Some(recommended) = ctx.sized_value("shared_buffers") else {
+            return Ok(vec![]);
+        };
         let source = ctx
             .host
             .ram_bytes
@@ -81,16 +82,15 @@ impl Rule for SharedBuffersSize {
         .evidence("ram_bytes", ram)
         .evidence("ram_source", source)
         .evidence("pct_of_ram", (pct * 10.0).round() / 10.0)
-        .evidence("recommended_bytes", recommended.round())
+        .evidence("recommended", recommended.clone())
         .recommend(format!(
-            "Set shared_buffers to about {target:.0} % of RAM ({}) and restart",
-            pg_size(recommended)
+            "Set shared_buffers to {recommended} (a quarter of RAM) and restart"
         ))
-        .fix(
-            format!("ALTER SYSTEM SET shared_buffers = '{}';", pg_size(recommended)),
-            "restart",
+        .with_fix(ctx.settings_fix(
+            &[("shared_buffers", recommended.clone())],
+            "",
             "the buffer cache hit ratio in pg_stat_database and the host's free memory",
-        );
+        ));
         Ok(vec![draft])
     }
 }

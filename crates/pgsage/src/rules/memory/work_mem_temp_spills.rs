@@ -1,11 +1,11 @@
 use serde_json::json;
 
-use crate::report::ObjectRef;
+use crate::report::{Fix, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Snapshot, Statement};
 
-use super::{bytes_setting, db_counter, pg_size, round_down_size, round_up_size};
+use super::{bytes_setting, db_counter, pg_size, round_up_size};
 
 declare_rule! {
     /// ## What it detects
@@ -23,8 +23,9 @@ declare_rule! {
     /// Raise `work_mem` to a value that would have held most spills in memory — the
     /// typical spill per execution (from `pg_stat_statements`, else the average temporary
     /// file size) times `in_memory_factor` — but never beyond what RAM allows for every
-    /// connection: (RAM − `shared_buffers`) / (`max_connections` × `concurrent_nodes`).
-    /// When the spills come from a few statements (reports, batches), or the value needed
+    /// connection: the recommended configuration's `work_mem` (the value `pgsage tune`
+    /// gives: (RAM − `shared_buffers`) / ((connections + parallel workers) × 3), halved for
+    /// the `mixed` and `dw` profiles). When the spills come from a few statements (reports, batches), or the value needed
     /// exceeds that budget, set it for them only: `SET LOCAL work_mem = '…'` in their
     /// transaction or `ALTER ROLE reporting SET work_mem = '…'`, rather than for every
     /// connection. Setting `log_temp_files = 0` logs each spill with its statement.
@@ -34,8 +35,6 @@ declare_rule! {
     /// - `min_temp_mb_per_hour` (default 100): temporary data written per hour below which
     ///   spills are too rare to matter.
     /// - `in_memory_factor` (default 2): memory a sort or hash needs per byte it spilled.
-    /// - `concurrent_nodes` (default 3): sorts/hashes assumed per connection when bounding
-    ///   `work_mem` by RAM.
     /// - `top_share_pct` (default 80): when the three statements that spill most account for
     ///   this share of the temporary blocks, per-query settings are recommended.
     ///
@@ -59,7 +58,6 @@ declare_rule! {
             ("min_temp_files", "Temporary files over the basis below which the rule is quiet"),
             ("min_temp_mb_per_hour", "Temporary data written per hour below which the rule is quiet, in MB"),
             ("in_memory_factor", "Memory needed per byte spilled to disk"),
-            ("concurrent_nodes", "Sorts/hashes assumed per connection for the RAM budget"),
             ("top_share_pct", "Share of temp blocks from the top three statements that calls for per-query settings, in %"),
         ],
     }
@@ -143,7 +141,6 @@ impl Rule for WorkMemTempSpills {
         let min_files = ctx.number("min_temp_files")?;
         let min_rate = ctx.number("min_temp_mb_per_hour")?;
         let factor = ctx.number("in_memory_factor")?;
-        let nodes = ctx.number("concurrent_nodes")?;
         let top_share = ctx.number("top_share_pct")?;
         let snap = ctx.snapshot;
         let work_mem = bytes_setting(ctx, "work_mem")?;
@@ -181,21 +178,9 @@ impl Rule for WorkMemTempSpills {
             .unwrap_or(avg_file);
         let needed = round_up_size((typical * factor).max(2.0 * work_mem));
 
-        // What RAM allows for every connection.
-        let budget = match ctx.ram_bytes() {
-            Ok(ram) => {
-                let sb = bytes_setting(ctx, "shared_buffers")?;
-                let conns = ctx
-                    .setting("max_connections")?
-                    .as_f64()
-                    .unwrap_or(100.0)
-                    .max(1.0);
-                Some(round_down_size(
-                    ((ram as f64 - sb) / (conns * nodes)).max(0.0),
-                ))
-            }
-            Err(_) => None,
-        };
+        // What RAM allows for every connection: the recommended configuration's work_mem
+        // (`pgsage tune`'s, sized for RAM, shared_buffers and the connections).
+        let budget = ctx.recommended_bytes("work_mem");
         let concentrated = spill.as_ref().is_some_and(|(s, total)| {
             *total > 0.0
                 && s.iter().take(3).map(|x| x.temp_bytes).sum::<f64>() >= total * top_share / 100.0
@@ -247,51 +232,73 @@ impl Rule for WorkMemTempSpills {
             sql
         };
 
-        let (recommendation, sql, requires) = if concentrated {
+        let watch = "temp_files and temp_bytes in pg_stat_database, temp_blks_written in pg_stat_statements, and the host's free memory";
+        let (recommendation, fix) = if concentrated {
             (
                 format!(
                     "The spills come from a few statements: give them {} with SET LOCAL work_mem (or ALTER ROLE … SET work_mem for the role running them) instead of raising work_mem for every connection{}",
                     pg_size(needed),
                     budget.map_or(String::new(), |b| format!("; the RAM allows about {} for every connection", pg_size(b)))
                 ),
-                per_query_sql(needed),
-                "none",
-            )
-        } else if fits {
-            (
-                format!(
-                    "Raise work_mem to {} (typical spill {} × {factor}){}; set log_temp_files = 0 to see what still spills",
-                    pg_size(needed),
-                    pg_size(typical),
-                    budget.map_or(" — the host's RAM is unknown, check it against max_connections".to_owned(), |b| format!(", within the {} per connection that RAM allows", pg_size(b)))
-                ),
-                format!(
-                    "ALTER SYSTEM SET work_mem = '{}';\nSELECT pg_reload_conf();",
-                    pg_size(needed)
-                ),
-                "reload",
+                Fix {
+                    sql: per_query_sql(needed),
+                    requires: Some("none".into()),
+                    watch: Some(watch.into()),
+                    settings: Vec::new(),
+                },
             )
         } else {
-            let b = budget.unwrap_or(work_mem);
-            let mut sql = String::new();
-            if b > work_mem {
-                sql.push_str(&format!(
-                    "ALTER SYSTEM SET work_mem = '{}';\nSELECT pg_reload_conf();\n",
-                    pg_size(b)
-                ));
-            }
-            sql.push_str(&per_query_sql(needed));
-            (
-                format!(
-                    "Holding the spills in memory needs about {} per sort, more than the {} per connection the RAM allows with max_connections: {}set {} per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
-                    pg_size(needed),
-                    pg_size(b),
-                    if b > work_mem { format!("raise work_mem globally to {} and ", pg_size(b)) } else { String::new() },
-                    pg_size(needed)
+            // The server-wide value is the recommended configuration's when it sizes it
+            // (else, RAM unknown, what the spills need); what it leaves out goes per role.
+            let global = ctx
+                .value_for("work_mem", || pg_size(needed))
+                .filter(|v| crate::host::parse_size(v).is_ok_and(|b| b as f64 > work_mem));
+            let global_bytes = global
+                .as_deref()
+                .and_then(|v| crate::host::parse_size(v).ok())
+                .map(|b| b as f64);
+            match (global, global_bytes) {
+                (Some(v), Some(g)) if g >= needed || !fits => {
+                    let rest = if g >= needed {
+                        String::new()
+                    } else {
+                        format!(
+                            "; the spills need about {} per sort, more than RAM allows for every connection: set that per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
+                            pg_size(needed)
+                        )
+                    };
+                    let mut fix = ctx.settings_fix(&[("work_mem", v.clone())], "", watch);
+                    if g < needed {
+                        fix.sql.push('\n');
+                        fix.sql.push_str(&per_query_sql(needed));
+                    }
+                    (
+                        format!(
+                            "Raise work_mem to {v} (typical spill {} × {factor}){}{rest}; set log_temp_files = 0 to see what still spills",
+                            pg_size(typical),
+                            if budget.is_some() {
+                                ", the value RAM allows for every connection"
+                            } else {
+                                " — the host's RAM is unknown, check it against max_connections"
+                            },
+                        ),
+                        fix,
+                    )
+                }
+                _ => (
+                    format!(
+                        "Holding the spills in memory needs about {} per sort, more than the {} per connection the RAM allows: set it per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
+                        pg_size(needed),
+                        pg_size(budget.unwrap_or(work_mem)),
+                    ),
+                    Fix {
+                        sql: per_query_sql(needed),
+                        requires: Some("none".into()),
+                        watch: Some(watch.into()),
+                        settings: Vec::new(),
+                    },
                 ),
-                sql,
-                if b > work_mem { "reload" } else { "none" },
-            )
+            }
         };
 
         let mut draft = Draft::new(ObjectRef::setting("work_mem"), message)
@@ -306,11 +313,7 @@ impl Rule for WorkMemTempSpills {
             .evidence("recommended_work_mem_bytes", needed)
             .evidence("databases", per_db)
             .recommend(recommendation)
-            .fix(
-                sql,
-                requires,
-                "temp_files and temp_bytes in pg_stat_database, temp_blks_written in pg_stat_statements, and the host's free memory",
-            );
+            .with_fix(fix);
         if let Some(b) = budget {
             draft = draft.evidence("ram_budget_per_connection_bytes", b);
         }

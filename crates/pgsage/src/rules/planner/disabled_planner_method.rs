@@ -97,23 +97,20 @@ impl Rule for DisabledPlannerMethod {
             {
                 continue;
             }
-            let (sql, requires) = if s.source == "database" {
-                (
-                    format!(
+            let watch = "the slowest statements in pg_stat_statements and their plans";
+            let fix = if s.source == "database" {
+                crate::report::Fix {
+                    sql: format!(
                         "ALTER DATABASE {} RESET {};",
                         quote_ident(&snap.server.database),
                         s.name
                     ),
-                    "none",
-                )
+                    requires: Some("none".into()),
+                    watch: Some(watch.into()),
+                    settings: Vec::new(),
+                }
             } else {
-                (
-                    format!(
-                        "ALTER SYSTEM SET {} = on;\nSELECT pg_reload_conf();",
-                        s.name
-                    ),
-                    "reload",
-                )
+                ctx.settings_fix(&[(s.name.as_str(), "on".into())], "", watch)
             };
             drafts.push(
                 Draft::new(
@@ -130,7 +127,7 @@ impl Rule for DisabledPlannerMethod {
                     "Turn {} back on and fix the statement that needed it (ANALYZE, extended statistics, an index or a rewrite), or disable the method only with SET LOCAL in that transaction; {MANAGED_NOTE}",
                     s.name
                 ))
-                .fix(sql, requires, "the slowest statements in pg_stat_statements and their plans"),
+                .with_fix(fix),
             );
         }
         for role in &snap.roles {

@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Snapshot, Statement};
 
-use super::{apply_sql, MANAGED_NOTE};
+use super::MANAGED_NOTE;
 
 declare_rule! {
     /// ## What it detects
@@ -253,23 +253,26 @@ impl Rule for JitOnShortStatements {
                 "no statement recorded JIT time although the thresholds are lowered: this build may lack LLVM support (check SELECT pg_jit_available()); the setting still compiles every statement once LLVM is installed",
             );
         }
-        let sql = if measured {
-            format!("ALTER SYSTEM SET jit = off;\n{}", apply_sql("reload"))
-        } else {
-            format!(
-                "ALTER SYSTEM SET jit_above_cost = 100000;\nALTER SYSTEM SET jit_inline_above_cost = 500000;\nALTER SYSTEM SET jit_optimize_above_cost = 500000;\n{}",
-                apply_sql("reload")
-            )
+        // JIT off when it measurably costs, or when the recommended configuration turns
+        // it off for the profile (oltp, web); else the default thresholds back.
+        let changes: Vec<(&str, String)> = match ctx.sized_value("jit") {
+            Some(v) => vec![("jit", v)],
+            None if measured => vec![("jit", "off".to_owned())],
+            None => vec![
+                ("jit_above_cost", "100000".to_owned()),
+                ("jit_inline_above_cost", "500000".to_owned()),
+                ("jit_optimize_above_cost", "500000".to_owned()),
+            ],
         };
         Ok(vec![draft
             .recommend(format!(
                 "On an OLTP/ERP server turn JIT off (keep it for reporting roles with ALTER ROLE … SET jit = on if they benefit); otherwise restore jit_above_cost, jit_inline_above_cost and jit_optimize_above_cost to their defaults or higher; {MANAGED_NOTE}"
             ))
-            .fix(
-                sql,
-                "reload",
+            .with_fix(ctx.settings_fix(
+                &changes,
+                "",
                 "mean_exec_time and jit_generation_time/jit_optimization_time in pg_stat_statements",
-            )])
+            ))])
     }
 }
 

@@ -53,20 +53,3 @@ pub(crate) fn storage_label(kind: StorageKind) -> &'static str {
 /// The note added to every server-setting fix: managed services have no `ALTER SYSTEM`.
 pub(crate) const MANAGED_NOTE: &str =
     "on managed services (RDS, Cloud SQL, Azure) change it in the server parameters (parameter group / flags) of the portal instead of ALTER SYSTEM";
-
-/// `reload` or `restart` for a setting's context.
-pub(crate) fn requires(setting: Option<&crate::snapshot::Setting>) -> &'static str {
-    match setting {
-        Some(s) if s.needs_restart() => "restart",
-        _ => "reload",
-    }
-}
-
-/// The statement that applies `ALTER SYSTEM` changes for `requires`.
-pub(crate) fn apply_sql(requires: &str) -> &'static str {
-    if requires == "restart" {
-        "-- then restart the server"
-    } else {
-        "SELECT pg_reload_conf();"
-    }
-}

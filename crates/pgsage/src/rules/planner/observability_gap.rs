@@ -2,9 +2,8 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::Snapshot;
-use crate::sql::quote_literal;
 
-use super::{apply_sql, requires, MANAGED_NOTE};
+use super::MANAGED_NOTE;
 
 declare_rule! {
     /// ## What it detects
@@ -104,7 +103,6 @@ impl Rule for ObservabilityGap {
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         for off in settings_off(snap) {
-            let req = requires(snap.setting(off.name));
             drafts.push(
                 Draft::new(
                     ObjectRef::setting(off.name),
@@ -117,16 +115,11 @@ impl Rule for ObservabilityGap {
                     "Set {} = {}; {MANAGED_NOTE}",
                     off.name, off.recommended
                 ))
-                .fix(
-                    format!(
-                        "ALTER SYSTEM SET {} = {};\n{}",
-                        off.name,
-                        off.recommended,
-                        apply_sql(req)
-                    ),
-                    req,
+                .with_fix(ctx.settings_fix(
+                    &[(off.name, off.recommended.trim_matches('\'').to_owned())],
+                    "",
                     "the server log volume",
-                ),
+                )),
             );
         }
         let preload = preload_libraries(snap);
@@ -146,14 +139,17 @@ impl Rule for ObservabilityGap {
                 .recommend(format!(
                     "Preload pg_stat_statements (restart), then create the extension in each database; {MANAGED_NOTE}"
                 ))
-                .fix(
-                    format!(
-                        "ALTER SYSTEM SET shared_preload_libraries = {};\n-- restart the server, then in each database:\nCREATE EXTENSION IF NOT EXISTS pg_stat_statements;",
-                        quote_literal(&new.join(","))
-                    ),
-                    "restart",
-                    "pg_stat_statements_info.dealloc (raise pg_stat_statements.max when entries are evicted)",
-                ),
+                .with_fix({
+                    let mut fix = ctx.settings_fix(
+                        &[("shared_preload_libraries", new.join(","))],
+                        "",
+                        "pg_stat_statements_info.dealloc (raise pg_stat_statements.max when entries are evicted)",
+                    );
+                    fix.sql.push_str(
+                        "\n-- then in each database:\nCREATE EXTENSION IF NOT EXISTS pg_stat_statements;",
+                    );
+                    fix
+                }),
             );
         } else if !snap.has_extension("pg_stat_statements") {
             let db = &snap.server.database;

@@ -5,7 +5,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::Snapshot;
 
-use super::{apply_sql, requires, MANAGED_NOTE};
+use super::MANAGED_NOTE;
 
 declare_rule! {
     /// ## What it detects
@@ -142,9 +142,11 @@ impl Rule for ParallelSettingsInconsistent {
         let cpus = ctx.cpus().ok();
         let mut drafts = Vec::new();
         for (name, found) in problems {
-            let recommended = found.iter().map(|(_, r)| *r).fold(f64::INFINITY, f64::min);
-            let setting = snap.setting(name);
-            let req = requires(setting);
+            let own = found.iter().map(|(_, r)| *r).fold(f64::INFINITY, f64::min);
+            // The recommended configuration's value when it sizes the setting (4+ CPUs).
+            let Some(recommended) = ctx.value_for(name, || own.to_string()) else {
+                continue;
+            };
             let mut draft = Draft::new(
                 ObjectRef::setting(name),
                 found
@@ -168,15 +170,15 @@ impl Rule for ParallelSettingsInconsistent {
             }
             drafts.push(
                 draft
-                    .evidence("recommended", recommended)
+                    .evidence("recommended", recommended.clone())
                     .recommend(format!(
                         "Set {name} to {recommended} (or raise max_worker_processes, with a restart, if more parallel workers are really wanted and the CPUs allow it); {MANAGED_NOTE}"
                     ))
-                    .fix(
-                        format!("ALTER SYSTEM SET {name} = {recommended};\n{}", apply_sql(req)),
-                        req,
+                    .with_fix(ctx.settings_fix(
+                        &[(name, recommended.clone())],
+                        "",
                         "CPU use and the run time of reports and large queries",
-                    ),
+                    )),
             );
         }
         Ok(drafts)

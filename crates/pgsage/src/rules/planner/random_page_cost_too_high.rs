@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::StorageKind;
 
-use super::{apply_sql, requires, storage_kind, storage_label, MANAGED_NOTE};
+use super::{storage_kind, storage_label, MANAGED_NOTE};
 
 declare_rule! {
     /// ## What it detects
@@ -20,15 +20,14 @@ declare_rule! {
     /// foreign key.
     ///
     /// ## How to fix
-    /// `ALTER SYSTEM SET random_page_cost = 1.1;` and `SELECT pg_reload_conf();` (no
-    /// restart). On managed services set it in the server parameters of the portal. Then
+    /// Set it to the recommended configuration's value (1.1 on flash, the value
+    /// `pgsage tune` gives) and reload (no restart). On managed services set it in the server parameters of the portal. Then
     /// watch plans of the heaviest statements (`EXPLAIN`) and their mean time in
     /// `pg_stat_statements`. Per-tablespace overrides (`ALTER TABLESPACE … SET
     /// (random_page_cost = …)`) are not collected and not judged.
     ///
     /// ## Thresholds
     /// - `max_flash_cost` (default 2): a value above this on SSD/NVMe/SAN storage warns.
-    /// - `recommended_cost` (default 1.1): the value recommended for flash storage.
     ///
     /// Needs the storage kind (`--storage`, `[host] storage`); skipped without it. Values
     /// on spinning disks (`hdd`) are not judged.
@@ -43,7 +42,6 @@ declare_rule! {
         title: "random_page_cost set for spinning disks on flash storage",
         params: [
             ("max_flash_cost", "Highest random_page_cost accepted on SSD/NVMe/SAN storage"),
-            ("recommended_cost", "random_page_cost recommended on flash storage"),
         ],
     }
 }
@@ -60,7 +58,6 @@ impl Rule for RandomPageCostTooHigh {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let max_flash = ctx.number("max_flash_cost")?;
-        let recommended = ctx.number("recommended_cost")?;
         let (kind, source) = storage_kind(ctx)?;
         let setting = ctx.setting("random_page_cost")?;
         let cost = setting
@@ -69,12 +66,15 @@ impl Rule for RandomPageCostTooHigh {
         if !too_high(kind, cost, max_flash) {
             return Ok(vec![]);
         }
+        // The recommended configuration's value for the storage (`pgsage tune`'s).
+        let Some(recommended) = ctx.sized_value("random_page_cost") else {
+            return Ok(vec![]);
+        };
         let seq = ctx
             .snapshot
             .setting("seq_page_cost")
             .and_then(|s| s.as_f64())
             .unwrap_or(1.0);
-        let req = requires(Some(setting));
         Ok(vec![Draft::new(
             ObjectRef::setting("random_page_cost"),
             format!(
@@ -87,19 +87,16 @@ impl Rule for RandomPageCostTooHigh {
         .evidence("seq_page_cost", seq)
         .evidence("storage", storage_label(kind))
         .evidence("storage_source", source)
-        .evidence("recommended_random_page_cost", recommended)
+        .evidence("recommended_random_page_cost", recommended.clone())
         .recommend(format!(
             "Set random_page_cost to {recommended} for {} storage (no restart needed); {MANAGED_NOTE}",
             storage_label(kind)
         ))
-        .fix(
-            format!(
-                "ALTER SYSTEM SET random_page_cost = {recommended};\n{}",
-                apply_sql(req)
-            ),
-            req,
+        .with_fix(ctx.settings_fix(
+            &[("random_page_cost", recommended.clone())],
+            "",
             "plans of the heaviest statements (EXPLAIN) and their mean_exec_time in pg_stat_statements",
-        )])
+        ))])
     }
 }
 

@@ -381,37 +381,21 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
     let cpus = ctx.host.cpus.as_ref().map(|f| f.value);
     let new_workers = recommended_workers(i.max_workers, i.waiting, cpus, i.cpu_pct);
     let new_limit = recommended_limit(budget.limit, i.rec_limit, i.max_workers, new_workers);
-    let mut sql = Vec::new();
-    let mut restart = false;
+    let mut changes: Vec<(&str, String)> = Vec::new();
     if new_limit > budget.limit {
-        sql.push(format!(
-            "ALTER SYSTEM SET autovacuum_vacuum_cost_limit = {new_limit:.0};"
-        ));
+        changes.push(("autovacuum_vacuum_cost_limit", format!("{new_limit:.0}")));
     }
     if budget.delay_ms > i.rec_delay {
-        sql.push(format!(
-            "ALTER SYSTEM SET autovacuum_vacuum_cost_delay = '{}ms';",
-            i.rec_delay
-        ));
+        changes.push(("autovacuum_vacuum_cost_delay", format!("{}ms", i.rec_delay)));
     }
     if new_workers > i.max_workers {
-        let needs_restart = snap
-            .setting("autovacuum_max_workers")
-            .is_some_and(|s| s.needs_restart());
         let slots = snap
             .setting("autovacuum_worker_slots")
             .and_then(|s| s.as_f64());
         if slots.is_some_and(|s| new_workers > s) {
-            sql.push(format!(
-                "ALTER SYSTEM SET autovacuum_worker_slots = {new_workers:.0};  -- restart"
-            ));
-            restart = true;
+            changes.push(("autovacuum_worker_slots", format!("{new_workers:.0}")));
         }
-        sql.push(format!(
-            "ALTER SYSTEM SET autovacuum_max_workers = {new_workers:.0};{}",
-            if needs_restart { "  -- restart" } else { "" }
-        ));
-        restart |= needs_restart;
+        changes.push(("autovacuum_max_workers", format!("{new_workers:.0}")));
     }
     let largest_dead = i
         .backlog
@@ -438,39 +422,35 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
     if let (true, Some(mem)) = (repeated_index_passes > 0, work_mem) {
         let doubled_mb = (2.0 * mem / 1_048_576.0).min(1024.0);
         if doubled_mb * 1_048_576.0 > mem {
-            sql.push(format!(
-                "ALTER SYSTEM SET autovacuum_work_mem = '{doubled_mb:.0}MB';  -- per worker: mind the RAM"
-            ));
+            changes.push(("autovacuum_work_mem", format!("{doubled_mb:.0}MB")));
         }
     } else if major < 17 {
         if let Some(mem) = work_mem {
             let need_mb = work_mem_for(largest_dead);
             if largest_dead * 6.0 > mem && need_mb * 1_048_576.0 > mem {
-                sql.push(format!(
-                    "ALTER SYSTEM SET autovacuum_work_mem = '{need_mb:.0}MB';  -- per worker: mind the RAM"
-                ));
+                changes.push(("autovacuum_work_mem", format!("{need_mb:.0}MB")));
             }
         }
     }
-    let requires = if restart {
-        "restart"
-    } else if sql.is_empty() {
-        "none"
+    let watch = "autovacuum workers in pg_stat_activity (count, query_start), pg_stat_progress_vacuum, n_dead_tup and last_autovacuum of the waiting tables";
+    let fix = if changes.is_empty() {
+        crate::report::Fix {
+            sql: "-- the cost budget and the workers are already generous for this host: give the largest waiting tables their own, lower autovacuum_vacuum_scale_factor (VAC005) so each run is shorter, and check what else slows the workers (many indexes, I/O waits)".to_owned(),
+            requires: Some("none".into()),
+            watch: Some(watch.into()),
+            settings: Vec::new(),
+        }
     } else {
-        "reload"
-    };
-    if sql.is_empty() {
-        sql.push("-- the cost budget and the workers are already generous for this host: give the largest waiting tables their own, lower autovacuum_vacuum_scale_factor (VAC005) so each run is shorter, and check what else slows the workers (many indexes, I/O waits)".to_owned());
-    } else {
-        sql.push(
-            if restart {
-                "-- then restart the server (autovacuum_max_workers); the cost settings apply at the reload already:\nSELECT pg_reload_conf();"
+        ctx.settings_fix(
+            &changes,
+            if changes.iter().any(|(n, _)| *n == "autovacuum_work_mem") {
+                "-- autovacuum_work_mem is per worker: mind the RAM"
             } else {
-                "SELECT pg_reload_conf();"
-            }
-            .to_owned(),
-        );
-    }
+                ""
+            },
+            watch,
+        )
+    };
 
     let mut names: Vec<String> = i
         .backlog
@@ -562,11 +542,7 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
     d.recommend(format!(
         "Raise autovacuum's cost budget so the workers finish sooner, then add workers if tables still wait{cpu_note}; on managed services set these in the parameter group"
     ))
-    .fix(
-        sql.join("\n"),
-        requires,
-        "autovacuum workers in pg_stat_activity (count, query_start), pg_stat_progress_vacuum, n_dead_tup and last_autovacuum of the waiting tables",
-    )
+    .with_fix(fix)
 }
 
 #[cfg(test)]
@@ -622,13 +598,24 @@ mod tests {
     #[test]
     fn fires_when_all_workers_are_busy_and_tables_wait() {
         let f = assert_fires("VAC011", "autovacuum_max_workers");
-        let sql = &f[0].fix.as_ref().expect("a fix").sql;
+        let fix = f[0].fix.as_ref().expect("a fix");
+        let value = |name: &str| {
+            fix.settings
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.value.as_str())
+        };
         // One worker, 4 CPUs: a second worker, and twice the recommended budget for two.
-        assert!(sql.contains("autovacuum_max_workers = 2"), "{sql}");
-        assert!(sql.contains("autovacuum_vacuum_cost_limit = 2000"), "{sql}");
-        assert!(
-            sql.contains("autovacuum_vacuum_cost_delay = '2ms'"),
-            "{sql}"
+        assert_eq!(value("autovacuum_max_workers"), Some("2"), "{fix:#?}");
+        assert_eq!(
+            value("autovacuum_vacuum_cost_limit"),
+            Some("2000"),
+            "{fix:#?}"
+        );
+        assert_eq!(
+            value("autovacuum_vacuum_cost_delay"),
+            Some("2ms"),
+            "{fix:#?}"
         );
     }
 

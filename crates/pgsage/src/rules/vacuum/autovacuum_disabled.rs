@@ -66,16 +66,16 @@ fn maintained_by_hand(snapshot: &Snapshot, table: &Table, grace_hours: f64) -> b
     recent && (table.n_dead_tup as f64) <= autovacuum_trigger(snapshot, table)
 }
 
-fn server_off(name: &str, message: String, recommendation: &str) -> Draft {
+fn server_off(ctx: &RuleContext<'_>, name: &str, message: String, recommendation: &str) -> Draft {
     Draft::new(ObjectRef::setting(name), message)
         .severity(Severity::Critical)
         .evidence(name, "off")
         .recommend(recommendation)
-        .fix(
-            format!("ALTER SYSTEM SET {name} = on;\nSELECT pg_reload_conf();"),
-            "reload",
+        .with_fix(ctx.settings_fix(
+            &[(name, "on".into())],
+            "",
             "pg_stat_activity for `autovacuum worker` backends, last_autovacuum and last_autoanalyze in pg_stat_user_tables",
-        )
+        ))
 }
 
 impl Rule for AutovacuumDisabled {
@@ -96,6 +96,7 @@ impl Rule for AutovacuumDisabled {
                 .count();
             drafts.push(
                 server_off(
+                ctx,
                     "autovacuum",
                     format!(
                         "`autovacuum` is off for the whole server: dead rows are not reclaimed and statistics are not refreshed ({tables_needing} tables of `{}` are already past autovacuum's trigger); only anti-wraparound vacuums still run",
@@ -112,6 +113,7 @@ impl Rule for AutovacuumDisabled {
             .is_some_and(|on| !on)
         {
             drafts.push(server_off(
+                ctx,
                 "track_counts",
                 "`track_counts` is off: autovacuum has no statistics to decide which tables to vacuum or analyse".to_owned(),
                 "Switch track_counts back on (on a managed service: the `track_counts` parameter of the parameter group)",

@@ -120,7 +120,8 @@ const SERVER_FINDING_TABLES: usize = 10;
 
 /// One finding on the server-wide setting when it is raised above the default and
 /// affects many tables: the setting is the cause, not each table.
-fn server_level(snap: &Snapshot, affected: &[(f64, String, &Table)]) -> Draft {
+fn server_level(ctx: &RuleContext<'_>, affected: &[(f64, String, &Table)]) -> Draft {
+    let snap = ctx.snapshot;
     let global = snap
         .setting("autovacuum_vacuum_scale_factor")
         .and_then(|s| s.as_f64())
@@ -152,13 +153,14 @@ fn server_level(snap: &Snapshot, affected: &[(f64, String, &Table)]) -> Draft {
     .recommend(format!(
         "Bring the server-wide scale factor back to {DEFAULT_SCALE_FACTOR} (or lower); then give the largest tables their own, smaller scale factor (this rule will name them)"
     ))
-    .fix(
-        format!(
-            "ALTER SYSTEM SET autovacuum_vacuum_scale_factor = {DEFAULT_SCALE_FACTOR};\nSELECT pg_reload_conf();"
-        ),
-        "superuser or ALTER SYSTEM privilege (on managed services: the server parameter in the provider's console); a reload, no restart",
+    .with_fix(ctx.settings_fix(
+        &[(
+            "autovacuum_vacuum_scale_factor",
+            DEFAULT_SCALE_FACTOR.to_string(),
+        )],
+        "",
         "autovacuum_count and n_dead_tup in pg_stat_user_tables",
-    )
+    ))
 }
 
 /// Updates and deletes of `table` per minute over the basis, when measurable.
@@ -260,7 +262,7 @@ impl Rule for LargeTableDefaultScaleFactor {
         if global.is_some_and(|g| g > DEFAULT_SCALE_FACTOR)
             && affected.len() as f64 >= server_min_tables
         {
-            return Ok(vec![server_level(snap, &affected)]);
+            return Ok(vec![server_level(ctx, &affected)]);
         }
         Ok(drafts)
     }

@@ -271,7 +271,9 @@ impl Rule for XminHorizonHeldBack {
                 )
                 .recommend("Limit long queries on the standby (statement_timeout there), or disable hot_standby_feedback and accept query cancellations")
                 .fix(
-                    "-- on the standby:\nALTER SYSTEM SET statement_timeout = '15min';\nSELECT pg_reload_conf();",
+                    // Runs on the standby, not on this server: commented out, and not part
+                    // of this server's recommended configuration.
+                    "-- on the standby, not here:\n-- ALTER SYSTEM SET statement_timeout = '15min';\n-- SELECT pg_reload_conf();",
                     "reload",
                     "backend_xmin in pg_stat_replication",
                 ),

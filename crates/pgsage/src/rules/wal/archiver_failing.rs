@@ -61,7 +61,9 @@ impl Rule for ArchiverFailing {
             .evidence("archive_command_set", false)
             .recommend("Set archive_command (or archive_library) to your archiving tool, or set archive_mode = off if no archive is wanted (restart)")
             .fix(
-                "ALTER SYSTEM SET archive_mode = off;  -- only if no WAL archive is wanted\n-- restart PostgreSQL",
+                // Only one of two fixes, and the less likely one: commented out, and not
+                // part of the recommended configuration.
+                "-- set archive_command (or archive_library) to the archiving tool; only if no WAL archive is wanted:\n-- ALTER SYSTEM SET archive_mode = off;  -- then restart PostgreSQL",
                 "restart",
                 "the size of pg_wal and last_archived_wal in pg_stat_archiver",
             )]);

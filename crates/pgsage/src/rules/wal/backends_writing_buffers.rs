@@ -148,11 +148,15 @@ impl Rule for BackendsWritingBuffers {
         .evidence("bgwriter_delay", setting("bgwriter_delay"))
         .evidence("shared_buffers", setting("shared_buffers"))
         .recommend("Let the background writer keep clean buffers ahead of demand (bgwriter_lru_maxpages 1000, bgwriter_lru_multiplier 4, bgwriter_delay 50ms, reload) and check shared_buffers against RAM; on managed services change them in the portal")
-        .fix(
-            "ALTER SYSTEM SET bgwriter_lru_maxpages = 1000;\nALTER SYSTEM SET bgwriter_lru_multiplier = 4;\nALTER SYSTEM SET bgwriter_delay = '50ms';\nSELECT pg_reload_conf();",
-            "reload",
+        .with_fix(ctx.settings_fix(
+            &[
+                ("bgwriter_lru_maxpages", "1000".into()),
+                ("bgwriter_lru_multiplier", "4".into()),
+                ("bgwriter_delay", "50ms".into()),
+            ],
+            "",
             "the share of buffers written by client backends (pg_stat_io on 16+, buffers_backend before) and maxwritten_clean",
-        );
+        ));
         if basis == "since_reset" {
             if let Some(reason) = ctx.stats_too_young() {
                 draft = draft.low_confidence(reason);

@@ -46,6 +46,10 @@ impl Rule for CheckpointCompletionTargetLow {
         if v >= min - 1e-9 {
             return Ok(vec![]);
         }
+        // The recommended configuration's value when it sizes the setting.
+        let Some(target) = ctx.value_for("checkpoint_completion_target", || min.to_string()) else {
+            return Ok(vec![]);
+        };
         Ok(vec![Draft::new(
             ObjectRef::setting("checkpoint_completion_target"),
             format!(
@@ -57,15 +61,15 @@ impl Rule for CheckpointCompletionTargetLow {
         )
         .evidence("checkpoint_completion_target", v)
         .evidence("source", s.source.clone())
-        .evidence("recommended", min)
+        .evidence("recommended", target.clone())
         .recommend(format!(
-            "Set checkpoint_completion_target to {min} and reload (on managed services: the server parameter in the portal)"
+            "Set checkpoint_completion_target to {target} and reload (on managed services: the server parameter in the portal)"
         ))
-        .fix(
-            format!("ALTER SYSTEM SET checkpoint_completion_target = {min};\nSELECT pg_reload_conf();"),
-            "reload",
+        .with_fix(ctx.settings_fix(
+            &[("checkpoint_completion_target", target.clone())],
+            "",
             "write latency during checkpoints (checkpoint_write_time in the checkpointer statistics, log_checkpoints)",
-        )])
+        ))])
     }
 }
 

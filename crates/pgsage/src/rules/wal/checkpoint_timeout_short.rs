@@ -64,11 +64,11 @@ impl Rule for CheckpointTimeoutShort {
         .recommend(format!(
             "Set checkpoint_timeout to {target_min:.0}min, raise max_wal_size so checkpoints stay time-driven, and reload (on managed services: the server parameter in the portal)"
         ))
-        .fix(
-            format!("ALTER SYSTEM SET checkpoint_timeout = '{target_min:.0}min';\nSELECT pg_reload_conf();"),
-            "reload",
+        .with_fix(ctx.settings_fix(
+            &[("checkpoint_timeout", format!("{target_min:.0}min"))],
+            "",
             "WAL volume (pg_stat_wal.wal_bytes, wal_fpi) and requested vs timed checkpoints",
-        )])
+        ))])
     }
 }
 

@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
 
 use super::{checkpointer_window, wal_rate};
-use crate::rules::memory::{pg_size, round_up_size};
+use crate::rules::memory::pg_size;
 
 declare_rule! {
     /// ## What it detects
@@ -21,9 +21,10 @@ declare_rule! {
     /// and replicas and backups get more WAL to ship.
     ///
     /// ## How to fix
-    /// Raise `max_wal_size` so that a `checkpoint_timeout` worth of WAL fits with room to
-    /// spare: WAL per `checkpoint_timeout` × `headroom_factor` (at least double the current
-    /// value), and reload. `max_wal_size` is a soft limit on the disk space `pg_wal` uses:
+    /// Raise `max_wal_size` to the recommended configuration's value (the one `pgsage tune`
+    /// gives: the workload profile's default, or the WAL of one `checkpoint_timeout` × 1.9
+    /// for the completion target × 1.5 headroom when the measured rate needs more, capped
+    /// at 64 GB), and reload. `max_wal_size` is a soft limit on the disk space `pg_wal` uses:
     /// make sure the volume has that room. On managed services set it in the portal. With
     /// an interval sample, requested checkpoints that the WAL volume does not explain come
     /// from explicit `CHECKPOINT` commands or backups, and are not reported.
@@ -51,17 +52,8 @@ declare_rule! {
         params: [
             ("min_checkpoints", "Checkpoints over the basis below which the rule is quiet"),
             ("max_requested_pct", "Share of requested checkpoints that warns, in %"),
-            ("headroom_factor", "max_wal_size as a multiple of the WAL written per checkpoint_timeout"),
-            ("max_recommended_gb", "Cap of the recommended max_wal_size, in GB"),
         ],
     }
-}
-
-/// The recommended `max_wal_size`: the WAL of one `checkpoint_timeout` times the factor,
-/// at least twice the current value, rounded up.
-fn recommended(rate: Option<f64>, timeout_s: f64, factor: f64, current: f64, cap: f64) -> f64 {
-    let from_rate = rate.map_or(0.0, |r| r * timeout_s * factor);
-    round_up_size(from_rate.max(2.0 * current)).min(cap.max(2.0 * current))
 }
 
 impl Rule for CheckpointsRequested {
@@ -72,8 +64,6 @@ impl Rule for CheckpointsRequested {
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let min = ctx.number("min_checkpoints")?;
         let max_pct = ctx.number("max_requested_pct")?;
-        let factor = ctx.number("headroom_factor")?;
-        let cap = ctx.number("max_recommended_gb")? * 1024.0 * 1024.0 * 1024.0;
         let snap = ctx.snapshot;
         let w = checkpointer_window(snap)
             .ok_or_else(|| Skip::because("checkpointer statistics not collected"))?;
@@ -108,8 +98,11 @@ impl Rule for CheckpointsRequested {
                 return Ok(vec![]);
             }
         }
-        let rec = recommended(rate.map(|r| r.0), timeout_s, factor, mws, cap);
-        let capped = per_timeout.is_some_and(|wal| wal * factor > rec);
+        // The value `pgsage tune` recommends; quiet when it keeps the current one.
+        let Some(advice) = ctx.advice("max_wal_size").filter(|a| a.change) else {
+            return Ok(vec![]);
+        };
+        let rec_text = advice.recommended.clone();
         let window = match w.basis {
             Basis::Interval { seconds } => format!("over the last {seconds:.0} s"),
             Basis::SinceReset { seconds } => format!(
@@ -138,24 +131,16 @@ impl Rule for CheckpointsRequested {
             .evidence("max_wal_size_bytes", mws)
             .evidence("checkpoint_timeout_s", timeout_s)
             .evidence("checkpoint_completion_target", cct)
-            .evidence("recommended_max_wal_size_bytes", rec)
+            .evidence("recommended_max_wal_size", rec_text.clone())
             .recommend(format!(
-                "Raise max_wal_size to {} ({}) and reload; pg_wal may grow to about that size, so check the free space of its volume (on managed services: the server parameter in the portal)",
-                pg_size(rec),
-                match per_timeout {
-                    Some(wal) if capped => format!("the cap: {} of WAL per checkpoint_timeout × {factor} is more than pg_wal should hold, so shorten checkpoint_timeout too", pg_size(wal)),
-                    Some(wal) => format!("{} of WAL per checkpoint_timeout × {factor}, at least twice the current value", pg_size(wal)),
-                    None => "twice the current value: the WAL rate is unknown, sample with --interval to size it from the measured rate".to_owned(),
-                }
+                "Raise max_wal_size to {rec_text} ({}) and reload; pg_wal may grow to about that size, so check the free space of its volume (on managed services: the server parameter in the portal)",
+                advice.why
             ))
-            .fix(
-                format!(
-                    "ALTER SYSTEM SET max_wal_size = '{}';\nSELECT pg_reload_conf();",
-                    pg_size(rec)
-                ),
-                "reload",
+            .with_fix(ctx.settings_fix(
+                &[("max_wal_size", rec_text.clone())],
+                "",
                 "checkpoints_req against checkpoints_timed (pg_stat_checkpointer on 17+, pg_stat_bgwriter before) and the size of pg_wal",
-            );
+            ));
         if let (Some((r, source)), Some(wal)) = (rate, per_timeout) {
             draft = draft
                 .evidence("wal_bytes_per_s", r.round())
@@ -179,13 +164,16 @@ mod tests {
     fn fires_when_checkpoints_are_requested() {
         let f = assert_fires("WAL001", "max_wal_size");
         for x in &f {
+            let recommended = x.evidence["recommended_max_wal_size"]
+                .as_str()
+                .and_then(|v| crate::host::parse_size(v).ok())
+                .map_or(f64::NAN, |b| b as f64);
             assert!(
-                x.evidence["recommended_max_wal_size_bytes"]
-                    .as_f64()
-                    .unwrap_or(f64::NAN)
+                recommended
                     > x.evidence["max_wal_size_bytes"]
                         .as_f64()
-                        .unwrap_or(f64::NAN)
+                        .unwrap_or(f64::NAN),
+                "{x:#?}"
             );
         }
     }
@@ -193,26 +181,5 @@ mod tests {
     #[test]
     fn quiet_when_checkpoints_are_timed() {
         assert_quiet("WAL001");
-    }
-
-    #[test]
-    fn recommendation_follows_the_wal_rate() {
-        const MB: f64 = 1024.0 * 1024.0;
-        // 1 MB/s over 300 s × 3 = 900 MB → 1 GB.
-        let cap = 64.0 * 1024.0 * MB;
-        assert_eq!(
-            super::recommended(Some(MB), 300.0, 3.0, 32.0 * MB, cap),
-            1024.0 * MB
-        );
-        // Unknown rate: twice the current value.
-        assert_eq!(
-            super::recommended(None, 300.0, 3.0, 32.0 * MB, cap),
-            64.0 * MB
-        );
-        // Capped.
-        assert_eq!(
-            super::recommended(Some(100.0 * MB), 3600.0, 3.0, 32.0 * MB, cap),
-            cap
-        );
     }
 }

@@ -58,7 +58,7 @@ impl Rule for DurabilityOff {
                 .evidence("fsync", s.setting.clone())
                 .evidence("source", s.source.clone())
                 .recommend("Turn fsync on now (reload); it is only safe to disable for throw-away data such as an initial load you can repeat")
-                .fix("ALTER SYSTEM SET fsync = on;\nSELECT pg_reload_conf();", "reload", "commit latency and the storage's write cache settings"),
+                .with_fix(ctx.settings_fix(&[("fsync", "on".into())], "", "commit latency and the storage's write cache settings")),
             );
         }
         if let Some(s) = off("full_page_writes") {
@@ -71,7 +71,7 @@ impl Rule for DurabilityOff {
                 .evidence("full_page_writes", s.setting.clone())
                 .evidence("source", s.source.clone())
                 .recommend("Turn full_page_writes on (reload) unless the storage guarantees atomic 8 kB writes; enable wal_compression to limit the extra WAL")
-                .fix("ALTER SYSTEM SET full_page_writes = on;\nSELECT pg_reload_conf();", "reload", "WAL volume (pg_stat_wal.wal_fpi)"),
+                .with_fix(ctx.settings_fix(&[("full_page_writes", "on".into())], "", "WAL volume (pg_stat_wal.wal_fpi)")),
             );
         }
         if let Some(s) = snap
@@ -87,7 +87,7 @@ impl Rule for DurabilityOff {
                 .evidence("synchronous_commit", s.setting.clone())
                 .evidence("source", s.source.clone())
                 .recommend("If losing confirmed transactions (orders, payments) on a crash is not acceptable, set synchronous_commit back to on and disable it only per transaction for bulk jobs (SET LOCAL synchronous_commit = off)")
-                .fix("ALTER SYSTEM SET synchronous_commit = on;\nSELECT pg_reload_conf();", "reload", "commit latency"),
+                .with_fix(ctx.settings_fix(&[("synchronous_commit", "on".into())], "", "commit latency")),
             );
         }
         Ok(drafts)

@@ -305,7 +305,9 @@ fn missing_sync(snap: &Snapshot, wait: SyncWait) -> Option<Draft> {
             "Bring the synchronous standby back, or let commits through now by emptying synchronous_standby_names (reload) until it is repaired; list several standbys (ANY 1 (a, b)) so one failure does not stop the primary",
         )
         .fix(
-            "ALTER SYSTEM SET synchronous_standby_names = '';  -- until the standby is back\nSELECT pg_reload_conf();",
+            // A stopgap, not a configuration to keep: commented out, and not part of the
+            // recommended configuration.
+            "-- to let commits through until the standby is back:\n-- ALTER SYSTEM SET synchronous_standby_names = '';\n-- SELECT pg_reload_conf();",
             "reload",
             "sessions waiting on SyncRep in pg_stat_activity (wait_event), and pg_stat_replication.sync_state",
         )

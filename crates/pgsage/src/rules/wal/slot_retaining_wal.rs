@@ -99,13 +99,25 @@ impl Rule for SlotRetainingWal {
                     if keep.is_none() { " and `max_slot_wal_keep_size` is unlimited" } else { "" }
                 )
             };
-            let mut sql = format!(
+            let drop = format!(
                 "SELECT pg_drop_replication_slot({});",
                 quote_literal(&slot.slot_name)
             );
-            if keep.is_none() {
-                sql.push_str("\n-- and as a safety net (13+):\nALTER SYSTEM SET max_slot_wal_keep_size = '50GB';  -- below the free space of the pg_wal volume\nSELECT pg_reload_conf();");
-            }
+            let watch = "the size of pg_wal and retained WAL per slot in pg_replication_slots";
+            let fix = if keep.is_none() {
+                ctx.settings_fix(
+                    &[("max_slot_wal_keep_size", "50GB".into())],
+                    &format!("{drop}\n-- and as a safety net (13+), below the free space of the pg_wal volume:"),
+                    watch,
+                )
+            } else {
+                crate::report::Fix {
+                    sql: drop,
+                    requires: Some("none".into()),
+                    watch: Some(watch.into()),
+                    settings: Vec::new(),
+                }
+            };
             let mut draft = Draft::new(ObjectRef::named(ObjectKind::Server, &slot.slot_name), message)
                 .evidence("slot_type", slot.slot_type.clone())
                 .evidence("active", slot.active)
@@ -117,7 +129,7 @@ impl Rule for SlotRetainingWal {
                 } else {
                     "If its consumer (standby, subscriber, CDC tool) is gone, drop the slot; otherwise bring the consumer back now, and set max_slot_wal_keep_size so a stuck slot cannot fill the disk".to_owned()
                 })
-                .fix(sql, "none", "the size of pg_wal and retained WAL per slot in pg_replication_slots");
+                .with_fix(fix);
             if let Some(age) = slot.catalog_xmin_age.or(slot.xmin_age) {
                 draft = draft.evidence("xmin_age", age);
             }

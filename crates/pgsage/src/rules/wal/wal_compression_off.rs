@@ -62,11 +62,11 @@ impl Rule for WalCompressionOff {
         }
         let fix = |d: Draft| {
             d.recommend("Turn wal_compression on (lz4 or zstd on 15+ when available) and reload; on managed services change it in the portal")
-                .fix(
-                    "ALTER SYSTEM SET wal_compression = on;\nSELECT pg_reload_conf();",
-                    "reload",
+                .with_fix(ctx.settings_fix(
+                    &[("wal_compression", "on".into())],
+                    "",
                     "WAL volume per hour (pg_stat_wal.wal_bytes) and CPU",
-                )
+                ))
         };
         let Some(w) = wal_window(snap) else {
             if snap.server.major() >= 14 {

@@ -1,0 +1,147 @@
+//! One voice: on every captured fixture and the demo snapshot, every server setting an
+//! audit fix changes has one value across all findings, and `pgsage tune` (the same
+//! snapshot, host facts and profile) recommends that value as a change. Run with and
+//! without host facts and for every profile, since the sized values depend on both.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use pgsage::snapshot::{Fact, HostFacts, StorageKind};
+use pgsage::tune::Profile;
+use pgsage::{audit_and_tune, RuleConfig, Snapshot, Source};
+
+fn snapshots() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let mut out = vec![root.join("snapshots/demo.json")];
+    let mut stack = vec![root.join("fixtures")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn host(ram_gib: u64, cpus: f64, storage: StorageKind) -> HostFacts {
+    let fact = |value| Fact {
+        value,
+        source: "test".to_owned(),
+    };
+    HostFacts {
+        ram_bytes: Some(Fact {
+            value: ram_gib << 30,
+            source: "test".to_owned(),
+        }),
+        cpus: Some(fact(cpus)),
+        storage: Some(Fact {
+            value: storage,
+            source: "test".to_owned(),
+        }),
+    }
+}
+
+#[test]
+fn audit_fixes_and_tune_agree_on_every_setting() {
+    // The profile only matters with host facts: every profile on one host, one profile
+    // on the others.
+    let cases = [
+        (HostFacts::default(), Profile::Mixed),
+        (host(16, 4.0, StorageKind::Ssd), Profile::Mixed),
+        (host(16, 4.0, StorageKind::Ssd), Profile::Oltp),
+        (host(16, 4.0, StorageKind::Ssd), Profile::Web),
+        (host(16, 4.0, StorageKind::Ssd), Profile::Dw),
+        (host(64, 16.0, StorageKind::Hdd), Profile::Mixed),
+    ];
+    let mut checked_settings = 0;
+    let mut problems = Vec::new();
+    for path in snapshots() {
+        let snapshot = Snapshot::load(&path).expect("fixture loads");
+        let name = path.display().to_string();
+        for (host, profile) in &cases {
+            let profile = *profile;
+            {
+                let mut config = RuleConfig::shipped().expect("shipped packs");
+                config.host = host.clone();
+                config.profile = profile;
+                let (report, tuning) = audit_and_tune(&snapshot, &config, Source::SnapshotFile);
+                let mut values: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+                for f in &report.findings {
+                    let Some(fix) = &f.fix else { continue };
+                    // Every setting a fix changes is declared, so that it can be checked
+                    // here (and rendered per platform).
+                    let altered = fix
+                        .sql
+                        .lines()
+                        .filter(|l| l.trim_start().starts_with("ALTER SYSTEM SET"))
+                        .count();
+                    if altered != fix.settings.len() {
+                        problems.push(format!(
+                            "{}: fix has {altered} ALTER SYSTEM lines but declares {} settings: {}",
+                            f.rule,
+                            fix.settings.len(),
+                            fix.sql
+                        ));
+                    }
+                    for change in &fix.settings {
+                        assert!(
+                            fix.sql
+                                .contains(&pgsage::sql::alter_system(&change.name, &change.value)),
+                            "{name}: {} fix SQL does not set {} = {}: {}",
+                            f.rule,
+                            change.name,
+                            change.value,
+                            fix.sql
+                        );
+                        match values.get(change.name.as_str()) {
+                            Some((value, rule)) if *value != change.value => problems.push(format!(
+                                "{name} ({profile}, ram {:?}): {} sets {} = {} but {rule} sets {value}",
+                                host.ram_bytes.as_ref().map(|f| f.value),
+                                f.rule,
+                                change.name,
+                                change.value
+                            )),
+                            Some(_) => {}
+                            None => {
+                                values.insert(&change.name, (&change.value, &f.rule));
+                            }
+                        }
+                    }
+                }
+                for (setting, (value, rule)) in &values {
+                    checked_settings += 1;
+                    match tuning.settings.iter().find(|a| a.name == *setting) {
+                        Some(a) if a.change && a.recommended == *value => {}
+                        Some(a) => problems.push(format!(
+                            "{name} ({profile}, ram {:?}): {rule} sets {setting} = {value}, tune says {} (change: {})",
+                            host.ram_bytes.as_ref().map(|f| f.value),
+                            a.recommended,
+                            a.change
+                        )),
+                        None => problems.push(format!(
+                            "{name} ({profile}): {rule} sets {setting} = {value}, tune does not advise it"
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "{} disagreements:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    // The test must have something to check: the fixtures plant settings problems.
+    assert!(
+        checked_settings > 100,
+        "only {checked_settings} settings checked"
+    );
+}

@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pgsage::workload::fingerprint::{analyze_bytes, fingerprint, fingerprint_bytes, normalize};
+use pgsage_core::workload::fingerprint::{
+    analyze_bytes, fingerprint, fingerprint_bytes, normalize,
+};
 
 fuzz_target!(|data: &[u8]| {
     let a = analyze_bytes(data);

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pgsage::workload::log::{read, LogFormat, LogOptions};
+use pgsage_core::workload::log::{read, LogFormat, LogOptions};
 
 fuzz_target!(|input: &[u8]| {
     // The first two bytes choose the format and the prefix, so that each run reads the

@@ -10,9 +10,9 @@ fuzz_target!(|data: &[u8]| {
     };
     // `parse_plans` picks JSON or text; the explicit entry points force each parser.
     for result in [
-        pgsage::plan::parse_plans(input),
-        pgsage::plan::parse_json(input),
-        pgsage::plan::parse_text(input),
+        pgsage_core::plan::parse_plans(input),
+        pgsage_core::plan::parse_json(input),
+        pgsage_core::plan::parse_text(input),
     ] {
         if let Ok(plans) = result {
             for plan in &plans {

@@ -94,7 +94,7 @@ pub(crate) fn advise_indexes(
                 }
                 if let Some(size) = max_size.as_deref() {
                     let bytes = pgsage::host::parse_size(size).map_err(|problem| {
-                        pgsage::Error::InvalidValue {
+                        pgsage::CoreError::InvalidValue {
                             what: "max_size".into(),
                             problem,
                         }

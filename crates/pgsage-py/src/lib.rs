@@ -35,16 +35,23 @@ const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 /// The `pgsage.errors` class for a library error.
 fn error_class(e: &pgsage::Error) -> &'static str {
+    use pgsage::CoreError as C;
     use pgsage::Error as E;
     match e {
         E::InvalidConnectOptions(_) | E::Connect { .. } | E::Timeout { .. } | E::Tls(_) => {
             "ConnectionError"
         }
         E::Query { .. } => "QueryError",
-        E::SnapshotFile { .. } => "SnapshotError",
-        E::Config { .. } => "ConfigError",
-        E::InvalidValue { .. } => "InvalidValueError",
-        E::Io { .. } => "IoError",
+        E::Core(core) => match core {
+            C::SnapshotFile { .. } => "SnapshotError",
+            C::Config { .. } => "ConfigError",
+            C::InvalidValue { .. } => "InvalidValueError",
+            // A cancelled run was an `Io` error of kind `Interrupted` before it had its own
+            // variant; it stays `IoError` for Python (Ctrl-C raises `KeyboardInterrupt`
+            // before this is seen anyway).
+            C::Io { .. } | C::Cancelled { .. } => "IoError",
+            _ => "Error",
+        },
         _ => "Error",
     }
 }
@@ -68,8 +75,9 @@ pub(crate) fn named_error(
     build().unwrap_or_else(|_| PyRuntimeError::new_err(message.clone()))
 }
 
-/// A library error as the matching Python exception.
-pub(crate) fn to_py(py: Python<'_>, e: pgsage::Error) -> PyErr {
+/// A library error (the live layer's or the core's) as the matching Python exception.
+pub(crate) fn to_py(py: Python<'_>, e: impl Into<pgsage::Error>) -> PyErr {
+    let e: pgsage::Error = e.into();
     let sqlstate = e.sqlstate().map(str::to_owned);
     named_error(py, error_class(&e), e.to_string(), sqlstate)
 }
@@ -117,7 +125,7 @@ pub(crate) fn seconds(
             Duration::try_from_secs_f64(s).map_err(|_| {
                 to_py(
                     py,
-                    pgsage::Error::InvalidValue {
+                    pgsage::CoreError::InvalidValue {
                         what: what.to_owned(),
                         problem: format!("{s} is not a number of seconds >= 0"),
                     },
@@ -132,7 +140,7 @@ pub(crate) fn seconds(
 pub(crate) fn resolve_config(
     config_path: Option<PathBuf>,
     config_json: Option<&str>,
-) -> pgsage::Result<RuleConfig> {
+) -> pgsage::Result<RuleConfig, pgsage::CoreError> {
     match config_json {
         Some(json) => pgsage::api::config_from_json(json, "<dict>"),
         None => pgsage::api::load_config(config_path.as_deref()),
@@ -468,15 +476,16 @@ fn tune(
             let profile: Option<pgsage::tune::Profile> = profile
                 .map(|p| p.parse())
                 .transpose()
-                .map_err(|problem| pgsage::Error::InvalidValue {
+                .map_err(|problem| pgsage::CoreError::InvalidValue {
                     what: "profile".into(),
                     problem,
                 })?;
             if connections.is_some_and(|n| n < 1) {
-                return Err(pgsage::Error::InvalidValue {
+                return Err(pgsage::CoreError::InvalidValue {
                     what: "connections".into(),
                     problem: "must be at least 1".into(),
-                });
+                }
+                .into());
             }
             let mut config = resolve_config(config_path, config_json.as_deref())?;
             config.host =
@@ -490,10 +499,11 @@ fn tune(
             }
             // The same recommendation the audit's setting fixes use.
             let report = pgsage::tune_report(&snap, &config);
-            let json = serde_json::to_string(&report).map_err(|e| pgsage::Error::InvalidValue {
-                what: "tune report".into(),
-                problem: e.to_string(),
-            })?;
+            let json =
+                serde_json::to_string(&report).map_err(|e| pgsage::CoreError::InvalidValue {
+                    what: "tune report".into(),
+                    problem: e.to_string(),
+                })?;
             Ok((json, report.script()))
         })
         .map_err(|e| to_py(py, e))

@@ -36,7 +36,7 @@ impl Workload {
             let w: pgsage::workload::Workload = serde_json::from_str(text).map_err(|e| {
                 to_py(
                     py,
-                    pgsage::Error::InvalidValue {
+                    pgsage::CoreError::InvalidValue {
                         what: "workload".into(),
                         problem: format!("not a workload file: {e}"),
                     },
@@ -141,7 +141,7 @@ fn log_options(
     let format = log_format
         .map(str::parse::<LogFormat>)
         .transpose()
-        .map_err(|problem| pgsage::Error::InvalidValue {
+        .map_err(|problem| pgsage::CoreError::InvalidValue {
             what: "log_format".into(),
             problem,
         })?;

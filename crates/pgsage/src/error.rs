@@ -1,11 +1,22 @@
-//! The library's one error type.
+//! The library's one error type: the core's errors ([`pgsage_core::Error`]), plus those of
+//! talking to a server. The driver's error stays inside ([`DriverError`] is opaque), so
+//! the driver is not part of the public API; [`Error::sqlstate`] gives what callers need
+//! from it.
 
-use std::path::PathBuf;
+use std::fmt;
+
+use pgsage_core::workload::log::LogError;
 
 /// Everything that can go wrong in the library. Findings are never errors.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// An error of the pure core: a snapshot file, the configuration, a value given by the
+    /// user, I/O outside the network, or a cancelled run
+    /// ([`pgsage_core::Error::Cancelled`]).
+    #[error(transparent)]
+    Core(#[from] pgsage_core::Error),
+
     /// A connection string or connection option could not be understood.
     #[error("invalid connection options: {0}")]
     InvalidConnectOptions(String),
@@ -21,7 +32,7 @@ pub enum Error {
         problem: String,
         /// The driver's error. Not exposed as `source()`: `problem` already says
         /// everything it says, and printing both would repeat it.
-        driver: tokio_postgres::Error,
+        driver: DriverError,
     },
 
     /// The server did not answer in time.
@@ -47,44 +58,7 @@ pub enum Error {
         what: String,
         /// The driver's error.
         #[source]
-        source: tokio_postgres::Error,
-    },
-
-    /// A snapshot file could not be read or written.
-    #[error("snapshot file {path}: {problem}")]
-    SnapshotFile {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        problem: String,
-    },
-
-    /// A rule pack or user configuration is invalid.
-    #[error("configuration{}: {problem}", .origin.as_ref().map(|o| format!(" ({o})")).unwrap_or_default())]
-    Config {
-        /// The file or pack it came from, if any.
-        origin: Option<String>,
-        /// What is wrong.
-        problem: String,
-    },
-
-    /// A value given by the user (a size, a duration) is invalid.
-    #[error("invalid value for {what}: {problem}")]
-    InvalidValue {
-        /// The option.
-        what: String,
-        /// Why.
-        problem: String,
-    },
-
-    /// An I/O error outside snapshot files (e.g. writing a report).
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        source: DriverError,
     },
 }
 
@@ -93,18 +67,79 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&str> {
         match self {
             Error::Connect { driver: source, .. } | Error::Query { source, .. } => {
-                source.code().map(|c| c.code())
+                source.sqlstate()
             }
             _ => None,
         }
     }
 
-    /// Shorthand for a configuration error.
-    pub(crate) fn config(origin: Option<&str>, problem: impl Into<String>) -> Self {
-        Error::Config {
-            origin: origin.map(str::to_owned),
-            problem: problem.into(),
+    /// [`Error::Query`] for a driver error while querying `what`.
+    pub(crate) fn query(what: impl Into<String>, source: tokio_postgres::Error) -> Self {
+        Error::Query {
+            what: what.into(),
+            source: DriverError(source),
         }
+    }
+
+    /// [`pgsage_core::Error::Cancelled`]: another thread asked `what` to stop.
+    pub(crate) fn cancelled(what: impl Into<String>) -> Self {
+        Error::Core(pgsage_core::Error::Cancelled { what: what.into() })
+    }
+
+    /// [`pgsage_core::Error::InvalidValue`].
+    pub(crate) fn invalid_value(what: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Core(pgsage_core::Error::InvalidValue {
+            what: what.into(),
+            problem: problem.into(),
+        })
+    }
+
+    /// [`pgsage_core::Error::Io`].
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Core(pgsage_core::Error::Io {
+            context: context.into(),
+            source,
+        })
+    }
+}
+
+impl From<LogError> for Error {
+    fn from(e: LogError) -> Self {
+        Error::Core(e.into())
+    }
+}
+
+/// An error of the PostgreSQL driver, kept opaque so that the driver is not part of the
+/// library's API. It prints like the driver's error and has the same causes.
+pub struct DriverError(tokio_postgres::Error);
+
+impl DriverError {
+    /// Wraps the driver's error.
+    pub(crate) fn new(e: tokio_postgres::Error) -> Self {
+        DriverError(e)
+    }
+
+    /// The SQLSTATE code, when the server sent one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.0.code().map(|c| c.code())
+    }
+}
+
+impl fmt::Debug for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 

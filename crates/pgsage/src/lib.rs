@@ -9,30 +9,29 @@
 //!    [`RuleConfig`] built from the rule packs under `rules/` and the user's overrides.
 //! 3. The resulting [`Report`] holds [`Finding`]s with evidence and fixes, and renders as
 //!    JSON, a table or Markdown.
+//!
+//! This crate is the live layer: [`connect`], [`collect`], live EXPLAIN
+//! ([`plan::analyze_live`]), HypoPG validation ([`advise::live`]) and the index advisor's
+//! entry point ([`advise::request::run`]). Everything pure (the snapshot model, rules,
+//! packs, report, tuning, plan and log parsing, index candidates) lives in
+//! [`pgsage_core`] and is re-exported here under the same paths (`pgsage::snapshot`,
+//! `pgsage::rules`, …); `docs/architecture.md` says what goes where.
 #![deny(missing_docs)]
 
 pub mod advise;
 pub mod api;
 pub mod collect;
-pub mod config;
 pub mod connect;
-mod engine;
 mod error;
-pub mod frames;
-pub mod host;
 pub mod plan;
-pub mod redact;
-pub mod report;
-pub mod rules;
-pub mod snapshot;
-pub mod sql;
-pub mod tune;
-pub mod workload;
+
+pub use pgsage_core::{config, frames, host, redact, report, rules, snapshot, sql, tune, workload};
 
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
-pub use config::RuleConfig;
 pub use connect::ConnectOptions;
-pub use engine::{audit, audit_and_tune, audit_from, tune_report, Source};
-pub use error::{Error, Result};
-pub use report::{Finding, Report, Severity};
-pub use snapshot::Snapshot;
+pub use error::{DriverError, Error, Result};
+pub use pgsage_core::Error as CoreError;
+pub use pgsage_core::{
+    audit, audit_and_tune, audit_from, tune_report, Finding, Report, RuleConfig, Severity,
+    Snapshot, Source,
+};

@@ -104,10 +104,7 @@ fn collect(connect: &ConnectOptions, cancel: Option<&AtomicBool>) -> Result<Snap
 
 fn check_cancel(cancel: Option<&AtomicBool>) -> Result<()> {
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-        return Err(Error::Io {
-            context: "advising indexes".into(),
-            source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
-        });
+        return Err(Error::cancelled("advising indexes"));
     }
     Ok(())
 }
@@ -120,12 +117,14 @@ fn workload(
 ) -> Result<Workload> {
     match queries {
         QueriesFrom::Statements => {
-            crate::workload::from_snapshot(snapshot).map_err(|e| Error::InvalidValue {
-                what: "the statements to advise on".into(),
-                problem: format!(
-                    "{} in database `{}`; give them another way: --workload FILE (saved by `pgsage workload -o`) or server log files",
-                    e.0, snapshot.server.database
-                ),
+            crate::workload::from_snapshot(snapshot).map_err(|e| {
+                Error::invalid_value(
+                    "the statements to advise on",
+                    format!(
+                        "{} in database `{}`; give them another way: --workload FILE (saved by `pgsage workload -o`) or server log files",
+                        e.0, snapshot.server.database
+                    ),
+                )
             })
         }
         QueriesFrom::Workload(w) => Ok(*w),

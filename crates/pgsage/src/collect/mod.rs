@@ -111,10 +111,7 @@ pub(crate) fn blocking_runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|source| Error::Io {
-            context: "starting the collector's runtime".into(),
-            source,
-        })
+        .map_err(|source| Error::io("starting the collector's runtime", source))
 }
 
 /// Connects, collects and closes the session: the body of every blocking collection.
@@ -203,10 +200,7 @@ async fn begin(conn: &mut Conn<'_>, target: &Target) -> Result<Context> {
             ("extensions", extensions::SQL),
         )
         .await?;
-    let query_error = |what: &str, source| Error::Query {
-        what: what.to_owned(),
-        source,
-    };
+    let query_error = |what: &str, source| Error::query(what, source);
     let facts = server::decode(&info_row, target).map_err(|e| query_error("server facts", e))?;
     let extensions =
         extensions::decode(&extension_rows).map_err(|e| query_error("extensions", e))?;

@@ -211,10 +211,7 @@ fn server_error(e: &PgError) -> Option<String> {
 }
 
 fn fatal(what: &str, source: PgError) -> Error {
-    Error::Query {
-        what: what.to_owned(),
-        source,
-    }
+    Error::query(what, source)
 }
 
 /// Awaits futures together, first-polling them in order, so that requests they send on

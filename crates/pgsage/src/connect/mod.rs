@@ -208,10 +208,10 @@ impl Session {
         drop(client);
         match connection.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(source)) => Err(Error::Query {
-                what: format!("closing the connection to {target}"),
+            Ok(Err(source)) => Err(Error::query(
+                format!("closing the connection to {target}"),
                 source,
-            }),
+            )),
             // The task panicked or was cancelled (runtime shutting down): nothing to do.
             Err(_) => Ok(()),
         }
@@ -254,10 +254,7 @@ async fn connect_unbounded(params: &ConnectParams) -> Result<Session> {
     client
         .batch_execute(&setup_sql(params))
         .await
-        .map_err(|source| Error::Query {
-            what: "setting up the session (read-only, timeouts)".into(),
-            source,
-        })?;
+        .map_err(|source| Error::query("setting up the session (read-only, timeouts)", source))?;
     Ok(Session {
         client,
         target: params.target.clone(),
@@ -415,7 +412,7 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
     Error::Connect {
         target: params.target.to_string(),
         problem,
-        driver,
+        driver: crate::DriverError::new(driver),
     }
 }
 

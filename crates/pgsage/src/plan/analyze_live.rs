@@ -130,7 +130,7 @@ pub enum LiveError {
     },
     /// The connection broke.
     #[error("talking to the server: {0}")]
-    Driver(#[source] tokio_postgres::Error),
+    Driver(#[source] crate::DriverError),
     /// EXPLAIN's output could not be read (a bug or a newer server).
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -327,7 +327,7 @@ pub async fn explain_live_async(
                 .or_else(|_| r.try_get::<_, String>(0))
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(LiveError::Driver)?
+        .map_err(|e| LiveError::Driver(crate::DriverError::new(e)))?
         .join("\n");
     let plan = parse_plan(&output)?;
     Ok(LiveExplain {
@@ -356,7 +356,7 @@ fn server_error(e: tokio_postgres::Error) -> LiveError {
                 sqlstate: db.code().code().to_owned(),
             }
         }
-        None => LiveError::Driver(e),
+        None => LiveError::Driver(crate::DriverError::new(e)),
     }
 }
 

@@ -207,10 +207,7 @@ fn planned(output: &str) -> PlanResult {
 
 fn not_plannable(message: String) -> Failure {
     Failure::Statement {
-        error: Box::new(Error::InvalidValue {
-            what: "statement".into(),
-            problem: message.clone(),
-        }),
+        error: Box::new(Error::invalid_value("statement", message.clone())),
         message,
     }
 }

@@ -56,10 +56,10 @@ impl Hypo {
         let rows = session.query("hypopg_create_index", &sql, &[&ddl]).await?;
         let row = rows.first().ok_or_else(|| Failure::Statement {
             message: format!("HypoPG created no index for `{ddl}`"),
-            error: Box::new(crate::Error::InvalidValue {
-                what: "hypothetical index".into(),
-                problem: format!("HypoPG created no index for `{ddl}`"),
-            }),
+            error: Box::new(crate::Error::invalid_value(
+                "hypothetical index",
+                format!("HypoPG created no index for `{ddl}`"),
+            )),
         })?;
         let oid: i64 = row.get(0);
         Ok(HypoIndex {

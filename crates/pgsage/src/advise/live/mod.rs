@@ -91,12 +91,11 @@ async fn run(
     if !session.read_only().await? {
         // The session setup makes every transaction read-only; refuse to go on if the
         // server (a pooler, a role setting) undid it.
-        return Err(crate::Error::InvalidValue {
-            what: "the advisor's session".into(),
-            problem: "transactions are not read-only (default_transaction_read_only did not \
-                      take): refusing to go on"
-                .into(),
-        });
+        return Err(crate::Error::invalid_value(
+            "the advisor's session",
+            "transactions are not read-only (default_transaction_read_only did not \
+             take): refusing to go on",
+        ));
     }
     if session.backend_pid().await? != session.backend_pid().await? {
         // A transaction-mode pooler: hypothetical indexes live in one backend, and the

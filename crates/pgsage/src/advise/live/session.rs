@@ -212,10 +212,10 @@ impl AdvisorSession {
         let rows = self.query(what, sql, params).await?;
         rows.into_iter().next().ok_or_else(|| Failure::Statement {
             message: format!("{what}: no row"),
-            error: Box::new(Error::Io {
-                context: what.to_owned(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidData, "no row"),
-            }),
+            error: Box::new(Error::io(
+                what,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "no row"),
+            )),
         })
     }
 
@@ -266,23 +266,14 @@ fn classify(what: &str, e: tokio_postgres::Error) -> Failure {
             // Every statement error aborts only its own implicit transaction, except a
             // FATAL one, which ends the session.
             if db.severity() == "FATAL" || db.severity() == "PANIC" {
-                return Failure::Fatal(Error::Query {
-                    what: what.to_owned(),
-                    source: e,
-                });
+                return Failure::Fatal(Error::query(what, e));
             }
             Failure::Statement {
                 message,
-                error: Box::new(Error::Query {
-                    what: what.to_owned(),
-                    source: e,
-                }),
+                error: Box::new(Error::query(what, e)),
             }
         }
-        None => Failure::Fatal(Error::Query {
-            what: what.to_owned(),
-            source: e,
-        }),
+        None => Failure::Fatal(Error::query(what, e)),
     }
 }
 
@@ -294,12 +285,9 @@ pub(super) fn fatal(f: Failure) -> Error {
     }
 }
 
-/// `Error::Io` `Interrupted`, the library's answer to a cancelled run.
+/// [`pgsage_core::Error::Cancelled`], the library's answer to a cancelled run.
 pub(super) fn cancelled() -> Error {
-    Error::Io {
-        context: "validating index advice".into(),
-        source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
-    }
+    Error::cancelled("validating index advice")
 }
 
 /// Whether `cancel` asks to stop.

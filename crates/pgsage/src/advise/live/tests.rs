@@ -452,7 +452,10 @@ fn a_cancelled_run_stops_and_a_silent_server_times_out() {
         Some(&cancel),
     );
     assert!(
-        matches!(&result, Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::Interrupted),
+        matches!(
+            &result,
+            Err(Error::Core(pgsage_core::Error::Cancelled { .. }))
+        ),
         "{result:?}"
     );
     let silent = pgsage_testkit::SilentServer::start().expect("silent server");

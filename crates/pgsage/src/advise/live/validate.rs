@@ -463,12 +463,7 @@ impl Run<'_> {
         // The final figures are worth a few EXPLAINs over the cap.
         let (indexes, plans) = match self.plan_with(chosen, &helped_all).await? {
             Ok(result) => result,
-            Err(reason) => {
-                return Err(Error::InvalidValue {
-                    what: "hypothetical index set".into(),
-                    problem: reason,
-                })
-            }
+            Err(reason) => return Err(Error::invalid_value("hypothetical index set", reason)),
         };
         let final_plans: HashMap<usize, Planned> = plans.into_iter().collect();
         let mut out = Vec::new();

@@ -114,7 +114,7 @@ impl Candidate {
     }
 
     /// What follows the table in a `CREATE INDEX`: `(keys) [INCLUDE (…)] [WHERE …]`.
-    pub(crate) fn index_body(&self) -> String {
+    pub fn index_body(&self) -> String {
         let mut sql = format!("({})", self.key_sql().join(", "));
         if !self.include.is_empty() {
             let include: Vec<String> = self.include.iter().map(|c| quote_ident(c)).collect();

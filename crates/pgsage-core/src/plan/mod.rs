@@ -6,17 +6,16 @@
 //! let text = "Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4) (actual time=0.010..0.011 rows=3 loops=1)\n\
 //!             Planning Time: 0.050 ms\n\
 //!             Execution Time: 0.030 ms\n";
-//! let plans = pgsage::plan::parse_plans(text)?;
+//! let plans = pgsage_core::plan::parse_plans(text)?;
 //! let profile = plans[0].profile();
 //! assert_eq!(plans[0].root.relation_name.as_deref(), Some("t"));
 //! assert_eq!(profile.nodes[0].path.to_string(), "0");
-//! # Ok::<(), pgsage::plan::PlanError>(())
+//! # Ok::<(), pgsage_core::plan::PlanError>(())
 //! ```
 //!
 //! Formats, limits and the exclusive-time method are described in `docs/plans.md`.
 
 mod analyze;
-pub mod analyze_live;
 mod analyze_render;
 mod analyze_tree;
 mod convert;

@@ -19,7 +19,7 @@ enum Use {
 /// lose their table qualifier (`l.price_unit` → `price_unit`) and keep their quotes.
 ///
 /// ```
-/// use pgsage::rules::plans::filter_columns;
+/// use pgsage_core::rules::plans::filter_columns;
 /// assert_eq!(
 ///     filter_columns("((date > '2024-01-01'::date) AND (state = ANY ('{a,b}'::text[])))"),
 ///     vec!["state", "date"]

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pgsage::snapshot::{Fact, HostFacts, StorageKind};
-use pgsage::tune::Profile;
-use pgsage::{audit_and_tune, RuleConfig, Snapshot, Source};
+use pgsage_core::snapshot::{Fact, HostFacts, StorageKind};
+use pgsage_core::tune::Profile;
+use pgsage_core::{audit_and_tune, RuleConfig, Snapshot, Source};
 
 fn snapshots() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
@@ -90,8 +90,10 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
                     }
                     for change in &fix.settings {
                         assert!(
-                            fix.sql
-                                .contains(&pgsage::sql::alter_system(&change.name, &change.value)),
+                            fix.sql.contains(&pgsage_core::sql::alter_system(
+                                &change.name,
+                                &change.value
+                            )),
                             "{name}: {} fix SQL does not set {} = {}: {}",
                             f.rule,
                             change.name,

@@ -9,20 +9,19 @@
 //!    total time; it builds candidate indexes (equality columns before range columns,
 //!    INCLUDE for index-only scans, partial indexes for constant predicates), drops those
 //!    an existing index already serves (left prefix) and ranks the rest.
-//! 2. [`advise`] chooses a set from the ranking without a server (unvalidated);
-//!    [`live::advise_live`] measures each candidate's effect on the statements' planner
-//!    cost with hypothetical indexes and chooses greedily by benefit per byte under the
-//!    budget.
-//! 3. [`request::run`] is the front ends' entry point (CLI `pgsage indexes`, Python
-//!    `pgsage.advise_indexes`): it gathers the schema and the workload from a server, a
-//!    snapshot, a `workload.json` or server logs, and calls the above.
+//! 2. [`advise`] chooses a set from the ranking without a server (unvalidated); the
+//!    `pgsage` crate's `advise::live::advise_live` measures each candidate's effect on
+//!    the statements' planner cost with hypothetical indexes and chooses greedily by
+//!    benefit per byte under the budget.
+//! 3. The `pgsage` crate's `advise::request::run` is the front ends' entry point (CLI
+//!    `pgsage indexes`, Python `pgsage.advise_indexes`): it gathers the schema and the
+//!    workload from a server, a snapshot, a `workload.json` or server logs, and calls the
+//!    above.
 
 pub mod candidates;
-pub mod live;
 pub mod model;
 pub mod options;
 pub mod render;
-pub mod request;
 mod unvalidated;
 
 pub use candidates::{generate, Candidate, Candidates};

@@ -35,7 +35,7 @@ pub enum LogError {
 
 impl From<LogError> for crate::Error {
     /// The library's error for a log that could not be read: I/O, with the file named;
-    /// a cancelled read is `Interrupted`.
+    /// a cancelled read is [`crate::Error::Cancelled`].
     fn from(e: LogError) -> Self {
         match e {
             LogError::Open { path, source } => crate::Error::Io {
@@ -46,9 +46,8 @@ impl From<LogError> for crate::Error {
                 context: format!("reading {name}"),
                 source,
             },
-            LogError::Cancelled => crate::Error::Io {
-                context: "reading logs".into(),
-                source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
+            LogError::Cancelled => crate::Error::Cancelled {
+                what: "reading logs".into(),
             },
             other => crate::Error::Io {
                 context: "reading logs".into(),

@@ -2,7 +2,7 @@
 //! plain or gzip-compressed, from files or standard input, into [`Sample`]s.
 //!
 //! ```
-//! use pgsage::workload::log::{read, LogOptions};
+//! use pgsage_core::workload::log::{read, LogOptions};
 //!
 //! let log = "2024-05-01 10:00:00.123 UTC [42] LOG:  duration: 1.500 ms  statement: SELECT 1\n";
 //! let mut samples = Vec::new();
@@ -10,7 +10,7 @@
 //! assert_eq!(samples[0].query, "SELECT 1");
 //! assert_eq!(samples[0].pid, Some(42));
 //! assert_eq!(stats.unparsed_lines, 0);
-//! # Ok::<(), pgsage::workload::log::LogError>(())
+//! # Ok::<(), pgsage_core::workload::log::LogError>(())
 //! ```
 //!
 //! The input is cut into chunks of whole entries that are parsed in parallel (rayon);

@@ -1,0 +1,44 @@
+//! # pgsage-core
+//!
+//! The pure half of pgsage, the PostgreSQL tuning advisor: everything that works on data
+//! already in hand and never talks to a server. The `pgsage` crate adds the live layer
+//! (connecting, collecting, live EXPLAIN, HypoPG validation) on top and re-exports this
+//! crate, so front ends use `pgsage::…` paths only.
+//!
+//! - [`Snapshot`] ([`snapshot`]): what a server knows about itself, as plain serde data,
+//!   one shape for PostgreSQL 13–18, saved and loaded with [`Snapshot::save`] /
+//!   [`Snapshot::load`].
+//! - [`audit`] runs the [`rules`] (pure functions over the snapshot, in parallel) with a
+//!   [`RuleConfig`] built from the rule packs under `rules/` and the user's overrides
+//!   ([`config`]); the resulting [`Report`] ([`report`]) holds [`Finding`]s with evidence
+//!   and fixes, and renders as JSON, a table or Markdown.
+//! - [`tune`] (configuration from hardware and workload), [`plan`] (EXPLAIN parsing and
+//!   analysis), [`workload`] (server log parsing, `pg_stat_statements`, aggregation),
+//!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`],
+//!   [`frames`] (typed tables) and [`api`] (entry points for the Python package).
+//!
+//! This crate must not depend on tokio, tokio-postgres or a TLS library
+//! (`docs/architecture.md`); its errors ([`Error`]) carry no driver error.
+#![deny(missing_docs)]
+
+pub mod advise;
+pub mod api;
+pub mod config;
+mod engine;
+mod error;
+pub mod frames;
+pub mod host;
+pub mod plan;
+pub mod redact;
+pub mod report;
+pub mod rules;
+pub mod snapshot;
+pub mod sql;
+pub mod tune;
+pub mod workload;
+
+pub use config::RuleConfig;
+pub use engine::{audit, audit_and_tune, audit_from, tune_report, Source};
+pub use error::{Error, Result};
+pub use report::{Finding, Report, Severity};
+pub use snapshot::Snapshot;

@@ -26,6 +26,8 @@ class Param:
     value: Any
     #: What it means.
     doc: str
+    #: Its unit: ``%``, ``ms``, ``s``, ``MB``, ``rows``, ….
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Rule:
     name: str
     #: Pack, e.g. ``vacuum``.
     pack: str
+    #: What it judges: ``snapshot``, ``workload`` or ``plan``.
+    target: str
     #: One-line title.
     title: str
     #: Default severity of its findings.
@@ -75,11 +79,12 @@ def rules(config: ConfigLike = None) -> List[Rule]:
             id=r["id"],
             name=r["name"],
             pack=r["pack"],
+            target=r["target"],
             title=r["title"],
             severity=r["severity"],
             enabled=r["enabled"],
             min_server_version=r.get("min_server_version"),
-            params=[Param(p["name"], p["value"], p["doc"]) for p in r["params"]],
+            params=[Param(p["name"], p["value"], p["doc"], p["unit"]) for p in r["params"]],
             doc=r["doc"],
         )
         for r in data
@@ -94,6 +99,7 @@ def rules_frame(config: ConfigLike = None) -> "pandas.DataFrame":
             {
                 "id": r.id,
                 "pack": r.pack,
+                "target": r.target,
                 "name": r.name,
                 "title": r.title,
                 "severity": r.severity,

@@ -5,7 +5,10 @@ use rayon::prelude::*;
 
 use crate::config::RuleConfig;
 use crate::report::{Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target};
-use crate::rules::{Draft, Rule, RuleContext, Views, RULES};
+use std::collections::BTreeMap;
+
+use crate::rules::queries::young_workload;
+use crate::rules::{Draft, ParamValue, Rule, RuleContext, Skip, Views, WorkloadContext, RULES};
 use crate::snapshot::{Snapshot, ToolInfo};
 use crate::tune::{Advice, Apply, Basis as TuneBasis, TuneReport};
 
@@ -96,70 +99,41 @@ fn audit_with_views(
     let host = config.host.clone().or(&snapshot.host);
     let version_major = snapshot.server.major();
 
-    let outcomes: Vec<(&'static str, Result<Vec<Draft>, String>)> = RULES
-        .par_iter()
-        .filter(|r| config.is_enabled(r.meta().id))
-        .map(|rule| {
-            let id = rule.meta().id;
-            let Some(settings) = config.rules.get(id) else {
-                return (id, Err("not configured".to_owned()));
-            };
-            if let Some(min) = settings.min_server_version {
-                if version_major < min {
-                    return (id, Err(format!("needs PostgreSQL {min} or later")));
-                }
-            }
-            let ctx = RuleContext {
-                snapshot,
-                host: &host,
-                params: &settings.params,
-                min_stats_age_seconds: config.min_stats_age_seconds,
-                config,
-                views,
-            };
-            (id, rule.check(&ctx).map_err(|skip| skip.0))
-        })
-        .collect();
-
-    let suppressions: Vec<_> = config
-        .suppressions
-        .iter()
-        .filter_map(|s| Some((s, Glob::new(&s.object).ok()?.compile_matcher())))
-        .collect();
-
-    let mut findings = Vec::new();
-    let mut skipped = Vec::new();
-    let mut suppressed = Vec::new();
-    for (id, outcome) in outcomes {
-        let drafts = match outcome {
-            Ok(d) => d,
-            Err(reason) => {
-                skipped.push(SkippedRule {
-                    rule: id.to_owned(),
-                    reason,
-                });
-                continue;
-            }
+    let audit_rules: Vec<Rule> = RULES.iter().copied().filter(Rule::in_audit).collect();
+    let Outcome {
+        mut findings,
+        mut skipped,
+        mut suppressed,
+    } = run_rules(&audit_rules, config, Some(version_major), |rule, params| {
+        let ctx = RuleContext {
+            snapshot,
+            host: &host,
+            params,
+            min_stats_age_seconds: config.min_stats_age_seconds,
+            config,
+            views,
         };
-        let Some(rule) = crate::rules::rule(id) else {
-            continue;
-        };
-        for draft in drafts {
-            let finding = finish(rule, config, draft);
-            let name = finding.object.display_name();
-            if let Some((s, _)) = suppressions.iter().find(|(s, m)| {
-                s.rule == id && (m.is_match(&name) || m.is_match(&finding.object.name))
-            }) {
-                suppressed.push(SuppressedFinding {
-                    rule: id.to_owned(),
-                    object: name,
-                    reason: s.reason.clone(),
-                });
-                continue;
+        match rule {
+            Rule::Snapshot(r) => r.check(&ctx),
+            Rule::Workload(r) => {
+                // The snapshot's pg_stat_statements, built once per audit.
+                let workload = ctx.workload()?;
+                let drafts = r.check(&WorkloadContext { workload, params })?;
+                Ok(
+                    match young_workload(workload, config.min_stats_age_seconds) {
+                        Some(reason) => drafts
+                            .into_iter()
+                            .map(|d| d.low_confidence(reason.clone()))
+                            .collect(),
+                        None => drafts,
+                    },
+                )
             }
-            findings.push(finding);
+            Rule::Plan(_) => Err(Skip::because(
+                "a plan rule: it judges EXPLAIN plans (`pgsage plan`)",
+            )),
         }
-    }
+    });
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -209,7 +183,86 @@ fn audit_with_views(
     }
 }
 
-fn finish(rule: &dyn Rule, config: &RuleConfig, draft: Draft) -> Finding {
+/// What running a set of rules gave: findings in rule order, skipped rules and suppressed
+/// findings.
+pub(crate) struct Outcome {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) skipped: Vec<SkippedRule>,
+    pub(crate) suppressed: Vec<SuppressedFinding>,
+}
+
+/// Runs the enabled `rules` in parallel, each with its configured parameter values, and
+/// turns their drafts into findings: the one place for "not configured", the minimum
+/// server version, severities and suppressions, whatever the rules judge (the audit,
+/// `pgsage plan` and `pgsage workload` all run their rules through it).
+pub(crate) fn run_rules<F>(
+    rules: &[Rule],
+    config: &RuleConfig,
+    server_major: Option<i32>,
+    check: F,
+) -> Outcome
+where
+    F: Fn(Rule, &BTreeMap<String, ParamValue>) -> Result<Vec<Draft>, Skip> + Sync,
+{
+    let outcomes: Vec<(Rule, Result<Vec<Draft>, String>)> = rules
+        .par_iter()
+        .filter(|r| config.is_enabled(r.meta().id))
+        .map(|&rule| {
+            let id = rule.meta().id;
+            let Some(settings) = config.rules.get(id) else {
+                return (rule, Err("not configured".to_owned()));
+            };
+            if let (Some(min), Some(major)) = (settings.min_server_version, server_major) {
+                if major < min {
+                    return (rule, Err(format!("needs PostgreSQL {min} or later")));
+                }
+            }
+            (rule, check(rule, &settings.params).map_err(|skip| skip.0))
+        })
+        .collect();
+
+    let suppressions: Vec<_> = config
+        .suppressions
+        .iter()
+        .filter_map(|s| Some((s, Glob::new(&s.object).ok()?.compile_matcher())))
+        .collect();
+    let mut out = Outcome {
+        findings: Vec::new(),
+        skipped: Vec::new(),
+        suppressed: Vec::new(),
+    };
+    for (rule, outcome) in outcomes {
+        let id = rule.meta().id;
+        let drafts = match outcome {
+            Ok(d) => d,
+            Err(reason) => {
+                out.skipped.push(SkippedRule {
+                    rule: id.to_owned(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        for draft in drafts {
+            let finding = finish(rule, config, draft);
+            let name = finding.object.display_name();
+            if let Some((s, _)) = suppressions.iter().find(|(s, m)| {
+                s.rule == id && (m.is_match(&name) || m.is_match(&finding.object.name))
+            }) {
+                out.suppressed.push(SuppressedFinding {
+                    rule: id.to_owned(),
+                    object: name,
+                    reason: s.reason.clone(),
+                });
+                continue;
+            }
+            out.findings.push(finding);
+        }
+    }
+    out
+}
+
+fn finish(rule: Rule, config: &RuleConfig, draft: Draft) -> Finding {
     let meta = rule.meta();
     let settings = config.rules.get(meta.id);
     let severity = settings

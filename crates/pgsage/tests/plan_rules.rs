@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use globset::Glob;
 use pgsage::plan::{analyze, parse_plans};
-use pgsage::rules::plans::PLAN_RULES;
+use pgsage::rules::{rules_for, Target};
 use pgsage::RuleConfig;
 use serde::Deserialize;
 
@@ -116,7 +116,7 @@ fn every_rule_fires_exactly_where_expected_on_the_corpus() {
                 used_patterns.insert(pattern.clone());
             }
         }
-        for rule in PLAN_RULES.iter().map(|r| r.meta().id.to_owned()) {
+        for rule in rules_for(Target::Plan).map(|r| r.meta().id.to_owned()) {
             if fired.contains(&rule) {
                 fired_somewhere.insert(rule.clone());
             } else {
@@ -150,7 +150,7 @@ fn every_rule_fires_exactly_where_expected_on_the_corpus() {
             "pattern `{pattern}` matches no corpus file"
         );
     }
-    for rule in PLAN_RULES {
+    for rule in rules_for(Target::Plan) {
         let id = rule.meta().id;
         assert!(fired_somewhere.contains(id), "{id} fires on no corpus plan");
         assert!(
@@ -175,7 +175,11 @@ fn without_analyze_the_rules_skip_with_the_reason() {
         assert_eq!(reports.len(), 1);
         let report = &reports[0];
         assert!(report.findings.is_empty(), "{file}: {:?}", report.findings);
-        assert_eq!(report.skipped.len(), PLAN_RULES.len(), "{file}");
+        assert_eq!(
+            report.skipped.len(),
+            rules_for(Target::Plan).count(),
+            "{file}"
+        );
         assert!(
             report.skipped.iter().all(|s| s.reason.contains("ANALYZE")),
             "{file}: {:?}",

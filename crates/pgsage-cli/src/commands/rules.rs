@@ -95,7 +95,7 @@ fn markdown_cell(text: &str) -> String {
 /// One line per rule: id, pack, name, title, and whether it is off by default.
 fn list_text(config: &RuleConfig) -> String {
     let mut out = String::new();
-    for r in pgsage::rules::ALL_RULES.iter() {
+    for r in pgsage::rules::RULES.iter() {
         let m = r.meta();
         let on = if config.is_enabled(m.id) {
             ""

@@ -14,7 +14,7 @@ pub use user::{Suppression, UserConfig};
 
 use crate::host::parse_size;
 use crate::report::Severity;
-use crate::rules::{ParamValue, ALL_RULES};
+use crate::rules::{ParamValue, RULES};
 use crate::snapshot::{Fact, HostFacts, StorageKind};
 use crate::{Error, Result};
 
@@ -95,6 +95,8 @@ impl RuleConfig {
                         ),
                     ));
                 }
+                (meta.check_params)(&rule.params)
+                    .map_err(|e| Error::config(origin, format!("rule `{id}` parameters: {e}")))?;
                 let settings = RuleSettings {
                     pack: parsed.pack.name.clone(),
                     enabled: rule.enabled,
@@ -109,7 +111,7 @@ impl RuleConfig {
             }
             packs.push(parsed.pack);
         }
-        for r in ALL_RULES.iter() {
+        for r in RULES.iter() {
             if !rules.contains_key(r.meta().id) {
                 return Err(Error::config(
                     None,
@@ -330,7 +332,17 @@ impl RuleConfig {
                 value.type_name()
             ));
         }
-        *current = value;
+        let previous = std::mem::replace(current, value);
+        // The rule's typed parameters must still read (the type check above lets a list
+        // through where a number is expected only if the rule says so).
+        if let Some(r) = crate::rules::rule(&id) {
+            if let Err(e) = (r.meta().check_params)(&rule.params) {
+                if let Some(v) = rule.params.get_mut(name) {
+                    *v = previous;
+                }
+                return Err(format!("parameter `{name}` of `{id}`: {e}"));
+            }
+        }
         Ok(())
     }
 
@@ -349,13 +361,13 @@ mod tests {
     #[test]
     fn shipped_packs_match_the_registry() {
         let config = RuleConfig::shipped().expect("shipped packs are valid");
-        for r in ALL_RULES.iter() {
+        for r in RULES.iter() {
             let settings = &config.rules[r.meta().id];
             assert_eq!(settings.pack, r.meta().pack);
         }
         for pack in &config.packs {
             assert!(
-                ALL_RULES.iter().any(|r| r.meta().pack == pack.name),
+                RULES.iter().any(|r| r.meta().pack == pack.name),
                 "pack {} has no rules",
                 pack.name
             );

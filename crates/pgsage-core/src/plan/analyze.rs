@@ -4,16 +4,11 @@
 
 use std::cmp::Ordering;
 
-use globset::Glob;
-
 use super::{parse_plans, Plan, PlanError};
 use crate::config::RuleConfig;
-use crate::report::{
-    Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target,
-    REPORT_SCHEMA_VERSION,
-};
-use crate::rules::plans::{PlanContext, PlanRule, PLAN_RULES};
-use crate::rules::Draft;
+use crate::engine::{run_rules, Outcome};
+use crate::report::{Counters, Finding, Report, Summary, Target, REPORT_SCHEMA_VERSION};
+use crate::rules::{rules_for, PlanContext, Rule, Skip, Target as RuleTarget};
 use crate::snapshot::{HostFacts, ToolInfo};
 
 /// `Report::target.source` of a plan report.
@@ -29,55 +24,19 @@ pub const PLAN_SOURCE: &str = "plan";
 /// unless the caller fills them in.
 pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
     let profile = plan.profile();
-    let mut findings = Vec::new();
-    let mut skipped = Vec::new();
-    let mut suppressed = Vec::new();
-    let suppressions: Vec<_> = config
-        .suppressions
-        .iter()
-        .filter_map(|s| Some((s, Glob::new(&s.object).ok()?.compile_matcher())))
-        .collect();
-    for rule in PLAN_RULES {
-        let id = rule.meta().id;
-        if !config.is_enabled(id) {
-            continue;
-        }
-        let Some(settings) = config.rules.get(id) else {
-            skipped.push(SkippedRule {
-                rule: id.to_owned(),
-                reason: "not configured".to_owned(),
-            });
-            continue;
-        };
-        let ctx = PlanContext {
+    let plan_rules: Vec<Rule> = rules_for(RuleTarget::Plan).collect();
+    let Outcome {
+        mut findings,
+        skipped,
+        suppressed,
+    } = run_rules(&plan_rules, config, None, |rule, params| match rule {
+        Rule::Plan(r) => r.check(&PlanContext {
             plan,
             profile: &profile,
-            params: &settings.params,
-        };
-        match rule.check_plan(&ctx) {
-            Err(skip) => skipped.push(SkippedRule {
-                rule: id.to_owned(),
-                reason: skip.0,
-            }),
-            Ok(drafts) => {
-                for draft in drafts {
-                    let finding = finish(*rule, config, draft);
-                    let name = finding.object.display_name();
-                    match suppressions
-                        .iter()
-                        .find(|(s, m)| s.rule == id && m.is_match(&name))
-                    {
-                        Some((s, _)) => suppressed.push(SuppressedFinding {
-                            rule: id.to_owned(),
-                            object: name,
-                            reason: s.reason.clone(),
-                        }),
-                        None => findings.push(finding),
-                    }
-                }
-            }
-        }
-    }
+            params,
+        }),
+        Rule::Snapshot(_) | Rule::Workload(_) => Err(Skip::because("not a plan rule")),
+    });
     findings.sort_by(|a, b| {
         time_share(b)
             .partial_cmp(&time_share(a))
@@ -125,26 +84,4 @@ pub fn time_share(finding: &Finding) -> f64 {
         .get("time_share")
         .and_then(serde_json::Value::as_f64)
         .unwrap_or(0.0)
-}
-
-fn finish(rule: &dyn PlanRule, config: &RuleConfig, draft: Draft) -> Finding {
-    let meta = rule.meta();
-    let settings = config.rules.get(meta.id);
-    Finding {
-        rule: meta.id.to_owned(),
-        pack: meta.pack.to_owned(),
-        severity: settings
-            .and_then(|s| s.severity_override)
-            .or(draft.severity)
-            .or(settings.map(|s| s.severity))
-            .unwrap_or(crate::report::Severity::Warning),
-        title: meta.title.to_owned(),
-        object: draft.object,
-        message: draft.message,
-        evidence: draft.evidence,
-        recommendation: draft.recommendation,
-        fix: draft.fix,
-        confidence: draft.confidence,
-        confidence_reason: draft.confidence_reason,
-    }
 }

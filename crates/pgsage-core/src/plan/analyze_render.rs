@@ -77,7 +77,7 @@ fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
 
 /// What to say when there is no finding: healthy, or nothing could be judged.
 fn no_findings(report: &Report) -> &'static str {
-    if report.skipped.len() >= crate::rules::plans::PLAN_RULES.len() {
+    if report.skipped.len() >= crate::rules::rules_for(crate::rules::Target::Plan).count() {
         "No findings: no rule could judge this plan (see the rules skipped)."
     } else {
         "No findings: every rule that ran found this plan healthy."

@@ -184,12 +184,14 @@ pub struct RuleContext<'a> {
 pub struct Views {
     workload: OnceLock<Result<Workload, String>>,
     tuning: OnceLock<TuneReport>,
+    /// IDX009's unvalidated index advice, which IDX005 and IDX006 defer to.
+    pub(crate) index_advice: OnceLock<Result<crate::advise::IndexAdvice, Skip>>,
 }
 
 /// What the recommended configuration (`pgsage tune`'s, computed once per audit) says of
 /// a setting: the value every finding that changes it must use.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub enum SettingTarget {
     /// Change it to this value (as `ALTER SYSTEM` takes it).
     Change(String),
     /// The current value is right: a finding must not propose another one.
@@ -200,26 +202,9 @@ pub enum Target {
 }
 
 impl<'a> RuleContext<'a> {
-    /// A numeric parameter. A missing one skips the rule (the registry test keeps that from
-    /// happening with the shipped packs).
-    pub fn number(&self, name: &str) -> Result<f64, Skip> {
-        match self.params.get(name) {
-            Some(ParamValue::Number(n)) => Ok(*n),
-            Some(other) => Err(Skip(format!(
-                "parameter `{name}` is a {}, expected a number",
-                other.type_name()
-            ))),
-            None => Err(Skip(format!("parameter `{name}` is not set"))),
-        }
-    }
-
-    /// A list parameter (missing = empty).
-    pub fn list(&self, name: &str) -> Vec<String> {
-        match self.params.get(name) {
-            Some(ParamValue::List(l)) => l.clone(),
-            Some(ParamValue::Text(t)) => vec![t.clone()],
-            _ => Vec::new(),
-        }
+    /// This rule's typed parameters (its `Params`, declared in `declare_rule!`).
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, Skip> {
+        super::params::for_rule(self.params)
     }
 
     /// The snapshot's pg_stat_statements workload (deltas over the sampled window when
@@ -243,11 +228,11 @@ impl<'a> RuleContext<'a> {
     }
 
     /// What the recommended configuration says of `setting`.
-    pub fn target(&self, setting: &str) -> Target {
+    pub fn target(&self, setting: &str) -> SettingTarget {
         match self.tuning().settings.iter().find(|a| a.name == setting) {
-            Some(a) if a.change => Target::Change(a.recommended.clone()),
-            Some(_) => Target::Keep,
-            None => Target::Unsized,
+            Some(a) if a.change => SettingTarget::Change(a.recommended.clone()),
+            Some(_) => SettingTarget::Keep,
+            None => SettingTarget::Unsized,
         }
     }
 
@@ -256,9 +241,9 @@ impl<'a> RuleContext<'a> {
     /// keeps the current value: the finding must then not propose another one.
     pub fn value_for(&self, setting: &str, own: impl FnOnce() -> String) -> Option<String> {
         match self.target(setting) {
-            Target::Change(v) => Some(v),
-            Target::Keep => None,
-            Target::Unsized => Some(own()),
+            SettingTarget::Change(v) => Some(v),
+            SettingTarget::Keep => None,
+            SettingTarget::Unsized => Some(own()),
         }
     }
 
@@ -266,8 +251,8 @@ impl<'a> RuleContext<'a> {
     /// keeps the current value or does not size the setting.
     pub fn sized_value(&self, setting: &str) -> Option<String> {
         match self.target(setting) {
-            Target::Change(v) => Some(v),
-            Target::Keep | Target::Unsized => None,
+            SettingTarget::Change(v) => Some(v),
+            SettingTarget::Keep | SettingTarget::Unsized => None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Rule, ALL_RULES};
+use super::{Rule, RULES};
 use crate::config::RuleConfig;
 use crate::rules::ParamValue;
 
@@ -16,6 +16,8 @@ pub struct RuleDoc {
     pub name: String,
     /// Pack.
     pub pack: String,
+    /// What it judges: `snapshot`, `workload` or `plan`.
+    pub target: super::Target,
     /// Title.
     pub title: String,
     /// Default severity.
@@ -37,12 +39,14 @@ pub struct ParamDoc {
     pub name: String,
     /// Value in the configuration.
     pub value: ParamValue,
+    /// Unit: `%`, `ms`, `rows`, ….
+    pub unit: String,
     /// Meaning.
     pub doc: String,
 }
 
 /// The rule's doc comment as Markdown (the one-space indent of `///` removed).
-pub fn doc_markdown(rule: &dyn Rule) -> String {
+pub fn doc_markdown(rule: Rule) -> String {
     rule.meta()
         .doc
         .lines()
@@ -53,17 +57,18 @@ pub fn doc_markdown(rule: &dyn Rule) -> String {
 
 /// Every rule with its configured settings.
 pub fn catalogue(config: &RuleConfig) -> Vec<RuleDoc> {
-    ALL_RULES.iter().map(|r| rule_doc(*r, config)).collect()
+    RULES.iter().map(|r| rule_doc(*r, config)).collect()
 }
 
 /// One rule with its configured settings.
-pub fn rule_doc(rule: &dyn Rule, config: &RuleConfig) -> RuleDoc {
+pub fn rule_doc(rule: Rule, config: &RuleConfig) -> RuleDoc {
     let m = rule.meta();
     let settings = config.rules.get(m.id);
     RuleDoc {
         id: m.id.to_owned(),
         name: m.name.to_owned(),
         pack: m.pack.to_owned(),
+        target: rule.target(),
         title: m.title.to_owned(),
         severity: settings.map_or("warning".into(), |s| s.severity.to_string()),
         enabled: config.is_enabled(m.id),
@@ -76,6 +81,7 @@ pub fn rule_doc(rule: &dyn Rule, config: &RuleConfig) -> RuleDoc {
                 value: settings
                     .and_then(|s| s.params.get(p.name).cloned())
                     .unwrap_or(ParamValue::Text(String::new())),
+                unit: p.unit.to_owned(),
                 doc: p.doc.to_owned(),
             })
             .collect(),
@@ -93,12 +99,13 @@ fn value_text(v: &ParamValue) -> String {
 }
 
 /// The page for one rule: header, settings table, then its documentation.
-pub fn rule_markdown(rule: &dyn Rule, config: &RuleConfig) -> String {
+pub fn rule_markdown(rule: Rule, config: &RuleConfig) -> String {
     let d = rule_doc(rule, config);
     let mut out = format!("# {} {}: {}\n\n", d.id, d.name, d.title);
     out.push_str(&format!(
-        "Pack `{}` · default severity `{}` · {}{}\n\n",
+        "Pack `{}` · judges a {} · default severity `{}` · {}{}\n\n",
         d.pack,
+        d.target.name(),
         d.severity,
         if d.enabled {
             "on by default"
@@ -110,12 +117,13 @@ pub fn rule_markdown(rule: &dyn Rule, config: &RuleConfig) -> String {
             .unwrap_or_default()
     ));
     if !d.params.is_empty() {
-        out.push_str("| parameter | default | meaning |\n|---|---|---|\n");
+        out.push_str("| parameter | default | unit | meaning |\n|---|---|---|---|\n");
         for p in &d.params {
             out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
+                "| `{}` | {} | {} | {} |\n",
                 p.name,
                 value_text(&p.value),
+                p.unit,
                 p.doc
             ));
         }
@@ -157,7 +165,7 @@ mod tests {
             .join("docs")
             .join("rules");
         let mut pages = vec![("README.md".to_owned(), index_markdown(&config))];
-        for r in ALL_RULES.iter() {
+        for r in RULES.iter() {
             pages.push((format!("{}.md", r.meta().id), rule_markdown(*r, &config)));
         }
         let update = std::env::var_os("UPDATE_DOCS").is_some();

@@ -5,12 +5,29 @@
 
 use pgsage_testkit::scenario::{fixture_path, Case, Scenario};
 
-use crate::report::Finding;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use crate::report::{Finding, Report};
 use crate::{audit, RuleConfig, Snapshot};
 
-/// Audits a case's fixture with its scenario's configuration. Returns the rule's findings,
-/// or `Err(reason)` when the rule was skipped.
-fn run_fixture(scenario: &Scenario, case: &Case, rule: &str) -> Result<Vec<Finding>, String> {
+/// Every scenario file, parsed once per test binary.
+static SCENARIOS: LazyLock<Vec<Scenario>> =
+    LazyLock::new(|| Scenario::all().expect("scenario files"));
+
+/// Audit reports of the captured fixtures, each computed once per test binary (many rule
+/// tests look at the same case).
+static REPORTS: LazyLock<Mutex<ReportCache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Reports by (scenario, case).
+type ReportCache = HashMap<(String, String), Arc<Report>>;
+
+/// The audit of a case's fixture with its scenario's configuration.
+fn report(scenario: &Scenario, case: &Case) -> Arc<Report> {
+    let key = (scenario.name.clone(), case.name.clone());
+    if let Some(r) = REPORTS.lock().expect("report cache").get(&key) {
+        return Arc::clone(r);
+    }
     let path = fixture_path(&scenario.name, &case.name);
     let snapshot = Snapshot::load(&path)
         .unwrap_or_else(|e| panic!("{e}\n(capture the fixtures with scripts/capture-fixtures.sh)"));
@@ -18,19 +35,30 @@ fn run_fixture(scenario: &Scenario, case: &Case, rule: &str) -> Result<Vec<Findi
     config
         .apply_toml(&scenario.config, &format!("scenario {}", scenario.name))
         .expect("scenario config is valid");
-    let report = audit(&snapshot, &config);
+    let report = Arc::new(audit(&snapshot, &config));
+    REPORTS
+        .lock()
+        .expect("report cache")
+        .insert(key, Arc::clone(&report));
+    report
+}
+
+/// A rule's findings on a case's fixture, or `Err(reason)` when the rule was skipped.
+fn run_fixture(scenario: &Scenario, case: &Case, rule: &str) -> Result<Vec<Finding>, String> {
+    let report = report(scenario, case);
     if let Some(skip) = report.skipped.iter().find(|s| s.rule == rule) {
         return Err(skip.reason.clone());
     }
     Ok(report
         .findings
-        .into_iter()
+        .iter()
         .filter(|f| f.rule == rule)
+        .cloned()
         .collect())
 }
 
-fn scenarios() -> Vec<Scenario> {
-    Scenario::all().expect("scenario files")
+fn scenarios() -> &'static [Scenario] {
+    &SCENARIOS
 }
 
 /// The rule flags `object` (`schema.name` or a bare name) in every captured case that
@@ -42,7 +70,7 @@ pub(crate) fn assert_fires(rule: &str, object: &str) -> Vec<Finding> {
             .cases_expecting(rule, object)
             .filter(|c| Scenario::has_fixture(c))
         {
-            let findings = run_fixture(&s, case, rule).unwrap_or_else(|reason| {
+            let findings = run_fixture(s, case, rule).unwrap_or_else(|reason| {
                 panic!("{rule} was skipped on {}/{}: {reason}", s.name, case.name)
             });
             assert!(
@@ -74,7 +102,7 @@ pub(crate) fn assert_quiet(rule: &str) {
     let mut checked = 0;
     for s in scenarios() {
         for case in s.quiet_cases_for(rule).filter(|c| Scenario::has_fixture(c)) {
-            match run_fixture(&s, case, rule) {
+            match run_fixture(s, case, rule) {
                 Ok(findings) => assert!(
                     findings.is_empty(),
                     "{rule} is noisy on {}/{}: {findings:#?}",

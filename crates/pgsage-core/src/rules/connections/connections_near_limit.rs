@@ -1,6 +1,6 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 declare_rule! {
     /// ## What it detects
@@ -38,10 +38,10 @@ declare_rule! {
         name: "connections-near-limit",
         pack: "connections",
         title: "Connection slots nearly exhausted",
-        params: [
-            ("warning_pct", "Share of usable connection slots in use that warns, in %"),
-            ("critical_pct", "Share of usable connection slots in use that is critical, in %"),
-        ],
+        params: {
+            warning_pct: f64 = ("%", "Share of usable connection slots in use that warns"),
+            critical_pct: f64 = ("%", "Share of usable connection slots in use that is critical"),
+        },
     }
 }
 
@@ -88,14 +88,15 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
     })
 }
 
-impl Rule for ConnectionsNearLimit {
+impl SnapshotRule for ConnectionsNearLimit {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let warning = ctx.number("warning_pct")?;
-        let critical = ctx.number("critical_pct")?;
+        let p: Params = ctx.params()?;
+        let warning = p.warning_pct;
+        let critical = p.critical_pct;
         let u = slot_use(ctx)?;
         let pct = 100.0 * u.used as f64 / u.usable;
         if pct < warning {

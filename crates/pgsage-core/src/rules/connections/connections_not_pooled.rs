@@ -1,7 +1,7 @@
 use crate::report::ObjectRef;
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
 
 use super::common::{age, clients, round1};
@@ -51,14 +51,14 @@ declare_rule! {
         name: "connections-not-pooled",
         pack: "connections",
         title: "Many idle connections or high connection churn",
-        params: [
-            ("min_idle_connections", "Idle client sessions needed to flag"),
-            ("min_idle_pct", "Share of client sessions that must be idle, in %"),
-            ("min_idle_seconds", "A session counts as idle after this many seconds"),
-            ("min_sessions_per_second", "New sessions per second that is churn"),
-            ("min_sessions", "New sessions needed in the window to judge churn"),
-            ("young_connection_seconds", "Before 14: sessions younger than this are fresh"),
-        ],
+        params: {
+            min_idle_connections: f64 = ("connections", "Idle client sessions needed to flag"),
+            min_idle_pct: f64 = ("%", "Share of client sessions that must be idle"),
+            min_idle_seconds: f64 = ("s", "A session counts as idle after this many seconds"),
+            min_sessions_per_second: f64 = ("sessions/s", "New sessions per second that is churn"),
+            min_sessions: f64 = ("sessions", "New sessions needed in the window to judge churn"),
+            young_connection_seconds: f64 = ("s", "Before 14: sessions younger than this are fresh"),
+        },
     }
 }
 
@@ -100,18 +100,19 @@ fn new_sessions(snap: &Snapshot, basis: Basis) -> Option<(i64, f64)> {
     }
 }
 
-impl Rule for ConnectionsNotPooled {
+impl SnapshotRule for ConnectionsNotPooled {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_idle = ctx.number("min_idle_connections")?;
-        let min_idle_pct = ctx.number("min_idle_pct")?;
-        let min_idle_s = ctx.number("min_idle_seconds")?;
-        let min_rate = ctx.number("min_sessions_per_second")?;
-        let min_sessions = ctx.number("min_sessions")?;
-        let young_s = ctx.number("young_connection_seconds")?;
+        let p: Params = ctx.params()?;
+        let min_idle = p.min_idle_connections;
+        let min_idle_pct = p.min_idle_pct;
+        let min_idle_s = p.min_idle_seconds;
+        let min_rate = p.min_sessions_per_second;
+        let min_sessions = p.min_sessions;
+        let young_s = p.young_connection_seconds;
         let snap = ctx.snapshot;
         super::common::require_session_states(snap)?;
         let clients = clients(snap);

@@ -1,7 +1,7 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::common::{age, by_database, clients, describe, is_idle_in_transaction};
 
@@ -43,23 +43,24 @@ declare_rule! {
         name: "idle-in-transaction",
         pack: "connections",
         title: "Sessions idle in an open transaction",
-        params: [
-            ("min_age_seconds", "Idle in transaction this many seconds is flagged"),
-            ("critical_age_seconds", "Idle in transaction this many seconds is critical"),
-            ("critical_xmin_age", "Held-back xmin age (transactions) that is critical"),
-        ],
+        params: {
+            min_age_seconds: f64 = ("s", "Idle in transaction this many seconds is flagged"),
+            critical_age_seconds: f64 = ("s", "Idle in transaction this many seconds is critical"),
+            critical_xmin_age: f64 = ("transactions", "Held-back xmin age (transactions) that is critical"),
+        },
     }
 }
 
-impl Rule for IdleInTransaction {
+impl SnapshotRule for IdleInTransaction {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_age = ctx.number("min_age_seconds")?;
-        let critical_age = ctx.number("critical_age_seconds")?;
-        let critical_xmin = ctx.number("critical_xmin_age")?;
+        let p: Params = ctx.params()?;
+        let min_age = p.min_age_seconds;
+        let critical_age = p.critical_age_seconds;
+        let critical_xmin = p.critical_xmin_age;
         let snap = ctx.snapshot;
         super::common::require_session_states(snap)?;
         let idle: Vec<_> = clients(snap)

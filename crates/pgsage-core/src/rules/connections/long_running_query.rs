@@ -1,7 +1,7 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Backend;
 
 use super::common::{age, by_database, clients, describe};
@@ -42,10 +42,10 @@ declare_rule! {
         name: "long-running-query",
         pack: "connections",
         title: "Long-running statements or transactions",
-        params: [
-            ("min_age_seconds", "Statements or transactions running this many seconds are flagged"),
-            ("critical_age_seconds", "Running this many seconds is critical"),
-        ],
+        params: {
+            min_age_seconds: f64 = ("s", "Statements or transactions running this many seconds are flagged"),
+            critical_age_seconds: f64 = ("s", "Running this many seconds is critical"),
+        },
     }
 }
 
@@ -57,14 +57,15 @@ fn is_running(b: &Backend) -> bool {
     ) && b.wait_event_type.as_deref() != Some("Lock")
 }
 
-impl Rule for LongRunningQuery {
+impl SnapshotRule for LongRunningQuery {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_age = ctx.number("min_age_seconds")?;
-        let critical_age = ctx.number("critical_age_seconds")?;
+        let p: Params = ctx.params()?;
+        let min_age = p.min_age_seconds;
+        let critical_age = p.critical_age_seconds;
         let snap = ctx.snapshot;
         super::common::require_session_states(snap)?;
         let long: Vec<_> = clients(snap)

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::common::{clients_and_hidden, hidden_reason, hidden_sessions};
 
@@ -55,11 +55,11 @@ declare_rule! {
         name: "max-connections-oversized",
         pack: "connections",
         title: "max_connections far above what the CPUs can run",
-        params: [
-            ("cpu_multiplier", "Connection slots per CPU above which max_connections is oversized"),
-            ("max_connections_floor", "Never flag max_connections at or below this"),
-            ("pool_size_per_cpu", "Suggested server pool size per CPU"),
-        ],
+        params: {
+            cpu_multiplier: f64 = ("connections per CPU", "Connection slots per CPU above which max_connections is oversized"),
+            max_connections_floor: f64 = ("connections", "Never flag max_connections at or below this"),
+            pool_size_per_cpu: f64 = ("connections per CPU", "Suggested server pool size per CPU"),
+        },
     }
 }
 
@@ -92,15 +92,16 @@ fn sizing(
     }
 }
 
-impl Rule for MaxConnectionsOversized {
+impl SnapshotRule for MaxConnectionsOversized {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let multiplier = ctx.number("cpu_multiplier")?;
-        let floor = ctx.number("max_connections_floor")?;
-        let per_cpu = ctx.number("pool_size_per_cpu")?;
+        let p: Params = ctx.params()?;
+        let multiplier = p.cpu_multiplier;
+        let floor = p.max_connections_floor;
+        let per_cpu = p.pool_size_per_cpu;
         let max = ctx
             .setting("max_connections")?
             .as_f64()

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Role, Snapshot};
 use crate::sql::quote_ident;
 
@@ -57,7 +57,9 @@ declare_rule! {
         name: "missing-safety-timeouts",
         pack: "connections",
         title: "Safety timeouts disabled for connecting roles",
-        params: [("ignore_roles", "Roles never listed (managed services' admin roles)")],
+        params: {
+            ignore_roles: Vec<String> = ("roles", "Roles never listed (managed services' admin roles)"),
+        },
     }
 }
 
@@ -135,13 +137,14 @@ fn missing<'a>(roles: &[&'a Role], name: &str, base: Option<bool>) -> (Vec<Missi
     (out, unknown)
 }
 
-impl Rule for MissingSafetyTimeouts {
+impl SnapshotRule for MissingSafetyTimeouts {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let ignore = ctx.list("ignore_roles");
+        let p: Params = ctx.params()?;
+        let ignore = p.ignore_roles.clone();
         let snap = ctx.snapshot;
         super::common::require_activity(snap)?;
         // Other roles' sessions keep their database and role when their type is hidden

@@ -1,7 +1,7 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::{quote_ident, quote_literal};
 
 declare_rule! {
@@ -39,21 +39,22 @@ declare_rule! {
         name: "orphaned-prepared-transaction",
         pack: "connections",
         title: "Prepared transactions left open",
-        params: [
-            ("min_age_seconds", "Prepared transactions older than this many seconds are flagged"),
-            ("critical_age_seconds", "Older than this many seconds is critical"),
-        ],
+        params: {
+            min_age_seconds: f64 = ("s", "Prepared transactions older than this many seconds are flagged"),
+            critical_age_seconds: f64 = ("s", "Older than this many seconds is critical"),
+        },
     }
 }
 
-impl Rule for OrphanedPreparedTransaction {
+impl SnapshotRule for OrphanedPreparedTransaction {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_age = ctx.number("min_age_seconds")?;
-        let critical_age = ctx.number("critical_age_seconds")?;
+        let p: Params = ctx.params()?;
+        let min_age = p.min_age_seconds;
+        let critical_age = p.critical_age_seconds;
         let snap = ctx.snapshot;
         if let Some(g) = snap.gap("pg_prepared_xacts") {
             return Err(Skip::because(format!(

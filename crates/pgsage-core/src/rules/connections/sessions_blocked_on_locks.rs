@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::report::{ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::LockWait;
 
 use super::common::{age, describe};
@@ -51,11 +51,11 @@ declare_rule! {
         name: "sessions-blocked-on-locks",
         pack: "connections",
         title: "Sessions waiting on locks",
-        params: [
-            ("min_wait_seconds", "The longest waiter must have waited this many seconds"),
-            ("critical_wait_seconds", "A wait this many seconds long is critical"),
-            ("critical_waiters", "This many sessions waiting on one root blocker is critical"),
-        ],
+        params: {
+            min_wait_seconds: f64 = ("s", "The longest waiter must have waited this many seconds"),
+            critical_wait_seconds: f64 = ("s", "A wait this many seconds long is critical"),
+            critical_waiters: f64 = ("sessions", "This many sessions waiting on one root blocker is critical"),
+        },
     }
 }
 
@@ -89,15 +89,16 @@ fn roots(waits: &[LockWait]) -> BTreeMap<i32, BTreeSet<i32>> {
     out
 }
 
-impl Rule for SessionsBlockedOnLocks {
+impl SnapshotRule for SessionsBlockedOnLocks {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_wait = ctx.number("min_wait_seconds")?;
-        let critical_wait = ctx.number("critical_wait_seconds")?;
-        let critical_waiters = ctx.number("critical_waiters")?;
+        let p: Params = ctx.params()?;
+        let min_wait = p.min_wait_seconds;
+        let critical_wait = p.critical_wait_seconds;
+        let critical_waiters = p.critical_waiters;
         let snap = ctx.snapshot;
         super::common::require_activity(snap)?;
         if let Some(gap) = snap.gap("pg_locks") {

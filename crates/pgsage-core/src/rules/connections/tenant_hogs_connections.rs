@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Backend;
 use crate::sql::quote_ident;
 
@@ -45,10 +45,10 @@ declare_rule! {
         name: "tenant-hogs-connections",
         pack: "connections",
         title: "One database, role or application holds most connections",
-        params: [
-            ("max_share_pct", "Share of client connections that is disproportionate, in %"),
-            ("min_connections", "Client connections needed to judge"),
-        ],
+        params: {
+            max_share_pct: f64 = ("%", "Share of client connections that is disproportionate"),
+            min_connections: f64 = ("connections", "Client connections needed to judge"),
+        },
     }
 }
 
@@ -75,14 +75,15 @@ fn shares(sessions: &[&Backend], key: Key) -> (BTreeMap<String, usize>, usize) {
     (counts, total)
 }
 
-impl Rule for TenantHogsConnections {
+impl SnapshotRule for TenantHogsConnections {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let max_share = ctx.number("max_share_pct")?;
-        let min_conns = ctx.number("min_connections")?;
+        let p: Params = ctx.params()?;
+        let max_share = p.max_share_pct;
+        let min_conns = p.min_connections;
         let snap = ctx.snapshot;
         super::common::require_activity(snap)?;
         // Other roles' sessions keep their database, role and application when their type

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Index;
 
 use super::common::key_items;
@@ -36,7 +36,7 @@ declare_rule! {
         name: "duplicate-index",
         pack: "indexing",
         title: "Duplicate index",
-        params: [],
+        params: {},
     }
 }
 
@@ -103,7 +103,7 @@ fn keep_rank(i: &Index) -> (bool, bool, bool, i64, std::cmp::Reverse<u32>) {
     )
 }
 
-impl Rule for DuplicateIndex {
+impl SnapshotRule for DuplicateIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

@@ -2,7 +2,7 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::indexing::common::table_by_oid;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::bloat_estimate::{self as est, Bloat, ColumnShape};
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
 
 declare_rule! {
@@ -79,14 +79,14 @@ declare_rule! {
         name: "index-bloat",
         pack: "indexing",
         title: "Index bloat",
-        params: [
-            ("min_pages", "Indexes with fewer pages are not judged"),
-            ("max_modified_since_analyze_pct", "Indexes whose table had more rows modified since its last ANALYZE (% of reltuples) are not judged"),
-            ("warning_bloat_pct", "Estimated wasted share of the index that warns, in %"),
-            ("warning_wasted_bytes", "Estimated wasted bytes that warn (with the share)"),
-            ("critical_bloat_pct", "Estimated wasted share that is critical, in %"),
-            ("critical_wasted_bytes", "Estimated wasted bytes that are critical (with the share)"),
-        ],
+        params: {
+            min_pages: f64 = ("pages", "Indexes with fewer pages are not judged"),
+            max_modified_since_analyze_pct: f64 = ("%", "Indexes whose table had more rows modified since its last ANALYZE (% of reltuples) are not judged"),
+            warning_bloat_pct: f64 = ("%", "Estimated wasted share of the index that warns"),
+            warning_wasted_bytes: f64 = ("bytes", "Estimated wasted bytes that warn (with the share)"),
+            critical_bloat_pct: f64 = ("%", "Estimated wasted share that is critical"),
+            critical_wasted_bytes: f64 = ("bytes", "Estimated wasted bytes that are critical (with the share)"),
+        },
     }
 }
 
@@ -215,7 +215,7 @@ pub(crate) fn estimate_index(
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-impl Rule for IndexBloat {
+impl SnapshotRule for IndexBloat {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

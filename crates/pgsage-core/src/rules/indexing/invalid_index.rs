@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
 
 use super::common::{human_bytes, table_by_oid};
@@ -41,7 +41,7 @@ declare_rule! {
         name: "invalid-index",
         pack: "indexing",
         title: "Invalid index",
-        params: [],
+        params: {},
     }
 }
 
@@ -92,7 +92,7 @@ fn concurrent_definition(definition: &str) -> String {
     definition.to_owned()
 }
 
-impl Rule for InvalidIndex {
+impl SnapshotRule for InvalidIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

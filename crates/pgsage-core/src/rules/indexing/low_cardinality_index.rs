@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
 
 use super::common::{
@@ -51,12 +51,12 @@ declare_rule! {
         name: "low-cardinality-index",
         pack: "indexing",
         title: "Rarely used index on a low-cardinality column",
-        params: [
-            ("max_distinct_values", "Distinct values of the leading column at most"),
-            ("max_scans_per_1000_writes", "Index scans per 1000 rows written at most"),
-            ("min_table_writes", "Rows written to the table over the basis at least"),
-            ("min_index_bytes", "Ignore indexes smaller than this, in bytes"),
-        ],
+        params: {
+            max_distinct_values: f64 = ("values", "Distinct values of the leading column at most"),
+            max_scans_per_1000_writes: f64 = ("scans per 1000 rows written", "Index scans per 1000 rows written at most"),
+            min_table_writes: f64 = ("rows", "Rows written to the table over the basis at least"),
+            min_index_bytes: f64 = ("bytes", "Ignore indexes smaller than this"),
+        },
     }
 }
 
@@ -94,16 +94,17 @@ fn leading_stats_hidden(snap: &Snapshot, i: &Index) -> bool {
             .is_some_and(|c| c.stats_hidden)
 }
 
-impl Rule for LowCardinalityIndex {
+impl SnapshotRule for LowCardinalityIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let max_distinct = ctx.number("max_distinct_values")?;
-        let max_per_1000 = ctx.number("max_scans_per_1000_writes")?;
-        let min_writes = ctx.number("min_table_writes")?;
-        let min_bytes = ctx.number("min_index_bytes")?;
+        let p: Params = ctx.params()?;
+        let max_distinct = p.max_distinct_values;
+        let max_per_1000 = p.max_scans_per_1000_writes;
+        let min_writes = p.min_table_writes;
+        let min_bytes = p.min_index_bytes;
         let snap = ctx.snapshot;
         if let Some(gap) = snap.gap("columns") {
             return Err(Skip::because(format!("columns not collected: {}", gap.why)));

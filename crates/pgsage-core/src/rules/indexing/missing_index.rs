@@ -2,8 +2,7 @@ use crate::advise::{AdvisorOptions, IndexAdvice};
 use crate::config::RuleConfig;
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
-use crate::snapshot::Snapshot;
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::workload::Workload;
 
 use super::common::{table_by_name, table_delta, table_rows};
@@ -86,17 +85,17 @@ declare_rule! {
         name: "missing-index",
         pack: "indexing",
         title: "Missing index for the workload's statements",
-        params: [
-            ("max_indexes", "Recommended indexes per advisor run"),
-            ("max_key_columns", "Key columns per candidate index"),
-            ("max_include_columns", "INCLUDE columns per candidate (0: no covering indexes)"),
-            ("min_table_rows", "Ignore tables with fewer rows than this"),
-            ("max_selectivity_pct", "Estimated share of the table a predicate may return, in %"),
-            ("min_cost_drop_pct", "Validated: planner cost drop required, in %"),
-            ("min_workload_share_pct", "Share of the workload's execution time the helped statements take, in %"),
-            ("min_mean_ms", "Mean execution time of a helped statement, ms"),
-            ("statement_timeout_ms", "Timeout of each EXPLAIN on a server, ms"),
-        ],
+        params: {
+            max_indexes: f64 = ("indexes", "Recommended indexes per advisor run"),
+            max_key_columns: f64 = ("columns", "Key columns per candidate index"),
+            max_include_columns: f64 = ("columns", "INCLUDE columns per candidate (0: no covering indexes)"),
+            min_table_rows: f64 = ("rows", "Ignore tables with fewer rows than this"),
+            max_selectivity_pct: f64 = ("%", "Estimated share of the table a predicate may return"),
+            min_cost_drop_pct: f64 = ("%", "Validated: planner cost drop required"),
+            min_workload_share_pct: f64 = ("%", "Share of the workload's execution time the helped statements take"),
+            min_mean_ms: f64 = ("ms", "Mean execution time of a helped statement"),
+            statement_timeout_ms: f64 = ("ms", "Timeout of each EXPLAIN on a server"),
+        },
     }
 }
 
@@ -105,9 +104,10 @@ fn advisor_options(config: &RuleConfig) -> Result<AdvisorOptions, Skip> {
     AdvisorOptions::from_config(config).map_err(|e| Skip(e.to_string()))
 }
 
-/// The snapshot's pg_stat_statements workload, or why there is none to advise on.
-fn workload(snap: &Snapshot) -> Result<Workload, Skip> {
-    let w = crate::workload::from_snapshot(snap).map_err(|e| Skip(e.0))?;
+/// The snapshot's pg_stat_statements workload (built once per audit), or why there is
+/// none to advise on.
+fn workload<'a>(ctx: &RuleContext<'a>) -> Result<&'a Workload, Skip> {
+    let w = ctx.workload()?;
     // Other roles' statement texts are hidden from a role without pg_read_all_stats: with
     // most of the time unattributed, advice from the few visible statements would pass
     // the rest as healthy.
@@ -138,20 +138,27 @@ fn is_foreign_key_check(query: &str) -> bool {
         && q.contains(" for key share of ")
 }
 
-/// The unvalidated advice for the snapshot's statements. Recommendations that only help
-/// foreign key checks are left out: an index for a foreign key is IDX005's finding (with
-/// the referenced table's write counters), and the same index reported twice is noise.
-fn audit_advice(
-    snap: &Snapshot,
-    mut opts: AdvisorOptions,
-) -> Result<(Workload, IndexAdvice), Skip> {
-    let w = workload(snap)?;
-    opts.database = Some(snap.server.database.clone());
-    let mut advice = crate::advise::advise(&w, snap, &opts, crate::advise::render::UNVALIDATED);
-    advice
-        .recommendations
-        .retain(|r| !r.queries.iter().all(|q| is_foreign_key_check(&q.query)));
-    Ok((w, advice))
+/// The unvalidated advice for the snapshot's statements, built once per audit (IDX005,
+/// IDX006 and IDX009 share it). Recommendations that only help foreign key checks are
+/// left out: an index for a foreign key is IDX005's finding (with the referenced table's
+/// write counters), and the same index reported twice is noise.
+fn audit_advice<'a>(ctx: &RuleContext<'a>) -> Result<&'a IndexAdvice, Skip> {
+    ctx.views
+        .index_advice
+        .get_or_init(|| {
+            let mut opts = advisor_options(ctx.config)?;
+            let w = workload(ctx)?;
+            let snap = ctx.snapshot;
+            opts.database = Some(snap.server.database.clone());
+            let mut advice =
+                crate::advise::advise(w, snap, &opts, crate::advise::render::UNVALIDATED);
+            advice
+                .recommendations
+                .retain(|r| !r.queries.iter().all(|q| is_foreign_key_check(&q.query)));
+            Ok(advice)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// An index IDX009 recommends: schema, table and key column names (a descending key
@@ -173,16 +180,13 @@ pub(crate) fn advised_indexes(ctx: &RuleContext<'_>) -> Vec<AdvisedIndex> {
     if !ctx.config.is_enabled(MissingIndex::META.id) {
         return Vec::new();
     }
-    let Ok(opts) = advisor_options(ctx.config) else {
-        return Vec::new();
-    };
-    match audit_advice(ctx.snapshot, opts) {
-        Ok((_, advice)) => advice
+    match audit_advice(ctx) {
+        Ok(advice) => advice
             .recommendations
-            .into_iter()
+            .iter()
             .map(|r| AdvisedIndex {
-                schema: r.schema,
-                table: r.table,
+                schema: r.schema.clone(),
+                table: r.table.clone(),
                 columns: r
                     .columns
                     .iter()
@@ -194,19 +198,20 @@ pub(crate) fn advised_indexes(ctx: &RuleContext<'_>) -> Vec<AdvisedIndex> {
     }
 }
 
-impl Rule for MissingIndex {
+impl SnapshotRule for MissingIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let snap = ctx.snapshot;
-        let (w, advice) = audit_advice(snap, advisor_options(ctx.config)?)?;
+        let advice = audit_advice(ctx)?;
+        let w = workload(ctx)?;
         let basis = ctx.basis();
         let young = ctx.stats_too_young();
         let mut drafts = Vec::new();
         for r in &advice.recommendations {
-            let mut d = crate::advise::render::draft(r, &snap.server.database, Some(&w));
+            let mut d = crate::advise::render::draft(r, &snap.server.database, Some(w));
             if let Some(t) = table_by_name(snap, &r.schema, &r.table) {
                 let seq = table_delta(ctx, t, |t| t.seq_scan);
                 let read = table_delta(ctx, t, |t| t.seq_tup_read);

@@ -23,14 +23,14 @@ pub use unindexed_foreign_key::UnindexedForeignKey;
 pub use unused_index::UnusedIndex;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[
-    &DuplicateIndex,
-    &RedundantPrefixIndex,
-    &UnusedIndex,
-    &InvalidIndex,
-    &UnindexedForeignKey,
-    &SeqScanHeavyTable,
-    &LowCardinalityIndex,
-    &IndexBloat,
-    &MissingIndex,
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&DuplicateIndex),
+    super::Rule::Snapshot(&RedundantPrefixIndex),
+    super::Rule::Snapshot(&UnusedIndex),
+    super::Rule::Snapshot(&InvalidIndex),
+    super::Rule::Snapshot(&UnindexedForeignKey),
+    super::Rule::Snapshot(&SeqScanHeavyTable),
+    super::Rule::Snapshot(&LowCardinalityIndex),
+    super::Rule::Snapshot(&IndexBloat),
+    super::Rule::Snapshot(&MissingIndex),
 ];

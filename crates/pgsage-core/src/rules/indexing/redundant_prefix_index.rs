@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Index;
 
 use super::common::{human_bytes, is_protected, key_items};
@@ -46,7 +46,7 @@ declare_rule! {
         name: "redundant-prefix-index",
         pack: "indexing",
         title: "Index redundant with a longer one",
-        params: [],
+        params: {},
     }
 }
 
@@ -89,7 +89,7 @@ pub(crate) fn covered_by(short: &Index, long: &Index) -> bool {
     }
 }
 
-impl Rule for RedundantPrefixIndex {
+impl SnapshotRule for RedundantPrefixIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

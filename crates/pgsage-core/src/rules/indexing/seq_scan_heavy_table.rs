@@ -1,7 +1,7 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Statement, Table};
 
 use super::common::{human_bytes, table_delta, table_rows};
@@ -61,13 +61,13 @@ declare_rule! {
         name: "seq-scan-heavy-table",
         pack: "indexing",
         title: "Sequential scans where an index is likely missing",
-        params: [
-            ("min_table_rows", "Ignore tables with fewer rows than this"),
-            ("min_seq_scans", "Sequential scans over the basis"),
-            ("min_seq_scans_per_hour", "Sequential scans per hour"),
-            ("min_rows_per_scan", "Average rows read per sequential scan"),
-            ("min_seq_scan_pct", "Share of sequential scans among all scans, in %"),
-        ],
+        params: {
+            min_table_rows: f64 = ("rows", "Ignore tables with fewer rows than this"),
+            min_seq_scans: f64 = ("scans", "Sequential scans over the basis"),
+            min_seq_scans_per_hour: f64 = ("scans/h", "Sequential scans per hour"),
+            min_rows_per_scan: f64 = ("rows", "Average rows read per sequential scan"),
+            min_seq_scan_pct: f64 = ("%", "Share of sequential scans among all scans"),
+        },
     }
 }
 
@@ -144,17 +144,18 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-impl Rule for SeqScanHeavyTable {
+impl SnapshotRule for SeqScanHeavyTable {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_rows = ctx.number("min_table_rows")?;
-        let min_scans = ctx.number("min_seq_scans")?;
-        let min_rate = ctx.number("min_seq_scans_per_hour")?;
-        let min_rows_per_scan = ctx.number("min_rows_per_scan")?;
-        let min_pct = ctx.number("min_seq_scan_pct")?;
+        let p: Params = ctx.params()?;
+        let min_rows = p.min_table_rows;
+        let min_scans = p.min_seq_scans;
+        let min_rate = p.min_seq_scans_per_hour;
+        let min_rows_per_scan = p.min_rows_per_scan;
+        let min_pct = p.min_seq_scan_pct;
         let snap = ctx.snapshot;
         let basis = ctx.basis();
         let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);

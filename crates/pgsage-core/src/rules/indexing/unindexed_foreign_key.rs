@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{ForeignKey, Table};
 
 use super::common::{
@@ -46,10 +46,10 @@ declare_rule! {
         name: "unindexed-foreign-key",
         pack: "indexing",
         title: "Foreign key without an index",
-        params: [
-            ("min_table_rows", "Ignore referencing tables with fewer rows than this"),
-            ("warning_parent_writes", "Deletes + updates on the referenced table (over the basis) from which it warns"),
-        ],
+        params: {
+            min_table_rows: f64 = ("rows", "Ignore referencing tables with fewer rows than this"),
+            warning_parent_writes: f64 = ("rows", "Deletes + updates on the referenced table (over the basis) from which it warns"),
+        },
     }
 }
 
@@ -79,14 +79,15 @@ fn leads_with(keys: &[String], fk_columns: &[String]) -> bool {
             .all(|c| keys[..fk_columns.len()].contains(c))
 }
 
-impl Rule for UnindexedForeignKey {
+impl SnapshotRule for UnindexedForeignKey {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_rows = ctx.number("min_table_rows")?;
-        let warn_writes = ctx.number("warning_parent_writes")?;
+        let p: Params = ctx.params()?;
+        let min_rows = p.min_table_rows;
+        let warn_writes = p.warning_parent_writes;
         let snap = ctx.snapshot;
         let basis = ctx.basis();
         // Keys an index IDX009 recommends would serve are its finding, not ours.

@@ -1,7 +1,7 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
 
 use super::common::{
@@ -56,10 +56,10 @@ declare_rule! {
         name: "unused-index",
         pack: "indexing",
         title: "Unused index",
-        params: [
-            ("min_index_bytes", "Ignore indexes smaller than this, in bytes"),
-            ("min_window_days", "Statistics must cover at least this many days for a confident verdict"),
-        ],
+        params: {
+            min_index_bytes: f64 = ("bytes", "Ignore indexes smaller than this"),
+            min_window_days: f64 = ("days", "Statistics must cover at least this many days for a confident verdict"),
+        },
     }
 }
 
@@ -102,14 +102,15 @@ pub(crate) fn unused(
     (ago >= min_idle_s.max(86_400.0)).then_some(Unused::LastScan { ago_s: ago })
 }
 
-impl Rule for UnusedIndex {
+impl SnapshotRule for UnusedIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_bytes = ctx.number("min_index_bytes")?;
-        let min_window_s = ctx.number("min_window_days")? * 86_400.0;
+        let p: Params = ctx.params()?;
+        let min_bytes = p.min_index_bytes;
+        let min_window_s = p.min_window_days * 86_400.0;
         let snap = ctx.snapshot;
         let basis = ctx.basis();
         let mut drafts = Vec::new();

@@ -2,7 +2,7 @@ use serde_json::json;
 
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::{db_counter, pg_size};
 
@@ -40,21 +40,22 @@ declare_rule! {
         name: "cache-hit-ratio-low",
         pack: "memory",
         title: "Low buffer cache hit ratio",
-        params: [
-            ("min_hit_ratio_pct", "Hit ratio below which a database warns, in %"),
-            ("min_block_reads", "Blocks read over the basis below which a database is ignored"),
-        ],
+        params: {
+            min_hit_ratio_pct: f64 = ("%", "Hit ratio below which a database warns"),
+            min_block_reads: f64 = ("blocks", "Blocks read over the basis below which a database is ignored"),
+        },
     }
 }
 
-impl Rule for CacheHitRatioLow {
+impl SnapshotRule for CacheHitRatioLow {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_ratio = ctx.number("min_hit_ratio_pct")?;
-        let min_reads = ctx.number("min_block_reads")?;
+        let p: Params = ctx.params()?;
+        let min_ratio = p.min_hit_ratio_pct;
+        let min_reads = p.min_block_reads;
         if let Some(reason) = ctx.stats_too_young() {
             return Err(Skip::because(reason));
         }

@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::{bytes_setting, pg_size};
 
@@ -36,19 +36,20 @@ declare_rule! {
         name: "effective-cache-size-low",
         pack: "memory",
         title: "effective_cache_size far below what RAM allows",
-        params: [
-            ("min_pct", "Share of RAM below which effective_cache_size warns, in %"),
-        ],
+        params: {
+            min_pct: f64 = ("%", "Share of RAM below which effective_cache_size warns"),
+        },
     }
 }
 
-impl Rule for EffectiveCacheSizeLow {
+impl SnapshotRule for EffectiveCacheSizeLow {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_pct")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_pct;
         let ram = ctx.ram_bytes()? as f64;
         let ecs = bytes_setting(ctx, "effective_cache_size")?;
         let pct = 100.0 * ecs / ram;

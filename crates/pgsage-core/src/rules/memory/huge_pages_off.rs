@@ -1,6 +1,6 @@
 use crate::report::{Fix, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::{bytes_setting, pg_size};
 
@@ -37,17 +37,20 @@ declare_rule! {
         name: "huge-pages-off",
         pack: "memory",
         title: "Large shared_buffers without huge pages",
-        params: [("min_shared_buffers_mb", "shared_buffers below this size are ignored, in MB")],
+        params: {
+            min_shared_buffers_mb: f64 = ("MB", "shared_buffers below this size are ignored"),
+        },
     }
 }
 
-impl Rule for HugePagesOff {
+impl SnapshotRule for HugePagesOff {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_shared_buffers_mb")? * super::MB;
+        let p: Params = ctx.params()?;
+        let min = p.min_shared_buffers_mb * super::MB;
         let sb = bytes_setting(ctx, "shared_buffers")?;
         if sb < min {
             return Ok(vec![]);

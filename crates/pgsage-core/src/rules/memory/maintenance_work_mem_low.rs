@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::{pg_size, round_up_size};
 
@@ -41,10 +41,10 @@ declare_rule! {
         name: "maintenance-work-mem-low",
         pack: "memory",
         title: "maintenance_work_mem too low for the largest tables",
-        params: [
-            ("min_pct_of_target", "Share of the recommendation below which the setting warns, in %"),
-            ("min_object_ratio", "Largest table or index size, as a multiple of the setting, needed to warn"),
-        ],
+        params: {
+            min_pct_of_target: f64 = ("%", "Share of the recommendation below which the setting warns"),
+            min_object_ratio: f64 = ("×", "Largest table or index size, as a multiple of the setting, needed to warn"),
+        },
     }
 }
 
@@ -54,14 +54,15 @@ fn autovacuum_work_mem(maintenance: f64, cap: f64, largest: f64) -> f64 {
     maintenance.min(cap).min(round_up_size(largest))
 }
 
-impl Rule for MaintenanceWorkMemLow {
+impl SnapshotRule for MaintenanceWorkMemLow {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_pct = ctx.number("min_pct_of_target")?;
-        let ratio = ctx.number("min_object_ratio")?;
+        let p: Params = ctx.params()?;
+        let min_pct = p.min_pct_of_target;
+        let ratio = p.min_object_ratio;
         let ram = ctx.ram_bytes()? as f64;
         // The value `pgsage tune` recommends for this RAM and profile.
         let Some(maintenance) = ctx.recommended_bytes("maintenance_work_mem") else {

@@ -1,6 +1,6 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::{autovacuum_mem, bytes_setting, pg_size};
 
@@ -40,23 +40,24 @@ declare_rule! {
         name: "memory-overcommit",
         pack: "memory",
         title: "Worst-case memory use exceeds RAM (OOM risk)",
-        params: [
-            ("work_mem_factor", "work_mem allocations assumed per connection"),
-            ("max_pct", "Worst-case estimate above this share of RAM warns, in %"),
-            ("critical_pct", "Worst-case estimate above this share of RAM is critical, in %"),
-        ],
+        params: {
+            work_mem_factor: f64 = ("allocations per connection", "work_mem allocations assumed per connection"),
+            max_pct: f64 = ("%", "Worst-case estimate above this share of RAM warns"),
+            critical_pct: f64 = ("%", "Worst-case estimate above this share of RAM is critical"),
+        },
     }
 }
 
-impl Rule for MemoryOvercommit {
+impl SnapshotRule for MemoryOvercommit {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let factor = ctx.number("work_mem_factor")?;
-        let max_pct = ctx.number("max_pct")?;
-        let critical_pct = ctx.number("critical_pct")?;
+        let p: Params = ctx.params()?;
+        let factor = p.work_mem_factor;
+        let max_pct = p.max_pct;
+        let critical_pct = p.critical_pct;
         let ram = ctx.ram_bytes()? as f64;
         let sb = bytes_setting(ctx, "shared_buffers")?;
         let work_mem = bytes_setting(ctx, "work_mem")?;

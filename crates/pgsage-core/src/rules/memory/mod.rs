@@ -20,14 +20,14 @@ use crate::rules::{RuleContext, Skip};
 use crate::snapshot::{DatabaseStats, Snapshot};
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[
-    &SharedBuffersSize,
-    &EffectiveCacheSizeLow,
-    &WorkMemTempSpills,
-    &MaintenanceWorkMemLow,
-    &MemoryOvercommit,
-    &HugePagesOff,
-    &CacheHitRatioLow,
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&SharedBuffersSize),
+    super::Rule::Snapshot(&EffectiveCacheSizeLow),
+    super::Rule::Snapshot(&WorkMemTempSpills),
+    super::Rule::Snapshot(&MaintenanceWorkMemLow),
+    super::Rule::Snapshot(&MemoryOvercommit),
+    super::Rule::Snapshot(&HugePagesOff),
+    super::Rule::Snapshot(&CacheHitRatioLow),
 ];
 
 const KB: f64 = 1024.0;

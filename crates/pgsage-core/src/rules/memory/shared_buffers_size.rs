@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::pg_size;
 
@@ -36,21 +36,22 @@ declare_rule! {
         name: "shared-buffers-size",
         pack: "memory",
         title: "shared_buffers out of proportion to RAM",
-        params: [
-            ("min_pct", "Share of RAM below which shared_buffers warns, in %"),
-            ("max_pct", "Share of RAM above which shared_buffers warns, in %"),
-        ],
+        params: {
+            min_pct: f64 = ("%", "Share of RAM below which shared_buffers warns"),
+            max_pct: f64 = ("%", "Share of RAM above which shared_buffers warns"),
+        },
     }
 }
 
-impl Rule for SharedBuffersSize {
+impl SnapshotRule for SharedBuffersSize {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_pct")?;
-        let max = ctx.number("max_pct")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_pct;
+        let max = p.max_pct;
         let ram = ctx.ram_bytes()? as f64;
         let setting = ctx.setting("shared_buffers")?;
         let sb = setting

@@ -2,7 +2,7 @@ use serde_json::json;
 
 use crate::report::{Fix, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Statement};
 
 use super::{bytes_setting, db_counter, pg_size, round_up_size};
@@ -54,12 +54,12 @@ declare_rule! {
         name: "work-mem-temp-spills",
         pack: "memory",
         title: "work_mem too low: queries spill to temporary files",
-        params: [
-            ("min_temp_files", "Temporary files over the basis below which the rule is quiet"),
-            ("min_temp_mb_per_hour", "Temporary data written per hour below which the rule is quiet, in MB"),
-            ("in_memory_factor", "Memory needed per byte spilled to disk"),
-            ("top_share_pct", "Share of temp blocks from the top three statements that calls for per-query settings, in %"),
-        ],
+        params: {
+            min_temp_files: f64 = ("files", "Temporary files over the basis below which the rule is quiet"),
+            min_temp_mb_per_hour: f64 = ("MB/h", "Temporary data written per hour below which the rule is quiet"),
+            in_memory_factor: f64 = ("×", "Memory needed per byte spilled to disk"),
+            top_share_pct: f64 = ("%", "Share of temp blocks from the top three statements that calls for per-query settings"),
+        },
     }
 }
 
@@ -132,16 +132,17 @@ fn covering_spill(spillers: &[Spiller<'_>], pct: f64) -> Option<f64> {
     None
 }
 
-impl Rule for WorkMemTempSpills {
+impl SnapshotRule for WorkMemTempSpills {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_files = ctx.number("min_temp_files")?;
-        let min_rate = ctx.number("min_temp_mb_per_hour")?;
-        let factor = ctx.number("in_memory_factor")?;
-        let top_share = ctx.number("top_share_pct")?;
+        let p: Params = ctx.params()?;
+        let min_files = p.min_temp_files;
+        let min_rate = p.min_temp_mb_per_hour;
+        let factor = p.in_memory_factor;
+        let top_share = p.top_share_pct;
         let snap = ctx.snapshot;
         let work_mem = bytes_setting(ctx, "work_mem")?;
         let block = ctx

@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Setting, Snapshot};
 use crate::sql::quote_ident;
 
@@ -43,7 +43,7 @@ declare_rule! {
         name: "disabled-planner-method",
         pack: "planner",
         title: "Planner method switched off",
-        params: [],
+        params: {},
     }
 }
 
@@ -80,7 +80,7 @@ fn is_off(value: &str) -> bool {
     )
 }
 
-impl Rule for DisabledPlannerMethod {
+impl SnapshotRule for DisabledPlannerMethod {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

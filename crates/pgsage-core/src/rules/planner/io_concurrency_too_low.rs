@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::StorageKind;
 
 use super::{storage_kind, storage_label, MANAGED_NOTE};
@@ -41,20 +41,21 @@ declare_rule! {
         name: "io-concurrency-too-low",
         pack: "planner",
         title: "effective_io_concurrency too low for flash storage",
-        params: [
-            ("min_flash_value", "effective_io_concurrency below this warns on SSD/NVMe/SAN storage"),
-        ],
+        params: {
+            min_flash_value: f64 = ("requests", "effective_io_concurrency below this warns on SSD/NVMe/SAN storage"),
+        },
     }
 }
 
 /// The value to recommend for `kind`, or `None` when the kind is not judged.
-impl Rule for IoConcurrencyTooLow {
+impl SnapshotRule for IoConcurrencyTooLow {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_flash_value")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_flash_value;
         let (kind, source) = storage_kind(ctx)?;
         let setting = ctx.setting("effective_io_concurrency")?;
         let value = setting

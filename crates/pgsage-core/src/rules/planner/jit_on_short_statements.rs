@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Statement};
 
 use super::MANAGED_NOTE;
@@ -58,12 +58,12 @@ declare_rule! {
         name: "jit-on-short-statements",
         pack: "planner",
         title: "JIT compilation slows down short statements",
-        params: [
-            ("min_jit_above_cost", "jit_above_cost below this warns without measurements"),
-            ("short_statement_ms", "Mean execution time up to which a statement is short, in ms"),
-            ("min_jit_share_pct", "JIT share of short statements' execution time that warns, in %"),
-            ("min_jit_time_ms", "Minimum total JIT time of short statements, in ms"),
-        ],
+        params: {
+            min_jit_above_cost: f64 = ("cost units", "jit_above_cost below this warns without measurements"),
+            short_statement_ms: f64 = ("ms", "Mean execution time up to which a statement is short"),
+            min_jit_share_pct: f64 = ("%", "JIT share of short statements' execution time that warns"),
+            min_jit_time_ms: f64 = ("ms", "Minimum total JIT time of short statements"),
+        },
     }
 }
 
@@ -145,16 +145,17 @@ fn unmeasurable(snap: &Snapshot) -> Option<String> {
     None
 }
 
-impl Rule for JitOnShortStatements {
+impl SnapshotRule for JitOnShortStatements {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_above = ctx.number("min_jit_above_cost")?;
-        let short_ms = ctx.number("short_statement_ms")?;
-        let min_share = ctx.number("min_jit_share_pct")?;
-        let min_jit_ms = ctx.number("min_jit_time_ms")?;
+        let p: Params = ctx.params()?;
+        let min_above = p.min_jit_above_cost;
+        let short_ms = p.short_statement_ms;
+        let min_share = p.min_jit_share_pct;
+        let min_jit_ms = p.min_jit_time_ms;
         let snap = ctx.snapshot;
         if ctx.setting("jit")?.as_bool() != Some(true) {
             return Ok(vec![]);

@@ -18,13 +18,13 @@ use crate::rules::{RuleContext, Skip};
 use crate::snapshot::StorageKind;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[
-    &RandomPageCostTooHigh,
-    &IoConcurrencyTooLow,
-    &JitOnShortStatements,
-    &DisabledPlannerMethod,
-    &ParallelSettingsInconsistent,
-    &ObservabilityGap,
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&RandomPageCostTooHigh),
+    super::Rule::Snapshot(&IoConcurrencyTooLow),
+    super::Rule::Snapshot(&JitOnShortStatements),
+    super::Rule::Snapshot(&DisabledPlannerMethod),
+    super::Rule::Snapshot(&ParallelSettingsInconsistent),
+    super::Rule::Snapshot(&ObservabilityGap),
 ];
 
 /// The storage kind under the data directory, or a skip asking for `--storage`.

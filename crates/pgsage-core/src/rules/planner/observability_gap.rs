@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
 
 use super::MANAGED_NOTE;
@@ -45,7 +45,7 @@ declare_rule! {
         name: "observability-gap",
         pack: "planner",
         title: "Monitoring or logging setting off",
-        params: [],
+        params: {},
     }
 }
 
@@ -94,7 +94,7 @@ fn preload_libraries(snap: &Snapshot) -> Option<Vec<String>> {
     )
 }
 
-impl Rule for ObservabilityGap {
+impl SnapshotRule for ObservabilityGap {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

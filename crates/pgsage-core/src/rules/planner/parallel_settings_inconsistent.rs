@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
 
 use super::MANAGED_NOTE;
@@ -50,7 +50,9 @@ declare_rule! {
         name: "parallel-settings-inconsistent",
         pack: "planner",
         title: "Parallel query settings out of line with each other or the CPUs",
-        params: [("max_workers_per_cpu", "max_parallel_workers per CPU above which a raised value warns")],
+        params: {
+            max_workers_per_cpu: f64 = ("workers per CPU", "max_parallel_workers per CPU above which a raised value warns"),
+        },
     }
 }
 
@@ -124,13 +126,14 @@ fn against_cpus(snap: &Snapshot, cpus: f64, per_cpu: f64, problems: &mut Problem
     }
 }
 
-impl Rule for ParallelSettingsInconsistent {
+impl SnapshotRule for ParallelSettingsInconsistent {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let per_cpu = ctx.number("max_workers_per_cpu")?;
+        let p: Params = ctx.params()?;
+        let per_cpu = p.max_workers_per_cpu;
         let snap = ctx.snapshot;
         let mut problems = Problems::new();
         consistency(snap, &mut problems);

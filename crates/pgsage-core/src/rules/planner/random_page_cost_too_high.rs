@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::StorageKind;
 
 use super::{storage_kind, storage_label, MANAGED_NOTE};
@@ -40,9 +40,9 @@ declare_rule! {
         name: "random-page-cost-too-high",
         pack: "planner",
         title: "random_page_cost set for spinning disks on flash storage",
-        params: [
-            ("max_flash_cost", "Highest random_page_cost accepted on SSD/NVMe/SAN storage"),
-        ],
+        params: {
+            max_flash_cost: f64 = ("cost units", "Highest random_page_cost accepted on SSD/NVMe/SAN storage"),
+        },
     }
 }
 
@@ -51,13 +51,14 @@ fn too_high(kind: StorageKind, cost: f64, max_flash: f64) -> bool {
     kind != StorageKind::Hdd && cost > max_flash
 }
 
-impl Rule for RandomPageCostTooHigh {
+impl SnapshotRule for RandomPageCostTooHigh {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let max_flash = ctx.number("max_flash_cost")?;
+        let p: Params = ctx.params()?;
+        let max_flash = p.max_flash_cost;
         let (kind, source) = storage_kind(ctx)?;
         let setting = ctx.setting("random_page_cost")?;
         let cost = setting

@@ -8,8 +8,8 @@ declare_rule! {
     /// ## What it detects
     /// A node that read at least `min_read_blocks` shared blocks itself from outside
     /// shared_buffers (`Buffers: shared read=…`, the node's own, children's excluded),
-    /// at least `min_read_share` of the shared blocks it touched, while taking at least
-    /// `min_share` of the plan's time.
+    /// at least `min_read_share_pct` of the shared blocks it touched, while taking at least
+    /// `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// Blocks read outside shared_buffers come from the OS page cache at best and from
@@ -29,9 +29,9 @@ declare_rule! {
     ///
     /// ## Thresholds
     /// - `min_read_blocks` (default 1000): shared blocks read by the node itself (8 kB each).
-    /// - `min_read_share` (default 0.5): read blocks over the shared blocks (hit + read)
+    /// - `min_read_share_pct` (default 50): read blocks over the shared blocks (hit + read)
     ///   the node touched.
-    /// - `min_share` (default 0.1): the node's own share (0–1) of the plan's time.
+    /// - `min_share_pct` (default 10): the node's own share of the plan's time.
     ///
     /// Needs EXPLAIN (ANALYZE, BUFFERS).
     ///
@@ -44,11 +44,11 @@ declare_rule! {
         name: "cold-cache-reads",
         pack: "plans",
         title: "Node reads many blocks from outside shared buffers",
-        params: [
-            ("min_read_blocks", "Shared blocks read by the node itself"),
-            ("min_read_share", "Read blocks over the shared blocks the node touched (0–1)"),
-            ("min_share", "Smallest share (0–1) of the plan's time the node itself took"),
-        ],
+        params: {
+            min_read_blocks: f64 = ("blocks", "Shared blocks read by the node itself"),
+            min_read_share_pct: f64 = ("%", "Read blocks over the shared blocks the node touched"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time the node itself took"),
+        },
     }
 }
 
@@ -57,12 +57,13 @@ impl PlanRule for ColdCacheReads {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
         ctx.require_buffers()?;
-        let min_blocks = ctx.number("min_read_blocks")?;
-        let min_read_share = ctx.number("min_read_share")?;
-        let min_share = ctx.number("min_share")?;
+        let min_blocks = p.min_read_blocks;
+        let min_read_share = p.min_read_share_pct / 100.0;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let Some(b) = np.exclusive_buffers else {

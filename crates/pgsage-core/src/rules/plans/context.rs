@@ -19,16 +19,9 @@ pub struct PlanContext<'a> {
 }
 
 impl<'a> PlanContext<'a> {
-    /// A numeric parameter; a missing or mistyped one skips the rule.
-    pub fn number(&self, name: &str) -> Result<f64, Skip> {
-        match self.params.get(name) {
-            Some(ParamValue::Number(n)) => Ok(*n),
-            Some(other) => Err(Skip(format!(
-                "parameter `{name}` is a {}, expected a number",
-                other.type_name()
-            ))),
-            None => Err(Skip(format!("parameter `{name}` is not set"))),
-        }
+    /// This rule's typed parameters (its `Params`, declared in `declare_rule!`).
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, Skip> {
+        crate::rules::params::for_rule(self.params)
     }
 
     /// Skips unless EXPLAIN ran the query (ANALYZE).
@@ -65,7 +58,7 @@ impl<'a> PlanContext<'a> {
         }
     }
 
-    /// The share (0–1) of the plan's time the node and everything it ran took.
+    /// The share of the plan's time the node and everything it ran took.
     pub fn inclusive_share(&self, np: &NodeProfile<'_>) -> f64 {
         match (np.inclusive_ms, self.profile.total_ms) {
             (Some(ms), Some(total)) if total > 0.0 => (ms / total).min(1.0),
@@ -73,7 +66,7 @@ impl<'a> PlanContext<'a> {
         }
     }
 
-    /// The node's own share (0–1) of the plan's time.
+    /// The node's own share of the plan's time.
     pub fn share(np: &NodeProfile<'_>) -> f64 {
         np.share.unwrap_or(0.0)
     }

@@ -6,7 +6,7 @@ use super::{PlanContext, PlanRule};
 
 declare_rule! {
     /// ## What it detects
-    /// JIT compilation taking at least `min_share` of the query's execution time and at
+    /// JIT compilation taking at least `min_share_pct` of the query's execution time and at
     /// least `min_jit_ms` (the plan's `JIT:` section: generation, inlining, optimization
     /// and emission).
     ///
@@ -26,7 +26,7 @@ declare_rule! {
     /// `pg_stat_statements`.
     ///
     /// ## Thresholds
-    /// - `min_share` (default 0.2): JIT time as a share (0–1) of the execution time.
+    /// - `min_share_pct` (default 20): JIT time as a share of the execution time.
     /// - `min_jit_ms` (default 10): smallest JIT time worth reporting, ms.
     ///
     /// Needs EXPLAIN ANALYZE (JIT timings are measured).
@@ -39,10 +39,10 @@ declare_rule! {
         name: "jit-share",
         pack: "plans",
         title: "JIT compilation is a large share of the execution time",
-        params: [
-            ("min_share", "JIT time as a share (0–1) of the execution time"),
-            ("min_jit_ms", "Smallest JIT time worth reporting, ms"),
-        ],
+        params: {
+            min_share_pct: f64 = ("%", "JIT time as a share of the execution time"),
+            min_jit_ms: f64 = ("ms", "Smallest JIT time worth reporting"),
+        },
     }
 }
 
@@ -51,10 +51,11 @@ impl PlanRule for JitShare {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_analyze()?;
-        let min_share = ctx.number("min_share")?;
-        let min_ms = ctx.number("min_jit_ms")?;
+        let min_share = p.min_share_pct / 100.0;
+        let min_ms = p.min_jit_ms;
         let Some(jit) = &ctx.plan.jit else {
             return Ok(Vec::new());
         };

@@ -8,8 +8,8 @@ declare_rule! {
     /// ## What it detects
     /// A join that formed many row pairs only to discard them by its `Join Filter`: at
     /// least `min_removed_rows` rows removed by the join filter (over all loops), at
-    /// least `min_removed_share` of the pairs it tested, while the join itself took at
-    /// least `min_share` of the plan's time.
+    /// least `min_removed_share_pct` of the pairs it tested, while the join itself took at
+    /// least `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// A join filter is a condition the join method cannot use to find matching rows (an
@@ -26,8 +26,8 @@ declare_rule! {
     ///
     /// ## Thresholds
     /// - `min_removed_rows` (default 10000): rows removed by the join filter, over all loops.
-    /// - `min_removed_share` (default 0.9): removed over tested pairs (removed + joined).
-    /// - `min_share` (default 0.1): the join's own share (0–1) of the plan's time.
+    /// - `min_removed_share_pct` (default 90): removed over tested pairs (removed + joined).
+    /// - `min_share_pct` (default 10): the join's own share of the plan's time.
     ///
     /// Needs EXPLAIN ANALYZE with timing.
     ///
@@ -39,11 +39,11 @@ declare_rule! {
         name: "join-filter-heavy",
         pack: "plans",
         title: "Join discards most row pairs by its join filter",
-        params: [
-            ("min_removed_rows", "Rows removed by the join filter, over all loops"),
-            ("min_removed_share", "Removed over tested row pairs (0–1)"),
-            ("min_share", "Smallest share (0–1) of the plan's time the join itself took"),
-        ],
+        params: {
+            min_removed_rows: f64 = ("rows", "Rows removed by the join filter, over all loops"),
+            min_removed_share_pct: f64 = ("%", "Removed over tested row pairs"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time the join itself took"),
+        },
     }
 }
 
@@ -52,11 +52,12 @@ impl PlanRule for JoinFilterHeavy {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_removed = ctx.number("min_removed_rows")?;
-        let min_removed_share = ctx.number("min_removed_share")?;
-        let min_share = ctx.number("min_share")?;
+        let min_removed = p.min_removed_rows;
+        let min_removed_share = p.min_removed_share_pct / 100.0;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let node = np.node;

@@ -11,8 +11,8 @@ const BYTES_PER_EXACT_PAGE: f64 = 72.0;
 declare_rule! {
     /// ## What it detects
     /// A Bitmap Heap Scan whose bitmap did not fit in `work_mem` and became lossy: at
-    /// least `min_lossy_share` of its heap blocks are `lossy`, and the scan took at least
-    /// `min_share` of the plan's time.
+    /// least `min_lossy_share_pct` of its heap blocks are `lossy`, and the scan took at least
+    /// `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// A lossy bitmap remembers only which pages hold matching rows, not which rows: the
@@ -27,8 +27,8 @@ declare_rule! {
     /// A more selective index (or condition) makes the bitmap smaller too.
     ///
     /// ## Thresholds
-    /// - `min_lossy_share` (default 0.1): share (0–1) of the heap blocks that are lossy.
-    /// - `min_share` (default 0.05): the scan's own share (0–1) of the plan's time.
+    /// - `min_lossy_share_pct` (default 10): share of the heap blocks that are lossy.
+    /// - `min_share_pct` (default 5): the scan's own share of the plan's time.
     ///
     /// Needs EXPLAIN ANALYZE with timing.
     ///
@@ -40,10 +40,10 @@ declare_rule! {
         name: "lossy-bitmap",
         pack: "plans",
         title: "Bitmap heap scan went lossy",
-        params: [
-            ("min_lossy_share", "Share (0–1) of the heap blocks that are lossy"),
-            ("min_share", "Smallest share (0–1) of the plan's time the scan itself took"),
-        ],
+        params: {
+            min_lossy_share_pct: f64 = ("%", "Share of the heap blocks that are lossy"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time the scan itself took"),
+        },
     }
 }
 
@@ -52,10 +52,11 @@ impl PlanRule for LossyBitmap {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_lossy = ctx.number("min_lossy_share")?;
-        let min_share = ctx.number("min_share")?;
+        let min_lossy = p.min_lossy_share_pct / 100.0;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let node = np.node;

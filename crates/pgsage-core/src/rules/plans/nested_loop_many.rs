@@ -9,7 +9,7 @@ declare_rule! {
     /// ## What it detects
     /// A Nested Loop whose inner side ran a scan at least `min_loops` times (once per
     /// outer row; through a Memoize, once per cache miss) while the join took at least
-    /// `min_share` of the plan's time.
+    /// `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// A nested loop is the best join for a few outer rows; for thousands it repeats the
@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Thresholds
     /// - `min_loops` (default 1000): executions of the inner scan.
-    /// - `min_share` (default 0.2): share (0–1) of the plan's time taken by the join and
+    /// - `min_share_pct` (default 20): share of the plan's time taken by the join and
     ///   everything it ran (the inner side's own time is not used: text EXPLAIN rounds
     ///   per-loop times to 0.001 ms, which hides a fast scan run 20,000 times).
     ///
@@ -44,10 +44,10 @@ declare_rule! {
         name: "nested-loop-many",
         pack: "plans",
         title: "Nested loop repeats its inner scan thousands of times",
-        params: [
-            ("min_loops", "Executions of the inner scan"),
-            ("min_share", "Smallest share (0–1) of the plan's time taken by the join"),
-        ],
+        params: {
+            min_loops: f64 = ("loops", "Executions of the inner scan"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time taken by the join"),
+        },
     }
 }
 
@@ -68,10 +68,11 @@ impl PlanRule for NestedLoopMany {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_loops = ctx.number("min_loops")?;
-        let min_share = ctx.number("min_share")?;
+        let min_loops = p.min_loops;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for (i, np) in ctx.profile.nodes.iter().enumerate() {
             if np.node.node_type != "Nested Loop" {

@@ -42,10 +42,10 @@ declare_rule! {
         name: "planning-over-execution",
         pack: "plans",
         title: "Planning takes longer than execution",
-        params: [
-            ("min_ratio", "Planning time over execution time"),
-            ("min_planning_ms", "Smallest planning time worth reporting, ms"),
-        ],
+        params: {
+            min_ratio: f64 = ("×", "Planning time over execution time"),
+            min_planning_ms: f64 = ("ms", "Smallest planning time worth reporting"),
+        },
     }
 }
 
@@ -54,10 +54,11 @@ impl PlanRule for PlanningOverExecution {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_analyze()?;
-        let min_ratio = ctx.number("min_ratio")?;
-        let min_ms = ctx.number("min_planning_ms")?;
+        let min_ratio = p.min_ratio;
+        let min_ms = p.min_planning_ms;
         let (Some(planning), Some(exec)) = (ctx.plan.planning_time_ms, ctx.plan.execution_time_ms)
         else {
             return Err(Skip::because(

@@ -9,7 +9,7 @@ declare_rule! {
     /// ## What it detects
     /// A node whose actual row count is at least `min_factor` times off the planner's
     /// estimate (either way), at a node that matters: the node and what it ran took at
-    /// least `min_inclusive_share` of the plan's time and the larger of the two counts,
+    /// least `min_inclusive_share_pct` of the plan's time and the larger of the two counts,
     /// over all loops, is at least `min_rows`, and the node with its inputs ran for at
     /// least `min_inclusive_ms`. Only the node where the error starts is
     /// reported: a node whose inputs are already off as much in the same direction
@@ -42,8 +42,8 @@ declare_rule! {
     /// - `min_factor` (default 10): how many times off the estimate must be.
     /// - `min_rows` (default 100): the larger of estimated and actual rows (× loops) must
     ///   reach this; a 10x error on 3 rows does not matter.
-    /// - `min_inclusive_share` (default 0.1): the node and its inputs must have taken at
-    ///   least this share (0–1) of the plan's time.
+    /// - `min_inclusive_share_pct` (default 10): the node and its inputs must have taken at
+    ///   least this share of the plan's time.
     /// - `min_inclusive_ms` (default 1): … and at least this long, in ms: in a query
     ///   that runs in 0.2 ms no estimate matters.
     ///
@@ -58,12 +58,12 @@ declare_rule! {
         name: "row-estimate-error",
         pack: "plans",
         title: "Row estimate far from the actual rows",
-        params: [
-            ("min_factor", "How many times off the estimate must be"),
-            ("min_rows", "Smallest row count (larger of estimated and actual, × loops) that matters"),
-            ("min_inclusive_share", "Smallest share (0–1) of the plan's time taken by the node and its inputs"),
-            ("min_inclusive_ms", "Smallest time taken by the node and its inputs, ms"),
-        ],
+        params: {
+            min_factor: f64 = ("×", "How many times off the estimate must be"),
+            min_rows: f64 = ("rows", "Smallest row count (larger of estimated and actual, × loops) that matters"),
+            min_inclusive_share_pct: f64 = ("%", "Smallest share of the plan's time taken by the node and its inputs"),
+            min_inclusive_ms: f64 = ("ms", "Smallest time taken by the node and its inputs"),
+        },
     }
 }
 
@@ -253,12 +253,13 @@ impl PlanRule for RowEstimateError {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_factor = ctx.number("min_factor")?;
-        let min_rows = ctx.number("min_rows")?;
-        let min_share = ctx.number("min_inclusive_share")?;
-        let min_ms = ctx.number("min_inclusive_ms")?;
+        let min_factor = p.min_factor;
+        let min_rows = p.min_rows;
+        let min_share = p.min_inclusive_share_pct / 100.0;
+        let min_ms = p.min_inclusive_ms;
         let mut drafts = Vec::new();
         for (i, np) in ctx.profile.nodes.iter().enumerate() {
             let Some(est) = np.node.rows_estimate() else {

@@ -7,9 +7,9 @@ use super::{filter_columns, PlanContext, PlanRule};
 declare_rule! {
     /// ## What it detects
     /// A sequential scan (parallel or not) that reads a large relation only to throw
-    /// most of its rows away by its `Filter`: at least `min_removed_share` of the rows
+    /// most of its rows away by its `Filter`: at least `min_removed_share_pct` of the rows
     /// read removed, at least `min_rows_read` rows read (over all loops and workers), and
-    /// the scan itself taking at least `min_share` of the plan's time.
+    /// the scan itself taking at least `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// A sequential scan reads every page of the table whatever the filter keeps: its
@@ -28,11 +28,11 @@ declare_rule! {
     /// is used (`pg_stat_user_indexes.idx_scan`) and drop it if it is not.
     ///
     /// ## Thresholds
-    /// - `min_removed_share` (default 0.9): share (0–1) of the rows read that the filter
+    /// - `min_removed_share_pct` (default 90): share of the rows read that the filter
     ///   removed.
     /// - `min_rows_read` (default 10000): rows read (kept + removed, × loops) — small
     ///   tables are read faster than an index is.
-    /// - `min_share` (default 0.1): the scan's own share (0–1) of the plan's time.
+    /// - `min_share_pct` (default 10): the scan's own share of the plan's time.
     ///
     /// Needs EXPLAIN ANALYZE with timing.
     ///
@@ -45,11 +45,11 @@ declare_rule! {
         name: "seq-scan-filter",
         pack: "plans",
         title: "Sequential scan filters most rows away",
-        params: [
-            ("min_removed_share", "Share (0–1) of the rows read that the filter removed"),
-            ("min_rows_read", "Rows read (kept + removed, over all loops) that make a scan large"),
-            ("min_share", "Smallest share (0–1) of the plan's time the scan itself took"),
-        ],
+        params: {
+            min_removed_share_pct: f64 = ("%", "Share of the rows read that the filter removed"),
+            min_rows_read: f64 = ("rows", "Rows read (kept + removed, over all loops) that make a scan large"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time the scan itself took"),
+        },
     }
 }
 
@@ -58,11 +58,12 @@ impl PlanRule for SeqScanFilter {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_removed = ctx.number("min_removed_share")?;
-        let min_rows = ctx.number("min_rows_read")?;
-        let min_share = ctx.number("min_share")?;
+        let min_removed = p.min_removed_share_pct / 100.0;
+        let min_rows = p.min_rows_read;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let node = np.node;

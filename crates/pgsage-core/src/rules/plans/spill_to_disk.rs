@@ -11,7 +11,7 @@ declare_rule! {
     /// to temporary files: `Sort Method: external merge/sort` (`Sort Space Type: Disk`,
     /// in the leader or a worker), a Hash with more than one batch, a HashAggregate with
     /// more than one batch or disk usage — when the spilling node (with the hash join it
-    /// feeds) took at least `min_share` of the plan's time and spilled at least
+    /// feeds) took at least `min_share_pct` of the plan's time and spilled at least
     /// `min_spill_kb`.
     ///
     /// ## Why it matters
@@ -38,7 +38,7 @@ declare_rule! {
     /// returns rows in order.
     ///
     /// ## Thresholds
-    /// - `min_share` (default 0.05): share (0–1) of the plan's time taken by the
+    /// - `min_share_pct` (default 5): share of the plan's time taken by the
     ///   spilling node (and, for a Hash, the Hash Join reading its batches).
     /// - `min_spill_kb` (default 0): smallest spill worth reporting, in kB (disk space,
     ///   temp blocks written × 8).
@@ -54,10 +54,10 @@ declare_rule! {
         name: "spill-to-disk",
         pack: "plans",
         title: "Sort or hash spilled to disk",
-        params: [
-            ("min_share", "Smallest share (0–1) of the plan's time taken by the spilling node"),
-            ("min_spill_kb", "Smallest spill worth reporting, kB"),
-        ],
+        params: {
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time taken by the spilling node"),
+            min_spill_kb: f64 = ("kB", "Smallest spill worth reporting"),
+        },
     }
 }
 
@@ -139,10 +139,11 @@ impl PlanRule for SpillToDisk {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_share = ctx.number("min_share")?;
-        let min_kb = ctx.number("min_spill_kb")?;
+        let min_share = p.min_share_pct / 100.0;
+        let min_kb = p.min_spill_kb;
         let nodes = &ctx.profile.nodes;
         let mut drafts = Vec::new();
         for np in nodes {

@@ -9,7 +9,7 @@ declare_rule! {
     /// ## What it detects
     /// A SubPlan (a correlated subquery in the SELECT list or WHERE clause) or a CTE Scan
     /// executed at least `min_loops` times, taking (with everything it ran) at least
-    /// `min_share` of the plan's time.
+    /// `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// A correlated subquery is re-run for every row of the outer query: 50,000 rows,
@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Thresholds
     /// - `min_loops` (default 1000): executions of the subplan or CTE scan.
-    /// - `min_share` (default 0.1): share (0–1) of the plan's time taken by the subplan
+    /// - `min_share_pct` (default 10): share of the plan's time taken by the subplan
     ///   (everything it ran) or the CTE scan.
     ///
     /// Needs EXPLAIN ANALYZE with timing.
@@ -39,10 +39,10 @@ declare_rule! {
         name: "subplan-many-loops",
         pack: "plans",
         title: "Subquery or CTE executed many times",
-        params: [
-            ("min_loops", "Executions of the subplan or CTE scan"),
-            ("min_share", "Smallest share (0–1) of the plan's time taken by the subplan or CTE scan"),
-        ],
+        params: {
+            min_loops: f64 = ("loops", "Executions of the subplan or CTE scan"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time taken by the subplan or CTE scan"),
+        },
     }
 }
 
@@ -51,10 +51,11 @@ impl PlanRule for SubplanManyLoops {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_loops = ctx.number("min_loops")?;
-        let min_share = ctx.number("min_share")?;
+        let min_loops = p.min_loops;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let node = np.node;

@@ -7,7 +7,7 @@ use super::{PlanContext, PlanRule};
 declare_rule! {
     /// ## What it detects
     /// A trigger (the plan's `Trigger …: time=… calls=…` lines) taking at least
-    /// `min_share` of the execution time and at least `min_trigger_ms`. Foreign-key
+    /// `min_share_pct` of the execution time and at least `min_trigger_ms`. Foreign-key
     /// triggers (`RI_ConstraintTrigger…`, `Trigger for constraint …`) are named as such.
     ///
     /// ## Why it matters
@@ -27,7 +27,7 @@ declare_rule! {
     /// statement-level trigger with transition tables runs once).
     ///
     /// ## Thresholds
-    /// - `min_share` (default 0.2): the trigger's share (0–1) of the execution time.
+    /// - `min_share_pct` (default 20): the trigger's share of the execution time.
     /// - `min_trigger_ms` (default 1): smallest trigger time worth reporting, ms.
     ///
     /// Needs EXPLAIN ANALYZE (trigger times are measured).
@@ -40,10 +40,10 @@ declare_rule! {
         name: "trigger-time",
         pack: "plans",
         title: "Triggers take much of the execution time",
-        params: [
-            ("min_share", "The trigger's share (0–1) of the execution time"),
-            ("min_trigger_ms", "Smallest trigger time worth reporting, ms"),
-        ],
+        params: {
+            min_share_pct: f64 = ("%", "The trigger's share of the execution time"),
+            min_trigger_ms: f64 = ("ms", "Smallest trigger time worth reporting"),
+        },
     }
 }
 
@@ -52,10 +52,11 @@ impl PlanRule for TriggerTime {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_analyze()?;
-        let min_share = ctx.number("min_share")?;
-        let min_ms = ctx.number("min_trigger_ms")?;
+        let min_share = p.min_share_pct / 100.0;
+        let min_ms = p.min_trigger_ms;
         let exec = ctx.plan.execution_time_ms.unwrap_or(0.0);
         let mut drafts = Vec::new();
         for t in &ctx.plan.triggers {

@@ -1,8 +1,7 @@
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
-use crate::workload::Workload;
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 
-use super::{base_evidence, is_dml, query_object, snapshot_rule, Params, WorkloadRule};
+use super::{base_evidence, is_dml, query_object};
 
 declare_rule! {
     /// ## What it detects
@@ -40,23 +39,23 @@ declare_rule! {
         name: "dominant-query",
         pack: "queries",
         title: "One query takes most of the execution time",
-        params: [
-            ("min_share_pct", "Share of the total execution time, in %"),
-            ("min_total_ms", "Minimum execution time of the query over the capture, in ms"),
-        ],
+        params: {
+            min_share_pct: f64 = ("%", "Share of the total execution time"),
+            min_total_ms: f64 = ("ms", "Minimum execution time of the query over the capture"),
+        },
     }
 }
-
-snapshot_rule!(DominantQuery);
 
 impl WorkloadRule for DominantQuery {
     fn meta(&self) -> &'static crate::rules::RuleMeta {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_share = p.number("min_share_pct")?;
-        let min_total = p.number("min_total_ms")?;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let min_share = p.min_share_pct;
+        let min_total = p.min_total_ms;
         Ok(w
             .queries
             .iter()

@@ -1,8 +1,8 @@
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
-use crate::workload::{SourceKind, Workload};
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::workload::SourceKind;
 
-use super::{base_evidence, query_object, round1, round3, snapshot_rule, Params, WorkloadRule};
+use super::{base_evidence, query_object, round1, round3};
 
 declare_rule! {
     /// ## What it detects
@@ -44,25 +44,25 @@ declare_rule! {
         name: "high-planning-share",
         pack: "queries",
         title: "Planning takes a large share of a query's time",
-        params: [
-            ("min_plan_share_pct", "Planning share of planning + execution time, in %"),
-            ("min_mean_plan_ms", "Mean planning time, in ms"),
-            ("min_plan_ms", "Total planning time over the capture, in ms"),
-        ],
+        params: {
+            min_plan_share_pct: f64 = ("%", "Planning share of planning + execution time"),
+            min_mean_plan_ms: f64 = ("ms", "Mean planning time"),
+            min_plan_ms: f64 = ("ms", "Total planning time over the capture"),
+        },
     }
 }
-
-snapshot_rule!(HighPlanningShare);
 
 impl WorkloadRule for HighPlanningShare {
     fn meta(&self) -> &'static crate::rules::RuleMeta {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_share = p.number("min_plan_share_pct")?;
-        let min_mean = p.number("min_mean_plan_ms")?;
-        let min_total = p.number("min_plan_ms")?;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let min_share = p.min_plan_share_pct;
+        let min_mean = p.min_mean_plan_ms;
+        let min_total = p.min_plan_ms;
         if w.source.track_planning == Some(false) {
             return Err(Skip::because(
                 "pg_stat_statements.track_planning is off: planning time is not recorded (turn it on to judge planning)",

@@ -1,9 +1,8 @@
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::workload::fingerprint::StatementKind;
-use crate::workload::Workload;
 
-use super::{base_evidence, query_object, round1, snapshot_rule, Params, WorkloadRule};
+use super::{base_evidence, query_object, round1};
 
 declare_rule! {
     /// ## What it detects
@@ -36,23 +35,23 @@ declare_rule! {
         name: "huge-result-sets",
         pack: "queries",
         title: "A query returns huge numbers of rows",
-        params: [
-            ("min_rows_per_call", "Mean rows per execution"),
-            ("min_calls", "Executions over the capture"),
-        ],
+        params: {
+            min_rows_per_call: f64 = ("rows", "Mean rows per execution"),
+            min_calls: f64 = ("calls", "Executions over the capture"),
+        },
     }
 }
-
-snapshot_rule!(HugeResultSets);
 
 impl WorkloadRule for HugeResultSets {
     fn meta(&self) -> &'static crate::rules::RuleMeta {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_rows = p.number("min_rows_per_call")?;
-        let min_calls = p.number("min_calls")?;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let min_rows = p.min_rows_per_call;
+        let min_calls = p.min_calls;
         if !w.queries.is_empty() && w.queries.iter().all(|q| q.rows.is_none()) {
             return Err(Skip::because(
                 "the capture has no row counts (server logs do not record them; use pg_stat_statements)",

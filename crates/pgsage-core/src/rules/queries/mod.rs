@@ -4,9 +4,9 @@
 //!
 //! Every rule judges a [`Workload`], so the same rules serve two sources:
 //! - `pgsage audit`: the workload of the snapshot's `pg_stat_statements` (deltas over the
-//!   sampled window with `--interval`), built by [`check_snapshot`];
-//! - `pgsage workload`: a log capture (or pg_stat_statements again), through
-//!   [`WorkloadRule::check_workload`] (see `crate::workload::report`).
+//!   sampled window with `--interval`), built once per audit (`RuleContext::workload`);
+//! - `pgsage workload`: a log capture (or pg_stat_statements again), see
+//!   `crate::workload::report`.
 //!
 //! A rule whose numbers the source does not carry (rows, blocks and planning time are not
 //! in logs; percentiles are not in pg_stat_statements) is skipped with the reason.
@@ -14,115 +14,64 @@
 mod dominant_query;
 mod high_planning_share;
 mod huge_result_sets;
-mod low_cache_hit;
-mod n_plus_one;
+mod n_plus_one_queries;
 mod noisy_neighbour;
-mod temp_spills;
+mod query_low_cache_hit;
+mod query_temp_spills;
 
 use std::collections::BTreeMap;
 
 pub use dominant_query::DominantQuery;
 pub use high_planning_share::HighPlanningShare;
 pub use huge_result_sets::HugeResultSets;
-pub use low_cache_hit::LowCacheHit;
-pub use n_plus_one::NPlusOne;
+pub use n_plus_one_queries::NPlusOne;
 pub use noisy_neighbour::NoisyNeighbour;
-pub use temp_spills::TempSpills;
+pub use query_low_cache_hit::LowCacheHit;
+pub use query_temp_spills::TempSpills;
 
 use crate::report::{ObjectKind, ObjectRef};
-use crate::rules::{Draft, ParamValue, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, ParamValue, Rule, Skip};
 use crate::workload::{QueryStats, SourceKind, Workload};
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn Rule] = &[
-    &DominantQuery,
-    &NPlusOne,
-    &HugeResultSets,
-    &HighPlanningShare,
-    &TempSpills,
-    &LowCacheHit,
-    &NoisyNeighbour,
+pub(crate) static RULES: &[Rule] = &[
+    Rule::Workload(&DominantQuery),
+    Rule::Workload(&NPlusOne),
+    Rule::Workload(&HugeResultSets),
+    Rule::Workload(&HighPlanningShare),
+    Rule::Workload(&TempSpills),
+    Rule::Workload(&LowCacheHit),
+    Rule::Workload(&NoisyNeighbour),
 ];
 
-/// The same rules, as judges of a [`Workload`].
-pub static WORKLOAD_RULES: &[&dyn WorkloadRule] = &[
-    &DominantQuery,
-    &NPlusOne,
-    &HugeResultSets,
-    &HighPlanningShare,
-    &TempSpills,
-    &LowCacheHit,
-    &NoisyNeighbour,
-];
-
-/// A rule of the `queries` pack: a judge of a workload.
-pub trait WorkloadRule: Sync + Send {
-    /// Its description.
-    fn meta(&self) -> &'static RuleMeta;
-    /// Checks a workload with the rule's parameters.
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip>;
+/// What a workload rule sees: the workload and its parameters.
+#[derive(Debug)]
+pub struct WorkloadContext<'a> {
+    /// The workload (pg_stat_statements of a snapshot, or server logs).
+    pub workload: &'a Workload,
+    /// This rule's parameters (from the pack file and the user's configuration).
+    pub params: &'a BTreeMap<String, ParamValue>,
 }
 
-/// A rule's parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct Params<'a>(pub &'a BTreeMap<String, ParamValue>);
-
-impl Params<'_> {
-    /// A numeric parameter, or a skip naming it.
-    pub fn number(&self, name: &str) -> Result<f64, Skip> {
-        match self.0.get(name) {
-            Some(ParamValue::Number(n)) => Ok(*n),
-            Some(other) => Err(Skip(format!(
-                "parameter `{name}` is a {}, expected a number",
-                other.type_name()
-            ))),
-            None => Err(Skip(format!("parameter `{name}` is not set"))),
-        }
+impl WorkloadContext<'_> {
+    /// This rule's typed parameters (its `Params`, declared in `declare_rule!`).
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, Skip> {
+        crate::rules::params::for_rule(self.params)
     }
 }
 
-/// Runs a workload rule on the snapshot's pg_stat_statements: builds the workload, checks
-/// it, and lowers confidence while the counters are young.
-pub(crate) fn check_snapshot(
-    rule: &dyn WorkloadRule,
-    ctx: &RuleContext<'_>,
-) -> Result<Vec<Draft>, Skip> {
-    let w = crate::workload::from_snapshot(ctx.snapshot).map_err(|e| Skip(e.0))?;
-    let drafts = rule.check_workload(&w, &Params(ctx.params))?;
-    let young = match (w.source.basis.as_deref(), w.source.window_seconds) {
-        (Some("since_reset"), Some(s)) if s < ctx.min_stats_age_seconds => Some(format!(
+/// When the snapshot's pg_stat_statements counters are too young to judge the workload
+/// (since a reset, younger than the audit's minimum): the reason to lower confidence.
+pub(crate) fn young_workload(w: &Workload, min_stats_age_seconds: f64) -> Option<String> {
+    match (w.source.basis.as_deref(), w.source.window_seconds) {
+        (Some("since_reset"), Some(s)) if s < min_stats_age_seconds => Some(format!(
             "pg_stat_statements covers only {} since its reset; at least {} is needed to judge the workload",
             crate::rules::context::human_duration(s),
-            crate::rules::context::human_duration(ctx.min_stats_age_seconds)
+            crate::rules::context::human_duration(min_stats_age_seconds)
         )),
         _ => None,
-    };
-    Ok(match young {
-        Some(reason) => drafts
-            .into_iter()
-            .map(|d| d.low_confidence(reason.clone()))
-            .collect(),
-        None => drafts,
-    })
+    }
 }
-
-/// Implements [`Rule`] for a [`WorkloadRule`].
-macro_rules! snapshot_rule {
-    ($ty:ty) => {
-        impl crate::rules::Rule for $ty {
-            fn meta(&self) -> &'static crate::rules::RuleMeta {
-                &Self::META
-            }
-            fn check(
-                &self,
-                ctx: &crate::rules::RuleContext<'_>,
-            ) -> Result<Vec<crate::rules::Draft>, crate::rules::Skip> {
-                super::check_snapshot(self, ctx)
-            }
-        }
-    };
-}
-pub(crate) use snapshot_rule;
 
 /// The finding object for a query: its fingerprint, with the database when it ran in one
 /// and the normalized text.

@@ -1,10 +1,9 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::workload::profile::LoadShare;
-use crate::workload::Workload;
 
-use super::{round1, snapshot_rule, source_label, Params, WorkloadRule};
+use super::{round1, source_label};
 
 declare_rule! {
     /// ## What it detects
@@ -39,15 +38,13 @@ declare_rule! {
         name: "noisy-neighbour",
         pack: "queries",
         title: "One tenant takes a disproportionate share of the load",
-        params: [
-            ("min_share_pct", "Share of the execution time, in %"),
-            ("min_tenants", "Named databases (or users) with load needed to judge"),
-            ("min_total_ms", "Execution time of the whole capture, in ms"),
-        ],
+        params: {
+            min_share_pct: f64 = ("%", "Share of the execution time"),
+            min_tenants: f64 = ("tenants", "Named databases (or users) with load needed to judge"),
+            min_total_ms: f64 = ("ms", "Execution time of the whole capture"),
+        },
     }
 }
-
-snapshot_rule!(NoisyNeighbour);
 
 /// The tenant taking at least `min_share` % among at least `min_tenants` named ones.
 fn noisy(shares: &[LoadShare], min_share: f64, min_tenants: f64) -> Option<&LoadShare> {
@@ -66,10 +63,12 @@ impl WorkloadRule for NoisyNeighbour {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_share = p.number("min_share_pct")?;
-        let min_tenants = p.number("min_tenants")?;
-        let min_total = p.number("min_total_ms")?;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let min_share = p.min_share_pct;
+        let min_tenants = p.min_tenants;
+        let min_total = p.min_total_ms;
         let total: f64 = w.profile.databases.iter().map(|s| s.total_ms).sum();
         if total < min_total {
             return Ok(vec![]);

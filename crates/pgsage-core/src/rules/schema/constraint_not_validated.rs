@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::ForeignKey;
 
 declare_rule! {
@@ -34,7 +34,7 @@ declare_rule! {
         name: "constraint-not-validated",
         pack: "schema",
         title: "Constraint not validated",
-        params: [],
+        params: {},
     }
 }
 
@@ -73,7 +73,7 @@ fn check_expression(definition: &str) -> Option<&str> {
     Some(rest.trim())
 }
 
-impl Rule for ConstraintNotValidated {
+impl SnapshotRule for ConstraintNotValidated {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Trigger;
 
 declare_rule! {
@@ -35,11 +35,11 @@ declare_rule! {
         name: "disabled-trigger",
         pack: "schema",
         title: "Disabled trigger",
-        params: [],
+        params: {},
     }
 }
 
-impl Rule for DisabledTrigger {
+impl SnapshotRule for DisabledTrigger {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

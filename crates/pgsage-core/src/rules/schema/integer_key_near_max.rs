@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
 
@@ -41,21 +41,22 @@ declare_rule! {
         name: "integer-key-near-max",
         pack: "schema",
         title: "Integer column close to overflow",
-        params: [
-            ("warning_pct", "Share of the column type's maximum used that warns, in %"),
-            ("critical_pct", "Share of the column type's maximum used that is critical, in %"),
-        ],
+        params: {
+            warning_pct: f64 = ("%", "Share of the column type's maximum used that warns"),
+            critical_pct: f64 = ("%", "Share of the column type's maximum used that is critical"),
+        },
     }
 }
 
-impl Rule for IntegerKeyNearMax {
+impl SnapshotRule for IntegerKeyNearMax {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let warning = ctx.number("warning_pct")?;
-        let critical = ctx.number("critical_pct")?;
+        let p: Params = ctx.params()?;
+        let warning = p.warning_pct;
+        let critical = p.critical_pct;
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         for seq in snap.sequences.iter().filter(|s| s.increment > 0) {

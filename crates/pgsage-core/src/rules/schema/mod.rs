@@ -14,10 +14,10 @@ pub use sequence_near_max::SequenceNearMax;
 pub use table_without_primary_key::TableWithoutPrimaryKey;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[
-    &SequenceNearMax,
-    &IntegerKeyNearMax,
-    &TableWithoutPrimaryKey,
-    &ConstraintNotValidated,
-    &DisabledTrigger,
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&SequenceNearMax),
+    super::Rule::Snapshot(&IntegerKeyNearMax),
+    super::Rule::Snapshot(&TableWithoutPrimaryKey),
+    super::Rule::Snapshot(&ConstraintNotValidated),
+    super::Rule::Snapshot(&DisabledTrigger),
 ];

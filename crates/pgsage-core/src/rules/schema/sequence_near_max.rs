@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Sequence;
 
 use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
@@ -45,10 +45,10 @@ declare_rule! {
         name: "sequence-near-max",
         pack: "schema",
         title: "Sequence close to its maximum",
-        params: [
-            ("warning_pct", "Share of the maximum used that warns, in %"),
-            ("critical_pct", "Share of the maximum used that is critical, in %"),
-        ],
+        params: {
+            warning_pct: f64 = ("%", "Share of the maximum used that warns"),
+            critical_pct: f64 = ("%", "Share of the maximum used that is critical"),
+        },
     }
 }
 
@@ -60,14 +60,15 @@ pub(crate) fn sequence_used_pct(seq: &Sequence) -> Option<f64> {
     Some(used_pct(seq.last_value?, seq.max_value))
 }
 
-impl Rule for SequenceNearMax {
+impl SnapshotRule for SequenceNearMax {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let warning = ctx.number("warning_pct")?;
-        let critical = ctx.number("critical_pct")?;
+        let p: Params = ctx.params()?;
+        let warning = p.warning_pct;
+        let critical = p.critical_pct;
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         for seq in &snap.sequences {

@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot, Table};
 
 declare_rule! {
@@ -40,7 +40,9 @@ declare_rule! {
         name: "table-without-primary-key",
         pack: "schema",
         title: "Table without a primary key",
-        params: [("min_table_rows", "Ignore ordinary tables with fewer rows than this")],
+        params: {
+            min_table_rows: f64 = ("rows", "Ignore ordinary tables with fewer rows than this"),
+        },
     }
 }
 
@@ -66,13 +68,14 @@ fn promotable_index<'a>(snap: &'a Snapshot, t: &Table) -> Option<&'a Index> {
         .min_by_key(|i| (i.key_attnums.len(), i.size_bytes))
 }
 
-impl Rule for TableWithoutPrimaryKey {
+impl SnapshotRule for TableWithoutPrimaryKey {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_rows = ctx.number("min_table_rows")?;
+        let p: Params = ctx.params()?;
+        let min_rows = p.min_table_rows;
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         for t in snap.tables.iter().filter(|t| {

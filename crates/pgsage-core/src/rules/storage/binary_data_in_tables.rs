@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 use super::human_bytes;
@@ -43,10 +43,10 @@ declare_rule! {
         name: "binary-data-in-tables",
         pack: "storage",
         title: "Files stored in the database",
-        params: [
-            ("min_toast_bytes", "Ignore tables with less TOAST data than this, in bytes"),
-            ("min_toast_share_pct", "Share of the table's total size held in TOAST that warns, in %"),
-        ],
+        params: {
+            min_toast_bytes: f64 = ("bytes", "Ignore tables with less TOAST data than this"),
+            min_toast_share_pct: f64 = ("%", "Share of the table's total size held in TOAST that warns"),
+        },
     }
 }
 
@@ -71,14 +71,15 @@ fn toast_heavy(t: &Table, min_bytes: f64, min_share_pct: f64) -> bool {
     total > 0.0 && toast >= min_bytes && 100.0 * toast / total >= min_share_pct
 }
 
-impl Rule for BinaryDataInTables {
+impl SnapshotRule for BinaryDataInTables {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_bytes = ctx.number("min_toast_bytes")?;
-        let min_share = ctx.number("min_toast_share_pct")?;
+        let p: Params = ctx.params()?;
+        let min_bytes = p.min_toast_bytes;
+        let min_share = p.min_toast_share_pct;
         let snap = ctx.snapshot;
         if snap.columns.is_empty() && !snap.tables.is_empty() {
             return Err(Skip::because(

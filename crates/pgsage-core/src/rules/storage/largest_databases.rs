@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::DatabaseStats;
 
 use super::human_bytes;
@@ -38,10 +38,10 @@ declare_rule! {
         name: "largest-databases",
         pack: "storage",
         title: "Largest databases",
-        params: [
-            ("min_database_bytes", "Ignore databases smaller than this, in bytes"),
-            ("top_n", "Report at most this many databases"),
-        ],
+        params: {
+            min_database_bytes: f64 = ("bytes", "Ignore databases smaller than this"),
+            top_n: f64 = ("entries", "Report at most this many databases"),
+        },
     }
 }
 
@@ -58,14 +58,15 @@ fn largest(dbs: &[DatabaseStats], min_bytes: f64, top_n: usize) -> Vec<(&Databas
     big
 }
 
-impl Rule for LargestDatabases {
+impl SnapshotRule for LargestDatabases {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_bytes = ctx.number("min_database_bytes")?;
-        let top_n = ctx.number("top_n")?.max(0.0) as usize;
+        let p: Params = ctx.params()?;
+        let min_bytes = p.min_database_bytes;
+        let top_n = p.top_n.max(0.0) as usize;
         let dbs = &ctx.snapshot.databases;
         let cluster: i64 = dbs.iter().filter_map(|d| d.size_bytes).sum();
         let visible = dbs.iter().filter(|d| d.size_bytes.is_some()).count();

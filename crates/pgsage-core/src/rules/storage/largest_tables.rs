@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Table;
 
 use super::binary_data_in_tables::total_bytes;
@@ -37,10 +37,10 @@ declare_rule! {
         name: "largest-tables",
         pack: "storage",
         title: "Largest tables",
-        params: [
-            ("min_table_bytes", "Ignore tables smaller than this (heap + TOAST + indexes), in bytes"),
-            ("top_n", "Report at most this many tables"),
-        ],
+        params: {
+            min_table_bytes: f64 = ("bytes", "Ignore tables smaller than this (heap + TOAST + indexes)"),
+            top_n: f64 = ("entries", "Report at most this many tables"),
+        },
     }
 }
 
@@ -55,14 +55,15 @@ fn largest(tables: &[Table], min_bytes: f64, top_n: usize) -> Vec<&Table> {
     big
 }
 
-impl Rule for LargestTables {
+impl SnapshotRule for LargestTables {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_bytes = ctx.number("min_table_bytes")?;
-        let top_n = ctx.number("top_n")?.max(0.0) as usize;
+        let p: Params = ctx.params()?;
+        let min_bytes = p.min_table_bytes;
+        let top_n = p.top_n.max(0.0) as usize;
         let snap = ctx.snapshot;
         let db_bytes = snap.current_database().and_then(|d| d.size_bytes);
         let mut drafts = Vec::new();

@@ -9,8 +9,11 @@ pub use largest_databases::LargestDatabases;
 pub use largest_tables::LargestTables;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] =
-    &[&BinaryDataInTables, &LargestTables, &LargestDatabases];
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&BinaryDataInTables),
+    super::Rule::Snapshot(&LargestTables),
+    super::Rule::Snapshot(&LargestDatabases),
+];
 
 /// A size for messages: `1.2 GB`, `340 MB`, `12 kB`.
 pub(crate) fn human_bytes(bytes: f64) -> String {

@@ -6,7 +6,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{disabled_by_reloption, disabled_globally, maintained};
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::vacuum::visibility_map_stale::insert_trigger;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Backend, Snapshot, Table};
 
 declare_rule! {
@@ -75,13 +75,13 @@ declare_rule! {
         name: "autovacuum-capacity",
         pack: "vacuum",
         title: "Autovacuum cannot keep up",
-        params: [
-            ("min_saturated_minutes", "Every worker has been running at least this long, in minutes"),
-            ("min_backlog_tables", "Tables past their trigger that no worker is on"),
-            ("recommended_cost_limit", "Cost limit the fix sets at least"),
-            ("recommended_cost_delay_ms", "Cost delay the fix sets at most, in ms"),
-            ("max_workers_cpu_pct", "The fix adds workers up to this share of the CPUs, in %"),
-        ],
+        params: {
+            min_saturated_minutes: f64 = ("min", "Every worker has been running at least this long"),
+            min_backlog_tables: f64 = ("tables", "Tables past their trigger that no worker is on"),
+            recommended_cost_limit: f64 = ("cost units", "Cost limit the fix sets at least"),
+            recommended_cost_delay_ms: f64 = ("ms", "Cost delay the fix sets at most"),
+            max_workers_cpu_pct: f64 = ("%", "The fix adds workers up to this share of the CPUs"),
+        },
     }
 }
 
@@ -244,17 +244,18 @@ pub(crate) fn work_mem_for(dead_rows: f64) -> f64 {
     2f64.powi(mb.log2().ceil() as i32).min(1024.0)
 }
 
-impl Rule for AutovacuumCapacity {
+impl SnapshotRule for AutovacuumCapacity {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_saturated_s = ctx.number("min_saturated_minutes")? * 60.0;
-        let min_backlog = ctx.number("min_backlog_tables")?;
-        let rec_limit = ctx.number("recommended_cost_limit")?;
-        let rec_delay = ctx.number("recommended_cost_delay_ms")?;
-        let cpu_pct = ctx.number("max_workers_cpu_pct")?;
+        let p: Params = ctx.params()?;
+        let min_saturated_s = p.min_saturated_minutes * 60.0;
+        let min_backlog = p.min_backlog_tables;
+        let rec_limit = p.recommended_cost_limit;
+        let rec_delay = p.recommended_cost_delay_ms;
+        let cpu_pct = p.max_workers_cpu_pct;
         let snap = ctx.snapshot;
         if disabled_globally(snap) {
             return Err(Skip::because(

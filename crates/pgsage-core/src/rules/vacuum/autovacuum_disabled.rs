@@ -5,7 +5,7 @@ use crate::rules::vacuum::common::{
     table_object, when,
 };
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -51,10 +51,9 @@ declare_rule! {
         name: "autovacuum-disabled",
         pack: "vacuum",
         title: "Autovacuum switched off",
-        params: [(
-            "manual_vacuum_grace_hours",
-            "A table vacuumed by hand this recently (and below the trigger) is not reported, in hours"
-        )],
+        params: {
+            manual_vacuum_grace_hours: f64 = ("h", "A table vacuumed by hand this recently (and below the trigger) is not reported"),
+        },
     }
 }
 
@@ -78,13 +77,14 @@ fn server_off(ctx: &RuleContext<'_>, name: &str, message: String, recommendation
         ))
 }
 
-impl Rule for AutovacuumDisabled {
+impl SnapshotRule for AutovacuumDisabled {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let grace = ctx.number("manual_vacuum_grace_hours")?;
+        let p: Params = ctx.params()?;
+        let grace = p.manual_vacuum_grace_hours;
         let snap = ctx.snapshot;
         ctx.setting("autovacuum")?;
         let mut drafts = Vec::new();

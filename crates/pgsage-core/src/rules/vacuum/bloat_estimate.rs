@@ -321,29 +321,29 @@ pub(crate) fn block_size(snapshot: &crate::snapshot::Snapshot) -> f64 {
 /// The parameters both bloat rules share (`rules/vacuum.toml` for VAC009,
 /// `rules/indexing.toml` for IDX008): which relations are judged, and when wasted space
 /// is worth a warning or is critical.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub(crate) struct Gates {
     /// Relations smaller than this many pages are not judged.
     pub min_pages: f64,
     /// Rows modified since the last ANALYZE above this share of the rows, in %, make the
     /// statistics too stale to judge.
+    #[serde(rename = "max_modified_since_analyze_pct")]
     pub max_modified_pct: f64,
+    #[serde(rename = "warning_bloat_pct")]
     warning_pct: f64,
+    #[serde(rename = "warning_wasted_bytes")]
     warning_bytes: f64,
+    #[serde(rename = "critical_bloat_pct")]
     critical_pct: f64,
+    #[serde(rename = "critical_wasted_bytes")]
     critical_bytes: f64,
 }
 
 impl Gates {
-    /// Reads the gates from the rule's parameters.
+    /// Reads the gates from the rule's parameters (the rule's `Params` declares the same
+    /// keys).
     pub fn read(ctx: &crate::rules::RuleContext<'_>) -> Result<Self, crate::rules::Skip> {
-        Ok(Gates {
-            min_pages: ctx.number("min_pages")?,
-            max_modified_pct: ctx.number("max_modified_since_analyze_pct")?,
-            warning_pct: ctx.number("warning_bloat_pct")?,
-            warning_bytes: ctx.number("warning_wasted_bytes")?,
-            critical_pct: ctx.number("critical_bloat_pct")?,
-            critical_bytes: ctx.number("critical_wasted_bytes")?,
-        })
+        ctx.params()
     }
 
     /// `None` below the warning gates (share *and* bytes), else whether it is critical.

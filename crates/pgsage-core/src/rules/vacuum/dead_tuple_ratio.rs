@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -41,11 +41,11 @@ declare_rule! {
         name: "dead-tuple-ratio",
         pack: "vacuum",
         title: "Many dead rows",
-        params: [
-            ("min_dead_tuples", "Ignore tables with fewer dead rows than this"),
-            ("warning_ratio_pct", "Share of dead rows that warns, in %"),
-            ("critical_ratio_pct", "Share of dead rows that is critical, in %"),
-        ],
+        params: {
+            min_dead_tuples: f64 = ("rows", "Ignore tables with fewer dead rows than this"),
+            warning_ratio_pct: f64 = ("%", "Share of dead rows that warns"),
+            critical_ratio_pct: f64 = ("%", "Share of dead rows that is critical"),
+        },
     }
 }
 
@@ -99,15 +99,16 @@ pub(crate) fn autovacuum_enabled(snapshot: &Snapshot, table: &Table) -> bool {
     global && local
 }
 
-impl Rule for DeadTupleRatio {
+impl SnapshotRule for DeadTupleRatio {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_dead = ctx.number("min_dead_tuples")?;
-        let warning = ctx.number("warning_ratio_pct")?;
-        let critical = ctx.number("critical_ratio_pct")?;
+        let p: Params = ctx.params()?;
+        let min_dead = p.min_dead_tuples;
+        let warning = p.warning_ratio_pct;
+        let critical = p.critical_ratio_pct;
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         for t in snap.tables.iter().filter(|t| t.kind != "p") {

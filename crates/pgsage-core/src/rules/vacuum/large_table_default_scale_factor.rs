@@ -4,7 +4,7 @@ use crate::rules::vacuum::common::{
     disabled_by_reloption, maintained, reltuples, table_object, table_setting,
 };
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
-use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -58,13 +58,13 @@ declare_rule! {
         name: "large-table-default-scale-factor",
         pack: "vacuum",
         title: "Large table on the global autovacuum scale factor",
-        params: [
-            ("min_trigger_rows", "Report tables whose dead-row trigger is at least this many rows"),
-            ("target_dead_pct", "Share of rows that may be dead before a vacuum, in %"),
-            ("max_target_rows", "At most this many dead rows before a vacuum"),
-            ("min_minutes_between_vacuums", "Do not recommend triggers reached more often than this, in minutes"),
-            ("server_finding_min_tables", "Affected tables that make one finding on a server-wide value above the default"),
-        ],
+        params: {
+            min_trigger_rows: f64 = ("rows", "Report tables whose dead-row trigger is at least this many rows"),
+            target_dead_pct: f64 = ("%", "Share of rows that may be dead before a vacuum"),
+            max_target_rows: f64 = ("rows", "At most this many dead rows before a vacuum"),
+            min_minutes_between_vacuums: f64 = ("min", "Do not recommend triggers reached more often than this"),
+            server_finding_min_tables: f64 = ("tables", "Affected tables that make one finding on a server-wide value above the default"),
+        },
     }
 }
 
@@ -184,19 +184,20 @@ fn churn_per_minute(ctx: &RuleContext<'_>, table: &Table) -> Option<f64> {
     }
 }
 
-impl Rule for LargeTableDefaultScaleFactor {
+impl SnapshotRule for LargeTableDefaultScaleFactor {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_trigger = ctx.number("min_trigger_rows")?;
+        let p: Params = ctx.params()?;
+        let min_trigger = p.min_trigger_rows;
         let target = Target {
-            dead_pct: ctx.number("target_dead_pct")?,
-            max_rows: ctx.number("max_target_rows")?,
-            min_minutes: ctx.number("min_minutes_between_vacuums")?,
+            dead_pct: p.target_dead_pct,
+            max_rows: p.max_target_rows,
+            min_minutes: p.min_minutes_between_vacuums,
         };
-        let server_min_tables = ctx.number("server_finding_min_tables")?;
+        let server_min_tables = p.server_finding_min_tables;
         let snap = ctx.snapshot;
         let mut drafts = Vec::new();
         let mut affected = Vec::new();

@@ -1,6 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{maintained, round1, table_object};
-use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Table;
 
 declare_rule! {
@@ -46,12 +46,12 @@ declare_rule! {
         name: "low-hot-update-ratio",
         pack: "vacuum",
         title: "Few HOT updates on an update-heavy table",
-        params: [
-            ("min_updates", "Ignore tables with fewer updates in the window"),
-            ("min_updates_per_row", "Updates per live row in the window for a table to count as update-heavy"),
-            ("max_hot_pct", "HOT share of updates below which a table is reported, in %"),
-            ("recommended_fillfactor", "Fillfactor recommended; tables already at or below it are not reported"),
-        ],
+        params: {
+            min_updates: f64 = ("rows", "Ignore tables with fewer updates in the window"),
+            min_updates_per_row: f64 = ("updates per row", "Updates per live row in the window for a table to count as update-heavy"),
+            max_hot_pct: f64 = ("%", "HOT share of updates below which a table is reported"),
+            recommended_fillfactor: f64 = ("%", "Fillfactor recommended; tables already at or below it are not reported"),
+        },
     }
 }
 
@@ -100,17 +100,18 @@ pub(crate) fn low_hot(upd: i64, hot: i64, live: i64, ff: f64, l: HotLimits) -> b
         && ff > l.fillfactor
 }
 
-impl Rule for LowHotUpdateRatio {
+impl SnapshotRule for LowHotUpdateRatio {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         let l = HotLimits {
-            min_updates: ctx.number("min_updates")?,
-            min_per_row: ctx.number("min_updates_per_row")?,
-            max_hot_pct: ctx.number("max_hot_pct")?,
-            fillfactor: ctx.number("recommended_fillfactor")?,
+            min_updates: p.min_updates,
+            min_per_row: p.min_updates_per_row,
+            max_hot_pct: p.max_hot_pct,
+            fillfactor: p.recommended_fillfactor,
         };
         let snap = ctx.snapshot;
         let basis = ctx.basis();

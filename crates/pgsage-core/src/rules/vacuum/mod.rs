@@ -27,16 +27,16 @@ pub use wraparound_risk::WraparoundRisk;
 pub use xmin_horizon_held_back::XminHorizonHeldBack;
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[
-    &DeadTupleRatio,
-    &AutovacuumDisabled,
-    &VacuumOverdue,
-    &StaleStatistics,
-    &LargeTableDefaultScaleFactor,
-    &WraparoundRisk,
-    &XminHorizonHeldBack,
-    &LowHotUpdateRatio,
-    &TableBloat,
-    &VisibilityMapStale,
-    &AutovacuumCapacity,
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&DeadTupleRatio),
+    super::Rule::Snapshot(&AutovacuumDisabled),
+    super::Rule::Snapshot(&VacuumOverdue),
+    super::Rule::Snapshot(&StaleStatistics),
+    super::Rule::Snapshot(&LargeTableDefaultScaleFactor),
+    super::Rule::Snapshot(&WraparoundRisk),
+    super::Rule::Snapshot(&XminHorizonHeldBack),
+    super::Rule::Snapshot(&LowHotUpdateRatio),
+    super::Rule::Snapshot(&TableBloat),
+    super::Rule::Snapshot(&VisibilityMapStale),
+    super::Rule::Snapshot(&AutovacuumCapacity),
 ];

@@ -3,7 +3,7 @@ use crate::rules::vacuum::common::{
     analyze_trigger, disabled_by_reloption, disabled_globally, last_analyze, maintained, round1,
     table_object, when,
 };
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -56,12 +56,12 @@ declare_rule! {
         name: "stale-statistics",
         pack: "vacuum",
         title: "Planner statistics stale or missing",
-        params: [
-            ("min_rows", "Never-analysed tables with fewer live rows are ignored"),
-            ("min_modified_rows", "Ignore tables with fewer rows modified since the last analyse"),
-            ("stale_factor", "Times autoanalyze's trigger the modified rows must exceed"),
-            ("min_analyze_age_minutes", "Tables analysed more recently than this are left alone: autoanalyze keeps up, the table is just busy"),
-        ],
+        params: {
+            min_rows: f64 = ("rows", "Never-analysed tables with fewer live rows are ignored"),
+            min_modified_rows: f64 = ("rows", "Ignore tables with fewer rows modified since the last analyse"),
+            stale_factor: f64 = ("×", "Times autoanalyze's trigger the modified rows must exceed"),
+            min_analyze_age_minutes: f64 = ("min", "Tables analysed more recently than this are left alone: autoanalyze keeps up, the table is just busy"),
+        },
     }
 }
 
@@ -100,16 +100,17 @@ pub(crate) fn staleness(
         .then(|| Staleness::Stale(modified / trigger))
 }
 
-impl Rule for StaleStatistics {
+impl SnapshotRule for StaleStatistics {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_rows = ctx.number("min_rows")?;
-        let min_modified = ctx.number("min_modified_rows")?;
-        let factor = ctx.number("stale_factor")?;
-        let min_age_s = ctx.number("min_analyze_age_minutes")? * 60.0;
+        let p: Params = ctx.params()?;
+        let min_rows = p.min_rows;
+        let min_modified = p.min_modified_rows;
+        let factor = p.stale_factor;
+        let min_age_s = p.min_analyze_age_minutes * 60.0;
         let snap = ctx.snapshot;
         let global_off = disabled_globally(snap);
         let mut drafts = Vec::new();

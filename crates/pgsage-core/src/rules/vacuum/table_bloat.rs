@@ -2,7 +2,7 @@ use crate::report::Severity;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::bloat_estimate::{self as est, Bloat};
 use crate::rules::vacuum::common::{last_analyze, maintained, round1, table_object, when};
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -82,14 +82,14 @@ declare_rule! {
         name: "table-bloat",
         pack: "vacuum",
         title: "Table bloat",
-        params: [
-            ("min_pages", "Tables with fewer pages are not judged"),
-            ("max_modified_since_analyze_pct", "Tables with more rows modified since their last ANALYZE (% of reltuples) are not judged"),
-            ("warning_bloat_pct", "Estimated wasted share of the heap that warns, in %"),
-            ("warning_wasted_bytes", "Estimated wasted bytes that warn (with the share)"),
-            ("critical_bloat_pct", "Estimated wasted share that is critical, in %"),
-            ("critical_wasted_bytes", "Estimated wasted bytes that are critical (with the share)"),
-        ],
+        params: {
+            min_pages: f64 = ("pages", "Tables with fewer pages are not judged"),
+            max_modified_since_analyze_pct: f64 = ("%", "Tables with more rows modified since their last ANALYZE (% of reltuples) are not judged"),
+            warning_bloat_pct: f64 = ("%", "Estimated wasted share of the heap that warns"),
+            warning_wasted_bytes: f64 = ("bytes", "Estimated wasted bytes that warn (with the share)"),
+            critical_bloat_pct: f64 = ("%", "Estimated wasted share that is critical"),
+            critical_wasted_bytes: f64 = ("bytes", "Estimated wasted bytes that are critical (with the share)"),
+        },
     }
 }
 
@@ -180,7 +180,7 @@ pub(crate) fn estimate_table(
 /// The bytes of a MiB, for messages.
 const MIB: f64 = 1024.0 * 1024.0;
 
-impl Rule for TableBloat {
+impl SnapshotRule for TableBloat {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

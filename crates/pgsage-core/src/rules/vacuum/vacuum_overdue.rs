@@ -4,7 +4,7 @@ use crate::rules::vacuum::common::{
     disabled_by_reloption, disabled_globally, last_vacuum, maintained, round1, table_object, when,
 };
 use crate::rules::vacuum::dead_tuple_ratio::{autovacuum_trigger, dead_heavy, dead_pct};
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -54,12 +54,12 @@ declare_rule! {
         name: "vacuum-overdue",
         pack: "vacuum",
         title: "Vacuum overdue",
-        params: [
-            ("min_dead_tuples", "Ignore tables with fewer dead rows than this"),
-            ("max_hours_since_vacuum", "Hours without a vacuum, past the trigger, that make a table overdue"),
-            ("vac001_min_dead_tuples", "VAC001's min_dead_tuples (tables it reports are left out)"),
-            ("vac001_warning_ratio_pct", "VAC001's warning_ratio_pct, in % (tables it reports are left out)"),
-        ],
+        params: {
+            min_dead_tuples: f64 = ("rows", "Ignore tables with fewer dead rows than this"),
+            max_hours_since_vacuum: f64 = ("h", "Hours without a vacuum, past the trigger, that make a table overdue"),
+            vac001_min_dead_tuples: f64 = ("rows", "VAC001's min_dead_tuples (tables it reports are left out)"),
+            vac001_warning_ratio_pct: f64 = ("%", "VAC001's warning_ratio_pct, in % (tables it reports are left out)"),
+        },
     }
 }
 
@@ -82,18 +82,16 @@ pub(crate) fn overdue(
     last_vacuum(table).is_none_or(|at| snapshot.age_seconds(at) >= max_hours * 3600.0)
 }
 
-impl Rule for VacuumOverdue {
+impl SnapshotRule for VacuumOverdue {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_dead = ctx.number("min_dead_tuples")?;
-        let max_hours = ctx.number("max_hours_since_vacuum")?;
-        let vac001 = (
-            ctx.number("vac001_min_dead_tuples")?,
-            ctx.number("vac001_warning_ratio_pct")?,
-        );
+        let p: Params = ctx.params()?;
+        let min_dead = p.min_dead_tuples;
+        let max_hours = p.max_hours_since_vacuum;
+        let vac001 = (p.vac001_min_dead_tuples, p.vac001_warning_ratio_pct);
         let snap = ctx.snapshot;
         let global_off = disabled_globally(snap);
         let young = ctx.stats_too_young();

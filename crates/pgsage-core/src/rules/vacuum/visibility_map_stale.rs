@@ -4,7 +4,7 @@ use crate::rules::vacuum::common::{
     table_object, table_setting, when,
 };
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
-use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 
 declare_rule! {
@@ -71,12 +71,12 @@ declare_rule! {
         name: "visibility-map-stale",
         pack: "vacuum",
         title: "Visibility map mostly unset on an insert-only or static table",
-        params: [
-            ("min_table_mb", "Only tables at least this large, in MB"),
-            ("max_all_visible_pct", "Report when fewer pages than this are all-visible, in %"),
-            ("max_update_pct", "Only tables whose updates and deletes are at most this share of writes and rows, in %"),
-            ("recommended_insert_scale_factor", "Insert scale factor the fix sets"),
-        ],
+        params: {
+            min_table_mb: f64 = ("MB", "Only tables at least this large"),
+            max_all_visible_pct: f64 = ("%", "Report when fewer pages than this are all-visible"),
+            max_update_pct: f64 = ("%", "Only tables whose updates and deletes are at most this share of writes and rows"),
+            recommended_insert_scale_factor: f64 = ("fraction of rows", "Insert scale factor the fix sets"),
+        },
     }
 }
 
@@ -206,18 +206,19 @@ pub(crate) fn assess(f: Facts, l: Limits) -> Option<Cause> {
     }
 }
 
-impl Rule for VisibilityMapStale {
+impl SnapshotRule for VisibilityMapStale {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         let limits = Limits {
-            min_table_bytes: ctx.number("min_table_mb")? * 1024.0 * 1024.0,
-            max_visible_pct: ctx.number("max_all_visible_pct")?,
-            max_update_pct: ctx.number("max_update_pct")?,
+            min_table_bytes: p.min_table_mb * 1024.0 * 1024.0,
+            max_visible_pct: p.max_all_visible_pct,
+            max_update_pct: p.max_update_pct,
         };
-        let rec_scale = ctx.number("recommended_insert_scale_factor")?;
+        let rec_scale = p.recommended_insert_scale_factor;
         let snap = ctx.snapshot;
         if snap.server.major() < 13 {
             return Err(Skip::because(

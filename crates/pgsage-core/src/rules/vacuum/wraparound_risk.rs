@@ -1,7 +1,7 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{table_object, table_setting};
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::quote_ident;
 
 declare_rule! {
@@ -53,11 +53,11 @@ declare_rule! {
         name: "wraparound-risk",
         pack: "vacuum",
         title: "Transaction ID or multixact wraparound approaching",
-        params: [
-            ("warning_age", "Age in transactions (or multixacts) that warns"),
-            ("critical_age", "Age in transactions (or multixacts) that is critical"),
-            ("lag_factor", "Times autovacuum_freeze_max_age past which anti-wraparound vacuum is not keeping up"),
-        ],
+        params: {
+            warning_age: f64 = ("transactions", "Age in transactions (or multixacts) that warns"),
+            critical_age: f64 = ("transactions", "Age in transactions (or multixacts) that is critical"),
+            lag_factor: f64 = ("×", "Times autovacuum_freeze_max_age past which anti-wraparound vacuum is not keeping up"),
+        },
     }
 }
 
@@ -117,16 +117,17 @@ impl Ages {
 
 const WATCH: &str = "age(datfrozenxid) and mxid_age(datminmxid) in pg_database; age(relfrozenxid) of the oldest tables";
 
-impl Rule for WraparoundRisk {
+impl SnapshotRule for WraparoundRisk {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         let l = Limits {
-            warning: ctx.number("warning_age")?,
-            critical: ctx.number("critical_age")?,
-            lag_factor: ctx.number("lag_factor")?,
+            warning: p.warning_age,
+            critical: p.critical_age,
+            lag_factor: p.lag_factor,
         };
         let snap = ctx.snapshot;
         if snap.databases.is_empty() {

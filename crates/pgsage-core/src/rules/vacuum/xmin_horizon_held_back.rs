@@ -1,7 +1,7 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::quote_literal;
 
 declare_rule! {
@@ -56,10 +56,10 @@ declare_rule! {
         name: "xmin-horizon-held-back",
         pack: "vacuum",
         title: "Xmin horizon held back",
-        params: [
-            ("warning_age", "Transactions behind the current one that warn"),
-            ("warning_freeze_pct", "Or this share of autovacuum_freeze_max_age, whichever is lower, in %"),
-        ],
+        params: {
+            warning_age: f64 = ("transactions", "Transactions behind the current one that warn"),
+            warning_freeze_pct: f64 = ("%", "Or this share of autovacuum_freeze_max_age, whichever is lower"),
+        },
     }
 }
 
@@ -95,14 +95,15 @@ fn session_object(database: Option<&str>, app: Option<&str>, pid: i32) -> Object
     }
 }
 
-impl Rule for XminHorizonHeldBack {
+impl SnapshotRule for XminHorizonHeldBack {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let warning_age = ctx.number("warning_age")?;
-        let pct = ctx.number("warning_freeze_pct")?;
+        let p: Params = ctx.params()?;
+        let warning_age = p.warning_age;
+        let pct = p.warning_freeze_pct;
         let snap = ctx.snapshot;
         let freeze_max = snap
             .setting("autovacuum_freeze_max_age")

@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 declare_rule! {
     /// ## What it detects
@@ -32,17 +32,20 @@ declare_rule! {
         name: "archiver-failing",
         pack: "wal",
         title: "WAL archiving failing",
-        params: [("min_failures", "Failed archive attempts needed to report")],
+        params: {
+            min_failures: f64 = ("failures", "Failed archive attempts needed to report"),
+        },
     }
 }
 
-impl Rule for ArchiverFailing {
+impl SnapshotRule for ArchiverFailing {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_failures = ctx.number("min_failures")?;
+        let p: Params = ctx.params()?;
+        let min_failures = p.min_failures;
         let snap = ctx.snapshot;
         let mode = ctx.setting("archive_mode")?.setting.clone();
         if mode == "off" {

@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
 
 use super::checkpointer_window;
@@ -45,10 +45,10 @@ declare_rule! {
         name: "backends-writing-buffers",
         pack: "wal",
         title: "Client backends write dirty buffers themselves",
-        params: [
-            ("min_buffers_written", "Buffers written in total below which the rule is quiet"),
-            ("max_backend_pct", "Share of buffer writes by client backends that warns, in %"),
-        ],
+        params: {
+            min_buffers_written: f64 = ("buffers", "Buffers written in total below which the rule is quiet"),
+            max_backend_pct: f64 = ("%", "Share of buffer writes by client backends that warns"),
+        },
     }
 }
 
@@ -102,14 +102,15 @@ fn writes(snap: &Snapshot) -> Option<(i64, i64, i64, &'static str, &'static str)
     ))
 }
 
-impl Rule for BackendsWritingBuffers {
+impl SnapshotRule for BackendsWritingBuffers {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_buffers_written")?;
-        let max_pct = ctx.number("max_backend_pct")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_buffers_written;
+        let max_pct = p.max_backend_pct;
         let snap = ctx.snapshot;
         let (backend, checkpointer, bgwriter, source, basis) = writes(snap).ok_or_else(|| {
             Skip::because("buffer write statistics not collected (pg_stat_io / pg_stat_bgwriter)")

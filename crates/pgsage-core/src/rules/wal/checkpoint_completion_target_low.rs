@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 declare_rule! {
     /// ## What it detects
@@ -28,17 +28,20 @@ declare_rule! {
         name: "checkpoint-completion-target-low",
         pack: "wal",
         title: "Checkpoint writes not spread out",
-        params: [("min_target", "checkpoint_completion_target below this warns")],
+        params: {
+            min_target: f64 = ("fraction of the interval", "checkpoint_completion_target below this warns"),
+        },
     }
 }
 
-impl Rule for CheckpointCompletionTargetLow {
+impl SnapshotRule for CheckpointCompletionTargetLow {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_target")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_target;
         let s = ctx.setting("checkpoint_completion_target")?;
         let v = s
             .as_f64()

@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 declare_rule! {
     /// ## What it detects
@@ -29,21 +29,22 @@ declare_rule! {
         name: "checkpoint-timeout-short",
         pack: "wal",
         title: "Checkpoints too frequent by configuration",
-        params: [
-            ("min_timeout_s", "checkpoint_timeout below this warns, in seconds"),
-            ("target_timeout_s", "Recommended checkpoint_timeout, in seconds"),
-        ],
+        params: {
+            min_timeout_s: f64 = ("s", "checkpoint_timeout below this warns"),
+            target_timeout_s: f64 = ("s", "Recommended checkpoint_timeout"),
+        },
     }
 }
 
-impl Rule for CheckpointTimeoutShort {
+impl SnapshotRule for CheckpointTimeoutShort {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_timeout_s")?;
-        let target = ctx.number("target_timeout_s")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_timeout_s;
+        let target = p.target_timeout_s;
         let s = ctx
             .setting("checkpoint_timeout")?
             .as_millis()

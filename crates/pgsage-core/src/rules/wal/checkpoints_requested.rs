@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::{checkpointer_window, wal_rate};
 use crate::rules::memory::pg_size;
@@ -49,21 +49,22 @@ declare_rule! {
         name: "checkpoints-requested",
         pack: "wal",
         title: "Checkpoints forced by WAL volume (max_wal_size too small)",
-        params: [
-            ("min_checkpoints", "Checkpoints over the basis below which the rule is quiet"),
-            ("max_requested_pct", "Share of requested checkpoints that warns, in %"),
-        ],
+        params: {
+            min_checkpoints: f64 = ("checkpoints", "Checkpoints over the basis below which the rule is quiet"),
+            max_requested_pct: f64 = ("%", "Share of requested checkpoints that warns"),
+        },
     }
 }
 
-impl Rule for CheckpointsRequested {
+impl SnapshotRule for CheckpointsRequested {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_checkpoints")?;
-        let max_pct = ctx.number("max_requested_pct")?;
+        let p: Params = ctx.params()?;
+        let min = p.min_checkpoints;
+        let max_pct = p.max_requested_pct;
         let snap = ctx.snapshot;
         let w = checkpointer_window(snap)
             .ok_or_else(|| Skip::because("checkpointer statistics not collected"))?;

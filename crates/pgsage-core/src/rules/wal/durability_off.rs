@@ -1,6 +1,6 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 declare_rule! {
     /// ## What it detects
@@ -35,11 +35,11 @@ declare_rule! {
         name: "durability-off",
         pack: "wal",
         title: "Durability settings switched off",
-        params: [],
+        params: {},
     }
 }
 
-impl Rule for DurabilityOff {
+impl SnapshotRule for DurabilityOff {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

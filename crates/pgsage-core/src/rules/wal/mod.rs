@@ -24,16 +24,16 @@ use crate::rules::Basis;
 use crate::snapshot::{CheckpointerStats, Snapshot, WalStats};
 
 /// This pack's rules.
-pub(crate) static RULES: &[&dyn super::Rule] = &[
-    &CheckpointsRequested,
-    &CheckpointCompletionTargetLow,
-    &CheckpointTimeoutShort,
-    &BackendsWritingBuffers,
-    &WalCompressionOff,
-    &SlotRetainingWal,
-    &ArchiverFailing,
-    &DurabilityOff,
-    &ReplicationLag,
+pub(crate) static RULES: &[super::Rule] = &[
+    super::Rule::Snapshot(&CheckpointsRequested),
+    super::Rule::Snapshot(&CheckpointCompletionTargetLow),
+    super::Rule::Snapshot(&CheckpointTimeoutShort),
+    super::Rule::Snapshot(&BackendsWritingBuffers),
+    super::Rule::Snapshot(&WalCompressionOff),
+    super::Rule::Snapshot(&SlotRetainingWal),
+    super::Rule::Snapshot(&ArchiverFailing),
+    super::Rule::Snapshot(&DurabilityOff),
+    super::Rule::Snapshot(&ReplicationLag),
 ];
 
 /// Counters over the basis: deltas since the baseline when sampled with an interval, else

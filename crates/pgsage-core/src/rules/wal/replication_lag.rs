@@ -2,7 +2,7 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::memory::pg_size;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{ReplicationClient, Snapshot, StandbyStatus};
 
 declare_rule! {
@@ -59,10 +59,10 @@ declare_rule! {
         name: "replication-lag",
         pack: "wal",
         title: "Standby lagging or not streaming",
-        params: [
-            ("max_lag_mb", "WAL a standby may be behind (replay position), in MB"),
-            ("max_lag_seconds", "write/flush/replay lag a standby may show, in seconds"),
-        ],
+        params: {
+            max_lag_mb: f64 = ("MB", "WAL a standby may be behind (replay position)"),
+            max_lag_seconds: f64 = ("s", "write/flush/replay lag a standby may show"),
+        },
     }
 }
 
@@ -380,15 +380,16 @@ fn standby_findings(snap: &Snapshot, st: &StandbyStatus, limits: Limits) -> Vec<
     drafts
 }
 
-impl Rule for ReplicationLag {
+impl SnapshotRule for ReplicationLag {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         let limits = Limits {
-            bytes: ctx.number("max_lag_mb")? * 1024.0 * 1024.0,
-            seconds: ctx.number("max_lag_seconds")?,
+            bytes: p.max_lag_mb * 1024.0 * 1024.0,
+            seconds: p.max_lag_seconds,
         };
         let snap = ctx.snapshot;
         if let Some(g) = snap.gap("pg_stat_replication") {

@@ -1,6 +1,6 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::ReplicationSlot;
 use crate::sql::quote_literal;
 
@@ -38,10 +38,10 @@ declare_rule! {
         name: "slot-retaining-wal",
         pack: "wal",
         title: "Inactive replication slot retaining WAL",
-        params: [
-            ("min_retained_mb", "Inactive slots retaining less WAL are ignored, in MB"),
-            ("critical_retained_mb", "Retained WAL that is critical, in MB"),
-        ],
+        params: {
+            min_retained_mb: f64 = ("MB", "Inactive slots retaining less WAL are ignored"),
+            critical_retained_mb: f64 = ("MB", "Retained WAL that is critical"),
+        },
     }
 }
 
@@ -55,14 +55,15 @@ fn is_stale(slot: &ReplicationSlot, min_bytes: f64) -> bool {
                 .is_some_and(|b| b as f64 >= min_bytes))
 }
 
-impl Rule for SlotRetainingWal {
+impl SnapshotRule for SlotRetainingWal {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min = ctx.number("min_retained_mb")? * 1024.0 * 1024.0;
-        let critical = ctx.number("critical_retained_mb")? * 1024.0 * 1024.0;
+        let p: Params = ctx.params()?;
+        let min = p.min_retained_mb * 1024.0 * 1024.0;
+        let critical = p.critical_retained_mb * 1024.0 * 1024.0;
         let snap = ctx.snapshot;
         if let Some(g) = snap.gap("pg_replication_slots") {
             return Err(Skip::because(format!(

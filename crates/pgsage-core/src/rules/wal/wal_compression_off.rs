@@ -1,6 +1,6 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 use super::wal_window;
 
@@ -38,21 +38,22 @@ declare_rule! {
         name: "wal-compression-off",
         pack: "wal",
         title: "Full-page images written uncompressed",
-        params: [
-            ("min_fpi_pct", "Share of WAL records that are full-page images that warns, in %"),
-            ("min_wal_records", "WAL records over the basis below which the rule is quiet"),
-        ],
+        params: {
+            min_fpi_pct: f64 = ("%", "Share of WAL records that are full-page images that warns"),
+            min_wal_records: f64 = ("records", "WAL records over the basis below which the rule is quiet"),
+        },
     }
 }
 
-impl Rule for WalCompressionOff {
+impl SnapshotRule for WalCompressionOff {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_pct = ctx.number("min_fpi_pct")?;
-        let min_records = ctx.number("min_wal_records")?;
+        let p: Params = ctx.params()?;
+        let min_pct = p.min_fpi_pct;
+        let min_records = p.min_wal_records;
         let snap = ctx.snapshot;
         if ctx.setting("wal_compression")?.setting != "off" {
             return Ok(vec![]);

@@ -5,14 +5,13 @@ mod render;
 
 pub use render::{render, RenderOptions, SortBy};
 
-use globset::Glob;
 use serde::{Deserialize, Serialize};
 
 use super::Workload;
 use crate::config::RuleConfig;
+use crate::engine::{run_rules, Outcome};
 use crate::report::{Finding, SkippedRule, Summary, SuppressedFinding};
-use crate::rules::queries::{Params, WORKLOAD_RULES};
-use crate::rules::Draft;
+use crate::rules::{rules_for, Rule, Skip, Target, WorkloadContext};
 use crate::snapshot::ToolInfo;
 
 /// The workload report format version.
@@ -73,49 +72,18 @@ pub fn check(
     w: &Workload,
     config: &RuleConfig,
 ) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
-    let mut findings = Vec::new();
-    let mut skipped = Vec::new();
-    let mut suppressed = Vec::new();
-    let suppressions: Vec<_> = config
-        .suppressions
-        .iter()
-        .filter_map(|s| Some((s, Glob::new(&s.object).ok()?.compile_matcher())))
-        .collect();
-    for rule in WORKLOAD_RULES {
-        let meta = rule.meta();
-        if !config.is_enabled(meta.id) {
-            continue;
-        }
-        let Some(settings) = config.rules.get(meta.id) else {
-            skipped.push(SkippedRule {
-                rule: meta.id.to_owned(),
-                reason: "not configured".to_owned(),
-            });
-            continue;
-        };
-        match rule.check_workload(w, &Params(&settings.params)) {
-            Err(skip) => skipped.push(SkippedRule {
-                rule: meta.id.to_owned(),
-                reason: skip.0,
-            }),
-            Ok(drafts) => {
-                for d in drafts {
-                    let f = finish(meta, settings, d);
-                    let name = f.object.display_name();
-                    match suppressions.iter().find(|(s, m)| {
-                        s.rule == meta.id && (m.is_match(&name) || m.is_match(&f.object.name))
-                    }) {
-                        Some((s, _)) => suppressed.push(SuppressedFinding {
-                            rule: meta.id.to_owned(),
-                            object: name,
-                            reason: s.reason.clone(),
-                        }),
-                        None => findings.push(f),
-                    }
-                }
-            }
-        }
-    }
+    let workload_rules: Vec<Rule> = rules_for(Target::Workload).collect();
+    let Outcome {
+        mut findings,
+        skipped,
+        suppressed,
+    } = run_rules(&workload_rules, config, None, |rule, params| match rule {
+        Rule::Workload(r) => r.check(&WorkloadContext {
+            workload: w,
+            params,
+        }),
+        Rule::Snapshot(_) | Rule::Plan(_) => Err(Skip::because("not a workload rule")),
+    });
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -123,27 +91,4 @@ pub fn check(
             .then_with(|| a.object.cmp(&b.object))
     });
     (findings, skipped, suppressed)
-}
-
-fn finish(
-    meta: &crate::rules::RuleMeta,
-    settings: &crate::config::RuleSettings,
-    d: Draft,
-) -> Finding {
-    Finding {
-        rule: meta.id.to_owned(),
-        pack: meta.pack.to_owned(),
-        severity: settings
-            .severity_override
-            .or(d.severity)
-            .unwrap_or(settings.severity),
-        title: meta.title.to_owned(),
-        object: d.object,
-        message: d.message,
-        evidence: d.evidence,
-        recommendation: d.recommendation,
-        fix: d.fix,
-        confidence: d.confidence,
-        confidence_reason: d.confidence_reason,
-    }
 }

@@ -7,7 +7,7 @@ use super::{PlanContext, PlanRule};
 declare_rule! {
     /// ## What it detects
     /// A Gather or Gather Merge that launched fewer parallel workers than planned (`Workers
-    /// Launched` < `Workers Planned`), when the parallel part took at least `min_share`
+    /// Launched` < `Workers Planned`), when the parallel part took at least `min_share_pct`
     /// of the plan's time.
     ///
     /// ## Why it matters
@@ -25,7 +25,7 @@ declare_rule! {
     /// checks these settings against the CPUs.
     ///
     /// ## Thresholds
-    /// - `min_share` (default 0.2): share (0–1) of the plan's time taken by the Gather and
+    /// - `min_share_pct` (default 20): share of the plan's time taken by the Gather and
     ///   everything below it.
     ///
     /// Needs EXPLAIN ANALYZE with timing.
@@ -38,9 +38,9 @@ declare_rule! {
         name: "parallel-workers-not-launched",
         pack: "plans",
         title: "Parallel workers planned but not launched",
-        params: [
-            ("min_share", "Smallest share (0–1) of the plan's time taken by the parallel part"),
-        ],
+        params: {
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time taken by the parallel part"),
+        },
     }
 }
 
@@ -49,9 +49,10 @@ impl PlanRule for ParallelNotLaunched {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_share = ctx.number("min_share")?;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let node = np.node;

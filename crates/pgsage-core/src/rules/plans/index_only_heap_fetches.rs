@@ -7,8 +7,8 @@ use super::{PlanContext, PlanRule};
 declare_rule! {
     /// ## What it detects
     /// An Index Only Scan that had to visit the table anyway: at least `min_heap_fetches`
-    /// `Heap Fetches`, for at least `min_fetch_share` of the rows it returned, while the
-    /// scan took at least `min_share` of the plan's time.
+    /// `Heap Fetches`, for at least `min_fetch_share_pct` of the rows it returned, while the
+    /// scan took at least `min_share_pct` of the plan's time.
     ///
     /// ## Why it matters
     /// An index-only scan answers from the index alone only for pages the visibility map
@@ -27,8 +27,8 @@ declare_rule! {
     ///
     /// ## Thresholds
     /// - `min_heap_fetches` (default 1000): heap fetches (EXPLAIN's total for the node).
-    /// - `min_fetch_share` (default 0.1): heap fetches per row returned (over all loops).
-    /// - `min_share` (default 0.05): the scan's own share (0–1) of the plan's time.
+    /// - `min_fetch_share_pct` (default 10): heap fetches per row returned (over all loops).
+    /// - `min_share_pct` (default 5): the scan's own share of the plan's time.
     ///
     /// Needs EXPLAIN ANALYZE with timing.
     ///
@@ -40,11 +40,11 @@ declare_rule! {
         name: "index-only-heap-fetches",
         pack: "plans",
         title: "Index-only scan fetches heap rows (visibility map not current)",
-        params: [
-            ("min_heap_fetches", "Heap fetches of the node"),
-            ("min_fetch_share", "Heap fetches per row returned (0–1)"),
-            ("min_share", "Smallest share (0–1) of the plan's time the scan itself took"),
-        ],
+        params: {
+            min_heap_fetches: f64 = ("rows", "Heap fetches of the node"),
+            min_fetch_share_pct: f64 = ("%", "Heap fetches per row returned"),
+            min_share_pct: f64 = ("%", "Smallest share of the plan's time the scan itself took"),
+        },
     }
 }
 
@@ -53,11 +53,12 @@ impl PlanRule for HeapFetches {
         &Self::META
     }
 
-    fn check_plan(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+    fn check(&self, ctx: &PlanContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let p: Params = ctx.params()?;
         ctx.require_timing()?;
-        let min_fetches = ctx.number("min_heap_fetches")?;
-        let min_fetch_share = ctx.number("min_fetch_share")?;
-        let min_share = ctx.number("min_share")?;
+        let min_fetches = p.min_heap_fetches;
+        let min_fetch_share = p.min_fetch_share_pct / 100.0;
+        let min_share = p.min_share_pct / 100.0;
         let mut drafts = Vec::new();
         for np in &ctx.profile.nodes {
             let node = np.node;

@@ -1,9 +1,9 @@
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::workload::fingerprint::StatementKind;
-use crate::workload::{QueryStats, Workload};
+use crate::workload::QueryStats;
 
-use super::{all_calls, base_evidence, query_object, round1, snapshot_rule, Params, WorkloadRule};
+use super::{all_calls, base_evidence, query_object, round1};
 
 declare_rule! {
     /// ## What it detects
@@ -42,16 +42,14 @@ declare_rule! {
         name: "n-plus-one-queries",
         pack: "queries",
         title: "A trivial query runs a huge number of times (N+1 pattern)",
-        params: [
-            ("min_calls", "Executions over the capture"),
-            ("min_calls_share_pct", "Share of all executions, in %"),
-            ("max_mean_ms", "Mean execution time of a trivial query, in ms"),
-            ("max_rows_per_call", "Rows per execution of a single-row lookup"),
-        ],
+        params: {
+            min_calls: f64 = ("calls", "Executions over the capture"),
+            min_calls_share_pct: f64 = ("%", "Share of all executions"),
+            max_mean_ms: f64 = ("ms", "Mean execution time of a trivial query"),
+            max_rows_per_call: f64 = ("rows", "Rows per execution of a single-row lookup"),
+        },
     }
 }
-
-snapshot_rule!(NPlusOne);
 
 /// Whether the query is a trivial parameterized single-row lookup run very often.
 fn is_n_plus_one(
@@ -80,11 +78,13 @@ impl WorkloadRule for NPlusOne {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_calls = p.number("min_calls")?;
-        let min_share = p.number("min_calls_share_pct")?;
-        let max_mean = p.number("max_mean_ms")?;
-        let max_rows = p.number("max_rows_per_call")?;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let min_calls = p.min_calls;
+        let min_share = p.min_calls_share_pct;
+        let max_mean = p.max_mean_ms;
+        let max_rows = p.max_rows_per_call;
         let all = all_calls(w);
         Ok(w
             .queries

@@ -1,6 +1,6 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 
 declare_rule! {
     /// ## What it detects
@@ -31,11 +31,11 @@ declare_rule! {
         name: "no-reserved-admin-slots",
         pack: "connections",
         title: "No connection slots reserved for administrators",
-        params: [],
+        params: {},
     }
 }
 
-impl Rule for SuperuserReservedZero {
+impl SnapshotRule for SuperuserReservedZero {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

@@ -1,8 +1,7 @@
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
-use crate::workload::Workload;
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 
-use super::{base_evidence, query_object, round1, snapshot_rule, Params, WorkloadRule};
+use super::{base_evidence, query_object, round1};
 
 declare_rule! {
     /// ## What it detects
@@ -37,23 +36,23 @@ declare_rule! {
         name: "query-low-cache-hit",
         pack: "queries",
         title: "A query reads mostly from outside the buffer cache",
-        params: [
-            ("max_hit_pct", "Hit ratio below which a query is flagged, in %"),
-            ("min_blocks_read", "Blocks read outside the cache over the capture"),
-        ],
+        params: {
+            max_hit_pct: f64 = ("%", "Hit ratio below which a query is flagged"),
+            min_blocks_read: f64 = ("blocks", "Blocks read outside the cache over the capture"),
+        },
     }
 }
-
-snapshot_rule!(LowCacheHit);
 
 impl WorkloadRule for LowCacheHit {
     fn meta(&self) -> &'static crate::rules::RuleMeta {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let max_hit = p.number("max_hit_pct")?;
-        let min_read = p.number("min_blocks_read")?;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let max_hit = p.max_hit_pct;
+        let min_read = p.min_blocks_read;
         if !w.queries.is_empty() && w.queries.iter().all(|q| q.shared_blks_read.is_none()) {
             return Err(Skip::because(
                 "the capture has no block counts (server logs do not record them; use pg_stat_statements)",

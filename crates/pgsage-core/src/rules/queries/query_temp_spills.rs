@@ -1,9 +1,8 @@
 use crate::rules::macros::declare_rule;
-use crate::rules::{Draft, Skip};
+use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::sql::quote_literal;
-use crate::workload::Workload;
 
-use super::{base_evidence, query_object, round1, snapshot_rule, Params, WorkloadRule};
+use super::{base_evidence, query_object, round1};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -42,14 +41,12 @@ declare_rule! {
         name: "query-temp-spills",
         pack: "queries",
         title: "A query spills to temporary files",
-        params: [
-            ("min_temp_mb", "Temporary data written over the capture, in MiB"),
-            ("min_temp_mb_per_call", "Temporary data per execution, in MiB"),
-        ],
+        params: {
+            min_temp_mb: f64 = ("MB", "Temporary data written over the capture"),
+            min_temp_mb_per_call: f64 = ("MB", "Temporary data per execution"),
+        },
     }
 }
-
-snapshot_rule!(TempSpills);
 
 /// `work_mem` that would hold twice the temp data per execution, as a setting value.
 fn suggested_work_mem(per_call_bytes: f64) -> String {
@@ -67,9 +64,11 @@ impl WorkloadRule for TempSpills {
         &Self::META
     }
 
-    fn check_workload(&self, w: &Workload, p: &Params<'_>) -> Result<Vec<Draft>, Skip> {
-        let min_total = p.number("min_temp_mb")? * MIB;
-        let min_per_call = p.number("min_temp_mb_per_call")? * MIB;
+    fn check(&self, ctx: &WorkloadContext<'_>) -> Result<Vec<Draft>, Skip> {
+        let w = ctx.workload;
+        let p: Params = ctx.params()?;
+        let min_total = p.min_temp_mb * MIB;
+        let min_per_call = p.min_temp_mb_per_call * MIB;
         if !w.queries.is_empty() && w.queries.iter().all(|q| q.temp_bytes.is_none()) {
             return Err(Skip::because(
                 "the capture has no temporary file sizes per query (set log_temp_files = 0 for logs, or use pg_stat_statements)",

@@ -125,17 +125,13 @@ impl Report {
     }
 }
 
-/// `ram 24GiB (flag), cpus 4 (proc), storage unknown`: the host facts and their sources.
+/// `ram 24 GB (flag), cpus 4 (proc), storage unknown`: the host facts and their sources.
 pub fn host_facts_line(host: &HostFacts) -> String {
     let ram = host
         .ram_bytes
         .as_ref()
         .map_or("ram unknown".to_owned(), |f| {
-            format!(
-                "ram {:.1}GiB ({})",
-                f.value as f64 / (1u64 << 30) as f64,
-                f.source
-            )
+            format!("ram {} ({})", crate::units::bytes(f.value), f.source)
         });
     let cpus = host.cpus.as_ref().map_or("cpus unknown".to_owned(), |f| {
         format!("cpus {} ({})", f.value, f.source)

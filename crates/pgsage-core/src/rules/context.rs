@@ -368,21 +368,10 @@ impl<'a> RuleContext<'a> {
             Basis::Interval { .. } => None,
             Basis::SinceReset { seconds } if seconds < self.min_stats_age_seconds => Some(format!(
                 "statistics cover only {} (since the last reset or restart); at least {} is needed to judge usage",
-                human_duration(seconds),
-                human_duration(self.min_stats_age_seconds)
+                crate::units::duration(seconds),
+                crate::units::duration(self.min_stats_age_seconds)
             )),
             Basis::SinceReset { .. } => None,
         }
-    }
-}
-
-/// `3 d 4 h`, `12 min`, `40 s`.
-pub fn human_duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        7200..=172_799 => format!("{} h", s / 3600),
-        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
     }
 }

@@ -18,7 +18,7 @@ pub use values::{current_text, needs_restart_without_settings, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{HostFacts, Snapshot, StorageKind};
-use values::{fmt_bytes, Rec};
+use values::Rec;
 
 /// Formulas, exposed for tests and documentation.
 pub mod formulas {
@@ -214,7 +214,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     if let Some(f) = &host.ram_bytes {
         facts.push(UsedFact {
             name: "ram".into(),
-            value: fmt_bytes(f.value),
+            value: crate::units::bytes(f.value),
             source: f.source.clone(),
         });
     }
@@ -276,7 +276,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             Basis::Hardware,
             format!(
                 "a quarter of RAM ({}): PostgreSQL's own cache; the OS page cache holds the rest",
-                fmt_bytes(ram)
+                crate::units::bytes(ram)
             ),
         ));
         recs.push(Rec::bytes(
@@ -290,7 +290,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             hardware::maintenance_work_mem(ram, profile),
             Basis::Hardware,
             format!(
-                "RAM/{} capped at 2GB: faster VACUUM, CREATE INDEX and foreign key checks",
+                "RAM/{} capped at 2 GB: faster VACUUM, CREATE INDEX and foreign key checks",
                 if profile == Profile::Dw { 8 } else { 16 }
             ),
         ));
@@ -298,14 +298,14 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             "wal_buffers",
             hardware::wal_buffers(sb),
             Basis::Hardware,
-            "3% of shared_buffers, at most one 16MB WAL segment".into(),
+            "3% of shared_buffers, at most one 16 MB WAL segment".into(),
         ));
         if hardware::wants_huge_pages(sb) {
             recs.push(Rec::text(
                 "huge_pages",
                 "try",
                 Basis::Hardware,
-                "with 8GB+ of shared buffers, huge pages cut page-table memory and TLB misses; reserve them with vm.nr_hugepages".into(),
+                "with 8 GB or more of shared buffers, huge pages cut page-table memory and TLB misses; reserve them with vm.nr_hugepages".into(),
             ));
         }
         let workers = cpus.map(|c| c.max(1)).unwrap_or(8);

@@ -82,7 +82,7 @@ fn demo_uses_the_snapshots_facts_and_flags_win() {
     let ram = r.facts.iter().find(|f| f.name == "ram").unwrap();
     assert_eq!(
         (ram.value.as_str(), ram.source.as_str()),
-        ("24GB", "snapshot (flag)")
+        (crate::units::bytes(24 * GB).as_str(), "snapshot (flag)")
     );
     assert_eq!(advice(&r, "shared_buffers").recommended, "6GB");
     assert_eq!(advice(&r, "effective_cache_size").recommended, "18GB");
@@ -239,7 +239,8 @@ fn work_mem_rises_to_keep_spills_in_memory_within_the_budget() {
     let wm = advice(&r, "work_mem");
     assert_eq!(wm.basis, Basis::Workload, "{wm:#?}");
     assert_eq!(bytes(wm), 40 * MB, "{wm:?}");
-    assert!(wm.change && wm.evidence.iter().any(|e| e.contains("1000 temp files")));
+    let files = format!("{} temp files", crate::units::count(1000));
+    assert!(wm.change && wm.evidence.iter().any(|e| e.contains(&files)));
 
     // On a small machine the budget caps it.
     let opts = TuneOptions {

@@ -218,8 +218,8 @@ pub(crate) fn served_by(
         {
             return Some(Served {
                 why: format!(
-                    "served by index {name}: it gives the ORDER BY, and about {:.0}% of the rows match the equality columns, so a scan in order stops at the LIMIT soon",
-                    100.0 * match_share.min(1.0)
+                    "served by index {name}: it gives the ORDER BY, and about {} of the rows match the equality columns, so a scan in order stops at the LIMIT soon",
+                    crate::units::share(match_share.min(1.0))
                 ),
                 index: name,
             });

@@ -3,6 +3,7 @@ use std::collections::BTreeSet;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::units;
 
 use super::common::{clients_and_hidden, hidden_reason, hidden_sessions};
 
@@ -139,8 +140,10 @@ impl Rule for MaxConnectionsOversized {
         let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
-                "`max_connections` is {max:.0}, {per_cpu_now:.0} per CPU on {cpus} CPUs; {} client connections were open, {active} of them not idle",
-                clients.len()
+                "`max_connections` is {max:.0}, {} per CPU on {cpus} CPUs; {} client connections were open, {} of them not idle",
+                units::number(per_cpu_now),
+                units::count(clients.len()),
+                units::count(active)
             ),
         )
         .evidence("max_connections", max)

@@ -4,6 +4,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::bloat_estimate::{self as est, Bloat, ColumnShape};
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Index, Snapshot};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -213,8 +214,6 @@ pub(crate) fn estimate_index(
     })
 }
 
-const MIB: f64 = 1024.0 * 1024.0;
-
 impl Rule for IndexBloat {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -259,16 +258,16 @@ fn finding(snap: &Snapshot, i: &Index, e: &IndexEstimate, block: f64, critical: 
     Draft::new(
         ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &i.schema, &i.name),
         format!(
-            "Index `{}` on `{}` is estimated {:.0} % bloated: {:.0} MiB of its {:.0} MiB would be freed by a rebuild ({:.0} pages expected for {:.0} entries of about {:.0} bytes, {} pages actual)",
+            "Index `{}` on `{}` is estimated {} bloated: {} of its {} would be freed by a rebuild ({} pages expected for {} entries of about {}, {} pages actual)",
             i.name,
             i.table,
-            pct,
-            wasted / MIB,
-            e.bloat.actual_pages * block / MIB,
-            e.bloat.expected_pages,
-            i.reltuples,
-            e.tuple_bytes,
-            i.relpages,
+            units::percent(pct),
+            units::bytes(wasted),
+            units::bytes(e.bloat.actual_pages * block),
+            units::count(e.bloat.expected_pages),
+            units::count(i.reltuples),
+            units::bytes(e.tuple_bytes),
+            units::count(i.relpages),
         ),
     )
     .severity(if critical { Severity::Critical } else { Severity::Warning })

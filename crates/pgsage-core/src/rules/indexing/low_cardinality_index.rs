@@ -2,10 +2,9 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Index, Snapshot};
+use crate::units;
 
-use super::common::{
-    human_bytes, index_delta, is_protected, table_by_oid, table_rows, table_writes,
-};
+use super::common::{index_delta, is_protected, table_by_oid, table_rows, table_writes};
 
 declare_rule! {
     /// ## What it detects
@@ -159,11 +158,13 @@ impl Rule for LowCardinalityIndex {
             let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &i.schema, &i.name),
                 format!(
-                    "`{}` on `{}` ({}) leads with `{column}`, which has about {:.0} distinct values; it was scanned {scans} times while {writes} rows were written ({})",
+                    "`{}` on `{}` ({}) leads with `{column}`, which has about {} distinct values; it was scanned {} times while {} rows were written ({})",
                     i.name,
                     i.table,
-                    human_bytes(i.size_bytes),
-                    distinct,
+                    units::bytes(i.size_bytes),
+                    units::count(distinct),
+                    units::count(scans),
+                    units::count(writes),
                     basis.label().replace('_', " ")
                 ),
             )

@@ -3,8 +3,9 @@ use serde_json::json;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
+use crate::units;
 
-use super::{db_counter, pg_size};
+use super::db_counter;
 
 declare_rule! {
     /// ## What it detects
@@ -84,13 +85,13 @@ impl Rule for CacheHitRatioLow {
             let mut draft = Draft::new(
                 ObjectRef::database(&db.name),
                 format!(
-                    "Database `{}` found {:.1} % of the blocks it needed in shared buffers ({} blocks read, {} hit, {}): the working set does not fit in `shared_buffers`{} or queries read far more than they return",
+                    "Database `{}` found {} of the blocks it needed in shared buffers ({} blocks read, {} hit, {}): the working set does not fit in `shared_buffers`{} or queries read far more than they return",
                     db.name,
-                    ratio,
-                    read,
-                    hit,
+                    units::percent(ratio),
+                    units::count(read),
+                    units::count(hit),
                     basis.label().replace('_', " "),
-                    sb.map_or(String::new(), |b| format!(" ({})", pg_size(b)))
+                    sb.map_or(String::new(), |b| format!(" ({})", units::bytes(b)))
                 ),
             )
             .evidence("basis", basis.label())

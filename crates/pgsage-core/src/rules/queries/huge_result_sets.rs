@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip};
+use crate::units;
 use crate::workload::fingerprint::StatementKind;
 use crate::workload::Workload;
 
@@ -73,9 +74,11 @@ impl WorkloadRule for HugeResultSets {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` returns {per_call:.0} rows per call on average ({rows} rows in {} calls)",
+                        "`{}` returns {} rows per call on average ({} rows in {} calls)",
                         super::short_text(&q.query),
-                        q.calls
+                        units::count(per_call),
+                        units::count(rows),
+                        units::count(q.calls)
                     ),
                 )
                 .evidence("rows", rows)

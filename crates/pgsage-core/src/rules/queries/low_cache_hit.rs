@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip};
+use crate::units;
 use crate::workload::Workload;
 
 use super::{base_evidence, query_object, round1, snapshot_rule, Params, WorkloadRule};
@@ -72,9 +73,11 @@ impl WorkloadRule for LowCacheHit {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` found only {ratio:.0} % of its blocks in shared buffers ({read} blocks, {:.0} MiB, read from outside)",
+                        "`{}` found only {} of its blocks in shared buffers ({} blocks, {}, read from outside)",
                         super::short_text(&q.query),
-                        read as f64 * 8192.0 / 1048576.0
+                        units::percent(ratio),
+                        units::count(read),
+                        units::bytes(read as f64 * 8192.0)
                     ),
                 )
                 .evidence("hit_pct", round1(ratio))

@@ -19,6 +19,7 @@ mod n_plus_one;
 mod noisy_neighbour;
 mod temp_spills;
 
+use crate::units;
 use std::collections::BTreeMap;
 
 pub use dominant_query::DominantQuery;
@@ -92,8 +93,8 @@ pub(crate) fn check_snapshot(
     let young = match (w.source.basis.as_deref(), w.source.window_seconds) {
         (Some("since_reset"), Some(s)) if s < ctx.min_stats_age_seconds => Some(format!(
             "pg_stat_statements covers only {} since its reset; at least {} is needed to judge the workload",
-            crate::rules::context::human_duration(s),
-            crate::rules::context::human_duration(ctx.min_stats_age_seconds)
+            units::duration(s),
+            units::duration(ctx.min_stats_age_seconds)
         )),
         _ => None,
     };

@@ -1,6 +1,7 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip};
 use crate::sql::quote_literal;
+use crate::units;
 use crate::workload::Workload;
 
 use super::{base_evidence, query_object, round1, snapshot_rule, Params, WorkloadRule};
@@ -54,12 +55,7 @@ snapshot_rule!(TempSpills);
 /// `work_mem` that would hold twice the temp data per execution, as a setting value.
 fn suggested_work_mem(per_call_bytes: f64) -> String {
     let mb = (2.0 * per_call_bytes / MIB).ceil().max(4.0) as u64;
-    let mb = mb.next_power_of_two();
-    if mb >= 1024 {
-        format!("{}GB", mb / 1024)
-    } else {
-        format!("{mb}MB")
-    }
+    units::setting_bytes(mb.next_power_of_two() << 20)
 }
 
 impl WorkloadRule for TempSpills {
@@ -88,10 +84,10 @@ impl WorkloadRule for TempSpills {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` wrote {:.0} MiB of temporary files ({:.1} MiB per call)",
+                        "`{}` wrote {} of temporary files ({} per call)",
                         super::short_text(&q.query),
-                        bytes / MIB,
-                        per_call / MIB
+                        units::bytes(bytes),
+                        units::bytes(per_call)
                     ),
                 )
                 .evidence("temp_written_mb", round1(bytes / MIB))

@@ -2,9 +2,9 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::Table;
+use crate::units;
 
 use super::binary_data_in_tables::total_bytes;
-use super::human_bytes;
 
 declare_rule! {
     /// ## What it detects
@@ -84,11 +84,14 @@ impl Rule for LargestTables {
                     } else {
                         format!("{} ", ordinal(rank + 1))
                     },
-                    human_bytes(total as f64),
-                    human_bytes(t.heap_bytes as f64),
-                    human_bytes(t.toast_bytes as f64),
-                    human_bytes(t.indexes_bytes as f64),
-                    share.map_or(String::new(), |s| format!(", {s:.0} % of the database"))
+                    units::bytes(total),
+                    units::bytes(t.heap_bytes),
+                    units::bytes(t.toast_bytes),
+                    units::bytes(t.indexes_bytes),
+                    share.map_or(String::new(), |s| format!(
+                        ", {} of the database",
+                        units::percent(s)
+                    ))
                 ),
             )
             .evidence("rank", rank + 1)

@@ -4,6 +4,7 @@ use crate::rules::vacuum::bloat_estimate::{self as est, Bloat};
 use crate::rules::vacuum::common::{last_analyze, maintained, round1, table_object, when};
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -177,9 +178,6 @@ pub(crate) fn estimate_table(
     })
 }
 
-/// The bytes of a MiB, for messages.
-const MIB: f64 = 1024.0 * 1024.0;
-
 impl Rule for TableBloat {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -233,15 +231,15 @@ fn finding(snap: &Snapshot, t: &Table, e: &TableEstimate, block: f64, critical: 
     Draft::new(
         table_object(snap, t),
         format!(
-            "`{}` is estimated {:.0} % bloated: {:.0} MiB of its {:.0} MiB heap would be freed by a rewrite ({:.0} pages expected for {:.0} rows of about {:.0} bytes, {} pages actual)",
+            "`{}` is estimated {} bloated: {} of its {} heap would be freed by a rewrite ({} pages expected for {} rows of about {}, {} pages actual)",
             t.name,
-            pct,
-            wasted / MIB,
-            e.bloat.actual_pages * block / MIB,
-            e.bloat.expected_pages,
-            t.reltuples,
-            e.tuple_bytes,
-            t.relpages,
+            units::percent(pct),
+            units::bytes(wasted),
+            units::bytes(e.bloat.actual_pages * block),
+            units::count(e.bloat.expected_pages),
+            units::count(t.reltuples),
+            units::bytes(e.tuple_bytes),
+            units::count(t.relpages),
         ),
     )
     .severity(if critical { Severity::Critical } else { Severity::Warning })

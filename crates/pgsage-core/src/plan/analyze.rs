@@ -43,10 +43,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             continue;
         }
         let Some(settings) = config.rules.get(id) else {
-            skipped.push(SkippedRule {
-                rule: id.to_owned(),
-                reason: "not configured".to_owned(),
-            });
+            skipped.push(SkippedRule::new(id, "not configured"));
             continue;
         };
         let ctx = PlanContext {
@@ -55,10 +52,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             params: &settings.params,
         };
         match rule.check_plan(&ctx) {
-            Err(skip) => skipped.push(SkippedRule {
-                rule: id.to_owned(),
-                reason: skip.0,
-            }),
+            Err(skip) => skipped.push(SkippedRule::new(id, skip.0)),
             Ok(drafts) => {
                 for draft in drafts {
                     let finding = finish(*rule, config, draft);

@@ -10,6 +10,7 @@ pub use finding::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::host::MissingFact;
 use crate::snapshot::{Gap, HostFacts, ToolInfo};
 
 /// The report format version.
@@ -82,6 +83,23 @@ pub struct SkippedRule {
     pub rule: String,
     /// Why.
     pub reason: String,
+    /// The fact whose absence skipped it (host RAM, CPUs, storage), for front ends to
+    /// say how to give it; absent from JSON when the skip has another reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_fact: Option<MissingFact>,
+}
+
+impl SkippedRule {
+    /// A skip of `rule` for `reason`; `missing_fact` is set when the reason is a missing
+    /// fact's ([`MissingFact::reason`]).
+    pub fn new(rule: impl Into<String>, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        SkippedRule {
+            rule: rule.into(),
+            missing_fact: MissingFact::from_reason(&reason),
+            reason,
+        }
+    }
 }
 
 /// A finding hidden by a suppression.

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::host::MissingFact;
 use crate::report::{Confidence, Evidence, Fix, ObjectRef, SettingChange, Severity};
 use crate::snapshot::{HostFacts, Snapshot};
 use crate::tune::TuneReport;
@@ -44,6 +45,12 @@ impl Skip {
     /// A skip with a reason.
     pub fn because(reason: impl Into<String>) -> Self {
         Skip(reason.into())
+    }
+
+    /// A skip for a missing fact: its reason is the fact's ([`MissingFact::reason`]), so
+    /// the report's [`crate::report::SkippedRule::missing_fact`] names it.
+    pub fn missing(fact: MissingFact) -> Self {
+        Skip(fact.reason().to_owned())
     }
 }
 
@@ -330,18 +337,22 @@ impl<'a> RuleContext<'a> {
             .ok_or_else(|| Skip(format!("setting `{name}` not in the snapshot")))
     }
 
-    /// Host RAM in bytes, or a skip asking for `--ram`.
+    /// Host RAM in bytes, or a skip naming it missing.
     pub fn ram_bytes(&self) -> Result<u64, Skip> {
-        self.host.ram_bytes.as_ref().map(|f| f.value).ok_or_else(|| {
-            Skip("host RAM unknown: pass --ram (e.g. --ram 24GiB) or set [host] ram in the config".into())
-        })
+        self.host
+            .ram_bytes
+            .as_ref()
+            .map(|f| f.value)
+            .ok_or_else(|| Skip::missing(MissingFact::Ram))
     }
 
-    /// Host CPUs, or a skip asking for `--cpus`.
+    /// Host CPUs, or a skip naming them missing.
     pub fn cpus(&self) -> Result<f64, Skip> {
-        self.host.cpus.as_ref().map(|f| f.value).ok_or_else(|| {
-            Skip("host CPU count unknown: pass --cpus or set [host] cpus in the config".into())
-        })
+        self.host
+            .cpus
+            .as_ref()
+            .map(|f| f.value)
+            .ok_or_else(|| Skip::missing(MissingFact::Cpus))
     }
 
     /// The counters to use for rates: the sampled window when there is one, else totals

@@ -202,11 +202,17 @@ fn without_ram_only_non_memory_advice() {
             "{name} advised without facts"
         );
     }
-    assert!(r.notes.iter().any(|n| n.starts_with("RAM unknown")));
-    assert!(r
-        .notes
-        .iter()
-        .any(|n| n.starts_with("storage kind unknown")));
+    use crate::host::MissingFact;
+    // The demo snapshot has no baseline: no sampled interval either.
+    for fact in MissingFact::ALL {
+        assert!(r.missing_facts.contains(&fact), "{:?}", r.missing_facts);
+        assert!(
+            r.notes.iter().any(|n| n.starts_with(fact.reason())),
+            "{:?}",
+            r.notes
+        );
+    }
+    assert!(r.notes.iter().all(|n| !n.contains("--")), "{:?}", r.notes);
     assert!(r.facts.is_empty());
     advice(&r, "checkpoint_completion_target");
     advice(&r, "max_wal_size");

@@ -231,7 +231,7 @@ pub(super) fn connections(
             "max_connections",
             n,
             Basis::Request,
-            format!("requested with --connections {n}"),
+            format!("{n} connections requested"),
         ));
         return n;
     }
@@ -458,7 +458,8 @@ pub(super) fn max_wal_size(
         }
     } else {
         evidence.push(
-            "no WAL rate: collect with --interval (or pg_stat_wal, 14+, reset an hour or more ago)"
+            "no WAL rate: no sampled interval, and no pg_stat_wal counters (14+) reset an hour \
+             or more ago"
                 .into(),
         );
     }

@@ -21,8 +21,7 @@ pub(crate) const FIX_REQUIRES: &str = "CREATE on the schema; builds without bloc
 pub(crate) const FIX_WATCH: &str = "the statements' mean time in pg_stat_statements; index size";
 
 /// The low-confidence reason of unvalidated advice.
-pub(crate) const UNVALIDATED: &str =
-    "unvalidated: run `pgsage indexes --dsn …` on a server with HypoPG";
+pub(crate) const UNVALIDATED: &str = "unvalidated: not checked with HypoPG on a server";
 
 /// A finding draft for one recommendation: message, evidence (columns, size, helped
 /// statements, costs when validated), the CREATE statement as the fix, and low

@@ -100,8 +100,8 @@ fn rejected(a: &IndexAdvice, opts: &RenderOptions, out: &mut dyn Write) -> std::
     if !opts.verbose {
         return writeln!(
             out,
-            "{} candidate{} rejected (--verbose lists them with the reasons).",
-            a.rejected.len(),
+            "{} candidate{} rejected (the verbose rendering lists them with the reasons).",
+            units::count(a.rejected.len()),
             if a.rejected.len() == 1 { "" } else { "s" }
         );
     }

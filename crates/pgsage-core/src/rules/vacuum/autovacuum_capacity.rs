@@ -528,7 +528,7 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
             .evidence("autovacuums_in_window", done);
     }
     let cpu_note = if cpus.is_none() {
-        " (pass --cpus to get a worker count)"
+        " (the host's CPU count is unknown, so no worker count is suggested)"
     } else {
         ""
     };

@@ -87,17 +87,11 @@ pub fn check(
             continue;
         }
         let Some(settings) = config.rules.get(meta.id) else {
-            skipped.push(SkippedRule {
-                rule: meta.id.to_owned(),
-                reason: "not configured".to_owned(),
-            });
+            skipped.push(SkippedRule::new(meta.id, "not configured"));
             continue;
         };
         match rule.check_workload(w, &Params(&settings.params)) {
-            Err(skip) => skipped.push(SkippedRule {
-                rule: meta.id.to_owned(),
-                reason: skip.0,
-            }),
+            Err(skip) => skipped.push(SkippedRule::new(meta.id, skip.0)),
             Ok(drafts) => {
                 for d in drafts {
                     let f = finish(meta, settings, d);

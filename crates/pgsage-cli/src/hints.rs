@@ -12,30 +12,28 @@ fn flag(fact: MissingFact) -> &'static str {
     match fact {
         MissingFact::Ram => "--ram SIZE",
         MissingFact::Cpus => "--cpus N",
-        MissingFact::Storage => "--storage hdd|ssd|nvme|san",
+        MissingFact::Storage => "--storage KIND",
         MissingFact::Interval => "--interval DURATION",
     }
 }
 
 /// One hint line per kind of missing fact (host facts, the sampled interval), or none:
-/// `hint: host ram, cpus unknown: pass --ram SIZE --cpus N, or set them under [host] in
-/// pgsage.toml`.
+/// `hint: pass --ram SIZE --cpus N, or set [host] in pgsage.toml`. The report's skip
+/// reasons and notes already say what is unknown.
 pub fn missing_facts(facts: impl IntoIterator<Item = MissingFact>) -> Vec<String> {
     let facts: BTreeSet<MissingFact> = facts.into_iter().collect();
     let host: Vec<MissingFact> = facts.iter().copied().filter(|f| f.is_host_fact()).collect();
     let mut lines = Vec::new();
     if !host.is_empty() {
-        let names: Vec<&str> = host.iter().map(|f| f.as_str()).collect();
         let flags: Vec<&str> = host.iter().map(|f| flag(*f)).collect();
         lines.push(format!(
-            "hint: host {} unknown: pass {}, or set them under [host] in pgsage.toml",
-            names.join(", "),
+            "hint: pass {}, or set [host] in pgsage.toml",
             flags.join(" ")
         ));
     }
     if facts.contains(&MissingFact::Interval) {
         lines.push(format!(
-            "hint: no sampled interval: collect with {} (e.g. 5m) to measure rates over a window",
+            "hint: collect with {} (e.g. 5m) to measure rates over a window",
             flag(MissingFact::Interval)
         ));
     }
@@ -51,10 +49,7 @@ mod tests {
         let lines = missing_facts([MissingFact::Storage, MissingFact::Ram, MissingFact::Ram]);
         assert_eq!(
             lines,
-            [
-                "hint: host ram, storage unknown: pass --ram SIZE --storage hdd|ssd|nvme|san, \
-              or set them under [host] in pgsage.toml"
-            ]
+            ["hint: pass --ram SIZE --storage KIND, or set [host] in pgsage.toml"]
         );
         let lines = missing_facts([MissingFact::Interval]);
         assert_eq!(lines.len(), 1);

@@ -58,16 +58,21 @@ const KB: u64 = 1024;
 const MB: u64 = 1024 * KB;
 const GB: u64 = 1024 * MB;
 
-/// `x` rounded for reading: one decimal below 10, none from 10, a trailing `.0` dropped.
-/// Thousands separators from 1,000. Not negative.
+/// `x` rounded for reading: one decimal below 10, none from 10, a trailing `.0` dropped,
+/// thousands separators from 1,000. Not negative.
 fn reading(x: f64) -> String {
     let tenths = (x * 10.0).round() / 10.0;
     if tenths < 10.0 {
-        let text = format!("{tenths:.1}");
-        text.trim_end_matches(".0").to_owned()
+        tenths_text(tenths)
     } else {
         group(x.round() as i128)
     }
+}
+
+/// A value already rounded to tenths, without a trailing `.0`: `2.5`, `3`.
+fn tenths_text(tenths: f64) -> String {
+    let text = format!("{tenths:.1}");
+    text.trim_end_matches(".0").to_owned()
 }
 
 /// What [`reading`] rounds `x` to, to choose a unit after rounding.
@@ -122,7 +127,13 @@ pub fn bytes(n: impl Amount) -> String {
             v /= 1024.0;
             unit += 1;
         }
-        format!("{} {}", reading(v), UNITS[unit])
+        // No separator in a size below 10,000 of its unit: `1000 kB`, as pg_size_pretty.
+        let text = if v.round() < 10_000.0 {
+            reading(v).replace(',', "")
+        } else {
+            reading(v)
+        };
+        format!("{text} {}", UNITS[unit])
     })
 }
 
@@ -200,8 +211,10 @@ pub fn count(n: impl Amount) -> String {
 }
 
 /// A percentage, from percentage points: `99%`, `12%`, `2.5%`, `<0.1%` for a tiny
-/// non-zero value, `0%` for zero. One decimal below 10, integer from 10; a value just
-/// below 100 is never rounded up to `100%` (`99.7%`, `>99.9%`).
+/// non-zero value, `0%` for zero. One decimal below 10, integer from 10 — and, as the
+/// mirror of the small end, one decimal from 90 up to 100, where the tenths matter as
+/// much (`98.7%` against a 99% cache-hit threshold, a sequence at `97.8%` of its
+/// maximum); a value below 100 never reads `100%` (`>99.9%`).
 pub fn percent(points: f64) -> String {
     if points.is_nan() {
         return "?%".to_owned();
@@ -214,11 +227,11 @@ pub fn percent(points: f64) -> String {
         if tenths == 0.0 {
             return "<0.1%".to_owned();
         }
-        if p < 100.0 && p.round() >= 100.0 {
+        if (90.0..100.0).contains(&p) {
             return if tenths >= 100.0 {
                 ">99.9%".to_owned()
             } else {
-                format!("{tenths:.1}%")
+                format!("{}%", tenths_text(tenths))
             };
         }
         format!("{}%", reading(p))
@@ -259,7 +272,9 @@ mod tests {
         assert_eq!(bytes(12 * GB), "12 GB");
         assert_eq!(bytes(1023 * MB + 900 * KB), "1 GB");
         assert_eq!(bytes(3 * GB * 1024), "3 TB");
-        assert_eq!(bytes(2048 * GB * 1024), "2,048 TB");
+        assert_eq!(bytes(2048 * GB * 1024), "2048 TB");
+        assert_eq!(bytes(1000 * KB), "1000 kB");
+        assert_eq!(bytes(20_000 * GB * 1024), "20,000 TB");
         assert_eq!(bytes(-5 * MB as i64), "-5 MB");
         assert_eq!(bytes(f64::NAN), "? bytes");
         for n in [1u64, 1000, 5 << 20, 7 << 30, 123_456_789] {
@@ -341,8 +356,11 @@ mod tests {
         assert_eq!(percent(3.0), "3%");
         assert_eq!(percent(9.96), "10%");
         assert_eq!(percent(12.4), "12%");
+        assert_eq!(percent(89.6), "90%");
+        assert_eq!(percent(93.14), "93.1%");
+        assert_eq!(percent(98.66), "98.7%");
         assert_eq!(percent(99.0), "99%");
-        assert_eq!(percent(99.4), "99%");
+        assert_eq!(percent(99.04), "99%");
         assert_eq!(percent(99.7), "99.7%");
         assert_eq!(percent(99.97), ">99.9%");
         assert_eq!(percent(100.0), "100%");
@@ -358,6 +376,7 @@ mod tests {
         assert_eq!(number(3.0), "3");
         assert_eq!(number(12.6), "13");
         assert_eq!(number(1500), "1,500");
+        assert_eq!(number(12_345), "12,345");
         assert_eq!(number(-2.25), "-2.3");
     }
 }

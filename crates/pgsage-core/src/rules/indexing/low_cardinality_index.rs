@@ -33,7 +33,7 @@ declare_rule! {
     /// - `max_scans_per_1000_writes` (default 1): index scans per 1000 rows written.
     /// - `min_table_writes` (default 10000): rows written over the basis, so the write cost
     ///   is real.
-    /// - `min_index_bytes` (default 1048576, 1 MiB): ignore smaller indexes.
+    /// - `min_index_bytes` (default 1048576, 1 MB): ignore smaller indexes.
     ///
     /// Needs `pg_stats` (the role must be able to read the table's statistics; tables whose
     /// statistics are hidden are not judged, and the report lists that gap: when a rarely

@@ -38,7 +38,7 @@ declare_rule! {
     /// table.
     ///
     /// ## Thresholds
-    /// - `min_index_bytes` (default 1048576, 1 MiB): smaller indexes cost too little to
+    /// - `min_index_bytes` (default 1048576, 1 MB): smaller indexes cost too little to
     ///   report.
     /// - `min_window_days` (default 7): statistics covering less than this (and less than
     ///   the audit's `min_stats_age_hours`) give a low-confidence, "unsure" finding:

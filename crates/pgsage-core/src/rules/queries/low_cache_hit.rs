@@ -26,7 +26,7 @@ declare_rule! {
     /// ## Thresholds
     /// - `max_hit_pct` (default 90): hit ratio below which the query is flagged, in %.
     /// - `min_blocks_read` (default 100000): blocks read outside the cache over the
-    ///   capture (8 KiB each; 100000 is about 780 MiB).
+    ///   capture (8 kB each; 100000 is about 780 MB).
     ///
     /// Needs block counts: pg_stat_statements has them; server logs do not (skipped).
     ///

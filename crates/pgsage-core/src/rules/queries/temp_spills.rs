@@ -28,8 +28,8 @@ declare_rule! {
     /// narrower `WHERE`. Watch `temp_blks_written` in pg_stat_statements afterwards.
     ///
     /// ## Thresholds
-    /// - `min_temp_mb` (default 1024): temporary data written over the capture, in MiB.
-    /// - `min_temp_mb_per_call` (default 8): per execution, in MiB.
+    /// - `min_temp_mb` (default 1024): temporary data written over the capture, in MB.
+    /// - `min_temp_mb_per_call` (default 8): per execution, in MB.
     ///
     /// pg_stat_statements counts temp blocks; in a log capture, the `temporary file` lines
     /// (`log_temp_files`) with their statement are attributed to it. Skipped when the
@@ -44,8 +44,8 @@ declare_rule! {
         pack: "queries",
         title: "A query spills to temporary files",
         params: [
-            ("min_temp_mb", "Temporary data written over the capture, in MiB"),
-            ("min_temp_mb_per_call", "Temporary data per execution, in MiB"),
+            ("min_temp_mb", "Temporary data written over the capture, in MB"),
+            ("min_temp_mb_per_call", "Temporary data per execution, in MB"),
         ],
     }
 }

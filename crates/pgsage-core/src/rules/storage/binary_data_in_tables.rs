@@ -27,7 +27,7 @@ declare_rule! {
     /// keep the key in a text column. Watch the table's TOAST size afterwards.
     ///
     /// ## Thresholds
-    /// - `min_toast_bytes` (default 1073741824, 1 GiB): ignore tables with less TOAST data.
+    /// - `min_toast_bytes` (default 1073741824, 1 GB): ignore tables with less TOAST data.
     /// - `min_toast_share_pct` (default 50): share of the table's total size that TOAST
     ///   must reach, in %.
     ///

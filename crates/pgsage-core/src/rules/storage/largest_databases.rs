@@ -21,7 +21,7 @@ declare_rule! {
     /// (`pgsage` rule STO002 run against it).
     ///
     /// ## Thresholds
-    /// - `min_database_bytes` (default 53687091200, 50 GiB): ignore smaller databases.
+    /// - `min_database_bytes` (default 53687091200, 50 GB): ignore smaller databases.
     /// - `top_n` (default 3): report at most this many databases.
     ///
     /// Databases whose size the role cannot read (no `CONNECT` privilege, no

@@ -26,7 +26,7 @@ declare_rule! {
     /// partitioning by date when a table keeps growing and old rows are rarely read.
     ///
     /// ## Thresholds
-    /// - `min_table_bytes` (default 10737418240, 10 GiB): ignore smaller tables.
+    /// - `min_table_bytes` (default 10737418240, 10 GB): ignore smaller tables.
     /// - `top_n` (default 5): report at most this many tables.
     ///
     /// ## References

@@ -17,7 +17,7 @@ declare_rule! {
     /// `avg_width`), laid out as PostgreSQL does — 23-byte tuple header, null bitmap when
     /// a row has nulls, each type's alignment, 8-byte tuple alignment, 4-byte line
     /// pointer, 24-byte page header, the space the table's `fillfactor` keeps free, at
-    /// most 291 rows per 8 KiB page — against `relpages` from the same VACUUM/ANALYZE. The
+    /// most 291 rows per 8 kB page — against `relpages` from the same VACUUM/ANALYZE. The
     /// method is documented in `rules/vacuum/bloat_estimate.rs`.
     ///
     /// It only judges a table when the estimate can be trusted, and says nothing about the
@@ -60,16 +60,16 @@ declare_rule! {
     /// A plain `VACUUM` does not shrink the file (except empty pages at its very end).
     ///
     /// ## Thresholds
-    /// - `min_pages` (default 128 pages = 1 MiB): smaller tables are not judged (page
+    /// - `min_pages` (default 128 pages = 1 MB): smaller tables are not judged (page
     ///   granularity).
     /// - `max_modified_since_analyze_pct` (default 20): tables with more rows modified
     ///   since their last ANALYZE (`n_mod_since_analyze` vs `reltuples`) are not judged —
     ///   their widths and row count are stale.
-    /// - `warning_bloat_pct` (default 35) and `warning_wasted_bytes` (default 64 MiB): both
+    /// - `warning_bloat_pct` (default 35) and `warning_wasted_bytes` (default 64 MB): both
     ///   must be reached. Update-heavy tables keep 10–20 % free space in steady state,
     ///   which is healthy (updates reuse it), and the estimate has a few points of error:
     ///   35 % is above both.
-    /// - `critical_bloat_pct` (default 60) and `critical_wasted_bytes` (default 1 GiB):
+    /// - `critical_bloat_pct` (default 60) and `critical_wasted_bytes` (default 1 GB):
     ///   both reached → critical.
     ///
     /// ## References

@@ -146,7 +146,9 @@ fn notes(advice: &IndexAdvice, args: &IndexesArgs) {
     }
     if matches!(&advice.validation, Validation::Unvalidated { reason } if reason == request::NO_SERVER_REASON)
     {
-        eprintln!("pgsage: hint: pass --dsn DSN (a server with HypoPG) to validate the advice");
+        eprintln!(
+            "pgsage: hint: run with --dsn DSN instead of --snapshot (a server with HypoPG) to validate the advice"
+        );
     }
     if !args.verbose && !advice.rejected.is_empty() && args.format == FormatArg::Table {
         eprintln!("pgsage: hint: pass --verbose to list the rejected candidates with the reasons");

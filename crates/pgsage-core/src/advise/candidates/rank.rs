@@ -99,9 +99,9 @@ pub(crate) fn rank(
             reject(
                 &d.helped,
                 format!(
-                    "table {} has about {:.0} rows (fewer than min_table_rows = {:.0}): a sequential scan of it is cheap",
+                    "table {} has about {} rows (fewer than min_table_rows = {:.0}): a sequential scan of it is cheap",
                     table.qualified_name(),
-                    rows,
+                    crate::units::count(rows),
                     opts.min_table_rows
                 ),
             );

@@ -135,7 +135,7 @@ impl Rule for CacheHitRatioLow {
             draft = if let Some(target) = target {
                 draft
                     .recommend(format!(
-                        "shared_buffers is below 20 % of RAM: raise it to {target} (restart), and check the statements that read most for missing indexes"
+                        "shared_buffers is below 20% of RAM: raise it to {target} (restart), and check the statements that read most for missing indexes"
                     ))
                     .with_fix(ctx.settings_fix(
                         &[("shared_buffers", target.clone())],

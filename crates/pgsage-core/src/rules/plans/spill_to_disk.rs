@@ -181,7 +181,11 @@ impl PlanRule for SpillToDisk {
                         s.what,
                         units::share(share),
                         match current {
-                            Some(w) => format!("work_mem {w}"),
+                            // EXPLAIN (SETTINGS) writes it as a setting; read as a size.
+                            Some(w) => format!(
+                                "work_mem {}",
+                                crate::host::parse_size(w).map_or_else(|_| w.to_string(), units::bytes)
+                            ),
                             None => "work_mem is not in the plan; EXPLAIN (SETTINGS) shows it when changed".to_owned(),
                         }
                     ),

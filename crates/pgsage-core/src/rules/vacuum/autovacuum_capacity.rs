@@ -412,13 +412,19 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
     if let (true, Some(mem)) = (repeated_index_passes > 0, work_mem) {
         let doubled_mb = (2.0 * mem / 1_048_576.0).min(1024.0);
         if doubled_mb * 1_048_576.0 > mem {
-            changes.push(("autovacuum_work_mem", format!("{doubled_mb:.0}MB")));
+            changes.push((
+                "autovacuum_work_mem",
+                units::setting_bytes((doubled_mb.round() as u64) << 20),
+            ));
         }
     } else if major < 17 {
         if let Some(mem) = work_mem {
             let need_mb = work_mem_for(largest_dead);
             if largest_dead * 6.0 > mem && need_mb * 1_048_576.0 > mem {
-                changes.push(("autovacuum_work_mem", format!("{need_mb:.0}MB")));
+                changes.push((
+                    "autovacuum_work_mem",
+                    units::setting_bytes((need_mb.round() as u64) << 20),
+                ));
             }
         }
     }

@@ -211,7 +211,10 @@ class Report:
     target: Dict[str, Any]
     #: What the collector could not see: ``[{"what", "why"}]``.
     gaps: List[Dict[str, Any]]
-    #: Rules that did not run, and why: ``[{"rule", "reason"}]``.
+    #: Rules that did not run, and why: ``[{"rule", "reason"}]``. A rule skipped for a
+    #: missing host fact also has ``"missing_fact"`` (``"ram"``, ``"cpus"`` or
+    #: ``"storage"``); its reason names the fact (``host RAM unknown``), not a flag:
+    #: give it with ``pgsage.audit(snapshot, ram="24GiB", cpus=8, storage="ssd")``.
     skipped: List[Dict[str, Any]]
     #: Findings hidden by suppressions: ``[{"rule", "object", "reason"}]``.
     suppressed: List[Dict[str, Any]]

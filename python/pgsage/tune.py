@@ -62,7 +62,11 @@ class TuneReport:
     facts: List[Dict[str, Any]]
     #: Managed service detected from the settings, if any.
     managed_service: Optional[str]
-    #: What was not advised and why.
+    #: What was not advised and why. A note about a missing fact names the fact
+    #: (``host RAM unknown: …``, ``no sampled interval: …``), not a flag; the JSON
+    #: (:meth:`to_json`) lists them under ``missing_facts``. Give host facts with
+    #: ``pgsage.tune(snapshot, ram="24GiB", cpus=8, storage="ssd")`` and a sampled
+    #: interval with ``pgsage.collect(dsn, interval=300)``.
     notes: List[str]
     #: Per-setting advice, including settings already right (``change`` false).
     settings: List[Advice]

@@ -7,6 +7,7 @@
 //! exit status findings give) in [`output`]. Only this file names the commands.
 
 mod commands;
+mod hints;
 mod output;
 mod shared_args;
 

@@ -155,6 +155,62 @@ fn host_flags_override_and_are_reported() {
     assert_eq!(r["host"]["ram_bytes"]["source"], "flag");
 }
 
+/// Without host facts the library's skips name the missing facts (`missing_fact` in
+/// JSON, no flags in the reasons); the CLI adds one hint line naming its flags.
+#[test]
+fn unknown_host_facts_get_a_hint_naming_the_flags() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo()).expect("demo")).expect("JSON");
+    snap["host"] = serde_json::json!({});
+    let path = dir.path().join("no-facts.json");
+    std::fs::write(&path, snap.to_string()).expect("write");
+    let path = path.display().to_string();
+
+    let r = json_report(&["audit", "--snapshot", &path, "--format", "json"]);
+    let skipped = r["skipped"].as_array().expect("skipped");
+    for fact in ["ram", "cpus", "storage"] {
+        assert!(
+            skipped.iter().any(|s| s["missing_fact"] == fact),
+            "{fact}: {skipped:#?}"
+        );
+    }
+    assert!(
+        skipped
+            .iter()
+            .all(|s| !s["reason"].as_str().unwrap_or("").contains("--")),
+        "{skipped:#?}"
+    );
+
+    let text = stdout(&pgsage(&["audit", "--snapshot", &path]));
+    let hint = text
+        .lines()
+        .find(|l| l.starts_with("hint: pass --ram"))
+        .unwrap_or_else(|| panic!("no hint in:\n{text}"));
+    for flag in ["--ram", "--cpus", "--storage", "[host]"] {
+        assert!(hint.contains(flag), "{hint}");
+    }
+    let with_facts = stdout(&pgsage(&[
+        "audit",
+        "--snapshot",
+        &path,
+        "--ram",
+        "16GiB",
+        "--cpus",
+        "4",
+        "--storage",
+        "ssd",
+    ]));
+    assert!(!with_facts.contains("hint:"), "{with_facts}");
+
+    let tune = stdout(&pgsage(&["tune", "--snapshot", &path]));
+    assert!(
+        tune.contains("hint: pass --ram SIZE --cpus N --storage KIND"),
+        "{tune}"
+    );
+    assert!(tune.contains("--interval"), "{tune}");
+}
+
 #[test]
 fn config_file_overrides_and_suppresses() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -295,7 +295,7 @@ fn validated_on_a_server_with_hypopg_and_from_its_log() {
     assert!(
         advice["validation"]["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("--no-validate")),
+            .is_some_and(|r| r == pgsage::advise::request::NO_VALIDATE_REASON),
         "{advice:#}"
     );
     // And from standard input, with the prefix given.

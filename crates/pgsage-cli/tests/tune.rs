@@ -23,9 +23,13 @@ fn ok(args: &[&str]) -> String {
 fn table_shows_settings_facts_and_the_script() {
     let d = demo();
     let text = ok(&["tune", "--snapshot", &d, "--profile", "oltp"]);
+    let ram = format!(
+        "- ram {} (from snapshot (flag))",
+        pgsage::units::bytes(24u64 << 30)
+    );
     for expected in [
         "profile oltp",
-        "- ram 24GB (from snapshot (flag))",
+        ram.as_str(),
         "shared_buffers",
         "6GB",
         "restart",
@@ -62,9 +66,10 @@ fn json_follows_the_documented_shape() {
     let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(v["profile"], "web");
     let facts = v["facts"].as_array().unwrap();
+    let ram = pgsage::units::bytes(8u64 << 30);
     assert!(facts
         .iter()
-        .any(|f| f["name"] == "ram" && f["value"] == "8GB" && f["source"] == "flag"));
+        .any(|f| f["name"] == "ram" && f["value"] == ram.as_str() && f["source"] == "flag"));
     let settings = v["settings"].as_array().unwrap();
     let get = |n: &str| settings.iter().find(|s| s["name"] == n).unwrap().clone();
     assert_eq!(get("shared_buffers")["recommended"], "2GB");
@@ -162,7 +167,10 @@ fn connections_flag_and_config_facts() {
         .clone();
     assert_eq!(
         (ram["value"].as_str(), ram["source"].as_str()),
-        (Some("64GB"), Some("config"))
+        (
+            Some(pgsage::units::bytes(64u64 << 30).as_str()),
+            Some("config")
+        )
     );
     // A flag wins over the file.
     let text = ok(&[
@@ -186,7 +194,10 @@ fn connections_flag_and_config_facts() {
         .clone();
     assert_eq!(
         (ram["value"].as_str(), ram["source"].as_str()),
-        (Some("32GB"), Some("flag"))
+        (
+            Some(pgsage::units::bytes(32u64 << 30).as_str()),
+            Some("flag")
+        )
     );
 }
 

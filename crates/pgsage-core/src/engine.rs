@@ -236,10 +236,7 @@ where
         let drafts = match outcome {
             Ok(d) => d,
             Err(reason) => {
-                out.skipped.push(SkippedRule {
-                    rule: id.to_owned(),
-                    reason,
-                });
+                out.skipped.push(SkippedRule::new(id, reason));
                 continue;
             }
         };
@@ -282,5 +279,35 @@ fn finish(rule: Rule, config: &RuleConfig, draft: Draft) -> Finding {
         fix: draft.fix,
         confidence: draft.confidence,
         confidence_reason: draft.confidence_reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::MissingFact;
+
+    #[test]
+    fn skips_name_the_missing_host_facts_not_flags() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        let mut snap = Snapshot::load(&path).expect("demo snapshot");
+        snap.host = crate::snapshot::HostFacts::default();
+        let config = RuleConfig::shipped().expect("shipped packs");
+        let report = audit(&snap, &config);
+        for fact in [MissingFact::Ram, MissingFact::Cpus, MissingFact::Storage] {
+            let skip = report
+                .skipped
+                .iter()
+                .find(|s| s.missing_fact == Some(fact))
+                .unwrap_or_else(|| panic!("no skip for {fact}: {:#?}", report.skipped));
+            assert_eq!(skip.reason, fact.reason());
+        }
+        assert!(
+            report.skipped.iter().all(|s| !s.reason.contains("--")),
+            "{:#?}",
+            report.skipped
+        );
+        assert!(report.to_json().contains("\"missing_fact\": \"ram\""));
     }
 }

@@ -1,7 +1,77 @@
 //! Host facts: parsing sizes given by users, and reading the local machine's limits
 //! (cgroup first, then /proc) when the server runs on the same host.
 
+use serde::{Deserialize, Serialize};
+
 use crate::snapshot::{Fact, HostFacts};
+
+/// A fact the library needed and did not have, named in skip reasons
+/// ([`crate::report::SkippedRule::missing_fact`]) and in `pgsage tune`'s report
+/// ([`crate::tune::TuneReport::missing_facts`]). Library messages name the fact, never a
+/// front end's flag: each front end says how to give it (the CLI's `--ram`, `--cpus`,
+/// `--storage`, `--interval`; Python's keyword arguments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingFact {
+    /// The host's RAM.
+    Ram,
+    /// The host's CPU count.
+    Cpus,
+    /// The kind of storage under the data directory (hdd, ssd, nvme, san).
+    Storage,
+    /// A sampled interval (two samples some time apart): without one, rates come from
+    /// counters since the statistics reset.
+    Interval,
+}
+
+impl MissingFact {
+    /// Every fact, in order.
+    pub const ALL: [MissingFact; 4] = [
+        MissingFact::Ram,
+        MissingFact::Cpus,
+        MissingFact::Storage,
+        MissingFact::Interval,
+    ];
+
+    /// `ram`, `cpus`, `storage` or `interval`: the stable name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingFact::Ram => "ram",
+            MissingFact::Cpus => "cpus",
+            MissingFact::Storage => "storage",
+            MissingFact::Interval => "interval",
+        }
+    }
+
+    /// What is unknown, as a skip reason says it: `host RAM unknown`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            MissingFact::Ram => "host RAM unknown",
+            MissingFact::Cpus => "host CPU count unknown",
+            MissingFact::Storage => "storage kind unknown",
+            MissingFact::Interval => {
+                "no sampled interval: rates come from counters since the statistics reset"
+            }
+        }
+    }
+
+    /// Whether it is a fact about the host (RAM, CPUs, storage) rather than about the
+    /// collection.
+    pub fn is_host_fact(self) -> bool {
+        !matches!(self, MissingFact::Interval)
+    }
+
+    /// The fact a reason names, when the reason is exactly [`MissingFact::reason`].
+    pub fn from_reason(reason: &str) -> Option<MissingFact> {
+        MissingFact::ALL.into_iter().find(|f| f.reason() == reason)
+    }
+}
+
+impl std::fmt::Display for MissingFact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Parses a size like `24GiB`, `512MB`, `1.5 TB`, `1073741824` into bytes (binary multiples:
 /// `GB` and `GiB` both mean 2^30, as in PostgreSQL).
@@ -98,6 +168,17 @@ fn parse_meminfo_total(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_facts_round_trip_through_their_reason_and_name() {
+        for f in MissingFact::ALL {
+            assert_eq!(MissingFact::from_reason(f.reason()), Some(f));
+            assert!(!f.reason().contains("--"), "{}", f.reason());
+            let json = serde_json::to_string(&f).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", f.as_str()));
+        }
+        assert_eq!(MissingFact::from_reason("host RAM unknown: more"), None);
+    }
 
     #[test]
     fn sizes_parse() {

@@ -16,6 +16,7 @@
 //!   analysis), [`workload`] (server log parsing, `pg_stat_statements`, aggregation),
 //!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`],
 //!   [`frames`] (typed tables) and [`api`] (entry points for the Python package).
+//! - [`units`]: the one spelling of bytes, durations, counts and percentages in text.
 //!
 //! This crate must not depend on tokio, tokio-postgres or a TLS library
 //! (`docs/architecture.md`); its errors ([`Error`]) carry no driver error.
@@ -35,6 +36,7 @@ pub mod rules;
 pub mod snapshot;
 pub mod sql;
 pub mod tune;
+pub mod units;
 pub mod workload;
 
 pub use config::RuleConfig;

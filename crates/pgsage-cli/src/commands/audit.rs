@@ -9,8 +9,8 @@ use pgsage::report::render::{render, TableStyle};
 use pgsage::report::ReportFilter;
 use pgsage::{Snapshot, Source};
 
-use crate::output;
 use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SeverityArg, SizingArgs};
+use crate::{hints, output};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -75,8 +75,19 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         width: output::table_width(args.width, to_terminal),
         color: output::color(to_terminal),
     };
+    // The report names the facts its skipped rules lacked; the flags are ours to name.
+    let hints = match args.format {
+        FormatArg::Json => Vec::new(),
+        FormatArg::Table | FormatArg::Markdown => {
+            hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact))
+        }
+    };
     output::write(args.output.as_deref(), |out| {
-        render(&report, args.format.into(), &style, out)
+        render(&report, args.format.into(), &style, out)?;
+        for line in &hints {
+            writeln!(out, "\n{line}")?;
+        }
+        Ok(())
     })?;
     Ok(output::status(args.fail_on, report.worst()))
 }

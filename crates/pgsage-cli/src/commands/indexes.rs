@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use pgsage::advise::render::{findings, render, RenderOptions};
 use pgsage::advise::request::{self, QueriesFrom, Request, SchemaFrom};
-use pgsage::advise::{AdvisorOptions, IndexAdvice};
+use pgsage::advise::{AdvisorOptions, IndexAdvice, Validation};
 use pgsage::workload::Workload;
 use pgsage::Snapshot;
 
@@ -106,6 +106,7 @@ pub fn run(args: IndexesArgs) -> Result<ExitCode> {
     } else {
         QueriesFrom::Statements
     };
+    let from_statements = matches!(queries, QueriesFrom::Statements);
     let advice = request::run(
         Request {
             schema,
@@ -114,9 +115,20 @@ pub fn run(args: IndexesArgs) -> Result<ExitCode> {
             validate: !args.no_validate,
         },
         None,
-    )?;
+    )
+    .map_err(|e| match e {
+        // The library names the missing statements; the flags that give them are ours.
+        pgsage::Error::Core(pgsage::CoreError::InvalidValue { ref what, .. })
+            if from_statements && what == request::NO_STATEMENTS =>
+        {
+            anyhow::anyhow!(
+                "{e}; pass --workload FILE (saved by `pgsage workload -o`) or server log files"
+            )
+        }
+        e => e.into(),
+    })?;
     if !args.quiet {
-        notes(&advice);
+        notes(&advice, &args);
     }
     write(&args, &advice)?;
     Ok(output::status(
@@ -126,10 +138,20 @@ pub fn run(args: IndexesArgs) -> Result<ExitCode> {
 }
 
 /// Warnings worth a line on standard error whatever the format (unparsable statements
-/// are counted in the output's header, not repeated here).
-fn notes(advice: &IndexAdvice) {
+/// are counted in the output's header, not repeated here), and how to get more with the
+/// flags (the library names what is missing, not our flags).
+fn notes(advice: &IndexAdvice, args: &IndexesArgs) {
     if advice.statements.total == 0 {
         eprintln!("pgsage: the workload has no statements to advise on");
+    }
+    if matches!(&advice.validation, Validation::Unvalidated { reason } if reason == request::NO_SERVER_REASON)
+    {
+        eprintln!(
+            "pgsage: hint: run with --dsn DSN instead of --snapshot (a server with HypoPG) to validate the advice"
+        );
+    }
+    if !args.verbose && !advice.rejected.is_empty() && args.format == FormatArg::Table {
+        eprintln!("pgsage: hint: pass --verbose to list the rejected candidates with the reasons");
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use pgsage::plan::analyze_live::{explain_live, LiveOptions};
+use pgsage::plan::analyze_live::{explain_live, LiveError, LiveOptions};
 use pgsage::plan::from_log::{plans_in_log, plans_in_log_files, LoggedPlans};
 use pgsage::plan::{analyze, parse_plans, render_plan_reports, Plan, PlanSection};
 use pgsage::report::render::TableStyle;
@@ -75,6 +75,20 @@ pub struct PlanArgs {
     pub width: Option<u16>,
 }
 
+/// The library says what stopped the EXPLAIN; the flags that change it are ours to name.
+fn live_error(e: LiveError) -> anyhow::Error {
+    let hint = match &e {
+        LiveError::Empty => "pass the statement with --query",
+        LiveError::WriteRefused { .. } => {
+            "pass --analyze-writes to run it in a transaction that is rolled back, or \
+             --no-analyze to only plan it"
+        }
+        LiveError::Timeout { .. } => "raise --timeout, or pass --no-analyze to only plan it",
+        _ => return e.into(),
+    };
+    anyhow::anyhow!("{e}; {hint}")
+}
+
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
     let config = pgsage::api::load_config(args.config.as_deref())?;
 
@@ -102,7 +116,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
                     analyze_writes: args.analyze_writes,
                     timeout: args.timeout,
                 };
-                let live = explain_live(&connect, sql, &options)?;
+                let live = explain_live(&connect, sql, &options).map_err(live_error)?;
                 (vec![live.plan.clone()], Some(live))
             }
             (None, None) => {

@@ -9,8 +9,8 @@ use clap::Args;
 use pgsage::tune::render::{render, TuneFormat};
 use pgsage::Snapshot;
 
-use crate::output;
 use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SizingArgs};
+use crate::{hints, output};
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
@@ -62,7 +62,14 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         if args.script {
             out.write_all(report.script().as_bytes())
         } else {
-            render(&report, args.format.into(), width, out)
+            render(&report, args.format.into(), width, out)?;
+            // The notes name the missing facts; the flags that give them are ours.
+            if args.format != FormatArg::Json {
+                for line in hints::missing_facts(report.missing_facts.iter().copied()) {
+                    writeln!(out, "\n{line}")?;
+                }
+            }
+            Ok(())
         }
     })?;
     Ok(ExitCode::SUCCESS)

@@ -53,15 +53,16 @@ pub fn advise(
         if recommendations.len() >= opts.max_indexes {
             reject(format!(
                 "over budget: {} indexes already recommended (max_indexes)",
-                opts.max_indexes
+                crate::units::count(opts.max_indexes)
             ));
             continue;
         }
         if let Some(max) = opts.max_size_bytes {
             if size + c.estimated_size_bytes > max {
                 reject(format!(
-                    "over budget: {} bytes more would exceed the size budget of {max} bytes",
-                    c.estimated_size_bytes
+                    "over budget: {} more would exceed the size budget of {} (max_size)",
+                    crate::units::bytes(c.estimated_size_bytes),
+                    crate::units::bytes(max)
                 ));
                 continue;
             }

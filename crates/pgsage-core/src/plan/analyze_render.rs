@@ -62,15 +62,18 @@ fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
     }
     let mut figures = Vec::new();
     if let Some(e) = s.plan.execution_time_ms {
-        figures.push(format!("execution {e:.3} ms"));
+        figures.push(format!("execution {}", crate::units::millis(e)));
     }
     if let Some(p) = s.plan.planning_time_ms {
-        figures.push(format!("planning {p:.3} ms"));
+        figures.push(format!("planning {}", crate::units::millis(p)));
     }
     if !s.plan.is_analyzed() {
         figures.push("estimates only (no ANALYZE)".into());
     }
-    figures.push(format!("{} nodes", s.plan.nodes().count()));
+    figures.push(format!(
+        "{} nodes",
+        crate::units::count(s.plan.nodes().count())
+    ));
     parts.push(figures.join(", "));
     parts.join(" · ")
 }

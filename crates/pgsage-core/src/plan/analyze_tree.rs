@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use super::{NodeProfile, Plan};
 use crate::report::Report;
 use crate::rules::plans::node_label;
+use crate::units;
 
 /// The widest indentation drawn; deeper nodes show their depth instead.
 const MAX_INDENT: usize = 24;
@@ -39,8 +40,7 @@ pub fn render_tree(plan: &Plan, report: &Report, width: usize) -> String {
             "{}{:>8} {:>6} {} {:>10}  ",
             if mark.is_some() { '!' } else { ' ' },
             np.exclusive_ms.map_or("-".into(), ms),
-            np.share
-                .map_or("-".into(), |s| format!("{:.1}%", s * 100.0)),
+            np.share.map_or("-".into(), crate::units::share),
             rows(np),
             buffers(np),
         );
@@ -68,23 +68,24 @@ pub fn render_tree(plan: &Plan, report: &Report, width: usize) -> String {
     }
     let mut summary = Vec::new();
     if let Some(p) = plan.planning_time_ms {
-        summary.push(format!("planning {}", ms(p)));
+        summary.push(format!("planning {}", units::millis(p)));
     }
     if let Some(e) = plan.execution_time_ms {
-        summary.push(format!("execution {}", ms(e)));
+        summary.push(format!("execution {}", units::millis(e)));
     }
     if let Some(t) = plan.trigger_time_ms().filter(|_| !plan.triggers.is_empty()) {
-        summary.push(format!("triggers {}", ms(t)));
+        summary.push(format!("triggers {}", units::millis(t)));
     }
     if let Some(j) = plan.jit.as_ref().and_then(|j| j.total_ms) {
-        summary.push(format!("JIT {}", ms(j)));
+        summary.push(format!("JIT {}", units::millis(j)));
     }
-    summary.push(format!("{} nodes", profile.nodes.len()));
+    summary.push(format!("{} nodes", units::count(profile.nodes.len())));
     let _ = writeln!(out, "{}", truncate(&summary.join(" · "), width));
     out
 }
 
-/// `12.345`, `1234`, `-` (ms).
+/// The self-time column (milliseconds, the unit in the header, fixed width): `12.345`,
+/// `1234`.
 fn ms(v: f64) -> String {
     if v >= 10_000.0 {
         format!("{v:.0}")
@@ -95,7 +96,7 @@ fn ms(v: f64) -> String {
     }
 }
 
-/// `950`, `12k`, `3.4M`.
+/// The row and block columns (fixed width, so abbreviated): `950`, `12k`, `3.4M`.
 fn count(v: f64) -> String {
     let v = v.max(0.0);
     if v >= 9_999_500.0 {

@@ -10,6 +10,7 @@ pub use finding::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::host::MissingFact;
 use crate::snapshot::{Gap, HostFacts, ToolInfo};
 
 /// The report format version.
@@ -82,6 +83,23 @@ pub struct SkippedRule {
     pub rule: String,
     /// Why.
     pub reason: String,
+    /// The fact whose absence skipped it (host RAM, CPUs, storage), for front ends to
+    /// say how to give it; absent from JSON when the skip has another reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_fact: Option<MissingFact>,
+}
+
+impl SkippedRule {
+    /// A skip of `rule` for `reason`; `missing_fact` is set when the reason is a missing
+    /// fact's ([`MissingFact::reason`]).
+    pub fn new(rule: impl Into<String>, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        SkippedRule {
+            rule: rule.into(),
+            missing_fact: MissingFact::from_reason(&reason),
+            reason,
+        }
+    }
 }
 
 /// A finding hidden by a suppression.
@@ -125,17 +143,13 @@ impl Report {
     }
 }
 
-/// `ram 24GiB (flag), cpus 4 (proc), storage unknown`: the host facts and their sources.
+/// `ram 24 GB (flag), cpus 4 (proc), storage unknown`: the host facts and their sources.
 pub fn host_facts_line(host: &HostFacts) -> String {
     let ram = host
         .ram_bytes
         .as_ref()
         .map_or("ram unknown".to_owned(), |f| {
-            format!(
-                "ram {:.1}GiB ({})",
-                f.value as f64 / (1u64 << 30) as f64,
-                f.source
-            )
+            format!("ram {} ({})", crate::units::bytes(f.value), f.source)
         });
     let cpus = host.cpus.as_ref().map_or("cpus unknown".to_owned(), |f| {
         format!("cpus {} ({})", f.value, f.source)

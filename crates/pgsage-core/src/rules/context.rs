@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::host::MissingFact;
 use crate::report::{Confidence, Evidence, Fix, ObjectRef, SettingChange, Severity};
 use crate::snapshot::{HostFacts, Snapshot};
 use crate::tune::TuneReport;
@@ -44,6 +45,12 @@ impl Skip {
     /// A skip with a reason.
     pub fn because(reason: impl Into<String>) -> Self {
         Skip(reason.into())
+    }
+
+    /// A skip for a missing fact: its reason is the fact's ([`MissingFact::reason`]), so
+    /// the report's [`crate::report::SkippedRule::missing_fact`] names it.
+    pub fn missing(fact: MissingFact) -> Self {
+        Skip(fact.reason().to_owned())
     }
 }
 
@@ -315,18 +322,22 @@ impl<'a> RuleContext<'a> {
             .ok_or_else(|| Skip(format!("setting `{name}` not in the snapshot")))
     }
 
-    /// Host RAM in bytes, or a skip asking for `--ram`.
+    /// Host RAM in bytes, or a skip naming it missing.
     pub fn ram_bytes(&self) -> Result<u64, Skip> {
-        self.host.ram_bytes.as_ref().map(|f| f.value).ok_or_else(|| {
-            Skip("host RAM unknown: pass --ram (e.g. --ram 24GiB) or set [host] ram in the config".into())
-        })
+        self.host
+            .ram_bytes
+            .as_ref()
+            .map(|f| f.value)
+            .ok_or_else(|| Skip::missing(MissingFact::Ram))
     }
 
-    /// Host CPUs, or a skip asking for `--cpus`.
+    /// Host CPUs, or a skip naming them missing.
     pub fn cpus(&self) -> Result<f64, Skip> {
-        self.host.cpus.as_ref().map(|f| f.value).ok_or_else(|| {
-            Skip("host CPU count unknown: pass --cpus or set [host] cpus in the config".into())
-        })
+        self.host
+            .cpus
+            .as_ref()
+            .map(|f| f.value)
+            .ok_or_else(|| Skip::missing(MissingFact::Cpus))
     }
 
     /// The counters to use for rates: the sampled window when there is one, else totals
@@ -353,21 +364,10 @@ impl<'a> RuleContext<'a> {
             Basis::Interval { .. } => None,
             Basis::SinceReset { seconds } if seconds < self.min_stats_age_seconds => Some(format!(
                 "statistics cover only {} (since the last reset or restart); at least {} is needed to judge usage",
-                human_duration(seconds),
-                human_duration(self.min_stats_age_seconds)
+                crate::units::duration(seconds),
+                crate::units::duration(self.min_stats_age_seconds)
             )),
             Basis::SinceReset { .. } => None,
         }
-    }
-}
-
-/// `3 d 4 h`, `12 min`, `40 s`.
-pub fn human_duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        7200..=172_799 => format!("{} h", s / 3600),
-        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
     }
 }

@@ -17,8 +17,9 @@ pub use values::{current_text, needs_restart_without_settings, Value};
 
 use serde::{Deserialize, Serialize};
 
+use crate::host::MissingFact;
 use crate::snapshot::{HostFacts, Snapshot, StorageKind};
-use values::{fmt_bytes, Rec};
+use values::Rec;
 
 /// Formulas, exposed for tests and documentation.
 pub mod formulas {
@@ -173,6 +174,10 @@ pub struct TuneReport {
     pub managed_service: Option<String>,
     /// What was not advised and why, and other remarks.
     pub notes: Vec<String>,
+    /// The facts that were missing (host RAM, CPUs, storage, a sampled interval): the
+    /// notes say what was not advised without them; front ends say how to give them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_facts: Vec<MissingFact>,
     /// Per-setting advice, including settings already right (`change: false`).
     pub settings: Vec<Advice>,
     /// Per-table autovacuum settings.
@@ -214,7 +219,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     if let Some(f) = &host.ram_bytes {
         facts.push(UsedFact {
             name: "ram".into(),
-            value: fmt_bytes(f.value),
+            value: crate::units::bytes(f.value),
             source: f.source.clone(),
         });
     }
@@ -235,23 +240,32 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     let ram = host.ram_bytes.as_ref().map(|f| f.value);
     let cpus = host.cpus.as_ref().map(|f| (f.value.floor() as i64).max(1));
     let storage = host.storage.as_ref().map(|f| f.value);
+    let mut missing_facts = Vec::new();
     if ram.is_none() {
-        notes.push(
-            "RAM unknown (pass --ram, set [host] ram in the configuration, or collect on the \
-             database host): memory settings (shared_buffers, effective_cache_size, work_mem, \
-             maintenance_work_mem, wal_buffers, huge_pages) are not advised"
-                .into(),
-        );
+        missing_facts.push(MissingFact::Ram);
+        notes.push(format!(
+            "{}: memory settings (shared_buffers, effective_cache_size, work_mem, \
+             maintenance_work_mem, wal_buffers, huge_pages) are not advised",
+            MissingFact::Ram.reason()
+        ));
     }
     if cpus.is_none() {
-        notes.push("CPU count unknown (pass --cpus): parallel settings are not advised".into());
+        missing_facts.push(MissingFact::Cpus);
+        notes.push(format!(
+            "{}: parallel settings are not advised",
+            MissingFact::Cpus.reason()
+        ));
     }
     if storage.is_none() {
-        notes.push(
-            "storage kind unknown (pass --storage hdd|ssd|nvme|san): random_page_cost and \
-             effective_io_concurrency are not advised"
-                .into(),
-        );
+        missing_facts.push(MissingFact::Storage);
+        notes.push(format!(
+            "{}: random_page_cost and effective_io_concurrency are not advised",
+            MissingFact::Storage.reason()
+        ));
+    }
+    if snapshot.window_seconds().is_none() {
+        missing_facts.push(MissingFact::Interval);
+        notes.push(MissingFact::Interval.reason().to_owned());
     }
 
     let mut recs: Vec<Rec> = Vec::new();
@@ -276,7 +290,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             Basis::Hardware,
             format!(
                 "a quarter of RAM ({}): PostgreSQL's own cache; the OS page cache holds the rest",
-                fmt_bytes(ram)
+                crate::units::bytes(ram)
             ),
         ));
         recs.push(Rec::bytes(
@@ -290,7 +304,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             hardware::maintenance_work_mem(ram, profile),
             Basis::Hardware,
             format!(
-                "RAM/{} capped at 2GB: faster VACUUM, CREATE INDEX and foreign key checks",
+                "RAM/{} capped at 2 GB: faster VACUUM, CREATE INDEX and foreign key checks",
                 if profile == Profile::Dw { 8 } else { 16 }
             ),
         ));
@@ -298,14 +312,14 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             "wal_buffers",
             hardware::wal_buffers(sb),
             Basis::Hardware,
-            "3% of shared_buffers, at most one 16MB WAL segment".into(),
+            "3% of shared_buffers, at most one 16 MB WAL segment".into(),
         ));
         if hardware::wants_huge_pages(sb) {
             recs.push(Rec::text(
                 "huge_pages",
                 "try",
                 Basis::Hardware,
-                "with 8GB+ of shared buffers, huge pages cut page-table memory and TLB misses; reserve them with vm.nr_hugepages".into(),
+                "with 8 GB or more of shared buffers, huge pages cut page-table memory and TLB misses; reserve them with vm.nr_hugepages".into(),
             ));
         }
         let workers = cpus.map(|c| c.max(1)).unwrap_or(8);
@@ -462,6 +476,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         facts,
         managed_service,
         notes,
+        missing_facts,
         settings: recs.into_iter().map(|r| r.resolve(snapshot)).collect(),
         tables,
     }

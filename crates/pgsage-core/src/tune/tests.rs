@@ -82,7 +82,7 @@ fn demo_uses_the_snapshots_facts_and_flags_win() {
     let ram = r.facts.iter().find(|f| f.name == "ram").unwrap();
     assert_eq!(
         (ram.value.as_str(), ram.source.as_str()),
-        ("24GB", "snapshot (flag)")
+        (crate::units::bytes(24 * GB).as_str(), "snapshot (flag)")
     );
     assert_eq!(advice(&r, "shared_buffers").recommended, "6GB");
     assert_eq!(advice(&r, "effective_cache_size").recommended, "18GB");
@@ -202,11 +202,17 @@ fn without_ram_only_non_memory_advice() {
             "{name} advised without facts"
         );
     }
-    assert!(r.notes.iter().any(|n| n.starts_with("RAM unknown")));
-    assert!(r
-        .notes
-        .iter()
-        .any(|n| n.starts_with("storage kind unknown")));
+    use crate::host::MissingFact;
+    // The demo snapshot has no baseline: no sampled interval either.
+    for fact in MissingFact::ALL {
+        assert!(r.missing_facts.contains(&fact), "{:?}", r.missing_facts);
+        assert!(
+            r.notes.iter().any(|n| n.starts_with(fact.reason())),
+            "{:?}",
+            r.notes
+        );
+    }
+    assert!(r.notes.iter().all(|n| !n.contains("--")), "{:?}", r.notes);
     assert!(r.facts.is_empty());
     advice(&r, "checkpoint_completion_target");
     advice(&r, "max_wal_size");
@@ -239,7 +245,8 @@ fn work_mem_rises_to_keep_spills_in_memory_within_the_budget() {
     let wm = advice(&r, "work_mem");
     assert_eq!(wm.basis, Basis::Workload, "{wm:#?}");
     assert_eq!(bytes(wm), 40 * MB, "{wm:?}");
-    assert!(wm.change && wm.evidence.iter().any(|e| e.contains("1000 temp files")));
+    let files = format!("{} temp files", crate::units::count(1000));
+    assert!(wm.change && wm.evidence.iter().any(|e| e.contains(&files)));
 
     // On a small machine the budget caps it.
     let opts = TuneOptions {

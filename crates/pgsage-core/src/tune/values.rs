@@ -5,10 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Advice, Apply, Basis};
 use crate::snapshot::{Setting, Snapshot};
-
-const KB: u64 = 1024;
-const MB: u64 = 1024 * KB;
-const GB: u64 = 1024 * MB;
+use crate::units::setting_bytes;
 
 /// A recommended value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,40 +24,12 @@ pub enum Value {
 impl std::fmt::Display for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Value::Bytes(b) => f.write_str(&fmt_bytes(*b)),
+            Value::Bytes(b) => f.write_str(&setting_bytes(*b)),
             Value::Int(i) => write!(f, "{i}"),
             Value::Real(r) => write!(f, "{r}"),
             Value::Text(t) => f.write_str(t),
         }
     }
-}
-
-/// Bytes in the largest unit that keeps the value exact (`4GB`, `1536MB`, `20560kB`).
-pub fn fmt_bytes(b: u64) -> String {
-    if b >= GB && b.checked_rem(GB) == Some(0) {
-        format!("{}GB", b / GB)
-    } else if b >= MB && b.checked_rem(MB) == Some(0) {
-        format!("{}MB", b / MB)
-    } else if b.checked_rem(KB) == Some(0) {
-        format!("{}kB", b / KB)
-    } else {
-        format!("{b}B")
-    }
-}
-
-/// Bytes for people: `19.5GB`, `20MB`, `512kB`.
-pub fn human_bytes(b: f64) -> String {
-    let (v, unit) = if b >= GB as f64 {
-        (b / GB as f64, "GB")
-    } else if b >= MB as f64 {
-        (b / MB as f64, "MB")
-    } else if b >= KB as f64 {
-        (b / KB as f64, "kB")
-    } else {
-        (b, "B")
-    };
-    let text = format!("{v:.1}");
-    format!("{}{unit}", text.trim_end_matches(".0"))
 }
 
 /// A recommendation before it is compared with the server.
@@ -183,26 +152,14 @@ const RESTART: &[&str] = &[
     "archive_mode",
 ];
 
-/// The current value for display: memory in readable units, others with their unit.
+/// The current value for display, as a setting takes it: memory exact in its largest
+/// unit, others with their unit.
 pub fn current_text(s: &Setting) -> String {
     if let Some(b) = s.as_bytes() {
-        return fmt_bytes(b as u64);
+        return setting_bytes(b as u64);
     }
     match s.unit.as_deref() {
         Some(u) if !u.is_empty() => format!("{}{u}", s.setting),
         _ => s.setting.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_format_exactly() {
-        assert_eq!(fmt_bytes(4 * GB), "4GB");
-        assert_eq!(fmt_bytes(1536 * MB), "1536MB");
-        assert_eq!(fmt_bytes(20560 * KB), "20560kB");
-        assert_eq!(fmt_bytes(3932 * KB), "3932kB");
     }
 }

@@ -1,9 +1,10 @@
 //! What the snapshot measured, and the advice derived from it.
 
 use super::hardware;
-use super::values::{fmt_bytes, human_bytes, Rec};
+use super::values::Rec;
 use super::{Basis, Profile, TableAdvice};
 use crate::snapshot::Snapshot;
+use crate::units;
 
 const MB: u64 = 1024 * 1024;
 const GB: u64 = 1024 * MB;
@@ -24,14 +25,14 @@ impl Spills {
     pub(super) fn summary(&self) -> String {
         let mut s = format!(
             "{} temp files, {} written {}",
-            self.files,
-            human_bytes(self.bytes as f64),
+            units::count(self.files),
+            units::bytes(self.bytes),
             self.over
         );
         if !self.statements.is_empty() {
             s.push_str(&format!(
                 "; {} statements in pg_stat_statements wrote temp blocks",
-                self.statements.len()
+                units::count(self.statements.len())
             ));
         }
         s
@@ -79,10 +80,10 @@ impl Workload {
     pub(super) fn read(s: &Snapshot) -> Self {
         let window = s.window_seconds();
         let over = |since: Option<chrono::DateTime<chrono::Utc>>| match (window, since) {
-            (Some(w), _) => format!("over the {w:.0} s sampled window"),
+            (Some(w), _) => format!("over the {} sampled window", units::duration(w)),
             (None, Some(t)) => format!(
-                "since the statistics reset {:.1} days ago",
-                s.age_seconds(t) / 86400.0
+                "since the statistics reset {} ago",
+                units::duration(s.age_seconds(t))
             ),
             (None, None) => "since the statistics were last reset".to_owned(),
         };
@@ -138,16 +139,18 @@ impl Workload {
                 (Some(a), Some(z)) if z >= a => Some((
                     (z - a) as f64 / w,
                     format!(
-                        "WAL position advanced {} in the {w:.0} s window",
-                        human_bytes((z - a) as f64)
+                        "WAL position advanced {} in the {} window",
+                        units::bytes(z - a),
+                        units::duration(w)
                     ),
                 )),
                 _ => match (&b.wal, &s.wal) {
                     (Some(a), Some(z)) if z.wal_bytes >= a.wal_bytes => Some((
                         (z.wal_bytes - a.wal_bytes) as f64 / w,
                         format!(
-                            "pg_stat_wal.wal_bytes grew {} in the {w:.0} s window",
-                            human_bytes((z.wal_bytes - a.wal_bytes) as f64)
+                            "pg_stat_wal.wal_bytes grew {} in the {} window",
+                            units::bytes(z.wal_bytes - a.wal_bytes),
+                            units::duration(w)
                         ),
                     )),
                     _ => None,
@@ -160,9 +163,9 @@ impl Workload {
                     (
                         wal.wal_bytes as f64 / secs,
                         format!(
-                            "pg_stat_wal.wal_bytes {} since its reset {:.1} h ago",
-                            human_bytes(wal.wal_bytes as f64),
-                            secs / 3600.0
+                            "pg_stat_wal.wal_bytes {} since its reset {} ago",
+                            units::bytes(wal.wal_bytes),
+                            units::duration(secs)
                         ),
                     )
                 })
@@ -228,7 +231,7 @@ pub(super) fn connections(
             "max_connections",
             n,
             Basis::Request,
-            format!("requested with --connections {n}"),
+            format!("{n} connections requested"),
         ));
         return n;
     }
@@ -241,7 +244,8 @@ pub(super) fn connections(
     let evidence = vec![
         format!(
             "{} client connections open at collection, {} of them not idle",
-            w.clients, w.busy
+            units::count(w.clients),
+            units::count(w.busy)
         ),
         format!("max_connections {current}, superuser_reserved_connections {reserved}"),
     ];
@@ -263,7 +267,7 @@ pub(super) fn connections(
                 "max_connections",
                 needed,
                 Basis::Workload,
-                format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", w.clients),
+                format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", units::count(w.clients)),
             )
             .evidence(evidence),
         );
@@ -278,9 +282,10 @@ pub(super) fn connections(
                     target,
                     Basis::Workload,
                     format!(
-                        "{current} allowed connections for {c} CPUs and {} seen: each costs memory and \
+                        "{} allowed connections for {c} CPUs and {} seen: each costs memory and \
                          snapshot overhead; put a pooler (pool size {pool}) in front and lower the limit",
-                        w.clients
+                        units::count(current),
+                        units::count(w.clients)
                     ),
                 )
                 .evidence(evidence),
@@ -308,8 +313,8 @@ pub(super) fn work_mem(
     let formula = hardware::work_mem(ram, shared_buffers, connections, workers, profile);
     let formula_why = format!(
         "(RAM {} − shared_buffers {}) / (({connections} connections + {workers} parallel workers) × 3){}",
-        fmt_bytes(ram),
-        fmt_bytes(shared_buffers),
+        units::bytes(ram),
+        units::bytes(shared_buffers),
         if matches!(profile, Profile::Mixed | Profile::Dw) { " / 2" } else { "" }
     );
     let Some(spills) = &w.spills else {
@@ -334,21 +339,21 @@ pub(super) fn work_mem(
         .max(formula);
     let mut evidence = vec![spills.summary()];
     if let Some(avg) = spills.average_file() {
-        evidence.push(format!("average temp file {}", human_bytes(avg)));
+        evidence.push(format!("average temp file {}", units::bytes(avg)));
     }
     if let Some(p90) = spills.p90_per_call() {
         evidence.push(format!(
             "90% of spilling calls wrote at most {} of temp data per call",
-            human_bytes(p90)
+            units::bytes(p90)
         ));
     }
     evidence.push(format!(
         "hardware formula: {} = {formula_why}",
-        fmt_bytes(formula)
+        units::bytes(formula)
     ));
     evidence.push(format!(
         "budget: {} = (RAM − shared_buffers) / (({busy} busy sessions + {workers} workers) × 3)",
-        fmt_bytes(budget)
+        units::bytes(budget)
     ));
     let Some(needed) = needed else {
         recs.push(Rec::bytes("work_mem", formula, Basis::Hardware, formula_why).evidence(evidence));
@@ -372,14 +377,14 @@ pub(super) fn work_mem(
         format!(
             "temp files show spills needing about {}; capped at the memory budget {} — give the \
              largest queries more with SET work_mem per role or session",
-            fmt_bytes(needed),
-            fmt_bytes(budget)
+            units::bytes(needed),
+            units::bytes(budget)
         )
     } else {
         format!(
             "temp files show spills needing about {} (2 × the spill size), within the memory budget {}",
-            fmt_bytes(needed),
-            fmt_bytes(budget)
+            units::bytes(needed),
+            units::bytes(budget)
         )
     };
     let mut rec = Rec::bytes("work_mem", value, Basis::Workload, why).evidence(evidence);
@@ -411,8 +416,10 @@ pub(super) fn max_wal_size(
     if let Some((timed, req, over)) = &w.checkpoints {
         if timed + req > 0 {
             evidence.push(format!(
-                "{req} requested and {timed} timed checkpoints {over} ({:.0}% requested)",
-                100.0 * *req as f64 / (timed + req) as f64
+                "{} requested and {} timed checkpoints {over} ({} requested)",
+                units::count(*req),
+                units::count(*timed),
+                units::percent(100.0 * *req as f64 / (timed + req) as f64)
             ));
         }
     }
@@ -423,10 +430,11 @@ pub(super) fn max_wal_size(
         // Capped: beyond that, pg_wal's disk space and crash recovery time matter more;
         // a shorter checkpoint_timeout is the better fix.
         let needed = (needed.div_ceil(GB) * GB).min(MAX_WAL_SIZE_CAP);
-        evidence.push(format!("WAL rate {}/s ({how})", human_bytes(*rate)));
+        evidence.push(format!("WAL rate {} ({how})", units::rate(*rate)));
         evidence.push(format!(
-            "{} of WAL per checkpoint_timeout ({timeout_s:.0} s)",
-            human_bytes(rate * timeout_s)
+            "{} of WAL per checkpoint_timeout ({})",
+            units::bytes(rate * timeout_s),
+            units::duration(timeout_s)
         ));
         if needed > base {
             value = needed;
@@ -434,13 +442,13 @@ pub(super) fn max_wal_size(
             why = format!(
                 "the measured WAL rate writes {} per checkpoint_timeout; × 1.9 (completion \
                  target) × 1.5 headroom so checkpoints are triggered by time, not by WAL volume",
-                human_bytes(rate * timeout_s)
+                units::bytes(rate * timeout_s)
             );
             if needed == MAX_WAL_SIZE_CAP {
                 why.push_str(&format!(
                     "; capped at {}: beyond that pg_wal's disk space and crash recovery time \
                      matter more, so shorten checkpoint_timeout instead",
-                    human_bytes(MAX_WAL_SIZE_CAP as f64)
+                    units::bytes(MAX_WAL_SIZE_CAP)
                 ));
             }
         } else {
@@ -450,7 +458,8 @@ pub(super) fn max_wal_size(
         }
     } else {
         evidence.push(
-            "no WAL rate: collect with --interval (or pg_stat_wal, 14+, reset an hour or more ago)"
+            "no WAL rate: no sampled interval, and no pg_stat_wal counters (14+) reset an hour \
+             or more ago"
                 .into(),
         );
     }
@@ -521,10 +530,13 @@ pub(super) fn autovacuum_tables(s: &Snapshot, w: &Workload) -> Vec<TableAdvice> 
         out.push(TableAdvice {
             table: name,
             why: format!(
-                "{} live rows and {} rows updated or deleted: autovacuum waits for {:.0} dead rows \
+                "{} live rows and {} rows updated or deleted: autovacuum waits for {} dead rows \
                  (threshold {global_threshold} + scale factor {sf} × rows); a scale factor of {new_sf} \
-                 vacuums after about {VACUUM_TARGET_ROWS} dead rows",
-                t.n_live_tup, churn, trigger
+                 vacuums after about {} dead rows",
+                units::count(t.n_live_tup),
+                units::count(churn),
+                units::count(trigger),
+                units::count(VACUUM_TARGET_ROWS)
             ),
             settings,
             sql,

@@ -1,6 +1,7 @@
 //! The profile of a capture: read/write mix, rates, peak window, load shares per database
 //! (tenant), user and application, and a classification of the load in each window.
 
+use crate::units;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -126,26 +127,36 @@ impl Mix {
             return (
                 LoadClass::BatchImport,
                 format!(
-                    "writes take {write_share:.0} % of the time; {bulk_share:.0} % of them bulk, {write_mean:.1} ms mean"
+                    "writes take {} of the time; {} of them bulk, {} mean",
+                    units::percent(write_share),
+                    units::percent(bulk_share),
+                    units::millis(write_mean)
                 ),
             );
         }
         if read_share >= REPORTING_READ_SHARE_PCT && read_mean >= REPORTING_READ_MEAN_MS {
             return (
                 LoadClass::Reporting,
-                format!("reads take {read_share:.0} % of the time at {read_mean:.1} ms mean"),
+                format!(
+                    "reads take {} of the time at {} mean",
+                    units::percent(read_share),
+                    units::millis(read_mean)
+                ),
             );
         }
         if all_mean <= OLTP_MEAN_MS {
             return (
                 LoadClass::InteractiveOltp,
-                format!("{all_mean:.2} ms mean statement time"),
+                format!("{} mean statement time", units::millis(all_mean)),
             );
         }
         (
             LoadClass::Mixed,
             format!(
-                "{all_mean:.1} ms mean; reads {read_share:.0} %, writes {write_share:.0} % of the time"
+                "{} mean; reads {}, writes {} of the time",
+                units::millis(all_mean),
+                units::percent(read_share),
+                units::percent(write_share)
             ),
         )
     }

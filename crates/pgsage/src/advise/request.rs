@@ -13,12 +13,17 @@ use crate::{ConnectOptions, Error, Result};
 use super::model::IndexAdvice;
 use super::options::AdvisorOptions;
 
-/// The reason of unvalidated advice when no server was given.
-pub const NO_SERVER_REASON: &str =
-    "no server given: run with --dsn on a server with HypoPG to validate";
+/// The reason of unvalidated advice when no server was given (front ends say how to
+/// give one).
+pub const NO_SERVER_REASON: &str = "no server given: validation needs a server with HypoPG";
 
 /// The reason of unvalidated advice when validation was turned off.
-pub const NO_VALIDATE_REASON: &str = "--no-validate: validation with HypoPG was turned off";
+pub const NO_VALIDATE_REASON: &str = "validation with HypoPG was turned off";
+
+/// The `what` of the [`pgsage_core::Error::InvalidValue`] returned when the snapshot has
+/// no statements to advise on (no pg_stat_statements): front ends name their ways of
+/// giving a workload.
+pub const NO_STATEMENTS: &str = "the statements to advise on";
 
 /// Where the schema (and, for [`QueriesFrom::Statements`], the workload) comes from.
 #[derive(Debug, Clone)]
@@ -119,9 +124,9 @@ fn workload(
         QueriesFrom::Statements => {
             crate::workload::from_snapshot(snapshot).map_err(|e| {
                 Error::invalid_value(
-                    "the statements to advise on",
+                    NO_STATEMENTS,
                     format!(
-                        "{} in database `{}`; give them another way: --workload FILE (saved by `pgsage workload -o`) or server log files",
+                        "{} in database `{}`; give them another way: a saved workload or server log files",
                         e.0, snapshot.server.database
                     ),
                 )
@@ -169,7 +174,7 @@ mod tests {
         .expect_err("no statements")
         .to_string();
         assert!(
-            err.contains("pg_stat_statements") && err.contains("--workload"),
+            err.contains("pg_stat_statements") && err.contains("saved workload"),
             "{err}"
         );
         assert!(err.contains("log files"), "{err}");

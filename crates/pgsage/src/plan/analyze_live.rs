@@ -99,23 +99,22 @@ pub enum LiveError {
     #[error(transparent)]
     Connect(#[from] crate::Error),
     /// No statement.
-    #[error("no statement to explain: --query is empty")]
+    #[error("no statement to explain: the query is empty")]
     Empty,
     /// More than one statement.
     #[error("one statement at a time: the query holds {0} statements")]
     MultipleStatements(usize),
     /// A statement that writes, with ANALYZE, without permission to run writes.
     #[error(
-        "refusing to EXPLAIN ANALYZE a statement that writes ({reason}): ANALYZE runs it. \
-         Pass --analyze-writes to run it in a transaction that is rolled back, or \
-         --no-analyze to only plan it"
+        "refusing to EXPLAIN ANALYZE a statement that writes ({reason}): ANALYZE runs it, \
+         and running writes (in a transaction that is rolled back) was not allowed"
     )]
     WriteRefused {
         /// Why it is a write.
         reason: String,
     },
     /// The statement ran longer than the timeout.
-    #[error("the statement did not finish within the {seconds} s timeout (statement_timeout); raise --timeout, or use --no-analyze to only plan it")]
+    #[error("the statement did not finish within the {} timeout (statement_timeout)", pgsage_core::units::duration(*.seconds))]
     Timeout {
         /// The timeout.
         seconds: f64,

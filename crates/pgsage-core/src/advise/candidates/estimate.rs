@@ -149,7 +149,7 @@ pub(crate) fn write_overhead(
     let hot_at_risk = hot_share_at_risk.map(|s| hot * per_hour * s.clamp(0.0, 1.0));
     let existing = format!(
         "next to {} existing index{}",
-        existing_indexes,
+        crate::units::count(existing_indexes),
         if existing_indexes == 1 { "" } else { "es" }
     );
     // Counters a few minutes old (a fresh server, a reset, a bulk load just done) make an
@@ -157,20 +157,20 @@ pub(crate) fn write_overhead(
     let mut note = if seconds < MIN_RATE_SECONDS && snap.window_seconds().is_none() {
         format!(
             "{} index entries would have been added in the {} {basis} (inserts, non-HOT updates, deletes; too short a basis for an hourly rate), {existing}",
-            round_rate(index_writes),
-            duration(seconds),
+            crate::units::number(index_writes),
+            crate::units::duration(seconds),
         )
     } else {
         format!(
             "about {} index entries per hour to add (inserts, non-HOT updates, deletes {basis}, {}), {existing}",
-            round_rate(index_writes_per_hour),
-            duration(seconds),
+            crate::units::number(index_writes_per_hour),
+            crate::units::duration(seconds),
         )
     };
     if let Some(h) = hot_at_risk.filter(|h| *h > 0.0) {
         note.push_str(&format!(
             "; about {} HOT updates per hour would stop being HOT (they set an indexed column)",
-            round_rate(h)
+            crate::units::number(h)
         ));
     }
     Some(WriteOverhead {
@@ -183,25 +183,6 @@ pub(crate) fn write_overhead(
 
 /// Counters since a reset younger than this give counts, not an hourly rate.
 const MIN_RATE_SECONDS: f64 = 3600.0;
-
-/// `40 s`, `12 min`, `5 h`, `3 d`.
-fn duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        7200..=172_799 => format!("{} h", s / 3600),
-        _ => format!("{} d", s / 86_400),
-    }
-}
-
-fn round_rate(r: f64) -> String {
-    if r >= 100.0 {
-        format!("{:.0}", r)
-    } else {
-        format!("{:.1}", r)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -218,8 +218,8 @@ pub(crate) fn served_by(
         {
             return Some(Served {
                 why: format!(
-                    "served by index {name}: it gives the ORDER BY, and about {:.0}% of the rows match the equality columns, so a scan in order stops at the LIMIT soon",
-                    100.0 * match_share.min(1.0)
+                    "served by index {name}: it gives the ORDER BY, and about {} of the rows match the equality columns, so a scan in order stops at the LIMIT soon",
+                    crate::units::share(match_share.min(1.0))
                 ),
                 index: name,
             });
@@ -242,15 +242,15 @@ pub(crate) fn served_by(
             narrowing = Some(Served {
                 why: if few {
                     format!(
-                        "served by index {name}: ({}) already narrows a lookup to about {:.0} rows",
+                        "served by index {name}: ({}) already narrows a lookup to about {} rows",
                         lead.join(", "),
-                        rows.max(1.0)
+                        crate::units::count(rows.max(1.0))
                     )
                 } else {
                     format!(
-                        "served by index {name}: ({}) finds about {:.0} rows, the extra columns would cut that less than {MIN_NARROWING:.0}×",
+                        "served by index {name}: ({}) finds about {} rows, the extra columns would cut that less than {MIN_NARROWING:.0}×",
                         lead.join(", "),
-                        rows.max(1.0)
+                        crate::units::count(rows.max(1.0))
                     )
                 },
                 index: name,

@@ -72,16 +72,6 @@ fn candidate(catalog: &Catalog<'_>, d: &Draft, table: &Table, helped: &[Helped])
     }
 }
 
-fn pct(x: f64) -> String {
-    if x >= 10.0 {
-        format!("{x:.0}%")
-    } else if x >= 0.1 {
-        format!("{x:.1}%")
-    } else {
-        format!("{x:.3}%")
-    }
-}
-
 /// Applies the checks and gates to the drafts and ranks the survivors: by weight, then
 /// non-partial first (a partial index serves only the logged constant, see
 /// `build::partial_variant`), then smaller size.
@@ -109,9 +99,9 @@ pub(crate) fn rank(
             reject(
                 &d.helped,
                 format!(
-                    "table {} has about {:.0} rows (fewer than min_table_rows = {:.0}): a sequential scan of it is cheap",
+                    "table {} has about {} rows (fewer than min_table_rows = {:.0}): a sequential scan of it is cheap",
                     table.qualified_name(),
-                    rows,
+                    crate::units::count(rows),
                     opts.min_table_rows
                 ),
             );
@@ -161,7 +151,7 @@ pub(crate) fn rank(
                 &d.helped,
                 format!(
                     "not selective: a lookup returns about {} of the table's rows (more than max_selectivity_pct = {}%); a sequential or bitmap scan is as good",
-                    pct(worst * 100.0),
+                    crate::units::percent(worst * 100.0),
                     opts.max_selectivity_pct
                 ),
             );
@@ -176,7 +166,8 @@ pub(crate) fn rank(
             reject(
                 &d.helped,
                 format!(
-                    "its statements already run fast (mean {mean:.3} ms, below min_mean_ms = {} ms)",
+                    "its statements already run fast (mean {}, below min_mean_ms = {} ms)",
+                    crate::units::millis(mean),
                     opts.min_mean_ms
                 ),
             );
@@ -193,7 +184,7 @@ pub(crate) fn rank(
                 &slow,
                 format!(
                     "its statements take {} of the workload's execution time (less than min_workload_share_pct = {}%)",
-                    pct(share),
+                    crate::units::percent(share),
                     opts.min_workload_share_pct
                 ),
             );

@@ -3,6 +3,7 @@
 //! rule IDX009 builds its findings with the same [`draft`] and adds the snapshot's
 //! table statistics.
 
+use crate::units;
 use serde_json::json;
 
 use crate::advise::model::{IndexAdvice, Recommendation};
@@ -20,8 +21,7 @@ pub(crate) const FIX_REQUIRES: &str = "CREATE on the schema; builds without bloc
 pub(crate) const FIX_WATCH: &str = "the statements' mean time in pg_stat_statements; index size";
 
 /// The low-confidence reason of unvalidated advice.
-pub(crate) const UNVALIDATED: &str =
-    "unvalidated: run `pgsage indexes --dsn …` on a server with HypoPG";
+pub(crate) const UNVALIDATED: &str = "unvalidated: not checked with HypoPG on a server";
 
 /// A finding draft for one recommendation: message, evidence (columns, size, helped
 /// statements, costs when validated), the CREATE statement as the fix, and low
@@ -44,7 +44,7 @@ pub(crate) fn draft(r: &Recommendation, database: &str, workload: Option<&Worklo
             .queries
             .iter()
             .filter_map(|q| match (q.cost_before, q.cost_after) {
-                (Some(b), Some(a)) => Some(format!("{b:.0} → {a:.0}")),
+                (Some(b), Some(a)) => Some(format!("{} → {}", units::number(b), units::number(a))),
                 _ => None,
             })
             .take(3)
@@ -58,19 +58,19 @@ pub(crate) fn draft(r: &Recommendation, database: &str, workload: Option<&Worklo
         String::new()
     };
     let message = format!(
-        "{} statement{} on `{}` ({} executions, {:.0} ms in the workload) {} rows by ({columns}){partial}, which no index serves; an index of about {} would save about {:.0} ms{costs}",
-        r.queries.len(),
+        "{} statement{} on `{}` ({} executions, {} in the workload) {} rows by ({columns}){partial}, which no index serves; an index of about {} would save about {}{costs}",
+        units::count(r.queries.len()),
         if r.queries.len() == 1 { "" } else { "s" },
         r.table,
-        calls,
-        total_ms,
+        units::count(calls),
+        units::millis(total_ms),
         if r.queries.len() == 1 {
             "searches"
         } else {
             "search"
         },
-        human(r.estimated_size_bytes),
-        r.benefit_ms,
+        units::bytes(r.estimated_size_bytes),
+        units::millis(r.benefit_ms),
     );
     let statements: Vec<serde_json::Value> = r
         .queries
@@ -141,10 +141,6 @@ pub(crate) fn draft(r: &Recommendation, database: &str, workload: Option<&Worklo
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-fn human(bytes: i64) -> String {
-    super::format::human_bytes(bytes)
 }
 
 /// One IDX009 finding per recommendation (severity: IDX009's shipped default, warning).

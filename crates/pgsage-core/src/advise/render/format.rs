@@ -3,33 +3,7 @@
 use crate::advise::model::{
     Budget, HelpedQuery, IndexAdvice, PlanMethod, Recommendation, StatementCounts, Validation,
 };
-
-/// `1.2 MiB`, `340 kiB`, `512 B`.
-pub(super) fn human_bytes(bytes: i64) -> String {
-    const UNITS: [&str; 5] = ["B", "kiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes.max(0) as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{} B", bytes.max(0))
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-/// Milliseconds, with precision where it matters.
-pub(super) fn ms(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0} ms")
-    } else if x >= 1.0 {
-        format!("{x:.1} ms")
-    } else {
-        format!("{x:.3} ms")
-    }
-}
+use crate::units;
 
 /// Text cut to `n` characters, on one line.
 pub(super) fn cut(s: &str, n: usize) -> String {
@@ -64,16 +38,16 @@ pub(super) fn validation_line(v: &Validation) -> String {
     }
 }
 
-/// `at most 5 new indexes, 2.0 GiB in total` (or `no size limit`).
+/// `at most 5 new indexes, 2 GB in total` (or `no size limit`).
 pub(super) fn budget_line(b: &Budget) -> String {
     format!(
         "at most {} new index{}, {}",
-        b.max_indexes,
+        units::count(b.max_indexes),
         if b.max_indexes == 1 { "" } else { "es" },
         b.max_size_bytes
             .map_or("no size limit".to_owned(), |s| format!(
                 "{} in total",
-                human_bytes(s)
+                units::bytes(s)
             ))
     )
 }
@@ -81,8 +55,8 @@ pub(super) fn budget_line(b: &Budget) -> String {
 /// What happened to the workload's statements.
 pub(super) fn statements_line(s: &StatementCounts) -> String {
     let mut parts = vec![
-        format!("{} in the workload", s.total),
-        format!("{} analyzed", s.analyzed),
+        format!("{} in the workload", units::count(s.total)),
+        format!("{} analyzed", units::count(s.analyzed)),
     ];
     for (n, label) in [
         (s.not_indexable, "with nothing to index"),
@@ -91,7 +65,7 @@ pub(super) fn statements_line(s: &StatementCounts) -> String {
         (s.unparsable, "unparsable (skipped)"),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {label}"));
+            parts.push(format!("{} {label}", units::count(n)));
         }
     }
     parts.join(", ")
@@ -103,13 +77,13 @@ pub(super) fn summary_line(r: &Recommendation) -> String {
         "on {}.{} · {} ({}) · saves about {} over the capture · {}",
         r.schema,
         r.table,
-        human_bytes(r.estimated_size_bytes),
+        units::bytes(r.estimated_size_bytes),
         if r.size_source == "hypopg" {
             "HypoPG size"
         } else {
             "estimated"
         },
-        ms(r.benefit_ms),
+        units::millis(r.benefit_ms),
         if r.validated {
             "validated"
         } else {
@@ -118,13 +92,20 @@ pub(super) fn summary_line(r: &Recommendation) -> String {
     )
 }
 
-/// `1234 → 12 (-99 %)` when both costs are known, else `-`.
+/// `1,234 → 12 (-99%)` when both costs are known, else `-`.
 pub(super) fn cost_text(q: &HelpedQuery) -> String {
     match (q.cost_before, q.cost_after) {
         (Some(b), Some(a)) if b > 0.0 => {
-            format!("{b:.0} → {a:.0} (-{:.0} %)", 100.0 * (b - a) / b)
+            let change = 100.0 * (a - b) / b;
+            format!(
+                "{} → {} ({}{})",
+                units::number(b),
+                units::number(a),
+                if change > 0.0 { "+" } else { "" },
+                units::percent(change)
+            )
         }
-        (Some(b), Some(a)) => format!("{b:.0} → {a:.0}"),
+        (Some(b), Some(a)) => format!("{} → {}", units::number(b), units::number(a)),
         _ => "-".to_owned(),
     }
 }
@@ -166,10 +147,11 @@ pub(super) fn header_lines(a: &IndexAdvice) -> Vec<(String, String)> {
         ..
     } = &a.validation
     {
-        let mut text = format!("{explains} EXPLAINs");
+        let mut text = format!("{} EXPLAINs", units::count(*explains));
         if *unplannable > 0 {
             text.push_str(&format!(
-                ", {unplannable} statement(s) could not be planned (left out)"
+                ", {} statement(s) could not be planned (left out)",
+                units::count(*unplannable)
             ));
         }
         lines.push(("planning".to_owned(), text));

@@ -3,8 +3,9 @@
 
 use std::io::Write;
 
-use super::format::{cost_text, cut, drop_hint, header_lines, ms, scan_text, summary_line};
+use super::format::{cost_text, cut, drop_hint, header_lines, scan_text, summary_line};
 use crate::advise::model::{IndexAdvice, Recommendation};
+use crate::units;
 
 /// A table cell: pipes escaped, on one line.
 fn cell(s: &str) -> String {
@@ -77,8 +78,8 @@ fn recommendation(n: usize, r: &Recommendation, out: &mut dyn Write) -> std::io:
     for q in &r.queries {
         let mut cells = vec![
             format!("`{}`", q.fingerprint),
-            q.calls.to_string(),
-            ms(q.total_ms),
+            units::count(q.calls),
+            units::millis(q.total_ms),
         ];
         if validated {
             cells.push(cost_text(q));

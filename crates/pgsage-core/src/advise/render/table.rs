@@ -5,9 +5,10 @@ use std::io::Write;
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::format::{cost_text, cut, drop_hint, header_lines, ms, scan_text, summary_line};
+use super::format::{cost_text, cut, drop_hint, header_lines, scan_text, summary_line};
 use super::RenderOptions;
 use crate::advise::model::{IndexAdvice, Recommendation};
+use crate::units;
 
 /// Writes the advice as text with tables.
 pub(super) fn render_table(
@@ -65,8 +66,8 @@ fn recommendation(
     for q in &r.queries {
         let mut row = vec![
             q.fingerprint.to_string(),
-            q.calls.to_string(),
-            ms(q.total_ms),
+            units::count(q.calls),
+            units::millis(q.total_ms),
         ];
         if validated {
             row.push(cost_text(q));
@@ -99,8 +100,8 @@ fn rejected(a: &IndexAdvice, opts: &RenderOptions, out: &mut dyn Write) -> std::
     if !opts.verbose {
         return writeln!(
             out,
-            "{} candidate{} rejected (--verbose lists them with the reasons).",
-            a.rejected.len(),
+            "{} candidate{} rejected (the verbose rendering lists them with the reasons).",
+            units::count(a.rejected.len()),
             if a.rejected.len() == 1 { "" } else { "s" }
         );
     }

@@ -47,7 +47,10 @@ fn the_table_shows_the_statement_header_and_helped_queries() {
     assert!(t.contains(&r.queries[0].fingerprint.to_string()), "{t}");
     assert!(t.contains("stock_move_scan"), "{t}");
     if !a.rejected.is_empty() {
-        assert!(t.contains("rejected (--verbose lists them"), "{t}");
+        assert!(
+            t.contains("rejected (the verbose rendering lists them"),
+            "{t}"
+        );
         let v = text(&a, Format::Table, true);
         // The table wraps long reasons: look for their first words.
         let start: String = a.rejected[0].reason.chars().take(20).collect();

@@ -13,11 +13,11 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
     )?;
     writeln!(
         out,
-        "Collected {} ({}). Counters: {} over {:.0} s.\n",
+        "Collected {} ({}). Counters: {} over {}.\n",
         t.collected_at.format("%Y-%m-%d %H:%M:%S UTC"),
         t.source,
         report.counters.basis,
-        report.counters.window_seconds
+        crate::units::duration(report.counters.window_seconds)
     )?;
     writeln!(
         out,

@@ -41,8 +41,12 @@ pub fn render_table(
     let s = &report.summary;
     writeln!(
         out,
-        "{} critical, {} warning, {} info; counters: {} ({:.0} s)",
-        s.critical, s.warning, s.info, report.counters.basis, report.counters.window_seconds
+        "{} critical, {} warning, {} info; counters: {} ({})",
+        s.critical,
+        s.warning,
+        s.info,
+        report.counters.basis,
+        crate::units::duration(report.counters.window_seconds)
     )?;
     writeln!(
         out,

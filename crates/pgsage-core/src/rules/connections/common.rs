@@ -1,6 +1,7 @@
 //! Helpers shared by the `connections` rules: which sessions are clients (the collector's
 //! own session left out), session ages, and grouping by database.
 
+use crate::units;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -98,7 +99,8 @@ pub(crate) fn require_session_states(snap: &Snapshot) -> Result<(), Skip> {
         .count();
     if hidden > 0 && !snap.server.can_read_all_stats {
         return Err(Skip::because(format!(
-            "the states of {hidden} sessions of other roles are hidden: collect as a role with pg_monitor (or pg_read_all_stats)"
+            "the states of {} sessions of other roles are hidden: collect as a role with pg_monitor (or pg_read_all_stats)",
+            units::count(hidden)
         )));
     }
     Ok(())

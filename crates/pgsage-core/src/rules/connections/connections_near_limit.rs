@@ -1,6 +1,7 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -110,7 +111,7 @@ impl SnapshotRule for ConnectionsNearLimit {
         let hidden_note = if u.hidden > 0 {
             format!(
                 ", {} of other roles in a state hidden from the collecting role",
-                u.hidden
+                units::count(u.hidden)
             )
         } else {
             String::new()
@@ -118,8 +119,13 @@ impl SnapshotRule for ConnectionsNearLimit {
         let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
-                "{} client connections use {:.0} % of the {} slots available to ordinary roles (`max_connections` minus reserved); {} are active, {} idle, {} idle in transaction{hidden_note}",
-                u.used, pct, u.usable, u.active, u.idle, u.idle_in_transaction
+                "{} client connections use {} of the {} slots available to ordinary roles (`max_connections` minus reserved); {} are active, {} idle, {} idle in transaction{hidden_note}",
+                units::count(u.used),
+                units::percent(pct),
+                units::count(u.usable),
+                units::count(u.active),
+                units::count(u.idle),
+                units::count(u.idle_in_transaction)
             ),
         )
         .severity(severity)

@@ -1,8 +1,8 @@
 use crate::report::ObjectRef;
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
+use crate::units;
 
 use super::common::{age, clients, round1};
 
@@ -164,21 +164,26 @@ impl SnapshotRule for ConnectionsNotPooled {
         let mut parts = Vec::new();
         if idle_flag {
             parts.push(format!(
-                "{idle_long} of {} client sessions ({idle_pct:.0} %) have been idle for {} or more",
-                clients.len(),
-                human_duration(min_idle_s)
+                "{} of {} client sessions ({}) have been idle for {} or more",
+                units::count(idle_long),
+                units::count(clients.len()),
+                units::percent(idle_pct),
+                units::duration(min_idle_s)
             ));
         }
         match churn {
             Some((rate, n, false)) => parts.push(format!(
-                "{n} sessions were opened in {} ({rate:.1} per second)",
-                human_duration(basis_seconds(snap, basis, n, rate))
+                "{} sessions were opened in {} ({} per second)",
+                units::count(n),
+                units::duration(basis_seconds(snap, basis, n, rate)),
+                units::number(rate)
             )),
             Some((_, n, true)) => parts.push(format!(
-                "{n} of {} client sessions are younger than {} on a server up for {}",
-                clients.len(),
-                human_duration(young_s),
-                human_duration(snap.uptime_seconds())
+                "{} of {} client sessions are younger than {} on a server up for {}",
+                units::count(n),
+                units::count(clients.len()),
+                units::duration(young_s),
+                units::duration(snap.uptime_seconds())
             )),
             None => {}
         }

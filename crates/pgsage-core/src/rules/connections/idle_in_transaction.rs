@@ -1,7 +1,7 @@
 use crate::report::{ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 use super::common::{age, by_database, clients, describe, is_idle_in_transaction};
 
@@ -87,11 +87,11 @@ impl SnapshotRule for IdleInTransaction {
                 ObjectRef::database(&db),
                 format!(
                     "{} session(s) in `{db}` idle in an open transaction; the oldest, {}, has been idle for {} in a transaction open for {}{}",
-                    sessions.len(),
+                    units::count(sessions.len()),
                     describe(oldest),
-                    human_duration(idle_s),
-                    human_duration(xact_s),
-                    max_xmin.map_or(String::new(), |x| format!(", holding back the xmin horizon by {x} transactions"))
+                    units::duration(idle_s),
+                    units::duration(xact_s),
+                    max_xmin.map_or(String::new(), |x| format!(", holding back the xmin horizon by {} transactions", units::count(x)))
                 ),
             )
             .evidence("sessions", sessions.len())

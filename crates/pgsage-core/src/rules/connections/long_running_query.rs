@@ -1,8 +1,8 @@
 use crate::report::{ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Backend;
+use crate::units;
 
 use super::common::{age, by_database, clients, describe};
 
@@ -88,10 +88,10 @@ impl SnapshotRule for LongRunningQuery {
                 format!(
                     "{} session(s) in `{db}` have run for {} or more; the longest, {}, has run its statement for {} in a transaction open for {}",
                     sessions.len(),
-                    human_duration(min_age),
+                    units::duration(min_age),
                     describe(top),
-                    human_duration(q),
-                    human_duration(x)
+                    units::duration(q),
+                    units::duration(x)
                 ),
             )
             .evidence("sessions", sessions.len())

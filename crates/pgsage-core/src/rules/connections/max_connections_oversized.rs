@@ -3,6 +3,7 @@ use std::collections::BTreeSet;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 use super::common::{clients_and_hidden, hidden_reason, hidden_sessions};
 
@@ -140,8 +141,10 @@ impl SnapshotRule for MaxConnectionsOversized {
         let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
-                "`max_connections` is {max:.0}, {per_cpu_now:.0} per CPU on {cpus} CPUs; {} client connections were open, {active} of them not idle",
-                clients.len()
+                "`max_connections` is {max:.0}, {} per CPU on {cpus} CPUs; {} client connections were open, {} of them not idle",
+                units::number(per_cpu_now),
+                units::count(clients.len()),
+                units::count(active)
             ),
         )
         .evidence("max_connections", max)

@@ -1,8 +1,8 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::{quote_ident, quote_literal};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -80,9 +80,9 @@ impl SnapshotRule for OrphanedPreparedTransaction {
                     p.gid,
                     p.database,
                     p.owner,
-                    human_duration(age),
+                    units::duration(age),
                     p.xid_age
-                        .map_or(String::new(), |x| format!("; its xid is {x} transactions old"))
+                        .map_or(String::new(), |x| format!("; its xid is {} transactions old", units::count(x)))
                 ),
             )
             .evidence("gid", p.gid.as_str())

@@ -1,10 +1,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::report::{ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::LockWait;
+use crate::units;
 
 use super::common::{age, describe};
 
@@ -148,7 +148,7 @@ impl SnapshotRule for SessionsBlockedOnLocks {
                     b.state.as_deref().unwrap_or("unknown state"),
                     age(snap, b.xact_start).map_or(String::new(), |x| format!(
                         ", in a transaction open for {}",
-                        human_duration(x)
+                        units::duration(x)
                     ))
                 ),
                 None if root == 0 => "a prepared transaction".to_owned(),
@@ -160,7 +160,7 @@ impl SnapshotRule for SessionsBlockedOnLocks {
                 format!(
                     "{} session(s) in `{db}` wait for locks held by {root_desc}; the longest has waited up to {}{}",
                     waiters.len(),
-                    human_duration(longest),
+                    units::duration(longest),
                     if relations.is_empty() {
                         String::new()
                     } else {

@@ -5,6 +5,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Backend;
 use crate::sql::quote_ident;
+use crate::units;
 
 use super::common::{clients_and_hidden, hidden_reason, hidden_sessions, round1};
 
@@ -135,7 +136,11 @@ impl SnapshotRule for TenantHogsConnections {
                 let mut draft = Draft::new(
                     ObjectRef::named(kind, name),
                     format!(
-                        "{label} `{name}` holds {n} of {total} client connections ({pct:.0} %); {others} other {label}(s) share the rest"
+                        "{label} `{name}` holds {} of {} client connections ({}); {} other {label}(s) share the rest",
+                        units::count(n),
+                        units::count(total),
+                        units::percent(pct),
+                        units::count(others)
                     ),
                 )
                 .evidence("dimension", label)

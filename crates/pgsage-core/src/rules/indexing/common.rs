@@ -186,25 +186,6 @@ pub(crate) fn is_protected(i: &Index) -> bool {
     i.is_unique || i.is_primary || i.is_exclusion || i.constraint_name.is_some()
 }
 
-/// `1.2 MiB`, `340 kiB`.
-pub(crate) fn human_bytes(bytes: i64) -> String {
-    let b = bytes.max(0) as f64;
-    const UNITS: [&str; 5] = ["B", "kiB", "MiB", "GiB", "TiB"];
-    let mut v = b;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[unit])
-    } else {
-        format!("{v:.0} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,12 +214,5 @@ mod tests {
         assert!(predicate_only_not_null("(partner_id IS NOT NULL)", &cols));
         assert!(!predicate_only_not_null("(state = 'draft'::text)", &cols));
         assert!(!predicate_only_not_null("(other IS NOT NULL)", &cols));
-    }
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 kiB");
-        assert_eq!(human_bytes(50 << 20), "50 MiB");
     }
 }

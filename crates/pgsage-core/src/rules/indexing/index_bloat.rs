@@ -4,6 +4,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::bloat_estimate::{self as est, Bloat, ColumnShape};
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -15,7 +16,7 @@ declare_rule! {
     /// (`pg_class.reltuples`) times the average leaf entry — 8-byte index tuple header (16
     /// with a null), the key and `INCLUDE` columns' average widths and null fractions from
     /// `pg_stats` with their types' alignment, 8-byte tuple alignment, 4-byte line pointer
-    /// — on leaf pages of 8 KiB minus the page header and btree special space, filled to
+    /// — on leaf pages of 8 kB minus the page header and btree special space, filled to
     /// the index's `fillfactor` (90 by default) as `CREATE INDEX` does, plus internal
     /// pages at 70 % and the metapage; against `relpages` from the same VACUUM/ANALYZE.
     /// Expression keys use the expression index's own statistics (`pg_stats` lists them
@@ -60,13 +61,13 @@ declare_rule! {
     /// deletes, non-HOT updates of its columns, vacuum held back) so it does not come back.
     ///
     /// ## Thresholds
-    /// - `min_pages` (default 128 pages = 1 MiB): smaller indexes are not judged.
+    /// - `min_pages` (default 128 pages = 1 MB): smaller indexes are not judged.
     /// - `max_modified_since_analyze_pct` (default 20): indexes whose table had more rows
     ///   modified since its last ANALYZE (% of `reltuples`) are not judged.
-    /// - `warning_bloat_pct` (default 45) and `warning_wasted_bytes` (default 64 MiB): both
+    /// - `warning_bloat_pct` (default 45) and `warning_wasted_bytes` (default 64 MB): both
     ///   must be reached. 45 % leaves room for the ~23 % of a healthy index grown by page
     ///   splits plus the estimate's error.
-    /// - `critical_bloat_pct` (default 70) and `critical_wasted_bytes` (default 1 GiB):
+    /// - `critical_bloat_pct` (default 70) and `critical_wasted_bytes` (default 1 GB):
     ///   both reached → critical.
     ///
     /// ## References
@@ -213,8 +214,6 @@ pub(crate) fn estimate_index(
     })
 }
 
-const MIB: f64 = 1024.0 * 1024.0;
-
 impl SnapshotRule for IndexBloat {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -259,16 +258,16 @@ fn finding(snap: &Snapshot, i: &Index, e: &IndexEstimate, block: f64, critical: 
     Draft::new(
         ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &i.schema, &i.name),
         format!(
-            "Index `{}` on `{}` is estimated {:.0} % bloated: {:.0} MiB of its {:.0} MiB would be freed by a rebuild ({:.0} pages expected for {:.0} entries of about {:.0} bytes, {} pages actual)",
+            "Index `{}` on `{}` is estimated {} bloated: {} of its {} would be freed by a rebuild ({} pages expected for {} entries of about {}, {} pages actual)",
             i.name,
             i.table,
-            pct,
-            wasted / MIB,
-            e.bloat.actual_pages * block / MIB,
-            e.bloat.expected_pages,
-            i.reltuples,
-            e.tuple_bytes,
-            i.relpages,
+            units::percent(pct),
+            units::bytes(wasted),
+            units::bytes(e.bloat.actual_pages * block),
+            units::count(e.bloat.expected_pages),
+            units::count(i.reltuples),
+            units::bytes(e.tuple_bytes),
+            units::count(i.relpages),
         ),
     )
     .severity(if critical { Severity::Critical } else { Severity::Warning })

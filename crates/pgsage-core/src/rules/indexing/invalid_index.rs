@@ -2,8 +2,9 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
+use crate::units;
 
-use super::common::{human_bytes, table_by_oid};
+use super::common::table_by_oid;
 
 declare_rule! {
     /// ## What it detects
@@ -143,7 +144,7 @@ impl SnapshotRule for InvalidIndex {
                             "`{}` on `{}` is invalid ({what}): the planner never uses it, yet it may still be updated on every write ({})",
                             i.name,
                             i.table,
-                            human_bytes(i.size_bytes)
+                            units::bytes(i.size_bytes)
                         )
                     },
                 )

@@ -2,10 +2,9 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
+use crate::units;
 
-use super::common::{
-    human_bytes, index_delta, is_protected, table_by_oid, table_rows, table_writes,
-};
+use super::common::{index_delta, is_protected, table_by_oid, table_rows, table_writes};
 
 declare_rule! {
     /// ## What it detects
@@ -34,7 +33,7 @@ declare_rule! {
     /// - `max_scans_per_1000_writes` (default 1): index scans per 1000 rows written.
     /// - `min_table_writes` (default 10000): rows written over the basis, so the write cost
     ///   is real.
-    /// - `min_index_bytes` (default 1048576, 1 MiB): ignore smaller indexes.
+    /// - `min_index_bytes` (default 1048576, 1 MB): ignore smaller indexes.
     ///
     /// Needs `pg_stats` (the role must be able to read the table's statistics; tables whose
     /// statistics are hidden are not judged, and the report lists that gap: when a rarely
@@ -160,11 +159,13 @@ impl SnapshotRule for LowCardinalityIndex {
             let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &i.schema, &i.name),
                 format!(
-                    "`{}` on `{}` ({}) leads with `{column}`, which has about {:.0} distinct values; it was scanned {scans} times while {writes} rows were written ({})",
+                    "`{}` on `{}` ({}) leads with `{column}`, which has about {} distinct values; it was scanned {} times while {} rows were written ({})",
                     i.name,
                     i.table,
-                    human_bytes(i.size_bytes),
-                    distinct,
+                    units::bytes(i.size_bytes),
+                    units::count(distinct),
+                    units::count(scans),
+                    units::count(writes),
                     basis.label().replace('_', " ")
                 ),
             )

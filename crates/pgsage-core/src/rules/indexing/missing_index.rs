@@ -1,8 +1,8 @@
 use crate::advise::{AdvisorOptions, IndexAdvice};
 use crate::config::RuleConfig;
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 use crate::workload::Workload;
 
 use super::common::{table_by_name, table_delta, table_rows};
@@ -117,8 +117,8 @@ fn workload<'a>(ctx: &RuleContext<'a>) -> Result<&'a Workload, Skip> {
         || (hidden_ms > 0.0 && hidden_ms >= attributed_ms)
     {
         return Err(Skip(format!(
-            "pg_stat_statements texts are hidden for {:.0} % of the execution time (other roles' statements): grant pg_read_all_stats to the collecting role",
-            100.0 * hidden_ms / (hidden_ms + attributed_ms).max(f64::MIN_POSITIVE)
+            "pg_stat_statements texts are hidden for {} of the execution time (other roles' statements): grant pg_read_all_stats to the collecting role",
+            units::share(hidden_ms / (hidden_ms + attributed_ms).max(f64::MIN_POSITIVE))
         )));
     }
     Ok(w)
@@ -230,10 +230,11 @@ impl SnapshotRule for MissingIndex {
                     .evidence("window_s", basis.seconds().round());
                 if seq > 0 {
                     d.message.push_str(&format!(
-                        "; the table ({:.0} rows) had {seq} sequential scans reading {:.0} rows each over {}",
-                        table_rows(t),
-                        read as f64 / seq as f64,
-                        human_duration(basis.seconds())
+                        "; the table ({} rows) had {} sequential scans reading {} rows each over {}",
+                        units::count(table_rows(t)),
+                        units::count(seq),
+                        units::count(read as f64 / seq as f64),
+                        units::duration(basis.seconds())
                     ));
                 }
             }

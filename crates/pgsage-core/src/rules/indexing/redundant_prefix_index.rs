@@ -4,8 +4,9 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Index;
+use crate::units;
 
-use super::common::{human_bytes, is_protected, key_items};
+use super::common::{is_protected, key_items};
 use super::duplicate_index::duplicate_copies;
 
 declare_rule! {
@@ -138,7 +139,7 @@ impl SnapshotRule for RedundantPrefixIndex {
                 .recommend(format!(
                     "Drop `{}` ({}) and let queries use `{}`; keep its definition to recreate it if a lookup by its columns alone gets slower",
                     short.name,
-                    human_bytes(short.size_bytes),
+                    units::bytes(short.size_bytes),
                     long.name
                 ))
                 .fix(

@@ -1,10 +1,10 @@
 use crate::report::{ObjectKind, ObjectRef};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Statement, Table};
+use crate::units;
 
-use super::common::{human_bytes, table_delta, table_rows};
+use super::common::{table_delta, table_rows};
 
 declare_rule! {
     /// ## What it detects
@@ -198,12 +198,14 @@ impl SnapshotRule for SeqScanHeavyTable {
             }
             let statements = snap.statements.as_ref().map(|s| suspects(&s.top, t, 3));
             let mut message = format!(
-                "`{}` ({:.0} rows, {}) had {seq} sequential scans reading {:.0} rows each on average, against {idx} index scans, over {} ({})",
+                "`{}` ({} rows, {}) had {} sequential scans reading {} rows each on average, against {} index scans, over {} ({})",
                 t.name,
-                rows,
-                human_bytes(t.heap_bytes),
-                per_scan,
-                human_duration(basis.seconds()),
+                units::count(rows),
+                units::bytes(t.heap_bytes),
+                units::count(seq),
+                units::count(per_scan),
+                units::count(idx),
+                units::duration(basis.seconds()),
                 basis.label().replace('_', " ")
             );
             match &statements {
@@ -211,8 +213,10 @@ impl SnapshotRule for SeqScanHeavyTable {
                     "; top statements touching it: {}",
                     list.iter()
                         .map(|s| format!(
-                            "queryid {} ({} calls, {:.1} ms mean)",
-                            s.queryid, s.calls, s.mean_exec_time_ms
+                            "queryid {} ({} calls, {} mean)",
+                            s.queryid,
+                            units::count(s.calls),
+                            units::millis(s.mean_exec_time_ms)
                         ))
                         .collect::<Vec<_>>()
                         .join(", ")

@@ -2,10 +2,9 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{ForeignKey, Table};
+use crate::units;
 
-use super::common::{
-    human_bytes, index_covers_fk, table_by_name, table_by_oid, table_delta, table_rows,
-};
+use super::common::{index_covers_fk, table_by_name, table_by_oid, table_delta, table_rows};
 
 declare_rule! {
     /// ## What it detects
@@ -129,16 +128,18 @@ impl SnapshotRule for UnindexedForeignKey {
             let draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Constraint, &snap.server.database, &fk.schema, &fk.name),
                 format!(
-                    "Foreign key `{}` on `{}` ({}) → `{}` has no index on the referencing columns: each delete or key update on `{}` scans `{}` (~{:.0} rows, {}); `{}` had {deletes} deletes and {updates} updates ({})",
+                    "Foreign key `{}` on `{}` ({}) → `{}` has no index on the referencing columns: each delete or key update on `{}` scans `{}` (~{} rows, {}); `{}` had {} deletes and {} updates ({})",
                     fk.name,
                     fk.table,
                     fk.columns.join(", "),
                     fk.ref_table,
                     fk.ref_table,
                     fk.table,
-                    rows,
-                    human_bytes(child.heap_bytes),
+                    units::count(rows),
+                    units::bytes(child.heap_bytes),
                     fk.ref_table,
+                    units::count(deletes),
+                    units::count(updates),
                     basis.label().replace('_', " ")
                 ),
             )

@@ -1,11 +1,11 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot};
+use crate::units;
 
 use super::common::{
-    human_bytes, is_protected, since_reset_seconds, sole_fk_support, table_by_oid, table_writes,
+    is_protected, since_reset_seconds, sole_fk_support, table_by_oid, table_writes,
 };
 use super::low_cardinality_index::leading_distinct;
 
@@ -38,7 +38,7 @@ declare_rule! {
     /// table.
     ///
     /// ## Thresholds
-    /// - `min_index_bytes` (default 1048576, 1 MiB): smaller indexes cost too little to
+    /// - `min_index_bytes` (default 1048576, 1 MB): smaller indexes cost too little to
     ///   report.
     /// - `min_window_days` (default 7): statistics covering less than this (and less than
     ///   the audit's `min_stats_age_hours`) give a low-confidence, "unsure" finding:
@@ -138,19 +138,20 @@ impl SnapshotRule for UnusedIndex {
             let what = match &verdict {
                 Unused::Never { window_s } => format!(
                     "has not been scanned since the statistics were reset or the server started {} ago",
-                    human_duration(*window_s)
+                    units::duration(*window_s)
                 ),
                 Unused::LastScan { ago_s } => format!(
                     "was last scanned {} ago ({} scans before that since the reset)",
-                    human_duration(*ago_s),
-                    i.idx_scan
+                    units::duration(*ago_s),
+                    units::count(i.idx_scan)
                 ),
             };
             let mut message = format!(
-                "`{}` on `{}` ({}) {what}, while its table had {writes} rows written",
+                "`{}` on `{}` ({}) {what}, while its table had {} rows written",
                 i.name,
                 i.table,
-                human_bytes(i.size_bytes)
+                units::bytes(i.size_bytes),
+                units::count(writes)
             );
             let mut notes = Vec::new();
             if snap.server.in_recovery {
@@ -216,8 +217,8 @@ impl SnapshotRule for UnusedIndex {
                 (idle < min_window_s).then(|| {
                     format!(
                         "unsure: no scan for {} only; at least {} is needed to rule out weekly jobs",
-                        human_duration(idle),
-                        human_duration(min_window_s)
+                        units::duration(idle),
+                        units::duration(min_window_s)
                     )
                 })
             });

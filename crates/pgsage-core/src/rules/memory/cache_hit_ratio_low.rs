@@ -3,8 +3,9 @@ use serde_json::json;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
-use super::{db_counter, pg_size};
+use super::db_counter;
 
 declare_rule! {
     /// ## What it detects
@@ -85,13 +86,13 @@ impl SnapshotRule for CacheHitRatioLow {
             let mut draft = Draft::new(
                 ObjectRef::database(&db.name),
                 format!(
-                    "Database `{}` found {:.1} % of the blocks it needed in shared buffers ({} blocks read, {} hit, {}): the working set does not fit in `shared_buffers`{} or queries read far more than they return",
+                    "Database `{}` found {} of the blocks it needed in shared buffers ({} blocks read, {} hit, {}): the working set does not fit in `shared_buffers`{} or queries read far more than they return",
                     db.name,
-                    ratio,
-                    read,
-                    hit,
+                    units::percent(ratio),
+                    units::count(read),
+                    units::count(hit),
                     basis.label().replace('_', " "),
-                    sb.map_or(String::new(), |b| format!(" ({})", pg_size(b)))
+                    sb.map_or(String::new(), |b| format!(" ({})", units::bytes(b)))
                 ),
             )
             .evidence("basis", basis.label())
@@ -135,7 +136,7 @@ impl SnapshotRule for CacheHitRatioLow {
             draft = if let Some(target) = target {
                 draft
                     .recommend(format!(
-                        "shared_buffers is below 20 % of RAM: raise it to {target} (restart), and check the statements that read most for missing indexes"
+                        "shared_buffers is below 20% of RAM: raise it to {target} (restart), and check the statements that read most for missing indexes"
                     ))
                     .with_fix(ctx.settings_fix(
                         &[("shared_buffers", target.clone())],

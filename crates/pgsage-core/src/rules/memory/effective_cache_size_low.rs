@@ -1,8 +1,9 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
-use super::{bytes_setting, pg_size};
+use super::bytes_setting;
 
 declare_rule! {
     /// ## What it detects
@@ -63,10 +64,10 @@ impl SnapshotRule for EffectiveCacheSizeLow {
         let draft = Draft::new(
             ObjectRef::setting("effective_cache_size"),
             format!(
-                "`effective_cache_size` is {} ({:.0} % of {} RAM): the planner assumes far less data is cached than the host can hold, and undervalues index scans",
-                pg_size(ecs),
-                pct,
-                pg_size(ram)
+                "`effective_cache_size` is {} ({} of {} RAM): the planner assumes far less data is cached than the host can hold, and undervalues index scans",
+                units::bytes(ecs),
+                units::percent(pct),
+                units::bytes(ram)
             ),
         )
         .evidence("effective_cache_size_bytes", ecs)

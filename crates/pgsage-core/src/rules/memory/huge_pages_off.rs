@@ -1,8 +1,9 @@
 use crate::report::{Fix, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
-use super::{bytes_setting, pg_size};
+use super::bytes_setting;
 
 declare_rule! {
     /// ## What it detects
@@ -87,7 +88,7 @@ impl SnapshotRule for HugePagesOff {
             ObjectRef::setting("huge_pages"),
             format!(
                 "{state} with `shared_buffers` = {}: every backend maps the shared memory with 4 kB pages (large page tables, TLB misses); managed services decide this themselves",
-                pg_size(sb)
+                units::bytes(sb)
             ),
         )
         .evidence("shared_buffers_bytes", sb)
@@ -96,10 +97,12 @@ impl SnapshotRule for HugePagesOff {
         .evidence("huge_pages_needed_2mb", pages)
         .recommend(match &setting {
             Some(v) => format!(
-                "On a self-managed Linux host reserve {pages:.0} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe), set huge_pages = {v} and restart; on managed services leave it to the provider"
+                "On a self-managed Linux host reserve {} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe), set huge_pages = {v} and restart; on managed services leave it to the provider",
+                units::count(pages)
             ),
             None => format!(
-                "On a self-managed Linux host reserve {pages:.0} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe) and restart so that `try` obtains them; on managed services leave it to the provider"
+                "On a self-managed Linux host reserve {} huge pages of 2 MB (vm.nr_hugepages, a little more to be safe) and restart so that `try` obtains them; on managed services leave it to the provider",
+                units::count(pages)
             ),
         })
         .with_fix(match &setting {

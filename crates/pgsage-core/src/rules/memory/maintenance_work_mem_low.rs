@@ -1,8 +1,9 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
-use super::{pg_size, round_up_size};
+use super::round_up_size;
 
 declare_rule! {
     /// ## What it detects
@@ -120,7 +121,7 @@ impl SnapshotRule for MaintenanceWorkMemLow {
             if value >= rec * min_pct / 100.0 || obj_bytes < value * ratio {
                 continue;
             }
-            let Some(rec_text) = ctx.value_for(setting, || pg_size(rec)) else {
+            let Some(rec_text) = ctx.value_for(setting, || units::setting_bytes(rec as u64)) else {
                 continue;
             };
             let what = if setting == "autovacuum_work_mem" {
@@ -133,9 +134,9 @@ impl SnapshotRule for MaintenanceWorkMemLow {
                     ObjectRef::setting(setting),
                     format!(
                         "`{setting}` is {} on a host with {} RAM while `{obj}` is {}: {what}",
-                        pg_size(value),
-                        pg_size(ram),
-                        pg_size(obj_bytes)
+                        units::bytes(value),
+                        units::bytes(ram),
+                        units::bytes(obj_bytes)
                     ),
                 )
                 .evidence(&format!("{setting}_bytes"), value)

@@ -1,8 +1,9 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
-use super::{autovacuum_mem, bytes_setting, pg_size};
+use super::{autovacuum_mem, bytes_setting};
 
 declare_rule! {
     /// ## What it detects
@@ -97,15 +98,16 @@ impl SnapshotRule for MemoryOvercommit {
         let mut draft = Draft::new(
             ObjectRef::setting("work_mem"),
             format!(
-                "Worst-case memory is {} ({:.0} % of {} RAM): `shared_buffers` {} + {conns:.0} connections × `work_mem` {}{} + {workers:.0} autovacuum workers × `{av_name}` {} + `maintenance_work_mem` {}",
-                pg_size(worst),
-                pct,
-                pg_size(ram),
-                pg_size(sb),
-                pg_size(work_mem),
+                "Worst-case memory is {} ({} of {} RAM): `shared_buffers` {} + {} connections × `work_mem` {}{} + {workers:.0} autovacuum workers × `{av_name}` {} + `maintenance_work_mem` {}",
+                units::bytes(worst),
+                units::percent(pct),
+                units::bytes(ram),
+                units::bytes(sb),
+                units::count(conns),
+                units::bytes(work_mem),
                 if factor == 1.0 { String::new() } else { format!(" × {factor}") },
-                pg_size(av_mem),
-                pg_size(mwm)
+                units::bytes(av_mem),
+                units::bytes(mwm)
             ),
         )
         .severity(if pct > critical_pct { Severity::Critical } else { Severity::Warning })
@@ -125,7 +127,7 @@ impl SnapshotRule for MemoryOvercommit {
                 &changes,
                 &format!(
                     "-- per role where needed afterwards, e.g.: ALTER ROLE reporting SET work_mem = '{}';",
-                    pg_size(work_mem)
+                    units::setting_bytes(work_mem as u64)
                 ),
                 "temp_files in pg_stat_database (spills) and the host's free memory",
             ));

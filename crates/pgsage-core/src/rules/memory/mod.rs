@@ -30,20 +30,8 @@ pub(crate) static RULES: &[super::Rule] = &[
     super::Rule::Snapshot(&CacheHitRatioLow),
 ];
 
-const KB: f64 = 1024.0;
 const MB: f64 = 1024.0 * 1024.0;
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
-
-/// A size in PostgreSQL's notation for display: `64kB`, `512MB`, `6GB` (rounded down).
-pub(crate) fn pg_size(bytes: f64) -> String {
-    if bytes >= 4.0 * GB {
-        format!("{}GB", (bytes / GB).floor())
-    } else if bytes >= MB {
-        format!("{}MB", (bytes / MB).floor())
-    } else {
-        format!("{}kB", (bytes / KB).floor().max(0.0))
-    }
-}
 
 /// A recommended size, rounded up to a value a DBA would type: a power of two in MB
 /// below 1 GB (at least 1 MB), whole GB above.
@@ -108,10 +96,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_display_and_round() {
-        assert_eq!(pg_size(64.0 * KB), "64kB");
-        assert_eq!(pg_size(128.0 * MB), "128MB");
-        assert_eq!(pg_size(6.0 * GB), "6GB");
+    fn sizes_round_up() {
         assert_eq!(round_up_size(3.2 * MB), 4.0 * MB);
         assert_eq!(round_up_size(100.0), MB);
         assert_eq!(round_up_size(600.0 * MB), 1024.0 * MB);

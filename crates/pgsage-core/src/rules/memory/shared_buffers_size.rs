@@ -1,8 +1,7 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
-
-use super::pg_size;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -73,10 +72,12 @@ impl SnapshotRule for SharedBuffersSize {
         let draft = Draft::new(
             ObjectRef::setting("shared_buffers"),
             format!(
-                "`shared_buffers` is {} ({:.1} % of {} RAM); the usual range is {min:.0}–{max:.0} %",
-                pg_size(sb),
-                pct,
-                pg_size(ram)
+                "`shared_buffers` is {} ({} of {} RAM); the usual range is {}–{}",
+                units::bytes(sb),
+                units::percent(pct),
+                units::bytes(ram),
+                units::percent(min),
+                units::percent(max)
             ),
         )
         .evidence("shared_buffers_bytes", sb)
@@ -108,11 +109,5 @@ mod tests {
     #[test]
     fn quiet_when_shared_buffers_fits_the_ram() {
         assert_quiet("MEM001");
-    }
-
-    #[test]
-    fn pg_size_rounds_down() {
-        assert_eq!(super::pg_size(6.0 * 1024.0 * 1024.0 * 1024.0), "6GB");
-        assert_eq!(super::pg_size(128.0 * 1024.0 * 1024.0), "128MB");
     }
 }

@@ -4,8 +4,9 @@ use crate::report::{Fix, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Statement};
+use crate::units;
 
-use super::{bytes_setting, db_counter, pg_size, round_up_size};
+use super::{bytes_setting, db_counter, round_up_size};
 
 declare_rule! {
     /// ## What it detects
@@ -189,17 +190,17 @@ impl SnapshotRule for WorkMemTempSpills {
         let fits = budget.is_none_or(|b| needed <= b);
 
         let basis_text = match basis {
-            Basis::Interval { seconds } => format!("over the last {seconds:.0} s"),
-            Basis::SinceReset { seconds } => format!(
-                "since the statistics reset ({})",
-                crate::rules::context::human_duration(seconds)
-            ),
+            Basis::Interval { seconds } => format!("over the last {}", units::duration(seconds)),
+            Basis::SinceReset { seconds } => {
+                format!("since the statistics reset ({})", units::duration(seconds))
+            }
         };
         let mut message = format!(
-            "{files} temporary files ({}) written {basis_text}, {:.0} MB/h: sorts and hashes spill to disk with `work_mem` = {}",
-            pg_size(bytes as f64),
-            mb_per_hour,
-            pg_size(work_mem)
+            "{} temporary files ({}) written {basis_text}, {}/h: sorts and hashes spill to disk with `work_mem` = {}",
+            units::count(files),
+            units::bytes(bytes),
+            units::bytes(mb_per_hour * super::MB),
+            units::bytes(work_mem)
         );
         let top: Vec<&Spiller<'_>> = spill
             .as_ref()
@@ -208,7 +209,7 @@ impl SnapshotRule for WorkMemTempSpills {
         if !top.is_empty() {
             message.push_str(&format!(
                 "; {} statement(s) in pg_stat_statements wrote temporary blocks",
-                spill.as_ref().map_or(0, |(s, _)| s.len())
+                units::count(spill.as_ref().map_or(0, |(s, _)| s.len()))
             ));
         }
 
@@ -221,13 +222,13 @@ impl SnapshotRule for WorkMemTempSpills {
             };
             let mut sql = format!(
                 "-- in the transaction of the statements that spill:\nSET LOCAL work_mem = '{}';",
-                pg_size(size)
+                units::setting_bytes(size as u64)
             );
             for role in roles.iter().take(3) {
                 sql.push_str(&format!(
                     "\n-- or for the role that runs them (reports, batches):\nALTER ROLE {} SET work_mem = '{}';",
                     crate::sql::quote_ident(role),
-                    pg_size(size)
+                    units::setting_bytes(size as u64)
                 ));
             }
             sql
@@ -238,8 +239,8 @@ impl SnapshotRule for WorkMemTempSpills {
             (
                 format!(
                     "The spills come from a few statements: give them {} with SET LOCAL work_mem (or ALTER ROLE … SET work_mem for the role running them) instead of raising work_mem for every connection{}",
-                    pg_size(needed),
-                    budget.map_or(String::new(), |b| format!("; the RAM allows about {} for every connection", pg_size(b)))
+                    units::bytes(needed),
+                    budget.map_or(String::new(), |b| format!("; the RAM allows about {} for every connection", units::bytes(b)))
                 ),
                 Fix {
                     sql: per_query_sql(needed),
@@ -252,7 +253,7 @@ impl SnapshotRule for WorkMemTempSpills {
             // The server-wide value is the recommended configuration's when it sizes it
             // (else, RAM unknown, what the spills need); what it leaves out goes per role.
             let global = ctx
-                .value_for("work_mem", || pg_size(needed))
+                .value_for("work_mem", || units::setting_bytes(needed as u64))
                 .filter(|v| crate::host::parse_size(v).is_ok_and(|b| b as f64 > work_mem));
             let global_bytes = global
                 .as_deref()
@@ -265,7 +266,7 @@ impl SnapshotRule for WorkMemTempSpills {
                     } else {
                         format!(
                             "; the spills need about {} per sort, more than RAM allows for every connection: set that per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
-                            pg_size(needed)
+                            units::bytes(needed)
                         )
                     };
                     let mut fix = ctx.settings_fix(&[("work_mem", v.clone())], "", watch);
@@ -276,7 +277,7 @@ impl SnapshotRule for WorkMemTempSpills {
                     (
                         format!(
                             "Raise work_mem to {v} (typical spill {} × {factor}){}{rest}; set log_temp_files = 0 to see what still spills",
-                            pg_size(typical),
+                            units::bytes(typical),
                             if budget.is_some() {
                                 ", the value RAM allows for every connection"
                             } else {
@@ -289,8 +290,8 @@ impl SnapshotRule for WorkMemTempSpills {
                 _ => (
                     format!(
                         "Holding the spills in memory needs about {} per sort, more than the {} per connection the RAM allows: set it per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
-                        pg_size(needed),
-                        pg_size(budget.unwrap_or(work_mem)),
+                        units::bytes(needed),
+                        units::bytes(budget.unwrap_or(work_mem)),
                     ),
                     Fix {
                         sql: per_query_sql(needed),

@@ -2,6 +2,7 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Statement};
+use crate::units;
 
 use super::MANAGED_NOTE;
 
@@ -196,7 +197,8 @@ impl SnapshotRule for JitOnShortStatements {
             };
             if hidden > 0 {
                 return Err(Skip::because(format!(
-                    "{hidden} pg_stat_statements entries of other roles have their queryid hidden (the collecting role lacks pg_read_all_stats), so their JIT time over the interval cannot be measured: collect as a role with pg_monitor"
+                    "{} pg_stat_statements entries of other roles have their queryid hidden (the collecting role lacks pg_read_all_stats), so their JIT time over the interval cannot be measured: collect as a role with pg_monitor",
+                    units::count(hidden)
                 )));
             }
             return Ok(vec![]);
@@ -210,11 +212,12 @@ impl SnapshotRule for JitOnShortStatements {
         }
         if let Some(u) = usage.as_ref().filter(|_| measured) {
             message.push_str(&format!(
-                "; {} short statements (mean ≤ {short_ms} ms) spent {:.0} ms compiling, {:.0} % of their {:.0} ms of execution",
-                u.statements_with_jit,
-                u.jit_ms,
-                u.share_pct(),
-                u.exec_ms
+                "; {} short statements (mean ≤ {}) spent {} compiling, {} of their {} of execution",
+                units::count(u.statements_with_jit),
+                units::millis(short_ms),
+                units::millis(u.jit_ms),
+                units::percent(u.share_pct()),
+                units::millis(u.exec_ms)
             ));
         }
         let mut draft = Draft::new(ObjectRef::setting("jit"), message)

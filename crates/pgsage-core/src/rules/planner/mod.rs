@@ -27,17 +27,13 @@ pub(crate) static RULES: &[super::Rule] = &[
     super::Rule::Snapshot(&ObservabilityGap),
 ];
 
-/// The storage kind under the data directory, or a skip asking for `--storage`.
+/// The storage kind under the data directory, or a skip naming it missing.
 pub(crate) fn storage_kind(ctx: &RuleContext<'_>) -> Result<(StorageKind, String), Skip> {
     ctx.host
         .storage
         .as_ref()
         .map(|f| (f.value, f.source.clone()))
-        .ok_or_else(|| {
-            Skip::because(
-                "storage kind unknown: pass --storage (hdd, ssd, nvme or san) or set [host] storage in the config",
-            )
-        })
+        .ok_or_else(|| Skip::missing(crate::host::MissingFact::Storage))
 }
 
 /// `hdd`, `ssd`, `nvme`, `san`.

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, ms_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -78,16 +79,19 @@ impl PlanRule for ColdCacheReads {
             }
             let io_ms = np.node.io_timings.and_then(|t| t.shared_read_ms);
             let mut message = format!(
-                "`{}` read {} blocks ({} MB) from outside shared_buffers, {} of the blocks it touched",
+                "`{}` read {} blocks ({}) from outside shared_buffers, {} of the blocks it touched",
                 super::node_label(np.node),
-                count_text(read),
-                count_text(read * 8.0 / 1024.0),
-                pct_text(read_share)
+                units::count(read),
+                units::bytes(read * 8192.0),
+                units::share(read_share)
             );
             if let Some(io) = io_ms {
-                message.push_str(&format!(", waiting {} for reads", ms_text(io)));
+                message.push_str(&format!(", waiting {} for reads", units::millis(io)));
             }
-            message.push_str(&format!("; it took {} of the plan's time", pct_text(share)));
+            message.push_str(&format!(
+                "; it took {} of the plan's time",
+                units::share(share)
+            ));
             let mut draft = ctx
                 .node_draft(np, message)
                 .evidence("shared_read_blocks", b.shared_read)

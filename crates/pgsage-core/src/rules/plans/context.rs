@@ -155,50 +155,15 @@ pub(crate) fn round(x: f64, digits: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// `1.2 ms`, `350 ms`, `4.1 s`.
-pub(crate) fn ms_text(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else if ms >= 1.0 {
-        format!("{ms:.2} ms")
-    } else {
-        format!("{ms:.3} ms")
-    }
-}
-
-/// `12 %`.
-pub(crate) fn pct_text(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
-}
-
-/// `1,234,567` for counts.
-pub(crate) fn count_text(n: f64) -> String {
-    let s = format!("{:.0}", n.max(0.0));
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A memory size in kB as PostgreSQL writes it in settings, rounded up to a power of two
-/// megabytes (at least 1MB): `4MB`, `64MB`, `2GB`.
+/// A memory size in kB as a setting value ([`crate::units::setting_bytes`]), rounded up
+/// to a power of two megabytes (at least 1MB): `4MB`, `64MB`, `2GB`.
 pub(crate) fn work_mem_text(kb: f64) -> String {
     let mb = (kb / 1024.0).max(1.0);
     let mut p = 1u64;
     while (p as f64) < mb && p < (1 << 21) {
         p *= 2;
     }
-    if p >= 1024 {
-        format!("{}GB", p / 1024)
-    } else {
-        format!("{p}MB")
-    }
+    crate::units::setting_bytes(p << 20)
 }
 
 #[cfg(test)]
@@ -206,14 +171,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats() {
-        assert_eq!(count_text(1234567.0), "1,234,567");
-        assert_eq!(count_text(999.0), "999");
+    fn work_mem_rounds_up_to_a_power_of_two_megabytes() {
         assert_eq!(work_mem_text(64.0), "1MB");
         assert_eq!(work_mem_text(3000.0), "4MB");
         assert_eq!(work_mem_text(1_500_000.0), "2GB");
-        assert_eq!(ms_text(0.5), "0.500 ms");
-        assert_eq!(ms_text(2.5), "2.50 ms");
-        assert_eq!(ms_text(1500.0), "1.5 s");
     }
 }

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -82,9 +83,9 @@ impl PlanRule for HeapFetches {
                         "`{}` fetched {} rows from the table ({} of the rows it returned): the visibility \
                          map of `{table}` is not current; the scan took {} of the plan's time",
                         super::node_label(node),
-                        count_text(fetches),
-                        pct_text(fetch_share),
-                        pct_text(share)
+                        units::count(fetches),
+                        units::share(fetch_share),
+                        units::share(share)
                     ),
                 )
                 .evidence("heap_fetches", fetches)

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{ms_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -76,13 +77,13 @@ impl PlanRule for JitShare {
                 share,
                 format!(
                     "JIT compiled {} functions in {} ({} of the {} execution time): inlining {}, optimization {}, emission {}",
-                    jit.functions.unwrap_or(0),
-                    ms_text(total),
-                    pct_text(share),
-                    ms_text(exec),
-                    ms_text(jit.inlining_ms.unwrap_or(0.0)),
-                    ms_text(jit.optimization_ms.unwrap_or(0.0)),
-                    ms_text(jit.emission_ms.unwrap_or(0.0))
+                    units::count(jit.functions.unwrap_or(0)),
+                    units::millis(total),
+                    units::share(share),
+                    units::millis(exec),
+                    units::millis(jit.inlining_ms.unwrap_or(0.0)),
+                    units::millis(jit.optimization_ms.unwrap_or(0.0)),
+                    units::millis(jit.emission_ms.unwrap_or(0.0))
                 ),
             )
             .evidence("jit_total_ms", round(total, 3))

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -80,9 +81,9 @@ impl PlanRule for JoinFilterHeavy {
                         "`{}` tested {} row pairs against its join filter `{filter}` and discarded {} of them; \
                          it took {} of the plan's time",
                         super::node_label(node),
-                        count_text(removed + joined),
-                        pct_text(removed_share),
-                        pct_text(share)
+                        units::count(removed + joined),
+                        units::share(removed_share),
+                        units::share(share)
                     ),
                 )
                 .evidence("rows_removed_by_join_filter", removed)

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, pct_text, round, work_mem_text};
+use super::context::{round, work_mem_text};
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 /// Bytes of work_mem one exact heap page takes in a TID bitmap (a page-table entry with
 /// its hash overhead).
@@ -80,10 +81,10 @@ impl PlanRule for LossyBitmap {
                         "`{}` kept {} of its {} heap blocks only as lossy pages: every row on them was \
                          re-checked ({} rows removed by the recheck); the scan took {} of the plan's time",
                         super::node_label(node),
-                        pct_text(lossy_share),
-                        count_text(pages),
-                        count_text(rechecked),
-                        pct_text(share)
+                        units::share(lossy_share),
+                        units::count(pages),
+                        units::count(rechecked),
+                        units::share(share)
                     ),
                 )
                 .evidence("lossy_blocks", lossy)

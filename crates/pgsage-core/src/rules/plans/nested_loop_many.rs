@@ -2,8 +2,9 @@ use crate::plan::{NodeProfile, ParentRelationship};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, ms_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -114,10 +115,10 @@ impl PlanRule for NestedLoopMany {
                     format!(
                         "`Nested Loop` ran its inner `{}` {} times{}, {} per run; the join took {} of the plan's time",
                         super::node_label(scan.node),
-                        count_text(loops),
+                        units::count(loops),
                         if memoized { ", once per Memoize cache miss" } else { "" },
-                        ms_text(per_loop),
-                        pct_text(join_share)
+                        units::millis(per_loop),
+                        units::share(join_share)
                     ),
                 )
                 .evidence("inner_node_path", scan.path.to_string())
@@ -142,8 +143,8 @@ impl PlanRule for NestedLoopMany {
                 format!(
                     "The planner expected {} outer rows and got {}: fix that estimate (ANALYZE, extended statistics) \
                      so it can choose a hash or merge join",
-                    count_text(e.planned),
-                    count_text(e.actual)
+                    units::count(e.planned),
+                    units::count(e.actual)
                 )
             } else if scan.node.node_type == "Seq Scan" {
                 "Index the inner table's join columns, or let the planner use a hash join"

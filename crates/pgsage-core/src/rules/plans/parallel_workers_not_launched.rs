@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -71,7 +72,7 @@ impl PlanRule for ParallelNotLaunched {
                         "`{}` planned {planned} parallel workers and launched {launched}: the leader did \
                          their work; the parallel part took {} of the plan's time",
                         super::node_label(node),
-                        pct_text(share)
+                        units::share(share)
                     ),
                 )
                 .evidence("workers_planned", planned)

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{ms_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -74,10 +75,10 @@ impl PlanRule for PlanningOverExecution {
                 "planning",
                 share,
                 format!(
-                    "Planning took {} and execution {} ({:.1}x)",
-                    ms_text(planning),
-                    ms_text(exec),
-                    planning / exec.max(0.001)
+                    "Planning took {} and execution {} ({}x)",
+                    units::millis(planning),
+                    units::millis(exec),
+                    units::number(planning / exec.max(0.001))
                 ),
             )
             .evidence("planning_ms", round(planning, 3))

@@ -2,8 +2,9 @@ use crate::plan::{NodeProfile, ParentRelationship, PlanNode};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, pct_text, round};
+use super::context::round;
 use super::{filter_columns, PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -166,11 +167,11 @@ fn finding(ctx: &PlanContext<'_>, np: &NodeProfile<'_>, inherited: f64) -> Optio
     let what = node_subject(node);
     let mut message = format!(
         "{what}: the planner expected {} rows, {} came ({}x {direction}){}",
-        count_text(est.planned),
-        count_text(est.actual),
-        est.factor.round(),
+        units::count(est.planned),
+        units::count(est.actual),
+        units::count(est.factor),
         if loops > 1.0 {
-            format!(" per loop, over {} loops", count_text(loops))
+            format!(" per loop, over {} loops", units::count(loops))
         } else {
             String::new()
         }
@@ -178,12 +179,12 @@ fn finding(ctx: &PlanContext<'_>, np: &NodeProfile<'_>, inherited: f64) -> Optio
     if inherited > 1.5 {
         message.push_str(&format!(
             "; its inputs were only {}x off, so the error starts here",
-            inherited.round()
+            units::count(inherited)
         ));
     }
     message.push_str(&format!(
         "; this part of the plan took {} of the time",
-        pct_text(ctx.inclusive_share(np))
+        units::share(ctx.inclusive_share(np))
     ));
     let mut draft = ctx
         .node_draft(np, message)

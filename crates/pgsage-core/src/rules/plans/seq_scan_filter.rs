@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, ms_text, pct_text, round};
+use super::context::round;
 use super::{filter_columns, PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -90,10 +91,10 @@ impl PlanRule for SeqScanFilter {
                     format!(
                         "`Seq Scan on {table}` read {} rows and its filter `{filter}` removed {} of them, \
                          taking {} ({} of the plan's time)",
-                        count_text(read),
-                        pct_text(removed_share),
-                        ms_text(np.exclusive_ms.unwrap_or(0.0)),
-                        pct_text(share)
+                        units::count(read),
+                        units::share(removed_share),
+                        units::millis(np.exclusive_ms.unwrap_or(0.0)),
+                        units::share(share)
                     ),
                 )
                 .evidence("rows_read", read)

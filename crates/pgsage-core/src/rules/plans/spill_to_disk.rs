@@ -2,8 +2,9 @@ use crate::plan::PlanNode;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, pct_text, round, work_mem_text};
+use super::context::{round, work_mem_text};
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -86,10 +87,10 @@ fn spill(node: &PlanNode) -> Option<Spill> {
         };
         return Some(Spill {
             what: format!(
-                "`{}` sorted on disk ({}, {} kB)",
+                "`{}` sorted on disk ({}, {})",
                 super::node_label(node),
                 node.sort_method.as_deref().unwrap_or("external sort"),
-                count_text(disk)
+                units::bytes(disk * 1024.0)
             ),
             spilled_kb: disk,
             needed_kb: disk * 2.0,
@@ -105,10 +106,11 @@ fn spill(node: &PlanNode) -> Option<Spill> {
         };
         return Some(Spill {
             what: format!(
-                "`{}` split its hash table into {batches} batches (planned {}), {} kB in memory per batch",
+                "`{}` split its hash table into {} batches (planned {}), {} in memory per batch",
                 super::node_label(node),
-                node.original_hash_batches.unwrap_or(1),
-                count_text(peak)
+                units::count(batches),
+                units::count(node.original_hash_batches.unwrap_or(1)),
+                units::bytes(peak * 1024.0)
             ),
             spilled_kb: temp_kb.max(needed - peak),
             needed_kb: needed,
@@ -121,10 +123,11 @@ fn spill(node: &PlanNode) -> Option<Spill> {
         let peak = node.peak_memory_kb.unwrap_or(0.0);
         return Some(Spill {
             what: format!(
-                "`{}` spilled in {agg_batches} batches ({} kB on disk, {} kB in memory)",
+                "`{}` spilled in {} batches ({} on disk, {} in memory)",
                 super::node_label(node),
-                count_text(disk),
-                count_text(peak)
+                units::count(agg_batches),
+                units::bytes(disk * 1024.0),
+                units::bytes(peak * 1024.0)
             ),
             spilled_kb: disk.max(temp_kb),
             needed_kb: peak + disk.max(temp_kb),
@@ -177,9 +180,13 @@ impl PlanRule for SpillToDisk {
                     format!(
                         "{}; with what it caused this took {} of the plan's time ({})",
                         s.what,
-                        pct_text(share),
+                        units::share(share),
                         match current {
-                            Some(w) => format!("work_mem {w}"),
+                            // EXPLAIN (SETTINGS) writes it as a setting; read as a size.
+                            Some(w) => format!(
+                                "work_mem {}",
+                                crate::host::parse_size(w).map_or_else(|_| w.to_string(), units::bytes)
+                            ),
                             None => "work_mem is not in the plan; EXPLAIN (SETTINGS) shows it when changed".to_owned(),
                         }
                     ),

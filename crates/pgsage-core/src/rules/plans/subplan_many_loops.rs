@@ -2,8 +2,9 @@ use crate::plan::ParentRelationship;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, ms_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -75,7 +76,7 @@ impl PlanRule for SubplanManyLoops {
                     format!(
                         "`{}` (a correlated subquery) ran {} times",
                         super::node_label(node),
-                        count_text(loops)
+                        units::count(loops)
                     ),
                     "Rewrite the correlated subquery as a join (LEFT JOIN for a scalar subquery, EXISTS for a \
                      test), or aggregate the inner table once and join the result",
@@ -85,7 +86,7 @@ impl PlanRule for SubplanManyLoops {
                     format!(
                         "`{}` re-read its CTE {} times",
                         super::node_label(node),
-                        count_text(loops)
+                        units::count(loops)
                     ),
                     "Join the CTE instead of reading it inside a loop, or let PostgreSQL inline it \
                      (NOT MATERIALIZED) so the conditions reach its tables",
@@ -96,8 +97,8 @@ impl PlanRule for SubplanManyLoops {
                     np,
                     format!(
                         "{what} ({} each); with what it ran it took {} of the plan's time",
-                        ms_text(per_loop),
-                        pct_text(share)
+                        units::millis(per_loop),
+                        units::share(share)
                     ),
                 )
                 .evidence("loops", loops)

@@ -1,8 +1,9 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleMeta, Skip};
 
-use super::context::{count_text, ms_text, pct_text, round};
+use super::context::round;
 use super::{PlanContext, PlanRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -93,10 +94,10 @@ impl PlanRule for TriggerTime {
                     share,
                     format!(
                         "Trigger for {name}{on} took {} over {} calls ({} of the {} execution time)",
-                        ms_text(time),
-                        count_text(calls),
-                        pct_text(share),
-                        ms_text(exec)
+                        units::millis(time),
+                        units::count(calls),
+                        units::share(share),
+                        units::millis(exec)
                     ),
                 )
                 .evidence("trigger_ms", round(time, 3))

@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::units;
 
 use super::{base_evidence, is_dml, query_object};
 
@@ -65,11 +66,12 @@ impl WorkloadRule for DominantQuery {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` takes {share:.0} % of the execution time ({:.0} ms in {} calls, {:.2} ms each)",
+                        "`{}` takes {} of the execution time ({} in {} calls, {} each)",
                         super::short_text(&q.query),
-                        q.total_ms,
-                        q.calls,
-                        q.mean_ms
+                        units::percent(share),
+                        units::millis(q.total_ms),
+                        units::count(q.calls),
+                        units::millis(q.mean_ms)
                     ),
                 );
                 base_evidence(d, q, w).recommend(

@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::units;
 use crate::workload::SourceKind;
 
 use super::{base_evidence, query_object, round1, round3};
@@ -93,8 +94,11 @@ impl WorkloadRule for HighPlanningShare {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` spends {share:.0} % of its time planning ({mean:.2} ms per planning, {plan:.0} ms in total)",
-                        super::short_text(&q.query)
+                        "`{}` spends {} of its time planning ({} per planning, {} in total)",
+                        super::short_text(&q.query),
+                        units::percent(share),
+                        units::millis(mean),
+                        units::millis(plan)
                     ),
                 )
                 .evidence("plan_time_ms", round1(plan))

@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::units;
 use crate::workload::fingerprint::StatementKind;
 
 use super::{base_evidence, query_object, round1};
@@ -72,9 +73,11 @@ impl WorkloadRule for HugeResultSets {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` returns {per_call:.0} rows per call on average ({rows} rows in {} calls)",
+                        "`{}` returns {} rows per call on average ({} rows in {} calls)",
                         super::short_text(&q.query),
-                        q.calls
+                        units::count(per_call),
+                        units::count(rows),
+                        units::count(q.calls)
                     ),
                 )
                 .evidence("rows", rows)

@@ -19,6 +19,7 @@ mod noisy_neighbour;
 mod query_low_cache_hit;
 mod query_temp_spills;
 
+use crate::units;
 use std::collections::BTreeMap;
 
 pub use dominant_query::DominantQuery;
@@ -66,8 +67,8 @@ pub(crate) fn young_workload(w: &Workload, min_stats_age_seconds: f64) -> Option
     match (w.source.basis.as_deref(), w.source.window_seconds) {
         (Some("since_reset"), Some(s)) if s < min_stats_age_seconds => Some(format!(
             "pg_stat_statements covers only {} since its reset; at least {} is needed to judge the workload",
-            crate::rules::context::human_duration(s),
-            crate::rules::context::human_duration(min_stats_age_seconds)
+            units::duration(s),
+            units::duration(min_stats_age_seconds)
         )),
         _ => None,
     }

@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::units;
 use crate::workload::fingerprint::StatementKind;
 use crate::workload::QueryStats;
 
@@ -95,10 +96,11 @@ impl WorkloadRule for NPlusOne {
                 let mut d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` ran {} times ({share:.0} % of all executions) at {:.3} ms each: a row-by-row lookup loop",
+                        "`{}` ran {} times ({} of all executions) at {} each: a row-by-row lookup loop",
                         super::short_text(&q.query),
-                        q.calls,
-                        q.mean_ms
+                        units::count(q.calls),
+                        units::percent(share),
+                        units::millis(q.mean_ms)
                     ),
                 )
                 .evidence("calls_share_pct", round1(share));

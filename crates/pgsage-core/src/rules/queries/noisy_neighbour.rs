@@ -1,6 +1,7 @@
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::units;
 use crate::workload::profile::LoadShare;
 
 use super::{round1, source_label};
@@ -86,12 +87,12 @@ impl WorkloadRule for NoisyNeighbour {
             let mut d = Draft::new(
                 ObjectRef::named(kind, &s.name),
                 format!(
-                    "{label} `{}` takes {:.0} % of the execution time ({:.0} ms in {} calls) among {} {label}s with load",
+                    "{label} `{}` takes {} of the execution time ({} in {} calls) among {} {label}s with load",
                     s.name,
-                    s.time_pct,
-                    s.total_ms,
-                    s.calls,
-                    others + 1
+                    units::percent(s.time_pct),
+                    units::millis(s.total_ms),
+                    units::count(s.calls),
+                    units::count(others + 1)
                 ),
             )
             .evidence("time_share_pct", round1(s.time_pct))

@@ -1,5 +1,6 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
+use crate::units;
 
 use super::{base_evidence, query_object, round1};
 
@@ -24,7 +25,7 @@ declare_rule! {
     /// ## Thresholds
     /// - `max_hit_pct` (default 90): hit ratio below which the query is flagged, in %.
     /// - `min_blocks_read` (default 100000): blocks read outside the cache over the
-    ///   capture (8 KiB each; 100000 is about 780 MiB).
+    ///   capture (8 kB each; 100000 is about 780 MB).
     ///
     /// Needs block counts: pg_stat_statements has them; server logs do not (skipped).
     ///
@@ -71,9 +72,11 @@ impl WorkloadRule for LowCacheHit {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` found only {ratio:.0} % of its blocks in shared buffers ({read} blocks, {:.0} MiB, read from outside)",
+                        "`{}` found only {} of its blocks in shared buffers ({} blocks, {}, read from outside)",
                         super::short_text(&q.query),
-                        read as f64 * 8192.0 / 1048576.0
+                        units::percent(ratio),
+                        units::count(read),
+                        units::bytes(read as f64 * 8192.0)
                     ),
                 )
                 .evidence("hit_pct", round1(ratio))

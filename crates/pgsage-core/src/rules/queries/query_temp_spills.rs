@@ -1,6 +1,7 @@
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::sql::quote_literal;
+use crate::units;
 
 use super::{base_evidence, query_object, round1};
 
@@ -26,8 +27,8 @@ declare_rule! {
     /// narrower `WHERE`. Watch `temp_blks_written` in pg_stat_statements afterwards.
     ///
     /// ## Thresholds
-    /// - `min_temp_mb` (default 1024): temporary data written over the capture, in MiB.
-    /// - `min_temp_mb_per_call` (default 8): per execution, in MiB.
+    /// - `min_temp_mb` (default 1024): temporary data written over the capture, in MB.
+    /// - `min_temp_mb_per_call` (default 8): per execution, in MB.
     ///
     /// pg_stat_statements counts temp blocks; in a log capture, the `temporary file` lines
     /// (`log_temp_files`) with their statement are attributed to it. Skipped when the
@@ -51,12 +52,7 @@ declare_rule! {
 /// `work_mem` that would hold twice the temp data per execution, as a setting value.
 fn suggested_work_mem(per_call_bytes: f64) -> String {
     let mb = (2.0 * per_call_bytes / MIB).ceil().max(4.0) as u64;
-    let mb = mb.next_power_of_two();
-    if mb >= 1024 {
-        format!("{}GB", mb / 1024)
-    } else {
-        format!("{mb}MB")
-    }
+    units::setting_bytes(mb.next_power_of_two() << 20)
 }
 
 impl WorkloadRule for TempSpills {
@@ -87,10 +83,10 @@ impl WorkloadRule for TempSpills {
                 let d = Draft::new(
                     query_object(q),
                     format!(
-                        "`{}` wrote {:.0} MiB of temporary files ({:.1} MiB per call)",
+                        "`{}` wrote {} of temporary files ({} per call)",
                         super::short_text(&q.query),
-                        bytes / MIB,
-                        per_call / MIB
+                        units::bytes(bytes),
+                        units::bytes(per_call)
                     ),
                 )
                 .evidence("temp_written_mb", round1(bytes / MIB))

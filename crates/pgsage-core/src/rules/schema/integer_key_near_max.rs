@@ -1,6 +1,7 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
 
@@ -121,12 +122,16 @@ impl SnapshotRule for IntegerKeyNearMax {
                         &format!("{}.{}", col.table, col.name),
                     ),
                     format!(
-                        "`{}.{}` is {col_type}{} but its sequence `{}` ({}) is at {last}, {pct:.1} % of {col_type}'s maximum {col_max}: {left} inserts before \"{col_type} out of range\" errors",
+                        "`{}.{}` is {col_type}{} but its sequence `{}` ({}) is at {}, {} of {col_type}'s maximum {}: {} inserts before \"{col_type} out of range\" errors",
                         col.table,
                         col.name,
                         if col.in_primary_key { " (primary key)" } else { "" },
                         seq.name,
-                        seq.data_type
+                        seq.data_type,
+                        units::count(last),
+                        units::percent(pct),
+                        units::count(col_max),
+                        units::count(left)
                     ),
                 )
                 .severity(if pct >= critical { Severity::Critical } else { Severity::Warning })

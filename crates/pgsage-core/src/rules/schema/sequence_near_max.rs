@@ -2,6 +2,7 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Sequence;
+use crate::units;
 
 use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
 
@@ -113,11 +114,14 @@ impl SnapshotRule for SequenceNearMax {
             let draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Sequence, &snap.server.database, &seq.schema, &seq.name),
                 format!(
-                    "Sequence `{}` ({}{owned}) is at {last}, {pct:.1} % of its maximum {}{}: {left} values left before inserts fail",
+                    "Sequence `{}` ({}{owned}) is at {}, {} of its maximum {}{}: {} values left before inserts fail",
                     seq.name,
                     seq.data_type,
-                    seq.max_value,
-                    if explicit_max { " (an explicit MAXVALUE)" } else { "" }
+                    units::count(last),
+                    units::percent(pct),
+                    units::count(seq.max_value),
+                    if explicit_max { " (an explicit MAXVALUE)" } else { "" },
+                    units::count(left)
                 ),
             )
             .severity(if pct >= critical { Severity::Critical } else { Severity::Warning })

@@ -2,6 +2,7 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Index, Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -138,7 +139,7 @@ impl SnapshotRule for TableWithoutPrimaryKey {
                 format!(
                     "`{}`{} has no primary key{}: logical replication cannot replicate its updates and deletes{}",
                     t.name,
-                    if t.kind == "p" { " (partitioned)".to_owned() } else { format!(" ({rows:.0} rows)") },
+                    if t.kind == "p" { " (partitioned)".to_owned() } else { format!(" ({} rows)", units::count(rows)) },
                     match promotable {
                         Some(i) => format!(" (unique index `{}` on NOT NULL columns could be one)", i.name),
                         None => String::new(),

@@ -2,8 +2,7 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
-
-use super::human_bytes;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -28,7 +27,7 @@ declare_rule! {
     /// keep the key in a text column. Watch the table's TOAST size afterwards.
     ///
     /// ## Thresholds
-    /// - `min_toast_bytes` (default 1073741824, 1 GiB): ignore tables with less TOAST data.
+    /// - `min_toast_bytes` (default 1073741824, 1 GB): ignore tables with less TOAST data.
     /// - `min_toast_share_pct` (default 50): share of the table's total size that TOAST
     ///   must reach, in %.
     ///
@@ -107,11 +106,11 @@ impl SnapshotRule for BinaryDataInTables {
                 Draft::new(
                     ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),
                     format!(
-                        "`{}` holds {} of out-of-line (TOAST) data, {:.0} % of its {}, in bytea column{} {}: files stored in the database",
+                        "`{}` holds {} of out-of-line (TOAST) data, {} of its {}, in bytea column{} {}: files stored in the database",
                         t.name,
-                        human_bytes(t.toast_bytes as f64),
-                        share,
-                        human_bytes(total as f64),
+                        units::bytes(t.toast_bytes),
+                        units::percent(share),
+                        units::bytes(total),
                         if cols.len() == 1 { "" } else { "s" },
                         cols.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
                     ),

@@ -2,8 +2,7 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::DatabaseStats;
-
-use super::human_bytes;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -22,7 +21,7 @@ declare_rule! {
     /// (`pgsage` rule STO002 run against it).
     ///
     /// ## Thresholds
-    /// - `min_database_bytes` (default 53687091200, 50 GiB): ignore smaller databases.
+    /// - `min_database_bytes` (default 53687091200, 50 GB): ignore smaller databases.
     /// - `top_n` (default 3): report at most this many databases.
     ///
     /// Databases whose size the role cannot read (no `CONNECT` privilege, no
@@ -80,7 +79,7 @@ impl SnapshotRule for LargestDatabases {
         let hidden_reason = || {
             format!(
                 "the size of {} database(s) ({}) is hidden from the collecting role (no CONNECT privilege on them, no pg_read_all_stats): they may be larger",
-                hidden.len(),
+                units::count(hidden.len()),
                 hidden.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
             )
         };
@@ -91,12 +90,12 @@ impl SnapshotRule for LargestDatabases {
                 Draft::new(
                     ObjectRef::database(&d.name),
                     format!(
-                        "Database `{}` takes {}, {:.0} % of the {} used by the cluster's {} database{} whose size is visible",
+                        "Database `{}` takes {}, {} of the {} used by the cluster's {} database{} whose size is visible",
                         d.name,
-                        human_bytes(size as f64),
-                        share,
-                        human_bytes(cluster as f64),
-                        visible,
+                        units::bytes(size),
+                        units::percent(share),
+                        units::bytes(cluster),
+                        units::count(visible),
                         if visible == 1 { "" } else { "s" }
                     ),
                 )

@@ -2,9 +2,9 @@ use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Table;
+use crate::units;
 
 use super::binary_data_in_tables::total_bytes;
-use super::human_bytes;
 
 declare_rule! {
     /// ## What it detects
@@ -26,7 +26,7 @@ declare_rule! {
     /// partitioning by date when a table keeps growing and old rows are rarely read.
     ///
     /// ## Thresholds
-    /// - `min_table_bytes` (default 10737418240, 10 GiB): ignore smaller tables.
+    /// - `min_table_bytes` (default 10737418240, 10 GB): ignore smaller tables.
     /// - `top_n` (default 5): report at most this many tables.
     ///
     /// ## References
@@ -85,11 +85,14 @@ impl SnapshotRule for LargestTables {
                     } else {
                         format!("{} ", ordinal(rank + 1))
                     },
-                    human_bytes(total as f64),
-                    human_bytes(t.heap_bytes as f64),
-                    human_bytes(t.toast_bytes as f64),
-                    human_bytes(t.indexes_bytes as f64),
-                    share.map_or(String::new(), |s| format!(", {s:.0} % of the database"))
+                    units::bytes(total),
+                    units::bytes(t.heap_bytes),
+                    units::bytes(t.toast_bytes),
+                    units::bytes(t.indexes_bytes),
+                    share.map_or(String::new(), |s| format!(
+                        ", {} of the database",
+                        units::percent(s)
+                    ))
                 ),
             )
             .evidence("rank", rank + 1)

@@ -1,13 +1,13 @@
 use std::collections::BTreeSet;
 
 use crate::report::ObjectRef;
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{disabled_by_reloption, disabled_globally, maintained};
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::vacuum::visibility_map_stale::insert_trigger;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Backend, Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -231,7 +231,8 @@ fn require_workers_visible(snap: &Snapshot) -> Result<(), Skip> {
         .count();
     if hidden > 0 && !snap.server.can_read_all_stats {
         return Err(Skip::because(format!(
-            "{hidden} rows of pg_stat_activity are hidden from this role, so busy autovacuum workers cannot be told apart: collect as a role with pg_monitor (or pg_read_all_stats)"
+            "{} rows of pg_stat_activity are hidden from this role, so busy autovacuum workers cannot be told apart: collect as a role with pg_monitor (or pg_read_all_stats)",
+            units::count(hidden)
         )));
     }
     Ok(())
@@ -352,17 +353,6 @@ struct Inputs<'a> {
     here: usize,
 }
 
-/// `390 MB/s`, `40 kB/s`.
-fn rate(mb_per_s: f64) -> String {
-    if mb_per_s >= 10.0 {
-        format!("{mb_per_s:.0} MB/s")
-    } else if mb_per_s >= 1.0 {
-        format!("{mb_per_s:.1} MB/s")
-    } else {
-        format!("{:.0} kB/s", mb_per_s * 1024.0)
-    }
-}
-
 fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
     let snap = ctx.snapshot;
     let major = snap.server.major();
@@ -423,13 +413,19 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
     if let (true, Some(mem)) = (repeated_index_passes > 0, work_mem) {
         let doubled_mb = (2.0 * mem / 1_048_576.0).min(1024.0);
         if doubled_mb * 1_048_576.0 > mem {
-            changes.push(("autovacuum_work_mem", format!("{doubled_mb:.0}MB")));
+            changes.push((
+                "autovacuum_work_mem",
+                units::setting_bytes((doubled_mb.round() as u64) << 20),
+            ));
         }
     } else if major < 17 {
         if let Some(mem) = work_mem {
             let need_mb = work_mem_for(largest_dead);
             if largest_dead * 6.0 > mem && need_mb * 1_048_576.0 > mem {
-                changes.push(("autovacuum_work_mem", format!("{need_mb:.0}MB")));
+                changes.push((
+                    "autovacuum_work_mem",
+                    units::setting_bytes((need_mb.round() as u64) << 20),
+                ));
             }
         }
     }
@@ -460,28 +456,31 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
         .map(|(t, why)| format!("`{}` ({why})", t.name))
         .collect();
     if i.backlog.len() > 5 {
-        names.push(format!("{} more", i.backlog.len() - 5));
+        names.push(format!("{} more", units::count(i.backlog.len() - 5)));
     }
     let throughput = match budget.mb_per_s(block_size) {
         Some((read, dirty)) => format!(
-            "; their shared cost budget ({} per {} ms) allows at most {} of reads and {} of dirtied pages in total",
+            "; their shared cost budget ({} per {}) allows at most {} of reads and {} of dirtied pages in total",
             budget.limit,
-            budget.delay_ms,
-            rate(read),
-            rate(dirty)
+            units::millis(budget.delay_ms),
+            units::rate(read * 1_048_576.0),
+            units::rate(dirty * 1_048_576.0)
         ),
         None => String::new(),
     };
     let who = if i.max_workers == 1.0 {
         "The only autovacuum worker has".to_owned()
     } else {
-        format!("All {:.0} autovacuum workers have", i.max_workers)
+        format!(
+            "All {} autovacuum workers have",
+            units::count(i.max_workers)
+        )
     };
     let message = format!(
         "{who} been busy for at least {} (the longest on its current table for {}) while {} tables of `{}` past their autovacuum trigger wait: {}{throughput}",
-        human_duration(i.saturated_s),
-        human_duration(longest_on_table),
-        i.waiting,
+        units::duration(i.saturated_s),
+        units::duration(longest_on_table),
+        units::count(i.waiting),
         snap.server.database,
         names.join(", ")
     );
@@ -536,7 +535,7 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
             .evidence("autovacuums_in_window", done);
     }
     let cpu_note = if cpus.is_none() {
-        " (pass --cpus to get a worker count)"
+        " (the host's CPU count is unknown, so no worker count is suggested)"
     } else {
         ""
     };

@@ -7,6 +7,7 @@ use crate::rules::vacuum::common::{
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -99,7 +100,8 @@ impl SnapshotRule for AutovacuumDisabled {
                 ctx,
                     "autovacuum",
                     format!(
-                        "`autovacuum` is off for the whole server: dead rows are not reclaimed and statistics are not refreshed ({tables_needing} tables of `{}` are already past autovacuum's trigger); only anti-wraparound vacuums still run",
+                        "`autovacuum` is off for the whole server: dead rows are not reclaimed and statistics are not refreshed ({} tables of `{}` are already past autovacuum's trigger); only anti-wraparound vacuums still run",
+                        units::count(tables_needing),
                         snap.server.database
                     ),
                     "Switch autovacuum back on (on a managed service: the `autovacuum` parameter of the instance's parameter group); if it disturbs a batch, tune its cost limits or per-table thresholds instead",
@@ -129,14 +131,16 @@ impl SnapshotRule for AutovacuumDisabled {
             let mut needs = Vec::new();
             if t.n_dead_tup as f64 > trigger {
                 needs.push(format!(
-                    "{} dead rows (autovacuum would start at {:.0})",
-                    t.n_dead_tup, trigger
+                    "{} dead rows (autovacuum would start at {})",
+                    units::count(t.n_dead_tup),
+                    units::count(trigger)
                 ));
             }
             if t.n_mod_since_analyze as f64 > a_trigger {
                 needs.push(format!(
-                    "{} rows modified since the last analyse (autoanalyze would start at {:.0})",
-                    t.n_mod_since_analyze, a_trigger
+                    "{} rows modified since the last analyse (autoanalyze would start at {})",
+                    units::count(t.n_mod_since_analyze),
+                    units::count(a_trigger)
                 ));
             }
             let message = format!(

@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn tiny_rows_are_capped_per_page() {
-        // A row with no data is 24 + 4 bytes: 291 per 8 KiB page at most.
+        // A row with no data is 24 + 4 bytes: 291 per 8 kB page at most.
         assert_eq!(heap_pages(291.0, 24.0, false, 100.0, 8192.0), 1.0);
         assert_eq!(heap_pages(292.0, 24.0, false, 100.0, 8192.0), 2.0);
     }

@@ -2,6 +2,7 @@ use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -131,15 +132,23 @@ impl SnapshotRule for DeadTupleRatio {
             let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),
                 format!(
-                    "`{}` has {} dead rows, {:.0} % of its rows (autovacuum would start at {:.0}){}",
+                    "`{}` has {} dead rows, {} of its rows (autovacuum would start at {}){}",
                     t.name,
-                    t.n_dead_tup,
-                    pct,
-                    trigger,
-                    if enabled { "" } else { "; autovacuum is disabled for it" }
+                    units::count(t.n_dead_tup),
+                    units::percent(pct),
+                    units::count(trigger),
+                    if enabled {
+                        ""
+                    } else {
+                        "; autovacuum is disabled for it"
+                    }
                 ),
             )
-            .severity(if pct >= critical { Severity::Critical } else { Severity::Warning })
+            .severity(if pct >= critical {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            })
             .evidence("n_dead_tup", t.n_dead_tup)
             .evidence("n_live_tup", t.n_live_tup)
             .evidence("dead_pct", (pct * 10.0).round() / 10.0)
@@ -151,7 +160,11 @@ impl SnapshotRule for DeadTupleRatio {
                 last_vacuum.map_or("never".to_owned(), |v| v.to_rfc3339()),
             )
             .recommend(recommendation)
-            .fix(fix_sql, "none", "n_dead_tup and last_autovacuum in pg_stat_user_tables");
+            .fix(
+                fix_sql,
+                "none",
+                "n_dead_tup and last_autovacuum in pg_stat_user_tables",
+            );
             if t.reloption("autovacuum_enabled").is_some() && enabled {
                 draft = draft.evidence("reloptions", t.reloptions.join(","));
             }

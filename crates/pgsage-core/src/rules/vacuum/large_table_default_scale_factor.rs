@@ -6,6 +6,7 @@ use crate::rules::vacuum::common::{
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -142,9 +143,9 @@ fn server_level(ctx: &RuleContext<'_>, affected: &[(f64, String, &Table)]) -> Dr
     Draft::new(
         ObjectRef::setting("autovacuum_vacuum_scale_factor"),
         format!(
-            "autovacuum_vacuum_scale_factor is {global} server-wide (default {DEFAULT_SCALE_FACTOR}): {} large tables wait for at least {:.0} dead rows before autovacuum vacuums them",
-            affected.len(),
-            largest.last().map_or(0.0, |l| l.0),
+            "autovacuum_vacuum_scale_factor is {global} server-wide (default {DEFAULT_SCALE_FACTOR}): {} large tables wait for at least {} dead rows before autovacuum vacuums them",
+            units::count(affected.len()),
+            units::count(largest.last().map_or(0.0, |l| l.0)),
         ),
     )
     .evidence("autovacuum_vacuum_scale_factor", global)
@@ -229,8 +230,10 @@ impl SnapshotRule for LargeTableDefaultScaleFactor {
             let mut draft = Draft::new(
                 table_object(snap, t),
                 format!(
-                    "`{}` (about {:.0} rows) uses the server's autovacuum_vacuum_scale_factor of {global_scale}: autovacuum waits for {:.0} dead rows before vacuuming it",
-                    t.name, rows, current
+                    "`{}` (about {} rows) uses the server's autovacuum_vacuum_scale_factor of {global_scale}: autovacuum waits for {} dead rows before vacuuming it",
+                    t.name,
+                    units::count(rows),
+                    units::count(current)
                 ),
             )
             .evidence("reltuples", rows)
@@ -241,8 +244,9 @@ impl SnapshotRule for LargeTableDefaultScaleFactor {
             .evidence("recommended_trigger_rows", new_trigger.round())
             .evidence("basis", ctx.basis().label())
             .recommend(format!(
-                "Give the table its own scale factor so it is vacuumed after about {:.0} dead rows instead of {:.0}",
-                new_trigger, current
+                "Give the table its own scale factor so it is vacuumed after about {} dead rows instead of {}",
+                units::count(new_trigger),
+                units::count(current)
             ))
             .fix(
                 format!("ALTER TABLE {name} SET ({});", options.join(", ")),

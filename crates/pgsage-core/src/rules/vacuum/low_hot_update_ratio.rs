@@ -2,6 +2,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{maintained, round1, table_object};
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Table;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -141,8 +142,12 @@ impl SnapshotRule for LowHotUpdateRatio {
             let mut draft = Draft::new(
                 table_object(snap, t),
                 format!(
-                    "Only {:.0} % of the {} updates of `{}` were HOT (fillfactor {:.0}, {} indexes): most updates wrote a new entry in every index",
-                    pct, upd, t.name, ff, indexes
+                    "Only {} of the {} updates of `{}` were HOT (fillfactor {:.0}, {} indexes): most updates wrote a new entry in every index",
+                    units::percent(pct),
+                    units::count(upd),
+                    t.name,
+                    ff,
+                    units::count(indexes)
                 ),
             )
             .evidence("n_tup_upd", upd)

@@ -5,6 +5,7 @@ use crate::rules::vacuum::common::{
 };
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -123,18 +124,19 @@ impl SnapshotRule for StaleStatistics {
             let message = match kind {
                 Staleness::NeverAnalysed => format!(
                     "`{}` has about {} rows but was never analysed: the planner has no statistics for it",
-                    t.name, t.n_live_tup
+                    t.name,
+                    units::count(t.n_live_tup)
                 ),
                 Staleness::Stale(_) => format!(
-                    "`{}` has {} rows modified since its last analyse ({}), {:.1}× autoanalyze's trigger of {:.0}: its planner statistics are stale",
+                    "`{}` has {} rows modified since its last analyse ({}), {}× autoanalyze's trigger of {}: its planner statistics are stale",
                     t.name,
-                    t.n_mod_since_analyze,
+                    units::count(t.n_mod_since_analyze),
                     last.map_or("none recorded since statistics were reset".to_owned(), |at| format!(
                         "{} ago",
-                        crate::rules::context::human_duration(snap.age_seconds(at))
+                        units::duration(snap.age_seconds(at))
                     )),
-                    t.n_mod_since_analyze as f64 / trigger,
-                    trigger
+                    units::number(t.n_mod_since_analyze as f64 / trigger),
+                    units::count(trigger)
                 ),
             };
             let name = t.qualified_name();

@@ -4,6 +4,7 @@ use crate::rules::vacuum::bloat_estimate::{self as est, Bloat};
 use crate::rules::vacuum::common::{last_analyze, maintained, round1, table_object, when};
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -16,7 +17,7 @@ declare_rule! {
     /// `avg_width`), laid out as PostgreSQL does — 23-byte tuple header, null bitmap when
     /// a row has nulls, each type's alignment, 8-byte tuple alignment, 4-byte line
     /// pointer, 24-byte page header, the space the table's `fillfactor` keeps free, at
-    /// most 291 rows per 8 KiB page — against `relpages` from the same VACUUM/ANALYZE. The
+    /// most 291 rows per 8 kB page — against `relpages` from the same VACUUM/ANALYZE. The
     /// method is documented in `rules/vacuum/bloat_estimate.rs`.
     ///
     /// It only judges a table when the estimate can be trusted, and says nothing about the
@@ -59,16 +60,16 @@ declare_rule! {
     /// A plain `VACUUM` does not shrink the file (except empty pages at its very end).
     ///
     /// ## Thresholds
-    /// - `min_pages` (default 128 pages = 1 MiB): smaller tables are not judged (page
+    /// - `min_pages` (default 128 pages = 1 MB): smaller tables are not judged (page
     ///   granularity).
     /// - `max_modified_since_analyze_pct` (default 20): tables with more rows modified
     ///   since their last ANALYZE (`n_mod_since_analyze` vs `reltuples`) are not judged —
     ///   their widths and row count are stale.
-    /// - `warning_bloat_pct` (default 35) and `warning_wasted_bytes` (default 64 MiB): both
+    /// - `warning_bloat_pct` (default 35) and `warning_wasted_bytes` (default 64 MB): both
     ///   must be reached. Update-heavy tables keep 10–20 % free space in steady state,
     ///   which is healthy (updates reuse it), and the estimate has a few points of error:
     ///   35 % is above both.
-    /// - `critical_bloat_pct` (default 60) and `critical_wasted_bytes` (default 1 GiB):
+    /// - `critical_bloat_pct` (default 60) and `critical_wasted_bytes` (default 1 GB):
     ///   both reached → critical.
     ///
     /// ## References
@@ -177,9 +178,6 @@ pub(crate) fn estimate_table(
     })
 }
 
-/// The bytes of a MiB, for messages.
-const MIB: f64 = 1024.0 * 1024.0;
-
 impl SnapshotRule for TableBloat {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -233,15 +231,15 @@ fn finding(snap: &Snapshot, t: &Table, e: &TableEstimate, block: f64, critical: 
     Draft::new(
         table_object(snap, t),
         format!(
-            "`{}` is estimated {:.0} % bloated: {:.0} MiB of its {:.0} MiB heap would be freed by a rewrite ({:.0} pages expected for {:.0} rows of about {:.0} bytes, {} pages actual)",
+            "`{}` is estimated {} bloated: {} of its {} heap would be freed by a rewrite ({} pages expected for {} rows of about {}, {} pages actual)",
             t.name,
-            pct,
-            wasted / MIB,
-            e.bloat.actual_pages * block / MIB,
-            e.bloat.expected_pages,
-            t.reltuples,
-            e.tuple_bytes,
-            t.relpages,
+            units::percent(pct),
+            units::bytes(wasted),
+            units::bytes(e.bloat.actual_pages * block),
+            units::count(e.bloat.expected_pages),
+            units::count(t.reltuples),
+            units::bytes(e.tuple_bytes),
+            units::count(t.relpages),
         ),
     )
     .severity(if critical { Severity::Critical } else { Severity::Warning })

@@ -6,6 +6,7 @@ use crate::rules::vacuum::common::{
 use crate::rules::vacuum::dead_tuple_ratio::{autovacuum_trigger, dead_heavy, dead_pct};
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -104,10 +105,7 @@ impl SnapshotRule for VacuumOverdue {
             let trigger = autovacuum_trigger(snap, t);
             let since = match last {
                 Some(at) => {
-                    format!(
-                        "last vacuumed {}",
-                        crate::rules::context::human_duration(snap.age_seconds(at))
-                    ) + " ago"
+                    format!("last vacuumed {}", units::duration(snap.age_seconds(at))) + " ago"
                 }
                 None => "never vacuumed since statistics were reset".to_owned(),
             };
@@ -115,10 +113,10 @@ impl SnapshotRule for VacuumOverdue {
             let mut draft = Draft::new(
                 table_object(snap, t),
                 format!(
-                    "`{}` has {} dead rows, past autovacuum's trigger of {:.0}, and was {since}{}",
+                    "`{}` has {} dead rows, past autovacuum's trigger of {}, and was {since}{}",
                     t.name,
-                    t.n_dead_tup,
-                    trigger,
+                    units::count(t.n_dead_tup),
+                    units::count(trigger),
                     if global_off { " (autovacuum is off for the server)" } else { "" }
                 ),
             )

@@ -6,6 +6,7 @@ use crate::rules::vacuum::common::{
 use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -344,19 +345,21 @@ fn finding(ctx: &RuleContext<'_>, t: &Table, cause: Cause, f: &Facts, x: Extra) 
             let (trigger, _) = f.insert.unwrap_or_default();
             (
                 format!(
-                    "its insert trigger is {trigger:.0} inserted rows (autovacuum_vacuum_insert_scale_factor {cur_scale}), so most of the table may be unvacuumed inserts"
+                    "its insert trigger is {} inserted rows (autovacuum_vacuum_insert_scale_factor {cur_scale}), so most of the table may be unvacuumed inserts",
+                    units::count(trigger)
                 ),
                 format!(
-                    "Vacuum the table now and tighten its insert trigger to a scale factor of {scale}, so autovacuum marks new pages all-visible after about {:.0} inserted rows",
-                    1000.0 + scale * f.rows
+                    "Vacuum the table now and tighten its insert trigger to a scale factor of {scale}, so autovacuum marks new pages all-visible after about {} inserted rows",
+                    units::count(1000.0 + scale * f.rows)
                 ),
                 format!("VACUUM (ANALYZE) {name};\n{tighten}"),
             )
         }
         Cause::NothingPending => (
             format!(
-                "no autovacuum trigger is pending ({:.0} rows inserted since the last vacuum, {} dead rows): autovacuum will not visit it again before an anti-wraparound vacuum",
-                x.ins_since, t.n_dead_tup
+                "no autovacuum trigger is pending ({} rows inserted since the last vacuum, {} dead rows): autovacuum will not visit it again before an anti-wraparound vacuum",
+                units::count(x.ins_since),
+                units::count(t.n_dead_tup)
             ),
             "Vacuum the table now (for a table that no longer changes, VACUUM (FREEZE, ANALYZE) also spares the later anti-wraparound vacuum); if its last vacuum ran while a long transaction was open, look for what holds the xmin horizon back (VAC007)".to_owned(),
             format!("VACUUM (ANALYZE) {name};"),
@@ -370,10 +373,10 @@ fn finding(ctx: &RuleContext<'_>, t: &Table, cause: Cause, f: &Facts, x: Extra) 
         "mostly insert-only"
     };
     let message = format!(
-        "`{}` ({} MB, {kind}) has only {:.0} % of its pages marked all-visible: index-only scans read the heap and its first anti-wraparound vacuum will read and write it in full; {why}",
+        "`{}` ({}, {kind}) has only {} of its pages marked all-visible: index-only scans read the heap and its first anti-wraparound vacuum will read and write it in full; {why}",
         t.name,
-        (t.heap_bytes as f64 / 1_048_576.0).round(),
-        visible
+        units::bytes(t.heap_bytes),
+        units::percent(visible)
     );
     let ins_trigger_json = match f.insert {
         Some((tr, _)) => serde_json::Value::from(tr.round()),

@@ -3,6 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{table_object, table_setting};
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::quote_ident;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -97,18 +98,18 @@ impl Ages {
         let mut parts = Vec::new();
         if level(self.xid, self.xid_max, l).is_some() {
             parts.push(format!(
-                "its oldest unfrozen transaction ID is {:.0} transactions old ({:.1}× autovacuum_freeze_max_age = {:.0})",
-                self.xid,
-                self.xid / self.xid_max.max(1.0),
-                self.xid_max
+                "its oldest unfrozen transaction ID is {} transactions old ({}× autovacuum_freeze_max_age = {})",
+                units::count(self.xid),
+                units::number(self.xid / self.xid_max.max(1.0)),
+                units::count(self.xid_max)
             ));
         }
         if level(self.mxid, self.mxid_max, l).is_some() {
             parts.push(format!(
-                "its oldest multixact ID is {:.0} multixacts old ({:.1}× autovacuum_multixact_freeze_max_age = {:.0})",
-                self.mxid,
-                self.mxid / self.mxid_max.max(1.0),
-                self.mxid_max
+                "its oldest multixact ID is {} multixacts old ({}× autovacuum_multixact_freeze_max_age = {})",
+                units::count(self.mxid),
+                units::number(self.mxid / self.mxid_max.max(1.0)),
+                units::count(self.mxid_max)
             ));
         }
         parts.join("; ")

@@ -1,8 +1,8 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::quote_literal;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -160,7 +160,7 @@ impl SnapshotRule for XminHorizonHeldBack {
                 .map(|t| {
                     format!(
                         ", transaction open for {}",
-                        human_duration(snap.age_seconds(t))
+                        units::duration(snap.age_seconds(t))
                     )
                 })
                 .unwrap_or_default();
@@ -181,7 +181,8 @@ impl SnapshotRule for XminHorizonHeldBack {
             let mut d = base(
                 session_object(b.database.as_deref(), b.application_name.as_deref(), b.pid),
                 format!(
-                    "Session {who} ({state}{open_for}) holds the xmin horizon {age} transactions back: vacuum cannot remove rows deleted since"
+                    "Session {who} ({state}{open_for}) holds the xmin horizon {} transactions back: vacuum cannot remove rows deleted since",
+                    units::count(age)
                 ),
                 age,
                 severity,
@@ -217,11 +218,12 @@ impl SnapshotRule for XminHorizonHeldBack {
                 base(
                     ObjectRef::named(ObjectKind::Server, &s.slot_name),
                     format!(
-                        "Replication slot `{}` ({} {}, {}) holds {what} {age} transactions back",
+                        "Replication slot `{}` ({} {}, {}) holds {what} {} transactions back",
                         s.slot_name,
                         s.slot_type,
                         s.plugin.as_deref().unwrap_or(""),
-                        if s.active { "active" } else { "inactive" }
+                        if s.active { "active" } else { "inactive" },
+                        units::count(age)
                     ),
                     age,
                     severity,
@@ -264,7 +266,8 @@ impl SnapshotRule for XminHorizonHeldBack {
                 base(
                     ObjectRef::named(ObjectKind::Session, &name),
                     format!(
-                        "Standby `{name}` (hot_standby_feedback) holds the xmin horizon {age} transactions back for its queries"
+                        "Standby `{name}` (hot_standby_feedback) holds the xmin horizon {} transactions back for its queries",
+                        units::count(age)
                     ),
                     age,
                     severity,
@@ -286,13 +289,16 @@ impl SnapshotRule for XminHorizonHeldBack {
             let Some(severity) = level(age, warn, freeze_max) else {
                 continue;
             };
-            let held = human_duration(snap.age_seconds(p.prepared));
+            let held = units::duration(snap.age_seconds(p.prepared));
             drafts.push(
                 base(
                     ObjectRef::named(ObjectKind::Session, &p.gid),
                     format!(
-                        "Prepared transaction `{}` (database `{}`, owner `{}`, prepared {held} ago) holds the xmin horizon {age} transactions back",
-                        p.gid, p.database, p.owner
+                        "Prepared transaction `{}` (database `{}`, owner `{}`, prepared {held} ago) holds the xmin horizon {} transactions back",
+                        p.gid,
+                        p.database,
+                        p.owner,
+                        units::count(age)
                     ),
                     age,
                     severity,

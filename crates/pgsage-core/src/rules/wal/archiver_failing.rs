@@ -1,6 +1,7 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -86,15 +87,17 @@ impl SnapshotRule for ArchiverFailing {
         }
         let since = a.last_archived_time.map_or(
             "no segment archived since the statistics reset".to_owned(),
-            |t| format!("last success {}", t.to_rfc3339()),
+            |t| format!("last success {}", t.format("%Y-%m-%d %H:%M:%S UTC")),
         );
         Ok(vec![Draft::new(
             ObjectRef::setting("archive_command"),
             format!(
                 "WAL archiving is failing: {} failed attempts, the last on `{}` at {} ({since}); unarchived segments pile up in `pg_wal` and point-in-time recovery has a gap",
-                a.failed_count,
+                units::count(a.failed_count),
                 a.last_failed_wal.as_deref().unwrap_or("?"),
-                a.last_failed_time.map_or("?".to_owned(), |t| t.to_rfc3339()),
+                a.last_failed_time.map_or("?".to_owned(), |t| t
+                    .format("%Y-%m-%d %H:%M:%S UTC")
+                    .to_string()),
             ),
         )
         .evidence("failed_count", a.failed_count)

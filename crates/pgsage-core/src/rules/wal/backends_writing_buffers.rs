@@ -2,6 +2,7 @@ use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
+use crate::units;
 
 use super::checkpointer_window;
 
@@ -133,7 +134,10 @@ impl SnapshotRule for BackendsWritingBuffers {
         let mut draft = Draft::new(
             ObjectRef::named(crate::report::ObjectKind::Server, "bgwriter"),
             format!(
-                "Client backends wrote {backend} of {total} buffers ({pct:.0} %) themselves ({source}): sessions wait on writes because no clean buffer is ready{}",
+                "Client backends wrote {} of {} buffers ({}) themselves ({source}): sessions wait on writes because no clean buffer is ready{}",
+                units::count(backend),
+                units::count(total),
+                units::percent(pct),
                 if maxpages == "0" { "; the background writer is disabled (`bgwriter_lru_maxpages` = 0)".to_owned() } else { String::new() }
             ),
         )

@@ -1,6 +1,7 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -56,10 +57,10 @@ impl SnapshotRule for CheckpointCompletionTargetLow {
         Ok(vec![Draft::new(
             ObjectRef::setting("checkpoint_completion_target"),
             format!(
-                "`checkpoint_completion_target` is {v}{}: checkpoints write their buffers in {:.0} % of the interval instead of {:.0} %, in bursts",
+                "`checkpoint_completion_target` is {v}{}: checkpoints write their buffers in {} of the interval instead of {}, in bursts",
                 if s.source == "default" { " (the default before PostgreSQL 14)" } else { "" },
-                v * 100.0,
-                min * 100.0
+                units::share(v),
+                units::share(min)
             ),
         )
         .evidence("checkpoint_completion_target", v)

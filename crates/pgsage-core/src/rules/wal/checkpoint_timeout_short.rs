@@ -1,6 +1,7 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -57,7 +58,9 @@ impl SnapshotRule for CheckpointTimeoutShort {
         Ok(vec![Draft::new(
             ObjectRef::setting("checkpoint_timeout"),
             format!(
-                "`checkpoint_timeout` is {s:.0} s: a checkpoint at least every {s:.0} s flushes all dirty buffers and restarts full-page images in WAL"
+                "`checkpoint_timeout` is {}: a checkpoint at least every {} flushes all dirty buffers and restarts full-page images in WAL",
+                units::duration(s),
+                units::duration(s)
             ),
         )
         .evidence("checkpoint_timeout_s", s)

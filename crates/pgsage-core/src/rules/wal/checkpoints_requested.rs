@@ -1,9 +1,9 @@
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 use super::{checkpointer_window, wal_rate};
-use crate::rules::memory::pg_size;
 
 declare_rule! {
     /// ## What it detects
@@ -105,22 +105,24 @@ impl SnapshotRule for CheckpointsRequested {
         };
         let rec_text = advice.recommended.clone();
         let window = match w.basis {
-            Basis::Interval { seconds } => format!("over the last {seconds:.0} s"),
+            Basis::Interval { seconds } => format!("over the last {}", units::duration(seconds)),
             Basis::SinceReset { seconds } => format!(
                 "since the checkpointer statistics were reset ({})",
-                crate::rules::context::human_duration(seconds)
+                units::duration(seconds)
             ),
         };
         let mut message = format!(
-            "{} of {total} checkpoints ({pct:.0} %) {window} were requested rather than timed: `max_wal_size` ({}) fills before `checkpoint_timeout` ({:.0} s) elapses",
-            c.checkpoints_req,
-            pg_size(mws),
-            timeout_s
+            "{} of {} checkpoints ({}) {window} were requested rather than timed: `max_wal_size` ({}) fills before `checkpoint_timeout` ({}) elapses",
+            units::count(c.checkpoints_req),
+            units::count(total),
+            units::percent(pct),
+            units::bytes(mws),
+            units::duration(timeout_s)
         );
         if let Some(wal) = per_timeout {
             message.push_str(&format!(
                 "; the server writes about {} of WAL per checkpoint_timeout",
-                pg_size(wal)
+                units::bytes(wal)
             ));
         }
         let mut draft = Draft::new(ObjectRef::setting("max_wal_size"), message)

@@ -1,9 +1,8 @@
 use crate::report::{ObjectKind, ObjectRef, Severity};
-use crate::rules::context::human_duration;
 use crate::rules::macros::declare_rule;
-use crate::rules::memory::pg_size;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{ReplicationClient, Snapshot, StandbyStatus};
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -213,12 +212,12 @@ fn primary_finding(c: &ReplicationClient, l: &Lagging, limits: Limits, wait: Syn
     if l.over {
         let mut behind = l
             .bytes
-            .map_or_else(String::new, |b| format!("{} behind", pg_size(b as f64)));
+            .map_or_else(String::new, |b| format!("{} behind", units::bytes(b)));
         if let Some(t) = l.seconds.filter(|t| *t >= 1.0) {
             if !behind.is_empty() {
                 behind.push_str(", ");
             }
-            behind.push_str(&format!("lag {}", human_duration(t)));
+            behind.push_str(&format!("lag {}", units::duration(t)));
         }
         parts.push(format!("is {behind}: {}", stage(c, limits)));
     }
@@ -324,12 +323,12 @@ fn standby_findings(snap: &Snapshot, st: &StandbyStatus, limits: Limits) -> Vec<
         let message = match (paused, backlog) {
             (true, Some(b)) => format!(
                 "WAL replay is paused on this standby (`pg_wal_replay_pause()`), with {} received but not applied: reads see data as of the pause",
-                pg_size(b as f64)
+                units::bytes(b)
             ),
             (true, None) => "WAL replay is paused on this standby (`pg_wal_replay_pause()`): reads see data as of the pause".to_owned(),
             (false, b) => format!(
                 "This standby has {} of WAL received but not replayed: replay is waiting for conflicting queries or cannot keep up",
-                pg_size(b.unwrap_or(0) as f64)
+                units::bytes(b.unwrap_or(0) as f64)
             ),
         };
         drafts.push(

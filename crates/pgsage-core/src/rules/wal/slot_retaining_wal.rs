@@ -3,8 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::ReplicationSlot;
 use crate::sql::quote_literal;
-
-use crate::rules::memory::pg_size;
+use crate::units;
 
 declare_rule! {
     /// ## What it detects
@@ -96,7 +95,7 @@ impl SnapshotRule for SlotRetainingWal {
                 format!(
                     "Inactive {kind} `{}` retains {} of WAL (`wal_status` = {status}){}: `pg_wal` grows until the consumer returns or the disk is full",
                     slot.slot_name,
-                    pg_size(retained),
+                    units::bytes(retained),
                     if keep.is_none() { " and `max_slot_wal_keep_size` is unlimited" } else { "" }
                 )
             };

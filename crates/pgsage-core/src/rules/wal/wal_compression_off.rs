@@ -1,6 +1,7 @@
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::units;
 
 use super::wal_window;
 
@@ -93,10 +94,11 @@ impl SnapshotRule for WalCompressionOff {
         let mut draft = fix(Draft::new(
             ObjectRef::setting("wal_compression"),
             format!(
-                "`wal_compression` is off and {pct:.0} % of WAL records ({} of {}) are full-page images, written uncompressed ({} of WAL {})",
-                c.wal_fpi,
-                c.wal_records,
-                crate::rules::memory::pg_size(c.wal_bytes as f64),
+                "`wal_compression` is off and {} of WAL records ({} of {}) are full-page images, written uncompressed ({} of WAL {})",
+                units::percent(pct),
+                units::count(c.wal_fpi),
+                units::count(c.wal_records),
+                units::bytes(c.wal_bytes),
                 w.basis.label().replace('_', " ")
             ),
         ))

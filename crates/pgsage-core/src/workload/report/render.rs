@@ -7,6 +7,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 
 use super::WorkloadReport;
 use crate::report::render::Format;
+use crate::units;
 use crate::workload::{QueryStats, SourceKind, Workload};
 
 /// How to order the top queries.
@@ -94,16 +95,6 @@ pub fn render(
     }
 }
 
-fn ms(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 1.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
 fn cut(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_owned()
@@ -116,7 +107,7 @@ fn cut(s: &str, n: usize) -> String {
 fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<()> {
     let w = &r.workload;
     let src = match w.source.kind {
-        SourceKind::Log => format!("{} log file(s)", w.source.files.len()),
+        SourceKind::Log => format!("{} log file(s)", units::count(w.source.files.len())),
         SourceKind::PgStatStatements => format!(
             "pg_stat_statements ({})",
             w.source.basis.as_deref().unwrap_or("since_reset")
@@ -137,20 +128,24 @@ fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<
     };
     writeln!(
         out,
-        "{} executions, {:.1} s of execution time, {} distinct queries; {window}",
-        w.totals.calls,
-        w.totals.total_ms / 1000.0,
-        w.totals.fingerprints
+        "{} executions, {} of execution time, {} distinct queries; {window}",
+        units::count(w.totals.calls),
+        units::millis(w.totals.total_ms),
+        units::count(w.totals.fingerprints)
     )?;
     let p = &w.profile;
     let m = &p.mix;
-    let rate = p
-        .statements_per_second
-        .map_or(String::new(), |r| format!("; {r:.1} statements/s"));
+    let rate = p.statements_per_second.map_or(String::new(), |r| {
+        format!("; {} statements/s", units::number(r))
+    });
     writeln!(
         out,
-        "mix: {} reads ({:.0} ms), {} writes ({:.0} ms), {} other{rate}",
-        m.read_calls, m.read_ms, m.write_calls, m.write_ms, m.other_calls
+        "mix: {} reads ({}), {} writes ({}), {} other{rate}",
+        units::count(m.read_calls),
+        units::millis(m.read_ms),
+        units::count(m.write_calls),
+        units::millis(m.write_ms),
+        units::count(m.other_calls)
     )?;
     if let Some(peak) = &p.peak {
         let at = peak.start.map_or("whole capture".to_owned(), |s| {
@@ -158,9 +153,9 @@ fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<
         });
         writeln!(
             out,
-            "peak window: {at}: {} executions, {:.1} s; load: {} ({})",
-            peak.calls,
-            peak.total_ms / 1000.0,
+            "peak window: {at}: {} executions, {}; load: {} ({})",
+            units::count(peak.calls),
+            units::millis(peak.total_ms),
             serde_json::to_value(peak.class)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -176,7 +171,7 @@ fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<
             .iter()
             .filter(|s| s.name != "?")
             .take(5)
-            .map(|s| format!("{} {:.0} %", s.name, s.time_pct))
+            .map(|s| format!("{} {}", s.name, units::percent(s.time_pct)))
             .collect();
         if !named.is_empty() {
             writeln!(out, "{label}: {}", named.join(", "))?;
@@ -185,8 +180,9 @@ fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<
     if w.totals.unattributed_calls > 0 {
         writeln!(
             out,
-            "unattributed: {} executions, {:.0} ms (other roles' hidden texts, or entries beyond the collected top)",
-            w.totals.unattributed_calls, w.totals.unattributed_ms
+            "unattributed: {} executions, {} (other roles' hidden texts, or entries beyond the collected top)",
+            units::count(w.totals.unattributed_calls),
+            units::millis(w.totals.unattributed_ms)
         )?;
     }
     if let Some(log) = &r.log {
@@ -194,9 +190,9 @@ fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<
         writeln!(
             out,
             "log: {} lines, {} samples, {} unparsed lines",
-            n("lines"),
-            n("samples"),
-            n("unparsed_lines")
+            units::count(n("lines")),
+            units::count(n("samples")),
+            units::count(n("unparsed_lines"))
         )?;
     }
     Ok(())
@@ -222,14 +218,14 @@ fn render_text(
         out,
         "{}Top {} queries by {title}",
         if md { "## " } else { "== " },
-        top.len()
+        units::count(top.len())
     )?;
     let cols = [
         "fingerprint",
         "calls",
-        "total ms",
-        "mean ms",
-        "p95 ms",
+        "total",
+        "mean",
+        "p95",
         "rows",
         "share",
         "query",
@@ -237,12 +233,12 @@ fn render_text(
     let row = |q: &QueryStats| -> Vec<String> {
         vec![
             q.fingerprint.to_string(),
-            q.calls.to_string(),
-            ms(q.total_ms),
-            ms(q.mean_ms),
-            q.p95_ms.map_or("-".into(), ms),
-            q.rows.map_or("-".into(), |r| r.to_string()),
-            format!("{:.1} %", q.share_pct(&w.totals)),
+            units::count(q.calls),
+            units::millis(q.total_ms),
+            units::millis(q.mean_ms),
+            q.p95_ms.map_or("-".into(), units::millis),
+            q.rows.map_or("-".into(), units::count),
+            units::percent(q.share_pct(&w.totals)),
             cut(&q.query, if md { 300 } else { 160 }),
         ]
     };

@@ -61,12 +61,15 @@ impl Gain {
             Gain::Helps { .. } => None,
             Gain::NotUsed => Some("plan does not use it".into()),
             Gain::TooSmall { before, after } => Some(format!(
-                "no cost gain: {before:.0} → {after:.0} (less than the {min_cost_drop_pct:.0} % drop required)"
+                "no cost gain: {} → {} (less than the {} drop required)",
+                pgsage_core::units::number(*before),
+                pgsage_core::units::number(*after),
+                pgsage_core::units::percent(min_cost_drop_pct)
             )),
             Gain::Unmeasured => Some("its statements could not be planned".into()),
-            Gain::AlreadyFast => Some(
-                "its statements are already fast with the indexes chosen before it".into(),
-            ),
+            Gain::AlreadyFast => {
+                Some("its statements are already fast with the indexes chosen before it".into())
+            }
         }
     }
 }
@@ -247,9 +250,11 @@ mod tests {
                 after: 1220.0
             }
         );
-        assert!(weak
-            .reason(50.0)
-            .is_some_and(|r| r.starts_with("no cost gain: 1234 → 1220")));
+        assert!(weak.reason(50.0).is_some_and(|r| r.starts_with(&format!(
+            "no cost gain: {} → {}",
+            pgsage_core::units::number(1234.0),
+            pgsage_core::units::number(1220.0)
+        ))));
         assert_eq!(
             marginal(&[effect(0, 1.0, true)], &[None], &[1.0], 50.0),
             Gain::Unmeasured

@@ -338,10 +338,10 @@ impl Run<'_> {
             let round = pick(&scored, used_bytes, self.limits.max_size_bytes);
             for c in &round.over_budget {
                 verdict[*c] = Some(format!(
-                    "over budget: {} bytes would exceed --max-size {} ({} bytes already chosen)",
-                    sizes[*c],
-                    self.limits.max_size_bytes.unwrap_or(0),
-                    used_bytes
+                    "over budget: {} would exceed the size budget of {} (max_size; {} already chosen)",
+                    pgsage_core::units::bytes(sizes[*c]),
+                    pgsage_core::units::bytes(self.limits.max_size_bytes.unwrap_or(0)),
+                    pgsage_core::units::bytes(used_bytes)
                 ));
             }
             let Some(best) = round.chosen.filter(|_| !full) else {
@@ -352,7 +352,7 @@ impl Run<'_> {
                     verdict[c] = Some(match g.reason(self.limits.min_cost_drop_pct) {
                         Some(reason) => reason,
                         None => format!(
-                            "over budget: --max-indexes {} reached",
+                            "over budget: the limit of {} indexes (max_indexes) is reached",
                             self.limits.max_indexes
                         ),
                     });

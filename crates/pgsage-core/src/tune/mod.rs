@@ -5,66 +5,21 @@
 //! per-table autovacuum settings.
 //!
 //! [`recommend`] is pure: a snapshot and [`TuneOptions`] in, a [`TuneReport`] out
-//! (serde; JSON documented in `docs/tuning.md`), rendered by [`render`].
+//! (serde; JSON documented in `docs/tuning.md`), rendered by [`render`]. The formulas are
+//! [`crate::knowledge`]'s, shared with the audit's rules.
 
-mod hardware;
 pub mod render;
 mod values;
 mod workload;
 
-pub use hardware::Parallel;
+pub use crate::knowledge::Profile;
 pub use values::{current_text, needs_restart_without_settings, Value};
 
 use serde::{Deserialize, Serialize};
 
+use crate::knowledge::{jit, memory, parallel, planner, storage, wal};
 use crate::snapshot::{HostFacts, Snapshot, StorageKind};
 use values::{fmt_bytes, Rec};
-
-/// Formulas, exposed for tests and documentation.
-pub mod formulas {
-    pub use super::hardware::*;
-}
-
-/// The workload the server is tuned for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    /// Many short transactions.
-    Oltp,
-    /// Web application: short queries, many connections.
-    Web,
-    /// Mixed transactional and reporting (the default: ERP servers run both).
-    #[default]
-    Mixed,
-    /// Data warehouse: few, large analytical queries.
-    Dw,
-}
-
-impl std::str::FromStr for Profile {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "oltp" => Ok(Profile::Oltp),
-            "web" => Ok(Profile::Web),
-            "mixed" => Ok(Profile::Mixed),
-            "dw" => Ok(Profile::Dw),
-            other => Err(format!(
-                "unknown profile `{other}` (expected oltp, web, mixed or dw)"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Profile::Oltp => "oltp",
-            Profile::Web => "web",
-            Profile::Mixed => "mixed",
-            Profile::Dw => "dw",
-        })
-    }
-}
 
 /// What to tune for.
 #[derive(Debug, Clone)]
@@ -269,7 +224,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     );
 
     if let Some(ram) = ram {
-        let sb = hardware::shared_buffers(ram);
+        let sb = memory::shared_buffers(ram);
         recs.push(Rec::bytes(
             "shared_buffers",
             sb,
@@ -281,26 +236,26 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
         recs.push(Rec::bytes(
             "effective_cache_size",
-            hardware::effective_cache_size(ram),
+            memory::effective_cache_size(ram),
             Basis::Hardware,
             "three quarters of RAM: what the planner may assume is cached (shared buffers + OS cache); allocates nothing".into(),
         ));
         recs.push(Rec::bytes(
             "maintenance_work_mem",
-            hardware::maintenance_work_mem(ram, profile),
+            memory::maintenance_work_mem(ram, profile),
             Basis::Hardware,
             format!(
                 "RAM/{} capped at 2GB: faster VACUUM, CREATE INDEX and foreign key checks",
-                if profile == Profile::Dw { 8 } else { 16 }
+                memory::maintenance_work_mem_divisor(profile)
             ),
         ));
         recs.push(Rec::bytes(
             "wal_buffers",
-            hardware::wal_buffers(sb),
+            memory::wal_buffers(sb),
             Basis::Hardware,
             "3% of shared_buffers, at most one 16MB WAL segment".into(),
         ));
-        if hardware::wants_huge_pages(sb) {
+        if memory::wants_huge_pages(sb) {
             recs.push(Rec::text(
                 "huge_pages",
                 "try",
@@ -327,7 +282,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
     }
 
-    let (min_wal, max_wal) = hardware::wal_sizes(profile);
+    let (min_wal, max_wal) = wal::wal_sizes(profile);
     recs.push(
         Rec::bytes(
             "min_wal_size",
@@ -340,14 +295,14 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     workload::max_wal_size(snapshot, &w, max_wal, profile, &mut recs);
     recs.push(Rec::real(
         "checkpoint_completion_target",
-        0.9,
+        wal::CHECKPOINT_COMPLETION_TARGET,
         Basis::Hardware,
         "spread checkpoint writes over 90% of the interval (the default from PostgreSQL 14)".into(),
     ));
     if let Some(storage) = storage {
         recs.push(Rec::real(
             "random_page_cost",
-            hardware::random_page_cost(storage),
+            storage::random_page_cost(storage),
             Basis::Hardware,
             format!(
                 "{} storage: random reads cost {} sequential ones",
@@ -361,7 +316,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
         recs.push(Rec::int(
             "effective_io_concurrency",
-            hardware::effective_io_concurrency(storage),
+            storage::effective_io_concurrency(storage),
             Basis::Hardware,
             format!(
                 "{} storage: concurrent prefetch requests for bitmap heap scans",
@@ -372,7 +327,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             recs.push(
                 Rec::int(
                     "maintenance_io_concurrency",
-                    hardware::effective_io_concurrency(storage),
+                    storage::effective_io_concurrency(storage),
                     Basis::Hardware,
                     format!(
                         "{} storage: the same prefetching for VACUUM, index builds and recovery",
@@ -384,7 +339,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         }
     }
     if let Some(cpus) = cpus {
-        match hardware::parallel(cpus, profile) {
+        match parallel::parallel(cpus, profile) {
             Some(p) => {
                 let why = |what: &str| format!("{cpus} CPUs: {what}");
                 recs.push(
@@ -424,7 +379,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             )),
         }
     }
-    if matches!(profile, Profile::Oltp | Profile::Web) {
+    if jit::off_for(profile) {
         recs.push(Rec::text(
             "jit",
             "off",
@@ -434,7 +389,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     }
     recs.push(Rec::int(
         "default_statistics_target",
-        hardware::default_statistics_target(profile),
+        planner::default_statistics_target(profile),
         Basis::Hardware,
         format!(
             "{profile} profile: {}",

@@ -1,12 +1,9 @@
 //! What the snapshot measured, and the advice derived from it.
 
-use super::hardware;
 use super::values::{fmt_bytes, human_bytes, Rec};
 use super::{Basis, Profile, TableAdvice};
+use crate::knowledge::{connections as conn, memory, wal};
 use crate::snapshot::Snapshot;
-
-const MB: u64 = 1024 * 1024;
-const GB: u64 = 1024 * MB;
 
 /// Temp-file spills.
 #[derive(Debug, Clone)]
@@ -233,7 +230,7 @@ pub(super) fn connections(
         return n;
     }
     let Some(current) = current else {
-        return hardware::default_connections(profile);
+        return conn::default_connections(profile);
     };
     if w.clients == 0 {
         return current;
@@ -305,12 +302,12 @@ pub(super) fn work_mem(
     recs: &mut Vec<Rec>,
     notes: &mut Vec<String>,
 ) {
-    let formula = hardware::work_mem(ram, shared_buffers, connections, workers, profile);
+    let formula = memory::work_mem(ram, shared_buffers, connections, workers, profile);
     let formula_why = format!(
         "(RAM {} − shared_buffers {}) / (({connections} connections + {workers} parallel workers) × 3){}",
         fmt_bytes(ram),
         fmt_bytes(shared_buffers),
-        if matches!(profile, Profile::Mixed | Profile::Dw) { " / 2" } else { "" }
+        if memory::work_mem_halved(profile) { " / 2" } else { "" }
     );
     let Some(spills) = &w.spills else {
         let mut evidence = vec![format!("no temp files {}", w.temp_over)];
@@ -325,13 +322,11 @@ pub(super) fn work_mem(
     let needed = spills
         .p90_per_call()
         .or(spills.average_file())
-        .map(|b| (2.0 * b).ceil() as u64);
-    // Budget: the sessions seen working at once (at least 2 × CPUs' worth of workers)
+        .map(memory::work_mem_for_spill);
+    // Budget: the sessions seen working at once (at least the parallel workers' count)
     // each using three work_mem-sized nodes must fit beside shared_buffers.
     let busy = (w.busy as i64).max(workers).max(1);
-    let budget = (ram.saturating_sub(shared_buffers) / ((busy + workers) as u64 * 3))
-        .min(2 * GB)
-        .max(formula);
+    let budget = memory::work_mem_budget(ram, shared_buffers, busy, workers, formula);
     let mut evidence = vec![spills.summary()];
     if let Some(avg) = spills.average_file() {
         evidence.push(format!("average temp file {}", human_bytes(avg)));
@@ -354,7 +349,6 @@ pub(super) fn work_mem(
         recs.push(Rec::bytes("work_mem", formula, Basis::Hardware, formula_why).evidence(evidence));
         return;
     };
-    let needed = needed.div_ceil(MB) * MB;
     if needed <= formula {
         recs.push(
             Rec::bytes(
@@ -390,9 +384,6 @@ pub(super) fn work_mem(
 
 /// `max_wal_size`: the profile's value, raised so that the measured WAL rate triggers
 /// checkpoints by time, never lowered.
-/// The largest `max_wal_size` recommended from the WAL rate.
-const MAX_WAL_SIZE_CAP: u64 = 64 * GB;
-
 pub(super) fn max_wal_size(
     s: &Snapshot,
     w: &Workload,
@@ -417,12 +408,7 @@ pub(super) fn max_wal_size(
         }
     }
     if let Some((rate, how)) = &w.wal_rate {
-        // A checkpoint is requested once max_wal_size / (1 + checkpoint_completion_target)
-        // of WAL is written; 1.5 × headroom for peaks above the average.
-        let needed = (rate * timeout_s * 1.9 * 1.5).ceil() as u64;
-        // Capped: beyond that, pg_wal's disk space and crash recovery time matter more;
-        // a shorter checkpoint_timeout is the better fix.
-        let needed = (needed.div_ceil(GB) * GB).min(MAX_WAL_SIZE_CAP);
+        let needed = wal::max_wal_size_for_rate(*rate, timeout_s);
         evidence.push(format!("WAL rate {}/s ({how})", human_bytes(*rate)));
         evidence.push(format!(
             "{} of WAL per checkpoint_timeout ({timeout_s:.0} s)",
@@ -436,11 +422,11 @@ pub(super) fn max_wal_size(
                  target) × 1.5 headroom so checkpoints are triggered by time, not by WAL volume",
                 human_bytes(rate * timeout_s)
             );
-            if needed == MAX_WAL_SIZE_CAP {
+            if needed == wal::MAX_WAL_SIZE_CAP {
                 why.push_str(&format!(
                     "; capped at {}: beyond that pg_wal's disk space and crash recovery time \
                      matter more, so shorten checkpoint_timeout instead",
-                    human_bytes(MAX_WAL_SIZE_CAP as f64)
+                    human_bytes(wal::MAX_WAL_SIZE_CAP as f64)
                 ));
             }
         } else {

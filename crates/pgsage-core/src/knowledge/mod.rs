@@ -21,6 +21,7 @@
 //! context, no tuning report. The rules and [`crate::tune`] call into this module, never
 //! the other way round.
 
+pub mod autovacuum;
 pub mod connections;
 pub mod counters;
 pub mod jit;
@@ -42,3 +43,5 @@ pub(crate) const GB: u64 = 1024 * MB;
 
 #[cfg(test)]
 mod pgtune_tests;
+#[cfg(test)]
+mod testing;

@@ -1,32 +1,11 @@
-//! Helpers shared by the vacuum rules: autovacuum's per-table triggers (storage
-//! parameters first, then the server's settings) and the table object.
+//! Helpers shared by the vacuum rules: whether autovacuum is disabled, which tables it
+//! looks after, and the table object. Autovacuum's triggers are
+//! [`crate::knowledge::autovacuum`]'s.
 
 use chrono::{DateTime, Utc};
 
 use crate::report::{ObjectKind, ObjectRef};
 use crate::snapshot::{Snapshot, Table};
-
-/// A numeric autovacuum setting for `table`: its storage parameter, else the server's
-/// setting, else `default` (PostgreSQL's built-in value).
-pub(crate) fn table_setting(snapshot: &Snapshot, table: &Table, name: &str, default: f64) -> f64 {
-    table
-        .reloption(name)
-        .and_then(|v| v.parse::<f64>().ok())
-        .or_else(|| snapshot.setting(name).and_then(|s| s.as_f64()))
-        .unwrap_or(default)
-}
-
-/// `reltuples` as autovacuum uses it: `-1` (never analysed, 14+) counts as 0.
-pub(crate) fn reltuples(table: &Table) -> f64 {
-    table.reltuples.max(0.0)
-}
-
-/// The number of rows modified since the last analyse at which autovacuum analyses
-/// `table` (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples`).
-pub(crate) fn analyze_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
-    table_setting(snapshot, table, "autovacuum_analyze_threshold", 50.0)
-        + table_setting(snapshot, table, "autovacuum_analyze_scale_factor", 0.1) * reltuples(table)
-}
 
 /// Whether the table's own storage parameter disables autovacuum.
 pub(crate) fn disabled_by_reloption(table: &Table) -> bool {

@@ -1,9 +1,7 @@
+use crate::knowledge::autovacuum::{reltuples, table_setting, vacuum_trigger};
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::vacuum::common::{
-    disabled_by_reloption, maintained, reltuples, table_object, table_setting,
-};
-use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
+use crate::rules::vacuum::common::{disabled_by_reloption, maintained, table_object};
 use crate::rules::{Basis, Draft, Rule, RuleContext, RuleMeta, Skip};
 use crate::snapshot::{Snapshot, Table};
 
@@ -85,7 +83,7 @@ pub(crate) fn on_default_with_huge_trigger(
     maintained(table)
         && !disabled_by_reloption(table)
         && table.reloption("autovacuum_vacuum_scale_factor").is_none()
-        && autovacuum_trigger(snapshot, table) >= min_trigger
+        && vacuum_trigger(snapshot, table) >= min_trigger
 }
 
 /// The dead-row trigger to aim for: `dead_pct` % of the rows, at most `max_rows`, but
@@ -208,7 +206,7 @@ impl Rule for LargeTableDefaultScaleFactor {
             if rows <= 0.0 {
                 continue;
             }
-            let current = autovacuum_trigger(snap, t);
+            let current = vacuum_trigger(snap, t);
             let global_scale = table_setting(snap, t, "autovacuum_vacuum_scale_factor", 0.2);
             let churn = churn_per_minute(ctx, t);
             let goal = target_rows(rows, churn, current, target);

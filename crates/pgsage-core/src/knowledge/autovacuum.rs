@@ -1,7 +1,8 @@
 //! When autovacuum vacuums and analyses a table.
 //!
 //! Autovacuum vacuums a table once its dead rows exceed
-//! `autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × reltuples`, or (13+) once
+//! `autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × reltuples` (at most
+//! `autovacuum_vacuum_max_threshold` on 18+), or (13+) once
 //! the rows inserted since its last vacuum exceed
 //! `autovacuum_vacuum_insert_threshold + autovacuum_vacuum_insert_scale_factor × reltuples`,
 //! and analyses it once the rows modified since its last analyse exceed
@@ -20,6 +21,8 @@ use crate::snapshot::{Snapshot, Table};
 pub const DEFAULT_VACUUM_THRESHOLD: f64 = 50.0;
 /// PostgreSQL's default `autovacuum_vacuum_scale_factor`.
 pub const DEFAULT_VACUUM_SCALE_FACTOR: f64 = 0.2;
+/// PostgreSQL's default `autovacuum_vacuum_max_threshold` (18+; `-1` disables the cap).
+pub const DEFAULT_VACUUM_MAX_THRESHOLD: f64 = 100_000_000.0;
 /// PostgreSQL's default `autovacuum_analyze_threshold`.
 pub const DEFAULT_ANALYZE_THRESHOLD: f64 = 50.0;
 /// PostgreSQL's default `autovacuum_analyze_scale_factor`.
@@ -46,9 +49,11 @@ pub fn reltuples(table: &Table) -> f64 {
 }
 
 /// The number of dead rows at which autovacuum vacuums `table`:
-/// `autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × reltuples`.
+/// `autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × reltuples`, capped at
+/// `autovacuum_vacuum_max_threshold` on PostgreSQL 18+ (a server without the setting has
+/// no cap; `-1` disables it).
 pub fn vacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
-    table_setting(
+    let trigger = table_setting(
         snapshot,
         table,
         "autovacuum_vacuum_threshold",
@@ -58,7 +63,24 @@ pub fn vacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
         table,
         "autovacuum_vacuum_scale_factor",
         DEFAULT_VACUUM_SCALE_FACTOR,
-    ) * reltuples(table)
+    ) * reltuples(table);
+    match vacuum_max_threshold(snapshot, table) {
+        Some(max) => trigger.min(max),
+        None => trigger,
+    }
+}
+
+/// `autovacuum_vacuum_max_threshold` for `table` (18+): `None` when the server predates it
+/// or the cap is disabled (`-1`).
+pub fn vacuum_max_threshold(snapshot: &Snapshot, table: &Table) -> Option<f64> {
+    snapshot.setting("autovacuum_vacuum_max_threshold")?;
+    let max = table_setting(
+        snapshot,
+        table,
+        "autovacuum_vacuum_max_threshold",
+        DEFAULT_VACUUM_MAX_THRESHOLD,
+    );
+    (max >= 0.0).then_some(max)
 }
 
 /// The number of rows modified since the last analyse at which autovacuum analyses
@@ -80,6 +102,10 @@ pub fn analyze_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
 /// The number of rows inserted since the last vacuum at which autovacuum vacuums `table`
 /// (13+): `autovacuum_vacuum_insert_threshold + autovacuum_vacuum_insert_scale_factor ×
 /// reltuples`; `None` when the insert-driven vacuum is disabled (threshold `-1`).
+///
+/// PostgreSQL 18 scales `reltuples` here by the share of pages not all-frozen
+/// (`1 − relallfrozen / relpages`); the snapshot has no `relallfrozen`, so this is the
+/// trigger of an unfrozen table, an upper bound on 18.
 pub fn insert_trigger(snapshot: &Snapshot, table: &Table) -> Option<f64> {
     let threshold = table_setting(
         snapshot,
@@ -149,6 +175,20 @@ mod tests {
         );
         assert_eq!(vacuum_trigger(&s, &t), 101_000.0);
         assert_eq!(insert_trigger(&s, &t), None);
+    }
+
+    #[test]
+    fn postgresql_18_caps_the_vacuum_trigger() {
+        let mut s = demo();
+        set(&mut s, "autovacuum_vacuum_threshold", "50");
+        set(&mut s, "autovacuum_vacuum_scale_factor", "0.2");
+        unset(&mut s, "autovacuum_vacuum_max_threshold");
+        let t = table(&mut s, 1e9, &[]);
+        assert_eq!(vacuum_trigger(&s, &t), 200_000_050.0);
+        set(&mut s, "autovacuum_vacuum_max_threshold", "100000000");
+        assert_eq!(vacuum_trigger(&s, &t), 1e8);
+        let t = table(&mut s, 1e9, &["autovacuum_vacuum_max_threshold=-1"]);
+        assert_eq!(vacuum_trigger(&s, &t), 200_000_050.0);
     }
 
     #[test]

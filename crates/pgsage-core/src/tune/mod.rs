@@ -1,7 +1,7 @@
 //! Configuration advice (`pgsage tune`): recommended settings from the hardware (as
 //! PGTune computes them) refined by the workload measured in a [`Snapshot`] — temp
 //! files for `work_mem`, the WAL rate and checkpoint causes for `max_wal_size`,
-//! observed connections for `max_connections` and a pool size, table churn for
+//! observed connections for `max_connections` and a pool size, table sizes and churn for
 //! per-table autovacuum settings.
 //!
 //! [`recommend`] is pure: a snapshot and [`TuneOptions`] in, a [`TuneReport`] out
@@ -17,7 +17,7 @@ pub use values::{current_text, needs_restart_without_settings, Value};
 
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::{jit, memory, parallel, planner, storage, wal};
+use crate::knowledge::{autovacuum, jit, memory, parallel, planner, storage, wal};
 use crate::snapshot::{HostFacts, Snapshot, StorageKind};
 use values::{fmt_bytes, Rec};
 
@@ -31,15 +31,24 @@ pub struct TuneOptions {
     pub host: HostFacts,
     /// The `max_connections` to plan for, instead of deriving it from the snapshot.
     pub connections: Option<i64>,
+    /// Which large tables get per-table autovacuum settings, and which: rule VAC005's
+    /// parameters, so that both advise the same tables with the same values
+    /// ([`crate::RuleConfig::tune_options`] fills it from the configuration).
+    pub large_tables: autovacuum::LargeTablePolicy,
+    /// Counters since the statistics reset younger than this give no rates (the audit's
+    /// `min_stats_age_hours`, in seconds).
+    pub min_stats_age_seconds: f64,
 }
 
 impl TuneOptions {
-    /// Options for a profile, without host facts.
+    /// Options for a profile, without host facts, with the shipped packs' parameters.
     pub fn new(profile: Profile) -> Self {
         TuneOptions {
             profile,
             host: HostFacts::default(),
             connections: None,
+            large_tables: autovacuum::LargeTablePolicy::default(),
+            min_stats_age_seconds: crate::config::DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
         }
     }
 }
@@ -90,7 +99,7 @@ pub struct Advice {
     pub evidence: Vec<String>,
 }
 
-/// Per-table autovacuum settings for a large, churny table.
+/// Per-table autovacuum settings for a large table on the server-wide scale factor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableAdvice {
     /// `schema.table`, quoted where needed.
@@ -401,7 +410,12 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ),
     ));
 
-    let tables = workload::autovacuum_tables(snapshot, &w);
+    let tables = workload::autovacuum_tables(
+        snapshot,
+        &options.large_tables,
+        options.min_stats_age_seconds,
+        &mut notes,
+    );
 
     let managed_service = managed_service(snapshot);
     if let Some(m) = &managed_service {

@@ -2,7 +2,7 @@
 
 use super::values::{fmt_bytes, human_bytes, Rec};
 use super::{Basis, Profile, TableAdvice};
-use crate::knowledge::{connections as conn, memory, wal};
+use crate::knowledge::{autovacuum, connections as conn, memory, wal};
 use crate::snapshot::Snapshot;
 
 /// Temp-file spills.
@@ -447,88 +447,46 @@ pub(super) fn max_wal_size(
     recs.push(rec);
 }
 
-/// Rows of dead tuples after which a large table should be vacuumed.
-const VACUUM_TARGET_ROWS: f64 = 100_000.0;
-/// Tables from this many live rows are considered.
-const LARGE_TABLE_ROWS: i64 = 1_000_000;
-
-/// Per-table autovacuum settings for large tables with many updates and deletes, so the
-/// trigger is about [`VACUUM_TARGET_ROWS`] dead rows instead of a fraction of the table.
-pub(super) fn autovacuum_tables(s: &Snapshot, w: &Workload) -> Vec<TableAdvice> {
-    let _ = w;
-    let global_sf = s
-        .setting("autovacuum_vacuum_scale_factor")
-        .and_then(|x| x.as_f64())
-        .unwrap_or(0.2);
-    let global_threshold = s
-        .setting("autovacuum_vacuum_threshold")
-        .and_then(|x| x.as_f64())
-        .unwrap_or(50.0);
-    let mut out = Vec::new();
-    for t in &s.tables {
-        if t.kind != "r" || t.n_live_tup < LARGE_TABLE_ROWS {
-            continue;
-        }
-        let before = s
-            .baseline
-            .as_ref()
-            .and_then(|b| b.tables.iter().find(|x| x.oid == t.oid));
-        let churn = (t.n_tup_upd + t.n_tup_del) - before.map_or(0, |b| b.n_tup_upd + b.n_tup_del);
-        let rows = t.n_live_tup as f64;
-        // Churny: at least 10% of the table updated or deleted over the counters' span.
-        if (churn as f64) < 0.1 * rows {
-            continue;
-        }
-        let sf = t
-            .reloption("autovacuum_vacuum_scale_factor")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(global_sf);
-        let trigger = global_threshold + sf * rows;
-        if trigger <= 2.0 * VACUUM_TARGET_ROWS {
-            continue;
-        }
-        let new_sf = significant(VACUUM_TARGET_ROWS / rows);
-        let settings = vec![
-            ("autovacuum_vacuum_scale_factor".to_owned(), new_sf.clone()),
-            (
-                "autovacuum_analyze_scale_factor".to_owned(),
-                significant(2.0 * VACUUM_TARGET_ROWS / rows),
-            ),
-        ];
-        let name = t.qualified_name();
-        let sql = format!(
-            "ALTER TABLE {name} SET ({});",
-            settings
-                .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        out.push(TableAdvice {
-            table: name,
-            why: format!(
-                "{} live rows and {} rows updated or deleted: autovacuum waits for {:.0} dead rows \
-                 (threshold {global_threshold} + scale factor {sf} × rows); a scale factor of {new_sf} \
-                 vacuums after about {VACUUM_TARGET_ROWS} dead rows",
-                t.n_live_tup, churn, trigger
-            ),
-            settings,
-            sql,
-        });
+/// Per-table autovacuum settings for the large tables on the server-wide scale factor:
+/// the tables and settings rule VAC005 gives ([`autovacuum::large_tables`] with VAC005's
+/// parameters). When a raised server-wide scale factor is the cause, a note says so
+/// instead, as VAC005 does.
+pub(super) fn autovacuum_tables(
+    s: &Snapshot,
+    policy: &autovacuum::LargeTablePolicy,
+    min_stats_age_seconds: f64,
+    notes: &mut Vec<String>,
+) -> Vec<TableAdvice> {
+    let large = autovacuum::large_tables(s, policy, min_stats_age_seconds);
+    if let Some(global) = large.raised_server_scale_factor {
+        notes.push(format!(
+            "autovacuum_vacuum_scale_factor is {global} server-wide (PostgreSQL's default {}): \
+             {} tables wait for at least {:.0} dead rows; bring the server-wide value back \
+             first, then give the largest tables their own scale factor",
+            autovacuum::DEFAULT_VACUUM_SCALE_FACTOR,
+            large.tables.len(),
+            policy.min_trigger_rows
+        ));
+        return Vec::new();
     }
-    out
-}
-
-/// Two significant digits, without trailing zeros: `0.0043`, `0.02`.
-fn significant(v: f64) -> String {
-    if v <= 0.0 {
-        return "0".into();
-    }
-    let decimals = (1 - v.log10().floor() as i32).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
+    large
+        .tables
+        .iter()
+        .map(|l| {
+            let name = l.table.qualified_name();
+            TableAdvice {
+                why: format!(
+                    "about {:.0} rows on the server-wide scale factor: autovacuum waits for {:.0} \
+                     dead rows; a scale factor of {} vacuums after about {:.0}",
+                    autovacuum::reltuples(l.table),
+                    l.trigger_rows,
+                    l.factors.vacuum,
+                    l.factors.new_trigger_rows
+                ),
+                settings: l.factors.settings(),
+                sql: l.factors.alter_table(&name),
+                table: name,
+            }
+        })
+        .collect()
 }

@@ -1,16 +1,12 @@
-//! Helpers shared by the vacuum rules: whether autovacuum is disabled, which tables it
-//! looks after, and the table object. Autovacuum's triggers are
-//! [`crate::knowledge::autovacuum`]'s.
+//! Helpers shared by the vacuum rules: whether autovacuum is off server-wide, the last
+//! (auto)vacuum and analyse, and the table object. Which tables autovacuum looks after and
+//! when it runs are [`crate::knowledge::autovacuum`]'s.
 
 use chrono::{DateTime, Utc};
 
+pub(crate) use crate::knowledge::autovacuum::{disabled_by_reloption, maintained};
 use crate::report::{ObjectKind, ObjectRef};
 use crate::snapshot::{Snapshot, Table};
-
-/// Whether the table's own storage parameter disables autovacuum.
-pub(crate) fn disabled_by_reloption(table: &Table) -> bool {
-    table.reloption("autovacuum_enabled").is_some_and(is_false)
-}
 
 /// Whether the server setting `autovacuum` is off.
 pub(crate) fn disabled_globally(snapshot: &Snapshot) -> bool {
@@ -18,14 +14,6 @@ pub(crate) fn disabled_globally(snapshot: &Snapshot) -> bool {
         .setting("autovacuum")
         .and_then(|s| s.as_bool())
         .is_some_and(|on| !on)
-}
-
-/// A boolean storage-parameter value that means false.
-pub(crate) fn is_false(v: &str) -> bool {
-    matches!(
-        v.to_ascii_lowercase().as_str(),
-        "false" | "off" | "no" | "0" | "f" | "n"
-    )
 }
 
 /// The later of the last manual vacuum and the last autovacuum.
@@ -36,13 +24,6 @@ pub(crate) fn last_vacuum(table: &Table) -> Option<DateTime<Utc>> {
 /// The later of the last manual analyse and the last autoanalyse.
 pub(crate) fn last_analyze(table: &Table) -> Option<DateTime<Utc>> {
     table.last_analyze.max(table.last_autoanalyze)
-}
-
-/// Tables autovacuum looks after: ordinary tables and materialized views, permanent or
-/// unlogged (temporary tables are only vacuumed by their own session; partitioned tables
-/// have no storage).
-pub(crate) fn maintained(table: &Table) -> bool {
-    matches!(table.kind.as_str(), "r" | "m") && table.persistence != "t"
 }
 
 /// The table as a finding's object.
@@ -63,19 +44,4 @@ pub(crate) fn when(at: Option<DateTime<Utc>>) -> String {
 /// Rounds to one decimal, for percentages in evidence.
 pub(crate) fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn false_values() {
-        for v in ["false", "off", "FALSE", "0", "no"] {
-            assert!(is_false(v), "{v}");
-        }
-        for v in ["true", "on", "1"] {
-            assert!(!is_false(v), "{v}");
-        }
-    }
 }

@@ -1,7 +1,8 @@
 //! One voice: on every captured fixture and the demo snapshot, every server setting an
 //! audit fix changes has one value across all findings, and `pgsage tune` (the same
 //! snapshot, host facts and profile) recommends that value as a change; the per-table
-//! autovacuum settings VAC005 gives a table are those `tune` gives it. Run with and
+//! autovacuum settings VAC005 gives a table are those `tune` gives it, and the pool size
+//! CON002 suggests is `tune`'s. Run with and
 //! without host facts and for every profile, since the sized values depend on both.
 
 use std::collections::BTreeMap;
@@ -61,6 +62,7 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
     ];
     let mut checked_settings = 0;
     let mut checked_tables = 0;
+    let mut checked_pools = 0;
     let mut problems = Vec::new();
     for path in snapshots() {
         let snapshot = Snapshot::load(&path).expect("fixture loads");
@@ -119,6 +121,19 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
                 }
                 checked_tables +=
                     per_table_autovacuum_agrees(&name, &report, &tuning, &mut problems);
+                for f in report.findings.iter().filter(|f| f.rule == "CON002") {
+                    checked_pools += 1;
+                    let suggested = f
+                        .evidence
+                        .get("suggested_pool_size")
+                        .and_then(|v| v.as_i64());
+                    if suggested.is_none() || suggested != tuning.pool_size {
+                        problems.push(format!(
+                            "{name} ({profile}): CON002 suggests a pool of {suggested:?}, tune {:?}",
+                            tuning.pool_size
+                        ));
+                    }
+                }
                 for (setting, (value, rule)) in &values {
                     checked_settings += 1;
                     match tuning.settings.iter().find(|a| a.name == *setting) {
@@ -154,6 +169,7 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
         checked_tables > 0,
         "no table advised by both VAC005 and tune"
     );
+    assert!(checked_pools > 0, "no CON002 finding to compare");
 }
 
 /// The table and storage parameters of an `ALTER TABLE t SET (a = 1, b = 2);` fix.

@@ -134,7 +134,8 @@ impl RuleConfig {
     /// connections, and `host` (the facts after flags, configuration and snapshot merged).
     ///
     /// The formulas the audit's rules and `tune` share take the rules' parameters from here:
-    /// VAC005's for per-table autovacuum settings.
+    /// VAC005's for per-table autovacuum settings, CON002's for the pool size and
+    /// `max_connections`.
     pub fn tune_options(&self, host: &HostFacts) -> crate::tune::TuneOptions {
         let defaults = crate::tune::TuneOptions::new(self.profile).large_tables;
         let vac005 = |name: &str, default: f64| self.number("VAC005", name, default);
@@ -153,6 +154,15 @@ impl RuleConfig {
                     "server_finding_min_tables",
                     defaults.server_finding_min_tables,
                 ),
+            },
+            pooling: {
+                let d = crate::tune::TuneOptions::new(self.profile).pooling;
+                let con002 = |name: &str, default: f64| self.number("CON002", name, default);
+                crate::knowledge::connections::PoolPolicy {
+                    pool_size_per_cpu: con002("pool_size_per_cpu", d.pool_size_per_cpu),
+                    cpu_multiplier: con002("cpu_multiplier", d.cpu_multiplier),
+                    max_connections_floor: con002("max_connections_floor", d.max_connections_floor),
+                }
             },
             min_stats_age_seconds: self.min_stats_age_seconds,
         }
@@ -396,6 +406,7 @@ mod tests {
         let from_packs = config.tune_options(&HostFacts::default());
         let alone = crate::tune::TuneOptions::new(config.profile);
         assert_eq!(from_packs.large_tables, alone.large_tables);
+        assert_eq!(from_packs.pooling, alone.pooling);
         assert_eq!(
             from_packs.min_stats_age_seconds,
             alone.min_stats_age_seconds

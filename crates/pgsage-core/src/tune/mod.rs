@@ -17,7 +17,7 @@ pub use values::{current_text, needs_restart_without_settings, Value};
 
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::{autovacuum, jit, memory, parallel, planner, storage, wal};
+use crate::knowledge::{autovacuum, connections, jit, memory, parallel, planner, storage, wal};
 use crate::snapshot::{HostFacts, Snapshot, StorageKind};
 use values::{fmt_bytes, Rec};
 
@@ -35,6 +35,10 @@ pub struct TuneOptions {
     /// parameters, so that both advise the same tables with the same values
     /// ([`crate::RuleConfig::tune_options`] fills it from the configuration).
     pub large_tables: autovacuum::LargeTablePolicy,
+    /// The connection pool model's parameters: rule CON002's, so that both give the same
+    /// pool size and limit ([`crate::RuleConfig::tune_options`] fills it from the
+    /// configuration).
+    pub pooling: connections::PoolPolicy,
     /// Counters since the statistics reset younger than this give no rates (the audit's
     /// `min_stats_age_hours`, in seconds).
     pub min_stats_age_seconds: f64,
@@ -48,6 +52,7 @@ impl TuneOptions {
             host: HostFacts::default(),
             connections: None,
             large_tables: autovacuum::LargeTablePolicy::default(),
+            pooling: connections::PoolPolicy::default(),
             min_stats_age_seconds: crate::config::DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
         }
     }
@@ -141,6 +146,11 @@ pub struct TuneReport {
     pub settings: Vec<Advice>,
     /// Per-table autovacuum settings.
     pub tables: Vec<TableAdvice>,
+    /// Server connections per pool for a pooler in front of the server (PgBouncer
+    /// `default_pool_size`), when the CPUs are known and the sessions were collected: the
+    /// pool size rule CON002 suggests.
+    #[serde(default)]
+    pub pool_size: Option<i64>,
 }
 
 impl TuneReport {
@@ -222,11 +232,11 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     let w = workload::Workload::read(snapshot);
 
     // Connections first: work_mem depends on them.
-    let connections = workload::connections(
+    let (connections, pool_size) = workload::connections(
         snapshot,
-        &w,
         options.connections,
-        cpus,
+        host.cpus.as_ref().map(|f| f.value),
+        &options.pooling,
         profile,
         &mut recs,
         &mut notes,
@@ -433,6 +443,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         notes,
         settings: recs.into_iter().map(|r| r.resolve(snapshot)).collect(),
         tables,
+        pool_size,
     }
 }
 

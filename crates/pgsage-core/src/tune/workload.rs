@@ -67,8 +67,7 @@ pub(super) struct Workload {
     pub(super) wal_rate: Option<(f64, String)>,
     /// (timed, requested) checkpoints and over what.
     pub(super) checkpoints: Option<(i64, i64, String)>,
-    /// Client connections seen, and those not idle.
-    pub(super) clients: usize,
+    /// Client connections seen not idle ([`conn::Sessions::active`]).
     pub(super) busy: usize,
 }
 
@@ -175,51 +174,50 @@ impl Workload {
             )
         });
 
-        let clients: Vec<_> = s
-            .activity
-            .iter()
-            .filter(|b| {
-                b.backend_type == "client backend"
-                    || (b.backend_type.is_empty() && b.user.is_some())
-            })
-            .collect();
-        let busy = clients
-            .iter()
-            .filter(|b| b.state.as_deref().is_some_and(|st| st != "idle"))
-            .count();
         Workload {
             spills,
             temp_over,
             wal_rate,
             checkpoints,
-            clients: clients.len(),
-            busy,
+            busy: conn::Sessions::observe(s).active,
         }
     }
 }
 
-fn round_up(v: i64, to: i64) -> i64 {
-    (v + to - 1) / to * to
-}
-
-/// `max_connections` and the pool size. Returns the connection count work_mem plans for.
+/// `max_connections` and the pool size, with the model and parameters of rule CON002
+/// ([`conn::sizing`], [`conn::advise_limit`]). Returns the connection count work_mem plans
+/// for, and the pool size when the CPUs are known and the sessions were collected.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn connections(
     s: &Snapshot,
-    w: &Workload,
     requested: Option<i64>,
-    cpus: Option<i64>,
+    cpus: Option<f64>,
+    policy: &conn::PoolPolicy,
     profile: Profile,
     recs: &mut Vec<Rec>,
     notes: &mut Vec<String>,
-) -> i64 {
+) -> (i64, Option<i64>) {
     let current = s
         .setting("max_connections")
         .and_then(|x| x.as_f64())
         .map(|v| v as i64);
-    let reserved = s
-        .setting("superuser_reserved_connections")
-        .and_then(|x| x.as_f64())
-        .map_or(3, |v| v as i64);
+    let reserved = conn::reserved_slots(s);
+    let sessions = conn::Sessions::observe(s);
+    let sizing = conn::sizing(&sessions, reserved, cpus, policy);
+    let collected = s.gap("pg_stat_activity").is_none();
+    let pool = sizing.pool.filter(|_| collected);
+    if let (Some(pool), Some(c)) = (pool, cpus) {
+        if sessions.clients > 0 {
+            notes.push(format!(
+                "connection pool: about {} server connections per pool (PgBouncer \
+                 default_pool_size, transaction mode) keep the {c} CPUs busy without queueing \
+                 in the kernel: {} × CPUs, and at least the sessions seen not idle ({}); {} \
+                 pools for the database/role pairs seen",
+                pool.size, policy.pool_size_per_cpu, sessions.active, pool.pools
+            ));
+        }
+    }
+    let pool_size = pool.map(|p| p.size);
     if let Some(n) = requested {
         recs.push(Rec::int(
             "max_connections",
@@ -227,65 +225,55 @@ pub(super) fn connections(
             Basis::Request,
             format!("requested with --connections {n}"),
         ));
-        return n;
+        return (n, pool_size);
     }
     let Some(current) = current else {
-        return conn::default_connections(profile);
+        return (conn::default_connections(profile), pool_size);
     };
-    if w.clients == 0 {
-        return current;
+    if sessions.clients == 0 {
+        return (current, pool_size);
     }
     let evidence = vec![
         format!(
             "{} client connections open at collection, {} of them not idle",
-            w.clients, w.busy
+            sessions.clients, sessions.active
         ),
-        format!("max_connections {current}, superuser_reserved_connections {reserved}"),
+        format!("max_connections {current}, reserved connections {reserved}"),
     ];
-    // Room for the peak seen plus half again, and the reserved slots.
-    let needed = round_up((w.clients as i64 * 3 + 1) / 2 + reserved, 10).max(20);
-    let pool = cpus.map(|c| (2 * c).max(w.busy as i64));
-    if let Some(pool) = pool {
-        notes.push(format!(
-            "connection pool: about {pool} server connections per pool (PgBouncer \
-             default_pool_size, transaction mode) keep the {} CPUs busy without queueing in \
-             the kernel: 2 × CPUs, and at least the busy sessions seen ({})",
-            cpus.unwrap_or(0),
-            w.busy
-        ));
-    }
-    if current < needed {
-        recs.push(
-            Rec::int(
-                "max_connections",
-                needed,
-                Basis::Workload,
-                format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", w.clients),
-            )
-            .evidence(evidence),
-        );
-        return needed;
-    }
-    if let (Some(c), Some(pool)) = (cpus, pool) {
-        let target = round_up(needed.max(4 * pool), 10);
-        if current > 10 * c && current >= 2 * target {
+    match conn::advise_limit(current, &sizing, cpus, policy) {
+        conn::LimitAdvice::Raise(needed) => {
+            recs.push(
+                Rec::int(
+                    "max_connections",
+                    needed,
+                    Basis::Workload,
+                    format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", sessions.clients),
+                )
+                .evidence(evidence),
+            );
+            (needed, pool_size)
+        }
+        conn::LimitAdvice::Lower(target) => {
+            let (size, pools) = pool.map_or((0, 0), |p| (p.size, p.pools));
             recs.push(
                 Rec::int(
                     "max_connections",
                     target,
                     Basis::Workload,
                     format!(
-                        "{current} allowed connections for {c} CPUs and {} seen: each costs memory and \
-                         snapshot overhead; put a pooler (pool size {pool}) in front and lower the limit",
-                        w.clients
+                        "{current} allowed connections for {} CPUs and {} seen: each costs memory and \
+                         snapshot overhead; put a pooler (pool size {size}, {pools} pools) in front, \
+                         then lower the limit",
+                        cpus.unwrap_or(0.0),
+                        sessions.clients
                     ),
                 )
                 .evidence(evidence),
             );
-            return target;
+            (target, pool_size)
         }
+        conn::LimitAdvice::Keep => (current, pool_size),
     }
-    current
 }
 
 /// `work_mem`: the hardware formula, raised to what keeps most measured spills in memory,

@@ -103,6 +103,18 @@ pub fn work_mem_budget(ram: u64, shared_buffers: u64, busy: i64, workers: i64, f
         .max(floor)
 }
 
+/// The most of `maintenance_work_mem` / `autovacuum_work_mem` a vacuum uses for dead row
+/// ids, bytes: 1GB before PostgreSQL 17 (an array of item pointers, limited to
+/// `MaxAllocSize`), no limit from 17 (the TID store). See
+/// <https://www.postgresql.org/docs/17/runtime-config-resource.html#GUC-AUTOVACUUM-WORK-MEM>.
+pub fn vacuum_memory_cap(major: i32) -> f64 {
+    if major < 17 {
+        GB as f64
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// PostgreSQL's default `autovacuum_max_workers`.
 pub const DEFAULT_AUTOVACUUM_MAX_WORKERS: f64 = 3.0;
 
@@ -161,6 +173,12 @@ mod tests {
         assert_eq!(work_mem_budget(16 * GB, 4 * GB, 4, 4, 4 * MB), 512 * MB);
         assert_eq!(work_mem_budget(1024 * GB, 4 * GB, 1, 1, 4 * MB), 2 * GB);
         assert_eq!(work_mem_budget(GB, GB, 4, 4, 4 * MB), 4 * MB);
+    }
+
+    #[test]
+    fn vacuum_uses_at_most_1gb_before_17() {
+        assert_eq!(vacuum_memory_cap(16), GB as f64);
+        assert!(vacuum_memory_cap(17).is_infinite());
     }
 
     #[test]

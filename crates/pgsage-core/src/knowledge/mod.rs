@@ -1,6 +1,8 @@
-//! PostgreSQL knowledge: the formulas the rules, `pgsage tune` and the index advisor share,
-//! each in one place, documented with the PostgreSQL source or documentation it follows
-//! and unit-tested.
+//! PostgreSQL knowledge: the formulas the audit's rules and `pgsage tune` share, each in
+//! one place, documented with the PostgreSQL source or documentation it follows and
+//! unit-tested. Where a rule's parameters shape a formula (VAC005's per-table target,
+//! CON002's pool size), `tune` gets them through [`crate::RuleConfig::tune_options`], so the
+//! audit and `tune` give the same values (`tests/one_voice.rs` checks it).
 //!
 //! - [`autovacuum`]: when autovacuum vacuums and analyses a table (the dead-row, insert and
 //!   analyse triggers, per-table storage parameters over the server's settings), and the
@@ -16,6 +18,7 @@
 //!   `random_page_cost` / `effective_io_concurrency` from the storage kind,
 //!   `default_statistics_target` per profile.
 //! - [`counters`]: how old the cumulative statistics counters are.
+//! - [`Profile`]: the workload profile a configuration is sized for.
 //!
 //! Everything here is a pure function of plain values or of a [`crate::Snapshot`]: no rule
 //! context, no tuning report. The rules and [`crate::tune`] call into this module, never

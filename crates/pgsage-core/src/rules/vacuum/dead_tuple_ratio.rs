@@ -1,4 +1,4 @@
-use crate::knowledge::autovacuum::vacuum_trigger;
+use crate::knowledge::autovacuum::{disabled_by_reloption, vacuum_trigger};
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Rule, RuleContext, RuleMeta, Skip};
@@ -73,17 +73,14 @@ pub(crate) fn dead_heavy(
     dead >= min_dead && dead_pct(table) >= warning_pct && dead > vacuum_trigger(snapshot, table)
 }
 
-/// Whether autovacuum can run on `table` at all.
+/// Whether autovacuum can run on `table` at all: on server-wide and not disabled by the
+/// table's storage parameter.
 pub(crate) fn autovacuum_enabled(snapshot: &Snapshot, table: &Table) -> bool {
     let global = snapshot
         .setting("autovacuum")
         .and_then(|s| s.as_bool())
         .unwrap_or(true);
-    let local = table
-        .reloption("autovacuum_enabled")
-        .map(|v| !matches!(v, "false" | "off" | "no" | "0"))
-        .unwrap_or(true);
-    global && local
+    global && !disabled_by_reloption(table)
 }
 
 impl Rule for DeadTupleRatio {

@@ -38,7 +38,7 @@ class Advice:
 
 @dataclass(frozen=True)
 class TableAdvice:
-    """Per-table autovacuum settings for a large, churny table."""
+    """Per-table autovacuum settings for a large table."""
 
     #: ``schema.table``.
     table: str
@@ -72,6 +72,8 @@ class TuneReport:
     settings: List[Advice]
     #: Per-table autovacuum advice.
     tables: List[TableAdvice]
+    #: Server connections per pool for a pooler, when the CPUs are known.
+    pool_size: Optional[int]
     #: The ``ALTER SYSTEM`` script applying the changes.
     script: str
     _json: str = field(repr=False, compare=False)
@@ -91,6 +93,7 @@ class TuneReport:
                 TableAdvice(t["table"], [tuple(s) for s in t["settings"]], t["why"], t["sql"])
                 for t in d.get("tables", [])
             ],
+            pool_size=d.get("pool_size"),
             script=script,
             _json=text,
         )

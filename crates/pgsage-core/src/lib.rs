@@ -12,6 +12,8 @@
 //!   [`RuleConfig`] built from the rule packs under `rules/` and the user's overrides
 //!   ([`config`]); the resulting [`Report`] ([`report`]) holds [`Finding`]s with evidence
 //!   and fixes, and renders as JSON, a table or Markdown.
+//! - [`knowledge`]: the PostgreSQL formulas (autovacuum triggers, memory, WAL and
+//!   connection sizing, JIT, parallel and storage settings) the rules and [`tune`] share.
 //! - [`tune`] (configuration from hardware and workload), [`plan`] (EXPLAIN parsing and
 //!   analysis), [`workload`] (server log parsing, `pg_stat_statements`, aggregation),
 //!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`],
@@ -29,6 +31,7 @@ mod engine;
 mod error;
 pub mod frames;
 pub mod host;
+pub mod knowledge;
 pub mod plan;
 pub mod redact;
 pub mod report;

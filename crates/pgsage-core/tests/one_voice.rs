@@ -1,6 +1,8 @@
 //! One voice: on every captured fixture and the demo snapshot, every server setting an
 //! audit fix changes has one value across all findings, and `pgsage tune` (the same
-//! snapshot, host facts and profile) recommends that value as a change. Run with and
+//! snapshot, host facts and profile) recommends that value as a change; the per-table
+//! autovacuum settings VAC005 gives a table are those `tune` gives it, and the pool size
+//! CON002 suggests is `tune`'s. Run with and
 //! without host facts and for every profile, since the sized values depend on both.
 
 use std::collections::BTreeMap;
@@ -59,6 +61,8 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
         (host(64, 16.0, StorageKind::Hdd), Profile::Mixed),
     ];
     let mut checked_settings = 0;
+    let mut checked_tables = 0;
+    let mut checked_pools = 0;
     let mut problems = Vec::new();
     for path in snapshots() {
         let snapshot = Snapshot::load(&path).expect("fixture loads");
@@ -115,6 +119,21 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
                         }
                     }
                 }
+                checked_tables +=
+                    per_table_autovacuum_agrees(&name, &report, &tuning, &mut problems);
+                for f in report.findings.iter().filter(|f| f.rule == "CON002") {
+                    checked_pools += 1;
+                    let suggested = f
+                        .evidence
+                        .get("suggested_pool_size")
+                        .and_then(|v| v.as_i64());
+                    if suggested.is_none() || suggested != tuning.pool_size {
+                        problems.push(format!(
+                            "{name} ({profile}): CON002 suggests a pool of {suggested:?}, tune {:?}",
+                            tuning.pool_size
+                        ));
+                    }
+                }
                 for (setting, (value, rule)) in &values {
                     checked_settings += 1;
                     match tuning.settings.iter().find(|a| a.name == *setting) {
@@ -146,4 +165,50 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
         checked_settings > 100,
         "only {checked_settings} settings checked"
     );
+    assert!(
+        checked_tables > 0,
+        "no table advised by both VAC005 and tune"
+    );
+    assert!(checked_pools > 0, "no CON002 finding to compare");
+}
+
+/// The table and storage parameters of an `ALTER TABLE t SET (a = 1, b = 2);` fix.
+fn alter_table_settings(sql: &str) -> Option<(String, BTreeMap<String, String>)> {
+    let line = sql.lines().find(|l| l.starts_with("ALTER TABLE "))?;
+    let (table, rest) = line["ALTER TABLE ".len()..].split_once(" SET (")?;
+    let options = rest.strip_suffix(");")?;
+    let settings = options
+        .split(", ")
+        .filter_map(|o| o.split_once(" = "))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    Some((table.to_owned(), settings))
+}
+
+/// Per-table autovacuum settings: a table that both VAC005's fixes and `tune`'s `tables`
+/// name gets the same storage parameters from both. Returns the tables compared.
+fn per_table_autovacuum_agrees(
+    name: &str,
+    report: &pgsage_core::Report,
+    tuning: &pgsage_core::tune::TuneReport,
+    problems: &mut Vec<String>,
+) -> usize {
+    let mut compared = 0;
+    for f in report.findings.iter().filter(|f| f.rule == "VAC005") {
+        let Some((table, settings)) = f.fix.as_ref().and_then(|x| alter_table_settings(&x.sql))
+        else {
+            continue;
+        };
+        let Some(advice) = tuning.tables.iter().find(|t| t.table == table) else {
+            continue;
+        };
+        compared += 1;
+        let tuned: BTreeMap<String, String> = advice.settings.iter().cloned().collect();
+        if tuned != settings {
+            problems.push(format!(
+                "{name}: VAC005 sets {settings:?} on {table}, tune sets {tuned:?}"
+            ));
+        }
+    }
+    compared
 }

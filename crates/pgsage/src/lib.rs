@@ -26,7 +26,7 @@ mod error;
 pub mod plan;
 
 pub use pgsage_core::{
-    config, frames, host, redact, report, rules, snapshot, sql, tune, units, workload,
+    config, frames, host, knowledge, redact, report, rules, snapshot, sql, tune, units, workload,
 };
 
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};

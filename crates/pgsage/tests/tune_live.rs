@@ -83,7 +83,7 @@ fn work_mem_advice_follows_temp_spills() {
     assert_eq!(wm.basis, Basis::Workload, "{wm:#?}");
     assert!(wm.change && value > current, "{wm:#?}");
     // Above the hardware formula (3GB / ((100 + 2) × 3) ≈ 10MB): the spills need more.
-    let formula = pgsage::tune::formulas::work_mem(ram, ram / 4, 100, 2, Profile::Oltp);
+    let formula = pgsage::knowledge::memory::work_mem(ram, ram / 4, 100, 2, Profile::Oltp);
     assert!(value > formula, "{wm:#?}");
     // Bounded: the budget ((RAM − shared_buffers) / ((busy + workers) × 3)) and sane.
     assert!(value <= 256 * MIB, "{wm:#?}");

@@ -19,7 +19,7 @@ use crate::snapshot::{Fact, HostFacts, StorageKind};
 use crate::{Error, Result};
 
 /// Default minimum age of statistics for usage-based rules: one day.
-const DEFAULT_MIN_STATS_AGE_HOURS: f64 = 24.0;
+pub(crate) const DEFAULT_MIN_STATS_AGE_HOURS: f64 = 24.0;
 
 /// The effective settings of one rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,11 +134,47 @@ impl RuleConfig {
 
     /// What the recommended configuration is sized for: the configured profile and
     /// connections, and `host` (the facts after flags, configuration and snapshot merged).
+    ///
+    /// The formulas the audit's rules and `tune` share take the rules' parameters from here:
+    /// VAC005's for per-table autovacuum settings, CON002's for the pool size and
+    /// `max_connections`.
     pub fn tune_options(&self, host: &HostFacts) -> crate::tune::TuneOptions {
+        let defaults = crate::tune::TuneOptions::new(self.profile).large_tables;
+        let vac005 = |name: &str, default: f64| self.number("VAC005", name, default);
         crate::tune::TuneOptions {
             profile: self.profile,
             host: host.clone(),
             connections: self.connections,
+            large_tables: crate::knowledge::autovacuum::LargeTablePolicy {
+                min_trigger_rows: vac005("min_trigger_rows", defaults.min_trigger_rows),
+                target: crate::knowledge::autovacuum::ScaleFactorTarget {
+                    dead_pct: vac005("target_dead_pct", defaults.target.dead_pct),
+                    max_rows: vac005("max_target_rows", defaults.target.max_rows),
+                    min_minutes: vac005("min_minutes_between_vacuums", defaults.target.min_minutes),
+                },
+                server_finding_min_tables: vac005(
+                    "server_finding_min_tables",
+                    defaults.server_finding_min_tables,
+                ),
+            },
+            pooling: {
+                let d = crate::tune::TuneOptions::new(self.profile).pooling;
+                let con002 = |name: &str, default: f64| self.number("CON002", name, default);
+                crate::knowledge::connections::PoolPolicy {
+                    pool_size_per_cpu: con002("pool_size_per_cpu", d.pool_size_per_cpu),
+                    cpu_multiplier: con002("cpu_multiplier", d.cpu_multiplier),
+                    max_connections_floor: con002("max_connections_floor", d.max_connections_floor),
+                }
+            },
+            min_stats_age_seconds: self.min_stats_age_seconds,
+        }
+    }
+
+    /// A rule's numeric parameter, or `default` when the rule or the parameter is missing.
+    fn number(&self, rule: &str, name: &str, default: f64) -> f64 {
+        match self.rules.get(rule).and_then(|r| r.params.get(name)) {
+            Some(ParamValue::Number(n)) => *n,
+            _ => default,
         }
     }
 
@@ -372,6 +408,32 @@ mod tests {
                 pack.name
             );
         }
+    }
+
+    /// `TuneOptions::new` (tune on its own) and the shipped packs give `tune` the same
+    /// parameters, and a user's override of a rule parameter reaches `tune`.
+    #[test]
+    fn tune_options_take_the_rules_parameters() {
+        let mut config = RuleConfig::shipped().expect("valid");
+        let from_packs = config.tune_options(&HostFacts::default());
+        let alone = crate::tune::TuneOptions::new(config.profile);
+        assert_eq!(from_packs.large_tables, alone.large_tables);
+        assert_eq!(from_packs.pooling, alone.pooling);
+        assert_eq!(
+            from_packs.min_stats_age_seconds,
+            alone.min_stats_age_seconds
+        );
+        config
+            .set_param("VAC005", "max_target_rows", ParamValue::Number(100_000.0))
+            .expect("param");
+        assert_eq!(
+            config
+                .tune_options(&HostFacts::default())
+                .large_tables
+                .target
+                .max_rows,
+            100_000.0
+        );
     }
 
     #[test]

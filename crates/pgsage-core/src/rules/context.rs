@@ -346,14 +346,8 @@ impl<'a> RuleContext<'a> {
         if let Some(seconds) = self.snapshot.window_seconds() {
             return Basis::Interval { seconds };
         }
-        let snap = self.snapshot;
-        let start = snap.server.started_at;
-        let reset = snap
-            .current_database()
-            .and_then(|d| d.stats_reset)
-            .map_or(start, |r| r.max(start));
         Basis::SinceReset {
-            seconds: snap.age_seconds(reset),
+            seconds: crate::knowledge::counters::since_reset_seconds(self.snapshot),
         }
     }
 

@@ -1,71 +1,26 @@
 //! Configuration advice (`pgsage tune`): recommended settings from the hardware (as
 //! PGTune computes them) refined by the workload measured in a [`Snapshot`] — temp
 //! files for `work_mem`, the WAL rate and checkpoint causes for `max_wal_size`,
-//! observed connections for `max_connections` and a pool size, table churn for
+//! observed connections for `max_connections` and a pool size, table sizes and churn for
 //! per-table autovacuum settings.
 //!
 //! [`recommend`] is pure: a snapshot and [`TuneOptions`] in, a [`TuneReport`] out
-//! (serde; JSON documented in `docs/tuning.md`), rendered by [`render`].
+//! (serde; JSON documented in `docs/tuning.md`), rendered by [`render`]. The formulas are
+//! [`crate::knowledge`]'s, shared with the audit's rules.
 
-mod hardware;
 pub mod render;
 mod values;
 mod workload;
 
-pub use hardware::Parallel;
+pub use crate::knowledge::Profile;
 pub use values::{current_text, needs_restart_without_settings, Value};
 
 use serde::{Deserialize, Serialize};
 
 use crate::host::MissingFact;
+use crate::knowledge::{autovacuum, connections, jit, memory, parallel, planner, storage, wal};
 use crate::snapshot::{HostFacts, Snapshot, StorageKind};
 use values::Rec;
-
-/// Formulas, exposed for tests and documentation.
-pub mod formulas {
-    pub use super::hardware::*;
-}
-
-/// The workload the server is tuned for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    /// Many short transactions.
-    Oltp,
-    /// Web application: short queries, many connections.
-    Web,
-    /// Mixed transactional and reporting (the default: ERP servers run both).
-    #[default]
-    Mixed,
-    /// Data warehouse: few, large analytical queries.
-    Dw,
-}
-
-impl std::str::FromStr for Profile {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "oltp" => Ok(Profile::Oltp),
-            "web" => Ok(Profile::Web),
-            "mixed" => Ok(Profile::Mixed),
-            "dw" => Ok(Profile::Dw),
-            other => Err(format!(
-                "unknown profile `{other}` (expected oltp, web, mixed or dw)"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Profile::Oltp => "oltp",
-            Profile::Web => "web",
-            Profile::Mixed => "mixed",
-            Profile::Dw => "dw",
-        })
-    }
-}
 
 /// What to tune for.
 #[derive(Debug, Clone)]
@@ -77,15 +32,29 @@ pub struct TuneOptions {
     pub host: HostFacts,
     /// The `max_connections` to plan for, instead of deriving it from the snapshot.
     pub connections: Option<i64>,
+    /// Which large tables get per-table autovacuum settings, and which: rule VAC005's
+    /// parameters, so that both advise the same tables with the same values
+    /// ([`crate::RuleConfig::tune_options`] fills it from the configuration).
+    pub large_tables: autovacuum::LargeTablePolicy,
+    /// The connection pool model's parameters: rule CON002's, so that both give the same
+    /// pool size and limit ([`crate::RuleConfig::tune_options`] fills it from the
+    /// configuration).
+    pub pooling: connections::PoolPolicy,
+    /// Counters since the statistics reset younger than this give no rates (the audit's
+    /// `min_stats_age_hours`, in seconds).
+    pub min_stats_age_seconds: f64,
 }
 
 impl TuneOptions {
-    /// Options for a profile, without host facts.
+    /// Options for a profile, without host facts, with the shipped packs' parameters.
     pub fn new(profile: Profile) -> Self {
         TuneOptions {
             profile,
             host: HostFacts::default(),
             connections: None,
+            large_tables: autovacuum::LargeTablePolicy::default(),
+            pooling: connections::PoolPolicy::default(),
+            min_stats_age_seconds: crate::config::DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
         }
     }
 }
@@ -136,7 +105,7 @@ pub struct Advice {
     pub evidence: Vec<String>,
 }
 
-/// Per-table autovacuum settings for a large, churny table.
+/// Per-table autovacuum settings for a large table on the server-wide scale factor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableAdvice {
     /// `schema.table`, quoted where needed.
@@ -182,6 +151,11 @@ pub struct TuneReport {
     pub settings: Vec<Advice>,
     /// Per-table autovacuum settings.
     pub tables: Vec<TableAdvice>,
+    /// Server connections per pool for a pooler in front of the server (PgBouncer
+    /// `default_pool_size`), when the CPUs are known and the sessions were collected: the
+    /// pool size rule CON002 suggests.
+    #[serde(default)]
+    pub pool_size: Option<i64>,
 }
 
 impl TuneReport {
@@ -272,18 +246,18 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     let w = workload::Workload::read(snapshot);
 
     // Connections first: work_mem depends on them.
-    let connections = workload::connections(
+    let (connections, pool_size) = workload::connections(
         snapshot,
-        &w,
         options.connections,
-        cpus,
+        host.cpus.as_ref().map(|f| f.value),
+        &options.pooling,
         profile,
         &mut recs,
         &mut notes,
     );
 
     if let Some(ram) = ram {
-        let sb = hardware::shared_buffers(ram);
+        let sb = memory::shared_buffers(ram);
         recs.push(Rec::bytes(
             "shared_buffers",
             sb,
@@ -295,26 +269,26 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
         recs.push(Rec::bytes(
             "effective_cache_size",
-            hardware::effective_cache_size(ram),
+            memory::effective_cache_size(ram),
             Basis::Hardware,
             "three quarters of RAM: what the planner may assume is cached (shared buffers + OS cache); allocates nothing".into(),
         ));
         recs.push(Rec::bytes(
             "maintenance_work_mem",
-            hardware::maintenance_work_mem(ram, profile),
+            memory::maintenance_work_mem(ram, profile),
             Basis::Hardware,
             format!(
                 "RAM/{} capped at 2 GB: faster VACUUM, CREATE INDEX and foreign key checks",
-                if profile == Profile::Dw { 8 } else { 16 }
+                memory::maintenance_work_mem_divisor(profile)
             ),
         ));
         recs.push(Rec::bytes(
             "wal_buffers",
-            hardware::wal_buffers(sb),
+            memory::wal_buffers(sb),
             Basis::Hardware,
             "3% of shared_buffers, at most one 16 MB WAL segment".into(),
         ));
-        if hardware::wants_huge_pages(sb) {
+        if memory::wants_huge_pages(sb) {
             recs.push(Rec::text(
                 "huge_pages",
                 "try",
@@ -341,7 +315,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
     }
 
-    let (min_wal, max_wal) = hardware::wal_sizes(profile);
+    let (min_wal, max_wal) = wal::wal_sizes(profile);
     recs.push(
         Rec::bytes(
             "min_wal_size",
@@ -354,14 +328,14 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     workload::max_wal_size(snapshot, &w, max_wal, profile, &mut recs);
     recs.push(Rec::real(
         "checkpoint_completion_target",
-        0.9,
+        wal::CHECKPOINT_COMPLETION_TARGET,
         Basis::Hardware,
         "spread checkpoint writes over 90% of the interval (the default from PostgreSQL 14)".into(),
     ));
     if let Some(storage) = storage {
         recs.push(Rec::real(
             "random_page_cost",
-            hardware::random_page_cost(storage),
+            storage::random_page_cost(storage),
             Basis::Hardware,
             format!(
                 "{} storage: random reads cost {} sequential ones",
@@ -375,7 +349,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
         recs.push(Rec::int(
             "effective_io_concurrency",
-            hardware::effective_io_concurrency(storage),
+            storage::effective_io_concurrency(storage),
             Basis::Hardware,
             format!(
                 "{} storage: concurrent prefetch requests for bitmap heap scans",
@@ -386,7 +360,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             recs.push(
                 Rec::int(
                     "maintenance_io_concurrency",
-                    hardware::effective_io_concurrency(storage),
+                    storage::effective_io_concurrency(storage),
                     Basis::Hardware,
                     format!(
                         "{} storage: the same prefetching for VACUUM, index builds and recovery",
@@ -398,7 +372,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         }
     }
     if let Some(cpus) = cpus {
-        match hardware::parallel(cpus, profile) {
+        match parallel::parallel(cpus, profile) {
             Some(p) => {
                 let why = |what: &str| format!("{cpus} CPUs: {what}");
                 recs.push(
@@ -438,7 +412,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             )),
         }
     }
-    if matches!(profile, Profile::Oltp | Profile::Web) {
+    if jit::off_for(profile) {
         recs.push(Rec::text(
             "jit",
             "off",
@@ -448,7 +422,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     }
     recs.push(Rec::int(
         "default_statistics_target",
-        hardware::default_statistics_target(profile),
+        planner::default_statistics_target(profile),
         Basis::Hardware,
         format!(
             "{profile} profile: {}",
@@ -460,7 +434,12 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ),
     ));
 
-    let tables = workload::autovacuum_tables(snapshot, &w);
+    let tables = workload::autovacuum_tables(
+        snapshot,
+        &options.large_tables,
+        options.min_stats_age_seconds,
+        &mut notes,
+    );
 
     let managed_service = managed_service(snapshot);
     if let Some(m) = &managed_service {
@@ -479,6 +458,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         missing_facts,
         settings: recs.into_iter().map(|r| r.resolve(snapshot)).collect(),
         tables,
+        pool_size,
     }
 }
 

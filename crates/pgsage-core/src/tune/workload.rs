@@ -1,13 +1,10 @@
 //! What the snapshot measured, and the advice derived from it.
 
-use super::hardware;
 use super::values::Rec;
 use super::{Basis, Profile, TableAdvice};
+use crate::knowledge::{autovacuum, connections as conn, memory, wal};
 use crate::snapshot::Snapshot;
 use crate::units;
-
-const MB: u64 = 1024 * 1024;
-const GB: u64 = 1024 * MB;
 
 /// Temp-file spills.
 #[derive(Debug, Clone)]
@@ -71,8 +68,7 @@ pub(super) struct Workload {
     pub(super) wal_rate: Option<(f64, String)>,
     /// (timed, requested) checkpoints and over what.
     pub(super) checkpoints: Option<(i64, i64, String)>,
-    /// Client connections seen, and those not idle.
-    pub(super) clients: usize,
+    /// Client connections seen not idle ([`conn::Sessions::active`]).
     pub(super) busy: usize,
 }
 
@@ -181,51 +177,50 @@ impl Workload {
             )
         });
 
-        let clients: Vec<_> = s
-            .activity
-            .iter()
-            .filter(|b| {
-                b.backend_type == "client backend"
-                    || (b.backend_type.is_empty() && b.user.is_some())
-            })
-            .collect();
-        let busy = clients
-            .iter()
-            .filter(|b| b.state.as_deref().is_some_and(|st| st != "idle"))
-            .count();
         Workload {
             spills,
             temp_over,
             wal_rate,
             checkpoints,
-            clients: clients.len(),
-            busy,
+            busy: conn::Sessions::observe(s).active,
         }
     }
 }
 
-fn round_up(v: i64, to: i64) -> i64 {
-    (v + to - 1) / to * to
-}
-
-/// `max_connections` and the pool size. Returns the connection count work_mem plans for.
+/// `max_connections` and the pool size, with the model and parameters of rule CON002
+/// ([`conn::sizing`], [`conn::advise_limit`]). Returns the connection count work_mem plans
+/// for, and the pool size when the CPUs are known and the sessions were collected.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn connections(
     s: &Snapshot,
-    w: &Workload,
     requested: Option<i64>,
-    cpus: Option<i64>,
+    cpus: Option<f64>,
+    policy: &conn::PoolPolicy,
     profile: Profile,
     recs: &mut Vec<Rec>,
     notes: &mut Vec<String>,
-) -> i64 {
+) -> (i64, Option<i64>) {
     let current = s
         .setting("max_connections")
         .and_then(|x| x.as_f64())
         .map(|v| v as i64);
-    let reserved = s
-        .setting("superuser_reserved_connections")
-        .and_then(|x| x.as_f64())
-        .map_or(3, |v| v as i64);
+    let reserved = conn::reserved_slots(s);
+    let sessions = conn::Sessions::observe(s);
+    let sizing = conn::sizing(&sessions, reserved, cpus, policy);
+    let collected = s.gap("pg_stat_activity").is_none();
+    let pool = sizing.pool.filter(|_| collected);
+    if let (Some(pool), Some(c)) = (pool, cpus) {
+        if sessions.clients > 0 {
+            notes.push(format!(
+                "connection pool: about {} server connections per pool (PgBouncer \
+                 default_pool_size, transaction mode) keep the {c} CPUs busy without queueing \
+                 in the kernel: {} × CPUs, and at least the sessions seen not idle ({}); {} \
+                 pools for the database/role pairs seen",
+                pool.size, policy.pool_size_per_cpu, sessions.active, pool.pools
+            ));
+        }
+    }
+    let pool_size = pool.map(|p| p.size);
     if let Some(n) = requested {
         recs.push(Rec::int(
             "max_connections",
@@ -233,67 +228,57 @@ pub(super) fn connections(
             Basis::Request,
             format!("{n} connections requested"),
         ));
-        return n;
+        return (n, pool_size);
     }
     let Some(current) = current else {
-        return hardware::default_connections(profile);
+        return (conn::default_connections(profile), pool_size);
     };
-    if w.clients == 0 {
-        return current;
+    if sessions.clients == 0 {
+        return (current, pool_size);
     }
     let evidence = vec![
         format!(
             "{} client connections open at collection, {} of them not idle",
-            units::count(w.clients),
-            units::count(w.busy)
+            units::count(sessions.clients),
+            units::count(sessions.active)
         ),
-        format!("max_connections {current}, superuser_reserved_connections {reserved}"),
+        format!("max_connections {current}, reserved connections {reserved}"),
     ];
-    // Room for the peak seen plus half again, and the reserved slots.
-    let needed = round_up((w.clients as i64 * 3 + 1) / 2 + reserved, 10).max(20);
-    let pool = cpus.map(|c| (2 * c).max(w.busy as i64));
-    if let Some(pool) = pool {
-        notes.push(format!(
-            "connection pool: about {pool} server connections per pool (PgBouncer \
-             default_pool_size, transaction mode) keep the {} CPUs busy without queueing in \
-             the kernel: 2 × CPUs, and at least the busy sessions seen ({})",
-            cpus.unwrap_or(0),
-            w.busy
-        ));
-    }
-    if current < needed {
-        recs.push(
-            Rec::int(
-                "max_connections",
-                needed,
-                Basis::Workload,
-                format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", units::count(w.clients)),
-            )
-            .evidence(evidence),
-        );
-        return needed;
-    }
-    if let (Some(c), Some(pool)) = (cpus, pool) {
-        let target = round_up(needed.max(4 * pool), 10);
-        if current > 10 * c && current >= 2 * target {
+    match conn::advise_limit(current, &sizing, cpus, policy) {
+        conn::LimitAdvice::Raise(needed) => {
+            recs.push(
+                Rec::int(
+                    "max_connections",
+                    needed,
+                    Basis::Workload,
+                    format!("{} connections were open: 1.5 × that plus the reserved slots leaves room for peaks", units::count(sessions.clients)),
+                )
+                .evidence(evidence),
+            );
+            (needed, pool_size)
+        }
+        conn::LimitAdvice::Lower(target) => {
+            let (size, pools) = pool.map_or((0, 0), |p| (p.size, p.pools));
             recs.push(
                 Rec::int(
                     "max_connections",
                     target,
                     Basis::Workload,
                     format!(
-                        "{} allowed connections for {c} CPUs and {} seen: each costs memory and \
-                         snapshot overhead; put a pooler (pool size {pool}) in front and lower the limit",
+                        "{} allowed connections for {} CPUs and {} seen: each costs memory and \
+                         snapshot overhead; put a pooler (pool size {size}, {pools} pools) in front, \
+                         then lower the limit",
                         units::count(current),
-                        units::count(w.clients)
+                        units::number(cpus.unwrap_or(0.0)),
+                        units::count(sessions.clients)
                     ),
                 )
                 .evidence(evidence),
             );
-            return target;
+            (target, pool_size)
         }
+        conn::LimitAdvice::Keep => (current, pool_size),
     }
-    current
 }
 
 /// `work_mem`: the hardware formula, raised to what keeps most measured spills in memory,
@@ -310,12 +295,12 @@ pub(super) fn work_mem(
     recs: &mut Vec<Rec>,
     notes: &mut Vec<String>,
 ) {
-    let formula = hardware::work_mem(ram, shared_buffers, connections, workers, profile);
+    let formula = memory::work_mem(ram, shared_buffers, connections, workers, profile);
     let formula_why = format!(
         "(RAM {} − shared_buffers {}) / (({connections} connections + {workers} parallel workers) × 3){}",
         units::bytes(ram),
         units::bytes(shared_buffers),
-        if matches!(profile, Profile::Mixed | Profile::Dw) { " / 2" } else { "" }
+        if memory::work_mem_halved(profile) { " / 2" } else { "" }
     );
     let Some(spills) = &w.spills else {
         let mut evidence = vec![format!("no temp files {}", w.temp_over)];
@@ -330,13 +315,11 @@ pub(super) fn work_mem(
     let needed = spills
         .p90_per_call()
         .or(spills.average_file())
-        .map(|b| (2.0 * b).ceil() as u64);
-    // Budget: the sessions seen working at once (at least 2 × CPUs' worth of workers)
+        .map(memory::work_mem_for_spill);
+    // Budget: the sessions seen working at once (at least the parallel workers' count)
     // each using three work_mem-sized nodes must fit beside shared_buffers.
     let busy = (w.busy as i64).max(workers).max(1);
-    let budget = (ram.saturating_sub(shared_buffers) / ((busy + workers) as u64 * 3))
-        .min(2 * GB)
-        .max(formula);
+    let budget = memory::work_mem_budget(ram, shared_buffers, busy, workers, formula);
     let mut evidence = vec![spills.summary()];
     if let Some(avg) = spills.average_file() {
         evidence.push(format!("average temp file {}", units::bytes(avg)));
@@ -359,7 +342,6 @@ pub(super) fn work_mem(
         recs.push(Rec::bytes("work_mem", formula, Basis::Hardware, formula_why).evidence(evidence));
         return;
     };
-    let needed = needed.div_ceil(MB) * MB;
     if needed <= formula {
         recs.push(
             Rec::bytes(
@@ -395,9 +377,6 @@ pub(super) fn work_mem(
 
 /// `max_wal_size`: the profile's value, raised so that the measured WAL rate triggers
 /// checkpoints by time, never lowered.
-/// The largest `max_wal_size` recommended from the WAL rate.
-const MAX_WAL_SIZE_CAP: u64 = 64 * GB;
-
 pub(super) fn max_wal_size(
     s: &Snapshot,
     w: &Workload,
@@ -424,12 +403,7 @@ pub(super) fn max_wal_size(
         }
     }
     if let Some((rate, how)) = &w.wal_rate {
-        // A checkpoint is requested once max_wal_size / (1 + checkpoint_completion_target)
-        // of WAL is written; 1.5 × headroom for peaks above the average.
-        let needed = (rate * timeout_s * 1.9 * 1.5).ceil() as u64;
-        // Capped: beyond that, pg_wal's disk space and crash recovery time matter more;
-        // a shorter checkpoint_timeout is the better fix.
-        let needed = (needed.div_ceil(GB) * GB).min(MAX_WAL_SIZE_CAP);
+        let needed = wal::max_wal_size_for_rate(*rate, timeout_s);
         evidence.push(format!("WAL rate {} ({how})", units::rate(*rate)));
         evidence.push(format!(
             "{} of WAL per checkpoint_timeout ({})",
@@ -444,11 +418,11 @@ pub(super) fn max_wal_size(
                  target) × 1.5 headroom so checkpoints are triggered by time, not by WAL volume",
                 units::bytes(rate * timeout_s)
             );
-            if needed == MAX_WAL_SIZE_CAP {
+            if needed == wal::MAX_WAL_SIZE_CAP {
                 why.push_str(&format!(
                     "; capped at {}: beyond that pg_wal's disk space and crash recovery time \
                      matter more, so shorten checkpoint_timeout instead",
-                    units::bytes(MAX_WAL_SIZE_CAP)
+                    units::bytes(wal::MAX_WAL_SIZE_CAP)
                 ));
             }
         } else {
@@ -470,91 +444,46 @@ pub(super) fn max_wal_size(
     recs.push(rec);
 }
 
-/// Rows of dead tuples after which a large table should be vacuumed.
-const VACUUM_TARGET_ROWS: f64 = 100_000.0;
-/// Tables from this many live rows are considered.
-const LARGE_TABLE_ROWS: i64 = 1_000_000;
-
-/// Per-table autovacuum settings for large tables with many updates and deletes, so the
-/// trigger is about [`VACUUM_TARGET_ROWS`] dead rows instead of a fraction of the table.
-pub(super) fn autovacuum_tables(s: &Snapshot, w: &Workload) -> Vec<TableAdvice> {
-    let _ = w;
-    let global_sf = s
-        .setting("autovacuum_vacuum_scale_factor")
-        .and_then(|x| x.as_f64())
-        .unwrap_or(0.2);
-    let global_threshold = s
-        .setting("autovacuum_vacuum_threshold")
-        .and_then(|x| x.as_f64())
-        .unwrap_or(50.0);
-    let mut out = Vec::new();
-    for t in &s.tables {
-        if t.kind != "r" || t.n_live_tup < LARGE_TABLE_ROWS {
-            continue;
-        }
-        let before = s
-            .baseline
-            .as_ref()
-            .and_then(|b| b.tables.iter().find(|x| x.oid == t.oid));
-        let churn = (t.n_tup_upd + t.n_tup_del) - before.map_or(0, |b| b.n_tup_upd + b.n_tup_del);
-        let rows = t.n_live_tup as f64;
-        // Churny: at least 10% of the table updated or deleted over the counters' span.
-        if (churn as f64) < 0.1 * rows {
-            continue;
-        }
-        let sf = t
-            .reloption("autovacuum_vacuum_scale_factor")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(global_sf);
-        let trigger = global_threshold + sf * rows;
-        if trigger <= 2.0 * VACUUM_TARGET_ROWS {
-            continue;
-        }
-        let new_sf = significant(VACUUM_TARGET_ROWS / rows);
-        let settings = vec![
-            ("autovacuum_vacuum_scale_factor".to_owned(), new_sf.clone()),
-            (
-                "autovacuum_analyze_scale_factor".to_owned(),
-                significant(2.0 * VACUUM_TARGET_ROWS / rows),
-            ),
-        ];
-        let name = t.qualified_name();
-        let sql = format!(
-            "ALTER TABLE {name} SET ({});",
-            settings
-                .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        out.push(TableAdvice {
-            table: name,
-            why: format!(
-                "{} live rows and {} rows updated or deleted: autovacuum waits for {} dead rows \
-                 (threshold {global_threshold} + scale factor {sf} × rows); a scale factor of {new_sf} \
-                 vacuums after about {} dead rows",
-                units::count(t.n_live_tup),
-                units::count(churn),
-                units::count(trigger),
-                units::count(VACUUM_TARGET_ROWS)
-            ),
-            settings,
-            sql,
-        });
+/// Per-table autovacuum settings for the large tables on the server-wide scale factor:
+/// the tables and settings rule VAC005 gives ([`autovacuum::large_tables`] with VAC005's
+/// parameters). When a raised server-wide scale factor is the cause, a note says so
+/// instead, as VAC005 does.
+pub(super) fn autovacuum_tables(
+    s: &Snapshot,
+    policy: &autovacuum::LargeTablePolicy,
+    min_stats_age_seconds: f64,
+    notes: &mut Vec<String>,
+) -> Vec<TableAdvice> {
+    let large = autovacuum::large_tables(s, policy, min_stats_age_seconds);
+    if let Some(global) = large.raised_server_scale_factor {
+        notes.push(format!(
+            "autovacuum_vacuum_scale_factor is {global} server-wide (PostgreSQL's default {}): \
+             {} tables wait for at least {} dead rows; bring the server-wide value back \
+             first, then give the largest tables their own scale factor",
+            autovacuum::DEFAULT_VACUUM_SCALE_FACTOR,
+            units::count(large.tables.len()),
+            units::count(policy.min_trigger_rows)
+        ));
+        return Vec::new();
     }
-    out
-}
-
-/// Two significant digits, without trailing zeros: `0.0043`, `0.02`.
-fn significant(v: f64) -> String {
-    if v <= 0.0 {
-        return "0".into();
-    }
-    let decimals = (1 - v.log10().floor() as i32).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
+    large
+        .tables
+        .iter()
+        .map(|l| {
+            let name = l.table.qualified_name();
+            TableAdvice {
+                why: format!(
+                    "about {} rows on the server-wide scale factor: autovacuum waits for {} \
+                     dead rows; a scale factor of {} vacuums after about {}",
+                    units::count(autovacuum::reltuples(l.table)),
+                    units::count(l.trigger_rows),
+                    l.factors.vacuum,
+                    units::count(l.factors.new_trigger_rows)
+                ),
+                settings: l.factors.settings(),
+                sql: l.factors.alter_table(&name),
+                table: name,
+            }
+        })
+        .collect()
 }

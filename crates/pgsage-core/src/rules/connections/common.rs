@@ -1,68 +1,15 @@
-//! Helpers shared by the `connections` rules: which sessions are clients (the collector's
-//! own session left out), session ages, and grouping by database.
+//! Helpers shared by the `connections` rules: session ages, grouping by database, the
+//! skips for missing activity. Which sessions are clients (the collector's own session left
+//! out) is [`crate::knowledge::connections`]'s.
 
 use crate::units;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+pub(crate) use crate::knowledge::connections::{clients, clients_and_hidden, hidden_sessions};
 use crate::rules::Skip;
 use crate::snapshot::{Backend, Snapshot};
-
-/// The `application_name` the collector sets on its session.
-pub(crate) const COLLECTOR_APPLICATION: &str = "pgsage";
-
-/// Whether `b` is the collector's own session: a client backend of the collecting role in
-/// the connected database whose `application_name` is `pgsage` (or its pseudonym in a
-/// redacted snapshot).
-pub(crate) fn is_collector(snap: &Snapshot, b: &Backend) -> bool {
-    let app_matches = b.application_name.as_deref().is_some_and(|a| {
-        a == COLLECTOR_APPLICATION
-            || (snap.redacted && a == crate::redact::pseudonym("app", COLLECTOR_APPLICATION))
-    });
-    b.backend_type == "client backend"
-        && app_matches
-        && b.database.as_deref() == Some(snap.server.database.as_str())
-        && b.user.as_deref() == Some(snap.server.user.as_str())
-}
-
-/// Client backends, without the collector's own session.
-pub(crate) fn clients(snap: &Snapshot) -> Vec<&Backend> {
-    snap.activity
-        .iter()
-        .filter(|b| b.backend_type == "client backend" && !is_collector(snap, b))
-        .collect()
-}
-
-/// Other roles' sessions whose type and state the collecting role may not see (it lacks
-/// `pg_read_all_stats`/`pg_monitor`): their `backend_type` comes empty and their state
-/// hidden, while their database and role stay visible. Rows with both a database and a
-/// role are almost always client backends (background processes have neither, or no
-/// database); parallel workers and background workers connected to a database look the
-/// same, so counts that include them are upper bounds.
-pub(crate) fn hidden_sessions(snap: &Snapshot) -> Vec<&Backend> {
-    if snap.server.can_read_all_stats {
-        return Vec::new();
-    }
-    snap.activity
-        .iter()
-        .filter(|b| {
-            b.backend_type.is_empty()
-                && b.state.is_none()
-                && b.database.is_some()
-                && b.user.is_some()
-                && !is_collector(snap, b)
-        })
-        .collect()
-}
-
-/// Client backends, plus the sessions of other roles whose type is hidden (see
-/// [`hidden_sessions`]): all the client connections the role can count.
-pub(crate) fn clients_and_hidden(snap: &Snapshot) -> Vec<&Backend> {
-    let mut all = clients(snap);
-    all.extend(hidden_sessions(snap));
-    all
-}
 
 /// The reason to lower confidence when `hidden` sessions of other roles were counted as
 /// client connections.

@@ -63,10 +63,7 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
         .setting("max_connections")?
         .as_f64()
         .ok_or_else(|| Skip::because("max_connections is not a number"))?;
-    let reserved: f64 = ["superuser_reserved_connections", "reserved_connections"]
-        .iter()
-        .filter_map(|n| ctx.snapshot.setting(n).and_then(|s| s.as_f64()))
-        .sum();
+    let reserved = crate::knowledge::connections::reserved_slots(ctx.snapshot) as f64;
     // The collector's own session is not the application's.
     super::common::require_activity(ctx.snapshot)?;
     let clients = super::common::clients(ctx.snapshot);

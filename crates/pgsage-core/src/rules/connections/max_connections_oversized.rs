@@ -1,11 +1,10 @@
-use std::collections::BTreeSet;
-
+use crate::knowledge::connections::{self, PoolPolicy, Sessions};
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::units;
 
-use super::common::{clients_and_hidden, hidden_reason, hidden_sessions};
+use super::common::hidden_reason;
 
 declare_rule! {
     /// ## What it detects
@@ -40,6 +39,12 @@ declare_rule! {
     /// - `pool_size_per_cpu` (default 2): suggested server pool per CPU (2–4 is usual; at
     ///   least the observed active connections).
     ///
+    /// The suggested limit is the pools' server connections, the reserved slots and 10
+    /// spare, rounded up to ten, never below `max_connections_floor`. `pgsage tune` sizes
+    /// the pool and `max_connections` with the same model and parameters
+    /// (`pgsage_core::knowledge::connections`) and lowers the limit when it is at least
+    /// twice that; this finding gives its value.
+    ///
     /// The observed connections are one sample of `pg_stat_activity` (without pgsage's
     /// own session).
     ///
@@ -64,35 +69,6 @@ declare_rule! {
     }
 }
 
-/// The suggested pool and limit.
-#[derive(Debug, PartialEq)]
-struct Sizing {
-    pool_size: u64,
-    pools: u64,
-    max_connections: u64,
-}
-
-/// Pool size: `per_cpu` × CPUs, at least the active connections; limit: the pools, the
-/// reserved slots and 10 spare for administration, rounded up to ten, never below `floor`.
-fn sizing(
-    cpus: f64,
-    per_cpu: f64,
-    active: usize,
-    pools: usize,
-    reserved: f64,
-    floor: f64,
-) -> Sizing {
-    let pool_size = ((per_cpu * cpus).ceil() as u64).max(active as u64).max(1);
-    let pools = pools.max(1) as u64;
-    let raw = pool_size * pools + reserved.max(0.0) as u64 + 10;
-    let rounded = raw.div_ceil(10) * 10;
-    Sizing {
-        pool_size,
-        pools,
-        max_connections: rounded.max(floor.max(0.0) as u64),
-    }
-}
-
 impl SnapshotRule for MaxConnectionsOversized {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -100,65 +76,61 @@ impl SnapshotRule for MaxConnectionsOversized {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let p: Params = ctx.params()?;
-        let multiplier = p.cpu_multiplier;
-        let floor = p.max_connections_floor;
-        let per_cpu = p.pool_size_per_cpu;
+        let policy = PoolPolicy {
+            pool_size_per_cpu: p.pool_size_per_cpu,
+            cpu_multiplier: p.cpu_multiplier,
+            max_connections_floor: p.max_connections_floor,
+        };
         let max = ctx
             .setting("max_connections")?
             .as_f64()
             .ok_or_else(|| Skip::because("max_connections is not a number"))?;
         let cpus = ctx.cpus()?;
         super::common::require_activity(ctx.snapshot)?;
-        if max <= floor || max <= multiplier * cpus {
+        if !connections::oversized(max, cpus, &policy) {
             return Ok(vec![]);
         }
-        let reserved: f64 = ["superuser_reserved_connections", "reserved_connections"]
-            .iter()
-            .filter_map(|n| ctx.snapshot.setting(n).and_then(|s| s.as_f64()))
-            .sum();
         // Sessions of other roles whose state is hidden count as not idle: the pool size
-        // suggested stays an upper bound.
-        let clients = clients_and_hidden(ctx.snapshot);
-        let hidden = hidden_sessions(ctx.snapshot).len();
-        let active = clients
-            .iter()
-            .filter(|b| b.state.as_deref() != Some("idle"))
-            .count();
-        let pairs: BTreeSet<_> = clients
-            .iter()
-            .map(|b| (b.database.clone(), b.user.clone()))
-            .collect();
-        let s = sizing(cpus, per_cpu, active, pairs.len(), reserved, floor);
-        if (s.max_connections as f64) >= max {
+        // suggested stays an upper bound. The same sizing as `pgsage tune`'s.
+        let sessions = Sessions::observe(ctx.snapshot);
+        let reserved = connections::reserved_slots(ctx.snapshot);
+        let Some(pool) = connections::sizing(&sessions, reserved, Some(cpus), &policy).pool else {
+            return Ok(vec![]);
+        };
+        if (pool.limit as f64) >= max {
             return Ok(vec![]);
         }
         // The limit `pgsage tune` recommends; the finding stays quiet when it keeps the
-        // current one.
-        let Some(limit) = ctx.value_for("max_connections", || s.max_connections.to_string()) else {
+        // current one (or raises it: too few slots for the clients seen).
+        let Some(limit) = ctx
+            .value_for("max_connections", || pool.limit.to_string())
+            .filter(|l| l.parse::<f64>().is_ok_and(|l| l < max))
+        else {
             return Ok(vec![]);
         };
+        let (active, hidden) = (sessions.active, sessions.hidden);
         let per_cpu_now = max / cpus;
         let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
                 "`max_connections` is {max:.0}, {} per CPU on {cpus} CPUs; {} client connections were open, {} of them not idle",
                 units::number(per_cpu_now),
-                units::count(clients.len()),
+                units::count(sessions.clients),
                 units::count(active)
             ),
         )
         .evidence("max_connections", max)
         .evidence("cpus", cpus)
         .evidence("connections_per_cpu", super::common::round1(per_cpu_now))
-        .evidence("client_connections", clients.len())
+        .evidence("client_connections", sessions.clients)
         .evidence("non_idle_connections", active)
         .evidence("state_hidden", hidden)
-        .evidence("database_user_pairs", s.pools)
-        .evidence("suggested_pool_size", s.pool_size)
+        .evidence("database_user_pairs", pool.pools)
+        .evidence("suggested_pool_size", pool.size)
         .evidence("suggested_max_connections", limit.clone())
         .recommend(format!(
             "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {} for each of the {} database/user pairs seen; or the managed service's pooler), then lower max_connections to {limit} (on managed services: the max_connections server parameter)",
-            s.pool_size, s.pools
+            pool.size, pool.pools
         ))
         .with_fix(ctx.settings_fix(
             &[("max_connections", limit.clone())],
@@ -174,18 +146,7 @@ impl SnapshotRule for MaxConnectionsOversized {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::rules::testing::{assert_fires, assert_quiet};
-
-    #[test]
-    fn sizing_uses_cpus_and_active_connections() {
-        let s = sizing(4.0, 2.0, 3, 1, 3.0, 100.0);
-        assert_eq!(s.pool_size, 8);
-        assert_eq!(s.max_connections, 100);
-        let s = sizing(4.0, 2.0, 30, 2, 3.0, 50.0);
-        assert_eq!(s.pool_size, 30);
-        assert_eq!(s.max_connections, 80); // 60 + 3 + 10 → 80
-    }
 
     #[test]
     fn fires_when_max_connections_dwarfs_the_cpus() {

@@ -94,12 +94,7 @@ impl SnapshotRule for TenantHogsConnections {
         let usable = snap
             .setting("max_connections")
             .and_then(|s| s.as_f64())
-            .map(|m| {
-                m - ["superuser_reserved_connections", "reserved_connections"]
-                    .iter()
-                    .filter_map(|n| snap.setting(n).and_then(|s| s.as_f64()))
-                    .sum::<f64>()
-            });
+            .map(|m| m - crate::knowledge::connections::reserved_slots(snap) as f64);
         let mut drafts = Vec::new();
         for &(label, key, kind) in DIMENSIONS {
             let (counts, total) = shares(&sessions, key);

@@ -101,12 +101,7 @@ impl SnapshotRule for MaintenanceWorkMemLow {
             .and_then(|s| s.as_bytes())
         {
             if let Some((name, bytes)) = largest_table {
-                // Vacuum uses at most 1 GB of it before 17.
-                let cap = if major < 17 {
-                    1024.0 * super::MB
-                } else {
-                    f64::INFINITY
-                };
+                let cap = crate::knowledge::memory::vacuum_memory_cap(major);
                 let rec = autovacuum_work_mem(maintenance, cap, bytes);
                 checks.push(("autovacuum_work_mem", av, name, bytes, rec));
             }

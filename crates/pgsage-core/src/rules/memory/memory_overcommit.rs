@@ -1,3 +1,4 @@
+use crate::knowledge::memory;
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -72,10 +73,17 @@ impl SnapshotRule for MemoryOvercommit {
             .snapshot
             .setting("autovacuum_max_workers")
             .and_then(|s| s.as_f64())
-            .unwrap_or(3.0);
-        let sessions = conns * work_mem * factor;
-        let maintenance = workers * av_mem + mwm;
-        let worst = sb + sessions + maintenance;
+            .unwrap_or(memory::DEFAULT_AUTOVACUUM_MAX_WORKERS);
+        let worst = memory::WorstCase {
+            shared_buffers: sb,
+            connections: conns,
+            work_mem,
+            work_mem_factor: factor,
+            autovacuum_workers: workers,
+            autovacuum_mem: av_mem,
+            maintenance_work_mem: mwm,
+        }
+        .total();
         let pct = 100.0 * worst / ram;
         if pct <= max_pct {
             return Ok(vec![]);

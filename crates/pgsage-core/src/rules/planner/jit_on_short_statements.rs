@@ -1,3 +1,4 @@
+use crate::knowledge::jit;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -207,7 +208,8 @@ impl SnapshotRule for JitOnShortStatements {
         let mut message = String::from("`jit` is on");
         if lowered {
             message.push_str(&format!(
-                " with `jit_above_cost` = {above} (default 100000), so cheap statements are compiled too"
+                " with `jit_above_cost` = {above} (default {}), so cheap statements are compiled too",
+                jit::DEFAULT_ABOVE_COST
             ));
         }
         if let Some(u) = usage.as_ref().filter(|_| measured) {
@@ -262,11 +264,10 @@ impl SnapshotRule for JitOnShortStatements {
         let changes: Vec<(&str, String)> = match ctx.sized_value("jit") {
             Some(v) => vec![("jit", v)],
             None if measured => vec![("jit", "off".to_owned())],
-            None => vec![
-                ("jit_above_cost", "100000".to_owned()),
-                ("jit_inline_above_cost", "500000".to_owned()),
-                ("jit_optimize_above_cost", "500000".to_owned()),
-            ],
+            None => jit::DEFAULT_THRESHOLDS
+                .iter()
+                .map(|(name, v)| (*name, v.to_string()))
+                .collect(),
         };
         Ok(vec![draft
             .recommend(format!(

@@ -1,10 +1,9 @@
 use std::collections::BTreeSet;
 
+use crate::knowledge::autovacuum::{insert_trigger, table_setting, vacuum_trigger};
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{disabled_by_reloption, disabled_globally, maintained};
-use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
-use crate::rules::vacuum::visibility_map_stale::insert_trigger;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Backend, Snapshot, Table};
 use crate::units;
@@ -115,20 +114,15 @@ pub(crate) fn past_trigger(
     if !maintained(table) {
         return None;
     }
-    let freeze_max = crate::rules::vacuum::common::table_setting(
-        snap,
-        table,
-        "autovacuum_freeze_max_age",
-        freeze_max_age,
-    )
-    .min(freeze_max_age);
+    let freeze_max =
+        table_setting(snap, table, "autovacuum_freeze_max_age", freeze_max_age).min(freeze_max_age);
     if table.frozenxid_age as f64 > freeze_max {
         return Some("wraparound");
     }
     if disabled_by_reloption(table) {
         return None;
     }
-    if table.n_dead_tup as f64 > autovacuum_trigger(snap, table) {
+    if table.n_dead_tup as f64 > vacuum_trigger(snap, table) {
         return Some("dead rows");
     }
     if snap.server.major() >= 13 {

@@ -1,10 +1,9 @@
+use crate::knowledge::autovacuum::{analyze_trigger, vacuum_trigger};
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
-    analyze_trigger, disabled_by_reloption, disabled_globally, last_vacuum, maintained,
-    table_object, when,
+    disabled_by_reloption, disabled_globally, last_vacuum, maintained, table_object, when,
 };
-use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 use crate::units;
@@ -63,7 +62,7 @@ fn maintained_by_hand(snapshot: &Snapshot, table: &Table, grace_hours: f64) -> b
     let recent = table
         .last_vacuum
         .is_some_and(|t| snapshot.age_seconds(t) <= grace_hours * 3600.0);
-    recent && (table.n_dead_tup as f64) <= autovacuum_trigger(snapshot, table)
+    recent && (table.n_dead_tup as f64) <= vacuum_trigger(snapshot, table)
 }
 
 fn server_off(ctx: &RuleContext<'_>, name: &str, message: String, recommendation: &str) -> Draft {
@@ -93,7 +92,7 @@ impl SnapshotRule for AutovacuumDisabled {
             let tables_needing = snap
                 .tables
                 .iter()
-                .filter(|t| maintained(t) && t.n_dead_tup as f64 > autovacuum_trigger(snap, t))
+                .filter(|t| maintained(t) && t.n_dead_tup as f64 > vacuum_trigger(snap, t))
                 .count();
             drafts.push(
                 server_off(
@@ -126,7 +125,7 @@ impl SnapshotRule for AutovacuumDisabled {
                 continue;
             }
             let name = t.qualified_name();
-            let trigger = autovacuum_trigger(snap, t);
+            let trigger = vacuum_trigger(snap, t);
             let a_trigger = analyze_trigger(snap, t);
             let mut needs = Vec::new();
             if t.n_dead_tup as f64 > trigger {

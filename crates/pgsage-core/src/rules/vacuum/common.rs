@@ -1,37 +1,12 @@
-//! Helpers shared by the vacuum rules: autovacuum's per-table triggers (storage
-//! parameters first, then the server's settings) and the table object.
+//! Helpers shared by the vacuum rules: whether autovacuum is off server-wide, the last
+//! (auto)vacuum and analyse, and the table object. Which tables autovacuum looks after and
+//! when it runs are [`crate::knowledge::autovacuum`]'s.
 
 use chrono::{DateTime, Utc};
 
+pub(crate) use crate::knowledge::autovacuum::{disabled_by_reloption, maintained};
 use crate::report::{ObjectKind, ObjectRef};
 use crate::snapshot::{Snapshot, Table};
-
-/// A numeric autovacuum setting for `table`: its storage parameter, else the server's
-/// setting, else `default` (PostgreSQL's built-in value).
-pub(crate) fn table_setting(snapshot: &Snapshot, table: &Table, name: &str, default: f64) -> f64 {
-    table
-        .reloption(name)
-        .and_then(|v| v.parse::<f64>().ok())
-        .or_else(|| snapshot.setting(name).and_then(|s| s.as_f64()))
-        .unwrap_or(default)
-}
-
-/// `reltuples` as autovacuum uses it: `-1` (never analysed, 14+) counts as 0.
-pub(crate) fn reltuples(table: &Table) -> f64 {
-    table.reltuples.max(0.0)
-}
-
-/// The number of rows modified since the last analyse at which autovacuum analyses
-/// `table` (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples`).
-pub(crate) fn analyze_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
-    table_setting(snapshot, table, "autovacuum_analyze_threshold", 50.0)
-        + table_setting(snapshot, table, "autovacuum_analyze_scale_factor", 0.1) * reltuples(table)
-}
-
-/// Whether the table's own storage parameter disables autovacuum.
-pub(crate) fn disabled_by_reloption(table: &Table) -> bool {
-    table.reloption("autovacuum_enabled").is_some_and(is_false)
-}
 
 /// Whether the server setting `autovacuum` is off.
 pub(crate) fn disabled_globally(snapshot: &Snapshot) -> bool {
@@ -39,14 +14,6 @@ pub(crate) fn disabled_globally(snapshot: &Snapshot) -> bool {
         .setting("autovacuum")
         .and_then(|s| s.as_bool())
         .is_some_and(|on| !on)
-}
-
-/// A boolean storage-parameter value that means false.
-pub(crate) fn is_false(v: &str) -> bool {
-    matches!(
-        v.to_ascii_lowercase().as_str(),
-        "false" | "off" | "no" | "0" | "f" | "n"
-    )
 }
 
 /// The later of the last manual vacuum and the last autovacuum.
@@ -57,13 +24,6 @@ pub(crate) fn last_vacuum(table: &Table) -> Option<DateTime<Utc>> {
 /// The later of the last manual analyse and the last autoanalyse.
 pub(crate) fn last_analyze(table: &Table) -> Option<DateTime<Utc>> {
     table.last_analyze.max(table.last_autoanalyze)
-}
-
-/// Tables autovacuum looks after: ordinary tables and materialized views, permanent or
-/// unlogged (temporary tables are only vacuumed by their own session; partitioned tables
-/// have no storage).
-pub(crate) fn maintained(table: &Table) -> bool {
-    matches!(table.kind.as_str(), "r" | "m") && table.persistence != "t"
 }
 
 /// The table as a finding's object.
@@ -84,19 +44,4 @@ pub(crate) fn when(at: Option<DateTime<Utc>>) -> String {
 /// Rounds to one decimal, for percentages in evidence.
 pub(crate) fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn false_values() {
-        for v in ["false", "off", "FALSE", "0", "no"] {
-            assert!(is_false(v), "{v}");
-        }
-        for v in ["true", "on", "1"] {
-            assert!(!is_false(v), "{v}");
-        }
-    }
 }

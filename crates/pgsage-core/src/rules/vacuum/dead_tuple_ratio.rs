@@ -1,3 +1,4 @@
+use crate::knowledge::autovacuum::{disabled_by_reloption, vacuum_trigger};
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -50,20 +51,6 @@ declare_rule! {
     }
 }
 
-/// The number of dead rows at which autovacuum should vacuum `table`, per its own
-/// storage parameters or the server's settings.
-pub(crate) fn autovacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
-    let setting = |name: &str| {
-        table
-            .reloption(name)
-            .and_then(|v| v.parse::<f64>().ok())
-            .or_else(|| snapshot.setting(name).and_then(|s| s.as_f64()))
-    };
-    let threshold = setting("autovacuum_vacuum_threshold").unwrap_or(50.0);
-    let scale = setting("autovacuum_vacuum_scale_factor").unwrap_or(0.2);
-    threshold + scale * table.reltuples.max(0.0)
-}
-
 /// Dead rows as a share of all row versions, in % (0 for an empty table).
 pub(crate) fn dead_pct(table: &Table) -> f64 {
     let total = (table.n_live_tup + table.n_dead_tup) as f64;
@@ -84,20 +71,17 @@ pub(crate) fn dead_heavy(
     warning_pct: f64,
 ) -> bool {
     let dead = table.n_dead_tup as f64;
-    dead >= min_dead && dead_pct(table) >= warning_pct && dead > autovacuum_trigger(snapshot, table)
+    dead >= min_dead && dead_pct(table) >= warning_pct && dead > vacuum_trigger(snapshot, table)
 }
 
-/// Whether autovacuum can run on `table` at all.
+/// Whether autovacuum can run on `table` at all: on server-wide and not disabled by the
+/// table's storage parameter.
 pub(crate) fn autovacuum_enabled(snapshot: &Snapshot, table: &Table) -> bool {
     let global = snapshot
         .setting("autovacuum")
         .and_then(|s| s.as_bool())
         .unwrap_or(true);
-    let local = table
-        .reloption("autovacuum_enabled")
-        .map(|v| !matches!(v, "false" | "off" | "no" | "0"))
-        .unwrap_or(true);
-    global && local
+    global && !disabled_by_reloption(table)
 }
 
 impl SnapshotRule for DeadTupleRatio {
@@ -117,7 +101,7 @@ impl SnapshotRule for DeadTupleRatio {
                 continue;
             }
             let pct = dead_pct(t);
-            let trigger = autovacuum_trigger(snap, t);
+            let trigger = vacuum_trigger(snap, t);
             let enabled = autovacuum_enabled(snap, t);
             let last_vacuum = t.last_autovacuum.max(t.last_vacuum);
             let name = t.qualified_name();

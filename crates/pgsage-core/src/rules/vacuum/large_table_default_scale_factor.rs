@@ -1,11 +1,10 @@
+use crate::knowledge::autovacuum::{
+    self, large_tables, reltuples, table_setting, LargeTable, LargeTablePolicy, ScaleFactorTarget,
+};
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
-use crate::rules::vacuum::common::{
-    disabled_by_reloption, maintained, reltuples, table_object, table_setting,
-};
-use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
-use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
-use crate::snapshot::{Snapshot, Table};
+use crate::rules::vacuum::common::table_object;
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::units;
 
 declare_rule! {
@@ -28,6 +27,9 @@ declare_rule! {
     /// `server_finding_min_tables` tables are affected, the setting is the cause: one
     /// finding on `autovacuum_vacuum_scale_factor` lists the tables instead of one finding
     /// per table.
+    ///
+    /// `pgsage tune` lists the same tables with the same storage parameters: both use these
+    /// parameters and the formulas of `pgsage_core::knowledge::autovacuum`.
     ///
     /// ## Why it matters
     /// A vacuum that starts only after millions of dead rows has millions of index
@@ -69,74 +71,25 @@ declare_rule! {
     }
 }
 
-/// Tunables for the recommended trigger.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Target {
-    pub dead_pct: f64,
-    pub max_rows: f64,
-    pub min_minutes: f64,
-}
-
-/// The predicate: on the global scale factor with a trigger of at least `min_trigger`.
-pub(crate) fn on_default_with_huge_trigger(
-    snapshot: &Snapshot,
-    table: &Table,
-    min_trigger: f64,
-) -> bool {
-    maintained(table)
-        && !disabled_by_reloption(table)
-        && table.reloption("autovacuum_vacuum_scale_factor").is_none()
-        && autovacuum_trigger(snapshot, table) >= min_trigger
-}
-
-/// The dead-row trigger to aim for: `dead_pct` % of the rows, at most `max_rows`, but
-/// at least what the table's churn produces in `min_minutes` (when known); never above
-/// the current trigger.
-pub(crate) fn target_rows(
-    rows: f64,
-    churn_per_minute: Option<f64>,
-    current: f64,
-    t: Target,
-) -> f64 {
-    let by_size = (rows * t.dead_pct / 100.0).min(t.max_rows);
-    let by_churn = churn_per_minute.map_or(0.0, |c| c * t.min_minutes);
-    by_size.max(by_churn).min(current).max(1000.0)
-}
-
-/// A scale factor rounded to two significant digits (0.0047 → 0.0047, 0.01234 → 0.012).
-pub(crate) fn round_scale(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 0.0;
-    }
-    let digits = (-v.log10().floor()) as i32 + 1;
-    let m = 10f64.powi(digits);
-    (v * m).round() / m
-}
-
 /// PostgreSQL's default `autovacuum_vacuum_scale_factor`.
-const DEFAULT_SCALE_FACTOR: f64 = 0.2;
+const DEFAULT_SCALE_FACTOR: f64 = autovacuum::DEFAULT_VACUUM_SCALE_FACTOR;
 
 /// Tables shown in the server-level finding.
 const SERVER_FINDING_TABLES: usize = 10;
 
 /// One finding on the server-wide setting when it is raised above the default and
 /// affects many tables: the setting is the cause, not each table.
-fn server_level(ctx: &RuleContext<'_>, affected: &[(f64, String, &Table)]) -> Draft {
-    let snap = ctx.snapshot;
-    let global = snap
-        .setting("autovacuum_vacuum_scale_factor")
-        .and_then(|s| s.as_f64())
-        .unwrap_or(DEFAULT_SCALE_FACTOR);
-    let mut largest: Vec<&(f64, String, &Table)> = affected.iter().collect();
-    largest.sort_by(|a, b| b.0.total_cmp(&a.0));
+fn server_level(ctx: &RuleContext<'_>, global: f64, affected: &[LargeTable<'_>]) -> Draft {
+    let mut largest: Vec<&LargeTable<'_>> = affected.iter().collect();
+    largest.sort_by(|a, b| b.trigger_rows.total_cmp(&a.trigger_rows));
     let shown: Vec<serde_json::Value> = largest
         .iter()
         .take(SERVER_FINDING_TABLES)
-        .map(|(trigger, name, t)| {
+        .map(|l| {
             serde_json::json!({
-                "table": name,
-                "reltuples": reltuples(t),
-                "autovacuum_trigger_rows": trigger.round(),
+                "table": l.table.qualified_name(),
+                "reltuples": reltuples(l.table),
+                "autovacuum_trigger_rows": l.trigger_rows.round(),
             })
         })
         .collect();
@@ -145,7 +98,7 @@ fn server_level(ctx: &RuleContext<'_>, affected: &[(f64, String, &Table)]) -> Dr
         format!(
             "autovacuum_vacuum_scale_factor is {global} server-wide (default {DEFAULT_SCALE_FACTOR}): {} large tables wait for at least {} dead rows before autovacuum vacuums them",
             units::count(affected.len()),
-            units::count(largest.last().map_or(0.0, |l| l.0)),
+            units::count(largest.last().map_or(0.0, |l| l.trigger_rows)),
         ),
     )
     .evidence("autovacuum_vacuum_scale_factor", global)
@@ -164,27 +117,6 @@ fn server_level(ctx: &RuleContext<'_>, affected: &[(f64, String, &Table)]) -> Dr
     ))
 }
 
-/// Updates and deletes of `table` per minute over the basis, when measurable.
-fn churn_per_minute(ctx: &RuleContext<'_>, table: &Table) -> Option<f64> {
-    let now = (table.n_tup_upd + table.n_tup_del) as f64;
-    match ctx.basis() {
-        Basis::Interval { seconds } => {
-            let before = ctx
-                .snapshot
-                .baseline
-                .as_ref()?
-                .tables
-                .iter()
-                .find(|b| b.oid == table.oid)?;
-            let d = now - (before.n_tup_upd + before.n_tup_del) as f64;
-            (d >= 0.0).then(|| d / (seconds / 60.0))
-        }
-        Basis::SinceReset { seconds } => {
-            (ctx.stats_too_young().is_none() && seconds > 0.0).then(|| now / (seconds / 60.0))
-        }
-    }
-}
-
 impl SnapshotRule for LargeTableDefaultScaleFactor {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -192,48 +124,46 @@ impl SnapshotRule for LargeTableDefaultScaleFactor {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let p: Params = ctx.params()?;
-        let min_trigger = p.min_trigger_rows;
-        let target = Target {
-            dead_pct: p.target_dead_pct,
-            max_rows: p.max_target_rows,
-            min_minutes: p.min_minutes_between_vacuums,
+        let policy = LargeTablePolicy {
+            min_trigger_rows: p.min_trigger_rows,
+            target: ScaleFactorTarget {
+                dead_pct: p.target_dead_pct,
+                max_rows: p.max_target_rows,
+                min_minutes: p.min_minutes_between_vacuums,
+            },
+            server_finding_min_tables: p.server_finding_min_tables,
         };
-        let server_min_tables = p.server_finding_min_tables;
         let snap = ctx.snapshot;
+        // The same tables and settings as `pgsage tune`'s per-table advice.
+        let large = large_tables(snap, &policy, ctx.min_stats_age_seconds);
+        if let Some(global) = large.raised_server_scale_factor {
+            return Ok(vec![server_level(ctx, global, &large.tables)]);
+        }
         let mut drafts = Vec::new();
-        let mut affected = Vec::new();
-        for t in &snap.tables {
-            if !on_default_with_huge_trigger(snap, t, min_trigger) {
-                continue;
-            }
+        for LargeTable {
+            table: t,
+            trigger_rows: current,
+            churn_per_minute: churn,
+            factors,
+        } in &large.tables
+        {
             let rows = reltuples(t);
-            if rows <= 0.0 {
-                continue;
-            }
-            let current = autovacuum_trigger(snap, t);
-            let global_scale = table_setting(snap, t, "autovacuum_vacuum_scale_factor", 0.2);
-            let churn = churn_per_minute(ctx, t);
-            let goal = target_rows(rows, churn, current, target);
-            let scale = round_scale(goal / rows);
-            let analyze_scale = round_scale(scale / 2.0);
+            let global_scale = table_setting(
+                snap,
+                t,
+                "autovacuum_vacuum_scale_factor",
+                DEFAULT_SCALE_FACTOR,
+            );
+            let scale = factors.vacuum;
             let name = t.qualified_name();
-            affected.push((current, name.clone(), t));
-            let mut options = vec![
-                format!("autovacuum_vacuum_scale_factor = {scale}"),
-                format!("autovacuum_analyze_scale_factor = {analyze_scale}"),
-            ];
-            if snap.server.major() >= 13 {
-                options.push(format!("autovacuum_vacuum_insert_scale_factor = {scale}"));
-            }
-            let new_trigger =
-                table_setting(snap, t, "autovacuum_vacuum_threshold", 50.0) + scale * rows;
+            let new_trigger = factors.new_trigger_rows;
             let mut draft = Draft::new(
                 table_object(snap, t),
                 format!(
                     "`{}` (about {} rows) uses the server's autovacuum_vacuum_scale_factor of {global_scale}: autovacuum waits for {} dead rows before vacuuming it",
                     t.name,
                     units::count(rows),
-                    units::count(current)
+                    units::count(*current)
                 ),
             )
             .evidence("reltuples", rows)
@@ -246,10 +176,10 @@ impl SnapshotRule for LargeTableDefaultScaleFactor {
             .recommend(format!(
                 "Give the table its own scale factor so it is vacuumed after about {} dead rows instead of {}",
                 units::count(new_trigger),
-                units::count(current)
+                units::count(*current)
             ))
             .fix(
-                format!("ALTER TABLE {name} SET ({});", options.join(", ")),
+                factors.alter_table(&name),
                 "none",
                 "autovacuum_count and n_dead_tup in pg_stat_user_tables; the duration of each run with log_autovacuum_min_duration",
             );
@@ -261,48 +191,14 @@ impl SnapshotRule for LargeTableDefaultScaleFactor {
             }
             drafts.push(draft);
         }
-        let global = snap
-            .setting("autovacuum_vacuum_scale_factor")
-            .and_then(|s| s.as_f64());
-        if global.is_some_and(|g| g > DEFAULT_SCALE_FACTOR)
-            && affected.len() as f64 >= server_min_tables
-        {
-            return Ok(vec![server_level(ctx, &affected)]);
-        }
         Ok(drafts)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::rules::testing::{assert_fires, assert_quiet};
-
-    const T: Target = Target {
-        dead_pct: 1.0,
-        max_rows: 500_000.0,
-        min_minutes: 60.0,
-    };
-
-    #[test]
-    fn target_from_size_then_churn() {
-        // 20 M rows, default trigger 4 M: 1 % = 200 k.
-        assert_eq!(target_rows(20e6, None, 4e6, T), 200_000.0);
-        // 200 M rows: capped at 500 k.
-        assert_eq!(target_rows(200e6, None, 40e6, T), 500_000.0);
-        // 20 M rows updated 10 k/min: at least an hour of churn, 600 k.
-        assert_eq!(target_rows(20e6, Some(10_000.0), 4e6, T), 600_000.0);
-        // Never above the current trigger.
-        assert_eq!(target_rows(20e6, Some(1e6), 4e6, T), 4e6);
-    }
-
-    #[test]
-    fn scale_factors_are_rounded() {
-        assert_eq!(round_scale(0.01), 0.01);
-        assert_eq!(round_scale(0.01234), 0.012);
-        assert_eq!(round_scale(0.0047), 0.0047);
-        assert_eq!(round_scale(0.25), 0.25);
-    }
+    use crate::Snapshot;
 
     #[test]
     fn fires_on_a_large_table_on_the_global_scale_factor() {

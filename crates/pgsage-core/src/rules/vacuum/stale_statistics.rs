@@ -1,7 +1,7 @@
+use crate::knowledge::autovacuum::analyze_trigger;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
-    analyze_trigger, disabled_by_reloption, disabled_globally, last_analyze, maintained, round1,
-    table_object, when,
+    disabled_by_reloption, disabled_globally, last_analyze, maintained, round1, table_object, when,
 };
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};

@@ -1,9 +1,10 @@
+use crate::knowledge::autovacuum::vacuum_trigger;
 use crate::report::Severity;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
     disabled_by_reloption, disabled_globally, last_vacuum, maintained, round1, table_object, when,
 };
-use crate::rules::vacuum::dead_tuple_ratio::{autovacuum_trigger, dead_heavy, dead_pct};
+use crate::rules::vacuum::dead_tuple_ratio::{dead_heavy, dead_pct};
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 use crate::units;
@@ -74,7 +75,7 @@ pub(crate) fn overdue(
     vac001: (f64, f64),
 ) -> bool {
     let dead = table.n_dead_tup as f64;
-    if !maintained(table) || dead < min_dead || dead <= autovacuum_trigger(snapshot, table) {
+    if !maintained(table) || dead < min_dead || dead <= vacuum_trigger(snapshot, table) {
         return false;
     }
     if disabled_by_reloption(table) || dead_heavy(snapshot, table, vac001.0, vac001.1) {
@@ -102,7 +103,7 @@ impl SnapshotRule for VacuumOverdue {
                 continue;
             }
             let last = last_vacuum(t);
-            let trigger = autovacuum_trigger(snap, t);
+            let trigger = vacuum_trigger(snap, t);
             let since = match last {
                 Some(at) => {
                     format!("last vacuumed {}", units::duration(snap.age_seconds(at))) + " ago"

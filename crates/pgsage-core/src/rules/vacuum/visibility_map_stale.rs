@@ -1,11 +1,10 @@
+use crate::knowledge::autovacuum::{insert_trigger, reltuples, table_setting, vacuum_trigger};
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
-    disabled_by_reloption, disabled_globally, last_vacuum, maintained, reltuples, round1,
-    table_object, table_setting, when,
+    disabled_by_reloption, disabled_globally, last_vacuum, maintained, round1, table_object, when,
 };
-use crate::rules::vacuum::dead_tuple_ratio::autovacuum_trigger;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
-use crate::snapshot::{Snapshot, Table};
+use crate::snapshot::Table;
 use crate::units;
 
 declare_rule! {
@@ -90,26 +89,6 @@ pub(crate) enum Cause {
     InsertTriggerLax,
     /// No trigger pending: nothing will vacuum the table before anti-wraparound.
     NothingPending,
-}
-
-/// The insert-driven vacuum's trigger for `table`: `None` when disabled (`-1`).
-pub(crate) fn insert_trigger(snapshot: &Snapshot, table: &Table) -> Option<f64> {
-    let threshold = table_setting(
-        snapshot,
-        table,
-        "autovacuum_vacuum_insert_threshold",
-        1000.0,
-    );
-    if threshold < 0.0 {
-        return None;
-    }
-    let scale = table_setting(
-        snapshot,
-        table,
-        "autovacuum_vacuum_insert_scale_factor",
-        0.2,
-    );
-    Some(threshold + scale * reltuples(table))
 }
 
 /// Whether an insert trigger lets more than `max_unvacuumed_pct` % of the table be
@@ -253,7 +232,7 @@ impl SnapshotRule for VisibilityMapStale {
             let rows = reltuples(t);
             let current_pages = t.heap_bytes as f64 / block_size;
             let visible = all_visible_pct(t.relallvisible, t.relpages, current_pages);
-            let dead_trigger = autovacuum_trigger(snap, t);
+            let dead_trigger = vacuum_trigger(snap, t);
             let ins_trigger = insert_trigger(snap, t);
             let ins_since = t.n_ins_since_vacuum.unwrap_or(0) as f64;
             let facts = Facts {

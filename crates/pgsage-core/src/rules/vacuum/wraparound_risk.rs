@@ -1,6 +1,7 @@
+use crate::knowledge::autovacuum::table_setting;
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
-use crate::rules::vacuum::common::{table_object, table_setting};
+use crate::rules::vacuum::common::table_object;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::sql::quote_ident;
 use crate::units;

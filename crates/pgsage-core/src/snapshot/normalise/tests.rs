@@ -313,3 +313,21 @@ fn test_server_directories_get_a_fixed_name() {
         assert_eq!(normalise_server_dirs(value), expected, "{value}");
     }
 }
+
+#[test]
+fn stored_snapshots_are_normalised_and_compact() {
+    let mut stale = Vec::new();
+    for path in stored_snapshots() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut snap = Snapshot::from_json(&text).unwrap();
+        snap.normalise_for_storage();
+        if text != snap.to_json_compact() + "\n" {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "not stored normalised and compact (run `cargo run -p pgsage-core --example \
+         normalise_snapshot -- FILE...`, see docs/testing.md): {stale:#?}"
+    );
+}

@@ -54,32 +54,48 @@ impl Snapshot {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Writes the snapshot atomically: a temporary file in the same directory, then a rename,
-    /// so a crash never leaves a half-written snapshot under the final name.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| file_error(path, "not a file path".into()))?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(self.to_json().as_bytes())?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            file_error(path, format!("cannot write: {e}"))
-        })
+    /// The snapshot as compact JSON (no whitespace), as the repository stores its fixtures.
+    pub fn to_json_compact(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// Writes the snapshot atomically as pretty JSON: a temporary file in the same directory,
+    /// then a rename, so a crash never leaves a half-written snapshot under the final name.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomically(path.as_ref(), &self.to_json())
+    }
+
+    /// Writes the snapshot atomically as compact JSON ([`Snapshot::to_json_compact`]) on one
+    /// line, as the repository stores its fixtures.
+    pub fn save_compact(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomically(path.as_ref(), &self.to_json_compact())
+    }
+}
+
+/// Writes `json` and a newline to a temporary file next to `path`, then renames it.
+fn write_atomically(path: &Path, json: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| file_error(path, "not a file path".into()))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(json.as_bytes())?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        file_error(path, format!("cannot write: {e}"))
+    })
 }
 
 fn file_error(path: &Path, problem: String) -> Error {

@@ -6,6 +6,7 @@
 
 mod activity;
 mod file;
+mod normalise;
 mod objects;
 mod server;
 mod statements;
@@ -15,6 +16,7 @@ pub use activity::{
     Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot, StandbyStatus,
     VacuumProgress,
 };
+pub use normalise::{normalised_collected_at, NORMALISED_PORT, NORMALISED_SERVER_DIR};
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
 };

@@ -179,7 +179,7 @@ pub struct PlanNodeRow {
 }
 
 /// A plan's nodes in pre-order as a table, one [`PlanNodeRow`] each; `report` (the plan's
-/// [`crate::plan::analyze`] report) marks the nodes rules found something at.
+/// [`crate::engine::plan::analyze`] report) marks the nodes rules found something at.
 pub fn plan_nodes_frame(
     plan: &crate::plan::Plan,
     report: Option<&Report>,
@@ -427,7 +427,7 @@ pub fn workload_report(
 ) -> Report {
     use crate::report::{Counters, Summary, Target, REPORT_SCHEMA_VERSION};
     use crate::workload::SourceKind;
-    let (findings, skipped, suppressed) = crate::workload::report::check(workload, config);
+    let (findings, skipped, suppressed) = crate::engine::workload::check(workload, config);
     let source = &workload.source;
     let database = match workload.profile.databases.as_slice() {
         [one] if one.name != "?" => one.name.clone(),

@@ -24,7 +24,7 @@
 pub mod advise;
 pub mod api;
 pub mod config;
-mod engine;
+pub mod engine;
 mod error;
 pub mod frames;
 pub mod host;

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use pgsage::engine::plan::analyze;
 use pgsage::plan::analyze_live::{explain_live, LiveError, LiveOptions};
-use pgsage::plan::{analyze, parse_plans, Plan, PlanError};
+use pgsage::plan::{parse_plans, Plan, PlanError};
 use pgsage::report::{Report, ReportFilter};
 use pgsage::ConnectOptions;
 use pyo3::prelude::*;
@@ -38,7 +39,11 @@ impl PlanAnalysis {
     #[pyo3(signature = (width=100))]
     fn tree(&self, py: Python<'_>, width: usize) -> PyResult<String> {
         guard(py, || {
-            Ok(pgsage::plan::render_tree(&self.plan, &self.report, width))
+            Ok(pgsage::engine::plan::render_tree(
+                &self.plan,
+                &self.report,
+                width,
+            ))
         })
     }
 
@@ -223,7 +228,7 @@ pub(crate) fn explain(
             explain_live(&connect, &query, &options)
         })?
         .map_err(|e| live_error(py, e))?;
-        let mut report = pgsage::plan::analyze(&live.plan, &config);
+        let mut report = pgsage::engine::plan::analyze(&live.plan, &config);
         live.label(&mut report);
         report.filter(&ReportFilter {
             packs: Vec::new(),

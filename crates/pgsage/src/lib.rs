@@ -25,7 +25,9 @@ pub mod connect;
 mod error;
 pub mod plan;
 
-pub use pgsage_core::{config, frames, host, redact, report, rules, snapshot, sql, tune, workload};
+pub use pgsage_core::{
+    config, engine, frames, host, redact, report, rules, snapshot, sql, tune, workload,
+};
 
 pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
 pub use connect::ConnectOptions;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pgsage::engine::workload::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::snapshot::HostFacts;
 use pgsage::workload::log::LogOptions;
-use pgsage::workload::report::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::config::ParamValue;
 use crate::config::RuleConfig;
-use crate::rules::ParamValue;
 use crate::{Error, Result};
 
 /// The rule whose parameters hold the advisor's thresholds.

@@ -11,7 +11,8 @@
 //!   distinct fingerprints; mergeable across threads); [`from_snapshot`] does the same for
 //!   a snapshot's pg_stat_statements.
 //! - [`Workload`] is the `workload.json` contract (`docs/workload.md`); the `queries`
-//!   rule pack judges it, and [`report`] renders it.
+//!   rule pack judges it, and the report of `pgsage workload` shows it
+//!   ([`crate::engine::workload`]).
 
 mod aggregate;
 pub mod fingerprint;
@@ -19,7 +20,6 @@ mod from_logs;
 pub mod log;
 mod model;
 pub mod profile;
-pub mod report;
 mod sample;
 pub mod sketch;
 mod statements;

@@ -2,7 +2,7 @@
 //! [`IndexAdvice`] with its IDX009 findings), and the findings themselves so that the
 //! advice merges with audit reports.
 
-mod findings;
+pub(crate) mod findings;
 mod format;
 mod markdown;
 mod table;

@@ -4,7 +4,7 @@
 //! trigger time, cold reads and heavy join filters.
 //!
 //! These rules judge a [`Plan`](crate::plan::Plan), not a snapshot: they implement
-//! [`PlanRule`] and run through [`crate::plan::analyze`] (`pgsage plan`). They are also
+//! [`PlanRule`] and run through [`crate::engine::plan::analyze`] (`pgsage plan`). They are also
 //! [`Rule`]s so that the catalogue, the pack file, the user's `pgsage.toml` and the
 //! generated docs treat them like every other rule, but they are not in
 //! [`RULES`](super::RULES) (what `pgsage audit` runs): see [`ALL_RULES`](super::ALL_RULES).

@@ -6,7 +6,7 @@
 //! - `pgsage audit`: the workload of the snapshot's `pg_stat_statements` (deltas over the
 //!   sampled window with `--interval`), built by [`check_snapshot`];
 //! - `pgsage workload`: a log capture (or pg_stat_statements again), through
-//!   [`WorkloadRule::check_workload`] (see `crate::workload::report`).
+//!   [`WorkloadRule::check_workload`] (see `crate::engine::workload`).
 //!
 //! A rule whose numbers the source does not carry (rows, blocks and planning time are not
 //! in logs; percentiles are not in pg_stat_statements) is skipped with the reason.

@@ -1,11 +1,13 @@
-//! [`audit`]: runs the enabled rules over a snapshot, in parallel and deterministically.
+//! [`audit`]: runs the enabled rules over a snapshot, in parallel and deterministically;
+//! [`tune_report`]: the recommended configuration that agrees with it.
 
 use globset::Glob;
 use rayon::prelude::*;
 
 use crate::config::RuleConfig;
+use crate::report::Draft;
 use crate::report::{Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target};
-use crate::rules::{Draft, Rule, RuleContext, Views, RULES};
+use crate::rules::{Rule, RuleContext, Views, RULES};
 use crate::snapshot::{Snapshot, ToolInfo};
 use crate::tune::{Advice, Apply, Basis as TuneBasis, TuneReport};
 

@@ -1,5 +1,7 @@
-//! The report of `pgsage workload`: the workload's top queries and profile, and the
-//! `queries` pack's findings on it.
+//! Workloads judged by the `queries` pack: the report of `pgsage workload`
+//! ([`WorkloadReport`]: the workload's top queries and profile, and the pack's findings
+//! on it), the findings alone as an audit [`Report`] ([`findings_report`]), and their
+//! renderings.
 
 mod render;
 
@@ -8,12 +10,11 @@ pub use render::{render, RenderOptions, SortBy};
 use globset::Glob;
 use serde::{Deserialize, Serialize};
 
-use super::Workload;
 use crate::config::RuleConfig;
-use crate::report::{Finding, SkippedRule, Summary, SuppressedFinding};
+use crate::report::{Draft, Finding, SkippedRule, Summary, SuppressedFinding};
 use crate::rules::queries::{Params, WORKLOAD_RULES};
-use crate::rules::Draft;
 use crate::snapshot::ToolInfo;
+use crate::workload::Workload;
 
 /// The workload report format version.
 pub const WORKLOAD_REPORT_SCHEMA_VERSION: u32 = 1;

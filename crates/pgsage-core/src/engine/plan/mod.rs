@@ -1,19 +1,26 @@
-//! [`analyze`]: runs the `plans` pack's rules over one plan and returns the same
-//! [`Report`] as `pgsage audit`, findings ranked by the share of the plan's time of the
-//! node they point at.
+//! Plans judged by the `plans` pack: [`analyze`] runs its rules over one plan and
+//! returns the same [`Report`] as `pgsage audit`, findings ranked by the share of the
+//! plan's time of the node they point at; [`render_plan_reports`] and [`render_tree`]
+//! show the reports.
 
 use std::cmp::Ordering;
 
 use globset::Glob;
 
-use super::{parse_plans, Plan, PlanError};
+mod render;
+mod tree;
+
+pub use render::{render_plan_reports, PlanSection};
+pub use tree::render_tree;
+
 use crate::config::RuleConfig;
+use crate::plan::{parse_plans, Plan, PlanError};
+use crate::report::Draft;
 use crate::report::{
     Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target,
     REPORT_SCHEMA_VERSION,
 };
 use crate::rules::plans::{PlanContext, PlanRule, PLAN_RULES};
-use crate::rules::Draft;
 use crate::snapshot::{HostFacts, ToolInfo};
 
 /// `Report::target.source` of a plan report.
@@ -110,7 +117,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
 }
 
 /// Parses EXPLAIN output (JSON or text, one plan or several, see
-/// [`parse_plans`](super::parse_plans)) and analyzes every plan: one report per plan.
+/// [`parse_plans`](crate::plan::parse_plans)) and analyzes every plan: one report per plan.
 pub fn analyze_text(input: &str, config: &RuleConfig) -> Result<Vec<Report>, PlanError> {
     Ok(parse_plans(input)?
         .iter()

@@ -56,7 +56,10 @@ pub fn host_facts(
         }
     }
     let storage = storage
-        .map(|s| s.parse::<StorageKind>().map_err(|p| invalid("storage", p)))
+        .map(|s| {
+            s.parse::<StorageKind>()
+                .map_err(|p| invalid("storage", p.to_string()))
+        })
         .transpose()?;
     Ok(HostFacts {
         ram_bytes: ram_bytes.map(|v| Fact::new(v, source)),
@@ -67,10 +70,7 @@ pub fn host_facts(
 
 /// Parses a severity name (`info`, `warning`, `critical`).
 pub fn parse_severity(text: &str) -> Result<Severity> {
-    text.parse().map_err(|problem| Error::InvalidValue {
-        what: "severity".into(),
-        problem,
-    })
+    Ok(text.parse()?)
 }
 
 /// An error naming the known packs when one of `packs` is not among them.

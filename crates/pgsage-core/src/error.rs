@@ -53,6 +53,41 @@ pub enum Error {
     },
 }
 
+/// A word that names none of a fixed set of choices: `--storage floppy`, a profile, a
+/// severity, a format. `FromStr` of every such type in pgsage returns it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{value}` (expected {expected})")]
+pub struct ParseValueError {
+    /// What the word should name: `storage kind`, `profile`, `severity`, `log format`, …
+    pub what: &'static str,
+    /// The word given (as compared: lower-cased where the parse ignores case).
+    pub value: String,
+    /// The accepted words: `hdd, ssd, nvme or san`.
+    pub expected: &'static str,
+}
+
+impl ParseValueError {
+    /// `value` is not one of `expected`.
+    pub fn new(what: &'static str, value: impl Into<String>, expected: &'static str) -> Self {
+        ParseValueError {
+            what,
+            value: value.into(),
+            expected,
+        }
+    }
+}
+
+/// An [`Error::InvalidValue`] for the option the word was given for (`what`: the kind
+/// of value, `severity`); the message is the parse error's.
+impl From<ParseValueError> for Error {
+    fn from(e: ParseValueError) -> Self {
+        Error::InvalidValue {
+            what: e.what.to_owned(),
+            problem: e.to_string(),
+        }
+    }
+}
+
 impl Error {
     /// Shorthand for a configuration error.
     pub(crate) fn config(origin: Option<&str>, problem: impl Into<String>) -> Self {
@@ -65,3 +100,33 @@ impl Error {
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::NodePath;
+    use crate::report::Severity;
+
+    #[test]
+    fn parse_errors_keep_their_messages_and_become_invalid_values() {
+        let err = "loud".parse::<Severity>().expect_err("not a severity");
+        assert_eq!(
+            err.to_string(),
+            "unknown severity `loud` (expected info, warning or critical)"
+        );
+        assert_eq!((err.what, err.value.as_str()), ("severity", "loud"));
+        match Error::from(err) {
+            Error::InvalidValue { what, problem } => {
+                assert_eq!(what, "severity");
+                assert!(problem.starts_with("unknown severity `loud`"), "{problem}");
+            }
+            other => panic!("expected an invalid value, got {other:?}"),
+        }
+        let path = |s: &str| s.parse::<NodePath>().map_err(|e| e.to_string());
+        assert_eq!(path("0.x"), Err("bad node path `0.x`".to_owned()));
+        assert_eq!(
+            path("1.2"),
+            Err("bad node path `1.2`: it must start at the root, 0".to_owned())
+        );
+    }
+}

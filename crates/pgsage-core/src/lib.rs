@@ -39,6 +39,6 @@ pub mod workload;
 
 pub use config::RuleConfig;
 pub use engine::{audit, audit_and_tune, audit_from, tune_report, Source};
-pub use error::{Error, Result};
+pub use error::{Error, ParseValueError, Result};
 pub use report::{Finding, Report, Severity};
 pub use snapshot::Snapshot;

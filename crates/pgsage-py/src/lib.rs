@@ -473,13 +473,13 @@ fn tune(
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
         py.detach(move || -> pgsage::Result<(String, String)> {
-            let profile: Option<pgsage::tune::Profile> = profile
-                .map(|p| p.parse())
-                .transpose()
-                .map_err(|problem| pgsage::CoreError::InvalidValue {
-                    what: "profile".into(),
-                    problem,
-                })?;
+            let profile: Option<pgsage::tune::Profile> =
+                profile.map(|p| p.parse()).transpose().map_err(
+                    |problem: pgsage::ParseValueError| pgsage::CoreError::InvalidValue {
+                        what: "profile".into(),
+                        problem: problem.to_string(),
+                    },
+                )?;
             if connections.is_some_and(|n| n < 1) {
                 return Err(pgsage::CoreError::InvalidValue {
                     what: "connections".into(),

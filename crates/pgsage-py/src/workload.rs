@@ -143,7 +143,7 @@ fn log_options(
         .transpose()
         .map_err(|problem| pgsage::CoreError::InvalidValue {
             what: "log_format".into(),
-            problem,
+            problem: problem.to_string(),
         })?;
     opts = opts.overridden(log_line_prefix, format);
     if utc_offset_minutes.is_some() {

@@ -33,6 +33,7 @@ pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
 pub use connect::ConnectOptions;
 pub use error::{DriverError, Error, Result};
 pub use pgsage_core::Error as CoreError;
+pub use pgsage_core::ParseValueError;
 pub use pgsage_core::{
     audit, audit_and_tune, audit_from, tune_report, Finding, Report, RuleConfig, Severity,
     Snapshot, Source,

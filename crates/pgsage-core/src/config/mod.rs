@@ -17,7 +17,7 @@ pub use user::{Suppression, UserConfig};
 use crate::host::parse_size;
 use crate::report::Severity;
 use crate::snapshot::{Fact, HostFacts, StorageKind};
-use crate::{Error, Result};
+use crate::{Error, ParseValueError, Result};
 
 /// Default minimum age of statistics for usage-based rules: one day.
 const DEFAULT_MIN_STATS_AGE_HOURS: f64 = 24.0;
@@ -150,9 +150,9 @@ impl RuleConfig {
         }
         self.apply_host(&user.host, origin)?;
         if let Some(profile) = &user.tune.profile {
-            self.profile = profile
-                .parse()
-                .map_err(|p: String| Error::config(origin, format!("tune.profile: {p}")))?;
+            self.profile = profile.parse().map_err(|p: ParseValueError| {
+                Error::config(origin, format!("tune.profile: {p}"))
+            })?;
         }
         if let Some(n) = user.tune.connections {
             if n < 1 {
@@ -220,9 +220,9 @@ impl RuleConfig {
             });
         }
         if let Some(storage) = &host.storage {
-            let value: StorageKind = storage
-                .parse()
-                .map_err(|p: String| Error::config(origin, format!("host.storage: {p}")))?;
+            let value: StorageKind = storage.parse().map_err(|p: ParseValueError| {
+                Error::config(origin, format!("host.storage: {p}"))
+            })?;
             self.host.storage = Some(Fact { value, source });
         }
         Ok(())

@@ -34,7 +34,7 @@ pub use model::{
     Serialization, TriggerTime, WalUsage, WorkerStats,
 };
 pub use profile::{NodeProfile, PlanProfile};
-pub use tree::{NodePath, NodeVisit, PreOrder};
+pub use tree::{NodePath, NodePathError, NodeVisit, PreOrder};
 
 /// The deepest plan tree the parsers accept (root = level 1); deeper input is refused
 /// with [`PlanError::TooDeep`].

@@ -56,26 +56,37 @@ impl From<NodePath> for String {
     }
 }
 
+/// Text that is not a [`NodePath`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad node path `{path}`{}", if *.from_root { "" } else { ": it must start at the root, 0" })]
+pub struct NodePathError {
+    /// The text.
+    pub path: String,
+    /// Whether it was dot-separated numbers starting at 0 (the one other way to fail).
+    from_root: bool,
+}
+
 impl FromStr for NodePath {
-    type Err = String;
+    type Err = NodePathError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |from_root| NodePathError {
+            path: s.to_owned(),
+            from_root,
+        };
         let steps = s
             .split('.')
-            .map(|step| {
-                step.parse::<u32>()
-                    .map_err(|_| format!("bad node path `{s}`"))
-            })
+            .map(|step| step.parse::<u32>().map_err(|_| bad(true)))
             .collect::<Result<Vec<_>, _>>()?;
         if steps.first() != Some(&0) {
-            return Err(format!("bad node path `{s}`: it must start at the root, 0"));
+            return Err(bad(false));
         }
         Ok(NodePath(steps))
     }
 }
 
 impl TryFrom<String> for NodePath {
-    type Error = String;
+    type Error = NodePathError;
 
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()

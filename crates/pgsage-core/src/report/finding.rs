@@ -34,14 +34,16 @@ impl std::fmt::Display for Severity {
 }
 
 impl std::str::FromStr for Severity {
-    type Err = String;
+    type Err = crate::ParseValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "info" => Ok(Severity::Info),
             "warning" | "warn" => Ok(Severity::Warning),
             "critical" | "crit" => Ok(Severity::Critical),
-            other => Err(format!(
-                "unknown severity `{other}` (expected info, warning or critical)"
+            other => Err(crate::ParseValueError::new(
+                "severity",
+                other,
+                "info, warning or critical",
             )),
         }
     }

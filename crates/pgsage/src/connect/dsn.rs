@@ -60,15 +60,17 @@ pub enum ChannelBinding {
 }
 
 impl std::str::FromStr for ChannelBinding {
-    type Err = String;
+    type Err = pgsage_core::ParseValueError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "disable" => Ok(ChannelBinding::Disable),
             "prefer" => Ok(ChannelBinding::Prefer),
             "require" => Ok(ChannelBinding::Require),
-            _ => Err(format!(
-                "invalid channel_binding `{s}` (expected disable, prefer or require)"
+            _ => Err(pgsage_core::ParseValueError::new(
+                "channel_binding",
+                s,
+                "disable, prefer or require",
             )),
         }
     }

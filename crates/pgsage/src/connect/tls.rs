@@ -68,9 +68,9 @@ impl fmt::Display for SslMode {
 }
 
 impl std::str::FromStr for SslMode {
-    type Err = String;
+    type Err = pgsage_core::ParseValueError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         Ok(match s {
             "disable" => SslMode::Disable,
             "allow" => SslMode::Allow,
@@ -79,8 +79,10 @@ impl std::str::FromStr for SslMode {
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
             _ => {
-                return Err(format!(
-                    "invalid sslmode `{s}` (expected disable, allow, prefer, require, verify-ca or verify-full)"
+                return Err(pgsage_core::ParseValueError::new(
+                    "sslmode",
+                    s,
+                    "disable, allow, prefer, require, verify-ca or verify-full",
                 ))
             }
         })

@@ -100,33 +100,3 @@ impl Error {
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::NodePath;
-    use crate::report::Severity;
-
-    #[test]
-    fn parse_errors_keep_their_messages_and_become_invalid_values() {
-        let err = "loud".parse::<Severity>().expect_err("not a severity");
-        assert_eq!(
-            err.to_string(),
-            "unknown severity `loud` (expected info, warning or critical)"
-        );
-        assert_eq!((err.what, err.value.as_str()), ("severity", "loud"));
-        match Error::from(err) {
-            Error::InvalidValue { what, problem } => {
-                assert_eq!(what, "severity");
-                assert!(problem.starts_with("unknown severity `loud`"), "{problem}");
-            }
-            other => panic!("expected an invalid value, got {other:?}"),
-        }
-        let path = |s: &str| s.parse::<NodePath>().map_err(|e| e.to_string());
-        assert_eq!(path("0.x"), Err("bad node path `0.x`".to_owned()));
-        assert_eq!(
-            path("1.2"),
-            Err("bad node path `1.2`: it must start at the root, 0".to_owned())
-        );
-    }
-}

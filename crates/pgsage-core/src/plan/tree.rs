@@ -166,3 +166,19 @@ impl Plan {
         self.root.at(path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::NodePath;
+
+    #[test]
+    fn bad_node_paths_say_why() {
+        let path = |s: &str| s.parse::<NodePath>().map_err(|e| e.to_string());
+        assert_eq!(path("0.2").map(|p| p.to_string()), Ok("0.2".to_owned()));
+        assert_eq!(path("0.x"), Err("bad node path `0.x`".to_owned()));
+        assert_eq!(
+            path("1.2"),
+            Err("bad node path `1.2`: it must start at the root, 0".to_owned())
+        );
+    }
+}

@@ -211,3 +211,26 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence_reason: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+    use crate::Error;
+
+    #[test]
+    fn an_unknown_severity_is_a_typed_error_that_becomes_an_invalid_value() {
+        let err = "loud".parse::<Severity>().expect_err("not a severity");
+        assert_eq!(
+            err.to_string(),
+            "unknown severity `loud` (expected info, warning or critical)"
+        );
+        assert_eq!((err.what, err.value.as_str()), ("severity", "loud"));
+        match Error::from(err) {
+            Error::InvalidValue { what, problem } => {
+                assert_eq!(what, "severity");
+                assert!(problem.starts_with("unknown severity `loud`"), "{problem}");
+            }
+            other => panic!("expected an invalid value, got {other:?}"),
+        }
+    }
+}

@@ -14,15 +14,15 @@
 //!   and fixes, and renders as JSON, a table or Markdown.
 //! - [`tune`] (configuration from hardware and workload), [`plan`] (EXPLAIN parsing and
 //!   analysis), [`workload`] (server log parsing, `pg_stat_statements`, aggregation),
-//!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`],
-//!   [`frames`] (typed tables) and [`api`] (entry points for the Python package).
+//!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`] and
+//!   [`frames`] (typed tables); [`engine`] runs the rules over a snapshot, a plan or a
+//!   workload.
 //!
 //! This crate must not depend on tokio, tokio-postgres or a TLS library
 //! (`docs/architecture.md`); its errors ([`Error`]) carry no driver error.
 #![deny(missing_docs)]
 
 pub mod advise;
-pub mod api;
 pub mod config;
 pub mod engine;
 mod error;

@@ -47,10 +47,10 @@ impl PlanAnalysis {
         })
     }
 
-    /// The nodes as a table (`pgsage::api::plan_nodes_frame`), JSON.
+    /// The nodes as a table (`pgsage::engine::plan::nodes_frame`), JSON.
     fn nodes_json(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            let frame = pgsage::api::plan_nodes_frame(&self.plan, Some(&self.report))
+            let frame = pgsage::engine::plan::nodes_frame(&self.plan, Some(&self.report))
                 .map_err(|e| to_py(py, e))?;
             serde_json::to_string(&frame).map_err(|e| internal(py, &e.to_string()))
         })
@@ -108,7 +108,9 @@ fn reports(
     min_severity: Option<&str>,
 ) -> pgsage::Result<Vec<(Plan, Report)>> {
     let config = resolve_config(config_path, config_json)?;
-    let min = min_severity.map(pgsage::api::parse_severity).transpose()?;
+    let min = min_severity
+        .map(str::parse::<pgsage::Severity>)
+        .transpose()?;
     Ok(plans
         .into_iter()
         .map(|plan| {
@@ -221,7 +223,7 @@ pub(crate) fn explain(
             resolve_config(config_path, config_json.as_deref()).map_err(|e| to_py(py, e))?;
         let min = min_severity
             .as_deref()
-            .map(pgsage::api::parse_severity)
+            .map(str::parse::<pgsage::Severity>)
             .transpose()
             .map_err(|e| to_py(py, e))?;
         let live = run_interruptibly(py, "pgsage-explain", move |_cancel| {

@@ -19,7 +19,6 @@
 #![deny(missing_docs)]
 
 pub mod advise;
-pub mod api;
 pub mod collect;
 pub mod connect;
 mod error;
@@ -29,7 +28,9 @@ pub use pgsage_core::{
     config, engine, frames, host, redact, report, rules, snapshot, sql, tune, workload,
 };
 
-pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
+pub use collect::{
+    collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with, CollectOptions,
+};
 pub use connect::ConnectOptions;
 pub use error::{DriverError, Error, Result};
 pub use pgsage_core::Error as CoreError;

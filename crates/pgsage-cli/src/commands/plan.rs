@@ -77,7 +77,7 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
-    let config = pgsage::api::load_config(args.config.as_deref())?;
+    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
 
     let (plans, live): (Vec<Plan>, Option<pgsage::plan::analyze_live::LiveExplain>) =
         match (&args.input, &args.query) {

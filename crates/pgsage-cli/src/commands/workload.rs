@@ -59,7 +59,7 @@ pub struct WorkloadArgs {
 }
 
 pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
-    let config = pgsage::api::load_config(args.config.as_deref())?;
+    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
     let snapshot = match &args.snapshot {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,

@@ -19,6 +19,9 @@ use crate::report::Severity;
 use crate::snapshot::{Fact, HostFacts, StorageKind};
 use crate::{Error, ParseValueError, Result};
 
+/// The user configuration [`RuleConfig::discover`] reads when no path is given.
+pub const DEFAULT_FILE: &str = "pgsage.toml";
+
 /// Default minimum age of statistics for usage-based rules: one day.
 const DEFAULT_MIN_STATS_AGE_HOURS: f64 = 24.0;
 
@@ -115,6 +118,28 @@ impl RuleConfig {
             host: host.clone(),
             connections: self.connections,
         }
+    }
+
+    /// The configuration `--config` gives: the shipped packs overridden by `path`;
+    /// without a path, by `./pgsage.toml` when that file exists (the CLI and the Python
+    /// package look it up the same way).
+    pub fn discover(path: Option<&Path>) -> Result<RuleConfig> {
+        match path {
+            Some(p) => RuleConfig::load(p),
+            None if Path::new(DEFAULT_FILE).is_file() => RuleConfig::load(DEFAULT_FILE),
+            None => RuleConfig::shipped(),
+        }
+    }
+
+    /// The shipped packs overridden by a user configuration given as JSON with the shape
+    /// of `pgsage.toml` (`{"rules": {"VAC001": {"params": {...}}}, "host": {...}, ...}`);
+    /// `origin` names it in errors.
+    pub fn from_json(json: &str, origin: &str) -> Result<RuleConfig> {
+        let user: UserConfig =
+            serde_json::from_str(json).map_err(|e| Error::config(Some(origin), e.to_string()))?;
+        let mut config = RuleConfig::shipped()?;
+        config.apply(user, origin)?;
+        Ok(config)
     }
 
     /// The shipped packs overridden by a user configuration file.
@@ -241,6 +266,18 @@ impl RuleConfig {
     pub fn disable_pack(&mut self, pack: &str) -> std::result::Result<(), String> {
         self.check_pack(pack)?;
         self.disabled_packs.insert(pack.to_owned());
+        Ok(())
+    }
+
+    /// An [`Error::InvalidValue`] for `packs` naming the known packs when one of `packs`
+    /// is not among them (`pgsage audit --pack`).
+    pub fn check_packs(&self, packs: &[String]) -> Result<()> {
+        for p in packs {
+            self.check_pack(p).map_err(|problem| Error::InvalidValue {
+                what: "packs".into(),
+                problem,
+            })?;
+        }
         Ok(())
     }
 
@@ -392,6 +429,46 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "{text:?} gave {err:?}");
             assert!(err.contains("user.toml"), "{err}");
+        }
+    }
+
+    #[test]
+    fn json_config_overrides_like_toml() {
+        let config = RuleConfig::from_json(
+            r#"{"rules": {"VAC001": {"severity": "critical", "params": {"min_dead_tuples": 7}}},
+                "packs": {"disabled": ["memory"]}}"#,
+            "<dict>",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.rules["VAC001"].severity_override,
+            Some(Severity::Critical)
+        );
+        assert!(!config.is_enabled("MEM001"));
+        let err = RuleConfig::from_json(r#"{"rules": {"NOPE1": {}}}"#, "<dict>")
+            .expect_err("unknown rule")
+            .to_string();
+        assert!(
+            err.contains("unknown rule `NOPE1`") && err.contains("<dict>"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_packs_are_invalid_values() {
+        let config = RuleConfig::shipped().expect("valid");
+        config
+            .check_packs(&["vacuum".to_owned(), "memory".to_owned()])
+            .expect("known packs");
+        match config.check_packs(&["nopack".to_owned()]) {
+            Err(Error::InvalidValue { what, problem }) => {
+                assert_eq!(what, "packs");
+                assert!(
+                    problem.starts_with("unknown pack `nopack` (known: "),
+                    "{problem}"
+                );
+            }
+            other => panic!("expected an invalid value, got {other:?}"),
         }
     }
 }

@@ -16,6 +16,7 @@
 
 mod aggregate;
 pub mod fingerprint;
+mod frame;
 mod from_logs;
 pub mod log;
 mod model;
@@ -25,7 +26,8 @@ pub mod sketch;
 mod statements;
 
 pub use aggregate::{AggregateOptions, Aggregator};
-pub use from_logs::from_logs;
+pub use frame::{queries_frame, QueryRow};
+pub use from_logs::{from_log_files, from_logs};
 pub use model::{
     Bucket, QueryStats, Share, SourceKind, Totals, Workload, WorkloadSource,
     WORKLOAD_SCHEMA_VERSION,

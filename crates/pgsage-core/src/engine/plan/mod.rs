@@ -1,15 +1,17 @@
 //! Plans judged by the `plans` pack: [`analyze`] runs its rules over one plan and
 //! returns the same [`Report`] as `pgsage audit`, findings ranked by the share of the
 //! plan's time of the node they point at; [`render_plan_reports`] and [`render_tree`]
-//! show the reports.
+//! show the reports, [`nodes_frame`] the nodes as a table.
 
 use std::cmp::Ordering;
 
 use globset::Glob;
 
+mod frame;
 mod render;
 mod tree;
 
+pub use frame::{nodes_frame, PlanNodeRow};
 pub use render::{render_plan_reports, PlanSection};
 pub use tree::render_tree;
 

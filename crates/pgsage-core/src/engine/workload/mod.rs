@@ -11,10 +11,13 @@ use globset::Glob;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RuleConfig;
-use crate::report::{Draft, Finding, SkippedRule, Summary, SuppressedFinding};
+use crate::report::{
+    Counters, Draft, Finding, Report, ReportFilter, Severity, SkippedRule, Summary,
+    SuppressedFinding, Target, REPORT_SCHEMA_VERSION,
+};
 use crate::rules::queries::{Params, WORKLOAD_RULES};
-use crate::snapshot::ToolInfo;
-use crate::workload::Workload;
+use crate::snapshot::{HostFacts, ToolInfo};
+use crate::workload::{SourceKind, Workload};
 
 /// The workload report format version.
 pub const WORKLOAD_REPORT_SCHEMA_VERSION: u32 = 1;
@@ -63,9 +66,57 @@ impl WorkloadReport {
     }
 
     /// The worst severity among the findings.
-    pub fn worst(&self) -> Option<crate::Severity> {
+    pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+}
+
+/// The `queries` pack's findings on a workload as a [`Report`] (the shape of
+/// `pgsage audit --format json`): `target.source` is `workload`, `counters` the
+/// workload's source and window; findings below `min_severity` are dropped.
+pub fn findings_report(
+    workload: &Workload,
+    config: &RuleConfig,
+    min_severity: Option<Severity>,
+) -> Report {
+    let (findings, skipped, suppressed) = check(workload, config);
+    let source = &workload.source;
+    let database = match workload.profile.databases.as_slice() {
+        [one] if one.name != "?" => one.name.clone(),
+        _ => String::new(),
+    };
+    let mut report = Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        target: Target {
+            server_version: source.server_version.clone().unwrap_or_default(),
+            server_version_num: 0,
+            database,
+            collected_at: source.ended_at.unwrap_or_else(chrono::Utc::now),
+            source: "workload".to_owned(),
+        },
+        summary: Summary::of(&findings),
+        host: HostFacts::default(),
+        counters: Counters {
+            basis: match source.kind {
+                SourceKind::Log => "log".to_owned(),
+                SourceKind::PgStatStatements => source
+                    .basis
+                    .clone()
+                    .unwrap_or_else(|| "pg_stat_statements".to_owned()),
+            },
+            window_seconds: source.window_seconds.unwrap_or(0.0),
+        },
+        gaps: Vec::new(),
+        skipped,
+        suppressed,
+        findings,
+    };
+    report.filter(&ReportFilter {
+        packs: Vec::new(),
+        min_severity,
+    });
+    report
 }
 
 /// The `queries` pack's findings on a workload, the rules skipped, and the suppressed

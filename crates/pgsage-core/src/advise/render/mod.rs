@@ -1,6 +1,6 @@
-//! Rendering advice (owner: advisor-cli helper): a terminal table, Markdown, JSON (the
-//! [`IndexAdvice`] with its IDX009 findings), and the findings themselves so that the
-//! advice merges with audit reports.
+//! Rendering advice: a terminal table, Markdown, JSON (the [`IndexAdvice`] with its
+//! IDX009 findings), and the findings themselves so that the advice merges with audit
+//! reports.
 
 pub(crate) mod findings;
 mod format;

@@ -119,7 +119,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
 }
 
 /// Parses EXPLAIN output (JSON or text, one plan or several, see
-/// [`parse_plans`](crate::plan::parse_plans)) and analyzes every plan: one report per plan.
+/// [`parse_plans`]) and analyzes every plan: one report per plan.
 pub fn analyze_text(input: &str, config: &RuleConfig) -> Result<Vec<Report>, PlanError> {
     Ok(parse_plans(input)?
         .iter()

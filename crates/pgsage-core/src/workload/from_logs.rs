@@ -1,6 +1,6 @@
 //! The workload of server log files: read (parsed and fingerprinted in parallel),
 //! aggregated per fingerprint. The one implementation behind `pgsage workload <logs>`,
-//! the index advisor's log source and the Python package's `read_logs`.
+//! the index advisor's log source and the Python package's `pgsage.workload(logs)`.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -7,7 +7,8 @@
 //! `cargo bench -p pgsage --bench plans`; figures in docs/performance.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pgsage::plan::{analyze, parse_plan, render_tree};
+use pgsage::engine::plan::{analyze, render_tree};
+use pgsage::plan::parse_plan;
 use pgsage::RuleConfig;
 
 const LARGE: [&str; 2] = ["partitions_1000.txt", "union_340_joins.json"];

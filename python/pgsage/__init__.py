@@ -539,7 +539,7 @@ def advise_indexes(
         workload: the statements — a :class:`Workload`, a ``workload.json`` path, or
             server log path(s); default: the server's (or snapshot's)
             ``pg_stat_statements``.
-        max_indexes: at most this many new indexes (default: rule IDX009's
+        max_indexes: at most this many new indexes, at least 1 (default: rule IDX009's
             ``max_indexes``).
         max_size: at most this much new index space, bytes or a size (``"2GiB"``).
         validate: measure with HypoPG when possible (a DSN only).
@@ -554,8 +554,9 @@ def advise_indexes(
     Raises:
         ConnectionError, QueryError: the server cannot be reached or queried.
         SnapshotError: a snapshot file cannot be read.
-        InvalidValueError: a bad size, a workload file that is not one, no
-            ``pg_stat_statements`` to take statements from.
+        InvalidValueError: a bad size, ``max_indexes`` below 1 (here or in the
+            configuration), a workload file that is not one, no ``pg_stat_statements``
+            to take statements from.
         IoError: a log file cannot be read.
         ConfigError: an invalid configuration.
     """

@@ -3,6 +3,7 @@ files, and on a live server; the same advice as `pgsage indexes --format json`."
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any, Dict
 
@@ -112,8 +113,8 @@ def test_logs_as_workload_like_the_cli(cli, demo):
 
 
 def test_budget(demo, small_tables_advice):
-    none = pgsage.advise_indexes(demo, config=SMALL_TABLES, max_indexes=0)
-    assert len(none) == 0 and none.budget["max_indexes"] == 0
+    one = pgsage.advise_indexes(demo, config=SMALL_TABLES, max_indexes=1)
+    assert len(one) == 1 and one.budget["max_indexes"] == 1
     smallest = min(r["estimated_size_bytes"]
                    for r in small_tables_advice.recommendation_records())
     tight = pgsage.advise_indexes(demo, config=SMALL_TABLES, max_size=smallest - 1)
@@ -123,6 +124,19 @@ def test_budget(demo, small_tables_advice):
     big = pgsage.advise_indexes(demo, config=SMALL_TABLES, max_size="1GiB")
     assert big.budget["max_size_bytes"] == 1 << 30
     assert big.create_statements() == small_tables_advice.create_statements()
+
+
+def test_a_budget_of_no_index_is_refused_like_the_cli(cli, demo):
+    """The library refuses it, so both front ends do (``pgsage indexes --max-indexes 0``
+    exits 2 with the same message)."""
+    with pytest.raises(pgsage.InvalidValueError, match="max_indexes: must be at least 1"):
+        pgsage.advise_indexes(demo, max_indexes=0)
+    with pytest.raises(pgsage.InvalidValueError, match="max_indexes: must be at least 1"):
+        pgsage.advise_indexes(demo, config={"rules": {"IDX009": {"params": {"max_indexes": 0}}}})
+    out = subprocess.run([str(cli), "indexes", "--snapshot", str(DEMO), "--max-indexes", "0"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "max_indexes: must be at least 1" in out.stderr
+
 
 
 def test_bad_inputs(demo, tmp_path: Path):

@@ -155,7 +155,7 @@ pub struct HostArgs {
 impl HostArgs {
     /// The facts given by flags, checked.
     pub fn facts(&self) -> Result<HostFacts> {
-        Ok(pgsage::api::host_facts(
+        Ok(pgsage::host::from_flags(
             self.ram.as_deref(),
             self.cpus,
             self.storage.map(StorageArg::name),

@@ -219,6 +219,36 @@ fn bad_inputs_are_clear_errors() {
 
 /// A table of 120 000 stock moves and 300 lookups by product, without an index: run as
 /// the application would (top-level statements with parameters).
+/// A budget of no index cannot advise anything: the library refuses it, whether it comes
+/// from the flag or from the configuration (the Python package refuses it the same way).
+#[test]
+fn a_budget_of_no_index_is_refused() {
+    let out = pgsage(&["indexes", "--snapshot", &planted(), "--max-indexes", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--max-indexes") && err.contains("max_indexes: must be at least 1"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("pgsage.toml");
+    std::fs::write(&config, "[rules.IDX009.params]\nmax_indexes = 0\n").expect("write");
+    let config = config.display().to_string();
+    let out = pgsage(&["indexes", "--snapshot", &planted(), "--config", &config]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("max_indexes: must be at least 1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 fn plant(server: &TestServer, db: &str) {
     server.create_database(db).expect("database");
     server

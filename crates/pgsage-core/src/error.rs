@@ -53,6 +53,41 @@ pub enum Error {
     },
 }
 
+/// A word that names none of a fixed set of choices: `--storage floppy`, a profile, a
+/// severity, a format. `FromStr` of every such type in pgsage returns it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{value}` (expected {expected})")]
+pub struct ParseValueError {
+    /// What the word should name: `storage kind`, `profile`, `severity`, `log format`, …
+    pub what: &'static str,
+    /// The word given (as compared: lower-cased where the parse ignores case).
+    pub value: String,
+    /// The accepted words: `hdd, ssd, nvme or san`.
+    pub expected: &'static str,
+}
+
+impl ParseValueError {
+    /// `value` is not one of `expected`.
+    pub fn new(what: &'static str, value: impl Into<String>, expected: &'static str) -> Self {
+        ParseValueError {
+            what,
+            value: value.into(),
+            expected,
+        }
+    }
+}
+
+/// An [`Error::InvalidValue`] for the option the word was given for (`what`: the kind
+/// of value, `severity`); the message is the parse error's.
+impl From<ParseValueError> for Error {
+    fn from(e: ParseValueError) -> Self {
+        Error::InvalidValue {
+            what: e.what.to_owned(),
+            problem: e.to_string(),
+        }
+    }
+}
+
 impl Error {
     /// Shorthand for a configuration error.
     pub(crate) fn config(origin: Option<&str>, problem: impl Into<String>) -> Self {

@@ -1,5 +1,7 @@
 //! A snapshot's sections as typed tables (columns with a kind, rows of JSON values), for
-//! front ends that show them as data frames (the Python package's `snapshot.tables()`).
+//! front ends that show them as data frames (the Python package's `snapshot.tables()`),
+//! and [`typed_frame`] for other tables (a workload's queries, a plan's nodes, the
+//! index advisor's recommendations) built from a row type.
 //!
 //! Each column's kind comes from the Rust type of the field, not from the values: a
 //! column that is `null` in every row is still known to hold timestamps or integers. The
@@ -112,6 +114,20 @@ pub fn section(snapshot: &Snapshot, name: &str) -> Result<Frame> {
             problem: format!("unknown section `{other}` (known: {})", SECTIONS.join(", ")),
         }),
     }
+}
+
+/// [`frame`], with the columns of `T::default()` when there are no rows (an empty table
+/// still has its columns and their kinds).
+pub fn typed_frame<T>(name: &str, rows: &[T]) -> Result<Frame>
+where
+    T: Serialize + DeserializeOwned + Default,
+{
+    if rows.is_empty() {
+        let mut frame = frame(name, &[T::default()])?;
+        frame.rows.clear();
+        return Ok(frame);
+    }
+    frame(name, rows)
 }
 
 /// Builds a frame from rows of one serde type, probing the type for each column's kind.

@@ -1,9 +1,46 @@
-//! Host facts: parsing sizes given by users, and reading the local machine's limits
-//! (cgroup first, then /proc) when the server runs on the same host.
+//! Host facts: the ones users give ([`from_flags`], [`parse_size`]), and reading the
+//! local machine's limits (cgroup first, then /proc) when the server runs on the same
+//! host.
 
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::{Fact, HostFacts};
+use crate::snapshot::{Fact, HostFacts, StorageKind};
+use crate::{Error, Result};
+
+/// Host facts given by the user (`--ram`, `--cpus`, `--storage`; the Python package's
+/// `ram`, `cpus`, `storage`), each recorded with `source` (`flag`). An unparsable size,
+/// a CPU count not above 0 or an unknown storage kind is an [`Error::InvalidValue`] for
+/// `ram`, `cpus` or `storage`.
+pub fn from_flags(
+    ram: Option<&str>,
+    cpus: Option<f64>,
+    storage: Option<&str>,
+    source: &str,
+) -> Result<HostFacts> {
+    let invalid = |what: &str, problem: String| Error::InvalidValue {
+        what: what.to_owned(),
+        problem,
+    };
+    let ram_bytes = ram
+        .map(|r| parse_size(r).map_err(|p| invalid("ram", p)))
+        .transpose()?;
+    if let Some(c) = cpus {
+        if c.is_nan() || c <= 0.0 {
+            return Err(invalid("cpus", format!("{c} is not greater than 0")));
+        }
+    }
+    let storage = storage
+        .map(|s| {
+            s.parse::<StorageKind>()
+                .map_err(|p| invalid("storage", p.to_string()))
+        })
+        .transpose()?;
+    Ok(HostFacts {
+        ram_bytes: ram_bytes.map(|v| Fact::new(v, source)),
+        cpus: cpus.map(|v| Fact::new(v, source)),
+        storage: storage.map(|v| Fact::new(v, source)),
+    })
+}
 
 /// A fact the library needed and did not have, named in skip reasons
 /// ([`crate::report::SkippedRule::missing_fact`]) and in `pgsage tune`'s report
@@ -214,5 +251,17 @@ mod tests {
             parse_meminfo_total("MemTotal:       24576000 kB\nMemFree: 1 kB"),
             Some(24_576_000 * 1024)
         );
+    }
+
+    #[test]
+    fn facts_from_flags_are_checked() {
+        let h = from_flags(Some("2GiB"), Some(2.0), Some("ssd"), "python").expect("valid");
+        assert_eq!(
+            h.ram_bytes.map(|f| (f.value, f.source)),
+            Some((2 << 30, "python".into()))
+        );
+        assert!(from_flags(Some("lots"), None, None, "x").is_err());
+        assert!(from_flags(None, Some(0.0), None, "x").is_err());
+        assert!(from_flags(None, None, Some("floppy"), "x").is_err());
     }
 }

@@ -16,8 +16,9 @@
 //!   connection sizing, JIT, parallel and storage settings) the rules and [`tune`] share.
 //! - [`tune`] (configuration from hardware and workload), [`plan`] (EXPLAIN parsing and
 //!   analysis), [`workload`] (server log parsing, `pg_stat_statements`, aggregation),
-//!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`],
-//!   [`frames`] (typed tables) and [`api`] (entry points for the Python package).
+//!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`] and
+//!   [`frames`] (typed tables); [`engine`] runs the rules over a snapshot, a plan or a
+//!   workload.
 //! - [`units`]: the one spelling of bytes, durations, counts and percentages in text.
 //!
 //! This crate must not depend on tokio, tokio-postgres or a TLS library
@@ -25,9 +26,8 @@
 #![deny(missing_docs)]
 
 pub mod advise;
-pub mod api;
 pub mod config;
-mod engine;
+pub mod engine;
 mod error;
 pub mod frames;
 pub mod host;
@@ -44,6 +44,6 @@ pub mod workload;
 
 pub use config::RuleConfig;
 pub use engine::{audit, audit_and_tune, audit_from, tune_report, Source};
-pub use error::{Error, Result};
+pub use error::{Error, ParseValueError, Result};
 pub use report::{Finding, Report, Severity};
 pub use snapshot::Snapshot;

@@ -27,11 +27,11 @@ impl IndexAdvice {
         })
     }
 
-    /// The recommendations as a table (`pgsage::api::recommendations_frame`), JSON.
+    /// The recommendations as a table (`pgsage::advise::recommendations_frame`), JSON.
     fn recommendations_json(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
             let frame =
-                pgsage::api::recommendations_frame(&self.inner).map_err(|e| to_py(py, e))?;
+                pgsage::advise::recommendations_frame(&self.inner).map_err(|e| to_py(py, e))?;
             serde_json::to_string(&frame).map_err(|e| internal(py, &e.to_string()))
         })
     }
@@ -88,23 +88,11 @@ pub(crate) fn advise_indexes(
         let options = py
             .detach(|| -> pgsage::Result<AdvisorOptions> {
                 let config = resolve_config(config_path, config_json.as_deref())?;
-                let mut options = AdvisorOptions::from_config(&config)?;
-                if let Some(n) = max_indexes {
-                    options.max_indexes = n;
-                }
-                if let Some(size) = max_size.as_deref() {
-                    let bytes = pgsage::host::parse_size(size).map_err(|problem| {
-                        pgsage::CoreError::InvalidValue {
-                            what: "max_size".into(),
-                            problem,
-                        }
-                    })?;
-                    options.max_size_bytes = Some(i64::try_from(bytes).unwrap_or(i64::MAX));
-                }
-                if database.is_some() {
-                    options.database = database;
-                }
-                Ok(options)
+                Ok(AdvisorOptions::from_config(&config)?.overridden(
+                    max_indexes,
+                    max_size.as_deref(),
+                    database,
+                )?)
             })
             .map_err(|e| to_py(py, e))?;
         let request = Request {

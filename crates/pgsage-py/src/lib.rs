@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use pgsage::report::ReportFilter;
 use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Source};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -142,8 +143,8 @@ pub(crate) fn resolve_config(
     config_json: Option<&str>,
 ) -> pgsage::Result<RuleConfig, pgsage::CoreError> {
     match config_json {
-        Some(json) => pgsage::api::config_from_json(json, "<dict>"),
-        None => pgsage::api::load_config(config_path.as_deref()),
+        Some(json) => RuleConfig::from_json(json, "<dict>"),
+        None => RuleConfig::discover(config_path.as_deref()),
     }
 }
 
@@ -310,7 +311,7 @@ fn collect(
             application_name: application_name.unwrap_or(defaults.application_name.clone()),
             ..defaults
         };
-        let host_facts = pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")
+        let host_facts = pgsage::host::from_flags(ram.as_deref(), cpus, storage.as_deref(), "flag")
             .map_err(|e| to_py(py, e))?;
         let collect_defaults = CollectOptions::default();
         let options = CollectOptions {
@@ -387,7 +388,7 @@ fn collect_interruptibly(
     options: CollectOptions,
 ) -> PyResult<pgsage::Snapshot> {
     run_interruptibly(py, "pgsage-collect", move |cancel| {
-        pgsage::api::collect_snapshot_cancellable(&connect, &options, cancel)
+        pgsage::collect_snapshot_cancellable(&connect, &options, cancel)
     })?
     .map_err(|e| to_py(py, e))
 }
@@ -417,18 +418,23 @@ fn audit(
         let snap = Arc::clone(&snapshot.inner);
         py.detach(move || -> pgsage::Result<String> {
             let mut config = resolve_config(config_path, config_json.as_deref())?;
-            let flags = pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")?;
+            let flags = pgsage::host::from_flags(ram.as_deref(), cpus, storage.as_deref(), "flag")?;
             config.host = flags.or(&config.host);
             let min = min_severity
                 .as_deref()
-                .map(pgsage::api::parse_severity)
+                .map(str::parse::<pgsage::Severity>)
                 .transpose()?;
             let source = if live {
                 Source::Live
             } else {
                 Source::SnapshotFile
             };
-            let report = pgsage::api::audit_filtered(&snap, &config, source, &packs, min)?;
+            config.check_packs(&packs)?;
+            let mut report = pgsage::audit_from(&snap, &config, source);
+            report.filter(&ReportFilter {
+                packs,
+                min_severity: min,
+            });
             Ok(report.to_json())
         })
         .map_err(|e| to_py(py, e))
@@ -473,13 +479,13 @@ fn tune(
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
         py.detach(move || -> pgsage::Result<(String, String)> {
-            let profile: Option<pgsage::tune::Profile> = profile
-                .map(|p| p.parse())
-                .transpose()
-                .map_err(|problem| pgsage::CoreError::InvalidValue {
-                    what: "profile".into(),
-                    problem,
-                })?;
+            let profile: Option<pgsage::tune::Profile> =
+                profile.map(|p| p.parse()).transpose().map_err(
+                    |problem: pgsage::ParseValueError| pgsage::CoreError::InvalidValue {
+                        what: "profile".into(),
+                        problem: problem.to_string(),
+                    },
+                )?;
             if connections.is_some_and(|n| n < 1) {
                 return Err(pgsage::CoreError::InvalidValue {
                     what: "connections".into(),
@@ -489,7 +495,7 @@ fn tune(
             }
             let mut config = resolve_config(config_path, config_json.as_deref())?;
             config.host =
-                pgsage::api::host_facts(ram.as_deref(), cpus, storage.as_deref(), "flag")?
+                pgsage::host::from_flags(ram.as_deref(), cpus, storage.as_deref(), "flag")?
                     .or(&config.host);
             if let Some(profile) = profile {
                 config.profile = profile;

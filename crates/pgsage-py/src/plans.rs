@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use pgsage::engine::plan::analyze;
 use pgsage::plan::analyze_live::{explain_live, LiveError, LiveOptions};
-use pgsage::plan::{analyze, parse_plans, Plan, PlanError};
+use pgsage::plan::{parse_plans, Plan, PlanError};
 use pgsage::report::{Report, ReportFilter};
 use pgsage::ConnectOptions;
 use pyo3::prelude::*;
@@ -38,14 +39,18 @@ impl PlanAnalysis {
     #[pyo3(signature = (width=100))]
     fn tree(&self, py: Python<'_>, width: usize) -> PyResult<String> {
         guard(py, || {
-            Ok(pgsage::plan::render_tree(&self.plan, &self.report, width))
+            Ok(pgsage::engine::plan::render_tree(
+                &self.plan,
+                &self.report,
+                width,
+            ))
         })
     }
 
-    /// The nodes as a table (`pgsage::api::plan_nodes_frame`), JSON.
+    /// The nodes as a table (`pgsage::engine::plan::nodes_frame`), JSON.
     fn nodes_json(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            let frame = pgsage::api::plan_nodes_frame(&self.plan, Some(&self.report))
+            let frame = pgsage::engine::plan::nodes_frame(&self.plan, Some(&self.report))
                 .map_err(|e| to_py(py, e))?;
             serde_json::to_string(&frame).map_err(|e| internal(py, &e.to_string()))
         })
@@ -103,7 +108,9 @@ fn reports(
     min_severity: Option<&str>,
 ) -> pgsage::Result<Vec<(Plan, Report)>> {
     let config = resolve_config(config_path, config_json)?;
-    let min = min_severity.map(pgsage::api::parse_severity).transpose()?;
+    let min = min_severity
+        .map(str::parse::<pgsage::Severity>)
+        .transpose()?;
     Ok(plans
         .into_iter()
         .map(|plan| {
@@ -216,14 +223,14 @@ pub(crate) fn explain(
             resolve_config(config_path, config_json.as_deref()).map_err(|e| to_py(py, e))?;
         let min = min_severity
             .as_deref()
-            .map(pgsage::api::parse_severity)
+            .map(str::parse::<pgsage::Severity>)
             .transpose()
             .map_err(|e| to_py(py, e))?;
         let live = run_interruptibly(py, "pgsage-explain", move |_cancel| {
             explain_live(&connect, &query, &options)
         })?
         .map_err(|e| live_error(py, e))?;
-        let mut report = pgsage::plan::analyze(&live.plan, &config);
+        let mut report = pgsage::engine::plan::analyze(&live.plan, &config);
         live.label(&mut report);
         report.filter(&ReportFilter {
             packs: Vec::new(),

@@ -63,11 +63,10 @@ impl Workload {
         })
     }
 
-    /// The queries as a table (`pgsage::api::workload_queries_frame`), JSON.
+    /// The queries as a table (`pgsage::workload::queries_frame`), JSON.
     fn queries_json(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            let frame =
-                pgsage::api::workload_queries_frame(&self.inner).map_err(|e| to_py(py, e))?;
+            let frame = pgsage::workload::queries_frame(&self.inner).map_err(|e| to_py(py, e))?;
             serde_json::to_string(&frame).map_err(|e| internal(py, &e.to_string()))
         })
     }
@@ -92,9 +91,9 @@ impl Workload {
                 let config = resolve_config(config_path, config_json.as_deref())?;
                 let min = min_severity
                     .as_deref()
-                    .map(pgsage::api::parse_severity)
+                    .map(str::parse::<pgsage::Severity>)
                     .transpose()?;
-                Ok(pgsage::api::workload_report(&inner, &config, min).to_json())
+                Ok(pgsage::engine::workload::findings_report(&inner, &config, min).to_json())
             })
             .map_err(|e| to_py(py, e))
         })
@@ -121,7 +120,7 @@ pub(crate) fn load_workload(py: Python<'_>, path: PathBuf) -> PyResult<Workload>
 pub(crate) fn workload_from_snapshot(py: Python<'_>, snapshot: &Snapshot) -> PyResult<Workload> {
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
-        py.detach(move || pgsage::api::workload_from_snapshot(&snap))
+        py.detach(move || pgsage::workload::from_snapshot(&snap))
             .map(|w| Workload::new(w, None))
             .map_err(|e| to_py(py, e))
     })
@@ -143,7 +142,7 @@ fn log_options(
         .transpose()
         .map_err(|problem| pgsage::CoreError::InvalidValue {
             what: "log_format".into(),
-            problem,
+            problem: problem.to_string(),
         })?;
     opts = opts.overridden(log_line_prefix, format);
     if utc_offset_minutes.is_some() {
@@ -184,7 +183,7 @@ pub(crate) fn workload_from_logs(
         )
         .map_err(|e| to_py(py, e))?;
         let (workload, stats) = run_interruptibly(py, "pgsage-logs", move |cancel| {
-            pgsage::api::workload_from_logs_cancellable(&paths, &opts, bucket_seconds, cancel)
+            pgsage::workload::from_log_files(&paths, &opts, bucket_seconds, cancel)
         })?
         .map_err(|e| to_py(py, e))?;
         let stats = serde_json::to_string(&stats).map_err(|e| internal(py, &e.to_string()))?;

@@ -22,6 +22,7 @@
 
 mod binaries;
 mod error;
+pub mod modules;
 pub mod scenario;
 mod server;
 mod silent;

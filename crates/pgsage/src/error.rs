@@ -109,6 +109,20 @@ impl From<LogError> for Error {
     }
 }
 
+/// An [`pgsage_core::Error::InvalidValue`].
+impl From<pgsage_core::ParseValueError> for Error {
+    fn from(e: pgsage_core::ParseValueError) -> Self {
+        Error::Core(e.into())
+    }
+}
+
+/// An [`pgsage_core::Error::InvalidValue`] for `workload`.
+impl From<pgsage_core::workload::NoWorkload> for Error {
+    fn from(e: pgsage_core::workload::NoWorkload) -> Self {
+        Error::Core(e.into())
+    }
+}
+
 /// An error of the PostgreSQL driver, kept opaque so that the driver is not part of the
 /// library's API. It prints like the driver's error and has the same causes.
 pub struct DriverError(tokio_postgres::Error);

@@ -19,20 +19,23 @@
 #![deny(missing_docs)]
 
 pub mod advise;
-pub mod api;
 pub mod collect;
 pub mod connect;
 mod error;
 pub mod plan;
 
 pub use pgsage_core::{
-    config, frames, host, knowledge, redact, report, rules, snapshot, sql, tune, units, workload,
+    config, engine, frames, host, knowledge, redact, report, rules, snapshot, sql, tune, units,
+    workload,
 };
 
-pub use collect::{collect_snapshot, collect_snapshot_with, CollectOptions};
+pub use collect::{
+    collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with, CollectOptions,
+};
 pub use connect::ConnectOptions;
 pub use error::{DriverError, Error, Result};
 pub use pgsage_core::Error as CoreError;
+pub use pgsage_core::ParseValueError;
 pub use pgsage_core::{
     audit, audit_and_tune, audit_from, tune_report, Finding, Report, RuleConfig, Severity,
     Snapshot, Source,

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use globset::Glob;
-use pgsage::plan::{analyze, parse_plans};
+use pgsage::engine::plan::analyze;
+use pgsage::plan::parse_plans;
 use pgsage::rules::{rules_for, Target};
 use pgsage::RuleConfig;
 use serde::Deserialize;
@@ -171,7 +172,7 @@ fn without_analyze_the_rules_skip_with_the_reason() {
         "../plans-extra/estimate_only/pg13.json",
         "../plans-extra/estimate_only/pg18.txt",
     ] {
-        let reports = pgsage::plan::analyze_text(&read(file), &config).unwrap();
+        let reports = pgsage::engine::plan::analyze_text(&read(file), &config).unwrap();
         assert_eq!(reports.len(), 1);
         let report = &reports[0];
         assert!(report.findings.is_empty(), "{file}: {:?}", report.findings);
@@ -200,7 +201,7 @@ fn findings_point_at_nodes_and_rank_by_time_share() {
             let shares: Vec<f64> = report
                 .findings
                 .iter()
-                .map(pgsage::plan::time_share)
+                .map(pgsage::engine::plan::time_share)
                 .collect();
             assert!(
                 shares.windows(2).all(|w| w[0] >= w[1]),
@@ -234,7 +235,7 @@ fn thresholds_and_switches_come_from_the_configuration() {
     let text = read("pg18/seq_scan_filter.json");
     let mut config = RuleConfig::shipped().unwrap();
     let fired = |config: &RuleConfig| {
-        pgsage::plan::analyze_text(&text, config).unwrap()[0]
+        pgsage::engine::plan::analyze_text(&text, config).unwrap()[0]
             .findings
             .iter()
             .any(|f| f.rule == "EXP002")
@@ -256,7 +257,7 @@ fn thresholds_and_switches_come_from_the_configuration() {
             "test",
         )
         .unwrap();
-    let report = &pgsage::plan::analyze_text(&text, &config).unwrap()[0];
+    let report = &pgsage::engine::plan::analyze_text(&text, &config).unwrap()[0];
     assert!(report.findings.is_empty());
     assert_eq!(report.suppressed.len(), 1);
 }
@@ -265,7 +266,7 @@ fn thresholds_and_switches_come_from_the_configuration() {
 fn the_index_to_create_and_the_work_mem_to_set_come_from_the_plan() {
     let config = RuleConfig::shipped().unwrap();
     let find = |file: &str, rule: &str| {
-        pgsage::plan::analyze_text(&read(file), &config).unwrap()[0]
+        pgsage::engine::plan::analyze_text(&read(file), &config).unwrap()[0]
             .findings
             .iter()
             .find(|f| f.rule == rule)

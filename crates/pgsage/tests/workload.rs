@@ -3,9 +3,9 @@
 //! log is read. Both captures must agree on calls per fingerprint, match the planted
 //! counts, and the `queries` rules must flag the planted N+1 loop from either source.
 
+use pgsage::engine::workload::WorkloadReport;
 use pgsage::workload::fingerprint::fingerprint;
 use pgsage::workload::log::{read_paths, LogOptions};
-use pgsage::workload::report::WorkloadReport;
 use pgsage::workload::{from_snapshot, AggregateOptions, Aggregator, SourceKind, Workload};
 use pgsage::{CollectOptions, ConnectOptions, RuleConfig};
 use pgsage_testkit::{require_server_with, ServerOptions};

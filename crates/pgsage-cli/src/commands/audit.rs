@@ -47,8 +47,8 @@ pub struct AuditArgs {
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let mut config = pgsage::api::load_config(args.config.as_deref())?;
-    pgsage::api::check_packs(&config, &args.packs)?;
+    let mut config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    config.check_packs(&args.packs)?;
     args.sizing.apply(&mut config)?;
     config.host = args.host.facts()?.or(&config.host);
 

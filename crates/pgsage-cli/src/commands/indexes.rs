@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use pgsage::advise::render::{findings, render, RenderOptions};
 use pgsage::advise::request::{self, QueriesFrom, Request, SchemaFrom};
@@ -69,23 +69,14 @@ pub struct IndexesArgs {
 }
 
 pub fn run(args: IndexesArgs) -> Result<ExitCode> {
-    let config = pgsage::api::load_config(args.config.as_deref())?;
-    let mut options = AdvisorOptions::from_config(&config)?;
-    if let Some(n) = args.max_indexes {
-        if n == 0 {
-            bail!("--max-indexes must be at least 1");
-        }
-        options.max_indexes = n;
-    }
-    if let Some(size) = &args.max_size {
-        let bytes = pgsage::host::parse_size(size)
-            .map_err(anyhow::Error::msg)
-            .context("--max-size")?;
-        options.max_size_bytes = Some(i64::try_from(bytes).unwrap_or(i64::MAX));
-    }
-    if args.database.is_some() {
-        options.database = args.database.clone();
-    }
+    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    let options = AdvisorOptions::from_config(&config)?
+        .overridden(
+            args.max_indexes,
+            args.max_size.as_deref(),
+            args.database.clone(),
+        )
+        .map_err(flag_error)?;
     let schema = match &args.snapshot {
         Some(path) => SchemaFrom::Snapshot(Box::new(Snapshot::load(path)?)),
         None => {
@@ -135,6 +126,21 @@ pub fn run(args: IndexesArgs) -> Result<ExitCode> {
         args.fail_on,
         findings(&advice).iter().map(|finding| finding.severity),
     ))
+}
+
+/// An invalid option named by its flag (`max_size` → `--max-size`), the library's
+/// message as the cause.
+fn flag_error(e: pgsage::CoreError) -> anyhow::Error {
+    let flag = match &e {
+        pgsage::CoreError::InvalidValue { what, .. } => {
+            Some(format!("--{}", what.replace('_', "-")))
+        }
+        _ => None,
+    };
+    match flag {
+        Some(flag) => anyhow::Error::new(e).context(flag),
+        None => e.into(),
+    }
 }
 
 /// Warnings worth a line on standard error whatever the format (unparsable statements

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use pgsage::engine::plan::{analyze, render_plan_reports, PlanSection};
 use pgsage::plan::analyze_live::{explain_live, LiveError, LiveOptions};
 use pgsage::plan::from_log::{plans_in_log, plans_in_log_files, LoggedPlans};
-use pgsage::plan::{analyze, parse_plans, render_plan_reports, Plan, PlanSection};
+use pgsage::plan::{parse_plans, Plan};
 use pgsage::report::render::TableStyle;
 use pgsage::report::{Report, ReportFilter};
 use pgsage::workload::log::LogOptions;
@@ -90,7 +91,7 @@ fn live_error(e: LiveError) -> anyhow::Error {
 }
 
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
-    let config = pgsage::api::load_config(args.config.as_deref())?;
+    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
 
     let (plans, live): (Vec<Plan>, Option<pgsage::plan::analyze_live::LiveExplain>) =
         match (&args.input, &args.query) {

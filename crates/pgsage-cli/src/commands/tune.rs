@@ -38,7 +38,7 @@ pub struct TuneArgs {
 }
 
 pub fn run(args: TuneArgs) -> Result<ExitCode> {
-    let mut config = pgsage::api::load_config(args.config.as_deref())?;
+    let mut config = pgsage::RuleConfig::discover(args.config.as_deref())?;
     args.sizing.apply(&mut config)?;
     // Flags win over the configuration file; the snapshot's facts fill the rest.
     config.host = args.host.facts()?.or(&config.host);

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pgsage::engine::workload::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::snapshot::HostFacts;
 use pgsage::workload::log::LogOptions;
-use pgsage::workload::report::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 
@@ -59,7 +59,7 @@ pub struct WorkloadArgs {
 }
 
 pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
-    let config = pgsage::api::load_config(args.config.as_deref())?;
+    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
     let snapshot = match &args.snapshot {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,

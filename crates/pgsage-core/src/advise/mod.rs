@@ -19,12 +19,14 @@
 //!    above.
 
 pub mod candidates;
+mod frame;
 pub mod model;
 pub mod options;
 pub mod render;
 mod unvalidated;
 
 pub use candidates::{generate, Candidate, Candidates};
+pub use frame::{recommendations_frame, RecommendationRow};
 pub use model::*;
 pub use options::AdvisorOptions;
 pub use unvalidated::advise;

@@ -1,11 +1,13 @@
-//! The advisor's options (owner: advisor-core helper). Thresholds come from rule IDX009's
-//! parameters in `rules/indexing.toml`; the CLI's `--max-indexes`/`--max-size` override.
-//! CONTRACT: the fields below keep their names; more may be added.
+//! The advisor's options. Thresholds come from rule IDX009's parameters in
+//! `rules/indexing.toml` ([`AdvisorOptions::from_config`]); a front end's budget and
+//! database (`--max-indexes`, `--max-size`, `--database`) override them
+//! ([`AdvisorOptions::overridden`]), and [`AdvisorOptions::validate`] refuses a budget
+//! that cannot hold an index.
 
 use std::time::Duration;
 
+use crate::config::ParamValue;
 use crate::config::RuleConfig;
-use crate::rules::ParamValue;
 use crate::{Error, Result};
 
 /// The rule whose parameters hold the advisor's thresholds.
@@ -108,6 +110,58 @@ impl AdvisorOptions {
     }
 }
 
+impl AdvisorOptions {
+    /// These options with a front end's overrides: at most `max_indexes` indexes, at most
+    /// `max_size` of them (a size: `2GiB`, `500MB`, bytes), statements of `database`
+    /// only; then [`validate`](Self::validate)d. An unparsable size is an
+    /// [`Error::InvalidValue`] for `max_size`.
+    pub fn overridden(
+        mut self,
+        max_indexes: Option<usize>,
+        max_size: Option<&str>,
+        database: Option<String>,
+    ) -> Result<AdvisorOptions> {
+        if let Some(n) = max_indexes {
+            self.max_indexes = n;
+        }
+        if let Some(size) = max_size {
+            let bytes = crate::host::parse_size(size).map_err(|problem| Error::InvalidValue {
+                what: "max_size".into(),
+                problem,
+            })?;
+            self.max_size_bytes = Some(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        if database.is_some() {
+            self.database = database;
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// An [`Error::InvalidValue`] naming the field when the options cannot advise
+    /// anything: `max_indexes` or `max_key_columns` of 0, a `max_size_bytes` below 1.
+    /// The advisor's entry point (`pgsage::advise::request::run`) checks this, so the CLI
+    /// and the Python package refuse the same options.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |what: &str, problem: &str| {
+            Err(Error::InvalidValue {
+                what: what.into(),
+                problem: problem.into(),
+            })
+        };
+        if self.max_indexes == 0 {
+            return invalid("max_indexes", "must be at least 1");
+        }
+        if self.max_key_columns == 0 {
+            return invalid("max_key_columns", "must be at least 1");
+        }
+        if self.max_size_bytes.is_some_and(|b| b < 1) {
+            return invalid("max_size", "must be at least 1 byte");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +185,37 @@ mod tests {
         let opts = AdvisorOptions::from_config(&config).expect("IDX009 parameters");
         assert_eq!(opts.max_indexes, 2);
         assert_eq!(opts.min_table_rows, 500.0);
+    }
+
+    #[test]
+    fn overrides_are_applied_and_checked() {
+        let opts = AdvisorOptions::default()
+            .overridden(Some(2), Some("1GiB"), Some("app".into()))
+            .expect("valid");
+        assert_eq!(
+            (
+                opts.max_indexes,
+                opts.max_size_bytes,
+                opts.database.as_deref()
+            ),
+            (2, Some(1 << 30), Some("app"))
+        );
+        for (max_indexes, max_size, what) in [
+            (Some(0), None, "max_indexes"),
+            (None, Some("lots"), "max_size"),
+        ] {
+            match AdvisorOptions::default().overridden(max_indexes, max_size, None) {
+                Err(Error::InvalidValue { what: w, .. }) => assert_eq!(w, what),
+                other => panic!("expected an invalid {what}, got {other:?}"),
+            }
+        }
+        let none = AdvisorOptions {
+            max_key_columns: 0,
+            ..AdvisorOptions::default()
+        };
+        assert!(none.validate().is_err());
+        AdvisorOptions::default()
+            .validate()
+            .expect("the defaults are valid");
     }
 }

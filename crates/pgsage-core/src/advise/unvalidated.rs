@@ -1,6 +1,5 @@
-//! Advice without a server (owner: advisor-core helper): the ranked candidates chosen in
-//! order under the budget, each skipped when the indexes already chosen serve all its
-//! statements.
+//! Advice without a server: the ranked candidates chosen in order under the budget,
+//! each skipped when the indexes already chosen serve all its statements.
 
 use std::collections::HashSet;
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::ParamValue;
 use crate::report::Severity;
-use crate::rules::ParamValue;
 
 /// The pack files, as (file name, text). Embedded so the binary works anywhere.
 pub const SHIPPED_PACKS: &[(&str, &str)] = &[

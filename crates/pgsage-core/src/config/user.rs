@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::ParamValue;
 use crate::report::Severity;
-use crate::rules::ParamValue;
 
 /// The whole user configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -19,3 +19,7 @@ pub fn since_reset_seconds(snapshot: &Snapshot) -> f64 {
         .map_or(start, |r| r.max(start));
     snapshot.age_seconds(reset)
 }
+
+/// Usage-based verdicts need counters at least this old, in hours, unless the
+/// configuration says otherwise (`[audit] min_stats_age_hours`).
+pub const DEFAULT_MIN_STATS_AGE_HOURS: f64 = 24.0;

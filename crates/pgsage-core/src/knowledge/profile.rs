@@ -18,15 +18,17 @@ pub enum Profile {
 }
 
 impl std::str::FromStr for Profile {
-    type Err = String;
+    type Err = crate::ParseValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "oltp" => Ok(Profile::Oltp),
             "web" => Ok(Profile::Web),
             "mixed" => Ok(Profile::Mixed),
             "dw" => Ok(Profile::Dw),
-            other => Err(format!(
-                "unknown profile `{other}` (expected oltp, web, mixed or dw)"
+            other => Err(crate::ParseValueError::new(
+                "profile",
+                other,
+                "oltp, web, mixed or dw",
             )),
         }
     }

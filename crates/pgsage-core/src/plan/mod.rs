@@ -1,6 +1,7 @@
 //! EXPLAIN plans: a typed tree ([`Plan`], [`PlanNode`]) read from `EXPLAIN (FORMAT JSON)`
 //! or from the text format, for PostgreSQL 13–18, and the figures rules need
-//! ([`Plan::profile`]: exclusive time per node and its share of the total).
+//! ([`Plan::profile`]: exclusive time per node and its share of the total). The `plans`
+//! pack judges them in [`crate::engine::plan`].
 //!
 //! ```
 //! let text = "Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4) (actual time=0.010..0.011 rows=3 loops=1)\n\
@@ -15,9 +16,6 @@
 //!
 //! Formats, limits and the exclusive-time method are described in `docs/plans.md`.
 
-mod analyze;
-mod analyze_render;
-mod analyze_tree;
 mod convert;
 mod error;
 pub mod from_log;
@@ -29,9 +27,6 @@ mod profile;
 mod text;
 mod tree;
 
-pub use analyze::{analyze, analyze_text, time_share, PLAN_SOURCE};
-pub use analyze_render::{render_plan_reports, PlanSection};
-pub use analyze_tree::render_tree;
 pub use error::PlanError;
 pub use metrics::RowsEstimate;
 pub use model::{
@@ -39,7 +34,7 @@ pub use model::{
     Serialization, TriggerTime, WalUsage, WorkerStats,
 };
 pub use profile::{NodeProfile, PlanProfile};
-pub use tree::{NodePath, NodeVisit, PreOrder};
+pub use tree::{NodePath, NodePathError, NodeVisit, PreOrder};
 
 /// The deepest plan tree the parsers accept (root = level 1); deeper input is refused
 /// with [`PlanError::TooDeep`].

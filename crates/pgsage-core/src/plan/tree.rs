@@ -56,26 +56,37 @@ impl From<NodePath> for String {
     }
 }
 
+/// Text that is not a [`NodePath`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad node path `{path}`{}", if *.from_root { "" } else { ": it must start at the root, 0" })]
+pub struct NodePathError {
+    /// The text.
+    pub path: String,
+    /// Whether it was dot-separated numbers starting at 0 (the one other way to fail).
+    from_root: bool,
+}
+
 impl FromStr for NodePath {
-    type Err = String;
+    type Err = NodePathError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |from_root| NodePathError {
+            path: s.to_owned(),
+            from_root,
+        };
         let steps = s
             .split('.')
-            .map(|step| {
-                step.parse::<u32>()
-                    .map_err(|_| format!("bad node path `{s}`"))
-            })
+            .map(|step| step.parse::<u32>().map_err(|_| bad(true)))
             .collect::<Result<Vec<_>, _>>()?;
         if steps.first() != Some(&0) {
-            return Err(format!("bad node path `{s}`: it must start at the root, 0"));
+            return Err(bad(false));
         }
         Ok(NodePath(steps))
     }
 }
 
 impl TryFrom<String> for NodePath {
-    type Error = String;
+    type Error = NodePathError;
 
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
@@ -153,5 +164,21 @@ impl Plan {
     /// The node at `path` (`0` is the root).
     pub fn node_at(&self, path: &NodePath) -> Option<&PlanNode> {
         self.root.at(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodePath;
+
+    #[test]
+    fn bad_node_paths_say_why() {
+        let path = |s: &str| s.parse::<NodePath>().map_err(|e| e.to_string());
+        assert_eq!(path("0.2").map(|p| p.to_string()), Ok("0.2".to_owned()));
+        assert_eq!(path("0.x"), Err("bad node path `0.x`".to_owned()));
+        assert_eq!(
+            path("1.2"),
+            Err("bad node path `1.2`: it must start at the root, 0".to_owned())
+        );
     }
 }

@@ -34,14 +34,16 @@ impl std::fmt::Display for Severity {
 }
 
 impl std::str::FromStr for Severity {
-    type Err = String;
+    type Err = crate::ParseValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "info" => Ok(Severity::Info),
             "warning" | "warn" => Ok(Severity::Warning),
             "critical" | "crit" => Ok(Severity::Critical),
-            other => Err(format!(
-                "unknown severity `{other}` (expected info, warning or critical)"
+            other => Err(crate::ParseValueError::new(
+                "severity",
+                other,
+                "info, warning or critical",
             )),
         }
     }
@@ -208,4 +210,27 @@ pub struct Finding {
     /// Why confidence is low.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence_reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+    use crate::Error;
+
+    #[test]
+    fn an_unknown_severity_is_a_typed_error_that_becomes_an_invalid_value() {
+        let err = "loud".parse::<Severity>().expect_err("not a severity");
+        assert_eq!(
+            err.to_string(),
+            "unknown severity `loud` (expected info, warning or critical)"
+        );
+        assert_eq!((err.what, err.value.as_str()), ("severity", "loud"));
+        match Error::from(err) {
+            Error::InvalidValue { what, problem } => {
+                assert_eq!(what, "severity");
+                assert!(problem.starts_with("unknown severity `loud`"), "{problem}");
+            }
+            other => panic!("expected an invalid value, got {other:?}"),
+        }
+    }
 }

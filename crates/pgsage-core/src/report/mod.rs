@@ -1,8 +1,10 @@
 //! The [`Report`]: the JSON contract (`docs/report-format.md`) and its renderings.
 
+mod draft;
 mod finding;
 pub mod render;
 
+pub use draft::Draft;
 pub use finding::{
     Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, SettingChange, Severity,
 };

@@ -3,39 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::config::ParamValue;
 use crate::host::MissingFact;
-use crate::report::{Confidence, Evidence, Fix, ObjectRef, SettingChange, Severity};
+pub use crate::report::Draft;
+use crate::report::{Fix, SettingChange};
 use crate::snapshot::{HostFacts, Snapshot};
 use crate::tune::TuneReport;
 use crate::workload::Workload;
-
-/// A parameter's value from a pack file or the user's config.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ParamValue {
-    /// A flag.
-    Bool(bool),
-    /// A number (integers are read as numbers too).
-    Number(f64),
-    /// A string.
-    Text(String),
-    /// A list of strings (e.g. schemas to ignore).
-    List(Vec<String>),
-}
-
-impl ParamValue {
-    /// The name of its type, for errors.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ParamValue::Bool(_) => "boolean",
-            ParamValue::Number(_) => "number",
-            ParamValue::Text(_) => "string",
-            ParamValue::List(_) => "list of strings",
-        }
-    }
-}
 
 /// Why a rule did not run: a precondition is missing. Shown in the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,87 +60,6 @@ impl Basis {
     }
 }
 
-/// A finding as a rule produces it; the engine adds rule id, pack, title and the
-/// configured severity.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    /// The object.
-    pub object: ObjectRef,
-    /// What is wrong.
-    pub message: String,
-    /// The numbers used.
-    pub evidence: Evidence,
-    /// What to do.
-    pub recommendation: String,
-    /// The exact change.
-    pub fix: Option<Fix>,
-    /// A severity the rule chose (e.g. the critical level of a two-level threshold);
-    /// `None` uses the configured default.
-    pub severity: Option<Severity>,
-    /// How sure the rule is.
-    pub confidence: Confidence,
-    /// Why confidence is low.
-    pub confidence_reason: Option<String>,
-}
-
-impl Draft {
-    /// A draft with high confidence and the default severity.
-    pub fn new(object: ObjectRef, message: impl Into<String>) -> Self {
-        Draft {
-            object,
-            message: message.into(),
-            evidence: Evidence::new(),
-            recommendation: String::new(),
-            fix: None,
-            severity: None,
-            confidence: Confidence::High,
-            confidence_reason: None,
-        }
-    }
-
-    /// Adds a piece of evidence.
-    pub fn evidence(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.evidence.insert(key.to_owned(), value.into());
-        self
-    }
-
-    /// Sets the recommendation.
-    pub fn recommend(mut self, text: impl Into<String>) -> Self {
-        self.recommendation = text.into();
-        self
-    }
-
-    /// Sets the fix.
-    pub fn fix(mut self, sql: impl Into<String>, requires: &str, watch: &str) -> Self {
-        self.fix = Some(Fix {
-            sql: sql.into(),
-            requires: Some(requires.to_owned()),
-            watch: (!watch.is_empty()).then(|| watch.to_owned()),
-            settings: Vec::new(),
-        });
-        self
-    }
-
-    /// Sets a fix built by [`RuleContext::settings_fix`] (or any other [`Fix`]).
-    pub fn with_fix(mut self, fix: Fix) -> Self {
-        self.fix = Some(fix);
-        self
-    }
-
-    /// Sets the severity explicitly.
-    pub fn severity(mut self, severity: Severity) -> Self {
-        self.severity = Some(severity);
-        self
-    }
-
-    /// Lowers confidence, with the reason.
-    pub fn low_confidence(mut self, reason: impl Into<String>) -> Self {
-        self.confidence = Confidence::Low;
-        self.confidence_reason = Some(reason.into());
-        self
-    }
-}
-
 /// Everything a rule may look at. Rules never touch the network.
 #[derive(Debug)]
 pub struct RuleContext<'a> {
@@ -211,7 +104,7 @@ pub enum SettingTarget {
 impl<'a> RuleContext<'a> {
     /// This rule's typed parameters (its `Params`, declared in `declare_rule!`).
     pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, Skip> {
-        super::params::for_rule(self.params)
+        params_for_rule(self.params)
     }
 
     /// The snapshot's pg_stat_statements workload (deltas over the sampled window when
@@ -364,4 +257,13 @@ impl<'a> RuleContext<'a> {
             Basis::SinceReset { .. } => None,
         }
     }
+}
+
+/// [`super::params::parse`] for a rule at work: a value that does not fit skips the rule
+/// with the reason (the shipped packs are checked by a test, a user's values by their
+/// type when the configuration loads).
+pub(crate) fn params_for_rule<T: serde::de::DeserializeOwned>(
+    values: &BTreeMap<String, ParamValue>,
+) -> Result<T, Skip> {
+    super::params::parse(values).map_err(|e| Skip(format!("invalid parameters: {e}")))
 }

@@ -5,7 +5,7 @@
 //! ([`params`]); it returns [`Draft`] findings or says why it was skipped. Parameters'
 //! values live in the rule packs under `rules/` so users tune them without recompiling.
 
-mod context;
+pub(crate) mod context;
 pub mod docs;
 mod macros;
 pub mod params;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 
-use super::{ParamValue, Skip};
+use crate::config::ParamValue;
 
 /// One tunable parameter of a rule.
 #[derive(Debug)]
@@ -34,13 +34,4 @@ pub fn parse<T: DeserializeOwned>(values: &BTreeMap<String, ParamValue>) -> Resu
 /// Whether `values` fit the parameter struct `T` (a [`super::RuleMeta::check_params`]).
 pub fn check<T: DeserializeOwned>(values: &BTreeMap<String, ParamValue>) -> Result<(), String> {
     parse::<T>(values).map(|_| ())
-}
-
-/// [`parse`] for a rule at work: a value that does not fit skips the rule with the
-/// reason (the configuration refuses such values before, so this does not happen with
-/// checked configurations).
-pub(crate) fn for_rule<T: DeserializeOwned>(
-    values: &BTreeMap<String, ParamValue>,
-) -> Result<T, Skip> {
-    parse(values).map_err(|e| Skip(format!("invalid parameters: {e}")))
 }

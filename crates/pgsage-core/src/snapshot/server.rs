@@ -228,15 +228,17 @@ pub enum StorageKind {
 }
 
 impl std::str::FromStr for StorageKind {
-    type Err = String;
+    type Err = crate::ParseValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "hdd" => Ok(StorageKind::Hdd),
             "ssd" => Ok(StorageKind::Ssd),
             "nvme" => Ok(StorageKind::Nvme),
             "san" | "network" | "cloud" => Ok(StorageKind::San),
-            other => Err(format!(
-                "unknown storage kind `{other}` (expected hdd, ssd, nvme or san)"
+            other => Err(crate::ParseValueError::new(
+                "storage kind",
+                other,
+                "hdd, ssd, nvme or san",
             )),
         }
     }

@@ -54,7 +54,7 @@ impl TuneOptions {
             connections: None,
             large_tables: autovacuum::LargeTablePolicy::default(),
             pooling: connections::PoolPolicy::default(),
-            min_stats_age_seconds: crate::config::DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
+            min_stats_age_seconds: crate::knowledge::counters::DEFAULT_MIN_STATS_AGE_HOURS * 3600.0,
         }
     }
 }

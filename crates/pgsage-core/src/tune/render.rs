@@ -19,14 +19,16 @@ pub enum TuneFormat {
 }
 
 impl std::str::FromStr for TuneFormat {
-    type Err = String;
+    type Err = crate::ParseValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "table" => Ok(TuneFormat::Table),
             "json" => Ok(TuneFormat::Json),
             "markdown" | "md" => Ok(TuneFormat::Markdown),
-            other => Err(format!(
-                "unknown format `{other}` (expected table, json or markdown)"
+            other => Err(crate::ParseValueError::new(
+                "format",
+                other,
+                "table, json or markdown",
             )),
         }
     }

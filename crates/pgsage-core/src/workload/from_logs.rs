@@ -1,6 +1,6 @@
 //! The workload of server log files: read (parsed and fingerprinted in parallel),
-//! aggregated per fingerprint. The one implementation behind `pgsage workload <logs>` and
-//! the index advisor's log source.
+//! aggregated per fingerprint. The one implementation behind `pgsage workload <logs>`,
+//! the index advisor's log source and the Python package's `pgsage.workload(logs)`.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use super::fingerprint::analyze;
 use super::log::{read_paths_map_until, LogError, LogOptions, LogStats};
 use super::{AggregateOptions, Aggregator, Sample, Workload};
+use crate::{Error, Result};
 
 /// How many samples pass between two calls of the progress callback.
 const PROGRESS_EVERY: u64 = 0x10000;
@@ -22,7 +23,7 @@ pub fn from_logs<P: AsRef<Path>>(
     aggregate: AggregateOptions,
     cancel: Option<&AtomicBool>,
     mut progress: impl FnMut(u64, usize),
-) -> Result<(Workload, LogStats), LogError> {
+) -> std::result::Result<(Workload, LogStats), LogError> {
     let mut agg = Aggregator::new(aggregate);
     let mut seen = 0u64;
     // Statements are fingerprinted on the log parser threads; the aggregation (a hash
@@ -51,11 +52,59 @@ pub fn from_logs<P: AsRef<Path>>(
     Ok((agg.finish(files), stats))
 }
 
+/// [`from_logs`] with `bucket_seconds` time windows, for a caller that wants an error
+/// rather than an empty workload when the logs hold no statement.
+///
+/// Gives up when `cancel` becomes true, with an [`Error::Cancelled`]: the reader stops
+/// at its next chunk (the chunks already in flight are still parsed). No path at all,
+/// or logs in which not one statement with a duration was found, are an
+/// [`Error::InvalidValue`] for `logs` saying what the reader saw (wrong
+/// `log_line_prefix`, `log_min_duration_statement` off, not a server log); logs that
+/// cannot be opened are [`Error::Io`].
+pub fn from_log_files<P: AsRef<Path>>(
+    paths: &[P],
+    opts: &LogOptions,
+    bucket_seconds: i64,
+    cancel: &AtomicBool,
+) -> Result<(Workload, LogStats)> {
+    if paths.is_empty() {
+        return Err(Error::InvalidValue {
+            what: "logs".into(),
+            problem: "no log file given".into(),
+        });
+    }
+    let aggregate = AggregateOptions {
+        bucket_seconds: bucket_seconds.max(1),
+    };
+    let (workload, stats) = from_logs(paths, opts, aggregate, Some(cancel), |_, _| {})?;
+    if stats.samples == 0 {
+        return Err(Error::InvalidValue {
+            what: "logs".into(),
+            problem: format!(
+                "no statement with a duration in {} ({} lines, {} did not parse{}): is \
+                 log_min_duration_statement (or log_duration with log_statement) on, and \
+                 is log_line_prefix the server's?",
+                workload.source.files.join(", "),
+                stats.lines,
+                stats.unparsed_lines,
+                stats
+                    .input_errors
+                    .first()
+                    .map(|e| format!("; {e}"))
+                    .unwrap_or_default()
+            ),
+        });
+    }
+    Ok((workload, stats))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::from_logs;
+    use super::{from_log_files, from_logs};
     use crate::workload::log::LogOptions;
     use crate::workload::AggregateOptions;
+    use crate::Error;
+    use std::sync::atomic::AtomicBool;
 
     #[test]
     fn a_log_file_becomes_a_workload() {
@@ -137,5 +186,33 @@ mod tests {
             before,
             Err(crate::workload::log::LogError::Cancelled)
         ));
+    }
+
+    #[test]
+    fn logs_that_cannot_be_read_or_hold_no_statement_are_errors() {
+        let dir = std::env::temp_dir().join(format!("pgsage-log-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let junk = dir.join("junk.log");
+        std::fs::write(&junk, "not a server log\nat all\n").expect("write");
+        let never = AtomicBool::new(false);
+        let opts = LogOptions::default();
+        let err = from_log_files(&[&junk], &opts, 3600, &never)
+            .expect_err("junk")
+            .to_string();
+        assert!(
+            err.contains("no statement with a duration") && err.contains("2 lines"),
+            "{err}"
+        );
+        let missing = dir.join("missing.log");
+        match from_log_files(&[&missing], &opts, 3600, &never) {
+            Err(Error::Io { context, .. }) => assert!(context.contains("missing.log")),
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+        let none: [&std::path::Path; 0] = [];
+        assert!(matches!(
+            from_log_files(&none, &opts, 3600, &never),
+            Err(Error::InvalidValue { .. })
+        ));
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -11,21 +11,23 @@
 //!   distinct fingerprints; mergeable across threads); [`from_snapshot`] does the same for
 //!   a snapshot's pg_stat_statements.
 //! - [`Workload`] is the `workload.json` contract (`docs/workload.md`); the `queries`
-//!   rule pack judges it, and [`report`] renders it.
+//!   rule pack judges it, and the report of `pgsage workload` shows it
+//!   ([`crate::engine::workload`]).
 
 mod aggregate;
 pub mod fingerprint;
+mod frame;
 mod from_logs;
 pub mod log;
 mod model;
 pub mod profile;
-pub mod report;
 mod sample;
 pub mod sketch;
 mod statements;
 
 pub use aggregate::{AggregateOptions, Aggregator};
-pub use from_logs::from_logs;
+pub use frame::{queries_frame, QueryRow};
+pub use from_logs::{from_log_files, from_logs};
 pub use model::{
     Bucket, QueryStats, Share, SourceKind, Totals, Workload, WorkloadSource,
     WORKLOAD_SCHEMA_VERSION,

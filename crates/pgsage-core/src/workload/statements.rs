@@ -50,6 +50,16 @@ fn delta(s: &Statement, before: Option<&Statement>) -> Statement {
 #[error("{0}")]
 pub struct NoWorkload(pub String);
 
+/// An [`Error::InvalidValue`](crate::Error::InvalidValue) for `workload`, saying why.
+impl From<NoWorkload> for crate::Error {
+    fn from(e: NoWorkload) -> Self {
+        crate::Error::InvalidValue {
+            what: "workload".into(),
+            problem: e.0,
+        }
+    }
+}
+
 /// The workload of a snapshot's pg_stat_statements (interval deltas when it has a
 /// baseline).
 pub fn from_snapshot(snap: &Snapshot) -> Result<Workload, NoWorkload> {

@@ -1,5 +1,6 @@
-//! The front ends' entry point (owner: advisor-cli helper): gathers schema and workload,
-//! then advises. The CLI's `pgsage indexes` and Python's `pgsage.advise_indexes` call it.
+//! The index advisor's entry point for the front ends: checks the options, gathers
+//! schema and workload, then advises. The CLI's `pgsage indexes` and Python's
+//! `pgsage.advise_indexes` call it.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,10 +67,11 @@ pub struct Request {
     pub validate: bool,
 }
 
-/// Runs the advisor: collects a snapshot when a server is given (stopping when `cancel`
-/// becomes true), builds the workload from the chosen source, and advises — validated on
-/// the server when one is given and `validate` is set, unvalidated with the reason
-/// otherwise.
+/// Runs the advisor: refuses options that cannot advise anything
+/// ([`AdvisorOptions::validate`]: an [`pgsage_core::Error::InvalidValue`]), collects a
+/// snapshot when a server is given (stopping when `cancel` becomes true), builds the
+/// workload from the chosen source, and advises — validated on the server when one is
+/// given and `validate` is set, unvalidated with the reason otherwise.
 pub fn run(request: Request, cancel: Option<&AtomicBool>) -> Result<IndexAdvice> {
     let Request {
         schema,
@@ -77,6 +79,7 @@ pub fn run(request: Request, cancel: Option<&AtomicBool>) -> Result<IndexAdvice>
         options,
         validate,
     } = request;
+    options.validate()?;
     let (snapshot, connect) = match schema {
         SchemaFrom::Server(connect) => (collect(&connect, cancel)?, Some(connect)),
         SchemaFrom::Snapshot(snap) => (*snap, None),
@@ -102,7 +105,7 @@ fn collect(connect: &ConnectOptions, cancel: Option<&AtomicBool>) -> Result<Snap
         ..CollectOptions::default()
     };
     match cancel {
-        Some(flag) => crate::api::collect_snapshot_cancellable(connect, &options, flag),
+        Some(flag) => crate::collect_snapshot_cancellable(connect, &options, flag),
         None => crate::collect_snapshot_with(connect, &options),
     }
 }

@@ -8,7 +8,8 @@
 //! [`Gap`](crate::snapshot::Gap), never an error. The format is documented in
 //! `docs/snapshot-format.md`.
 //!
-//! - [`collect_snapshot`] / [`collect_snapshot_with`]: connect and collect, blocking.
+//! - [`collect_snapshot`] / [`collect_snapshot_with`]: connect and collect, blocking;
+//!   [`collect_snapshot_cancellable`] gives up when another thread asks it to.
 //! - [`collect_from_client`]: collect on an already connected client (async).
 //!
 //! Each section's SQL lives in its own module below.
@@ -33,6 +34,7 @@ mod statements;
 mod tables;
 mod wal;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -104,6 +106,31 @@ pub fn collect_snapshot_with(
     collect: &CollectOptions,
 ) -> Result<Snapshot> {
     blocking_runtime()?.block_on(connect_and_collect(options, collect))
+}
+
+/// How often a cancellable collection looks at its flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// [`collect_snapshot_with`] that gives up as soon as `cancel` becomes true (checked
+/// every 50 ms), returning [`pgsage_core::Error::Cancelled`]. For callers that wait on
+/// another thread and must stay responsive (Ctrl-C in Python, the index advisor).
+pub fn collect_snapshot_cancellable(
+    options: &ConnectOptions,
+    collect: &CollectOptions,
+    cancel: &AtomicBool,
+) -> Result<Snapshot> {
+    blocking_runtime()?.block_on(async {
+        let work = connect_and_collect(options, collect);
+        let cancelled = async {
+            while !cancel.load(Ordering::Relaxed) {
+                tokio::time::sleep(CANCEL_POLL).await;
+            }
+        };
+        tokio::select! {
+            result = work => result,
+            () = cancelled => Err(Error::cancelled("collecting")),
+        }
+    })
 }
 
 /// The current-thread tokio runtime behind every blocking entry point of the library.
@@ -620,5 +647,40 @@ fn visibility_gaps(
             "sequence last values",
             format!("{}: their last values are unknown", why.join("; ")),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    #[test]
+    fn cancelling_stops_a_collection_that_hangs() {
+        // Accepts connections and never answers.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let cancel = AtomicBool::new(false);
+        let started = Instant::now();
+        let result = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(300));
+                cancel.store(true, Ordering::Relaxed);
+            });
+            let mut options = ConnectOptions::new(format!(
+                "host=127.0.0.1 port={port} user=x dbname=x sslmode=disable"
+            ));
+            options.connect_timeout = Duration::from_secs(60);
+            collect_snapshot_cancellable(&options, &CollectOptions::default(), &cancel)
+        });
+        drop(listener);
+        match result {
+            Err(Error::Core(pgsage_core::Error::Cancelled { what })) => {
+                assert_eq!(what, "collecting")
+            }
+            other => panic!("expected a cancellation, got {other:?}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::tls::SslMode;
+use super::tls::{RootCert, SslMode};
 use crate::{Error, Result};
 
 /// A password. `Debug` and `Display` print `***`; [`Password::expose`] gives the text.
@@ -60,36 +60,18 @@ pub enum ChannelBinding {
 }
 
 impl std::str::FromStr for ChannelBinding {
-    type Err = String;
+    type Err = pgsage_core::ParseValueError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "disable" => Ok(ChannelBinding::Disable),
             "prefer" => Ok(ChannelBinding::Prefer),
             "require" => Ok(ChannelBinding::Require),
-            _ => Err(format!(
-                "invalid channel_binding `{s}` (expected disable, prefer or require)"
+            _ => Err(pgsage_core::ParseValueError::new(
+                "channel_binding",
+                s,
+                "disable, prefer or require",
             )),
-        }
-    }
-}
-
-/// Where the trusted root certificates for server verification come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootCert {
-    /// A PEM file with one or more certificates (`sslrootcert=/path/ca.pem`); only these
-    /// are trusted.
-    File(PathBuf),
-    /// The operating system's trust store (`sslrootcert=system`, as in libpq 16+).
-    System,
-}
-
-impl RootCert {
-    fn parse(value: &str) -> RootCert {
-        if value == "system" {
-            RootCert::System
-        } else {
-            RootCert::File(PathBuf::from(value))
         }
     }
 }

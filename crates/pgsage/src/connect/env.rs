@@ -8,9 +8,9 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::dsn::{ChannelBinding, Dsn, RootCert};
+use super::dsn::{ChannelBinding, Dsn};
 use super::pgpass::{self, PassFile};
-use super::tls::SslMode;
+use super::tls::{RootCert, SslMode};
 use super::{ConnectOptions, ConnectParams, PasswordSource, Target};
 use crate::{Error, Result};
 

@@ -25,9 +25,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-pub use dsn::{ChannelBinding, Dsn, Password, RootCert};
+pub use dsn::{ChannelBinding, Dsn, Password};
 pub use env::{resolve, resolve_with_env};
-pub use tls::SslMode;
+pub use tls::{RootCert, SslMode};
 
 use crate::{Error, Result};
 

@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -25,7 +25,6 @@ use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::Socket;
 
-use super::dsn::RootCert;
 use crate::{Error, Result};
 
 /// libpq's `sslmode`.
@@ -69,9 +68,9 @@ impl fmt::Display for SslMode {
 }
 
 impl std::str::FromStr for SslMode {
-    type Err = String;
+    type Err = pgsage_core::ParseValueError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         Ok(match s {
             "disable" => SslMode::Disable,
             "allow" => SslMode::Allow,
@@ -80,11 +79,34 @@ impl std::str::FromStr for SslMode {
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
             _ => {
-                return Err(format!(
-                    "invalid sslmode `{s}` (expected disable, allow, prefer, require, verify-ca or verify-full)"
+                return Err(pgsage_core::ParseValueError::new(
+                    "sslmode",
+                    s,
+                    "disable, allow, prefer, require, verify-ca or verify-full",
                 ))
             }
         })
+    }
+}
+
+/// Where the trusted root certificates for server verification come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootCert {
+    /// A PEM file with one or more certificates (`sslrootcert=/path/ca.pem`); only these
+    /// are trusted.
+    File(PathBuf),
+    /// The operating system's trust store (`sslrootcert=system`, as in libpq 16+).
+    System,
+}
+
+impl RootCert {
+    /// `sslrootcert`'s value: `system` or a file.
+    pub(crate) fn parse(value: &str) -> RootCert {
+        if value == "system" {
+            RootCert::System
+        } else {
+            RootCert::File(PathBuf::from(value))
+        }
     }
 }
 

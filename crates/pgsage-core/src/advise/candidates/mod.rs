@@ -1,5 +1,5 @@
-//! Candidate indexes from a workload's statements (owner: advisor-core helper).
-//! CONTRACT (shared with live/ and request.rs): the types and `generate` signature.
+//! Candidate indexes from a workload's statements: [`generate`] gives the ranked
+//! [`Candidates`] that the unvalidated choice and the live validation choose from.
 //!
 //! The steps, one module each:
 //! - `parse`: statement text → query blocks with their relations, indexable conjuncts,

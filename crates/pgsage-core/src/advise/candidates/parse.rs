@@ -9,63 +9,15 @@
 //! to its parent so correlated references (`l.order_id = o.id` inside EXISTS) resolve.
 
 use sqlparser::ast::{
-    Expr, FromTable, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, InTarget,
+    Expr, FromTable, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, InTarget,
     LimitClause, ObjectName, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
     TableFactor, TableWithJoins, UpdateTableFromKind,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 
-use super::predicates::{classify, column_of, has_aggregate};
+use super::predicates::{classify, column_of, fold, has_aggregate, Predicate, RawColumn};
 use crate::sql::conjuncts;
 use sqlparser::parser::Parser;
-
-/// A column reference as written: `alias.column` or `column`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct RawColumn {
-    /// The qualifier just before the column name (alias or table name), if any.
-    pub qualifier: Option<String>,
-    /// The column name (lower-cased unless quoted).
-    pub name: String,
-}
-
-/// The other side of a comparison with a column.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Operand {
-    /// A constant: a literal (its SQL text, for partial indexes) or a parameter, a
-    /// function of constants (`now() - interval '1 day'`)… (None: not a literal).
-    Constant(Option<String>),
-    /// Another column (a join, or a PL/pgSQL variable that resolves to no column).
-    Column(RawColumn),
-}
-
-/// How a conjunct compares a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Comparison {
-    /// `=`, `IN (…)`, `= ANY(…)`, `IS NULL`.
-    Equality,
-    /// `IS NULL` (an equality an index serves; a partial index predicate).
-    IsNull,
-    /// `<`, `<=`, `>`, `>=`: one side bounded.
-    RangeOneSided,
-    /// `BETWEEN`: both sides bounded.
-    RangeTwoSided,
-    /// `LIKE 'prefix%'`: a range only in the C collation (or with a pattern opclass).
-    LikePrefix,
-}
-
-/// An indexable conjunct: a column compared with something.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Predicate {
-    /// The column.
-    pub column: RawColumn,
-    /// How.
-    pub comparison: Comparison,
-    /// With what.
-    pub other: Operand,
-    /// Values matched: the length of an `IN (…)` list or OR of equalities (1 for a
-    /// collapsed `IN ($1 /*, ... */)`, whose length is unknown).
-    pub values: usize,
-}
 
 /// A relation of a scope's FROM list.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,14 +146,6 @@ fn relax_row_locks(sql: &str) -> String {
         }
     }
     out
-}
-
-/// An identifier as PostgreSQL folds it: unquoted → lower case.
-pub(crate) fn fold(ident: &Ident) -> String {
-    match ident.quote_style {
-        Some(_) => ident.value.clone(),
-        None => ident.value.to_lowercase(),
-    }
 }
 
 fn name_parts(name: &ObjectName) -> Vec<String> {

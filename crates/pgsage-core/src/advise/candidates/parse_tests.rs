@@ -1,6 +1,7 @@
 //! Statement analysis on Odoo-style SQL texts.
 
 use super::*;
+use crate::advise::candidates::predicates::{Comparison, Operand};
 
 fn col(q: Option<&str>, name: &str) -> RawColumn {
     RawColumn {

@@ -1,13 +1,69 @@
 //! The indexable conjuncts of a condition: a column compared with a constant, a
 //! parameter or another column (`=`, `IN`, `= ANY`, `IS NULL`, `<`…, `BETWEEN`,
-//! `LIKE 'prefix%'`), and the helpers that tell a column from a constant.
+//! `LIKE 'prefix%'`), the types that describe them ([`Predicate`], [`RawColumn`],
+//! [`Comparison`], [`Operand`]), and the helpers that tell a column from a constant and
+//! fold identifiers.
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, UnaryOperator,
-    Value,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, InTarget,
+    UnaryOperator, Value,
 };
 
-use super::parse::{fold, Comparison, Operand, Predicate, RawColumn};
+/// A column reference as written: `alias.column` or `column`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct RawColumn {
+    /// The qualifier just before the column name (alias or table name), if any.
+    pub qualifier: Option<String>,
+    /// The column name (lower-cased unless quoted).
+    pub name: String,
+}
+
+/// The other side of a comparison with a column.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    /// A constant: a literal (its SQL text, for partial indexes) or a parameter, a
+    /// function of constants (`now() - interval '1 day'`)… (None: not a literal).
+    Constant(Option<String>),
+    /// Another column (a join, or a PL/pgSQL variable that resolves to no column).
+    Column(RawColumn),
+}
+
+/// How a conjunct compares a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Comparison {
+    /// `=`, `IN (…)`, `= ANY(…)`, `IS NULL`.
+    Equality,
+    /// `IS NULL` (an equality an index serves; a partial index predicate).
+    IsNull,
+    /// `<`, `<=`, `>`, `>=`: one side bounded.
+    RangeOneSided,
+    /// `BETWEEN`: both sides bounded.
+    RangeTwoSided,
+    /// `LIKE 'prefix%'`: a range only in the C collation (or with a pattern opclass).
+    LikePrefix,
+}
+
+/// An indexable conjunct: a column compared with something.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Predicate {
+    /// The column.
+    pub column: RawColumn,
+    /// How.
+    pub comparison: Comparison,
+    /// With what.
+    pub other: Operand,
+    /// Values matched: the length of an `IN (…)` list or OR of equalities (1 for a
+    /// collapsed `IN ($1 /*, ... */)`, whose length is unknown).
+    pub values: usize,
+}
+
+/// An identifier as PostgreSQL folds it: unquoted → lower case.
+pub(crate) fn fold(ident: &Ident) -> String {
+    match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_lowercase(),
+    }
+}
 
 /// Aggregate functions whose presence means the rows returned are not the rows read.
 const AGGREGATES: &[&str] = &[

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::catalog::Catalog;
-use super::parse::{Comparison, Operand, Parsed, RawColumn, Relation, ScopeKind};
+use super::parse::{Parsed, Relation, ScopeKind};
+use super::predicates::{Comparison, Operand, RawColumn};
 
 /// An equality column of a table occurrence.
 #[derive(Debug, Clone, PartialEq)]

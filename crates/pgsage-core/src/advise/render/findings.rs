@@ -7,12 +7,16 @@ use crate::units;
 use serde_json::json;
 
 use crate::advise::model::{IndexAdvice, Recommendation};
-use crate::report::{Finding, ObjectKind, ObjectRef, Severity};
-use crate::rules::Draft;
+use crate::report::{Draft, Finding, ObjectKind, ObjectRef, Severity};
 use crate::workload::Workload;
 
 /// IDX009's id.
 pub(crate) const RULE_ID: &str = "IDX009";
+
+/// IDX009's pack and title, as its entry in the rule registry (a layer above) gives them;
+/// the engine's tests keep the two in step.
+pub(crate) const PACK: &str = "indexing";
+pub(crate) const TITLE: &str = "Missing index for the workload's statements";
 
 /// What creating the index needs.
 pub(crate) const FIX_REQUIRES: &str = "CREATE on the schema; builds without blocking writes";
@@ -146,9 +150,6 @@ fn round2(x: f64) -> f64 {
 /// One IDX009 finding per recommendation (severity: IDX009's shipped default, warning).
 pub fn findings(advice: &IndexAdvice) -> Vec<Finding> {
     let database = advice.database.as_deref().unwrap_or("?");
-    let (pack, title) = crate::rules::rule(RULE_ID)
-        .map(|r| (r.meta().pack, r.meta().title))
-        .unwrap_or(("indexing", "Missing index for the workload's statements"));
     advice
         .recommendations
         .iter()
@@ -156,9 +157,9 @@ pub fn findings(advice: &IndexAdvice) -> Vec<Finding> {
             let d = draft(r, database, None);
             Finding {
                 rule: RULE_ID.to_owned(),
-                pack: pack.to_owned(),
+                pack: PACK.to_owned(),
                 severity: Severity::Warning,
-                title: title.to_owned(),
+                title: TITLE.to_owned(),
                 object: d.object,
                 message: d.message,
                 evidence: d.evidence,

@@ -1,8 +1,8 @@
-//! Rendering advice (owner: advisor-cli helper): a terminal table, Markdown, JSON (the
-//! [`IndexAdvice`] with its IDX009 findings), and the findings themselves so that the
-//! advice merges with audit reports.
+//! Rendering advice: a terminal table, Markdown, JSON (the [`IndexAdvice`] with its
+//! IDX009 findings), and the findings themselves so that the advice merges with audit
+//! reports.
 
-mod findings;
+pub(crate) mod findings;
 mod format;
 mod markdown;
 mod table;

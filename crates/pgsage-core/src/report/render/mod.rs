@@ -21,14 +21,16 @@ pub enum Format {
 }
 
 impl std::str::FromStr for Format {
-    type Err = String;
+    type Err = crate::ParseValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "json" => Ok(Format::Json),
             "table" | "text" => Ok(Format::Table),
             "markdown" | "md" => Ok(Format::Markdown),
-            other => Err(format!(
-                "unknown format `{other}` (expected table, json or markdown)"
+            other => Err(crate::ParseValueError::new(
+                "format",
+                other,
+                "table, json or markdown",
             )),
         }
     }

@@ -21,7 +21,7 @@ pub struct PlanContext<'a> {
 impl<'a> PlanContext<'a> {
     /// This rule's typed parameters (its `Params`, declared in `declare_rule!`).
     pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, Skip> {
-        crate::rules::params::for_rule(self.params)
+        crate::rules::context::params_for_rule(self.params)
     }
 
     /// Skips unless EXPLAIN ran the query (ANALYZE).

@@ -4,8 +4,8 @@
 //! trigger time, cold reads and heavy join filters.
 //!
 //! These rules judge a [`Plan`](crate::plan::Plan), not a snapshot: they implement
-//! [`PlanRule`] and run through [`crate::plan::analyze`] (`pgsage plan`), not in
-//! `pgsage audit`. They are in the one registry ([`RULES`](super::RULES)) like every
+//! [`PlanRule`] and run through [`crate::engine::plan::analyze`] (`pgsage plan`), not
+//! in `pgsage audit`. They are in the one registry ([`RULES`](super::RULES)) like every
 //! other rule, so the catalogue, the pack file, `pgsage.toml` and the docs treat them
 //! alike.
 //!

@@ -6,7 +6,7 @@
 //! - `pgsage audit`: the workload of the snapshot's `pg_stat_statements` (deltas over the
 //!   sampled window with `--interval`), built once per audit (`RuleContext::workload`);
 //! - `pgsage workload`: a log capture (or pg_stat_statements again), see
-//!   `crate::workload::report`.
+//!   `crate::engine::workload`.
 //!
 //! A rule whose numbers the source does not carry (rows, blocks and planning time are not
 //! in logs; percentiles are not in pg_stat_statements) is skipped with the reason.
@@ -57,7 +57,7 @@ pub struct WorkloadContext<'a> {
 impl WorkloadContext<'_> {
     /// This rule's typed parameters (its `Params`, declared in `declare_rule!`).
     pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, Skip> {
-        crate::rules::params::for_rule(self.params)
+        crate::rules::context::params_for_rule(self.params)
     }
 }
 

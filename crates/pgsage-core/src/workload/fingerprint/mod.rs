@@ -38,12 +38,25 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+/// Text that is not a [`Fingerprint`] (16 hex digits at most).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fingerprint `{text}`: {source}")]
+pub struct FingerprintError {
+    /// The text.
+    pub text: String,
+    /// Why it is not a hexadecimal u64.
+    pub source: std::num::ParseIntError,
+}
+
 impl std::str::FromStr for Fingerprint {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = FingerprintError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         u64::from_str_radix(s, 16)
             .map(Fingerprint)
-            .map_err(|e| format!("invalid fingerprint `{s}`: {e}"))
+            .map_err(|source| FingerprintError {
+                text: s.to_owned(),
+                source,
+            })
     }
 }
 

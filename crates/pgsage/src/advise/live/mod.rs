@@ -1,4 +1,4 @@
-//! Validation with HypoPG on a live server (owner: advisor-live helper).
+//! Validation of index advice with HypoPG on a live server.
 //!
 //! - `session`: the read-only connection, bounded round trips, HypoPG detection;
 //! - `explain`: planning a statement (example, `GENERIC_PLAN` on 16+, `PREPARE` +

@@ -1,12 +1,21 @@
-//! [`analyze`]: runs the `plans` pack's rules over one plan and returns the same
-//! [`Report`] as `pgsage audit`, findings ranked by the share of the plan's time of the
-//! node they point at.
+//! Plans judged by the `plans` pack: [`analyze`] runs its rules over one plan and
+//! returns the same [`Report`] as `pgsage audit`, findings ranked by the share of the
+//! plan's time of the node they point at; [`render_plan_reports`] and [`render_tree`]
+//! show the reports, [`nodes_frame`] the nodes as a table.
 
 use std::cmp::Ordering;
 
-use super::{parse_plans, Plan, PlanError};
+mod frame;
+mod render;
+mod tree;
+
+pub use frame::{nodes_frame, PlanNodeRow};
+pub use render::{render_plan_reports, PlanSection};
+pub use tree::render_tree;
+
 use crate::config::RuleConfig;
 use crate::engine::{run_rules, Outcome};
+use crate::plan::{parse_plans, Plan, PlanError};
 use crate::report::{Counters, Finding, Report, Summary, Target, REPORT_SCHEMA_VERSION};
 use crate::rules::{rules_for, PlanContext, Rule, Skip, Target as RuleTarget};
 use crate::snapshot::{HostFacts, ToolInfo};
@@ -69,7 +78,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
 }
 
 /// Parses EXPLAIN output (JSON or text, one plan or several, see
-/// [`parse_plans`](super::parse_plans)) and analyzes every plan: one report per plan.
+/// [`parse_plans`]) and analyzes every plan: one report per plan.
 pub fn analyze_text(input: &str, config: &RuleConfig) -> Result<Vec<Report>, PlanError> {
     Ok(parse_plans(input)?
         .iter()

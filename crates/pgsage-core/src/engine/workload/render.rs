@@ -25,15 +25,17 @@ pub enum SortBy {
 }
 
 impl std::str::FromStr for SortBy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::ParseValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "total" | "time" => Ok(SortBy::Total),
             "mean" => Ok(SortBy::Mean),
             "calls" => Ok(SortBy::Calls),
             "temp" => Ok(SortBy::Temp),
-            other => Err(format!(
-                "unknown order `{other}` (expected total, mean, calls or temp)"
+            other => Err(crate::ParseValueError::new(
+                "order",
+                other,
+                "total, mean, calls or temp",
             )),
         }
     }

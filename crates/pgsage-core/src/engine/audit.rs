@@ -1,14 +1,16 @@
-//! [`audit`]: runs the enabled rules over a snapshot, in parallel and deterministically.
+//! [`audit`]: runs the enabled rules over a snapshot, in parallel and deterministically;
+//! [`tune_report`]: the recommended configuration that agrees with it.
 
 use globset::Glob;
 use rayon::prelude::*;
 
 use crate::config::RuleConfig;
+use crate::report::Draft;
 use crate::report::{Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target};
 use std::collections::BTreeMap;
 
 use crate::rules::queries::young_workload;
-use crate::rules::{Draft, ParamValue, Rule, RuleContext, Skip, Views, WorkloadContext, RULES};
+use crate::rules::{ParamValue, Rule, RuleContext, Skip, Views, WorkloadContext, RULES};
 use crate::snapshot::{Snapshot, ToolInfo};
 use crate::tune::{Advice, Apply, Basis as TuneBasis, TuneReport};
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{NodeProfile, Plan};
+use crate::plan::{NodeProfile, Plan};
 use crate::report::Report;
 use crate::rules::plans::node_label;
 use crate::units;

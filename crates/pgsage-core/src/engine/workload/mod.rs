@@ -1,5 +1,7 @@
-//! The report of `pgsage workload`: the workload's top queries and profile, and the
-//! `queries` pack's findings on it.
+//! Workloads judged by the `queries` pack: the report of `pgsage workload`
+//! ([`WorkloadReport`]: the workload's top queries and profile, and the pack's findings
+//! on it), the findings alone as an audit [`Report`] ([`findings_report`]), and their
+//! renderings.
 
 mod render;
 
@@ -7,12 +9,15 @@ pub use render::{render, RenderOptions, SortBy};
 
 use serde::{Deserialize, Serialize};
 
-use super::Workload;
 use crate::config::RuleConfig;
 use crate::engine::{run_rules, Outcome};
-use crate::report::{Finding, SkippedRule, Summary, SuppressedFinding};
-use crate::rules::{rules_for, Rule, Skip, Target, WorkloadContext};
-use crate::snapshot::ToolInfo;
+use crate::report::{
+    Counters, Finding, Report, ReportFilter, Severity, SkippedRule, Summary, SuppressedFinding,
+    Target, REPORT_SCHEMA_VERSION,
+};
+use crate::rules::{rules_for, Rule, Skip, Target as RuleTarget, WorkloadContext};
+use crate::snapshot::{HostFacts, ToolInfo};
+use crate::workload::{SourceKind, Workload};
 
 /// The workload report format version.
 pub const WORKLOAD_REPORT_SCHEMA_VERSION: u32 = 1;
@@ -61,9 +66,57 @@ impl WorkloadReport {
     }
 
     /// The worst severity among the findings.
-    pub fn worst(&self) -> Option<crate::Severity> {
+    pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+}
+
+/// The `queries` pack's findings on a workload as a [`Report`] (the shape of
+/// `pgsage audit --format json`): `target.source` is `workload`, `counters` the
+/// workload's source and window; findings below `min_severity` are dropped.
+pub fn findings_report(
+    workload: &Workload,
+    config: &RuleConfig,
+    min_severity: Option<Severity>,
+) -> Report {
+    let (findings, skipped, suppressed) = check(workload, config);
+    let source = &workload.source;
+    let database = match workload.profile.databases.as_slice() {
+        [one] if one.name != "?" => one.name.clone(),
+        _ => String::new(),
+    };
+    let mut report = Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        target: Target {
+            server_version: source.server_version.clone().unwrap_or_default(),
+            server_version_num: 0,
+            database,
+            collected_at: source.ended_at.unwrap_or_else(chrono::Utc::now),
+            source: "workload".to_owned(),
+        },
+        summary: Summary::of(&findings),
+        host: HostFacts::default(),
+        counters: Counters {
+            basis: match source.kind {
+                SourceKind::Log => "log".to_owned(),
+                SourceKind::PgStatStatements => source
+                    .basis
+                    .clone()
+                    .unwrap_or_else(|| "pg_stat_statements".to_owned()),
+            },
+            window_seconds: source.window_seconds.unwrap_or(0.0),
+        },
+        gaps: Vec::new(),
+        skipped,
+        suppressed,
+        findings,
+    };
+    report.filter(&ReportFilter {
+        packs: Vec::new(),
+        min_severity,
+    });
+    report
 }
 
 /// The `queries` pack's findings on a workload, the rules skipped, and the suppressed
@@ -72,7 +125,7 @@ pub fn check(
     w: &Workload,
     config: &RuleConfig,
 ) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
-    let workload_rules: Vec<Rule> = rules_for(Target::Workload).collect();
+    let workload_rules: Vec<Rule> = rules_for(RuleTarget::Workload).collect();
     let Outcome {
         mut findings,
         skipped,

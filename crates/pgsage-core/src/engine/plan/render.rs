@@ -6,7 +6,8 @@ use std::io::Write;
 
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
-use super::{render_tree, Plan};
+use super::render_tree;
+use crate::plan::Plan;
 use crate::report::render::{Format, TableStyle};
 use crate::report::{Confidence, Finding, Report, Severity};
 

@@ -210,6 +210,16 @@ pub fn count(n: impl Amount) -> String {
     group(n.to_i128())
 }
 
+/// A count with its noun, singular for one: `1 index`, `3 indexes`, `1,200 rows`.
+pub fn counted(n: impl Amount, singular: &str, plural: &str) -> String {
+    let text = count(n);
+    if text == "1" {
+        format!("1 {singular}")
+    } else {
+        format!("{text} {plural}")
+    }
+}
+
 /// A percentage, from percentage points: `99%`, `12%`, `2.5%`, `<0.1%` for a tiny
 /// non-zero value, `0%` for zero. One decimal below 10, integer from 10 — and, as the
 /// mirror of the small end, one decimal from 90 up to 100, where the tenths matter as
@@ -255,6 +265,15 @@ pub fn number(x: impl Amount) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counted_nouns_agree_with_their_number() {
+        assert_eq!(counted(1, "index", "indexes"), "1 index");
+        assert_eq!(counted(1.0, "worker", "workers"), "1 worker");
+        assert_eq!(counted(0, "index", "indexes"), "0 indexes");
+        assert_eq!(counted(1200, "row", "rows"), "1,200 rows");
+    }
+
     use super::*;
 
     #[test]

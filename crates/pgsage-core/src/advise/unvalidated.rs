@@ -51,8 +51,8 @@ pub fn advise(
         }
         if recommendations.len() >= opts.max_indexes {
             reject(format!(
-                "over budget: {} indexes already recommended (max_indexes)",
-                crate::units::count(opts.max_indexes)
+                "over budget: {} already recommended (max_indexes)",
+                crate::units::counted(opts.max_indexes, "index", "indexes")
             ));
             continue;
         }

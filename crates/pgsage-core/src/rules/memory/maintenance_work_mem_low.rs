@@ -141,7 +141,8 @@ impl SnapshotRule for MaintenanceWorkMemLow {
                 .evidence("autovacuum_max_workers", workers)
                 .evidence("recommended_bytes", rec)
                 .recommend(format!(
-                    "Set {setting} to {rec_text} and reload; up to {workers} autovacuum workers may each use that much at once, so keep it within the RAM budget (on managed services: the server parameter in the portal)"
+                    "Set {setting} to {rec_text} and reload; up to {} may each use that much at once, so keep it within the RAM budget (on managed services: the server parameter in the portal)",
+                    units::counted(workers, "autovacuum worker", "autovacuum workers")
                 ))
                 .with_fix(ctx.settings_fix(
                     &[(setting, rec_text.clone())],

@@ -142,12 +142,12 @@ impl SnapshotRule for LowHotUpdateRatio {
             let mut draft = Draft::new(
                 table_object(snap, t),
                 format!(
-                    "Only {} of the {} updates of `{}` were HOT (fillfactor {:.0}, {} indexes): most updates wrote a new entry in every index",
+                    "Only {} of the {} updates of `{}` were HOT (fillfactor {:.0}, {}): most updates wrote a new entry in every index",
                     units::percent(pct),
                     units::count(upd),
                     t.name,
                     ff,
-                    units::count(indexes)
+                    units::counted(indexes, "index", "indexes")
                 ),
             )
             .evidence("n_tup_upd", upd)

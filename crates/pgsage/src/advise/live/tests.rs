@@ -362,7 +362,7 @@ fn the_helpful_candidates_are_chosen_and_the_others_rejected_with_reasons() {
     assert!(
         one.rejected
             .iter()
-            .any(|r| r.reason.contains("the limit of 1 indexes (max_indexes)")),
+            .any(|r| r.reason.contains("the limit of 1 index (max_indexes)")),
         "{one:#?}"
     );
     // A work cap that cuts the run is said.

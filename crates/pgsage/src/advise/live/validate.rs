@@ -352,8 +352,8 @@ impl Run<'_> {
                     verdict[c] = Some(match g.reason(self.limits.min_cost_drop_pct) {
                         Some(reason) => reason,
                         None => format!(
-                            "over budget: the limit of {} indexes (max_indexes) is reached",
-                            self.limits.max_indexes
+                            "over budget: the limit of {} (max_indexes) is reached",
+                            crate::units::counted(self.limits.max_indexes, "index", "indexes")
                         ),
                     });
                 }

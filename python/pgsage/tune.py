@@ -28,7 +28,7 @@ class Advice:
     change: bool
     #: ``reload`` or ``restart``.
     apply: str
-    #: ``hardware``, ``workload`` or ``request``.
+    #: ``hardware``, ``workload``, ``request`` or ``audit`` (a setting an audit finding changes).
     basis: str
     #: Why this value.
     why: str

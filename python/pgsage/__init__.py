@@ -123,7 +123,7 @@ def collect(
         **options: ``connect_timeout``, ``statement_timeout``, ``lock_timeout`` (seconds
             or ``timedelta``), ``application_name``, ``include_query_text`` (bool),
             ``query_text_max``, ``statements_top`` (ints), host facts ``ram``
-            (``"24GiB"``), ``cpus``, ``storage`` (``hdd``/``ssd``/``nvme``/``san``),
+            (with its unit: ``"24GiB"``; ``"16"`` or less than 256 MB is a ``ValueError``), ``cpus``, ``storage`` (``hdd``/``ssd``/``nvme``/``san``),
             ``probe_local_host`` (bool), ``redact`` (bool).
 
     The work runs without the GIL; Ctrl-C raises ``KeyboardInterrupt`` promptly even

@@ -94,6 +94,12 @@ def test_bad_values(demo):
         pgsage.audit(demo, packs=["nopack"])
     with pytest.raises(ValueError, match="ram"):
         pgsage.audit(demo, ram="lots")
+    # 16 GiB meant, 16 bytes read: a RAM without a unit, or too small to tune, is refused.
+    for ram in ["16", "64MB"]:
+        with pytest.raises(ValueError, match="16GiB"):
+            pgsage.audit(demo, ram=ram)
+        with pytest.raises(ValueError, match="16GiB"):
+            pgsage.tune(demo, ram=ram)
     with pytest.raises(pgsage.InvalidValueError, match="connect_timeout"):
         pgsage.collect("host=127.0.0.1", connect_timeout=-1)
     with pytest.raises(TypeError):

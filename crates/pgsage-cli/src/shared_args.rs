@@ -137,8 +137,8 @@ impl ConnectArgs {
 /// Facts about the host that SQL cannot see.
 #[derive(Debug, Args, Clone, Default)]
 pub struct HostArgs {
-    /// RAM available to PostgreSQL, e.g. 24GiB.
-    #[arg(long)]
+    /// RAM available to PostgreSQL, with its unit, e.g. 24GiB.
+    #[arg(long, value_parser = ram_flag)]
     pub ram: Option<String>,
     /// CPUs available to PostgreSQL.
     #[arg(long)]
@@ -162,6 +162,12 @@ impl HostArgs {
             "flag",
         )?)
     }
+}
+
+/// `--ram`, checked as the library checks it (a unit, a plausible size), so that clap's
+/// usage error names the flag: `invalid value '16' for '--ram <RAM>': `16` has no unit…`.
+fn ram_flag(text: &str) -> Result<String, String> {
+    pgsage::host::parse_ram(text).map(|_| text.to_owned())
 }
 
 /// `--storage`: the library's `StorageKind` (network and cloud are san too).

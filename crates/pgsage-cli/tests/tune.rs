@@ -225,3 +225,30 @@ fn bad_flags_exit_2() {
         assert!(!o.stderr.is_empty(), "{args:?}: no message");
     }
 }
+
+/// `--ram 16` meant 16 GiB; read as 16 bytes it sized `shared_buffers = '0kB'`. A RAM
+/// without a unit, or below what a PostgreSQL host has, is a usage error naming the flag
+/// and an example, from the flag and from `[host]` in the configuration alike.
+#[test]
+fn ram_without_a_unit_or_absurdly_small_is_refused() {
+    let d = demo();
+    for ram in ["16", "16384", "64MB"] {
+        for args in [
+            vec!["tune", "--snapshot", &d, "--ram", ram, "--script"],
+            vec!["audit", "--snapshot", &d, "--ram", ram],
+        ] {
+            let o = pgsage(&args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(o.stdout.is_empty(), "{args:?} printed a report");
+            assert!(err.contains("--ram") && err.contains("16GiB"), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("pgsage.toml");
+        std::fs::write(&cfg, format!("[host]\nram = \"{ram}\"\n")).unwrap();
+        let o = pgsage(&["tune", "--snapshot", &d, "--config", cfg.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "[host] ram = {ram}: {err}");
+        assert!(err.contains("host.ram") && err.contains("16GiB"), "{err}");
+    }
+}

@@ -8,8 +8,9 @@ use crate::snapshot::{Fact, HostFacts, StorageKind};
 use crate::{Error, Result};
 
 /// Host facts given by the user (`--ram`, `--cpus`, `--storage`; the Python package's
-/// `ram`, `cpus`, `storage`), each recorded with `source` (`flag`). An unparsable size,
-/// a CPU count not above 0 or an unknown storage kind is an [`Error::InvalidValue`] for
+/// `ram`, `cpus`, `storage`), each recorded with `source` (`flag`). A RAM size that
+/// [`parse_ram`] refuses (no unit, unparsable, below [`MIN_RAM_BYTES`]), a CPU count not
+/// above 0 or an unknown storage kind is an [`Error::InvalidValue`] for
 /// `ram`, `cpus` or `storage`.
 pub fn from_flags(
     ram: Option<&str>,
@@ -22,7 +23,7 @@ pub fn from_flags(
         problem,
     };
     let ram_bytes = ram
-        .map(|r| parse_size(r).map_err(|p| invalid("ram", p)))
+        .map(|r| parse_ram(r).map_err(|p| invalid("ram", p)))
         .transpose()?;
     if let Some(c) = cpus {
         if c.is_nan() || c <= 0.0 {
@@ -108,6 +109,35 @@ impl std::fmt::Display for MissingFact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The least RAM [`parse_ram`] accepts: 256 MiB. PostgreSQL's own defaults
+/// (`shared_buffers` 128MB, `maintenance_work_mem` 64MB, `effective_cache_size` 4GB)
+/// already assume more than that, so the sizing formulas (a quarter of RAM for
+/// `shared_buffers`, …) would recommend less than the defaults below it; a host that
+/// small is not one anybody tunes, and a value below it is almost always a mistyped unit
+/// (`16MB` for `16GB`). Refusing it beats sizing a server for a RAM it does not have.
+pub const MIN_RAM_BYTES: u64 = 256 << 20;
+
+/// Parses the host's RAM (`--ram`, `[host] ram`, Python's `ram`): a [`parse_size`] size
+/// that names its unit (`16` alone is 16 GiB to a person and 16 bytes to a parser, so it
+/// is refused rather than guessed) and is at least [`MIN_RAM_BYTES`].
+pub fn parse_ram(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(format!(
+            "`{t}` has no unit: write the RAM with one, e.g. 16GiB or 512MB"
+        ));
+    }
+    let bytes = parse_size(text).map_err(|p| format!("{p}; RAM is written like 16GiB"))?;
+    if bytes < MIN_RAM_BYTES {
+        return Err(format!(
+            "`{t}` is less than the {} a PostgreSQL host worth tuning has; \
+             RAM is written like 16GiB",
+            crate::units::bytes(MIN_RAM_BYTES)
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Parses a size like `24GiB`, `512MB`, `1.5 TB`, `1073741824` into bytes (binary multiples:
@@ -226,6 +256,29 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("").is_err());
+    }
+
+    /// `--ram 16` meant 16 GiB, not 16 bytes: a RAM size without a unit, or one no
+    /// server worth tuning runs on, is an error naming an example, never a tiny RAM that
+    /// sizes `shared_buffers` to 0kB.
+    #[test]
+    fn ram_needs_a_unit_and_a_plausible_size() {
+        for text in ["16", "16384", " 64 ", "100MB", "16kB", "255MiB"] {
+            let err = parse_ram(text).expect_err(text);
+            assert!(err.contains("16GiB"), "{text}: {err}");
+            let err = from_flags(Some(text), None, None, "flag")
+                .expect_err(text)
+                .to_string();
+            assert!(
+                err.contains("ram") && err.contains("16GiB"),
+                "{text}: {err}"
+            );
+        }
+        assert!(parse_ram("16").expect_err("no unit").contains("unit"));
+        assert_eq!(parse_ram("16GiB"), Ok(16 << 30));
+        assert_eq!(parse_ram("256MB"), Ok(256 << 20));
+        assert_eq!(parse_ram("0.5 TB"), Ok(1 << 39));
+        assert!(parse_ram("lots").is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub use packs::{PackFile, PackInfo, PackRule, SHIPPED_PACKS};
 pub use params::ParamValue;
 pub use user::{Suppression, UserConfig};
 
-use crate::host::parse_size;
+use crate::host::parse_ram;
 use crate::report::Severity;
 use crate::snapshot::{Fact, HostFacts, StorageKind};
 use crate::{Error, ParseValueError, Result};
@@ -265,7 +265,7 @@ impl RuleConfig {
         let source = "config".to_owned();
         if let Some(ram) = &host.ram {
             let value =
-                parse_size(ram).map_err(|p| Error::config(origin, format!("host.ram: {p}")))?;
+                parse_ram(ram).map_err(|p| Error::config(origin, format!("host.ram: {p}")))?;
             self.host.ram_bytes = Some(Fact {
                 value,
                 source: source.clone(),
@@ -478,6 +478,8 @@ mod tests {
             ("[rules.VAC001]\nthreshold = 1", "unknown field `threshold`"),
             ("bogus = 1", "unknown field `bogus`"),
             ("[host]\nram = \"lots\"", "host.ram"),
+            ("[host]\nram = \"16\"", "16GiB"),
+            ("[host]\nram = \"64MB\"", "16GiB"),
             (
                 "[[suppress]]\nrule = \"VAC001\"\nobject = \"x\"\nreason = \"\"",
                 "needs a reason",

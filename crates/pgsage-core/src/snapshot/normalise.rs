@@ -284,6 +284,8 @@ fn shift_table(t: &mut Table, delta: TimeDelta) {
         relpages: _,
         relallvisible: _,
         parent_oid: _,
+        partition_key: _,
+        partition_key_columns: _,
         toast_reloptions: _,
         heap_bytes: _,
         toast_bytes: _,

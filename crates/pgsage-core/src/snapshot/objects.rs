@@ -32,6 +32,17 @@ pub struct Table {
     /// The partitioned table this one is a partition of (`pg_inherits`).
     #[serde(default)]
     pub parent_oid: Option<u32>,
+    /// A partitioned table's partition key as `pg_get_partkeydef` prints it
+    /// (`RANGE (created)`); `None` for other relations (and in older snapshots), left out
+    /// of the file then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_key: Option<String>,
+    /// The columns of a partitioned table's partition key, in order, `None` for an
+    /// expression (`pg_partitioned_table.partattrs`): a primary or unique key of a
+    /// partitioned table must include them, and cannot exist when one is an expression.
+    /// Empty for other relations, and left out of the file then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_key_columns: Vec<Option<String>>,
     /// Storage parameters of its TOAST table (`toast.autovacuum_enabled=false` …).
     #[serde(default)]
     pub toast_reloptions: Vec<String>,

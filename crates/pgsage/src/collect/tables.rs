@@ -38,6 +38,13 @@ SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::tex
        c.relallvisible::int8 AS relallvisible,
        (SELECT inh.inhparent FROM pg_catalog.pg_inherits inh
         WHERE inh.inhrelid = c.oid AND c.relispartition LIMIT 1) AS parent_oid,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+       coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
+                 FROM pg_catalog.pg_partitioned_table pt
+                 CROSS JOIN LATERAL unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                 LEFT JOIN pg_catalog.pg_attribute a
+                        ON a.attrelid = pt.partrelid AND a.attnum = k.attnum AND k.attnum <> 0
+                 WHERE pt.partrelid = c.oid), '{{}}')::text[] AS partition_key_columns,
        coalesce(t.reloptions, '{{}}')::text[] AS toast_reloptions,
        lk.locked AS size_estimated,
        CASE WHEN lk.locked THEN c.relpages::int8 * bs.size
@@ -108,6 +115,8 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Table>, Locked), PgError> {
                 relpages: r.try_get("relpages")?,
                 relallvisible: r.try_get("relallvisible")?,
                 parent_oid: r.try_get("parent_oid")?,
+                partition_key: r.try_get("partition_key")?,
+                partition_key_columns: r.try_get("partition_key_columns")?,
                 toast_reloptions: r.try_get("toast_reloptions")?,
                 heap_bytes: r.try_get("heap_bytes")?,
                 toast_bytes: r.try_get("toast_bytes")?,

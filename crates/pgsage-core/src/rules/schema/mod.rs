@@ -4,6 +4,7 @@ mod common;
 mod constraint_not_validated;
 mod disabled_trigger;
 mod integer_key_near_max;
+mod partitioned_key;
 mod sequence_near_max;
 mod table_without_primary_key;
 

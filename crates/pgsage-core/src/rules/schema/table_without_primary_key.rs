@@ -28,6 +28,20 @@ declare_rule! {
     /// (`ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`, which rewrites
     /// the table).
     ///
+    /// A partitioned table is different: PostgreSQL refuses `CREATE INDEX CONCURRENTLY`
+    /// and `ADD PRIMARY KEY USING INDEX` on it, and its key must include the partition
+    /// key's columns (`id` becomes `(id, created)`). The fix builds the key on each leaf
+    /// partition with `CREATE UNIQUE INDEX CONCURRENTLY` and promotes it there, then
+    /// `ALTER TABLE parent ADD PRIMARY KEY (id, created)` attaches those instead of
+    /// building an index (a brief ACCESS EXCLUSIVE lock). Above 20 partitions it is the
+    /// single `ALTER TABLE … ADD PRIMARY KEY`, which builds every partition's index under
+    /// that lock, with the online route said in a comment. Without an `id` column one is
+    /// added (an identity column on 17+, `bigserial` before: an identity column cannot be
+    /// added to a table with partitions there), rewriting every partition. When the
+    /// partition key is an expression, the parent cannot have a primary key: each
+    /// partition gets its own, which is what logical replication uses, and once they all
+    /// have one the parent is no longer reported.
+    ///
     /// ## Thresholds
     /// - `min_table_rows` (default 100): ignore smaller ordinary tables (empty staging or
     ///   configuration tables).
@@ -69,6 +83,51 @@ fn promotable_index<'a>(snap: &'a Snapshot, t: &Table) -> Option<&'a Index> {
         .min_by_key(|i| (i.key_attnums.len(), i.size_bytes))
 }
 
+/// The fix and recommendation for an ordinary table: promote the unique index, or build
+/// `id`'s concurrently and promote it, or add an identity column.
+fn ordinary_table_key(t: &Table, promotable: Option<&Index>, has_id: bool) -> (String, String) {
+    let name = t.qualified_name();
+    match promotable {
+        Some(i) => {
+            let pkey = crate::sql::quote_ident(&format!("{}_pkey", t.name));
+            let fix = match &i.constraint_name {
+                // An index behind a UNIQUE constraint cannot be promoted: build a
+                // twin concurrently, promote it, drop the unique constraint.
+                Some(c) => format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY {pkey} ON {name} ({});\nALTER TABLE {name} ADD CONSTRAINT {pkey} PRIMARY KEY USING INDEX {pkey};\nALTER TABLE {name} DROP CONSTRAINT {};",
+                    i.key_columns.iter().map(|c| crate::sql::quote_ident(c)).collect::<Vec<_>>().join(", "),
+                    crate::sql::quote_ident(c)
+                ),
+                None => format!(
+                    "ALTER TABLE {name} ADD CONSTRAINT {pkey} PRIMARY KEY USING INDEX {};",
+                    crate::sql::quote_ident(&i.name)
+                ),
+            };
+            (
+                fix,
+                format!(
+                    "Make the unique key `{}` ({}) the primary key",
+                    i.name,
+                    i.key_columns.join(", ")
+                ),
+            )
+        }
+        None if has_id => (
+            format!(
+                "-- fails if id has NULLs or duplicates\nCREATE UNIQUE INDEX CONCURRENTLY {idx} ON {name} (id);\nALTER TABLE {name} ADD CONSTRAINT {idx} PRIMARY KEY USING INDEX {idx};",
+                idx = crate::sql::quote_ident(&format!("{}_pkey", t.name))
+            ),
+            "Make the `id` column the primary key (build its unique index concurrently, then promote it)".to_owned(),
+        ),
+        None => (
+            format!(
+                "-- rewrites the table under an ACCESS EXCLUSIVE lock\nALTER TABLE {name} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
+            ),
+            "Add a primary key: a natural unique key of the rows, or a bigint identity column".to_owned(),
+        ),
+    }
+}
+
 impl SnapshotRule for TableWithoutPrimaryKey {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -86,60 +145,34 @@ impl SnapshotRule for TableWithoutPrimaryKey {
                 && matches!(t.kind.as_str(), "r" | "p")
         }) {
             let rows = t.reltuples.max(t.n_live_tup as f64).max(0.0);
-            if t.kind == "r" && rows < min_rows {
+            if (t.kind == "r" && rows < min_rows)
+                || (t.kind == "p" && super::partitioned_key::keyed_per_partition(snap, t))
+            {
                 continue;
             }
-            let name = t.qualified_name();
             let promotable = promotable_index(snap, t);
             let has_id = snap
                 .columns
                 .iter()
                 .any(|c| c.table_oid == t.oid && c.name == "id");
-            let (fix, recommendation) = match promotable {
-                Some(i) => {
-                    let pkey = crate::sql::quote_ident(&format!("{}_pkey", t.name));
-                    let fix = match &i.constraint_name {
-                        // An index behind a UNIQUE constraint cannot be promoted: build a
-                        // twin concurrently, promote it, drop the unique constraint.
-                        Some(c) => format!(
-                            "CREATE UNIQUE INDEX CONCURRENTLY {pkey} ON {name} ({});\nALTER TABLE {name} ADD CONSTRAINT {pkey} PRIMARY KEY USING INDEX {pkey};\nALTER TABLE {name} DROP CONSTRAINT {};",
-                            i.key_columns.iter().map(|c| crate::sql::quote_ident(c)).collect::<Vec<_>>().join(", "),
-                            crate::sql::quote_ident(c)
-                        ),
-                        None => format!(
-                            "ALTER TABLE {name} ADD CONSTRAINT {pkey} PRIMARY KEY USING INDEX {};",
-                            crate::sql::quote_ident(&i.name)
-                        ),
-                    };
-                    (
-                        fix,
-                        format!(
-                            "Make the unique key `{}` ({}) the primary key",
-                            i.name,
-                            i.key_columns.join(", ")
-                        ),
-                    )
-                }
-                None if has_id => (
-                    format!(
-                        "-- fails if id has NULLs or duplicates\nCREATE UNIQUE INDEX CONCURRENTLY {idx} ON {name} (id);\nALTER TABLE {name} ADD CONSTRAINT {idx} PRIMARY KEY USING INDEX {idx};",
-                        idx = crate::sql::quote_ident(&format!("{}_pkey", t.name))
-                    ),
-                    "Make the `id` column the primary key (build its unique index concurrently, then promote it)".to_owned(),
-                ),
-                None => (
-                    format!(
-                        "-- rewrites the table under an ACCESS EXCLUSIVE lock\nALTER TABLE {name} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
-                    ),
-                    "Add a primary key: a natural unique key of the rows, or a bigint identity column".to_owned(),
-                ),
+            let (fix, recommendation) = if t.kind == "p" {
+                let advice = super::partitioned_key::advise(snap, t, promotable, has_id);
+                (advice.fix, advice.recommendation)
+            } else {
+                let (fix, recommendation) = ordinary_table_key(t, promotable, has_id);
+                (Some(fix), recommendation)
             };
             let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),
                 format!(
                     "`{}`{} has no primary key{}: logical replication cannot replicate its updates and deletes{}",
                     t.name,
-                    if t.kind == "p" { " (partitioned)".to_owned() } else { format!(" ({} rows)", units::count(rows)) },
+                    if t.kind == "p" {
+                        match &t.partition_key {
+                            Some(k) => format!(" (partitioned by {k})"),
+                            None => " (partitioned)".to_owned(),
+                        }
+                    } else { format!(" ({} rows)", units::count(rows)) },
                     match promotable {
                         Some(i) => format!(" (unique index `{}` on NOT NULL columns could be one)", i.name),
                         None => String::new(),
@@ -155,8 +188,14 @@ impl SnapshotRule for TableWithoutPrimaryKey {
             .evidence("table_bytes", t.heap_bytes)
             .evidence("kind", t.kind.clone())
             .evidence("promotable_unique_index", promotable.map(|i| i.name.clone()).unwrap_or_default())
-            .recommend(recommendation)
-            .fix(fix, "none", "replication errors; the new constraint in pg_constraint");
+            .recommend(recommendation);
+            if let Some(fix) = fix {
+                draft = draft.fix(
+                    fix,
+                    "none",
+                    "replication errors; the new constraint in pg_constraint",
+                );
+            }
             if promotable.is_some() {
                 draft = draft.severity(Severity::Info);
             }
@@ -173,6 +212,42 @@ mod tests {
     #[test]
     fn fires_on_a_table_without_key() {
         assert_fires("SCH003", "public.stock_move_history");
+    }
+
+    /// PostgreSQL refuses CREATE INDEX CONCURRENTLY and ADD PRIMARY KEY USING INDEX on a
+    /// partitioned table, and a key without the partition key's columns: the parent's fix
+    /// uses neither, and its key includes the partition key (the statements are run on
+    /// real servers by `crates/pgsage/tests/schema_fixes.rs`).
+    #[test]
+    fn a_partitioned_tables_fix_is_one_postgresql_accepts() {
+        let findings = assert_fires("SCH003", "public.mail_message");
+        let partitioned: Vec<_> = findings
+            .iter()
+            .filter(|f| f.evidence["kind"] == "p")
+            .collect();
+        assert!(partitioned.len() >= 3, "{findings:#?}");
+        for f in partitioned {
+            let parent = format!("public.{}", f.object.name);
+            let sql = f.fix.as_ref().map(|x| x.sql.as_str()).unwrap_or_default();
+            for line in sql.lines().filter(|l| !l.starts_with("--")) {
+                let concurrently_on_parent =
+                    line.contains("CONCURRENTLY") && line.contains(&format!(" ON {parent} "));
+                let promoted_on_parent = line.contains(&format!("ALTER TABLE {parent} "))
+                    && line.contains("USING INDEX");
+                assert!(!concurrently_on_parent && !promoted_on_parent, "{sql}");
+            }
+        }
+        let mail = findings
+            .iter()
+            .find(|f| f.object.name == "mail_message")
+            .and_then(|f| f.fix.as_ref())
+            .map(|x| x.sql.clone())
+            .unwrap_or_default();
+        assert!(
+            mail.contains("ALTER TABLE public.mail_message ADD PRIMARY KEY (id, created);")
+                && mail.contains("ON public.mail_message_2026_1 (id, created);"),
+            "{mail}"
+        );
     }
 
     #[test]

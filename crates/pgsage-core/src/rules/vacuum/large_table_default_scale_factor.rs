@@ -12,8 +12,9 @@ declare_rule! {
     /// Large tables left on the server-wide `autovacuum_vacuum_scale_factor` (no
     /// per-table storage parameter) whose dead-row trigger
     /// (`autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × reltuples`) is at
-    /// least `min_trigger_rows` rows: with the default 0.2, a 20-million-row table waits
-    /// for 4 million dead rows before autovacuum touches it.
+    /// least `min_trigger_rows` rows: with the default 0.2, a table of a million rows waits
+    /// for 200,000 dead rows before autovacuum touches it, a 20-million-row table for 4
+    /// million.
     ///
     /// The recommended per-table scale factor is computed from the table's size and churn:
     /// vacuum when `target_dead_pct` % of the rows are dead, at most `max_target_rows`
@@ -44,7 +45,14 @@ declare_rule! {
     /// (`autovacuum_count`) and how long each run takes (`log_autovacuum_min_duration`).
     ///
     /// ## Thresholds
-    /// - `min_trigger_rows` (default 1000000): report tables whose trigger is at least this.
+    /// - `min_trigger_rows` (default 200000): report tables whose trigger is at least this:
+    ///   the trigger of a table of a million rows on the default scale factor. A dead-row
+    ///   trigger in the hundreds of thousands on a table of a million rows or more is what
+    ///   established guidance tells a DBA to lower (pganalyze's VACUUM Advisor recommends
+    ///   per-table scale factors when vacuums are too rare; the AWS and Crunchy Data guides
+    ///   lower the scale factor of large, write-heavy tables; PostgreSQL 18 added
+    ///   `autovacuum_vacuum_max_threshold` for the same reason). The earlier default,
+    ///   1000000, waited for tables of 5 million rows.
     /// - `target_dead_pct` (default 1): share of rows that may be dead before a vacuum, in %.
     /// - `max_target_rows` (default 500000): at most this many dead rows before a vacuum.
     /// - `min_minutes_between_vacuums` (default 60): do not recommend a trigger that the
@@ -56,7 +64,11 @@ declare_rule! {
     /// ## References
     /// - <https://www.postgresql.org/docs/current/routine-vacuuming.html#AUTOVACUUM>
     /// - <https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-STORAGE-PARAMETERS>
-    pub struct LargeTableDefaultScaleFactor {
+    /// - <https://pganalyze.com/docs/vacuum-advisor>
+    /// - <https://pganalyze.com/docs/checks/vacuum/insufficient_vacuum_frequency>
+    /// - <https://docs.aws.amazon.com/prescriptive-guidance/latest/tuning-postgresql-parameters/autovacuum-vacuum-scale-factor.html>
+    /// - <https://docs.crunchybridge.com/guides/vacuum-and-autovacuum>
+        pub struct LargeTableDefaultScaleFactor {
         id: "VAC005",
         name: "large-table-default-scale-factor",
         pack: "vacuum",

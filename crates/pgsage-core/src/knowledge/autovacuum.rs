@@ -132,6 +132,188 @@ pub fn insert_trigger(snapshot: &Snapshot, table: &Table) -> Option<f64> {
     Some(threshold + scale * reltuples(table))
 }
 
+/// A numeric autovacuum parameter as the server sets it, ignoring the table's storage
+/// parameter: `setting`, else `default`.
+fn server_setting(snapshot: &Snapshot, name: &str, default: f64) -> f64 {
+    snapshot
+        .setting(name)
+        .and_then(|s| s.as_f64())
+        .unwrap_or(default)
+}
+
+/// The dead-row trigger `table` would have on the server's settings alone (its storage
+/// parameters ignored): what [`vacuum_trigger`] gives once they are reset.
+pub fn server_vacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
+    let trigger = server_setting(
+        snapshot,
+        "autovacuum_vacuum_threshold",
+        DEFAULT_VACUUM_THRESHOLD,
+    ) + server_setting(
+        snapshot,
+        "autovacuum_vacuum_scale_factor",
+        DEFAULT_VACUUM_SCALE_FACTOR,
+    ) * reltuples(table);
+    match snapshot.setting("autovacuum_vacuum_max_threshold") {
+        Some(_) => {
+            let max = server_setting(
+                snapshot,
+                "autovacuum_vacuum_max_threshold",
+                DEFAULT_VACUUM_MAX_THRESHOLD,
+            );
+            if max >= 0.0 {
+                trigger.min(max)
+            } else {
+                trigger
+            }
+        }
+        None => trigger,
+    }
+}
+
+/// The analyse trigger `table` would have on the server's settings alone.
+pub fn server_analyze_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
+    server_setting(
+        snapshot,
+        "autovacuum_analyze_threshold",
+        DEFAULT_ANALYZE_THRESHOLD,
+    ) + server_setting(
+        snapshot,
+        "autovacuum_analyze_scale_factor",
+        DEFAULT_ANALYZE_SCALE_FACTOR,
+    ) * reltuples(table)
+}
+
+/// The dead-row trigger to judge `table` by: its own ([`vacuum_trigger`]) or the server's
+/// ([`server_vacuum_trigger`]), whichever is lower. A storage parameter that makes
+/// autovacuum laxer than the server's settings does not make the dead rows it lets pile up
+/// healthy: judged against the lax trigger alone, a busy table would look fine while it
+/// carries half its size in dead rows.
+pub fn judged_vacuum_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
+    vacuum_trigger(snapshot, table).min(server_vacuum_trigger(snapshot, table))
+}
+
+/// The analyse trigger to judge `table` by: the lower of its own and the server's (see
+/// [`judged_vacuum_trigger`]).
+pub fn judged_analyze_trigger(snapshot: &Snapshot, table: &Table) -> f64 {
+    analyze_trigger(snapshot, table).min(server_analyze_trigger(snapshot, table))
+}
+
+/// What autovacuum does for a table: vacuum it, or analyse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutovacuumTask {
+    /// Vacuum (dead rows).
+    Vacuum,
+    /// Analyse (rows modified since the last analyse).
+    Analyze,
+}
+
+impl AutovacuumTask {
+    /// `vacuum` or `analyse`, for messages.
+    pub fn verb(self) -> &'static str {
+        match self {
+            AutovacuumTask::Vacuum => "vacuum",
+            AutovacuumTask::Analyze => "analyse",
+        }
+    }
+}
+
+/// A trigger that `table`'s own storage parameters make laxer than the server's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaxTrigger {
+    /// Which trigger.
+    pub task: AutovacuumTask,
+    /// The trigger with the table's storage parameters, in rows.
+    pub table_trigger: f64,
+    /// The trigger on the server's settings alone, in rows.
+    pub server_trigger: f64,
+    /// The storage parameters laxer than the server's values, `name=value` as set: what
+    /// `ALTER TABLE … RESET (…)` removes. A stricter one set beside them stays.
+    pub options: Vec<String>,
+}
+
+/// Whether a storage parameter's value is laxer than the server's for the same name: a
+/// higher threshold or scale factor, or a cap lifted (`-1`) or raised.
+fn laxer(snapshot: &Snapshot, name: &str, value: f64, default: f64) -> bool {
+    let server = server_setting(snapshot, name, default);
+    if name == "autovacuum_vacuum_max_threshold" {
+        let uncapped = |v: f64| if v < 0.0 { f64::INFINITY } else { v };
+        return uncapped(value) > uncapped(server);
+    }
+    value > server
+}
+
+/// The triggers of `table` that its storage parameters make laxer than the server's: the
+/// table's trigger above the server's, with the parameters that are laxer. `None` entries
+/// are left out; `autovacuum_enabled = false` is not a trigger (rule VAC002's).
+pub fn lax_triggers(snapshot: &Snapshot, table: &Table) -> Vec<LaxTrigger> {
+    let groups: [(AutovacuumTask, &[(&str, f64)]); 2] = [
+        (
+            AutovacuumTask::Vacuum,
+            &[
+                ("autovacuum_vacuum_threshold", DEFAULT_VACUUM_THRESHOLD),
+                (
+                    "autovacuum_vacuum_scale_factor",
+                    DEFAULT_VACUUM_SCALE_FACTOR,
+                ),
+                (
+                    "autovacuum_vacuum_max_threshold",
+                    DEFAULT_VACUUM_MAX_THRESHOLD,
+                ),
+            ],
+        ),
+        (
+            AutovacuumTask::Analyze,
+            &[
+                ("autovacuum_analyze_threshold", DEFAULT_ANALYZE_THRESHOLD),
+                (
+                    "autovacuum_analyze_scale_factor",
+                    DEFAULT_ANALYZE_SCALE_FACTOR,
+                ),
+            ],
+        ),
+    ];
+    groups
+        .into_iter()
+        .filter_map(|(task, params)| {
+            let (table_trigger, server_trigger) = match task {
+                AutovacuumTask::Vacuum => (
+                    vacuum_trigger(snapshot, table),
+                    server_vacuum_trigger(snapshot, table),
+                ),
+                AutovacuumTask::Analyze => (
+                    analyze_trigger(snapshot, table),
+                    server_analyze_trigger(snapshot, table),
+                ),
+            };
+            let options: Vec<String> = params
+                .iter()
+                .filter_map(|(name, default)| {
+                    let value = table.reloption(name)?;
+                    let v: f64 = value.parse().ok()?;
+                    laxer(snapshot, name, v, *default).then(|| format!("{name}={value}"))
+                })
+                .collect();
+            (table_trigger > server_trigger && !options.is_empty()).then_some(LaxTrigger {
+                task,
+                table_trigger,
+                server_trigger,
+                options,
+            })
+        })
+        .collect()
+}
+
+/// `ALTER TABLE {table} RESET (…);` for the storage parameters of `lax` (names only), with
+/// `table` already quoted (`Table::qualified_name`).
+pub fn reset_lax_options(table: &str, lax: &[&LaxTrigger]) -> String {
+    let names: Vec<&str> = lax
+        .iter()
+        .flat_map(|l| l.options.iter())
+        .filter_map(|o| o.split_once('=').map(|(name, _)| name))
+        .collect();
+    format!("ALTER TABLE {table} RESET ({});", names.join(", "))
+}
+
 /// Relations autovacuum looks after: ordinary tables and materialized views, permanent or
 /// unlogged (temporary tables are only vacuumed by their own session; partitioned tables
 /// have no storage). `do_autovacuum` in `autovacuum.c` scans `RELKIND_RELATION` and
@@ -290,16 +472,40 @@ pub fn table_scale_factors(
     })
 }
 
-/// `table`'s updates and deletes per minute: over the sampled window when the snapshot has
-/// a baseline (the table must be in it), else since the statistics reset
-/// ([`counters::since_reset_seconds`]) when those counters are at least
-/// `min_stats_age_seconds` old; `None` when not measurable.
+/// `table`'s updates and deletes per minute (what makes dead rows): see [`rate_per_minute`].
 pub fn churn_per_minute(
     snapshot: &Snapshot,
     table: &Table,
     min_stats_age_seconds: f64,
 ) -> Option<f64> {
-    let now = (table.n_tup_upd + table.n_tup_del) as f64;
+    rate_per_minute(snapshot, table, min_stats_age_seconds, |t| {
+        t.n_tup_upd + t.n_tup_del
+    })
+}
+
+/// `table`'s inserts, updates and deletes per minute (what makes statistics stale): see
+/// [`rate_per_minute`].
+pub fn modifications_per_minute(
+    snapshot: &Snapshot,
+    table: &Table,
+    min_stats_age_seconds: f64,
+) -> Option<f64> {
+    rate_per_minute(snapshot, table, min_stats_age_seconds, |t| {
+        t.n_tup_ins + t.n_tup_upd + t.n_tup_del
+    })
+}
+
+/// A counter of `table` per minute: over the sampled window when the snapshot has a
+/// baseline (the table must be in it), else since the statistics reset
+/// ([`counters::since_reset_seconds`]) when those counters are at least
+/// `min_stats_age_seconds` old; `None` when not measurable.
+fn rate_per_minute(
+    snapshot: &Snapshot,
+    table: &Table,
+    min_stats_age_seconds: f64,
+    counter: impl Fn(&Table) -> i64,
+) -> Option<f64> {
+    let now = counter(table) as f64;
     if let Some(window) = snapshot.window_seconds() {
         let before = snapshot
             .baseline
@@ -307,7 +513,7 @@ pub fn churn_per_minute(
             .tables
             .iter()
             .find(|b| b.oid == table.oid)?;
-        let delta = now - (before.n_tup_upd + before.n_tup_del) as f64;
+        let delta = now - counter(before) as f64;
         return (delta >= 0.0).then(|| delta / (window / 60.0));
     }
     let seconds = counters::since_reset_seconds(snapshot);

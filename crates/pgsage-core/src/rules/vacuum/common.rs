@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 pub(crate) use crate::knowledge::autovacuum::{disabled_by_reloption, maintained};
+use crate::knowledge::autovacuum::{lax_triggers, reset_lax_options, AutovacuumTask};
 use crate::report::{ObjectKind, ObjectRef};
 use crate::snapshot::{Snapshot, Table};
 
@@ -39,6 +40,30 @@ pub(crate) fn table_object(snapshot: &Snapshot, table: &Table) -> ObjectRef {
 /// A timestamp for evidence, or `never`.
 pub(crate) fn when(at: Option<DateTime<Utc>>) -> String {
     at.map_or("never".to_owned(), |v| v.to_rfc3339())
+}
+
+/// When `table`'s own storage parameters make autovacuum's `task` trigger laxer than the
+/// server's: a clause for the message (`its own storage parameter
+/// autovacuum_vacuum_scale_factor=0.5 puts autovacuum's vacuum trigger at 50,050 rows
+/// instead of the server's 20,050`) and the statement that resets them.
+pub(crate) fn lax_trigger_note(
+    snapshot: &Snapshot,
+    table: &Table,
+    task: AutovacuumTask,
+) -> Option<(String, String)> {
+    let lax = lax_triggers(snapshot, table);
+    let l = lax.iter().find(|l| l.task == task)?;
+    Some((
+        format!(
+            "its own storage {} {} puts autovacuum's {} trigger at {} rows instead of the server's {}",
+            if l.options.len() == 1 { "parameter" } else { "parameters" },
+            l.options.join(", "),
+            task.verb(),
+            crate::units::count(l.table_trigger),
+            crate::units::count(l.server_trigger)
+        ),
+        reset_lax_options(&table.qualified_name(), &[l]),
+    ))
 }
 
 /// Rounds to one decimal, for percentages in evidence.

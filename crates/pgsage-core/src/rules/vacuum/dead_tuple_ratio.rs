@@ -1,6 +1,7 @@
-use crate::knowledge::autovacuum::{disabled_by_reloption, vacuum_trigger};
+use crate::knowledge::autovacuum::{disabled_by_reloption, judged_vacuum_trigger, AutovacuumTask};
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
+use crate::rules::vacuum::common::lax_trigger_note;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
 use crate::units;
@@ -10,7 +11,11 @@ declare_rule! {
     /// Tables where dead row versions are a large share of the rows
     /// (`n_dead_tup / (n_live_tup + n_dead_tup)`) and above the point where autovacuum
     /// should already have cleaned them (`autovacuum_vacuum_threshold +
-    /// autovacuum_vacuum_scale_factor × reltuples`, per-table settings included).
+    /// autovacuum_vacuum_scale_factor × reltuples`). The trigger judged by is the lower of
+    /// the table's own (its storage parameters included) and the server's: a storage
+    /// parameter that makes autovacuum laxer (`autovacuum_vacuum_scale_factor = 0.5`)
+    /// does not make the dead rows it lets pile up healthy, so such a table is reported
+    /// with the parameter, and the fix resets it ([VAC012](lax-autovacuum-storage-parameter)).
     ///
     /// ## Why it matters
     /// Dead rows take space in the table and its indexes, make sequential and index scans
@@ -71,7 +76,9 @@ pub(crate) fn dead_heavy(
     warning_pct: f64,
 ) -> bool {
     let dead = table.n_dead_tup as f64;
-    dead >= min_dead && dead_pct(table) >= warning_pct && dead > vacuum_trigger(snapshot, table)
+    dead >= min_dead
+        && dead_pct(table) >= warning_pct
+        && dead > judged_vacuum_trigger(snapshot, table)
 }
 
 /// Whether autovacuum can run on `table` at all: on server-wide and not disabled by the
@@ -101,12 +108,17 @@ impl SnapshotRule for DeadTupleRatio {
                 continue;
             }
             let pct = dead_pct(t);
-            let trigger = vacuum_trigger(snap, t);
+            let trigger = judged_vacuum_trigger(snap, t);
             let enabled = autovacuum_enabled(snap, t);
+            let lax = lax_trigger_note(snap, t, AutovacuumTask::Vacuum);
             let last_vacuum = t.last_autovacuum.max(t.last_vacuum);
             let name = t.qualified_name();
             let mut fix_sql = format!("VACUUM (ANALYZE, VERBOSE) {name};");
-            let recommendation = if enabled {
+            let recommendation = if let (true, Some((_, reset))) = (enabled, &lax) {
+                fix_sql.push('\n');
+                fix_sql.push_str(reset);
+                "Vacuum the table now, and reset its storage parameters that make autovacuum wait longer than the server's settings (the server's trigger then applies)".to_owned()
+            } else if enabled {
                 "Vacuum the table now; if VERBOSE reports rows not yet removable, look for what holds the xmin horizon back (long transactions, idle-in-transaction sessions, replication slots), then lower its autovacuum_vacuum_scale_factor if autovacuum cannot keep up".to_owned()
             } else {
                 fix_sql.push_str(&format!("\nALTER TABLE {name} RESET (autovacuum_enabled);"));
@@ -116,11 +128,14 @@ impl SnapshotRule for DeadTupleRatio {
             let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, &t.schema, &t.name),
                 format!(
-                    "`{}` has {} dead rows, {} of its rows (autovacuum would start at {}){}",
+                    "`{}` has {} dead rows, {} of its rows ({}){}",
                     t.name,
                     units::count(t.n_dead_tup),
                     units::percent(pct),
-                    units::count(trigger),
+                    match &lax {
+                        Some((note, _)) if enabled => note.clone(),
+                        _ => format!("autovacuum would start at {}", units::count(trigger)),
+                    },
                     if enabled {
                         ""
                     } else {
@@ -165,6 +180,30 @@ mod tests {
     #[test]
     fn fires_on_a_table_full_of_dead_rows() {
         assert_fires("VAC001", "public.stock_move_line");
+    }
+
+    /// `autovacuum_vacuum_scale_factor = 0.5` on the table puts its trigger at 20,050
+    /// dead rows; judged by it alone, 12,000 dead rows (30 %) looked fine. Judged by the
+    /// server's trigger (8,050) too, they are reported, with the parameter to reset.
+    #[test]
+    fn a_lax_storage_parameter_does_not_hide_dead_rows() {
+        let f = assert_fires("VAC001", "public.mail_followers");
+        let f = f
+            .iter()
+            .find(|f| f.object.name == "mail_followers")
+            .expect("mail_followers");
+        assert!(
+            f.message.contains("autovacuum_vacuum_scale_factor=0.5"),
+            "{}",
+            f.message
+        );
+        let sql = f.fix.as_ref().map(|x| x.sql.as_str()).unwrap_or_default();
+        assert!(
+            sql.contains(
+                "ALTER TABLE public.mail_followers RESET (autovacuum_vacuum_scale_factor);"
+            ),
+            "{sql}"
+        );
     }
 
     #[test]

@@ -227,6 +227,38 @@ mod tests {
         assert_fires("VAC008", "public.sale_order_line");
     }
 
+    /// `sale_order_line_log` (no index) was updated row by row on full pages like
+    /// `sale_order_line`: no HOT update, but no index entry written either.
+    #[test]
+    fn quiet_on_a_table_without_an_index() {
+        let path = pgsage_testkit::scenario::fixture_path("vacuum", "problems");
+        let snapshot = crate::Snapshot::load(&path).expect("fixture");
+        let table = snapshot
+            .tables
+            .iter()
+            .find(|t| t.name == "sale_order_line_log")
+            .expect("planted");
+        assert!(
+            table.n_tup_upd >= 20_000 && table.n_tup_hot_upd < 2_000,
+            "{table:?}"
+        );
+        let report = crate::audit(&snapshot, &crate::RuleConfig::shipped().expect("packs"));
+        let flagged: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "VAC008")
+            .map(|f| f.object.display_name())
+            .collect();
+        assert!(
+            flagged.contains(&"public.sale_order_line".to_owned()),
+            "{flagged:?}"
+        );
+        assert!(
+            !flagged.contains(&"public.sale_order_line_log".to_owned()),
+            "{flagged:?}"
+        );
+    }
+
     #[test]
     fn quiet_on_tables_with_hot_updates() {
         assert_quiet("VAC008");

@@ -6,6 +6,7 @@ pub(crate) mod bloat_estimate;
 mod common;
 mod dead_tuple_ratio;
 mod large_table_default_scale_factor;
+mod lax_autovacuum_storage_parameter;
 mod low_hot_update_ratio;
 mod stale_statistics;
 mod table_bloat;
@@ -18,6 +19,7 @@ pub use autovacuum_capacity::AutovacuumCapacity;
 pub use autovacuum_disabled::AutovacuumDisabled;
 pub use dead_tuple_ratio::DeadTupleRatio;
 pub use large_table_default_scale_factor::LargeTableDefaultScaleFactor;
+pub use lax_autovacuum_storage_parameter::LaxAutovacuumStorageParameter;
 pub use low_hot_update_ratio::LowHotUpdateRatio;
 pub use stale_statistics::StaleStatistics;
 pub use table_bloat::TableBloat;
@@ -39,4 +41,5 @@ pub(crate) static RULES: &[super::Rule] = &[
     super::Rule::Snapshot(&TableBloat),
     super::Rule::Snapshot(&VisibilityMapStale),
     super::Rule::Snapshot(&AutovacuumCapacity),
+    super::Rule::Snapshot(&LaxAutovacuumStorageParameter),
 ];

@@ -1,7 +1,8 @@
-use crate::knowledge::autovacuum::analyze_trigger;
+use crate::knowledge::autovacuum::{judged_analyze_trigger, AutovacuumTask};
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
-    disabled_by_reloption, disabled_globally, last_analyze, maintained, round1, table_object, when,
+    disabled_by_reloption, disabled_globally, last_analyze, lax_trigger_note, maintained, round1,
+    table_object, when,
 };
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Table};
@@ -13,9 +14,11 @@ declare_rule! {
     ///   marks a table never vacuumed nor analysed that way) while `n_live_tup` is at
     ///   least `min_rows`.
     /// - Tables whose **statistics are stale**: more rows modified since the last analyse
-    ///   (`n_mod_since_analyze`) than `stale_factor` times autoanalyze's own trigger
-    ///   (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples`,
-    ///   per-table settings included), and at least `min_modified_rows`.
+    ///   (`n_mod_since_analyze`) than `stale_factor` times autoanalyze's trigger
+    ///   (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples`:
+    ///   the lower of the table's own, storage parameters included, and the server's, so
+    ///   that a storage parameter making autoanalyze laxer than the server does not hide
+    ///   the table; the fix then resets it), and at least `min_modified_rows`.
     ///
     /// Tables whose own `autovacuum_enabled = false` are reported by
     /// [VAC002](autovacuum-disabled) instead; partitioned parents, which autovacuum never
@@ -96,7 +99,7 @@ pub(crate) fn staleness(
         return None;
     }
     let modified = table.n_mod_since_analyze as f64;
-    let trigger = analyze_trigger(snapshot, table);
+    let trigger = judged_analyze_trigger(snapshot, table);
     (modified >= min_modified && modified > factor * trigger)
         .then(|| Staleness::Stale(modified / trigger))
 }
@@ -119,7 +122,8 @@ impl SnapshotRule for StaleStatistics {
             let Some(kind) = staleness(snap, t, min_rows, min_modified, factor, min_age_s) else {
                 continue;
             };
-            let trigger = analyze_trigger(snap, t);
+            let trigger = judged_analyze_trigger(snap, t);
+            let lax = lax_trigger_note(snap, t, AutovacuumTask::Analyze);
             let last = last_analyze(t);
             let message = match kind {
                 Staleness::NeverAnalysed => format!(
@@ -128,7 +132,7 @@ impl SnapshotRule for StaleStatistics {
                     units::count(t.n_live_tup)
                 ),
                 Staleness::Stale(_) => format!(
-                    "`{}` has {} rows modified since its last analyse ({}), {}× autoanalyze's trigger of {}: its planner statistics are stale",
+                    "`{}` has {} rows modified since its last analyse ({}), {}× {}: its planner statistics are stale",
                     t.name,
                     units::count(t.n_mod_since_analyze),
                     last.map_or("none recorded since statistics were reset".to_owned(), |at| format!(
@@ -136,7 +140,10 @@ impl SnapshotRule for StaleStatistics {
                         units::duration(snap.age_seconds(at))
                     )),
                     units::number(t.n_mod_since_analyze as f64 / trigger),
-                    units::count(trigger)
+                    match &lax {
+                        Some((note, _)) => format!("the server's autoanalyze trigger ({note})"),
+                        None => format!("autoanalyze's trigger of {}", units::count(trigger)),
+                    }
                 ),
             };
             let name = t.qualified_name();
@@ -153,13 +160,16 @@ impl SnapshotRule for StaleStatistics {
                     )
                     .evidence("last_analyze", when(last))
                     .evidence("autovacuum_on", !global_off)
-                    .recommend(if global_off {
-                        "Analyse the table now, and switch autovacuum back on (see VAC002) so autoanalyze keeps its statistics fresh"
-                    } else {
-                        "Analyse the table now; jobs that load or rewrite large parts of it should run ANALYZE themselves, and a large table whose autoanalyze lags needs a lower autovacuum_analyze_scale_factor"
+                    .recommend(match (&lax, global_off) {
+                        (_, true) => "Analyse the table now, and switch autovacuum back on (see VAC002) so autoanalyze keeps its statistics fresh",
+                        (Some(_), false) => "Analyse the table now, and reset its storage parameters that make autoanalyze wait longer than the server's settings (the server's trigger then applies)",
+                        (None, false) => "Analyse the table now; jobs that load or rewrite large parts of it should run ANALYZE themselves, and a large table whose autoanalyze lags needs a lower autovacuum_analyze_scale_factor",
                     })
                     .fix(
-                        format!("ANALYZE {name};"),
+                        match &lax {
+                            Some((_, reset)) => format!("ANALYZE {name};\n{reset}"),
+                            None => format!("ANALYZE {name};"),
+                        },
                         "none",
                         "n_mod_since_analyze and last_autoanalyze in pg_stat_user_tables; estimated vs actual rows in EXPLAIN ANALYZE",
                     ),
@@ -181,6 +191,23 @@ mod tests {
     #[test]
     fn fires_on_a_table_never_analysed() {
         assert_fires("VAC004", "public.res_partner_import");
+    }
+
+    /// `autovacuum_analyze_scale_factor = 0.5` puts the table's analyse trigger at 20,050
+    /// modified rows; 12,000 are stale statistics by the server's trigger (4,050).
+    #[test]
+    fn a_lax_storage_parameter_does_not_hide_stale_statistics() {
+        let f = assert_fires("VAC004", "public.mail_followers");
+        let sql = f
+            .iter()
+            .find(|f| f.object.name == "mail_followers")
+            .and_then(|f| f.fix.as_ref())
+            .map(|x| x.sql.clone())
+            .unwrap_or_default();
+        assert!(
+            sql.contains("RESET (autovacuum_analyze_scale_factor)"),
+            "{sql}"
+        );
     }
 
     #[test]

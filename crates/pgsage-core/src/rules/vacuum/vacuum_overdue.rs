@@ -1,8 +1,9 @@
-use crate::knowledge::autovacuum::vacuum_trigger;
+use crate::knowledge::autovacuum::{judged_vacuum_trigger, AutovacuumTask};
 use crate::report::Severity;
 use crate::rules::macros::declare_rule;
 use crate::rules::vacuum::common::{
-    disabled_by_reloption, disabled_globally, last_vacuum, maintained, round1, table_object, when,
+    disabled_by_reloption, disabled_globally, last_vacuum, lax_trigger_note, maintained, round1,
+    table_object, when,
 };
 use crate::rules::vacuum::dead_tuple_ratio::{dead_heavy, dead_pct};
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -12,8 +13,10 @@ use crate::units;
 declare_rule! {
     /// ## What it detects
     /// Tables past autovacuum's dead-row trigger (`autovacuum_vacuum_threshold +
-    /// autovacuum_vacuum_scale_factor × reltuples`, per-table settings included) that
-    /// have not been vacuumed for `max_hours_since_vacuum` hours, or never since the
+    /// autovacuum_vacuum_scale_factor × reltuples`: the lower of the table's own, storage
+    /// parameters included, and the server's, so that a storage parameter making
+    /// autovacuum laxer than the server does not hide the table) that have not been
+    /// vacuumed for `max_hours_since_vacuum` hours, or never since the
     /// statistics were reset, although they have at least `min_dead_tuples` dead rows:
     /// autovacuum should have processed them long ago and did not.
     ///
@@ -75,7 +78,7 @@ pub(crate) fn overdue(
     vac001: (f64, f64),
 ) -> bool {
     let dead = table.n_dead_tup as f64;
-    if !maintained(table) || dead < min_dead || dead <= vacuum_trigger(snapshot, table) {
+    if !maintained(table) || dead < min_dead || dead <= judged_vacuum_trigger(snapshot, table) {
         return false;
     }
     if disabled_by_reloption(table) || dead_heavy(snapshot, table, vac001.0, vac001.1) {
@@ -103,7 +106,8 @@ impl SnapshotRule for VacuumOverdue {
                 continue;
             }
             let last = last_vacuum(t);
-            let trigger = vacuum_trigger(snap, t);
+            let trigger = judged_vacuum_trigger(snap, t);
+            let lax = lax_trigger_note(snap, t, AutovacuumTask::Vacuum);
             let since = match last {
                 Some(at) => {
                     format!("last vacuumed {}", units::duration(snap.age_seconds(at))) + " ago"
@@ -114,10 +118,13 @@ impl SnapshotRule for VacuumOverdue {
             let mut draft = Draft::new(
                 table_object(snap, t),
                 format!(
-                    "`{}` has {} dead rows, past autovacuum's trigger of {}, and was {since}{}",
+                    "`{}` has {} dead rows, past {}, and was {since}{}",
                     t.name,
                     units::count(t.n_dead_tup),
-                    units::count(trigger),
+                    match &lax {
+                        Some((note, _)) => format!("the server's autovacuum trigger ({note})"),
+                        None => format!("autovacuum's trigger of {}", units::count(trigger)),
+                    },
                     if global_off { " (autovacuum is off for the server)" } else { "" }
                 ),
             )
@@ -131,13 +138,16 @@ impl SnapshotRule for VacuumOverdue {
             .evidence("n_tup_del", t.n_tup_del)
             .evidence("autovacuum_count", t.autovacuum_count)
             .evidence("table_bytes", t.heap_bytes)
-            .recommend(if global_off {
-                "Vacuum the table now and switch autovacuum back on (see VAC002)"
-            } else {
-                "Vacuum the table now, then find why autovacuum did not: all workers busy on other tables, vacuums cancelled by lock conflicts (server log: \"canceling autovacuum task\"), or cost limits too low; set log_autovacuum_min_duration to see its work"
+            .recommend(match (&lax, global_off) {
+                (_, true) => "Vacuum the table now and switch autovacuum back on (see VAC002)",
+                (Some(_), false) => "Vacuum the table now, and reset its storage parameters that make autovacuum wait longer than the server's settings (the server's trigger then applies)",
+                (None, false) => "Vacuum the table now, then find why autovacuum did not: all workers busy on other tables, vacuums cancelled by lock conflicts (server log: \"canceling autovacuum task\"), or cost limits too low; set log_autovacuum_min_duration to see its work",
             })
             .fix(
-                format!("VACUUM (ANALYZE, VERBOSE) {name};"),
+                match &lax {
+                    Some((_, reset)) => format!("VACUUM (ANALYZE, VERBOSE) {name};\n{reset}"),
+                    None => format!("VACUUM (ANALYZE, VERBOSE) {name};"),
+                },
                 "none",
                 "last_autovacuum and n_dead_tup in pg_stat_user_tables",
             );

@@ -23,7 +23,7 @@ mod build;
 mod catalog;
 mod estimate;
 mod existing;
-mod parse;
+pub(crate) mod parse;
 mod predicates;
 mod rank;
 mod resolve;

@@ -73,6 +73,9 @@ pub(crate) struct Scope {
     pub aggregates: bool,
     /// Columns referenced anywhere in the block.
     pub reads: Vec<RawColumn>,
+    /// Columns referenced by its WHERE and JOIN … ON conditions (indexable or not): what
+    /// the block filters or joins on.
+    pub filters: Vec<RawColumn>,
     /// `*` (None) or `alias.*` (Some): every column of those relations is read.
     pub reads_all: Vec<Option<String>>,
     /// UPDATE: the columns SET.
@@ -92,6 +95,7 @@ impl Scope {
             limit: false,
             aggregates: false,
             reads: Vec::new(),
+            filters: Vec::new(),
             reads_all: Vec::new(),
             updated: Vec::new(),
         }
@@ -105,6 +109,38 @@ pub(crate) struct Parsed {
     pub scopes: Vec<Scope>,
     /// Names of the statement's CTEs (not tables).
     pub ctes: Vec<String>,
+}
+
+/// Whether statement `sql` filters or joins on table `table` (unqualified name, as
+/// PostgreSQL folds it): a WHERE or JOIN … ON condition of a block that reads it names one
+/// of its columns (qualified by its name or alias, or unqualified in a block that reads
+/// it), in that block or a correlated subquery. A statement without such a condition
+/// (`UPDATE t SET state = $1`), a utility statement, a `DO` block or a text the parser
+/// cannot read gives `false`: it is no sign that an index is missing.
+pub(crate) fn filters_table(sql: &str, table: &str) -> bool {
+    let Ok(parsed) = parse(sql) else {
+        return false;
+    };
+    let table = table.to_lowercase();
+    // The names the table goes by, per scope that reads it.
+    let mut names: Vec<String> = Vec::new();
+    let mut scopes_reading: Vec<usize> = Vec::new();
+    for (i, scope) in parsed.scopes.iter().enumerate() {
+        for r in &scope.relations {
+            if let Relation::Named { name, alias, .. } = r {
+                if name.to_lowercase() == table && !parsed.ctes.contains(name) {
+                    names.push(alias.clone().unwrap_or_else(|| name.clone()).to_lowercase());
+                    scopes_reading.push(i);
+                }
+            }
+        }
+    }
+    parsed.scopes.iter().enumerate().any(|(i, scope)| {
+        scope.filters.iter().any(|c| match &c.qualifier {
+            Some(q) => names.contains(&q.to_lowercase()),
+            None => scopes_reading.contains(&i),
+        })
+    })
 }
 
 /// Parses one statement text (several `;`-separated statements are all read). Err: the
@@ -425,7 +461,10 @@ impl Walker {
         for c in conjuncts(e) {
             self.scopes[id].predicates.extend(classify(c));
         }
+        let before = self.scopes[id].reads.len();
         self.expr(e, id);
+        let read = self.scopes[id].reads[before..].to_vec();
+        self.scopes[id].filters.extend(read);
     }
 
     /// Records the columns an expression reads and walks its subqueries.

@@ -15,7 +15,10 @@ declare_rule! {
     /// `min_seq_scans_per_hour`, reading on average at least `min_rows_per_scan` rows,
     /// with sequential scans at least `min_seq_scan_pct` % of all scans, on a table of at
     /// least `min_table_rows` rows. When `pg_stat_statements` is available, the top
-    /// statements that mention the table are listed as suspects.
+    /// statements that filter or join on the table (a WHERE or JOIN … ON condition on its
+    /// columns) are listed as suspects; statements that touch every row
+    /// (`UPDATE … SET state = $1` without WHERE), `DO` blocks, DDL and maintenance are not
+    /// a sign of a missing index and are not listed.
     ///
     /// ## Why it matters
     /// A sequential scan reads the whole table to find a few rows: its cost grows with
@@ -90,44 +93,17 @@ pub(crate) fn mentions(query: &str, table: &str) -> bool {
     false
 }
 
-/// Whether a statement can be a query that scans rows (not DDL, maintenance, a load).
-fn reads_rows(query: &str) -> bool {
-    let first = query
-        .trim_start()
-        .split(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    !matches!(
-        first.as_str(),
-        "CREATE"
-            | "ALTER"
-            | "DROP"
-            | "ANALYZE"
-            | "ANALYSE"
-            | "VACUUM"
-            | "INSERT"
-            | "COPY"
-            | "TRUNCATE"
-            | "GRANT"
-            | "REVOKE"
-            | "COMMENT"
-            | "CLUSTER"
-            | "REINDEX"
-            | "LOCK"
-            | "REFRESH"
-            | "SET"
-    )
-}
-
-/// The top statements (by total execution time) that mention the table and may scan it.
+/// The top statements (by total execution time) that filter or join on the table: only
+/// they can be the sign of a missing index. A statement that touches every row
+/// (`UPDATE t SET state = $1`), a `DO` block, DDL or maintenance is not one.
 fn suspects<'a>(top: &'a [Statement], table: &Table, limit: usize) -> Vec<&'a Statement> {
     let mut found: Vec<&Statement> = top
         .iter()
         .filter(|s| {
-            s.query
-                .as_deref()
-                .is_some_and(|q| reads_rows(q) && mentions(q, &table.name))
+            s.query.as_deref().is_some_and(|q| {
+                mentions(q, &table.name)
+                    && crate::advise::candidates::parse::filters_table(q, &table.name)
+            })
         })
         .collect();
     found.sort_by(|a, b| b.total_exec_time_ms.total_cmp(&a.total_exec_time_ms));
@@ -210,7 +186,7 @@ impl SnapshotRule for SeqScanHeavyTable {
             );
             match &statements {
                 Some(list) if !list.is_empty() => message.push_str(&format!(
-                    "; top statements touching it: {}",
+                    "; top statements filtering or joining on it: {}",
                     list.iter()
                         .map(|s| format!(
                             "queryid {} ({} calls, {} mean)",
@@ -221,7 +197,9 @@ impl SnapshotRule for SeqScanHeavyTable {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
-                Some(_) => message.push_str("; no top pg_stat_statements entry mentions it"),
+                Some(_) => {
+                    message.push_str("; no top pg_stat_statements entry filters or joins on it")
+                }
                 None => {
                     message.push_str("; pg_stat_statements is not available to name the statements")
                 }
@@ -273,7 +251,7 @@ impl SnapshotRule for SeqScanHeavyTable {
 
 #[cfg(test)]
 mod tests {
-    use super::{mentions, reads_rows};
+    use super::mentions;
     use crate::rules::testing::{assert_fires, assert_quiet};
 
     #[test]
@@ -329,9 +307,69 @@ mod tests {
         ));
         assert!(!mentions("SELECT * FROM stock_quant_line", "stock_quant"));
         assert!(!mentions("SELECT * FROM old_stock_quant", "stock_quant"));
-        assert!(reads_rows("  select x from t"));
-        assert!(reads_rows("WITH a AS (SELECT 1) SELECT * FROM a"));
-        assert!(!reads_rows("INSERT INTO t SELECT 1"));
-        assert!(!reads_rows("create index on t (a)"));
+    }
+
+    /// Only a statement that filters or joins on the table can point at a missing index:
+    /// not one that touches every row, not a DO block, not DDL or maintenance.
+    #[test]
+    fn only_statements_filtering_the_table_are_suspects() {
+        use crate::advise::candidates::parse::filters_table;
+        let t = "sale_order_line";
+        for sql in [
+            "SELECT sum(qty) FROM sale_order_line WHERE order_id = i",
+            "SELECT l.* FROM sale_order o JOIN sale_order_line l ON l.order_id = o.id WHERE o.id = $1",
+            "SELECT * FROM sale_order o WHERE EXISTS (SELECT 1 FROM sale_order_line l WHERE l.order_id = o.id)",
+            "UPDATE sale_order_line SET state = $1 WHERE order_id = $2",
+            "DELETE FROM public.sale_order_line WHERE lower(state) = $1",
+            "WITH c AS (SELECT order_id FROM sale_order_line WHERE qty > $1) SELECT * FROM c",
+        ] {
+            assert!(filters_table(sql, t), "{sql}");
+        }
+        for sql in [
+            "UPDATE sale_order_line SET state = $1",
+            "SELECT count(*) FROM sale_order_line",
+            "DO $$ BEGIN FOR i IN 1..400 LOOP PERFORM pg_stat_clear_snapshot(); EXIT WHEN (SELECT n_tup_upd >= 20000 FROM pg_stat_user_tables WHERE relid = 'sale_order_line'::regclass); END LOOP; END $$",
+            "VACUUM (ANALYZE) sale_order_line",
+            "CREATE INDEX ON sale_order_line (order_id)",
+            "INSERT INTO sale_order_line (order_id, qty) SELECT g, g FROM generate_series(1, 10) g",
+            "SELECT * FROM sale_order_line l, sale_order o WHERE o.state = $1",
+        ] {
+            assert!(!filters_table(sql, t), "{sql}");
+        }
+    }
+
+    /// The demo's `sale_order_line` (read by sequential scans) was explained by
+    /// `UPDATE sale_order_line SET state = $1` and a DO loop waiting for statistics:
+    /// neither filters the table.
+    #[test]
+    fn statements_without_a_filter_are_not_cited() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/snapshots/demo.json"
+        );
+        let snap = crate::Snapshot::load(path).expect("demo");
+        let mut config = crate::RuleConfig::shipped().expect("packs");
+        config.set_enabled("IDX009", false).expect("IDX009");
+        let report = crate::audit(&snap, &config);
+        let cited: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "IDX006")
+            .flat_map(|f| {
+                f.evidence
+                    .get("statements")
+                    .and_then(|s| s.as_array().cloned())
+                    .unwrap_or_default()
+            })
+            .filter_map(|s| s["query"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            report.findings.iter().any(|f| f.rule == "IDX006"),
+            "IDX006 fires on the demo"
+        );
+        for q in &cited {
+            assert!(!q.starts_with("DO "), "{q}");
+            assert!(q != "UPDATE sale_order_line SET state = $1", "{q}");
+        }
     }
 }

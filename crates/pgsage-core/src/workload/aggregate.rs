@@ -12,7 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
-use super::fingerprint::{analyze, normalize, Analysis, Fingerprint, StatementKind};
+use super::fingerprint::{analyze, shown_text, Analysis, Fingerprint, StatementKind};
 use super::model::{
     Bucket, QueryStats, Share, SourceKind, Totals, Workload, WorkloadSource,
     WORKLOAD_SCHEMA_VERSION,
@@ -116,7 +116,7 @@ struct Acc {
     kind: StatementKind,
     bulk: bool,
     ends: bool,
-    /// The first statement text seen (normalized at the end).
+    /// The first statement text seen (its constants replaced at the end).
     text: String,
     calls: u64,
     total_ms: f64,
@@ -504,7 +504,7 @@ fn query_stats(fp: u64, a: &Acc, bucket_seconds: i64, temp_bytes: Option<i64>) -
     };
     QueryStats {
         fingerprint: Fingerprint(fp),
-        query: normalize(&a.text),
+        query: shown_text(&a.text),
         kind: a.kind,
         calls: a.calls,
         total_ms: a.total_ms,

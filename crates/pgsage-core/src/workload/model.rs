@@ -87,7 +87,8 @@ pub struct Totals {
 pub struct QueryStats {
     /// The fingerprint (16 hex digits).
     pub fingerprint: Fingerprint,
-    /// Normalized text (`$n` for constants, collapsed lists).
+    /// The statement as pg_stat_statements or the log has it, constants replaced by `$n`
+    /// ([`super::fingerprint::shown_text`]).
     pub query: String,
     /// Read, write, DDL, …
     pub kind: StatementKind,

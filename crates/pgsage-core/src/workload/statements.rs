@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::aggregate::{build_profile, sort_queries};
-use super::fingerprint::{analyze, normalize, Fingerprint};
+use super::fingerprint::{analyze, shown_text, Fingerprint};
 use super::model::{Share, SourceKind, Totals, Workload, WorkloadSource, WORKLOAD_SCHEMA_VERSION};
 use super::profile::{Mix, Window};
 use super::QueryStats;
@@ -241,7 +241,7 @@ fn merge_entries(fp: Fingerprint, mut entries: Vec<Statement>) -> QueryStats {
     };
     QueryStats {
         fingerprint: fp,
-        query: normalize(&text),
+        query: shown_text(&text),
         kind: a.kind,
         calls: calls as u64,
         total_ms,

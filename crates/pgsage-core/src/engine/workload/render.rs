@@ -97,9 +97,22 @@ pub fn render(
     }
 }
 
+/// pg_stat_statements' query id of a fingerprint (`+N` more when several entries were
+/// merged into it, e.g. one per role), `-` for a statement only seen in logs.
+fn queryid_cell(q: &QueryStats) -> String {
+    match q.queryids.as_slice() {
+        [] => "-".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} +{}", rest.len()),
+    }
+}
+
+/// `s` on one line (a statement's line breaks and indentation as single spaces, for a
+/// table cell), cut to `n` characters.
 fn cut(s: &str, n: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() <= n {
-        s.to_owned()
+        s
     } else {
         let c: String = s.chars().take(n).collect();
         format!("{c}…")
@@ -224,6 +237,7 @@ fn render_text(
     )?;
     let cols = [
         "fingerprint",
+        "queryid",
         "calls",
         "total",
         "mean",
@@ -235,6 +249,7 @@ fn render_text(
     let row = |q: &QueryStats| -> Vec<String> {
         vec![
             q.fingerprint.to_string(),
+            queryid_cell(q),
             units::count(q.calls),
             units::millis(q.total_ms),
             units::millis(q.mean_ms),
@@ -262,6 +277,12 @@ fn render_text(
         }
         for q in &top {
             t.add_row(row(q));
+        }
+        // Identifiers are copied from the table: never wrapped, the query cell wraps.
+        for i in [0, 1] {
+            if let Some(c) = t.column_mut(i) {
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
         }
         writeln!(out, "{t}")?;
     }

@@ -177,3 +177,28 @@ fn a_workload_round_trips_through_json() {
     }
     assert_eq!(q["fingerprint"].as_str().map(str::len), Some(16));
 }
+
+/// The workload shows a logged statement as the log has it, constants replaced: the
+/// report's `m.DATE >= DATE $1 … ORDER BY $2 DESC` for a statement with `m.date` and
+/// `ORDER BY 2` was sqlparser re-printing it.
+#[test]
+fn queries_are_shown_as_logged_with_constants_replaced() {
+    let mut agg = Aggregator::new(AggregateOptions::default());
+    for (i, day) in ["2026-01-01", "2026-02-01"].iter().enumerate() {
+        agg.add(&sample(
+            i as i64,
+            12.0,
+            &format!(
+                "SELECT m.date, sum(m.amount) FROM account_move m WHERE m.date >= DATE '{day}' GROUP BY m.date ORDER BY 2 DESC"
+            ),
+            "erp",
+            "report",
+        ));
+    }
+    let w = agg.finish(vec!["a.log".into()]);
+    assert_eq!(w.queries.len(), 1);
+    assert_eq!(
+        w.queries[0].query,
+        "SELECT m.date, sum(m.amount) FROM account_move m WHERE m.date >= DATE $1 GROUP BY m.date ORDER BY 2 DESC"
+    );
+}

@@ -13,13 +13,27 @@ pub(crate) enum Tok<'a> {
     Word(&'a [u8]),
     /// A double-quoted identifier's content, as written (doubled quotes kept).
     Quoted(&'a [u8]),
-    /// A constant (number, string of any kind, boolean, `NULL` outside `IS [NOT] NULL`) or
-    /// a `$n` parameter.
+    /// A constant (string of any kind, boolean, `NULL` outside `IS [NOT] NULL`) or a `$n`
+    /// parameter.
     Literal,
+    /// A numeric constant, as written: a constant, except where it is a column position
+    /// (`ORDER BY 2`, see [`super::ordinal`]).
+    Number(&'a [u8]),
     /// An operator: a run of `+-*/<>=~!@#%^&|`?` per PostgreSQL's rules, or `::`.
     Op(&'a [u8]),
     /// `( ) [ ] , ; . :`.
     Punct(u8),
+}
+
+/// The tokens of a statement with their byte ranges in it.
+pub(crate) fn spanned(s: &[u8]) -> impl Iterator<Item = (std::ops::Range<usize>, Tok<'_>)> {
+    let mut lexer = Lexer::new(s);
+    std::iter::from_fn(move || {
+        lexer.skip_blank();
+        let start = lexer.i;
+        let tok = lexer.next()?;
+        Some((start..lexer.i, tok))
+    })
 }
 
 /// Iterator over the tokens of a statement.
@@ -241,12 +255,14 @@ impl<'a> Iterator for Lexer<'a> {
                 Tok::Quoted(&s[start..j.min(s.len())])
             }
             b'0'..=b'9' => {
+                let start = self.i;
                 self.number();
-                Tok::Literal
+                Tok::Number(&s[start..self.i])
             }
             b'.' if self.peek(1).is_ascii_digit() => {
+                let start = self.i;
                 self.number();
-                Tok::Literal
+                Tok::Number(&s[start..self.i])
             }
             b'$' if self.peek(1).is_ascii_digit() => {
                 self.i += 1;
@@ -326,7 +342,11 @@ mod tests {
             "TRUE",
             "false",
         ] {
-            assert_eq!(toks(lit), vec![Tok::Literal], "{lit}");
+            let t = toks(lit);
+            assert!(
+                t == [Tok::Literal] || t == [Tok::Number(lit.as_bytes())],
+                "{lit}: {t:?}"
+            );
         }
     }
 
@@ -342,7 +362,12 @@ mod tests {
     fn operators_follow_postgres_rules() {
         assert_eq!(
             toks("a=-5"),
-            vec![Tok::Word(b"a"), Tok::Op(b"="), Tok::Op(b"-"), Tok::Literal]
+            vec![
+                Tok::Word(b"a"),
+                Tok::Op(b"="),
+                Tok::Op(b"-"),
+                Tok::Number(b"5")
+            ]
         );
         assert_eq!(
             toks("a @> b::int"),

@@ -21,6 +21,7 @@ mod class;
 mod display;
 mod lexer;
 mod normalizer;
+mod ordinal;
 
 use std::fmt;
 
@@ -123,7 +124,7 @@ pub fn analyze_bytes(sql: &[u8]) -> Analysis {
     }
 }
 
-/// The normalized text of a statement, for display: keywords in upper case, single spaces,
+/// The normalized text of a statement: keywords in upper case, single spaces,
 /// `$1, $2, …` for constants, collapsed lists shown as `IN ($1 /*, ... */)`. Its
 /// fingerprint is the statement's.
 pub fn normalize(sql: &str) -> String {
@@ -133,6 +134,14 @@ pub fn normalize(sql: &str) -> String {
         // PostgreSQL: the byte lexer's rendering is always consistent.
         _ => display::normalize_lexer(sql.as_bytes()),
     }
+}
+
+/// The text shown for a statement (`pgsage workload`, query findings): the statement as
+/// pg_stat_statements or the server log has it, with its constants replaced by `$n`
+/// placeholders as pg_stat_statements does, and nothing else changed: never re-printed
+/// (identifiers keep their case, `ORDER BY 2` stays). Its fingerprint is the statement's.
+pub fn shown_text(sql: &str) -> String {
+    display::with_placeholders(sql)
 }
 
 #[cfg(test)]

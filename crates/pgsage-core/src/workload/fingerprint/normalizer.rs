@@ -14,6 +14,7 @@
 //!   `"t"` is `t`); whitespace, comments and trailing semicolons are ignored; `!=` is `<>`.
 
 use super::lexer::Tok;
+use super::ordinal::Ordinals;
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
@@ -152,6 +153,8 @@ pub(crate) struct Normalizer<'o> {
     multi_row: bool,
     /// The last emitted token is the operator `-`.
     last_minus: bool,
+    /// Which numbers are column positions (`ORDER BY 2`), not constants.
+    ordinals: Ordinals,
 }
 
 const EMPTY_FRAME: Frame = Frame {
@@ -184,6 +187,7 @@ impl<'o> Normalizer<'o> {
             last_ident: false,
             multi_row: false,
             last_minus: false,
+            ordinals: Ordinals::default(),
         }
     }
 
@@ -400,6 +404,18 @@ impl<'o> Normalizer<'o> {
 
     /// Feeds one token.
     pub(crate) fn push(&mut self, tok: Tok<'_>) {
+        // A column position (`ORDER BY 2`) is part of the query, as a word is.
+        let tok = match tok {
+            Tok::Number(n) if self.ordinals.push(&tok) => Tok::Word(n),
+            Tok::Number(_) => {
+                self.ordinals.push(&tok);
+                Tok::Literal
+            }
+            other => {
+                self.ordinals.push(&other);
+                other
+            }
+        };
         if self.semicolon && tok == Tok::Punct(b';') {
             // Empty statements do not count.
             return;
@@ -463,7 +479,7 @@ impl<'o> Normalizer<'o> {
                 self.after_is = false;
                 self.emit_word(w, true);
             }
-            Tok::Literal => {
+            Tok::Literal | Tok::Number(_) => {
                 self.after_is = false;
                 self.emit_literal();
             }

@@ -1,5 +1,5 @@
 use super::display::normalize_sqlparser;
-use super::{analyze, fingerprint, normalize, StatementKind};
+use super::{analyze, fingerprint, normalize, shown_text, StatementKind};
 
 /// The statement corpus shared with the benchmark and the pglast comparison script.
 pub(crate) fn corpus() -> Vec<&'static str> {
@@ -366,4 +366,53 @@ fn hostile_input_does_not_panic() {
     }
     let deep = "(".repeat(10_000) + &"IN (".repeat(100) + &")".repeat(5_000);
     let _ = normalize(&deep);
+}
+
+/// The text shown is the statement as written with its constants replaced, never
+/// re-printed: `m.date` stays `m.date` (not `m.DATE`), `ORDER BY 2` stays (a column
+/// position, not a constant), and a pg_stat_statements text comes back unchanged.
+#[test]
+fn the_text_shown_is_the_statement_with_constants_replaced() {
+    let sql = "SELECT m.date, sum(m.amount)\n  FROM account_move m\n WHERE m.date >= DATE '2026-01-01' AND m.state = 'posted' AND m.amount > -5\n GROUP BY 1 ORDER BY 2 DESC, m.date LIMIT 10;";
+    let shown = shown_text(sql);
+    assert_eq!(
+        shown,
+        "SELECT m.date, sum(m.amount)\n  FROM account_move m\n WHERE m.date >= DATE $1 AND m.state = $2 AND m.amount > $3\n GROUP BY 1 ORDER BY 2 DESC, m.date LIMIT $4"
+    );
+    assert_eq!(fingerprint(&shown), fingerprint(sql));
+    let pgss = "select m.date from account_move m\n where m.id = $1 and m.x in ($2, $3) order by 1 limit $4";
+    assert_eq!(shown_text(pgss), pgss);
+    // Placeholders continue after the statement's own parameters.
+    assert_eq!(
+        shown_text("SELECT * FROM t WHERE a = $1 AND b = 'x'"),
+        "SELECT * FROM t WHERE a = $1 AND b = $2"
+    );
+    // A binary minus stays; inside a function call, the ordinal rule does not apply.
+    assert_eq!(
+        shown_text("SELECT a - 1 FROM t ORDER BY lower(b), 1"),
+        "SELECT a - $1 FROM t ORDER BY lower(b), 1"
+    );
+    assert_eq!(
+        shown_text("SELECT * FROM (SELECT a FROM t ORDER BY 1) s WHERE a = 3"),
+        "SELECT * FROM (SELECT a FROM t ORDER BY 1) s WHERE a = $1"
+    );
+}
+
+/// `ORDER BY 2` and `ORDER BY 3` sort by different columns: different queries (as
+/// pg_stat_statements' query ids say), while `LIMIT 10` and `LIMIT 20` are one.
+#[test]
+fn column_positions_are_not_constants() {
+    let base = "SELECT a, b, c FROM t GROUP BY 1, 2, 3 ORDER BY";
+    assert_ne!(
+        fingerprint(&format!("{base} 2 LIMIT 10")),
+        fingerprint(&format!("{base} 3 LIMIT 10"))
+    );
+    assert_eq!(
+        fingerprint(&format!("{base} 2 LIMIT 10")),
+        fingerprint(&format!("{base} 2 LIMIT 20"))
+    );
+    assert_eq!(
+        normalize("select a from t order by 1 limit 5"),
+        "SELECT a FROM t ORDER BY 1 LIMIT $1"
+    );
 }

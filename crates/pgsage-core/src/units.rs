@@ -253,6 +253,28 @@ pub fn share(fraction: f64) -> String {
     percent(fraction * 100.0)
 }
 
+/// A measured value as evidence shows it: rounded to two decimals (trailing zeros
+/// dropped), thousands separators in the integer part: `2,100,000,000`, `19,672.46`,
+/// `0.25`, `30`. Unlike [`number`], it keeps two decimals at any size, so a scale factor
+/// (`0.01`) or a ratio stays exact enough to act on.
+pub fn decimal(x: impl Amount) -> String {
+    let x = x.to_f64();
+    if !x.is_finite() {
+        return "?".to_owned();
+    }
+    let hundredths = (x * 100.0).round() as i128;
+    if hundredths == 0 {
+        return "0".to_owned();
+    }
+    let whole = group(hundredths.abs() / 100);
+    let sign = if hundredths < 0 { "-" } else { "" };
+    match hundredths.abs() % 100 {
+        0 => format!("{sign}{whole}"),
+        f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
+        f => format!("{sign}{whole}.{f:02}"),
+    }
+}
+
 /// Any other quantity rounded for reading: `0.5`, `3.2`, `12`, `1,500` (a ratio, a rate
 /// of events, a cost).
 pub fn number(x: impl Amount) -> String {
@@ -265,6 +287,20 @@ pub fn number(x: impl Amount) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn decimals_are_grouped_and_rounded_to_hundredths() {
+        use super::decimal;
+        assert_eq!(decimal(2_100_000_000.0), "2,100,000,000");
+        assert_eq!(decimal(19_672.456), "19,672.46");
+        assert_eq!(decimal(0.25), "0.25");
+        assert_eq!(decimal(0.5), "0.5");
+        assert_eq!(decimal(0.05), "0.05");
+        assert_eq!(decimal(30.0), "30");
+        assert_eq!(decimal(-1234.5), "-1,234.5");
+        assert_eq!(decimal(0.001), "0");
+        assert_eq!(decimal(f64::NAN), "?");
+    }
 
     #[test]
     fn counted_nouns_agree_with_their_number() {

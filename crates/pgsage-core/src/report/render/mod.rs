@@ -57,18 +57,26 @@ pub fn render(
 pub(crate) fn evidence_text(f: &Finding) -> String {
     f.evidence
         .iter()
-        .map(|(k, v)| format!("{k}={}", value_text(v)))
+        .map(|(k, v)| format!("{k}={}", value_text(k, v)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn value_text(v: &serde_json::Value) -> String {
+/// An evidence value as a user reads it: numbers rounded to two decimals with thousands
+/// separators ([`crate::units::decimal`]), except identifiers (`pid`, `*_pid`, `oid`,
+/// `queryid`, `gid`), which are copied as they are.
+fn value_text(key: &str, v: &serde_json::Value) -> String {
+    let identifier = key == "pid"
+        || key.ends_with("_pid")
+        || key.ends_with("oid")
+        || key.ends_with("queryid")
+        || key == "gid"
+        || key.ends_with("port");
     match v {
-        serde_json::Value::Number(n) => match n.as_f64() {
-            Some(x) if n.is_f64() => {
-                let rounded = (x * 100.0).round() / 100.0;
-                format!("{rounded}")
-            }
+        serde_json::Value::Number(n) if identifier => n.to_string(),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => crate::units::count(i),
+            (None, Some(x)) => crate::units::decimal(x),
             _ => n.to_string(),
         },
         serde_json::Value::String(s) => s.clone(),
@@ -85,4 +93,32 @@ pub(crate) fn packs_in_order(report: &Report) -> Vec<&str> {
         }
     }
     packs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_text;
+    use serde_json::json;
+
+    /// Numbers a user reads get thousands separators ("2,100,000,000", not 2100000000);
+    /// identifiers (process ids, oids, query ids) are copied as they are.
+    #[test]
+    fn evidence_numbers_are_grouped_identifiers_are_not() {
+        assert_eq!(
+            value_text("last_value", &json!(2_100_000_000_i64)),
+            "2,100,000,000"
+        );
+        assert_eq!(value_text("n_dead_tup", &json!(12000)), "12,000");
+        assert_eq!(value_text("dead_pct", &json!(30.0)), "30");
+        assert_eq!(value_text("rows_per_scan", &json!(19672.456)), "19,672.46");
+        assert_eq!(value_text("scale", &json!(0.25)), "0.25");
+        assert_eq!(value_text("delta", &json!(-1500)), "-1,500");
+        assert_eq!(value_text("pid", &json!(123456)), "123456");
+        assert_eq!(value_text("oldest_pid", &json!(123456)), "123456");
+        assert_eq!(
+            value_text("queryid", &json!(-7220817516440266929_i64)),
+            "-7220817516440266929"
+        );
+        assert_eq!(value_text("state", &json!("active")), "active");
+    }
 }

@@ -63,6 +63,7 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
     let mut checked_settings = 0;
     let mut checked_tables = 0;
     let mut checked_pools = 0;
+    let mut checked_action_settings = 0;
     let mut problems = Vec::new();
     for path in snapshots() {
         let snapshot = Snapshot::load(&path).expect("fixture loads");
@@ -119,6 +120,24 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
                         }
                     }
                 }
+                // The actions merge the findings' fixes: the same values, each once.
+                for action in &report.actions {
+                    let Some(fix) = &action.fix else { continue };
+                    for line in fix.sql.lines() {
+                        let Some((setting, value)) = alter_system_line(line) else {
+                            continue;
+                        };
+                        checked_action_settings += 1;
+                        match values.get(setting.as_str()) {
+                            Some((v, _)) if *v == value => {}
+                            other => problems.push(format!(
+                                "{name} ({profile}): action {} sets {setting} = {value}, its findings {:?}",
+                                action.id,
+                                other.map(|(v, r)| format!("{r}: {v}"))
+                            )),
+                        }
+                    }
+                }
                 checked_tables +=
                     per_table_autovacuum_agrees(&name, &report, &tuning, &mut problems);
                 for f in report.findings.iter().filter(|f| f.rule == "CON002") {
@@ -170,6 +189,22 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
         "no table advised by both VAC005 and tune"
     );
     assert!(checked_pools > 0, "no CON002 finding to compare");
+    assert!(
+        checked_action_settings > 100,
+        "only {checked_action_settings} action settings checked"
+    );
+}
+
+/// `name` and `value` of an `ALTER SYSTEM SET name = 'value';` line.
+fn alter_system_line(line: &str) -> Option<(String, String)> {
+    let rest = line.trim().strip_prefix("ALTER SYSTEM SET ")?;
+    let (name, value) = rest.split_once(" = ")?;
+    let value = value.trim_end_matches(';');
+    let value = value
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .map_or(value.to_owned(), |v| v.replace("''", "'"));
+    Some((name.trim_matches('"').to_owned(), value))
 }
 
 /// The table and storage parameters of an `ALTER TABLE t SET (a = 1, b = 2);` fix.

@@ -42,7 +42,7 @@ pub struct AuditArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Width of the table output (default: the terminal's, or 100).
-    #[arg(long)]
+    #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
 }
 

@@ -181,6 +181,7 @@ fn audit_with_views(
         gaps,
         skipped,
         suppressed,
+        actions: crate::report::actions::build(&findings),
         findings,
     }
 }

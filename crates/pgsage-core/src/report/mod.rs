@@ -1,9 +1,11 @@
 //! The [`Report`]: the JSON contract (`docs/report-format.md`) and its renderings.
 
+pub mod actions;
 mod draft;
 mod finding;
 pub mod render;
 
+pub use actions::{Action, ActionFix, ImpactClass};
 pub use draft::Draft;
 pub use finding::{
     Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, SettingChange, Severity,
@@ -39,6 +41,10 @@ pub struct Report {
     pub skipped: Vec<SkippedRule>,
     /// Findings hidden by suppressions.
     pub suppressed: Vec<SuppressedFinding>,
+    /// What to do, first thing first: the findings grouped by root cause and ranked.
+    /// Every finding is in exactly one action ([`actions::build`]).
+    #[serde(default)]
+    pub actions: Vec<Action>,
     /// The findings, worst first.
     pub findings: Vec<Finding>,
 }
@@ -132,6 +138,7 @@ impl Report {
                 && filter.min_severity.is_none_or(|m| f.severity >= m)
         });
         self.summary = Summary::of(&self.findings);
+        self.actions = actions::build(&self.findings);
     }
 
     /// The worst severity among the findings.

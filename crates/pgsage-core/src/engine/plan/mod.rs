@@ -73,6 +73,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
         gaps: Vec::new(),
         skipped,
         suppressed,
+        actions: crate::report::actions::build(&findings),
         findings,
     }
 }

@@ -110,6 +110,7 @@ pub fn findings_report(
         gaps: Vec::new(),
         skipped,
         suppressed,
+        actions: crate::report::actions::build(&findings),
         findings,
     };
     report.filter(&ReportFilter {

@@ -7,7 +7,7 @@ mod table;
 pub use markdown::render_markdown;
 pub use table::{render_table, TableStyle};
 
-use super::{Finding, Report};
+use super::{ActionFix, Finding, Report};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,90 @@ pub fn render(
     }
 }
 
+/// The report's first lines in every format: the server, the host facts, the statistics
+/// window, and the counts.
+pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
+    let t = &report.target;
+    let s = &report.summary;
+    let mut lines = vec![
+        format!(
+            "pgsage audit of `{}` on PostgreSQL {} ({}, collected {})",
+            t.database,
+            t.server_version,
+            t.source,
+            t.collected_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+        format!("Host: {}", crate::report::host_facts_line(&report.host)),
+        format!(
+            "Statistics: {} over {}",
+            counters_basis(&report.counters.basis),
+            crate::units::duration(report.counters.window_seconds)
+        ),
+    ];
+    let total = s.critical + s.warning + s.info;
+    lines.push(format!(
+        "{} in {}: {} critical, {} warning, {} info",
+        crate::units::counted(total, "finding", "findings"),
+        crate::units::counted(report.actions.len(), "action", "actions"),
+        s.critical,
+        s.warning,
+        s.info
+    ));
+    lines
+}
+
+fn counters_basis(basis: &str) -> &str {
+    match basis {
+        "since_reset" => "counters since the last reset",
+        "interval" => "two samples",
+        other => other,
+    }
+}
+
+/// What applying an action's fix needs: `needs a reload`, `needs a restart`, `online`,
+/// with the lock and the duration when known.
+pub(crate) fn applying(fix: &ActionFix) -> String {
+    let mut text = match fix.requires.as_str() {
+        "restart" => "needs a restart".to_owned(),
+        "reload" => "needs a reload".to_owned(),
+        _ => "online".to_owned(),
+    };
+    if let Some(lock) = &fix.lock {
+        text.push_str(&format!("; lock: {lock}"));
+    }
+    if let Some(d) = &fix.duration {
+        text.push_str(&format!("; {d}"));
+    }
+    text
+}
+
+/// `text` wrapped at `width` columns: the first line after `first`, the next after
+/// `rest`. A word longer than a whole line (a JSON value in evidence) is cut.
+pub(crate) fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let room = width.saturating_sub(rest.chars().count()).max(20);
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for long_word in text.split_whitespace() {
+        let chars: Vec<char> = long_word.chars().collect();
+        for piece in chars.chunks(room) {
+            let word: String = piece.iter().collect();
+            let len = line.chars().count();
+            if !empty && len + 1 + piece.len() > width {
+                lines.push(std::mem::replace(&mut line, rest.to_owned()));
+                empty = true;
+            }
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(&word);
+            empty = false;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 /// Evidence as `key=value` pairs, numbers rounded for reading.
 pub(crate) fn evidence_text(f: &Finding) -> String {
     f.evidence
@@ -74,15 +158,4 @@ fn value_text(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Packs in report order: by their worst finding, then by name.
-pub(crate) fn packs_in_order(report: &Report) -> Vec<&str> {
-    let mut packs: Vec<&str> = Vec::new();
-    for f in &report.findings {
-        if !packs.contains(&f.pack.as_str()) {
-            packs.push(&f.pack);
-        }
-    }
-    packs
 }

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas
     import polars
 
-__all__ = ["Severity", "ObjectRef", "Fix", "Finding", "Summary", "Report"]
+__all__ = ["Severity", "ObjectRef", "Fix", "Finding", "Summary", "ActionFix", "Action", "Report"]
 
 _RANK = {"info": 0, "warning": 1, "critical": 2}
 
@@ -164,6 +164,79 @@ class Finding:
         }
 
 
+def _object_ref(o: Dict[str, Any]) -> ObjectRef:
+    return ObjectRef(
+        kind=o["kind"],
+        name=o["name"],
+        database=o.get("database"),
+        schema=o.get("schema"),
+        query=o.get("query"),
+    )
+
+
+@dataclass(frozen=True)
+class ActionFix:
+    """An action's fix: its findings' fixes merged, each statement and setting once."""
+
+    #: The statements to run, in order.
+    sql: str
+    #: ``none``, ``reload`` or ``restart``: the most any statement needs.
+    requires: str
+    #: The strongest lock a statement takes, when one does.
+    lock: Optional[str] = None
+    #: How long applying it takes, when it can be estimated.
+    duration: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do: a root cause, every object it affects, and the fix. Every finding
+    of a report belongs to exactly one action; actions are ranked, first thing first."""
+
+    #: 1 for the first thing to do.
+    rank: int
+    #: Stable id of the kind of action (``durability-off``, ``unneeded-indexes``).
+    id: str
+    #: What to do, imperative.
+    title: str
+    #: The worst finding's severity, scaled to the size of what it affects.
+    severity: Severity
+    #: ``outage``, ``performance`` or ``hygiene``.
+    impact_class: str
+    #: What doing it gives.
+    impact: str
+    #: Why it matters.
+    why: str
+    #: Every object the action's findings name.
+    objects: Tuple[ObjectRef, ...]
+    #: Indices into :attr:`Report.findings`.
+    finding_indices: Tuple[int, ...]
+    #: ``high`` when any of its findings is sure.
+    confidence: str
+    #: The merged fix, when there is one.
+    fix: Optional[ActionFix] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Action":
+        """Builds an action from its JSON form (the report format)."""
+        fix = d.get("fix")
+        return cls(
+            rank=d["rank"],
+            id=d["id"],
+            title=d["title"],
+            severity=Severity(d["severity"]),
+            impact_class=d["class"],
+            impact=d["impact"],
+            why=d["why"],
+            objects=tuple(_object_ref(o) for o in d.get("objects", [])),
+            finding_indices=tuple(d.get("findings", [])),
+            confidence=d["confidence"],
+            fix=ActionFix(fix["sql"], fix["requires"], fix.get("lock"), fix.get("duration"))
+            if fix
+            else None,
+        )
+
+
 @dataclass(frozen=True)
 class Summary:
     """Number of findings per severity."""
@@ -222,7 +295,9 @@ class Report:
     host: Dict[str, Any]
     #: Which counters usage-based rules used (``basis``, ``window_seconds``).
     counters: Dict[str, Any]
-    _json: str = field(repr=False, compare=False)
+    #: What to do, first thing first: the findings grouped by root cause and ranked.
+    actions: Tuple[Action, ...] = ()
+    _json: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def from_json(cls, text: str) -> "Report":
@@ -237,6 +312,7 @@ class Report:
             suppressed=d.get("suppressed", []),
             host=d.get("host", {}),
             counters=d.get("counters", {}),
+            actions=tuple(Action.from_dict(a) for a in d.get("actions", [])),
             _json=text,
         )
 
@@ -253,6 +329,29 @@ class Report:
     def worst(self) -> Optional[Severity]:
         """The worst severity among the findings, ``None`` when there are none."""
         return max((f.severity for f in self.findings), default=None)
+
+    def findings_of(self, action: Action) -> Tuple[Finding, ...]:
+        """The findings an action groups."""
+        return tuple(self.findings[i] for i in action.finding_indices)
+
+    def actions_to_records(self) -> List[Dict[str, Any]]:
+        """One flat dict per action: rank, severity, class, title, impact, objects,
+        findings, fix SQL and what applying it needs."""
+        return [
+            {
+                "rank": a.rank,
+                "severity": a.severity.value,
+                "class": a.impact_class,
+                "id": a.id,
+                "title": a.title,
+                "impact": a.impact,
+                "objects": len(a.objects),
+                "findings": len(a.finding_indices),
+                "fix_sql": a.fix.sql if a.fix else None,
+                "fix_requires": a.fix.requires if a.fix else None,
+            }
+            for a in self.actions
+        ]
 
     def to_json(self) -> str:
         """The report as JSON, byte-identical to ``pgsage audit --format json``."""
@@ -335,6 +434,7 @@ class Report:
         return (
             '<div class="pgsage-report">'
             + f"<p>{title}: {summary_badges_html(self.summary)}</p>"
+            + actions_table_html(self.actions)
             + findings_table_html(self.findings)
             + "</div>"
         )
@@ -350,6 +450,34 @@ def summary_badges_html(summary: Summary) -> str:
             f'<span style="background:{bg};color:{fg};padding:1px 6px;'
             f'border-radius:3px;margin-right:4px">{n} {sev}</span>'
         )
+    return "".join(parts)
+
+
+def actions_table_html(actions: Tuple[Action, ...]) -> str:
+    """The ranked actions as an HTML table, values escaped; empty without actions."""
+    if not actions:
+        return ""
+    parts = [
+        '<table class="pgsage-actions" style="border-collapse:collapse">'
+        "<thead><tr>"
+        + "".join(
+            f'<th style="text-align:left">{h}</th>'
+            for h in ("#", "severity", "action", "effect", "findings")
+        )
+        + "</tr></thead><tbody>"
+    ]
+    for a in actions[:_HTML_MAX_ROWS]:
+        bg, fg = _COLOURS.get(a.severity.value, ("#ffffff", "#000000"))
+        parts.append(
+            f'<tr class="pgsage-{_e(a.severity.value)}" style="background:{bg}">'
+            f'<td style="text-align:right">{a.rank}</td>'
+            f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(a.severity.value)}</td>'
+            f'<td style="text-align:left" title="{_e(a.why)}">{_e(a.title)}</td>'
+            f'<td style="text-align:left">{_e(a.impact)}</td>'
+            f'<td style="text-align:right">{len(a.finding_indices)}</td>'
+            "</tr>"
+        )
+    parts.append("</tbody></table>")
     return "".join(parts)
 
 

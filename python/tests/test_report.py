@@ -38,6 +38,32 @@ def test_findings_are_typed_and_agree_with_the_json(report):
     assert report.target["source"] == "snapshot"
 
 
+def test_actions_group_every_finding_once_and_agree_with_the_json(report):
+    data = json.loads(report.to_json())
+    assert len(report.actions) == len(data["actions"]) > 0
+    assert [a.rank for a in report.actions] == list(range(1, len(report.actions) + 1))
+    seen = Counter(i for a in report.actions for i in a.finding_indices)
+    assert sorted(seen) == list(range(len(report.findings)))
+    assert set(seen.values()) == {1}
+    for a, raw in zip(report.actions, data["actions"]):
+        assert isinstance(a, pgsage.Action) and a.id == raw["id"]
+        assert a.severity == raw["severity"] and a.impact_class == raw["class"]
+        assert all(f in report.findings for f in report.findings_of(a))
+        assert (a.fix is None) == ("fix" not in raw)
+        if a.fix:
+            assert a.fix.sql == raw["fix"]["sql"]
+            assert a.fix.requires in ("none", "reload", "restart")
+    records = report.actions_to_records()
+    assert [r["title"] for r in records] == [a.title for a in report.actions]
+
+
+def test_filtering_rebuilds_the_actions(demo):
+    only = pgsage.audit(demo, packs=["schema"])
+    assert only.actions
+    for a in only.actions:
+        assert all(f.pack == "schema" for f in only.findings_of(a))
+
+
 def test_summary_counts_the_findings(report):
     counts = Counter(f.severity.value for f in report)
     s = report.summary

@@ -204,5 +204,78 @@ fn fallback_class(findings: &[&Finding]) -> ImpactClass {
     }
 }
 
+/// `docs/actions.md`: every kind of action, its class, the rules it groups and the
+/// causes that pull other findings in, generated from the themes (a test keeps the file
+/// current; `scripts/generate-docs.sh` rewrites it).
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# Actions\n\nGenerated from `crates/pgsage-core/src/report/actions/themes.rs` by \
+         `scripts/generate-docs.sh`; do not edit.\n\n\
+         An audit groups its findings into actions, one per root cause, and ranks them: \
+         `outage` before `performance` before `hygiene`, then by severity, then sure before \
+         unsure, then in the order of this page within a class, then by the size of the \
+         objects. Every finding is in exactly one action. A hygiene action is at most a \
+         warning; a performance action is critical only when a critical finding is \
+         server-wide or about an object of 1 GiB or more.\n\n\
+         | id | class | rules | title | why |\n|---|---|---|---|---|\n",
+    );
+    for t in themes::THEMES {
+        let rules = match t.id {
+            "autovacuum-off" => "VAC002 (server-wide)".to_owned(),
+            "autovacuum-off-tables" => "VAC002 (per table)".to_owned(),
+            _ => t.rules.join(", "),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            t.id,
+            t.class.as_str(),
+            rules,
+            readable_template(t.title).replace('|', "\\|"),
+            t.why.replace('|', "\\|")
+        ));
+    }
+    out.push_str(
+        "\n## Causes\n\nA finding explained by another joins the explaining finding's action:\n\n\
+         | cause | scope | explains |\n|---|---|---|\n",
+    );
+    for c in CAUSES {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            c.rule,
+            if c.server_wide {
+                "server-wide (a setting)"
+            } else {
+                "the same table"
+            },
+            c.explains.join(", ")
+        ));
+    }
+    out.push_str(
+        "\nA rule without a theme (a plan rule, a rule added without one) makes an action \
+         of its own, named after its title; a critical one ranks as an outage.\n",
+    );
+    out
+}
+
+/// A title template for the docs: placeholders as italic words.
+fn readable_template(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let name = rest[start + 1..start + len].split(':').next().unwrap_or("");
+        out.push_str(match name {
+            "names" => "*the settings*",
+            _ => "*the objects*",
+        });
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests;

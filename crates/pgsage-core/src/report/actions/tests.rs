@@ -314,3 +314,17 @@ fn titles_name_few_objects_and_count_many() {
         }
     }
 }
+
+#[test]
+fn generated_actions_doc_is_current() {
+    let path = repo().join("docs/actions.md");
+    let text = catalogue_markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &text).expect("write docs/actions.md");
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == text,
+        "docs/actions.md is stale: run scripts/generate-docs.sh"
+    );
+}

@@ -84,7 +84,7 @@ pub(crate) static THEMES: &[Theme] = &[
         "An inactive replication slot keeps every WAL segment since its consumer left; the disk fills and the server stops.",
         "pg_wal shrinks back and the disk stops filling."),
     theme!("replication-lag", Outage, ["WAL009"],
-        "Bring {objects} back in sync",
+        "Bring the standbys back in sync",
         "A lagging or disconnected standby loses the transactions it has not received if it must take over.",
         "A failover loses no committed work."),
     theme!("connections-near-limit", Outage, ["CON001"],

@@ -469,7 +469,7 @@ def actions_table_html(actions: Tuple[Action, ...]) -> str:
     for a in actions[:_HTML_MAX_ROWS]:
         bg, fg = _COLOURS.get(a.severity.value, ("#ffffff", "#000000"))
         parts.append(
-            f'<tr class="pgsage-{_e(a.severity.value)}" style="background:{bg}">'
+            f'<tr class="pgsage-action-{_e(a.severity.value)}" style="background:{bg}">'
             f'<td style="text-align:right">{a.rank}</td>'
             f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(a.severity.value)}</td>'
             f'<td style="text-align:left" title="{_e(a.why)}">{_e(a.title)}</td>'

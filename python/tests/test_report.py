@@ -146,10 +146,13 @@ def test_to_json_is_the_library_report(report):
 
 def test_repr_html_colours_rows_by_severity(report):
     out = report._repr_html_()
-    assert out.count("<tr class=\"pgsage-") == len(report)
+    assert out.count("<tr class=\"pgsage-") == len(report) + len(report.actions)
     for sev in ("critical", "warning", "info"):
         n = getattr(report.summary, sev)
         assert out.count(f'<tr class="pgsage-{sev}"') == n
+    # The ranked actions come first, one row each.
+    assert out.count('<tr class="pgsage-action-') == len(report.actions)
+    assert out.index("pgsage-actions") < out.index("pgsage-findings")
     # distinct colours per severity
     rows = [part.split(">")[0] for part in out.split("<tr class=")[1:]]
     colours = {r.split("background:")[1].split('"')[0] for r in rows}

@@ -293,7 +293,10 @@ class Report:
     suppressed: List[Dict[str, Any]]
     #: Host facts the rules used, with their sources.
     host: Dict[str, Any]
-    #: Which counters usage-based rules used (``basis``, ``window_seconds``).
+    #: Which counters usage-based rules used (``basis``, ``window_seconds``) and whether
+    #: they cover enough time to judge (``since_reset_seconds``, ``long_enough_for_usage``,
+    #: ``min_usage_seconds``, ``long_enough_for_rates``, ``min_rate_seconds``,
+    #: ``min_interval_seconds``, ``usage_judged_in_seconds``; docs/report-format.md).
     counters: Dict[str, Any]
     #: What to do, first thing first: the findings grouped by root cause and ranked.
     actions: Tuple[Action, ...] = ()

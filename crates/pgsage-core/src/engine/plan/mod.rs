@@ -69,6 +69,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
         counters: Counters {
             basis: PLAN_SOURCE.to_owned(),
             window_seconds: plan.execution_time_ms.unwrap_or(0.0) / 1000.0,
+            ..Counters::default()
         },
         gaps: Vec::new(),
         skipped,

@@ -106,6 +106,7 @@ pub fn findings_report(
                     .unwrap_or_else(|| "pg_stat_statements".to_owned()),
             },
             window_seconds: source.window_seconds.unwrap_or(0.0),
+            ..Counters::default()
         },
         gaps: Vec::new(),
         skipped,

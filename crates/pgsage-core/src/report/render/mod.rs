@@ -73,6 +73,9 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
             crate::units::duration(report.counters.window_seconds)
         ),
     ];
+    if let Some(banner) = window_banner(report) {
+        lines.push(banner);
+    }
     let total = s.critical + s.warning + s.info;
     lines.push(format!(
         "{} in {}: {} critical, {} warning, {} info",
@@ -83,6 +86,54 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
         s.info
     ));
     lines
+}
+
+/// A warning when the statistics window is too short for usage verdicts or rates: what
+/// is unsure, and how to get a window. `None` when it is long enough (or the report has
+/// no window requirements, as plan reports).
+pub(crate) fn window_banner(report: &Report) -> Option<String> {
+    let c = &report.counters;
+    let usage_short = c.min_usage_seconds > 0.0 && !c.long_enough_for_usage;
+    let rates_short = c.min_rate_seconds > 0.0 && !c.long_enough_for_rates;
+    if !usage_short && !rates_short {
+        return None;
+    }
+    let mut needs = Vec::new();
+    if usage_short {
+        needs.push(format!(
+            "unused-index verdicts need {} of counters (these cover {})",
+            crate::units::duration(c.min_usage_seconds),
+            crate::units::duration(c.since_reset_seconds)
+        ));
+    }
+    if rates_short {
+        needs.push(format!(
+            "rates and ratios need a sampled interval of {}",
+            crate::units::duration(c.min_interval_seconds)
+        ));
+    }
+    let unsure = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.confidence_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("unsure"))
+        })
+        .count();
+    let mut how = vec![format!(
+        "sample two collections {} apart",
+        crate::units::duration(c.min_interval_seconds)
+    )];
+    if let Some(wait) = c.usage_judged_in_seconds {
+        how.push(format!("audit again in {}", crate::units::duration(wait)));
+    }
+    Some(format!(
+        "WARNING: statistics window too short to judge usage: {}. {} marked unsure (info, no change proposed); to judge them, {}.",
+        needs.join("; "),
+        crate::units::counted(unsure, "finding is", "findings are"),
+        how.join(", or ")
+    ))
 }
 
 fn counters_basis(basis: &str) -> &str {
@@ -157,5 +208,60 @@ fn value_text(v: &serde_json::Value) -> String {
         },
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleConfig;
+    use crate::snapshot::Snapshot;
+
+    fn demo() -> Snapshot {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        Snapshot::load(&path).expect("demo snapshot")
+    }
+
+    #[test]
+    fn a_short_window_gets_a_banner_on_the_first_lines_and_a_long_enough_one_none() {
+        let snap = demo();
+        let shipped = RuleConfig::shipped().expect("packs");
+        let report = crate::engine::audit(&snap, &shipped);
+        assert!(report.counters.since_reset_seconds < report.counters.min_usage_seconds);
+        let lines = summary_lines(&report);
+        let banner = lines
+            .iter()
+            .find(|l| l.starts_with("WARNING: statistics window too short"))
+            .expect("banner");
+        let unsure = report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.confidence_reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("unsure"))
+            })
+            .count();
+        assert!(unsure > 0);
+        assert!(
+            banner.contains(&format!("{unsure} findings are marked unsure")),
+            "{banner}"
+        );
+
+        let mut lax = RuleConfig::shipped().expect("packs");
+        lax.min_stats_age_seconds = 0.0;
+        let report = crate::engine::audit(&snap, &lax);
+        assert!(window_banner(&report).is_none());
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole_and_cuts_only_words_longer_than_a_line() {
+        let lines = wrap("alpha beta gamma delta", 11, "", "  ");
+        assert_eq!(lines, vec!["alpha beta", "  gamma", "  delta"]);
+        let long = "x".repeat(50);
+        for line in wrap(&long, 30, "", "") {
+            assert!(line.chars().count() <= 30, "{line}");
+        }
     }
 }

@@ -1,3 +1,4 @@
+use crate::knowledge::counters::Verdict;
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -38,8 +39,9 @@ declare_rule! {
     /// Needs `pg_stats` (the role must be able to read the table's statistics; tables whose
     /// statistics are hidden are not judged, and the report lists that gap: when a rarely
     /// scanned index could not be judged for that and nothing is flagged, the rule is
-    /// skipped with the reason rather than reported as healthy); counters
-    /// younger than the audit's `min_stats_age_hours` give a low-confidence finding.
+    /// skipped with the reason rather than reported as healthy). Counters younger than the
+    /// audit's `min_stats_age_hours` (or a sampled interval shorter than 10 minutes) give
+    /// an "unsure" finding: information only, low confidence, no `DROP INDEX`.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/view-pg-stats.html>
@@ -123,7 +125,12 @@ impl SnapshotRule for LowCardinalityIndex {
             }
         }
         let basis = ctx.basis();
-        let young = ctx.stats_too_young();
+        // Hardly any use, judged over the basis: the lifetime counters must be old
+        // enough to rule out periodic jobs, and a sampled interval long enough for a share.
+        let window = ctx.stats_window();
+        let unsure = window
+            .unsure(Verdict::AbsenceOfUse)
+            .or_else(|| window.unsure(Verdict::Share));
         let mut drafts = Vec::new();
         // Rarely scanned indexes on written tables whose leading column's statistics the
         // role may not read (no SELECT on the table: pg_monitor alone): not judged.
@@ -194,8 +201,8 @@ impl SnapshotRule for LowCardinalityIndex {
                 "none",
                 "latency of the queries filtering on the rare value",
             );
-            if let Some(reason) = &young {
-                draft = draft.low_confidence(reason.clone());
+            if let Some(u) = &unsure {
+                draft = draft.unsure(u.reason.clone(), &u.remedy);
             }
             drafts.push(draft);
         }

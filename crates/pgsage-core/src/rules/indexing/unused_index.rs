@@ -1,3 +1,4 @@
+use crate::knowledge::counters::Verdict;
 use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -40,10 +41,14 @@ declare_rule! {
     /// ## Thresholds
     /// - `min_index_bytes` (default 1048576, 1 MB): smaller indexes cost too little to
     ///   report.
-    /// - `min_window_days` (default 7): statistics covering less than this (and less than
-    ///   the audit's `min_stats_age_hours`) give a low-confidence, "unsure" finding:
-    ///   weekly jobs may use the index. A stats reset or a crash restart starts the window
-    ///   again — the most common cause of false "unused" verdicts in other tools.
+    /// - `min_window_days` (default 7): an index unscanned for less than this gives a
+    ///   low-confidence finding: weekly jobs may use the index.
+    ///
+    /// Statistics younger than the audit's `min_stats_age_hours` (default 24 h) cannot
+    /// show that an index is unused: the finding is then "unsure" — information only, low
+    /// confidence, no `DROP INDEX` — and says when to audit again (a sampled interval does
+    /// not help: it shows use, not its absence). A stats reset or a crash restart starts
+    /// the window again — the most common cause of false "unused" verdicts in other tools.
     ///
     /// A `last_idx_scan` within the last day always counts as use.
     ///
@@ -113,6 +118,7 @@ impl SnapshotRule for UnusedIndex {
         let min_window_s = p.min_window_days * 86_400.0;
         let snap = ctx.snapshot;
         let basis = ctx.basis();
+        let window = ctx.stats_window();
         let mut drafts = Vec::new();
         for i in snap
             .indexes
@@ -213,17 +219,16 @@ impl SnapshotRule for UnusedIndex {
             if !fks.is_empty() {
                 draft = draft.severity(Severity::Info);
             }
-            let young = ctx.stats_too_young().or_else(|| {
-                (idle < min_window_s).then(|| {
-                    format!(
-                        "unsure: no scan for {} only; at least {} is needed to rule out weekly jobs",
-                        units::duration(idle),
-                        units::duration(min_window_s)
-                    )
-                })
-            });
-            if let Some(reason) = young {
-                draft = draft.low_confidence(reason);
+            // Absence of use is judged over the lifetime counters (a scan in the sampled
+            // interval is use; its absence over minutes is not disuse).
+            if let Some(u) = window.unsure(Verdict::AbsenceOfUse) {
+                draft = draft.unsure(u.reason, &u.remedy);
+            } else if idle < min_window_s {
+                draft = draft.low_confidence(format!(
+                    "no scan for {} only; at least {} is needed to rule out weekly jobs",
+                    units::duration(idle),
+                    units::duration(min_window_s)
+                ));
             } else if !snap.replication.is_empty() && !snap.server.in_recovery {
                 draft = draft.low_confidence(format!(
                     "{} standby or subscriber connection(s): queries on standbys use their own copy of the index and are not counted here",

@@ -6,7 +6,8 @@ pub mod render;
 
 pub use draft::Draft;
 pub use finding::{
-    Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, SettingChange, Severity,
+    Confidence, Estimate, Evidence, Finding, Fix, FixLock, LockMode, ObjectKind, ObjectRef, Phase,
+    SettingChange, Severity,
 };
 
 use chrono::{DateTime, Utc};

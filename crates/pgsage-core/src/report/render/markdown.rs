@@ -54,9 +54,7 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
             }
             if let Some(fix) = &f.fix {
                 writeln!(out, "\n```sql\n{}\n```", fix.sql)?;
-                if let Some(r) = &fix.requires {
-                    writeln!(out, "\nApplying it needs: {r}.")?;
-                }
+                writeln!(out, "\nApplying it: {}.", fix.cost_line())?;
                 if let Some(w) = &fix.watch {
                     writeln!(out, "Afterwards, watch: {w}.")?;
                 }

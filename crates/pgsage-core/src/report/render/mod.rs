@@ -1,10 +1,13 @@
 //! Rendering a [`Report`](super::Report) as JSON, a terminal table or Markdown, into any
-//! `io::Write` (so tests render into a buffer at a fixed width without colour).
+//! `io::Write` (so tests render into a buffer at a fixed width without colour), and its
+//! fixes as a psql script ([`script`]).
 
 mod markdown;
+pub mod script;
 mod table;
 
 pub use markdown::render_markdown;
+pub use script::{render_script, script};
 pub use table::{render_table, TableStyle};
 
 use super::{Finding, Report};

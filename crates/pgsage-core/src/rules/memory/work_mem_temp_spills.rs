@@ -247,6 +247,7 @@ impl SnapshotRule for WorkMemTempSpills {
                     requires: Some("none".into()),
                     watch: Some(watch.into()),
                     settings: Vec::new(),
+                    ..Default::default()
                 },
             )
         } else {
@@ -298,6 +299,7 @@ impl SnapshotRule for WorkMemTempSpills {
                         requires: Some("none".into()),
                         watch: Some(watch.into()),
                         settings: Vec::new(),
+                        ..Default::default()
                     },
                 ),
             }

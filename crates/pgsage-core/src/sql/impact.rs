@@ -373,11 +373,35 @@ pub fn pieces(sql: &str) -> Vec<Piece> {
             impact,
         })];
     };
+    // Tables this text gives a primary key: the key constraint it then drops on the same
+    // table is the one the primary key replaces (SCH003 promotes a unique key), so
+    // dropping it loses nothing.
+    let mut keyed: Vec<String> = Vec::new();
     raw.into_iter()
         .map(|p| match p {
             RawPiece::Comment(c) => Piece::Comment(c),
             RawPiece::Statement(s) => {
                 let mut impact = classify(&s.tokens);
+                if impact.kind == Kind::AlterTable {
+                    let table = impact.lock.as_ref().map(|l| l.relation.clone());
+                    let adds_key = s
+                        .tokens
+                        .windows(2)
+                        .any(|w| w[0].is("PRIMARY") && w[1].is("KEY"))
+                        && s.tokens.iter().any(|t| t.is("ADD"));
+                    match table {
+                        Some(t) if adds_key => keyed.push(t),
+                        Some(t)
+                            if keyed.contains(&t)
+                                && impact.destructive.as_deref().is_some_and(|d| {
+                                    d.starts_with("drops constraint") && !d.contains("; ")
+                                }) =>
+                        {
+                            impact.destructive = None;
+                        }
+                        _ => {}
+                    }
+                }
                 if impact.skip.is_none() {
                     impact.skip = placeholder(&s.sql).or_else(|| conditional(s.note.as_deref()));
                 }

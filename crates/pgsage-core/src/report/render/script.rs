@@ -164,7 +164,7 @@ fn block(s: &mut String, report: &Report, f: &Finding, fix: &Fix, seen: &mut See
                 if st.impact.kind == Kind::ReloadConf && fix.phase == Phase::Reload {
                     continue; // one reload ends the group
                 }
-                match not_run(&st, fix) {
+                match skipped_reason(&st, fix) {
                     Some(why) => commented(&mut body, &st, &why),
                     None => {
                         if let Some(why) = duplicate(&st, seen) {
@@ -204,10 +204,10 @@ fn block(s: &mut String, report: &Report, f: &Finding, fix: &Fix, seen: &mut See
     ran_setting
 }
 
-/// Why the script leaves a statement commented out: it destroys something (unless the
-/// engine found it harmless for this fix, e.g. dropping an invalid index), or a person
-/// must decide on or complete it.
-fn not_run(st: &Statement, fix: &Fix) -> Option<String> {
+/// Why the script leaves a statement of `fix` commented out (`None`: it runs): it destroys
+/// something (unless the engine found it harmless for this fix, e.g. dropping an invalid
+/// index), or a person must decide on or complete it.
+pub fn skipped_reason(st: &Statement, fix: &Fix) -> Option<String> {
     if let Some(why) = &st.impact.destructive {
         // The engine keeps in `fix.destructive` only the reasons that hold on this server.
         if fix

@@ -166,6 +166,23 @@ fn triggers_block_writes_briefly() {
 }
 
 #[test]
+fn dropping_the_key_a_new_primary_key_replaces_is_not_destructive() {
+    let sql = "CREATE UNIQUE INDEX CONCURRENTLY b_pkey ON public.b (barcode);
+ALTER TABLE public.b ADD CONSTRAINT b_pkey PRIMARY KEY USING INDEX b_pkey;
+ALTER TABLE public.b DROP CONSTRAINT b_barcode_key;";
+    let s = statements(sql);
+    assert!(s[2].impact.destructive.is_none(), "{:?}", s[2].impact);
+    // Alone, or on another table, it is.
+    assert!(one("ALTER TABLE public.b DROP CONSTRAINT b_barcode_key;")
+        .destructive
+        .is_some());
+    let s = statements(
+        "ALTER TABLE public.a ADD PRIMARY KEY (id);\nALTER TABLE public.b DROP CONSTRAINT b_key;",
+    );
+    assert!(s[1].impact.destructive.is_some());
+}
+
+#[test]
 fn dropping_a_column_is_destructive() {
     let i = one("ALTER TABLE public.t DROP COLUMN IF EXISTS notes;");
     assert_eq!(

@@ -83,7 +83,7 @@ class ObjectRef:
 
 @dataclass(frozen=True)
 class Fix:
-    """The exact change a finding recommends."""
+    """The exact change a finding recommends, and what applying it costs."""
 
     #: SQL to run.
     sql: str
@@ -91,6 +91,30 @@ class Fix:
     requires: Optional[str] = None
     #: What to watch afterwards.
     watch: Optional[str] = None
+    #: When it can be applied: ``online``, ``reload``, ``restart`` or ``maintenance``.
+    phase: str = "online"
+    #: The strongest table lock it takes: ``{"mode", "relation", "blocks"}``, or ``None``.
+    lock: Optional[Dict[str, str]] = None
+    #: Whether it writes a new copy of a table and its indexes.
+    rewrites_table: bool = False
+    #: Why applying it destroys something (scripts leave it commented out).
+    destructive: Optional[str] = None
+    #: How long it may take: ``{"seconds", "bytes", "text"}``, or ``None``.
+    duration: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Fix":
+        """Builds a fix from its JSON form (the report format)."""
+        return cls(
+            sql=d["sql"],
+            requires=d.get("requires"),
+            watch=d.get("watch"),
+            phase=d.get("phase", "online"),
+            lock=d.get("lock"),
+            rewrites_table=bool(d.get("rewrites_table", False)),
+            destructive=d.get("destructive"),
+            duration=d.get("duration"),
+        )
 
 
 @dataclass(frozen=True)
@@ -141,7 +165,7 @@ class Finding:
             evidence=dict(d.get("evidence") or {}),
             recommendation=d["recommendation"],
             confidence=d["confidence"],
-            fix=Fix(fix["sql"], fix.get("requires"), fix.get("watch")) if fix else None,
+            fix=Fix.from_dict(fix) if fix else None,
             confidence_reason=d.get("confidence_reason"),
         )
 
@@ -176,16 +200,37 @@ def _object_ref(o: Dict[str, Any]) -> ObjectRef:
 
 @dataclass(frozen=True)
 class ActionFix:
-    """An action's fix: its findings' fixes merged, each statement and setting once."""
+    """An action's fix: its findings' fixes merged, each statement and setting once, with
+    what applying it costs."""
 
     #: The statements to run, in order.
     sql: str
     #: ``none``, ``reload`` or ``restart``: the most any statement needs.
     requires: str
-    #: The strongest lock a statement takes, when one does.
-    lock: Optional[str] = None
-    #: How long applying it takes, when it can be estimated.
-    duration: Optional[str] = None
+    #: The latest phase a statement needs: ``online``, ``reload``, ``restart`` or
+    #: ``maintenance``.
+    phase: str = "online"
+    #: The strongest table lock: ``{"mode", "relation", "blocks"}``, when one is taken.
+    lock: Optional[Dict[str, Any]] = None
+    #: Whether a statement rewrites a table.
+    rewrites_table: bool = False
+    #: Why some statement is destructive (left commented out by the fix script).
+    destructive: Optional[str] = None
+    #: How long applying it may take: ``{"seconds", "bytes", "text"}``.
+    duration: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "ActionFix":
+        """Builds it from its JSON form."""
+        return cls(
+            sql=d["sql"],
+            requires=d["requires"],
+            phase=d.get("phase", "online"),
+            lock=d.get("lock"),
+            rewrites_table=bool(d.get("rewrites_table", False)),
+            destructive=d.get("destructive"),
+            duration=d.get("duration"),
+        )
 
 
 @dataclass(frozen=True)
@@ -231,9 +276,7 @@ class Action:
             objects=tuple(_object_ref(o) for o in d.get("objects", [])),
             finding_indices=tuple(d.get("findings", [])),
             confidence=d["confidence"],
-            fix=ActionFix(fix["sql"], fix["requires"], fix.get("lock"), fix.get("duration"))
-            if fix
-            else None,
+            fix=ActionFix.from_dict(fix) if fix else None,
         )
 
 
@@ -359,6 +402,15 @@ class Report:
     def to_json(self) -> str:
         """The report as JSON, byte-identical to ``pgsage audit --format json``."""
         return self._json
+
+    def script(self) -> str:
+        """The fixes as a SQL script, as ``pgsage audit --script`` writes it: online
+        changes, then reloads, restarts and the maintenance window, each annotated with
+        the lock it takes; destructive statements commented out. Run it with
+        ``psql -v ON_ERROR_STOP=1 -f fixes.sql``."""
+        from . import _native
+
+        return _native.fix_script(self._json)
 
     def to_dict(self) -> Dict[str, Any]:
         """The report as nested dicts (parsed :meth:`to_json`)."""

@@ -204,3 +204,22 @@ def test_tune(demo):
     assert len(t.to_pandas()) == len(t.settings)
     with pytest.raises(pgsage.InvalidValueError, match="profile"):
         pgsage.tune(demo, profile="nope")
+
+
+def test_script_is_the_cli_fix_script(report):
+    script = report.script()
+    assert script.startswith("-- pgsage audit: fixes for database")
+    # The groups, in order, and a destructive statement commented out with its reason.
+    online = script.index("-- Online now")
+    reload = script.index("-- Needs a reload")
+    assert online < reload < script.index("SELECT pg_reload_conf();")
+    assert "-- not run: destructive, drops index" in script
+    # The costs behind it are on the typed fixes too.
+    fixes = [f.fix for f in report if f.fix]
+    assert {f.phase for f in fixes} >= {"online", "reload", "maintenance"}
+    rewrite = next(f for f in fixes if f.rewrites_table)
+    assert rewrite.phase == "maintenance"
+    assert rewrite.lock is not None and rewrite.lock["mode"] == "ACCESS EXCLUSIVE"
+    # Each ALTER SYSTEM it runs appears once.
+    alters = [l.split("=")[0] for l in script.splitlines() if l.startswith("ALTER SYSTEM")]
+    assert len(alters) == len(set(alters)) > 0

@@ -2,7 +2,8 @@
 //! audit fix changes has one value across all findings, and `pgsage tune` (the same
 //! snapshot, host facts and profile) recommends that value as a change; the per-table
 //! autovacuum settings VAC005 gives a table are those `tune` gives it, and the pool size
-//! CON002 suggests is `tune`'s. Run with and
+//! CON002 suggests is `tune`'s; the audit's fix script sets each setting once, to `tune`'s
+//! value. Run with and
 //! without host facts and for every profile, since the sized values depend on both.
 
 use std::collections::BTreeMap;
@@ -64,6 +65,7 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
     let mut checked_tables = 0;
     let mut checked_pools = 0;
     let mut checked_action_settings = 0;
+    let mut checked_script_settings = 0;
     let mut problems = Vec::new();
     for path in snapshots() {
         let snapshot = Snapshot::load(&path).expect("fixture loads");
@@ -138,6 +140,12 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
                         }
                     }
                 }
+                checked_script_settings += script_settings_agree(
+                    &format!("{name} ({profile})"),
+                    &report,
+                    &tuning,
+                    &mut problems,
+                );
                 checked_tables +=
                     per_table_autovacuum_agrees(&name, &report, &tuning, &mut problems);
                 for f in report.findings.iter().filter(|f| f.rule == "CON002") {
@@ -193,6 +201,10 @@ fn audit_fixes_and_tune_agree_on_every_setting() {
         checked_action_settings > 100,
         "only {checked_action_settings} action settings checked"
     );
+    assert!(
+        checked_script_settings > 100,
+        "only {checked_script_settings} script settings checked"
+    );
 }
 
 /// `name` and `value` of an `ALTER SYSTEM SET name = 'value';` line.
@@ -205,6 +217,44 @@ fn alter_system_line(line: &str) -> Option<(String, String)> {
         .and_then(|v| v.strip_suffix('\''))
         .map_or(value.to_owned(), |v| v.replace("''", "'"));
     Some((name.trim_matches('"').to_owned(), value))
+}
+
+/// The audit's fix script (`pgsage audit --script`) sets each server setting once, to the
+/// value `tune` recommends. Returns the settings compared.
+fn script_settings_agree(
+    name: &str,
+    report: &pgsage_core::Report,
+    tuning: &pgsage_core::tune::TuneReport,
+    problems: &mut Vec<String>,
+) -> usize {
+    use pgsage_core::sql::impact::{statements, Kind};
+    let script = pgsage_core::report::render::script(report);
+    let mut set: BTreeMap<String, String> = BTreeMap::new();
+    // Statements the script runs start a line; commented ones start with `--`.
+    for line in script.lines().filter(|l| l.starts_with("ALTER SYSTEM")) {
+        for st in statements(line) {
+            let Kind::AlterSystem { setting, value } = st.impact.kind else {
+                continue;
+            };
+            let value = value.unwrap_or_default();
+            if let Some(before) = set.insert(setting.clone(), value.clone()) {
+                problems.push(format!(
+                    "{name}: the script sets {setting} twice ({before}, then {value})"
+                ));
+            }
+            match tuning.settings.iter().find(|a| a.name == setting) {
+                Some(a) if a.change && a.recommended == value => {}
+                Some(a) => problems.push(format!(
+                    "{name}: the script sets {setting} = {value}, tune says {} (change: {})",
+                    a.recommended, a.change
+                )),
+                None => problems.push(format!(
+                    "{name}: the script sets {setting} = {value}, tune does not advise it"
+                )),
+            }
+        }
+    }
+    set.len()
 }
 
 /// The table and storage parameters of an `ALTER TABLE t SET (a = 1, b = 2);` fix.

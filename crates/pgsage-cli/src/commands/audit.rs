@@ -44,6 +44,11 @@ pub struct AuditArgs {
     /// Width of the table output (default: the terminal's, or 100).
     #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
+    /// Print the fixes as a SQL script for `psql -v ON_ERROR_STOP=1 -f` instead of the
+    /// report: online changes, then reloads, restarts and the maintenance window, each
+    /// with the lock it takes; destructive statements commented out.
+    #[arg(long, conflicts_with = "format")]
+    pub script: bool,
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
@@ -82,6 +87,12 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact))
         }
     };
+    if args.script {
+        output::write(args.output.as_deref(), |out| {
+            pgsage::report::render::render_script(&report, out)
+        })?;
+        return Ok(output::status(args.fail_on, report.worst()));
+    }
     output::write(args.output.as_deref(), |out| {
         render(&report, args.format.into(), &style, out)?;
         for line in &hints {

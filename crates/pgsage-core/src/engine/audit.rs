@@ -147,6 +147,7 @@ fn audit_with_views(
             .then_with(|| a.object.cmp(&b.object))
             .then_with(|| a.message.cmp(&b.message))
     });
+    super::fix_cost::annotate(&mut findings, Some(snapshot));
     skipped.sort_by(|a, b| a.rule.cmp(&b.rule));
     suppressed.sort_by(|a, b| (&a.rule, &a.object).cmp(&(&b.rule, &b.object)));
 

@@ -60,6 +60,7 @@ impl Draft {
             requires: Some(requires.to_owned()),
             watch: (!watch.is_empty()).then(|| watch.to_owned()),
             settings: Vec::new(),
+            ..Default::default()
         });
         self
     }

@@ -8,7 +8,8 @@ pub mod render;
 pub use actions::{Action, ActionFix, ImpactClass};
 pub use draft::Draft;
 pub use finding::{
-    Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, SettingChange, Severity,
+    Confidence, Estimate, Evidence, Finding, Fix, FixLock, LockMode, ObjectKind, ObjectRef, Phase,
+    SettingChange, Severity,
 };
 
 use chrono::{DateTime, Utc};

@@ -176,6 +176,7 @@ impl<'a> RuleContext<'a> {
             requires: Some(if restart { "restart" } else { "reload" }.to_owned()),
             watch: (!watch.is_empty()).then(|| watch.to_owned()),
             settings,
+            ..Default::default()
         }
     }
 

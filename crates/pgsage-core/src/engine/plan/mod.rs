@@ -54,6 +54,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.object.cmp(&b.object))
     });
+    crate::engine::fix_cost::annotate(&mut findings, None);
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),

@@ -145,5 +145,6 @@ pub fn check(
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.object.cmp(&b.object))
     });
+    crate::engine::fix_cost::annotate(&mut findings, None);
     (findings, skipped, suppressed)
 }

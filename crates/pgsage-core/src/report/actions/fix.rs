@@ -2,7 +2,7 @@
 //! reload or restart once at the end.
 
 use super::ActionFix;
-use crate::report::Finding;
+use crate::report::{Estimate, Finding, FixLock};
 
 /// The lines that apply settings changes; written once, at the end.
 const RELOAD: &str = "SELECT pg_reload_conf();";
@@ -44,10 +44,55 @@ pub(super) fn merge(findings: &[&Finding]) -> Option<ActionFix> {
     } else {
         "none"
     };
+    let phase = fixes.iter().map(|f| f.phase).max().unwrap_or_default();
+    let locks: Vec<&FixLock> = fixes.iter().filter_map(|f| f.lock.as_ref()).collect();
+    let lock = locks.iter().max_by_key(|l| l.mode).map(|strongest| {
+        let relations: Vec<&str> = {
+            let mut r: Vec<&str> = locks.iter().map(|l| l.relation.as_str()).collect();
+            r.sort_unstable();
+            r.dedup();
+            r
+        };
+        FixLock {
+            mode: strongest.mode,
+            relation: match relations.as_slice() {
+                [one] => (*one).to_owned(),
+                many => format!("{} tables, each in turn", many.len()),
+            },
+            blocks: strongest.blocks.clone(),
+        }
+    });
+    let estimates: Vec<&Estimate> = fixes.iter().filter_map(|f| f.duration.as_ref()).collect();
+    let duration = (!estimates.is_empty()).then(|| {
+        let bytes: u64 = estimates.iter().map(|e| e.bytes).sum();
+        Estimate {
+            seconds: crate::knowledge::maintenance::work_seconds(bytes),
+            bytes,
+            text: crate::knowledge::maintenance::work_text(bytes),
+        }
+    });
+    let destructive: Vec<&str> = {
+        let mut d: Vec<&str> = fixes
+            .iter()
+            .filter_map(|f| f.destructive.as_deref())
+            .collect();
+        d.dedup();
+        d
+    };
     Some(ActionFix {
         sql: lines.join("\n").trim().to_owned(),
         requires: requires.to_owned(),
-        lock: None,
-        duration: None,
+        phase,
+        lock,
+        rewrites_table: fixes.iter().any(|f| f.rewrites_table),
+        destructive: match destructive.as_slice() {
+            [] => None,
+            [one] => Some((*one).to_owned()),
+            [first, ..] => Some(format!(
+                "{} statements, the first: {first}",
+                destructive.len()
+            )),
+        },
+        duration,
     })
 }

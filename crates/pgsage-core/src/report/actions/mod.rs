@@ -18,7 +18,7 @@ pub use themes::ImpactClass;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Confidence, Finding, ObjectRef, Severity};
+use crate::report::{Confidence, Estimate, Finding, FixLock, ObjectRef, Phase, Severity};
 use themes::{is_server_wide, theme_of, Theme, CAUSES};
 
 /// One thing to do: a root cause, every object it affects, and the fix.
@@ -51,19 +51,44 @@ pub struct Action {
     pub confidence: Confidence,
 }
 
-/// The merged fix of an action.
+/// The merged fix of an action, with what applying it costs (from its findings' fixes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionFix {
     /// The statements to run, in order.
     pub sql: String,
     /// `none`, `reload` or `restart`: the most any statement needs.
     pub requires: String,
-    /// The strongest lock a statement takes, when one does.
+    /// The latest phase any of its statements needs: `online`, `reload`, `restart` or
+    /// `maintenance`.
+    pub phase: Phase,
+    /// The strongest table lock a statement takes, when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lock: Option<String>,
-    /// How long applying it takes, when it can be estimated.
+    pub lock: Option<FixLock>,
+    /// Whether a statement rewrites a table.
+    pub rewrites_table: bool,
+    /// Why some statement is destructive (left commented out by `--script`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
+    pub destructive: Option<String>,
+    /// How long applying it all may take, when it can be estimated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Estimate>,
+}
+
+impl ActionFix {
+    /// One line on what applying it costs, as [`crate::report::Fix::cost_line`].
+    pub fn cost_line(&self) -> String {
+        crate::report::Fix {
+            sql: self.sql.clone(),
+            requires: Some(self.requires.clone()),
+            phase: self.phase,
+            lock: self.lock.clone(),
+            rewrites_table: self.rewrites_table,
+            destructive: self.destructive.clone(),
+            duration: self.duration.clone(),
+            ..Default::default()
+        }
+        .cost_line()
+    }
 }
 
 /// Groups `findings` into ranked actions. Every finding is in exactly one action.

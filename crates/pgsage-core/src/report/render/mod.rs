@@ -1,10 +1,13 @@
 //! Rendering a [`Report`](super::Report) as JSON, a terminal table or Markdown, into any
-//! `io::Write` (so tests render into a buffer at a fixed width without colour).
+//! `io::Write` (so tests render into a buffer at a fixed width without colour), and its
+//! fixes as a psql script ([`script`]).
 
 mod markdown;
+pub mod script;
 mod table;
 
 pub use markdown::render_markdown;
+pub use script::{render_script, script};
 pub use table::{render_table, TableStyle};
 
 use super::{ActionFix, Finding, Report};
@@ -144,21 +147,10 @@ fn counters_basis(basis: &str) -> &str {
     }
 }
 
-/// What applying an action's fix needs: `needs a reload`, `needs a restart`, `online`,
-/// with the lock and the duration when known.
+/// What applying an action's fix costs: phase, lock, rewrite, duration
+/// ([`ActionFix::cost_line`]).
 pub(crate) fn applying(fix: &ActionFix) -> String {
-    let mut text = match fix.requires.as_str() {
-        "restart" => "needs a restart".to_owned(),
-        "reload" => "needs a reload".to_owned(),
-        _ => "online".to_owned(),
-    };
-    if let Some(lock) = &fix.lock {
-        text.push_str(&format!("; lock: {lock}"));
-    }
-    if let Some(d) = &fix.duration {
-        text.push_str(&format!("; {d}"));
-    }
-    text
+    fix.cost_line()
 }
 
 /// `text` wrapped at `width` columns: the first line after `first`, the next after

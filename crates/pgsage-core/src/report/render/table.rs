@@ -148,7 +148,14 @@ fn action_detail(
         writeln!(out, "{line}")?;
     }
     if let Some(fix) = &a.fix {
-        writeln!(out, "   Fix ({}):", super::applying(fix))?;
+        for line in wrap(
+            &format!("Fix ({}):", super::applying(fix)),
+            width,
+            "   ",
+            "     ",
+        ) {
+            writeln!(out, "{line}")?;
+        }
         // SQL whole, one statement per line, never wrapped: it is copied as is.
         for line in fix.sql.lines() {
             writeln!(out, "     {line}")?;

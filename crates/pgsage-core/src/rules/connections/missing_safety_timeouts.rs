@@ -229,6 +229,7 @@ impl SnapshotRule for MissingSafetyTimeouts {
                         requires: Some("none".into()),
                         watch: Some(watch.into()),
                         settings: Vec::new(),
+                        ..Default::default()
                     }
                 }
             });

@@ -302,6 +302,7 @@ impl SnapshotRule for WorkMemTempSpills {
                     requires: Some("none".into()),
                     watch: Some(watch.into()),
                     settings: Vec::new(),
+                    ..Default::default()
                 },
             ),
             None => (
@@ -315,6 +316,7 @@ impl SnapshotRule for WorkMemTempSpills {
                     requires: Some("none".into()),
                     watch: Some(watch.into()),
                     settings: Vec::new(),
+                    ..Default::default()
                 },
             ),
         };

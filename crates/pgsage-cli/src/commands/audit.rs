@@ -84,7 +84,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let hints = match args.format {
         FormatArg::Json => Vec::new(),
         FormatArg::Table | FormatArg::Markdown => {
-            hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact))
+            let mut lines =
+                hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact));
+            lines.extend(hints::short_window(&report.counters));
+            lines
         }
     };
     if args.script {

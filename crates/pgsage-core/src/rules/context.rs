@@ -57,6 +57,8 @@ pub struct Views {
     tuning: OnceLock<TuneReport>,
     /// IDX009's unvalidated index advice, which IDX005 and IDX006 defer to.
     pub(crate) index_advice: OnceLock<Result<crate::advise::IndexAdvice, Skip>>,
+    /// Which indexes the audit drops (IDX001, IDX002, IDX003 and IDX007 ask it).
+    pub(crate) index_drops: OnceLock<super::drop_plan::DropPlan>,
 }
 
 /// What the recommended configuration (`pgsage tune`'s, computed once per audit) says of

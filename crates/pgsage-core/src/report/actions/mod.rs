@@ -248,6 +248,7 @@ pub fn catalogue_markdown() -> String {
         let rules = match t.id {
             "autovacuum-off" => "VAC002 (server-wide)".to_owned(),
             "autovacuum-off-tables" => "VAC002 (per table)".to_owned(),
+            "application-superuser" => "CON009 (when the tenant is a superuser)".to_owned(),
             _ => t.rules.join(", "),
         };
         out.push_str(&format!(

@@ -100,7 +100,7 @@ pub(crate) static THEMES: &[Theme] = &[
         "A forgotten prepared transaction holds its locks and the xmin horizon until someone resolves it, even across restarts: vacuum stops cleaning and wraparound approaches.",
         "Vacuum can clean again and the locks are released."),
     // Performance, measured.
-    theme!("autovacuum-off", Performance, [],
+    theme!("autovacuum-off", Performance, ["VAC002"],
         "Turn autovacuum back on",
         "With autovacuum off, no table is vacuumed or analysed on its own: dead rows pile up, statistics go stale, updates stop being HOT, and only emergency anti-wraparound vacuums run.",
         "Vacuum and analyze resume on their own{dead_rows}."),
@@ -217,6 +217,10 @@ pub(crate) static THEMES: &[Theme] = &[
         "Files stored in the database inflate backups, replicas and the WAL, and take memory from the page cache.",
         "Smaller backups, replicas and WAL{stored}."),
     // Hygiene.
+    theme!("application-superuser", Hygiene, [],
+        "Connect the application as a non-superuser role",
+        "A superuser ignores CONNECTION LIMIT and the slots reserved for administrators, bypasses row security and can drop anything: one runaway client takes the whole server, and a bug or an injection has no limit.",
+        "Per-role limits and timeouts apply, and administrators keep their reserved slots."),
     theme!("invalid-indexes", Hygiene, ["IDX004"],
         "Rebuild or drop {objects}",
         "An invalid index is maintained on every write but never used; a unique one does not enforce anything.",
@@ -301,9 +305,18 @@ pub(crate) fn theme_of(f: &Finding) -> Option<&'static Theme> {
     let id = match f.rule.as_str() {
         "VAC002" if is_server_wide(f) => "autovacuum-off",
         "VAC002" => "autovacuum-off-tables",
+        // The dominant tenant is a superuser: that is the problem, not its share.
+        "CON009" if has_superusers(f) => "application-superuser",
         rule => {
             return THEMES.iter().find(|t| t.rules.contains(&rule));
         }
     };
     THEMES.iter().find(|t| t.id == id)
+}
+
+fn has_superusers(f: &Finding) -> bool {
+    f.evidence
+        .get("superuser_roles")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|roles| !roles.is_empty())
 }

@@ -44,7 +44,7 @@ from .errors import (
 )
 from .indexes import IndexAdvice, Validation
 from .plans import PlanAnalysis, PlanInput, plan_text
-from .report import Finding, Fix, ObjectRef, Report, Severity, Summary
+from .report import Action, ActionFix, Finding, Fix, ObjectRef, Report, Severity, Summary
 from .rules import Param, Rule, rules, rules_frame
 from .snapshot import Snapshot
 from .tune import Advice, TableAdvice, TuneReport
@@ -67,6 +67,8 @@ __all__ = [
     "advise_indexes",
     "Snapshot",
     "Report",
+    "Action",
+    "ActionFix",
     "Finding",
     "ObjectRef",
     "Fix",

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas
     import polars
 
-__all__ = ["Severity", "ObjectRef", "Fix", "Finding", "Summary", "Report"]
+__all__ = ["Severity", "ObjectRef", "Fix", "Finding", "Summary", "ActionFix", "Action", "Report"]
 
 _RANK = {"info": 0, "warning": 1, "critical": 2}
 
@@ -83,7 +83,7 @@ class ObjectRef:
 
 @dataclass(frozen=True)
 class Fix:
-    """The exact change a finding recommends."""
+    """The exact change a finding recommends, and what applying it costs."""
 
     #: SQL to run.
     sql: str
@@ -91,6 +91,30 @@ class Fix:
     requires: Optional[str] = None
     #: What to watch afterwards.
     watch: Optional[str] = None
+    #: When it can be applied: ``online``, ``reload``, ``restart`` or ``maintenance``.
+    phase: str = "online"
+    #: The strongest table lock it takes: ``{"mode", "relation", "blocks"}``, or ``None``.
+    lock: Optional[Dict[str, str]] = None
+    #: Whether it writes a new copy of a table and its indexes.
+    rewrites_table: bool = False
+    #: Why applying it destroys something (scripts leave it commented out).
+    destructive: Optional[str] = None
+    #: How long it may take: ``{"seconds", "bytes", "text"}``, or ``None``.
+    duration: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Fix":
+        """Builds a fix from its JSON form (the report format)."""
+        return cls(
+            sql=d["sql"],
+            requires=d.get("requires"),
+            watch=d.get("watch"),
+            phase=d.get("phase", "online"),
+            lock=d.get("lock"),
+            rewrites_table=bool(d.get("rewrites_table", False)),
+            destructive=d.get("destructive"),
+            duration=d.get("duration"),
+        )
 
 
 @dataclass(frozen=True)
@@ -141,7 +165,7 @@ class Finding:
             evidence=dict(d.get("evidence") or {}),
             recommendation=d["recommendation"],
             confidence=d["confidence"],
-            fix=Fix(fix["sql"], fix.get("requires"), fix.get("watch")) if fix else None,
+            fix=Fix.from_dict(fix) if fix else None,
             confidence_reason=d.get("confidence_reason"),
         )
 
@@ -162,6 +186,98 @@ class Finding:
             "confidence": self.confidence,
             "evidence": self.evidence,
         }
+
+
+def _object_ref(o: Dict[str, Any]) -> ObjectRef:
+    return ObjectRef(
+        kind=o["kind"],
+        name=o["name"],
+        database=o.get("database"),
+        schema=o.get("schema"),
+        query=o.get("query"),
+    )
+
+
+@dataclass(frozen=True)
+class ActionFix:
+    """An action's fix: its findings' fixes merged, each statement and setting once, with
+    what applying it costs."""
+
+    #: The statements to run, in order.
+    sql: str
+    #: ``none``, ``reload`` or ``restart``: the most any statement needs.
+    requires: str
+    #: The latest phase a statement needs: ``online``, ``reload``, ``restart`` or
+    #: ``maintenance``.
+    phase: str = "online"
+    #: The strongest table lock: ``{"mode", "relation", "blocks"}``, when one is taken.
+    lock: Optional[Dict[str, Any]] = None
+    #: Whether a statement rewrites a table.
+    rewrites_table: bool = False
+    #: Why some statement is destructive (left commented out by the fix script).
+    destructive: Optional[str] = None
+    #: How long applying it may take: ``{"seconds", "bytes", "text"}``.
+    duration: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "ActionFix":
+        """Builds it from its JSON form."""
+        return cls(
+            sql=d["sql"],
+            requires=d["requires"],
+            phase=d.get("phase", "online"),
+            lock=d.get("lock"),
+            rewrites_table=bool(d.get("rewrites_table", False)),
+            destructive=d.get("destructive"),
+            duration=d.get("duration"),
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do: a root cause, every object it affects, and the fix. Every finding
+    of a report belongs to exactly one action; actions are ranked, first thing first."""
+
+    #: 1 for the first thing to do.
+    rank: int
+    #: Stable id of the kind of action (``durability-off``, ``unneeded-indexes``).
+    id: str
+    #: What to do, imperative.
+    title: str
+    #: The worst finding's severity, scaled to the size of what it affects.
+    severity: Severity
+    #: ``outage``, ``performance`` or ``hygiene``.
+    impact_class: str
+    #: What doing it gives.
+    impact: str
+    #: Why it matters.
+    why: str
+    #: Every object the action's findings name.
+    objects: Tuple[ObjectRef, ...]
+    #: Indices into :attr:`Report.findings`.
+    finding_indices: Tuple[int, ...]
+    #: ``high`` when any of its findings is sure.
+    confidence: str
+    #: The merged fix, when there is one.
+    fix: Optional[ActionFix] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Action":
+        """Builds an action from its JSON form (the report format)."""
+        fix = d.get("fix")
+        return cls(
+            rank=d["rank"],
+            id=d["id"],
+            title=d["title"],
+            severity=Severity(d["severity"]),
+            impact_class=d["class"],
+            impact=d["impact"],
+            why=d["why"],
+            objects=tuple(_object_ref(o) for o in d.get("objects", [])),
+            finding_indices=tuple(d.get("findings", [])),
+            confidence=d["confidence"],
+            fix=ActionFix.from_dict(fix) if fix else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -220,9 +336,14 @@ class Report:
     suppressed: List[Dict[str, Any]]
     #: Host facts the rules used, with their sources.
     host: Dict[str, Any]
-    #: Which counters usage-based rules used (``basis``, ``window_seconds``).
+    #: Which counters usage-based rules used (``basis``, ``window_seconds``) and whether
+    #: they cover enough time to judge (``since_reset_seconds``, ``long_enough_for_usage``,
+    #: ``min_usage_seconds``, ``long_enough_for_rates``, ``min_rate_seconds``,
+    #: ``min_interval_seconds``, ``usage_judged_in_seconds``; docs/report-format.md).
     counters: Dict[str, Any]
-    _json: str = field(repr=False, compare=False)
+    #: What to do, first thing first: the findings grouped by root cause and ranked.
+    actions: Tuple[Action, ...] = ()
+    _json: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def from_json(cls, text: str) -> "Report":
@@ -237,6 +358,7 @@ class Report:
             suppressed=d.get("suppressed", []),
             host=d.get("host", {}),
             counters=d.get("counters", {}),
+            actions=tuple(Action.from_dict(a) for a in d.get("actions", [])),
             _json=text,
         )
 
@@ -254,9 +376,41 @@ class Report:
         """The worst severity among the findings, ``None`` when there are none."""
         return max((f.severity for f in self.findings), default=None)
 
+    def findings_of(self, action: Action) -> Tuple[Finding, ...]:
+        """The findings an action groups."""
+        return tuple(self.findings[i] for i in action.finding_indices)
+
+    def actions_to_records(self) -> List[Dict[str, Any]]:
+        """One flat dict per action: rank, severity, class, title, impact, objects,
+        findings, fix SQL and what applying it needs."""
+        return [
+            {
+                "rank": a.rank,
+                "severity": a.severity.value,
+                "class": a.impact_class,
+                "id": a.id,
+                "title": a.title,
+                "impact": a.impact,
+                "objects": len(a.objects),
+                "findings": len(a.finding_indices),
+                "fix_sql": a.fix.sql if a.fix else None,
+                "fix_requires": a.fix.requires if a.fix else None,
+            }
+            for a in self.actions
+        ]
+
     def to_json(self) -> str:
         """The report as JSON, byte-identical to ``pgsage audit --format json``."""
         return self._json
+
+    def script(self) -> str:
+        """The fixes as a SQL script, as ``pgsage audit --script`` writes it: online
+        changes, then reloads, restarts and the maintenance window, each annotated with
+        the lock it takes; destructive statements commented out. Run it with
+        ``psql -v ON_ERROR_STOP=1 -f fixes.sql``."""
+        from . import _native
+
+        return _native.fix_script(self._json)
 
     def to_dict(self) -> Dict[str, Any]:
         """The report as nested dicts (parsed :meth:`to_json`)."""
@@ -335,6 +489,7 @@ class Report:
         return (
             '<div class="pgsage-report">'
             + f"<p>{title}: {summary_badges_html(self.summary)}</p>"
+            + actions_table_html(self.actions)
             + findings_table_html(self.findings)
             + "</div>"
         )
@@ -350,6 +505,34 @@ def summary_badges_html(summary: Summary) -> str:
             f'<span style="background:{bg};color:{fg};padding:1px 6px;'
             f'border-radius:3px;margin-right:4px">{n} {sev}</span>'
         )
+    return "".join(parts)
+
+
+def actions_table_html(actions: Tuple[Action, ...]) -> str:
+    """The ranked actions as an HTML table, values escaped; empty without actions."""
+    if not actions:
+        return ""
+    parts = [
+        '<table class="pgsage-actions" style="border-collapse:collapse">'
+        "<thead><tr>"
+        + "".join(
+            f'<th style="text-align:left">{h}</th>'
+            for h in ("#", "severity", "action", "effect", "findings")
+        )
+        + "</tr></thead><tbody>"
+    ]
+    for a in actions[:_HTML_MAX_ROWS]:
+        bg, fg = _COLOURS.get(a.severity.value, ("#ffffff", "#000000"))
+        parts.append(
+            f'<tr class="pgsage-action-{_e(a.severity.value)}" style="background:{bg}">'
+            f'<td style="text-align:right">{a.rank}</td>'
+            f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(a.severity.value)}</td>'
+            f'<td style="text-align:left" title="{_e(a.why)}">{_e(a.title)}</td>'
+            f'<td style="text-align:left">{_e(a.impact)}</td>'
+            f'<td style="text-align:right">{len(a.finding_indices)}</td>'
+            "</tr>"
+        )
+    parts.append("</tbody></table>")
     return "".join(parts)
 
 

@@ -38,6 +38,32 @@ def test_findings_are_typed_and_agree_with_the_json(report):
     assert report.target["source"] == "snapshot"
 
 
+def test_actions_group_every_finding_once_and_agree_with_the_json(report):
+    data = json.loads(report.to_json())
+    assert len(report.actions) == len(data["actions"]) > 0
+    assert [a.rank for a in report.actions] == list(range(1, len(report.actions) + 1))
+    seen = Counter(i for a in report.actions for i in a.finding_indices)
+    assert sorted(seen) == list(range(len(report.findings)))
+    assert set(seen.values()) == {1}
+    for a, raw in zip(report.actions, data["actions"]):
+        assert isinstance(a, pgsage.Action) and a.id == raw["id"]
+        assert a.severity == raw["severity"] and a.impact_class == raw["class"]
+        assert all(f in report.findings for f in report.findings_of(a))
+        assert (a.fix is None) == ("fix" not in raw)
+        if a.fix:
+            assert a.fix.sql == raw["fix"]["sql"]
+            assert a.fix.requires in ("none", "reload", "restart")
+    records = report.actions_to_records()
+    assert [r["title"] for r in records] == [a.title for a in report.actions]
+
+
+def test_filtering_rebuilds_the_actions(demo):
+    only = pgsage.audit(demo, packs=["schema"])
+    assert only.actions
+    for a in only.actions:
+        assert all(f.pack == "schema" for f in only.findings_of(a))
+
+
 def test_summary_counts_the_findings(report):
     counts = Counter(f.severity.value for f in report)
     s = report.summary
@@ -120,10 +146,13 @@ def test_to_json_is_the_library_report(report):
 
 def test_repr_html_colours_rows_by_severity(report):
     out = report._repr_html_()
-    assert out.count("<tr class=\"pgsage-") == len(report)
+    assert out.count("<tr class=\"pgsage-") == len(report) + len(report.actions)
     for sev in ("critical", "warning", "info"):
         n = getattr(report.summary, sev)
         assert out.count(f'<tr class="pgsage-{sev}"') == n
+    # The ranked actions come first, one row each.
+    assert out.count('<tr class="pgsage-action-') == len(report.actions)
+    assert out.index("pgsage-actions") < out.index("pgsage-findings")
     # distinct colours per severity
     rows = [part.split(">")[0] for part in out.split("<tr class=")[1:]]
     colours = {r.split("background:")[1].split('"')[0] for r in rows}
@@ -175,3 +204,22 @@ def test_tune(demo):
     assert len(t.to_pandas()) == len(t.settings)
     with pytest.raises(pgsage.InvalidValueError, match="profile"):
         pgsage.tune(demo, profile="nope")
+
+
+def test_script_is_the_cli_fix_script(report):
+    script = report.script()
+    assert script.startswith("-- pgsage audit: fixes for database")
+    # The groups, in order, and a destructive statement commented out with its reason.
+    online = script.index("-- Online now")
+    reload = script.index("-- Needs a reload")
+    assert online < reload < script.index("SELECT pg_reload_conf();")
+    assert "-- not run: destructive, drops index" in script
+    # The costs behind it are on the typed fixes too.
+    fixes = [f.fix for f in report if f.fix]
+    assert {f.phase for f in fixes} >= {"online", "reload", "maintenance"}
+    rewrite = next(f for f in fixes if f.rewrites_table)
+    assert rewrite.phase == "maintenance"
+    assert rewrite.lock is not None and rewrite.lock["mode"] == "ACCESS EXCLUSIVE"
+    # Each ALTER SYSTEM it runs appears once.
+    alters = [l.split("=")[0] for l in script.splitlines() if l.startswith("ALTER SYSTEM")]
+    assert len(alters) == len(set(alters)) > 0

@@ -40,6 +40,21 @@ pub fn missing_facts(facts: impl IntoIterator<Item = MissingFact>) -> Vec<String
     lines
 }
 
+/// A hint line when the report's statistics window is too short for usage verdicts or
+/// rates: the `--interval` that gives a confident window (the report's banner says what is
+/// unsure, in the library's words).
+pub fn short_window(counters: &pgsage::report::Counters) -> Option<String> {
+    let usage_short = counters.min_usage_seconds > 0.0 && !counters.long_enough_for_usage;
+    let rates_short = counters.min_rate_seconds > 0.0 && !counters.long_enough_for_rates;
+    if !usage_short && !rates_short {
+        return None;
+    }
+    let minutes = (counters.min_interval_seconds / 60.0).ceil().max(1.0);
+    Some(format!(
+        "hint: pgsage audit --dsn DSN --interval {minutes}min measures rates over a long enough window"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Whole outputs of the commands a user runs first, compared with reviewed insta snapshots
 //! (`crates/pgsage-cli/tests/snapshots/`): the README's first command, the audit with host
-//! facts in every format, `tune` and its script, the rule catalogue and one rule's page,
+//! facts in every format and as a fix script, `tune` and its script, the rule catalogue and one rule's page,
 //! a plan and a workload from the bundled test data. Any change to what these print shows
 //! as a snapshot diff to review (`cargo insta review`, or `INSTA_UPDATE=always` then
 //! `git diff`); `CI=true` fails on a difference.
@@ -52,6 +52,9 @@ fn audit_with_host_facts_in_every_format() {
         args.extend(HOST);
         insta::assert_snapshot!(name, output(&args, 0));
     }
+    let mut args = vec!["audit", "--snapshot", &d, "--script"];
+    args.extend(HOST);
+    insta::assert_snapshot!("audit_demo_host_script", output(&args, 0));
 }
 
 #[test]

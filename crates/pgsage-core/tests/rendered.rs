@@ -1,5 +1,6 @@
 //! What users read, pinned: every renderer on the bundled demo snapshot (the audit as a
-//! table at a fixed width without colour, as Markdown and as JSON; `pgsage tune` likewise)
+//! table at a fixed width without colour, as Markdown, as JSON and as a fix script;
+//! `pgsage tune` likewise)
 //! and every rule's message, recommendation and fix on the captured fixtures where it
 //! fires. A change to any of them shows as a reviewable snapshot diff (`cargo insta
 //! review`, or `INSTA_UPDATE=always` then `git diff`).
@@ -58,6 +59,10 @@ fn demo_audit_in_every_format() {
         render(&report, format, &style, &mut out).expect("render");
         insta::assert_snapshot!(name, text(out));
     }
+    insta::assert_snapshot!(
+        "demo_audit_script",
+        pgsage_core::report::render::script(&report)
+    );
 }
 
 #[test]

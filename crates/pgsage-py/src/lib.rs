@@ -441,6 +441,16 @@ fn audit(
     })
 }
 
+/// The fix script of a report (`pgsage audit --script`), from the report's JSON.
+#[pyfunction]
+fn fix_script(py: Python<'_>, report_json: &str) -> PyResult<String> {
+    guard(py, || {
+        let report: pgsage::report::Report =
+            serde_json::from_str(report_json).map_err(|e| internal(py, &e.to_string()))?;
+        Ok(pgsage::report::render::script(&report))
+    })
+}
+
 /// The rule catalogue as JSON: every rule with its pack, default severity, whether it is
 /// enabled, its parameters (thresholds) with their configured values, and its Markdown doc.
 #[pyfunction]
@@ -533,6 +543,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_snapshot, m)?)?;
     m.add_function(wrap_pyfunction!(collect, m)?)?;
     m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_function(wrap_pyfunction!(fix_script, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(tune, m)?)?;
     m.add_class::<plans::PlanAnalysis>()?;

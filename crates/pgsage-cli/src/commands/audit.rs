@@ -42,8 +42,13 @@ pub struct AuditArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Width of the table output (default: the terminal's, or 100).
-    #[arg(long)]
+    #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
+    /// Print the fixes as a SQL script for `psql -v ON_ERROR_STOP=1 -f` instead of the
+    /// report: online changes, then reloads, restarts and the maintenance window, each
+    /// with the lock it takes; destructive statements commented out.
+    #[arg(long, conflicts_with = "format")]
+    pub script: bool,
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
@@ -79,9 +84,18 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let hints = match args.format {
         FormatArg::Json => Vec::new(),
         FormatArg::Table | FormatArg::Markdown => {
-            hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact))
+            let mut lines =
+                hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact));
+            lines.extend(hints::short_window(&report.counters));
+            lines
         }
     };
+    if args.script {
+        output::write(args.output.as_deref(), |out| {
+            pgsage::report::render::render_script(&report, out)
+        })?;
+        return Ok(output::status(args.fail_on, report.worst()));
+    }
     output::write(args.output.as_deref(), |out| {
         render(&report, args.format.into(), &style, out)?;
         for line in &hints {

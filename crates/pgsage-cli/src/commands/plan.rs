@@ -72,7 +72,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, ignore_case = true)]
     pub fail_on: Option<SeverityArg>,
     /// Width of the table output (default: the terminal's, or 100).
-    #[arg(long)]
+    #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
 }
 
@@ -142,7 +142,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         .collect();
     let to_terminal = output::to_terminal(None);
     let style = TableStyle {
-        width: Some(output::table_width(args.width, to_terminal).unwrap_or_else(terminal_width)),
+        width: output::table_width(args.width, to_terminal),
         color: output::color(to_terminal),
     };
     output::write(None, |out| {
@@ -208,15 +208,6 @@ fn logged_plans(found: LoggedPlans, name: &str) -> Result<Vec<Plan>> {
         bail!("no auto_explain plan in {name} (is auto_explain loaded, with auto_explain.log_min_duration set?)");
     }
     Ok(found.plans.into_iter().map(|p| p.plan).collect())
-}
-
-/// The terminal's width from `COLUMNS`, else 100.
-fn terminal_width() -> u16 {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 60)
-        .unwrap_or(100)
 }
 
 /// The input's name for messages and its text.

@@ -33,7 +33,7 @@ pub struct TuneArgs {
     #[arg(long)]
     pub script: bool,
     /// Width of the table output (default: the terminal's, or 100).
-    #[arg(long)]
+    #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
 }
 

@@ -54,7 +54,7 @@ pub struct WorkloadArgs {
     #[arg(long, value_enum, ignore_case = true)]
     pub fail_on: Option<SeverityArg>,
     /// Width of the table output (default: the terminal's, or 100).
-    #[arg(long)]
+    #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
 }
 

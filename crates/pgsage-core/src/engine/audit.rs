@@ -9,7 +9,8 @@ use crate::report::Draft;
 use crate::report::{Counters, Finding, Report, SkippedRule, Summary, SuppressedFinding, Target};
 use std::collections::BTreeMap;
 
-use crate::rules::queries::young_workload;
+use crate::knowledge::counters::Verdict;
+use crate::rules::queries::workload_window;
 use crate::rules::{ParamValue, Rule, RuleContext, Skip, Views, WorkloadContext, RULES};
 use crate::snapshot::{Snapshot, ToolInfo};
 use crate::tune::{Advice, Apply, Basis as TuneBasis, TuneReport};
@@ -121,11 +122,13 @@ fn audit_with_views(
                 // The snapshot's pg_stat_statements, built once per audit.
                 let workload = ctx.workload()?;
                 let drafts = r.check(&WorkloadContext { workload, params })?;
+                // Every workload verdict is a share or a rate of pg_stat_statements
+                // counters over the workload's own window.
                 Ok(
-                    match young_workload(workload, config.min_stats_age_seconds) {
-                        Some(reason) => drafts
+                    match workload_window(&ctx, workload).unsure(Verdict::Share) {
+                        Some(u) => drafts
                             .into_iter()
-                            .map(|d| d.low_confidence(reason.clone()))
+                            .map(|d| d.unsure(u.reason.clone(), &u.remedy))
                             .collect(),
                         None => drafts,
                     },
@@ -144,10 +147,11 @@ fn audit_with_views(
             .then_with(|| a.object.cmp(&b.object))
             .then_with(|| a.message.cmp(&b.message))
     });
+    super::fix_cost::annotate(&mut findings, Some(snapshot));
     skipped.sort_by(|a, b| a.rule.cmp(&b.rule));
     suppressed.sort_by(|a, b| (&a.rule, &a.object).cmp(&(&b.rule, &b.object)));
 
-    let basis = RuleContext {
+    let window = RuleContext {
         snapshot,
         host: &host,
         params: &Default::default(),
@@ -155,7 +159,7 @@ fn audit_with_views(
         config,
         views,
     }
-    .basis();
+    .stats_window();
     let mut gaps = snapshot.gaps.clone();
     gaps.sort();
     Report {
@@ -174,13 +178,11 @@ fn audit_with_views(
         },
         summary: Summary::of(&findings),
         host,
-        counters: Counters {
-            basis: basis.label().to_owned(),
-            window_seconds: (basis.seconds() * 1000.0).round() / 1000.0,
-        },
+        counters: Counters::of(&window),
         gaps,
         skipped,
         suppressed,
+        actions: crate::report::actions::build(&findings),
         findings,
     }
 }

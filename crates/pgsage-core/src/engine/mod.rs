@@ -10,6 +10,7 @@
 //! - a workload: [`workload`] (`pgsage workload`).
 
 mod audit;
+pub mod fix_cost;
 pub mod plan;
 pub mod workload;
 

@@ -131,6 +131,17 @@ pub fn reserved_slots(snapshot: &Snapshot) -> i64 {
     superuser.max(0) + reserved.max(0)
 }
 
+/// Slots ordinary roles cannot use once the audit's advice is applied: the reserved slots
+/// ([`reserved_slots`]), or PostgreSQL's default `superuser_reserved_connections`
+/// ([`DEFAULT_SUPERUSER_RESERVED`]) when none are reserved, which is what rule CON010 sets.
+/// The sizing of `max_connections` and of per-role limits counts these.
+pub fn advised_reserved_slots(snapshot: &Snapshot) -> i64 {
+    match reserved_slots(snapshot) {
+        0 => DEFAULT_SUPERUSER_RESERVED,
+        n => n,
+    }
+}
+
 /// Rule CON002's parameters (`rules/connections.toml`), which `pgsage tune` uses too.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoolPolicy {
@@ -262,6 +273,102 @@ pub fn advise_limit(
     }
 }
 
+/// A safety timeout rule CON006 suggests when a connecting role has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafetyTimeout {
+    /// The setting.
+    pub name: &'static str,
+    /// Whether superusers get it too. `statement_timeout` and `lock_timeout` would cancel
+    /// what superusers run on purpose (maintenance, index builds, migrations, restores),
+    /// so they are suggested for application roles only; a transaction left open holds
+    /// its locks and the xmin horizon whoever opened it, so
+    /// `idle_in_transaction_session_timeout` applies to every role.
+    pub superusers: bool,
+    /// The suggested value: a starting point above what interactive and OLTP work needs.
+    pub value: &'static str,
+}
+
+/// The safety timeouts rule CON006 checks, with the values it suggests.
+pub const SAFETY_TIMEOUTS: &[SafetyTimeout] = &[
+    SafetyTimeout {
+        name: "idle_in_transaction_session_timeout",
+        superusers: true,
+        value: "10min",
+    },
+    SafetyTimeout {
+        name: "statement_timeout",
+        superusers: false,
+        value: "5min",
+    },
+    SafetyTimeout {
+        name: "lock_timeout",
+        superusers: false,
+        value: "10s",
+    },
+];
+
+/// The connection numbers the audit's advice adds up to: `max_connections` as `pgsage
+/// tune` recommends it (or as it is, when kept), the reserved slots after the advice
+/// ([`advised_reserved_slots`]) and the pool size ([`pool_size`]) when the CPUs are known.
+/// Every connection number in the `connections` rules' findings comes from here, so that
+/// they agree with each other and with `pgsage tune`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionPlan {
+    /// `max_connections` after the advice.
+    pub max_connections: i64,
+    /// Slots ordinary roles cannot use after the advice.
+    pub reserved: i64,
+    /// Server connections per (database, role) pool, when the CPUs are known.
+    pub pool_size: Option<i64>,
+    /// Whether the advice lowers `max_connections` behind a pooler
+    /// ([`LimitAdvice::Lower`]): the limits then hold once the clients connect through it.
+    pub behind_pooler: bool,
+}
+
+/// What one role or one database uses of the connection slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantUse {
+    /// Its client connections that a `CONNECTION LIMIT` counts (superusers' sessions are
+    /// never counted: PostgreSQL does not apply the limit to them).
+    pub sessions: usize,
+    /// The (database, role) pairs among its sessions: a pooler keeps one pool per pair.
+    pub pools: usize,
+}
+
+impl ConnectionPlan {
+    /// The slots ordinary roles can use: `max_connections` minus the reserved slots.
+    pub fn usable(&self) -> i64 {
+        (self.max_connections - self.reserved).max(0)
+    }
+
+    /// The `CONNECTION LIMIT` for one role or database (`ALTER ROLE … CONNECTION LIMIT n`,
+    /// `ALTER DATABASE … CONNECTION LIMIT n`) so that it cannot take more than
+    /// `max_share_pct` of the usable slots:
+    ///
+    /// `limit = max(⌊usable × max_share_pct / 100⌋, needed)`, where `usable` is
+    /// `max_connections − reserved slots` after the advice, and `needed` is what the tenant
+    /// must still be able to open: its pools' server connections (pool size × its
+    /// (database, role) pairs) when the pool size is known, and the sessions it holds now
+    /// unless the advice puts a pooler in front ([`ConnectionPlan::behind_pooler`]).
+    ///
+    /// `None` when that limit would not be below `usable`: it would cap nothing, and the
+    /// tenant needs a pooler or more slots instead.
+    pub fn tenant_limit(&self, tenant: &TenantUse, max_share_pct: f64) -> Option<i64> {
+        let usable = self.usable();
+        let pooled = self
+            .pool_size
+            .map_or(0, |size| size * tenant.pools.max(1) as i64);
+        let held = if self.behind_pooler {
+            0
+        } else {
+            tenant.sessions as i64
+        };
+        let share = (usable as f64 * max_share_pct / 100.0).floor() as i64;
+        let limit = share.max(pooled).max(held).max(1);
+        (limit < usable).then_some(limit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +408,50 @@ mod tests {
         // 40 × 1.5 + 3 = 63 → 70.
         assert_eq!(headroom_limit(40, 3), 70);
         assert_eq!(headroom_limit(1, 3), 20);
+    }
+
+    #[test]
+    fn a_tenant_limit_fits_below_the_usable_slots_and_above_its_pools() {
+        let plan = ConnectionPlan {
+            max_connections: 100,
+            reserved: 3,
+            pool_size: Some(8),
+            behind_pooler: true,
+        };
+        let big = TenantUse {
+            sessions: 250,
+            pools: 1,
+        };
+        // 97 usable × 60% = 58; the 250 sessions seen go through the pooler.
+        assert_eq!(plan.tenant_limit(&big, 60.0), Some(58));
+        // Without a pooler in front, the sessions held now must still fit: 250 ≥ 97.
+        let direct = ConnectionPlan {
+            behind_pooler: false,
+            ..plan
+        };
+        assert_eq!(direct.tenant_limit(&big, 60.0), None);
+        let small = TenantUse {
+            sessions: 5,
+            pools: 1,
+        };
+        assert_eq!(direct.tenant_limit(&small, 60.0), Some(58));
+        // Eight pools of 8 connections need 64 slots, more than 60% of 97.
+        let wide = TenantUse {
+            sessions: 5,
+            pools: 8,
+        };
+        assert_eq!(plan.tenant_limit(&wide, 60.0), Some(64));
+        // Twelve pools need 96 of the 97 usable slots: still a cap; thirteen: none.
+        let wider = TenantUse {
+            sessions: 5,
+            pools: 12,
+        };
+        assert_eq!(plan.tenant_limit(&wider, 60.0), Some(96));
+        let widest = TenantUse {
+            sessions: 5,
+            pools: 13,
+        };
+        assert_eq!(plan.tenant_limit(&widest, 60.0), None);
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub fn work_mem(
     kb.max(4 * MB / KB) * KB
 }
 
+/// PostgreSQL's default `work_mem` (4MB): a server-wide value below it makes every sort
+/// and hash spill sooner than PostgreSQL intends.
+pub const DEFAULT_WORK_MEM: u64 = 4 * MB;
+
 /// `huge_pages = try` pays off from 8GB of shared buffers (PostgreSQL's default is
 /// already `try`; `on` would refuse to start without reserved pages).
 pub fn wants_huge_pages(shared_buffers: u64) -> bool {

@@ -18,6 +18,7 @@
 //!   `random_page_cost` / `effective_io_concurrency` from the storage kind,
 //!   `default_statistics_target` per profile.
 //! - [`counters`]: how old the cumulative statistics counters are.
+//! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
 //!
 //! Everything here is a pure function of plain values or of a [`crate::Snapshot`]: no rule
@@ -28,6 +29,7 @@ pub mod autovacuum;
 pub mod connections;
 pub mod counters;
 pub mod jit;
+pub mod maintenance;
 pub mod memory;
 pub mod parallel;
 pub mod planner;

@@ -15,6 +15,9 @@ pub fn wal_sizes(profile: Profile) -> (u64, u64) {
     }
 }
 
+/// PostgreSQL's default `max_wal_size` (1GB): no advice goes below it.
+pub const DEFAULT_MAX_WAL_SIZE: u64 = GB;
+
 /// The `checkpoint_completion_target` pgsage recommends (PostgreSQL's default from 14).
 pub const CHECKPOINT_COMPLETION_TARGET: f64 = 0.9;
 

@@ -60,6 +60,7 @@ impl Draft {
             requires: Some(requires.to_owned()),
             watch: (!watch.is_empty()).then(|| watch.to_owned()),
             settings: Vec::new(),
+            ..Default::default()
         });
         self
     }
@@ -82,5 +83,27 @@ impl Draft {
         self.confidence = Confidence::Low;
         self.confidence_reason = Some(reason.into());
         self
+    }
+
+    /// A verdict drawn from too short a window of statistics: information only, low
+    /// confidence with `reason` (the window used and the one needed), no fix (nothing is
+    /// dropped or changed on that evidence), and a recommendation that starts with
+    /// `remedy` (how to get the window) before the rule's own.
+    pub fn unsure(mut self, reason: impl Into<String>, remedy: &str) -> Self {
+        self.severity = Some(Severity::Info);
+        self.fix = None;
+        let mut remedy = remedy.to_owned();
+        if let Some(first) = remedy.get(..1) {
+            remedy.replace_range(..1, &first.to_uppercase());
+        }
+        self.recommendation = if self.recommendation.is_empty() {
+            remedy
+        } else {
+            format!(
+                "{remedy}; act only if the finding holds then: {}",
+                self.recommendation
+            )
+        };
+        self.low_confidence(reason)
     }
 }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::sql::impact::{LockMode, Phase};
+
 /// How bad a finding is. Ordered: `Info < Warning < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -152,12 +154,16 @@ impl ObjectRef {
     }
 }
 
-/// What to change, and what it costs to apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What to change, and what it costs to apply. Rules write `sql`, `requires`, `watch` and
+/// `settings`; the engine derives the cost (`phase`, `lock`, `rewrites_table`,
+/// `destructive`, `duration`) from the SQL once, after the rules ran
+/// ([`crate::sql::impact`] for the statements, the snapshot for sizes and settings).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// SQL to run.
     pub sql: String,
-    /// `none`, `reload` or `restart`: what applying it needs.
+    /// `none`, `reload` or `restart`: what applying it needs for the server to use it
+    /// (what it locks is in `lock`, when to run it in `phase`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires: Option<String>,
     /// What to watch afterwards.
@@ -167,6 +173,78 @@ pub struct Fix {
     /// one value across every finding of a report, equal to `pgsage tune`'s.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settings: Vec<SettingChange>,
+    /// When it can be applied: `online` (now), `reload`, `restart`, or `maintenance` (a
+    /// lock that blocks reads or writes while it works, or a table rewrite).
+    #[serde(default)]
+    pub phase: Phase,
+    /// The strongest table lock it takes, when it takes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<FixLock>,
+    /// Whether it writes a new copy of a table and its indexes.
+    #[serde(default)]
+    pub rewrites_table: bool,
+    /// Why applying it destroys something (drops an index, ends sessions, drops a slot):
+    /// scripts leave such statements commented out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive: Option<String>,
+    /// How long it may take, from the size of what it reads or writes; absent when no
+    /// statement scans a table or the size is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Estimate>,
+}
+
+impl Fix {
+    /// One line on what applying it costs: `needs a maintenance window; ACCESS EXCLUSIVE
+    /// lock on public.t (blocks every access, reads included); rewrites the table and its
+    /// indexes; about 2 min for 429 MB`.
+    pub fn cost_line(&self) -> String {
+        let mut parts = vec![match self.phase {
+            Phase::Online => "online now".to_owned(),
+            Phase::Reload => "needs a reload".to_owned(),
+            Phase::Restart => "needs a restart".to_owned(),
+            Phase::Maintenance => "needs a maintenance window".to_owned(),
+        }];
+        match &self.lock {
+            Some(l) => parts.push(format!(
+                "{} lock on {} (blocks {})",
+                l.mode, l.relation, l.blocks
+            )),
+            None if self.phase <= Phase::Restart => parts.push("no table lock".to_owned()),
+            None => {}
+        }
+        if self.rewrites_table {
+            parts.push("rewrites the table and its indexes".to_owned());
+        }
+        if let Some(d) = &self.duration {
+            parts.push(d.text.clone());
+        }
+        if let Some(d) = &self.destructive {
+            parts.push(format!("destructive: {d}"));
+        }
+        parts.join("; ")
+    }
+}
+
+/// The strongest table lock a fix takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixLock {
+    /// The lock mode, as PostgreSQL names it: `SHARE UPDATE EXCLUSIVE`.
+    pub mode: LockMode,
+    /// The table it is taken on (`public.t`), or `each table in turn`.
+    pub relation: String,
+    /// What waits while it is held: `every access, reads included`.
+    pub blocks: String,
+}
+
+/// How long applying a fix may take ([`crate::knowledge::maintenance`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The estimate, in seconds.
+    pub seconds: u64,
+    /// The bytes it reads or writes, the estimate's basis.
+    pub bytes: u64,
+    /// For reading: `about 2 min for 429 MB`.
+    pub text: String,
 }
 
 /// A server setting a fix changes.

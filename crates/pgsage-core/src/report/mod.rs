@@ -1,12 +1,15 @@
 //! The [`Report`]: the JSON contract (`docs/report-format.md`) and its renderings.
 
+pub mod actions;
 mod draft;
 mod finding;
 pub mod render;
 
+pub use actions::{Action, ActionFix, ImpactClass};
 pub use draft::Draft;
 pub use finding::{
-    Confidence, Evidence, Finding, Fix, ObjectKind, ObjectRef, SettingChange, Severity,
+    Confidence, Estimate, Evidence, Finding, Fix, FixLock, LockMode, ObjectKind, ObjectRef, Phase,
+    SettingChange, Severity,
 };
 
 use chrono::{DateTime, Utc};
@@ -39,6 +42,10 @@ pub struct Report {
     pub skipped: Vec<SkippedRule>,
     /// Findings hidden by suppressions.
     pub suppressed: Vec<SuppressedFinding>,
+    /// What to do, first thing first: the findings grouped by root cause and ranked.
+    /// Every finding is in exactly one action ([`actions::build`]).
+    #[serde(default)]
+    pub actions: Vec<Action>,
     /// The findings, worst first.
     pub findings: Vec<Finding>,
 }
@@ -69,13 +76,68 @@ pub struct Summary {
     pub info: usize,
 }
 
-/// The counters behind usage-based rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The counters behind usage-based rules, and whether they cover enough time to judge
+/// (`crate::knowledge::counters::StatsWindow`): front ends show a banner when they do
+/// not. The fields after `window_seconds` were added later and read as zero/false from
+/// older reports. Audits fill every field; `pgsage plan` and `pgsage workload` reports
+/// only `basis` and `window_seconds`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
     /// `interval` (two samples) or `since_reset`.
     pub basis: String,
-    /// Length of the window in seconds.
+    /// Length of the window in seconds: what rates and shares are computed over.
     pub window_seconds: f64,
+    /// Age of the lifetime counters in seconds (since the connected database's statistics
+    /// reset or the server's start, whichever is later): the window over which an unused
+    /// index went unused. Equal to `window_seconds` without an interval.
+    #[serde(default)]
+    pub since_reset_seconds: f64,
+    /// Whether the lifetime counters cover `min_usage_seconds`: below it, verdicts of
+    /// absence of use (unused indexes) are unsure.
+    #[serde(default)]
+    pub long_enough_for_usage: bool,
+    /// The configured minimum age for usage verdicts (`[audit] min_stats_age_hours`), in
+    /// seconds.
+    #[serde(default)]
+    pub min_usage_seconds: f64,
+    /// Whether the window covers `min_rate_seconds`: below it, rates and shares (temporary
+    /// files per hour, cache hit ratio, requested checkpoints) are unsure.
+    #[serde(default)]
+    pub long_enough_for_rates: bool,
+    /// The shortest window for rates and shares, in seconds: a sampled interval of 10
+    /// minutes (or the minimum age, if shorter), else counters of the minimum age.
+    #[serde(default)]
+    pub min_rate_seconds: f64,
+    /// The shortest sampled interval that gives confident rates and shares, in seconds:
+    /// what a front end suggests sampling (two collections this far apart).
+    #[serde(default)]
+    pub min_interval_seconds: f64,
+    /// Seconds until the lifetime counters reach `min_usage_seconds` (if neither reset
+    /// nor restarted meanwhile): when to audit again. Absent once they have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_judged_in_seconds: Option<f64>,
+}
+
+impl Counters {
+    /// The report's view of a statistics window.
+    pub fn of(window: &crate::knowledge::counters::StatsWindow) -> Counters {
+        let millis = |s: f64| (s * 1000.0).round() / 1000.0;
+        let sampled = crate::knowledge::counters::StatsWindow {
+            basis: crate::knowledge::counters::Basis::Interval { seconds: 0.0 },
+            ..window.clone()
+        };
+        Counters {
+            basis: window.basis.label().to_owned(),
+            window_seconds: millis(window.basis.seconds()),
+            since_reset_seconds: millis(window.since_reset_seconds),
+            long_enough_for_usage: window.long_enough_for_usage(),
+            min_usage_seconds: millis(window.min_age_seconds),
+            long_enough_for_rates: window.long_enough_for_rates(),
+            min_rate_seconds: millis(window.min_rate_seconds()),
+            min_interval_seconds: millis(sampled.min_rate_seconds()),
+            usage_judged_in_seconds: window.usage_judged_in_seconds().map(|s| s.round()),
+        }
+    }
 }
 
 /// A rule that did not run.
@@ -132,6 +194,7 @@ impl Report {
                 && filter.min_severity.is_none_or(|m| f.severity >= m)
         });
         self.summary = Summary::of(&self.findings);
+        self.actions = actions::build(&self.findings);
     }
 
     /// The worst severity among the findings.

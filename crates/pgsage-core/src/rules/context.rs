@@ -28,37 +28,8 @@ impl Skip {
     }
 }
 
-/// Which counters a rule used.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Basis {
-    /// Deltas over a sampled window of this many seconds.
-    Interval {
-        /// Window length.
-        seconds: f64,
-    },
-    /// Totals since the statistics were reset (or the server started), this many seconds ago.
-    SinceReset {
-        /// Age of the counters.
-        seconds: f64,
-    },
-}
-
-impl Basis {
-    /// `interval` or `since_reset`, for evidence.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Basis::Interval { .. } => "interval",
-            Basis::SinceReset { .. } => "since_reset",
-        }
-    }
-
-    /// The window length in seconds.
-    pub fn seconds(&self) -> f64 {
-        match self {
-            Basis::Interval { seconds } | Basis::SinceReset { seconds } => *seconds,
-        }
-    }
-}
+pub use crate::knowledge::counters::Basis;
+use crate::knowledge::counters::{StatsWindow, Verdict};
 
 /// Everything a rule may look at. Rules never touch the network.
 #[derive(Debug)]
@@ -86,6 +57,8 @@ pub struct Views {
     tuning: OnceLock<TuneReport>,
     /// IDX009's unvalidated index advice, which IDX005 and IDX006 defer to.
     pub(crate) index_advice: OnceLock<Result<crate::advise::IndexAdvice, Skip>>,
+    /// Which indexes the audit drops (IDX001, IDX002, IDX003 and IDX007 ask it).
+    pub(crate) index_drops: OnceLock<super::drop_plan::DropPlan>,
 }
 
 /// What the recommended configuration (`pgsage tune`'s, computed once per audit) says of
@@ -205,6 +178,7 @@ impl<'a> RuleContext<'a> {
             requires: Some(if restart { "restart" } else { "reload" }.to_owned()),
             watch: (!watch.is_empty()).then(|| watch.to_owned()),
             settings,
+            ..Default::default()
         }
     }
 
@@ -236,26 +210,21 @@ impl<'a> RuleContext<'a> {
     /// The counters to use for rates: the sampled window when there is one, else totals
     /// since the database's statistics reset (or server start, whichever is later).
     pub fn basis(&self) -> Basis {
-        if let Some(seconds) = self.snapshot.window_seconds() {
-            return Basis::Interval { seconds };
-        }
-        Basis::SinceReset {
-            seconds: crate::knowledge::counters::since_reset_seconds(self.snapshot),
-        }
+        Basis::of(self.snapshot)
     }
 
-    /// When counters since reset are younger than the configured minimum: the reason to
-    /// lower confidence (or skip) a usage-based rule.
+    /// The statistics window behind usage verdicts and the minimum each kind of verdict
+    /// needs ([`StatsWindow`]): a rule asks it whether its verdict is sure
+    /// (`ctx.stats_window().unsure(Verdict::Rate)`), and, for counters with their own
+    /// reset, judges over them with [`StatsWindow::over`].
+    pub fn stats_window(&self) -> StatsWindow {
+        StatsWindow::of(self.snapshot, self.min_stats_age_seconds)
+    }
+
+    /// When the window is too short for a rate or a share
+    /// ([`StatsWindow::unsure`] with [`Verdict::Rate`]): the reason to lower confidence.
     pub fn stats_too_young(&self) -> Option<String> {
-        match self.basis() {
-            Basis::Interval { .. } => None,
-            Basis::SinceReset { seconds } if seconds < self.min_stats_age_seconds => Some(format!(
-                "statistics cover only {} (since the last reset or restart); at least {} is needed to judge usage",
-                crate::units::duration(seconds),
-                crate::units::duration(self.min_stats_age_seconds)
-            )),
-            Basis::SinceReset { .. } => None,
-        }
+        self.stats_window().unsure(Verdict::Rate).map(|u| u.reason)
     }
 }
 

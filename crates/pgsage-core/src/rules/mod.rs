@@ -7,6 +7,7 @@
 
 pub(crate) mod context;
 pub mod docs;
+pub(crate) mod drop_plan;
 mod macros;
 pub mod params;
 

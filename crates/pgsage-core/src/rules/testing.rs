@@ -57,6 +57,21 @@ fn run_fixture(scenario: &Scenario, case: &Case, rule: &str) -> Result<Vec<Findi
         .collect())
 }
 
+/// A rule's findings on one captured case, audited with its scenario's configuration.
+pub(crate) fn case_findings(scenario: &str, case: &str, rule: &str) -> Vec<Finding> {
+    let s = scenarios()
+        .iter()
+        .find(|s| s.name == scenario)
+        .unwrap_or_else(|| panic!("no scenario {scenario}"));
+    let c = s
+        .cases
+        .iter()
+        .find(|c| c.name == case)
+        .unwrap_or_else(|| panic!("no case {scenario}/{case}"));
+    run_fixture(s, c, rule)
+        .unwrap_or_else(|reason| panic!("{rule} was skipped on {scenario}/{case}: {reason}"))
+}
+
 fn scenarios() -> &'static [Scenario] {
     &SCENARIOS
 }

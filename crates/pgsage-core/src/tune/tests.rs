@@ -414,3 +414,67 @@ fn renders_every_format() {
         assert!(text.contains("shared_buffers"), "{f:?}");
     }
 }
+
+/// The client connections `pgsage tune` counted, from its `max_connections` evidence
+/// (`33 client connections open at collection, …`).
+fn tune_client_count(report: &TuneReport) -> Option<i64> {
+    let advice = report
+        .settings
+        .iter()
+        .find(|a| a.name == "max_connections")?;
+    advice.evidence.iter().find_map(|e| {
+        let (count, _) = e.split_once(" client connections open at collection")?;
+        count.replace(',', "").parse().ok()
+    })
+}
+
+#[test]
+fn audit_and_tune_count_the_same_client_connections() {
+    // One snapshot, one count: every audit finding that counts client connections and
+    // `pgsage tune` agree (they once differed by pgsage's own session: 33 against 34).
+    let config = {
+        let mut c = crate::RuleConfig::shipped().unwrap();
+        c.host.cpus = Some(Fact {
+            value: 4.0,
+            source: "test".into(),
+        });
+        c.host.ram_bytes = Some(Fact {
+            value: 16 * GB,
+            source: "test".into(),
+        });
+        c
+    };
+    let mut snapshots = fixtures();
+    snapshots.push((testdata().join("snapshots/demo.json"), demo()));
+    let mut compared = 0;
+    for (path, snap) in &snapshots {
+        let (report, tuning) = crate::audit_and_tune(snap, &config, crate::Source::SnapshotFile);
+        let expected = crate::knowledge::connections::Sessions::observe(snap).clients as i64;
+        let mut counts: Vec<(String, i64)> = report
+            .findings
+            .iter()
+            .filter_map(|f| {
+                let n = f.evidence.get("client_connections")?.as_i64()?;
+                Some((f.rule.clone(), n))
+            })
+            .collect();
+        if let Some(n) = tune_client_count(&tuning) {
+            counts.push(("tune".into(), n));
+        }
+        for (who, n) in &counts {
+            assert_eq!(
+                *n,
+                expected,
+                "{}: {who} counts {n} client connections, the snapshot has {expected}: {counts:?}",
+                path.display()
+            );
+        }
+        if counts.iter().any(|(w, _)| w == "tune") && counts.len() > 1 {
+            compared += 1;
+        }
+    }
+    assert!(
+        compared > 0,
+        "no snapshot where both tune and a rule count connections"
+    );
+}

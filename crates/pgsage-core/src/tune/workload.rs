@@ -206,7 +206,9 @@ pub(super) fn connections(
         .map(|v| v as i64);
     let reserved = conn::reserved_slots(s);
     let sessions = conn::Sessions::observe(s);
-    let sizing = conn::sizing(&sessions, reserved, cpus, policy);
+    // Sized with the reserved slots after the advice (rule CON010 restores the default
+    // when none are), as every connection number of the audit.
+    let sizing = conn::sizing(&sessions, conn::advised_reserved_slots(s), cpus, policy);
     let collected = s.gap("pg_stat_activity").is_none();
     let pool = sizing.pool.filter(|_| collected);
     if let (Some(pool), Some(c)) = (pool, cpus) {

@@ -54,6 +54,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.object.cmp(&b.object))
     });
+    crate::engine::fix_cost::annotate(&mut findings, None);
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -69,10 +70,12 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
         counters: Counters {
             basis: PLAN_SOURCE.to_owned(),
             window_seconds: plan.execution_time_ms.unwrap_or(0.0) / 1000.0,
+            ..Counters::default()
         },
         gaps: Vec::new(),
         skipped,
         suppressed,
+        actions: crate::report::actions::build(&findings),
         findings,
     }
 }

@@ -106,10 +106,12 @@ pub fn findings_report(
                     .unwrap_or_else(|| "pg_stat_statements".to_owned()),
             },
             window_seconds: source.window_seconds.unwrap_or(0.0),
+            ..Counters::default()
         },
         gaps: Vec::new(),
         skipped,
         suppressed,
+        actions: crate::report::actions::build(&findings),
         findings,
     };
     report.filter(&ReportFilter {
@@ -143,5 +145,6 @@ pub fn check(
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.object.cmp(&b.object))
     });
+    crate::engine::fix_cost::annotate(&mut findings, None);
     (findings, skipped, suppressed)
 }

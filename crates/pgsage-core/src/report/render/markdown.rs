@@ -1,6 +1,7 @@
-//! Markdown: a summary table, then one section per finding.
+//! Markdown, for tickets and wikis: the summary and the ranked actions first, then one
+//! section per action with its fix and findings, then what could not be judged.
 
-use super::{evidence_text, packs_in_order};
+use super::evidence_text;
 use crate::report::{Confidence, Report};
 
 /// Writes the report as Markdown.
@@ -11,57 +12,79 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
         "# pgsage audit: `{}` on PostgreSQL {}\n",
         t.database, t.server_version
     )?;
-    writeln!(
-        out,
-        "Collected {} ({}). Counters: {} over {}.\n",
-        t.collected_at.format("%Y-%m-%d %H:%M:%S UTC"),
-        t.source,
-        report.counters.basis,
-        crate::units::duration(report.counters.window_seconds)
-    )?;
-    writeln!(
-        out,
-        "Host facts: {}.\n",
-        crate::report::host_facts_line(&report.host)
-    )?;
-    let s = &report.summary;
-    writeln!(out, "| critical | warning | info |\n|---:|---:|---:|")?;
-    writeln!(out, "| {} | {} | {} |", s.critical, s.warning, s.info)?;
-    for pack in packs_in_order(report) {
-        writeln!(out, "\n## {pack}\n")?;
-        for f in report.findings.iter().filter(|f| f.pack == pack) {
+    for line in super::summary_lines(report).iter().skip(1) {
+        writeln!(out, "{line}.  ")?;
+    }
+    writeln!(out)?;
+    if report.actions.is_empty() {
+        writeln!(
+            out,
+            "No findings: every rule that ran found the server healthy.\n"
+        )?;
+    } else {
+        writeln!(out, "## What to do first\n")?;
+        writeln!(out, "| # | Severity | Action | Effect | Findings |")?;
+        writeln!(out, "|---:|---|---|---|---:|")?;
+        for a in &report.actions {
             writeln!(
                 out,
-                "### {} {} — `{}` ({})\n",
-                f.rule,
-                f.title,
-                f.object.display_name(),
-                f.severity
+                "| {} | {} | [{}](#action-{}) | {} | {} |",
+                a.rank,
+                a.severity,
+                cell(&a.title),
+                a.rank,
+                cell(&a.impact),
+                a.findings.len()
             )?;
-            writeln!(out, "{}\n", f.message)?;
-            if !f.evidence.is_empty() {
-                writeln!(out, "- Evidence: {}", evidence_text(f))?;
+        }
+        for a in &report.actions {
+            writeln!(out, "\n<a id=\"action-{}\"></a>", a.rank)?;
+            writeln!(out, "## {}. {}\n", a.rank, a.title)?;
+            writeln!(
+                out,
+                "**{}** · {} · {}\n",
+                a.severity,
+                a.class,
+                crate::units::counted(a.findings.len(), "finding", "findings")
+            )?;
+            writeln!(out, "{}\n", a.why)?;
+            writeln!(out, "Effect: {}\n", a.impact)?;
+            if let Some(fix) = &a.fix {
+                writeln!(out, "Fix ({}):\n", super::applying(fix))?;
+                writeln!(out, "```sql\n{}\n```\n", fix.sql)?;
             }
-            if f.confidence == Confidence::Low {
+            let mut last_recommendation: Option<&str> = None;
+            for &i in &a.findings {
+                let f = &report.findings[i];
                 writeln!(
                     out,
-                    "- Confidence: low — {}",
-                    f.confidence_reason.as_deref().unwrap_or("")
+                    "- **{}** {} {} — `{}`: {}",
+                    f.severity,
+                    f.rule,
+                    f.title,
+                    f.object.display_name(),
+                    f.message
                 )?;
-            }
-            if !f.recommendation.is_empty() {
-                writeln!(out, "- Recommendation: {}", f.recommendation)?;
-            }
-            if let Some(fix) = &f.fix {
-                writeln!(out, "\n```sql\n{}\n```", fix.sql)?;
-                if let Some(r) = &fix.requires {
-                    writeln!(out, "\nApplying it needs: {r}.")?;
+                if !f.evidence.is_empty() {
+                    writeln!(out, "  - Evidence: {}", evidence_text(f))?;
                 }
-                if let Some(w) = &fix.watch {
-                    writeln!(out, "Afterwards, watch: {w}.")?;
+                if f.confidence == Confidence::Low {
+                    writeln!(
+                        out,
+                        "  - Confidence: low — {}",
+                        f.confidence_reason.as_deref().unwrap_or("")
+                    )?;
+                }
+                if !f.recommendation.is_empty()
+                    && last_recommendation != Some(f.recommendation.as_str())
+                {
+                    writeln!(out, "  - Recommendation: {}", f.recommendation)?;
+                    last_recommendation = Some(&f.recommendation);
+                }
+                if let Some(w) = f.fix.as_ref().and_then(|x| x.watch.as_deref()) {
+                    writeln!(out, "  - Afterwards, watch: {w}")?;
                 }
             }
-            writeln!(out)?;
         }
     }
     if !report.gaps.is_empty() {
@@ -76,5 +99,16 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
             writeln!(out, "- {}: {}", r.rule, r.reason)?;
         }
     }
+    if !report.suppressed.is_empty() {
+        writeln!(out, "\n## Suppressed\n")?;
+        for s in &report.suppressed {
+            writeln!(out, "- {} on `{}`: {}", s.rule, s.object, s.reason)?;
+        }
+    }
     Ok(())
+}
+
+/// Text for a table cell: pipes escaped, on one line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }

@@ -1,13 +1,16 @@
 //! Rendering a [`Report`](super::Report) as JSON, a terminal table or Markdown, into any
-//! `io::Write` (so tests render into a buffer at a fixed width without colour).
+//! `io::Write` (so tests render into a buffer at a fixed width without colour), and its
+//! fixes as a psql script ([`script`]).
 
 mod markdown;
+pub mod script;
 mod table;
 
 pub use markdown::render_markdown;
+pub use script::{render_script, script};
 pub use table::{render_table, TableStyle};
 
-use super::{Finding, Report};
+use super::{ActionFix, Finding, Report};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,130 @@ pub fn render(
     }
 }
 
+/// The report's first lines in every format: the server, the host facts, the statistics
+/// window, and the counts.
+pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
+    let t = &report.target;
+    let s = &report.summary;
+    let mut lines = vec![
+        format!(
+            "pgsage audit of `{}` on PostgreSQL {} ({}, collected {})",
+            t.database,
+            t.server_version,
+            t.source,
+            t.collected_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+        format!("Host: {}", crate::report::host_facts_line(&report.host)),
+        format!(
+            "Statistics: {} over {}",
+            counters_basis(&report.counters.basis),
+            crate::units::duration(report.counters.window_seconds)
+        ),
+    ];
+    if let Some(banner) = window_banner(report) {
+        lines.push(banner);
+    }
+    let total = s.critical + s.warning + s.info;
+    lines.push(format!(
+        "{} in {}: {} critical, {} warning, {} info",
+        crate::units::counted(total, "finding", "findings"),
+        crate::units::counted(report.actions.len(), "action", "actions"),
+        s.critical,
+        s.warning,
+        s.info
+    ));
+    lines
+}
+
+/// A warning when the statistics window is too short for usage verdicts or rates: what
+/// is unsure, and how to get a window. `None` when it is long enough (or the report has
+/// no window requirements, as plan reports).
+pub(crate) fn window_banner(report: &Report) -> Option<String> {
+    let c = &report.counters;
+    let usage_short = c.min_usage_seconds > 0.0 && !c.long_enough_for_usage;
+    let rates_short = c.min_rate_seconds > 0.0 && !c.long_enough_for_rates;
+    if !usage_short && !rates_short {
+        return None;
+    }
+    let mut needs = Vec::new();
+    if usage_short {
+        needs.push(format!(
+            "unused-index verdicts need {} of counters (these cover {})",
+            crate::units::duration(c.min_usage_seconds),
+            crate::units::duration(c.since_reset_seconds)
+        ));
+    }
+    if rates_short {
+        needs.push(format!(
+            "rates and ratios need a sampled interval of {}",
+            crate::units::duration(c.min_interval_seconds)
+        ));
+    }
+    let unsure = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.confidence_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("unsure"))
+        })
+        .count();
+    let mut how = vec![format!(
+        "sample two collections {} apart",
+        crate::units::duration(c.min_interval_seconds)
+    )];
+    if let Some(wait) = c.usage_judged_in_seconds {
+        how.push(format!("audit again in {}", crate::units::duration(wait)));
+    }
+    Some(format!(
+        "WARNING: statistics window too short to judge usage: {}. {} marked unsure (info, no change proposed); to judge them, {}.",
+        needs.join("; "),
+        crate::units::counted(unsure, "finding is", "findings are"),
+        how.join(", or ")
+    ))
+}
+
+fn counters_basis(basis: &str) -> &str {
+    match basis {
+        "since_reset" => "counters since the last reset",
+        "interval" => "two samples",
+        other => other,
+    }
+}
+
+/// What applying an action's fix costs: phase, lock, rewrite, duration
+/// ([`ActionFix::cost_line`]).
+pub(crate) fn applying(fix: &ActionFix) -> String {
+    fix.cost_line()
+}
+
+/// `text` wrapped at `width` columns: the first line after `first`, the next after
+/// `rest`. A word longer than a whole line (a JSON value in evidence) is cut.
+pub(crate) fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let room = width.saturating_sub(rest.chars().count()).max(20);
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for long_word in text.split_whitespace() {
+        let chars: Vec<char> = long_word.chars().collect();
+        for piece in chars.chunks(room) {
+            let word: String = piece.iter().collect();
+            let len = line.chars().count();
+            if !empty && len + 1 + piece.len() > width {
+                lines.push(std::mem::replace(&mut line, rest.to_owned()));
+                empty = true;
+            }
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(&word);
+            empty = false;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 /// Evidence as `key=value` pairs, numbers rounded for reading.
 pub(crate) fn evidence_text(f: &Finding) -> String {
     f.evidence
@@ -84,41 +211,88 @@ fn value_text(key: &str, v: &serde_json::Value) -> String {
     }
 }
 
-/// Packs in report order: by their worst finding, then by name.
-pub(crate) fn packs_in_order(report: &Report) -> Vec<&str> {
-    let mut packs: Vec<&str> = Vec::new();
-    for f in &report.findings {
-        if !packs.contains(&f.pack.as_str()) {
-            packs.push(&f.pack);
-        }
-    }
-    packs
-}
-
 #[cfg(test)]
 mod tests {
-    use super::value_text;
-    use serde_json::json;
+    use super::*;
+    use crate::config::RuleConfig;
+    use crate::snapshot::Snapshot;
+
+    fn demo() -> Snapshot {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        Snapshot::load(&path).expect("demo snapshot")
+    }
+
+    #[test]
+    fn a_short_window_gets_a_banner_on_the_first_lines_and_a_long_enough_one_none() {
+        let snap = demo();
+        let shipped = RuleConfig::shipped().expect("packs");
+        let report = crate::engine::audit(&snap, &shipped);
+        assert!(report.counters.since_reset_seconds < report.counters.min_usage_seconds);
+        let lines = summary_lines(&report);
+        let banner = lines
+            .iter()
+            .find(|l| l.starts_with("WARNING: statistics window too short"))
+            .expect("banner");
+        let unsure = report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.confidence_reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("unsure"))
+            })
+            .count();
+        assert!(unsure > 0);
+        assert!(
+            banner.contains(&format!("{unsure} findings are marked unsure")),
+            "{banner}"
+        );
+
+        let mut lax = RuleConfig::shipped().expect("packs");
+        lax.min_stats_age_seconds = 0.0;
+        let report = crate::engine::audit(&snap, &lax);
+        assert!(window_banner(&report).is_none());
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole_and_cuts_only_words_longer_than_a_line() {
+        let lines = wrap("alpha beta gamma delta", 11, "", "  ");
+        assert_eq!(lines, vec!["alpha beta", "  gamma", "  delta"]);
+        let long = "x".repeat(50);
+        for line in wrap(&long, 30, "", "") {
+            assert!(line.chars().count() <= 30, "{line}");
+        }
+    }
 
     /// Numbers a user reads get thousands separators ("2,100,000,000", not 2100000000);
     /// identifiers (process ids, oids, query ids) are copied as they are.
     #[test]
     fn evidence_numbers_are_grouped_identifiers_are_not() {
         assert_eq!(
-            value_text("last_value", &json!(2_100_000_000_i64)),
+            value_text("last_value", &serde_json::json!(2_100_000_000_i64)),
             "2,100,000,000"
         );
-        assert_eq!(value_text("n_dead_tup", &json!(12000)), "12,000");
-        assert_eq!(value_text("dead_pct", &json!(30.0)), "30");
-        assert_eq!(value_text("rows_per_scan", &json!(19672.456)), "19,672.46");
-        assert_eq!(value_text("scale", &json!(0.25)), "0.25");
-        assert_eq!(value_text("delta", &json!(-1500)), "-1,500");
-        assert_eq!(value_text("pid", &json!(123456)), "123456");
-        assert_eq!(value_text("oldest_pid", &json!(123456)), "123456");
         assert_eq!(
-            value_text("queryid", &json!(-7220817516440266929_i64)),
+            value_text("n_dead_tup", &serde_json::json!(12000)),
+            "12,000"
+        );
+        assert_eq!(value_text("dead_pct", &serde_json::json!(30.0)), "30");
+        assert_eq!(
+            value_text("rows_per_scan", &serde_json::json!(19672.456)),
+            "19,672.46"
+        );
+        assert_eq!(value_text("scale", &serde_json::json!(0.25)), "0.25");
+        assert_eq!(value_text("delta", &serde_json::json!(-1500)), "-1,500");
+        assert_eq!(value_text("pid", &serde_json::json!(123456)), "123456");
+        assert_eq!(
+            value_text("oldest_pid", &serde_json::json!(123456)),
+            "123456"
+        );
+        assert_eq!(
+            value_text("queryid", &serde_json::json!(-7220817516440266929_i64)),
             "-7220817516440266929"
         );
-        assert_eq!(value_text("state", &json!("active")), "active");
+        assert_eq!(value_text("state", &serde_json::json!("active")), "active");
     }
 }

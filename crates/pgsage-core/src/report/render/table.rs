@@ -1,14 +1,14 @@
-//! The terminal table (comfy-table): grouped by pack, worst first.
+//! The terminal report: the summary and the top actions on the first screen, then each
+//! action with its why, its whole fix and its findings, then what could not be judged.
+//! Plain text wrapped at the width, never SQL inside a table cell.
 
-use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use super::{evidence_text, wrap};
+use crate::report::{Action, Confidence, Finding, Report, Severity};
 
-use super::{evidence_text, packs_in_order};
-use crate::report::{Confidence, Report, Severity};
-
-/// How to draw the table.
+/// How to draw the report.
 #[derive(Debug, Clone)]
 pub struct TableStyle {
-    /// Total width in columns; `None` uses the terminal's width (100 when not a terminal).
+    /// Total width in columns; `None` uses 100 (front ends resolve the terminal's width).
     pub width: Option<u16>,
     /// Use colours.
     pub color: bool,
@@ -23,122 +23,227 @@ impl Default for TableStyle {
     }
 }
 
-/// Writes the report as tables, one per pack, plus the header, gaps and skipped rules.
+/// The width used when none is known, and the narrowest one honoured.
+pub const DEFAULT_WIDTH: u16 = 100;
+const MIN_WIDTH: usize = 40;
+/// Actions listed on the first screen.
+pub const TOP_ACTIONS: usize = 10;
+
+impl TableStyle {
+    /// The width to wrap at.
+    pub fn columns(&self) -> usize {
+        usize::from(self.width.unwrap_or(DEFAULT_WIDTH)).max(MIN_WIDTH)
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let text = format!("{:<8}", s.as_str());
+        if !self.color {
+            return text;
+        }
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::Warning => "33",
+            Severity::Info => "34",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    fn heading(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// Writes the report: summary, top actions, the actions in detail, then gaps, skipped
+/// rules and suppressions.
 pub fn render_table(
     report: &Report,
     style: &TableStyle,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let t = &report.target;
-    writeln!(
-        out,
-        "pgsage audit of `{}` on PostgreSQL {} ({}, collected {})",
-        t.database,
-        t.server_version,
-        t.source,
-        t.collected_at.format("%Y-%m-%d %H:%M:%S UTC")
-    )?;
-    let s = &report.summary;
-    writeln!(
-        out,
-        "{} critical, {} warning, {} info; counters: {} ({})",
-        s.critical,
-        s.warning,
-        s.info,
-        report.counters.basis,
-        crate::units::duration(report.counters.window_seconds)
-    )?;
-    writeln!(
-        out,
-        "host: {}",
-        crate::report::host_facts_line(&report.host)
-    )?;
-    for pack in packs_in_order(report) {
-        writeln!(out)?;
-        writeln!(out, "== {pack} ==")?;
-        let mut table = Table::new();
-        table
-            .load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        match style.width {
-            Some(w) => {
-                table.set_width(w);
-            }
-            None if table.width().is_none() => {
-                table.set_width(100);
-            }
-            None => {}
+    let width = style.columns();
+    for line in super::summary_lines(report) {
+        for l in wrap(&line, width, "", "  ") {
+            writeln!(out, "{l}")?;
         }
-        if !style.color {
-            table.force_no_tty();
-        }
-        table.set_header(vec!["sev", "rule", "object", "finding"]);
-        for f in report.findings.iter().filter(|f| f.pack == pack) {
-            let mut text = format!("{}\n{}", f.title, f.message);
-            if !f.evidence.is_empty() {
-                text.push_str(&format!("\nevidence: {}", evidence_text(f)));
-            }
-            if f.confidence == Confidence::Low {
-                text.push_str(&format!(
-                    "\nconfidence: low ({})",
-                    f.confidence_reason.as_deref().unwrap_or("see evidence")
-                ));
-            }
-            if !f.recommendation.is_empty() {
-                text.push_str(&format!("\nrecommendation: {}", f.recommendation));
-            }
-            if let Some(fix) = &f.fix {
-                for line in fix.sql.lines() {
-                    text.push_str(&format!("\n  {line}"));
-                }
-            }
-            let mut sev = Cell::new(f.severity.as_str());
-            if style.color {
-                sev = sev.fg(match f.severity {
-                    Severity::Critical => Color::Red,
-                    Severity::Warning => Color::Yellow,
-                    Severity::Info => Color::Blue,
-                });
-                if f.severity == Severity::Critical {
-                    sev = sev.add_attribute(Attribute::Bold);
-                }
-            }
-            table.add_row(vec![
-                sev,
-                Cell::new(&f.rule),
-                Cell::new(f.object.display_name()),
-                Cell::new(text),
-            ]);
-        }
-        writeln!(out, "{table}")?;
     }
-    let width = usize::from(style.width.unwrap_or(100));
-    if report.findings.is_empty() {
+    if report.actions.is_empty() {
         writeln!(out)?;
         writeln!(
             out,
             "No findings: every rule that ran found the server healthy."
         )?;
+    } else {
+        writeln!(out)?;
+        writeln!(out, "{}", style.heading("What to do first"))?;
+        for a in report.actions.iter().take(TOP_ACTIONS) {
+            top_action(out, style, a, width)?;
+        }
+        if report.actions.len() > TOP_ACTIONS {
+            writeln!(
+                out,
+                "  … and {} below.",
+                crate::units::counted(
+                    report.actions.len() - TOP_ACTIONS,
+                    "more action",
+                    "more actions"
+                )
+            )?;
+        }
+        for a in &report.actions {
+            writeln!(out)?;
+            action_detail(out, style, report, a, width)?;
+        }
     }
+    tail(out, report, width)
+}
+
+fn top_action(
+    out: &mut dyn std::io::Write,
+    style: &TableStyle,
+    a: &Action,
+    width: usize,
+) -> std::io::Result<()> {
+    let number = format!("{:>3}. ", a.rank);
+    let indent = " ".repeat(number.len() + 9);
+    let lines = wrap(&a.title, width.saturating_sub(number.len() + 9), "", "");
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            writeln!(out, "{number}{} {line}", style.severity(a.severity))?;
+        } else {
+            writeln!(out, "{indent}{line}")?;
+        }
+    }
+    for line in wrap(&a.impact, width, &indent, &indent) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn action_detail(
+    out: &mut dyn std::io::Write,
+    style: &TableStyle,
+    report: &Report,
+    a: &Action,
+    width: usize,
+) -> std::io::Result<()> {
+    writeln!(out, "{}", "─".repeat(width.min(100)))?;
+    for line in wrap(&format!("{}. {}", a.rank, a.title), width, "", "   ") {
+        writeln!(out, "{}", style.heading(&line))?;
+    }
+    writeln!(
+        out,
+        "   {} · {} · {}",
+        style.severity(a.severity).trim_end(),
+        a.class,
+        crate::units::counted(a.findings.len(), "finding", "findings")
+    )?;
+    for line in wrap(&format!("Why: {}", a.why), width, "   ", "     ") {
+        writeln!(out, "{line}")?;
+    }
+    for line in wrap(&format!("Effect: {}", a.impact), width, "   ", "     ") {
+        writeln!(out, "{line}")?;
+    }
+    if let Some(fix) = &a.fix {
+        for line in wrap(
+            &format!("Fix ({}):", super::applying(fix)),
+            width,
+            "   ",
+            "     ",
+        ) {
+            writeln!(out, "{line}")?;
+        }
+        // SQL whole, one statement per line, never wrapped: it is copied as is.
+        for line in fix.sql.lines() {
+            writeln!(out, "     {line}")?;
+        }
+    }
+    writeln!(out, "   Findings:")?;
+    let mut last_recommendation: Option<&str> = None;
+    for &i in &a.findings {
+        let f = &report.findings[i];
+        finding(out, style, f, width, &mut last_recommendation)?;
+    }
+    Ok(())
+}
+
+fn finding<'a>(
+    out: &mut dyn std::io::Write,
+    style: &TableStyle,
+    f: &'a Finding,
+    width: usize,
+    last_recommendation: &mut Option<&'a str>,
+) -> std::io::Result<()> {
+    let head = format!(
+        "{} {} `{}`: {}",
+        f.rule,
+        f.title,
+        f.object.display_name(),
+        f.message
+    );
+    let lines = wrap(&head, width.saturating_sub(14), "", "");
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            writeln!(out, "   - {} {line}", style.severity(f.severity))?;
+        } else {
+            writeln!(out, "{}{line}", " ".repeat(14))?;
+        }
+    }
+    let pad = " ".repeat(14);
+    if !f.evidence.is_empty() {
+        for line in wrap(
+            &format!("evidence: {}", evidence_text(f)),
+            width,
+            &pad,
+            &pad,
+        ) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    if f.confidence == Confidence::Low {
+        let reason = f.confidence_reason.as_deref().unwrap_or("see evidence");
+        for line in wrap(&format!("confidence: low ({reason})"), width, &pad, &pad) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    // Findings of one kind share a recommendation: said once.
+    if !f.recommendation.is_empty() && *last_recommendation != Some(f.recommendation.as_str()) {
+        for line in wrap(
+            &format!("recommendation: {}", f.recommendation),
+            width,
+            &pad,
+            &pad,
+        ) {
+            writeln!(out, "{line}")?;
+        }
+        *last_recommendation = Some(&f.recommendation);
+    }
+    Ok(())
+}
+
+fn tail(out: &mut dyn std::io::Write, report: &Report, width: usize) -> std::io::Result<()> {
     if !report.gaps.is_empty() {
         writeln!(out)?;
         writeln!(out, "Not collected:")?;
         for g in &report.gaps {
-            write_wrapped(out, &format!("{}: {}", g.what, g.why), width)?;
+            write_item(out, &format!("{}: {}", g.what, g.why), width)?;
         }
     }
     if !report.skipped.is_empty() {
         writeln!(out)?;
         writeln!(out, "Rules skipped:")?;
         for s in &report.skipped {
-            write_wrapped(out, &format!("{}: {}", s.rule, s.reason), width)?;
+            write_item(out, &format!("{}: {}", s.rule, s.reason), width)?;
         }
     }
     if !report.suppressed.is_empty() {
         writeln!(out)?;
         writeln!(out, "Suppressed:")?;
         for s in &report.suppressed {
-            write_wrapped(
+            write_item(
                 out,
                 &format!("{} on {}: {}", s.rule, s.object, s.reason),
                 width,
@@ -149,15 +254,9 @@ pub fn render_table(
 }
 
 /// Writes `  - text` wrapped at `width` columns with a hanging indent.
-fn write_wrapped(out: &mut dyn std::io::Write, text: &str, width: usize) -> std::io::Result<()> {
-    let mut line = String::from("  -");
-    for word in text.split_whitespace() {
-        if line.chars().count() + 1 + word.chars().count() > width && line.trim() != "-" {
-            writeln!(out, "{line}")?;
-            line = String::from("   ");
-        }
-        line.push(' ');
-        line.push_str(word);
+fn write_item(out: &mut dyn std::io::Write, text: &str, width: usize) -> std::io::Result<()> {
+    for line in wrap(text, width, "  - ", "    ") {
+        writeln!(out, "{line}")?;
     }
-    writeln!(out, "{line}")
+    Ok(())
 }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::knowledge::connections::{self, ConnectionPlan};
 pub(crate) use crate::knowledge::connections::{clients, clients_and_hidden, hidden_sessions};
-use crate::rules::Skip;
+use crate::rules::{RuleContext, Skip};
 use crate::snapshot::{Backend, Snapshot};
 
 /// The reason to lower confidence when `hidden` sessions of other roles were counted as
@@ -77,6 +78,26 @@ pub(crate) fn by_database<'a, T>(
             .push(item);
     }
     out
+}
+
+/// The connection plan of the audit ([`ConnectionPlan`]): `max_connections` as `pgsage
+/// tune` recommends it (its current value when kept), the reserved slots after the advice,
+/// and `tune`'s pool size. `None` when `max_connections` is not in the snapshot.
+pub(crate) fn connection_plan(ctx: &RuleContext<'_>) -> Option<ConnectionPlan> {
+    let current = ctx
+        .snapshot
+        .setting("max_connections")
+        .and_then(|s| s.as_f64())? as i64;
+    let max_connections = ctx
+        .sized_value("max_connections")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(current);
+    Some(ConnectionPlan {
+        max_connections,
+        reserved: connections::advised_reserved_slots(ctx.snapshot),
+        pool_size: ctx.tuning().pool_size,
+        behind_pooler: max_connections < current,
+    })
 }
 
 /// Rounds to one decimal, for evidence.

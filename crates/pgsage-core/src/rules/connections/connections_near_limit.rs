@@ -20,7 +20,9 @@ declare_rule! {
     /// pooler) between the applications and the server, sized from the number of
     /// connections that are actually *active*, and lower the applications' own pool sizes.
     /// Raising `max_connections` (restart needed) only moves the wall and costs memory per
-    /// slot.
+    /// slot. With the host's CPU count, the suggested pool size is the one rule CON002 and
+    /// `pgsage tune` give (`pool_size_per_cpu` × CPUs, at least the active connections:
+    /// `pgsage_core::knowledge::connections`).
     ///
     /// ## Thresholds
     /// - `warning_pct` (default 70): share of usable slots in use that gives a warning.
@@ -133,10 +135,21 @@ impl SnapshotRule for ConnectionsNearLimit {
         .evidence("idle", u.idle)
         .evidence("idle_in_transaction", u.idle_in_transaction)
         .evidence("state_hidden", u.hidden)
-        .recommend(format!(
-            "Pool connections (PgBouncer in transaction mode) with a server pool near the number of active connections ({} now, plus headroom) instead of raising max_connections",
-            u.active
-        ));
+        .recommend(match ctx.tuning().pool_size {
+            // The pool size of the one connection model (CON002's and `pgsage tune`'s).
+            // Sized for the sessions not idle, hidden ones counted as not idle.
+            Some(size) => format!(
+                "Pool connections (PgBouncer in transaction mode, default_pool_size = {size} per database/role pair, for {} sessions not idle now) instead of raising max_connections",
+                crate::knowledge::connections::Sessions::observe(ctx.snapshot).active
+            ),
+            None => format!(
+                "Pool connections (PgBouncer in transaction mode) with a server pool near the number of active connections ({} now, plus headroom) instead of raising max_connections",
+                u.active
+            ),
+        });
+        if let Some(size) = ctx.tuning().pool_size {
+            draft = draft.evidence("suggested_pool_size", size);
+        }
         if u.hidden > 0 {
             draft = draft.low_confidence(super::common::hidden_reason(u.hidden));
         }

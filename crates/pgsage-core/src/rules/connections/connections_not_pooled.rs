@@ -1,3 +1,4 @@
+use crate::knowledge::counters::Verdict;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -14,8 +15,9 @@ declare_rule! {
     /// - **connection churn**: new sessions per second (`pg_stat_database.sessions`,
     ///   PostgreSQL 14+) of at least `min_sessions_per_second`, over the sampled interval
     ///   (`--interval`) or since the statistics reset, with at least `min_sessions` new
-    ///   sessions in that window. Counters younger than the configured minimum statistics
-    ///   age are not judged. Before 14, a low-confidence estimate from connection ages:
+    ///   sessions in that window. A window shorter than the audit's minimum (a sampled
+    ///   interval of 10 minutes, or `min_stats_age_hours` of counters) gives an "unsure"
+    ///   verdict: reported as information without a fix, or noted beside idle sessions. Before 14, a low-confidence estimate from connection ages:
     ///   at least half of the client sessions younger than `young_connection_seconds` on a
     ///   server up for more than an hour.
     ///
@@ -131,14 +133,17 @@ impl SnapshotRule for ConnectionsNotPooled {
         let basis = ctx.basis();
         let mut churn: Option<(f64, i64, bool)> = None; // rate, sessions, low confidence
         let mut churn_note: Option<String> = None;
+        // Churn is a rate: below the window it is unsure (reported on its own as such, or
+        // noted beside the idle sessions).
+        let unsure = ctx.stats_window().unsure(Verdict::Rate);
         match new_sessions(snap, basis) {
-            Some(_) if ctx.stats_too_young().is_some() => {
-                churn_note = ctx.stats_too_young();
-            }
             Some((n, secs)) if secs > 0.0 => {
                 let rate = n as f64 / secs;
                 if rate >= min_rate && n as f64 >= min_sessions {
-                    churn = Some((rate, n, false));
+                    match &unsure {
+                        Some(u) if idle_flag => churn_note = Some(u.reason.clone()),
+                        _ => churn = Some((rate, n, false)),
+                    }
                 }
             }
             Some(_) => {}
@@ -219,6 +224,9 @@ impl SnapshotRule for ConnectionsNotPooled {
                 "who connects how often in the server log; turn log_connections off again once the clients are found",
             ));
         }
+        if let (Some((_, _, false)), Some(u)) = (churn, &unsure) {
+            draft = draft.unsure(u.reason.clone(), &u.remedy);
+        }
         Ok(vec![draft])
     }
 }
@@ -242,6 +250,37 @@ mod tests {
         assert!(f
             .iter()
             .any(|f| f.evidence.contains_key("idle_connections")));
+    }
+
+    #[test]
+    fn churn_over_a_few_seconds_is_unsure() {
+        // connections/connection-churn measures churn over a 3-second interval: with the
+        // shipped minimum statistics age, too short to judge a rate.
+        use pgsage_testkit::scenario::{fixture_path, Scenario};
+        let scenario = Scenario::load("connections").expect("connections scenario");
+        let snapshot = crate::Snapshot::load(fixture_path("connections", "connection-churn"))
+            .expect("connections/connection-churn fixture");
+        let mut config = crate::RuleConfig::shipped().expect("shipped packs");
+        config
+            .apply_toml(&scenario.config, "scenario connections")
+            .expect("scenario config");
+        let confident = crate::audit(&snapshot, &config);
+        let churn = |r: &crate::report::Report| {
+            r.findings
+                .iter()
+                .find(|f| f.rule == "CON003" && f.evidence.contains_key("sessions_per_second"))
+                .cloned()
+        };
+        let sure = churn(&confident).expect("churn judged with min_stats_age_hours = 0");
+        assert!(sure.fix.is_some(), "{sure:#?}");
+        config.min_stats_age_seconds =
+            crate::knowledge::counters::DEFAULT_MIN_STATS_AGE_HOURS * 3600.0;
+        let f = churn(&crate::audit(&snapshot, &config)).expect("still reported");
+        assert_eq!(f.severity, crate::report::Severity::Info, "{f:#?}");
+        assert_eq!(f.confidence, crate::report::Confidence::Low, "{f:#?}");
+        assert!(f.fix.is_none(), "{f:#?}");
+        let reason = f.confidence_reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("sampled interval is only"), "{reason}");
     }
 
     #[test]

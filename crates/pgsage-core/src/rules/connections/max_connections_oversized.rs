@@ -93,7 +93,8 @@ impl SnapshotRule for MaxConnectionsOversized {
         // Sessions of other roles whose state is hidden count as not idle: the pool size
         // suggested stays an upper bound. The same sizing as `pgsage tune`'s.
         let sessions = Sessions::observe(ctx.snapshot);
-        let reserved = connections::reserved_slots(ctx.snapshot);
+        // The reserved slots after the advice (CON010 restores the default when none are).
+        let reserved = connections::advised_reserved_slots(ctx.snapshot);
         let Some(pool) = connections::sizing(&sessions, reserved, Some(cpus), &policy).pool else {
             return Ok(vec![]);
         };

@@ -1,5 +1,6 @@
 use std::collections::BTreeSet;
 
+use crate::knowledge::connections::SAFETY_TIMEOUTS;
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -15,7 +16,12 @@ declare_rule! {
     /// one finding per setting, listing the roles:
     /// - `idle_in_transaction_session_timeout`, for every connecting role;
     /// - `statement_timeout` and `lock_timeout`, for application roles: connecting roles
-    ///   that are not superusers.
+    ///   that are not superusers. A superuser's sessions run maintenance, index builds,
+    ///   migrations and restores on purpose, which these timeouts would cancel, so no
+    ///   `ALTER ROLE <superuser> SET statement_timeout` is ever suggested; the connecting
+    ///   superusers left out are listed in the evidence (`superusers_left_out`). An
+    ///   application that connects as a superuser is rule CON009's finding: it needs its
+    ///   own non-superuser role, which then gets these timeouts.
     ///
     /// A role's value is what it gets at login: its `ALTER ROLE … SET` (for this database
     /// or all), else the database's `ALTER DATABASE … SET` or the server's value — read
@@ -40,6 +46,9 @@ declare_rule! {
     /// and a session can raise it for a known long job with `SET`. New sessions pick the
     /// values up; existing ones keep theirs.
     ///
+    /// The suggested values (`10min`, `5min`, `10s`) are in
+    /// `pgsage_core::knowledge::connections::SAFETY_TIMEOUTS`.
+    ///
     /// ## Thresholds
     /// - `ignore_roles` (default: the admin roles of RDS, Azure, Cloud SQL and AlloyDB):
     ///   roles never listed.
@@ -62,13 +71,6 @@ declare_rule! {
         },
     }
 }
-
-/// The timeouts checked: name, whether superusers count, suggested value.
-const TIMEOUTS: &[(&str, bool, &str)] = &[
-    ("idle_in_transaction_session_timeout", true, "10min"),
-    ("statement_timeout", false, "5min"),
-    ("lock_timeout", false, "10s"),
-];
 
 /// Whether a setting value (`0`, `0ms`, `30s`, `5min`) is non-zero.
 fn nonzero(value: &str) -> Option<bool> {
@@ -161,7 +163,9 @@ impl SnapshotRule for MissingSafetyTimeouts {
             .filter(|r| users.contains(r.name.as_str()))
             .collect();
         let mut drafts = Vec::new();
-        for &(name, superusers_count, suggested) in TIMEOUTS {
+        for timeout in SAFETY_TIMEOUTS {
+            let (name, superusers_count, suggested) =
+                (timeout.name, timeout.superusers, timeout.value);
             if snap.setting(name).is_none() {
                 continue;
             }
@@ -169,6 +173,11 @@ impl SnapshotRule for MissingSafetyTimeouts {
                 .iter()
                 .copied()
                 .filter(|r| superusers_count || !r.is_superuser)
+                .collect();
+            let superusers_left_out: Vec<&str> = roles
+                .iter()
+                .filter(|r| !superusers_count && r.is_superuser)
+                .map(|r| r.name.as_str())
                 .collect();
             let base = baseline(snap, name);
             let (miss, unknown) = missing(&relevant, name, base);
@@ -229,11 +238,15 @@ impl SnapshotRule for MissingSafetyTimeouts {
                         requires: Some("none".into()),
                         watch: Some(watch.into()),
                         settings: Vec::new(),
+                        ..Default::default()
                     }
                 }
             });
             if unknown > 0 {
                 draft = draft.evidence("roles_not_judged", unknown);
+            }
+            if !superusers_left_out.is_empty() {
+                draft = draft.evidence("superusers_left_out", superusers_left_out);
             }
             if name == "idle_in_transaction_session_timeout" {
                 draft = draft.severity(Severity::Warning);

@@ -67,7 +67,12 @@ impl SnapshotRule for SuperuserReservedZero {
             "Reserve a few slots for superusers (3 is the default); on PostgreSQL 16+ also reserved_connections for a monitoring role granted pg_use_reserved_connections",
         )
         .with_fix(ctx.settings_fix(
-            &[("superuser_reserved_connections", "3".into())],
+            // PostgreSQL's default, which the connection model counts as reserved after
+            // the advice (`advised_reserved_slots`).
+            &[(
+                "superuser_reserved_connections",
+                crate::knowledge::connections::DEFAULT_SUPERUSER_RESERVED.to_string(),
+            )],
             "",
             "that a superuser can still connect when the applications use every other slot",
         ));

@@ -166,20 +166,6 @@ pub(crate) fn index_covers_fk(i: &Index, fk: &ForeignKey) -> bool {
         .is_none_or(|p| predicate_only_not_null(p, &fk.columns))
 }
 
-/// The foreign keys for which `i` is the only covering index.
-pub(crate) fn sole_fk_support<'a>(snap: &'a Snapshot, i: &Index) -> Vec<&'a ForeignKey> {
-    snap.foreign_keys
-        .iter()
-        .filter(|fk| index_covers_fk(i, fk))
-        .filter(|fk| {
-            !snap
-                .indexes
-                .iter()
-                .any(|o| o.oid != i.oid && index_covers_fk(o, fk))
-        })
-        .collect()
-}
-
 /// Whether an index backs a constraint or enforces uniqueness: never to be dropped as
 /// unused or redundant.
 pub(crate) fn is_protected(i: &Index) -> bool {

@@ -6,6 +6,8 @@ use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Index;
 
 use super::common::key_items;
+use super::index_drops;
+use crate::rules::drop_plan::Verdict;
 
 declare_rule! {
     /// ## What it detects
@@ -24,6 +26,19 @@ declare_rule! {
     /// unique one, else the most used; drop the others with `DROP INDEX CONCURRENTLY`
     /// (no lock on writes). If both back constraints, drop the redundant constraint
     /// instead.
+    ///
+    /// **With the other drops.** The audit decides every index drop once (the index-drop
+    /// plan shared by IDX001, IDX002, IDX003 and IDX007), so that findings never
+    /// contradict each other:
+    /// - a copy that is also unused (IDX003) or rarely used (IDX007) is dropped by this
+    ///   finding only;
+    /// - when the kept copy is itself a leading prefix of a longer index (IDX002), the
+    ///   recommendation names the longer index as the one serving the queries; when the
+    ///   kept copy is dropped as unused, it says so (both copies go);
+    /// - when a foreign key or the workload needs the index, one copy always stays (IDX003
+    ///   then reports the kept copy as info, with why it stays).
+    ///
+    /// The index that serves the queries afterwards is in the evidence (`kept_indexes`).
     ///
     /// ## Thresholds
     /// None: the match is exact. Invalid indexes are left to their own rule.
@@ -110,8 +125,28 @@ impl SnapshotRule for DuplicateIndex {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let snap = ctx.snapshot;
+        let plan = super::drop_plan(ctx);
         let mut drafts = Vec::new();
         for (dup, keep) in duplicate_copies(&snap.indexes) {
+            match plan.verdict(dup.oid, Self::META.id) {
+                Verdict::Drop(_) => {}
+                Verdict::Keep(kept) => {
+                    drafts.push(index_drops::kept_draft(
+                        snap,
+                        dup,
+                        kept,
+                        &format!("duplicates `{}`", keep.name),
+                    ));
+                    continue;
+                }
+                Verdict::OtherRule(_) | Verdict::NoDrop => continue,
+            }
+            // What serves the queries once the plan is applied: the kept copy, or the
+            // longer index it is a prefix of when IDX002 drops it too; nothing when it is
+            // dropped as unused.
+            let survivor = plan
+                .survivor(keep.oid)
+                .and_then(|oid| snap.indexes.iter().find(|i| i.oid == oid));
             let fix = match &dup.constraint_name {
                 Some(c) => format!(
                     "ALTER TABLE {} DROP CONSTRAINT {};",
@@ -135,10 +170,24 @@ impl SnapshotRule for DuplicateIndex {
                 .evidence("idx_scan", dup.idx_scan)
                 .evidence("kept_idx_scan", keep.idx_scan)
                 .evidence("definition", dup.definition.clone())
+                .evidence(
+                    "kept_indexes",
+                    survivor.map(|s| s.qualified_name()).into_iter().collect::<Vec<_>>(),
+                )
                 .recommend(format!(
-                    "Drop `{}`; `{}` serves the same queries{}",
+                    "Drop `{}`; {}{}",
                     dup.name,
-                    keep.name,
+                    match survivor {
+                        Some(s) if s.oid == keep.oid => format!("`{}` serves the same queries", keep.name),
+                        Some(s) => format!(
+                            "`{}` is the same index, and `{}` serves their queries (IDX002 drops `{}` as its leading prefix)",
+                            keep.name, s.name, keep.name
+                        ),
+                        None => format!(
+                            "`{}` is the same index, and is dropped too (unused or rarely used: see its own finding)",
+                            keep.name
+                        ),
+                    },
                     if dup.constraint_name.is_some() {
                         " (it backs a constraint, so drop the redundant constraint)"
                     } else {
@@ -154,7 +203,7 @@ impl SnapshotRule for DuplicateIndex {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_fires, assert_quiet};
+    use crate::rules::testing::{assert_fires, assert_quiet, case_findings};
 
     #[test]
     fn fires_on_a_copy_of_an_index() {
@@ -166,5 +215,31 @@ mod tests {
     #[test]
     fn quiet_on_similar_but_different_indexes() {
         assert_quiet("IDX001");
+    }
+
+    #[test]
+    fn names_what_serves_the_queries_once_the_plan_is_applied() {
+        // `sale_order_partner_dup` duplicates `sale_order_partner_idx`, which IDX002 drops
+        // as a prefix of `sale_order_partner_date_idx`: that one serves the queries.
+        let f = case_findings("indexing", "problems", "IDX001");
+        let dup = f
+            .iter()
+            .find(|f| f.object.name == "sale_order_partner_dup")
+            .expect("finding");
+        assert_eq!(
+            dup.evidence["kept_indexes"],
+            serde_json::json!(["public.sale_order_partner_date_idx"])
+        );
+        assert!(
+            dup.recommendation.contains("sale_order_partner_date_idx"),
+            "{dup:#?}"
+        );
+        // A copy IDX003 finds unused too is dropped once, here.
+        let f = case_findings("indexing", "drop_conflicts", "IDX001");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].evidence["kept_indexes"],
+            serde_json::json!(["public.conflict_tax_order_idx"])
+        );
     }
 }

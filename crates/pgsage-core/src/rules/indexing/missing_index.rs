@@ -40,6 +40,12 @@ declare_rule! {
     /// (`unindexed-foreign-key`) and is not repeated here; when the application's own
     /// statements filter on the same columns, IDX009 reports it too.
     ///
+    /// **IDX009 and the index drops.** No drop the audit proposes (IDX001, IDX002, IDX003,
+    /// IDX007) removes an index the advisor relies on: the index-drop plan runs the
+    /// advisor again without the dropped indexes, and keeps any whose absence would make
+    /// it recommend a new index (IDX003 then reports it as info, with the statements that
+    /// need it).
+    ///
     /// ## Why it matters
     /// A statement that filters a large table on an unindexed column reads the whole
     /// table each time: its time grows with the table, it evicts useful pages from the
@@ -145,20 +151,57 @@ fn is_foreign_key_check(query: &str) -> bool {
 fn audit_advice<'a>(ctx: &RuleContext<'a>) -> Result<&'a IndexAdvice, Skip> {
     ctx.views
         .index_advice
-        .get_or_init(|| {
-            let mut opts = advisor_options(ctx.config)?;
-            let w = workload(ctx)?;
-            let snap = ctx.snapshot;
-            opts.database = Some(snap.server.database.clone());
-            let mut advice =
-                crate::advise::advise(w, snap, &opts, crate::advise::render::UNVALIDATED);
-            advice
-                .recommendations
-                .retain(|r| !r.queries.iter().all(|q| is_foreign_key_check(&q.query)));
-            Ok(advice)
-        })
+        .get_or_init(|| advice_on(ctx, ctx.snapshot))
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The advice for the audit's statements on `snap` (the snapshot, or the snapshot with
+/// some indexes removed), without the recommendations that only help foreign key checks.
+fn advice_on(ctx: &RuleContext<'_>, snap: &crate::Snapshot) -> Result<IndexAdvice, Skip> {
+    let mut opts = advisor_options(ctx.config)?;
+    let w = workload(ctx)?;
+    opts.database = Some(snap.server.database.clone());
+    let mut advice = crate::advise::advise(w, snap, &opts, crate::advise::render::UNVALIDATED);
+    advice
+        .recommendations
+        .retain(|r| !r.queries.iter().all(|q| is_foreign_key_check(&q.query)));
+    Ok(advice)
+}
+
+/// What IDX009 would recommend in addition to its advice if the indexes `dropped` (oids)
+/// were gone: the indexes the workload's statements rely on among them. Empty when IDX009
+/// does not run or has no workload to advise on.
+pub(crate) fn advised_without(
+    ctx: &RuleContext<'_>,
+    dropped: &std::collections::BTreeSet<u32>,
+) -> Vec<crate::advise::Recommendation> {
+    if dropped.is_empty() || !ctx.config.is_enabled(MissingIndex::META.id) {
+        return Vec::new();
+    }
+    let Ok(before) = audit_advice(ctx) else {
+        return Vec::new();
+    };
+    let mut without = ctx.snapshot.clone();
+    without.indexes.retain(|i| !dropped.contains(&i.oid));
+    let Ok(after) = advice_on(ctx, &without) else {
+        return Vec::new();
+    };
+    let key = |r: &crate::advise::Recommendation| {
+        (
+            r.schema.clone(),
+            r.table.clone(),
+            r.columns.clone(),
+            r.include.clone(),
+            r.predicate.clone(),
+        )
+    };
+    let known: std::collections::BTreeSet<_> = before.recommendations.iter().map(key).collect();
+    after
+        .recommendations
+        .into_iter()
+        .filter(|r| !known.contains(&key(r)))
+        .collect()
 }
 
 /// An index IDX009 recommends: schema, table and key column names (a descending key

@@ -8,6 +8,8 @@ use crate::units;
 
 use super::common::{is_protected, key_items};
 use super::duplicate_index::duplicate_copies;
+use super::index_drops;
+use crate::rules::drop_plan::{DropReason, Dropped, Verdict};
 
 declare_rule! {
     /// ## What it detects
@@ -34,6 +36,15 @@ declare_rule! {
     /// definition (in the evidence) to recreate it if a query turns out to prefer it: the
     /// longer index is bigger, so a lookup by the leading column alone reads a few more
     /// pages through it. Watch that query's latency after the drop.
+    ///
+    /// **With the other drops.** The audit decides every index drop once (the index-drop
+    /// plan shared by IDX001, IDX002, IDX003 and IDX007). An index is redundant only with
+    /// a covering index that stays: when IDX003 (unused) or IDX007 (rarely used) drops
+    /// every index covering it, it is not reported here, and the finding that drops the
+    /// longer index says the shorter one stays. Of several covering indexes, the smallest
+    /// that stays is named (`kept_indexes` in the evidence). Exact copies are IDX001's.
+    /// `(order_id)` next to an unused `(order_id, product_id)`: IDX003 drops the longer
+    /// one, `(order_id)` stays — never both.
     ///
     /// ## Thresholds
     /// None: the match is structural.
@@ -90,6 +101,27 @@ pub(crate) fn covered_by(short: &Index, long: &Index) -> bool {
     }
 }
 
+/// Each index IDX002 would drop, with every index that covers it (the duplicate copies
+/// IDX001 drops left out on both sides): non-protected valid btrees whose keys lead a
+/// longer index.
+pub(crate) fn prefix_candidates(indexes: &[Index]) -> Vec<(&Index, Vec<&Index>)> {
+    let copies: BTreeSet<u32> = duplicate_copies(indexes)
+        .into_iter()
+        .map(|(dup, _)| dup.oid)
+        .collect();
+    indexes
+        .iter()
+        .filter(|i| !is_protected(i) && !copies.contains(&i.oid))
+        .filter_map(|short| {
+            let covers: Vec<&Index> = indexes
+                .iter()
+                .filter(|l| !copies.contains(&l.oid) && covered_by(short, l))
+                .collect();
+            (!covers.is_empty()).then_some((short, covers))
+        })
+        .collect()
+}
+
 impl SnapshotRule for RedundantPrefixIndex {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -97,25 +129,29 @@ impl SnapshotRule for RedundantPrefixIndex {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let snap = ctx.snapshot;
-        let copies: BTreeSet<u32> = duplicate_copies(&snap.indexes)
-            .into_iter()
-            .map(|(dup, _)| dup.oid)
-            .collect();
+        let plan = super::drop_plan(ctx);
         let mut drafts = Vec::new();
-        for short in snap
-            .indexes
-            .iter()
-            .filter(|i| !is_protected(i) && !copies.contains(&i.oid))
-        {
-            // The smallest covering index: the one queries would move to.
-            let Some(long) = snap
-                .indexes
-                .iter()
-                .filter(|l| !copies.contains(&l.oid) && covered_by(short, l))
-                .min_by_key(|l| (l.key_columns.len(), l.size_bytes, l.oid))
-            else {
-                continue;
+        for (short, _) in prefix_candidates(&snap.indexes) {
+            // The covering index the plan keeps (the smallest that stays): queries move
+            // to it. When every covering index is dropped (unused), this one is not
+            // redundant and the plan has no drop for it here.
+            let long = match plan.verdict(short.oid, Self::META.id) {
+                Verdict::Drop(Dropped {
+                    reason: DropReason::Prefix { cover },
+                    ..
+                }) => snap.indexes.iter().find(|l| l.oid == *cover),
+                Verdict::Keep(kept) => {
+                    drafts.push(index_drops::kept_draft(
+                        snap,
+                        short,
+                        kept,
+                        "is a leading prefix of a longer index",
+                    ));
+                    continue;
+                }
+                _ => continue,
             };
+            let Some(long) = long else { continue };
             drafts.push(
                 Draft::new(
                     ObjectRef::in_schema(ObjectKind::Index, &snap.server.database, &short.schema, &short.name),
@@ -130,6 +166,7 @@ impl SnapshotRule for RedundantPrefixIndex {
                     ),
                 )
                 .evidence("covered_by", long.name.clone())
+                .evidence("kept_indexes", vec![long.qualified_name()])
                 .evidence("size_bytes", short.size_bytes)
                 .evidence("covering_size_bytes", long.size_bytes)
                 .evidence("idx_scan", short.idx_scan)
@@ -155,7 +192,7 @@ impl SnapshotRule for RedundantPrefixIndex {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_fires, assert_quiet};
+    use crate::rules::testing::{assert_fires, assert_quiet, case_findings};
 
     #[test]
     fn fires_on_a_prefix_of_a_longer_index() {
@@ -167,5 +204,17 @@ mod tests {
     #[test]
     fn quiet_on_unique_partial_and_reordered_look_alikes() {
         assert_quiet("IDX002");
+    }
+
+    #[test]
+    fn not_redundant_with_an_index_that_is_dropped() {
+        // Both covering indexes are unused and dropped by IDX003: the short ones stay.
+        let f = case_findings("indexing", "drop_conflicts", "IDX002");
+        let names: Vec<&str> = f.iter().map(|f| f.object.name.as_str()).collect();
+        assert_eq!(names, ["conflict_pick_partner_idx"], "{f:#?}");
+        assert_eq!(
+            f[0].evidence["kept_indexes"],
+            serde_json::json!(["public.conflict_pick_partner_date_idx"])
+        );
     }
 }

@@ -41,8 +41,8 @@ declare_rule! {
     /// - `min_seq_scan_pct` (default 50): share of sequential scans among all scans of the
     ///   table.
     ///
-    /// Counters younger than the audit's `min_stats_age_hours` give a low-confidence
-    /// finding.
+    /// Counters younger than the audit's `min_stats_age_hours` (or a sampled interval
+    /// shorter than 10 minutes) give an "unsure" finding: information, low confidence.
     ///
     /// **IDX006 and IDX009.** When `pg_stat_statements` lets the index advisor name the
     /// index a table needs, IDX009 (`missing-index`) reports it with the
@@ -135,7 +135,9 @@ impl SnapshotRule for SeqScanHeavyTable {
         let snap = ctx.snapshot;
         let basis = ctx.basis();
         let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
-        let young = ctx.stats_too_young();
+        let young = ctx
+            .stats_window()
+            .unsure(crate::knowledge::counters::Verdict::Rate);
         // Tables IDX009 names an index for are its findings, not ours — and so are the
         // partitions of a partitioned table it names one for (the index goes on each).
         let advised = super::missing_index::advised_indexes(ctx);
@@ -240,8 +242,8 @@ impl SnapshotRule for SeqScanHeavyTable {
                     ),
                 );
             }
-            if let Some(reason) = &young {
-                draft = draft.low_confidence(reason.clone());
+            if let Some(u) = &young {
+                draft = draft.unsure(u.reason.clone(), &u.remedy);
             }
             drafts.push(draft);
         }

@@ -27,6 +27,11 @@ declare_rule! {
     /// (fk_columns)`. Watch the referencing table's `seq_scan` and the duration of deletes
     /// on the referenced table.
     ///
+    /// The audit never proposes to drop the index a foreign key had: IDX001, IDX002,
+    /// IDX003 and IDX007 share one index-drop plan, which keeps one index per foreign key
+    /// (reported as info by the rule that would have dropped it, with the reason). So
+    /// applying the audit's fixes never creates this finding.
+    ///
     /// When the application's statements filter on the key's columns and IDX009
     /// (`missing-index`) recommends an index that leads with them, the key is left to
     /// IDX009: that index serves the foreign key checks too, and one fix is one finding.

@@ -1,5 +1,6 @@
 use serde_json::json;
 
+use crate::knowledge::counters::Verdict;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -30,8 +31,9 @@ declare_rule! {
     /// - `min_hit_ratio_pct` (default 99): ratios below this warn.
     /// - `min_block_reads` (default 100000): fewer blocks read over the basis are ignored.
     ///
-    /// Skipped when the counters since reset are younger than `min_stats_age_hours`
-    /// (right after a restart the cache is cold and the ratio means nothing).
+    /// Counters since a reset younger than `min_stats_age_hours`, or a sampled interval
+    /// shorter than 10 minutes, give an "unsure" finding (information, low confidence, no
+    /// fix): right after a restart the cache is cold and the ratio means little.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-DATABASE-VIEW>
@@ -57,9 +59,8 @@ impl SnapshotRule for CacheHitRatioLow {
         let p: Params = ctx.params()?;
         let min_ratio = p.min_hit_ratio_pct;
         let min_reads = p.min_block_reads;
-        if let Some(reason) = ctx.stats_too_young() {
-            return Err(Skip::because(reason));
-        }
+        // Right after a restart the cache is cold and the ratio says little.
+        let unsure = ctx.stats_window().unsure(Verdict::Share);
         let snap = ctx.snapshot;
         let basis = ctx.basis();
         let block = snap
@@ -152,6 +153,9 @@ impl SnapshotRule for CacheHitRatioLow {
                         "blks_hit and blks_read in pg_stat_database over a busy hour",
                     )
             };
+            if let Some(u) = &unsure {
+                draft = draft.unsure(u.reason.clone(), &u.remedy);
+            }
             drafts.push(draft);
         }
         Ok(drafts)

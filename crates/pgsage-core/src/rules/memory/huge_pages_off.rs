@@ -112,6 +112,7 @@ impl SnapshotRule for HugePagesOff {
                 requires: Some("restart".into()),
                 watch: Some(watch.into()),
                 settings: Vec::new(),
+                ..Default::default()
             },
         });
         if !sure {

@@ -1,8 +1,10 @@
 use serde_json::json;
 
+use crate::knowledge::counters::{RateUnit, Verdict};
+use crate::knowledge::memory::DEFAULT_WORK_MEM;
 use crate::report::{Fix, ObjectRef};
 use crate::rules::macros::declare_rule;
-use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
+use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Statement};
 use crate::units;
 
@@ -26,8 +28,10 @@ declare_rule! {
     /// file size) times `in_memory_factor` — but never beyond what RAM allows for every
     /// connection: the recommended configuration's `work_mem` (the value `pgsage tune`
     /// gives: (RAM − `shared_buffers`) / ((connections + parallel workers) × 3), halved for
-    /// the `mixed` and `dw` profiles). When the spills come from a few statements (reports, batches), or the value needed
-    /// exceeds that budget, set it for them only: `SET LOCAL work_mem = '…'` in their
+    /// the `mixed` and `dw` profiles). A server-wide value below that (or below PostgreSQL's
+    /// default of 4 MB) is raised first. When the spills come from a few statements
+    /// (reports, batches), or the value needed exceeds that budget, set the rest for them
+    /// only: `SET LOCAL work_mem = '…'` in their
     /// transaction or `ALTER ROLE reporting SET work_mem = '…'`, rather than for every
     /// connection. Setting `log_temp_files = 0` logs each spill with its statement.
     ///
@@ -40,7 +44,13 @@ declare_rule! {
     ///   this share of the temporary blocks, per-query settings are recommended.
     ///
     /// Uses deltas over the sampled window with `--interval`, else totals since each
-    /// database's statistics reset (low confidence when those are young). The RAM budget
+    /// database's statistics reset. The rate is shown in the unit the window covers (per
+    /// minute over a few minutes, per hour from an hour); a window shorter than the audit's
+    /// minimum (a 10-minute interval, or `min_stats_age_hours` of counters) gives an
+    /// "unsure" finding: information, low confidence, no fix. When the server-wide
+    /// `work_mem` is below PostgreSQL's default (4 MB) or below what RAM allows, the fix
+    /// raises it first — to `pgsage tune`'s value — and gives per-query settings only for
+    /// what that value does not cover. The RAM budget
     /// needs the host's RAM; without it the recommendation is not bounded. Over an
     /// interval, other roles' `pg_stat_statements` entries read without
     /// `pg_read_all_stats` (queryid hidden) cannot be matched between the samples: they
@@ -165,8 +175,9 @@ impl SnapshotRule for WorkMemTempSpills {
                 per_db.push(json!({ "database": db.name, "temp_files": f, "temp_bytes": b }));
             }
         }
-        let hours = (basis.seconds() / 3600.0).max(1.0 / 3600.0);
-        let mb_per_hour = bytes as f64 / super::MB / hours;
+        let window = ctx.stats_window();
+        // Compared with the hourly threshold; read in the unit the window covers.
+        let mb_per_hour = window.per(bytes as f64, 3600.0) / super::MB;
         if (files as f64) < min_files || mb_per_hour < min_rate {
             return Ok(vec![]);
         }
@@ -187,19 +198,14 @@ impl SnapshotRule for WorkMemTempSpills {
             *total > 0.0
                 && s.iter().take(3).map(|x| x.temp_bytes).sum::<f64>() >= total * top_share / 100.0
         });
-        let fits = budget.is_none_or(|b| needed <= b);
 
-        let basis_text = match basis {
-            Basis::Interval { seconds } => format!("over the last {}", units::duration(seconds)),
-            Basis::SinceReset { seconds } => {
-                format!("since the statistics reset ({})", units::duration(seconds))
-            }
-        };
         let mut message = format!(
-            "{} temporary files ({}) written {basis_text}, {}/h: sorts and hashes spill to disk with `work_mem` = {}",
+            "{} temporary files ({}) written {}, {}/{}: sorts and hashes spill to disk with `work_mem` = {}",
             units::count(files),
             units::bytes(bytes),
-            units::bytes(mb_per_hour * super::MB),
+            window.describe(),
+            units::bytes(window.per_unit(bytes as f64)),
+            window.rate_unit().symbol(),
             units::bytes(work_mem)
         );
         let top: Vec<&Spiller<'_>> = spill
@@ -235,8 +241,57 @@ impl SnapshotRule for WorkMemTempSpills {
         };
 
         let watch = "temp_files and temp_bytes in pg_stat_database, temp_blks_written in pg_stat_statements, and the host's free memory";
-        let (recommendation, fix) = if concentrated {
-            (
+        // The server-wide value comes first whenever the recommended configuration raises
+        // it (a value below PostgreSQL's default, or below what RAM allows for every
+        // connection): one value, `pgsage tune`'s. Without the RAM it is not sized: the
+        // spills' need, or PostgreSQL's default when a few statements cause them (their
+        // need goes to them alone).
+        let own = if concentrated {
+            DEFAULT_WORK_MEM as f64
+        } else {
+            needed
+        };
+        let global = ctx
+            .value_for("work_mem", || units::setting_bytes(own as u64))
+            .and_then(|v| crate::host::parse_size(&v).ok().map(|b| (v, b as f64)))
+            .filter(|(_, b)| *b > work_mem);
+        let (recommendation, fix) = match global {
+            Some((v, g)) => {
+                let why = if work_mem < DEFAULT_WORK_MEM as f64 {
+                    format!(
+                        "the server-wide {} is below PostgreSQL's default of {}",
+                        units::bytes(work_mem),
+                        units::bytes(DEFAULT_WORK_MEM)
+                    )
+                } else {
+                    format!("typical spill {} × {factor}", units::bytes(typical))
+                };
+                let sized = if budget.is_some() {
+                    ", the value RAM allows for every connection"
+                } else {
+                    " — the host's RAM is unknown, check it against max_connections"
+                };
+                let rest = if g >= needed {
+                    String::new()
+                } else {
+                    format!(
+                        "; the spills need about {} per sort: give that to the reports and batches that spill, per role or per query (SET LOCAL work_mem)",
+                        units::bytes(needed)
+                    )
+                };
+                let mut fix = ctx.settings_fix(&[("work_mem", v.clone())], "", watch);
+                if g < needed {
+                    fix.sql.push('\n');
+                    fix.sql.push_str(&per_query_sql(needed));
+                }
+                (
+                    format!(
+                        "Raise work_mem to {v} ({why}){sized}{rest}; set log_temp_files = 0 to see what still spills"
+                    ),
+                    fix,
+                )
+            }
+            None if concentrated => (
                 format!(
                     "The spills come from a few statements: give them {} with SET LOCAL work_mem (or ALTER ROLE … SET work_mem for the role running them) instead of raising work_mem for every connection{}",
                     units::bytes(needed),
@@ -247,60 +302,23 @@ impl SnapshotRule for WorkMemTempSpills {
                     requires: Some("none".into()),
                     watch: Some(watch.into()),
                     settings: Vec::new(),
+                    ..Default::default()
                 },
-            )
-        } else {
-            // The server-wide value is the recommended configuration's when it sizes it
-            // (else, RAM unknown, what the spills need); what it leaves out goes per role.
-            let global = ctx
-                .value_for("work_mem", || units::setting_bytes(needed as u64))
-                .filter(|v| crate::host::parse_size(v).is_ok_and(|b| b as f64 > work_mem));
-            let global_bytes = global
-                .as_deref()
-                .and_then(|v| crate::host::parse_size(v).ok())
-                .map(|b| b as f64);
-            match (global, global_bytes) {
-                (Some(v), Some(g)) if g >= needed || !fits => {
-                    let rest = if g >= needed {
-                        String::new()
-                    } else {
-                        format!(
-                            "; the spills need about {} per sort, more than RAM allows for every connection: set that per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
-                            units::bytes(needed)
-                        )
-                    };
-                    let mut fix = ctx.settings_fix(&[("work_mem", v.clone())], "", watch);
-                    if g < needed {
-                        fix.sql.push('\n');
-                        fix.sql.push_str(&per_query_sql(needed));
-                    }
-                    (
-                        format!(
-                            "Raise work_mem to {v} (typical spill {} × {factor}){}{rest}; set log_temp_files = 0 to see what still spills",
-                            units::bytes(typical),
-                            if budget.is_some() {
-                                ", the value RAM allows for every connection"
-                            } else {
-                                " — the host's RAM is unknown, check it against max_connections"
-                            },
-                        ),
-                        fix,
-                    )
-                }
-                _ => (
-                    format!(
-                        "Holding the spills in memory needs about {} per sort, more than the {} per connection the RAM allows: set it per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
-                        units::bytes(needed),
-                        units::bytes(budget.unwrap_or(work_mem)),
-                    ),
-                    Fix {
-                        sql: per_query_sql(needed),
-                        requires: Some("none".into()),
-                        watch: Some(watch.into()),
-                        settings: Vec::new(),
-                    },
+            ),
+            None => (
+                format!(
+                    "Holding the spills in memory needs about {} per sort, more than the {} per connection the RAM allows: set it per role or per query (SET LOCAL work_mem) for the reports and batches that spill",
+                    units::bytes(needed),
+                    units::bytes(budget.unwrap_or(work_mem)),
                 ),
-            }
+                Fix {
+                    sql: per_query_sql(needed),
+                    requires: Some("none".into()),
+                    watch: Some(watch.into()),
+                    settings: Vec::new(),
+                    ..Default::default()
+                },
+            ),
         };
 
         let mut draft = Draft::new(ObjectRef::setting("work_mem"), message)
@@ -308,7 +326,6 @@ impl SnapshotRule for WorkMemTempSpills {
             .evidence("window_s", basis.seconds().round())
             .evidence("temp_files", files)
             .evidence("temp_bytes", bytes)
-            .evidence("temp_mb_per_hour", (mb_per_hour * 10.0).round() / 10.0)
             .evidence("avg_temp_file_bytes", avg_file.round())
             .evidence("typical_spill_bytes", typical.round())
             .evidence("work_mem_bytes", work_mem)
@@ -318,6 +335,10 @@ impl SnapshotRule for WorkMemTempSpills {
             .with_fix(fix);
         if let Some(b) = budget {
             draft = draft.evidence("ram_budget_per_connection_bytes", b);
+        }
+        // An hourly rate only from an hour of counters or more: never extrapolated.
+        if window.rate_unit() >= RateUnit::Hour {
+            draft = draft.evidence("temp_mb_per_hour", (mb_per_hour * 10.0).round() / 10.0);
         }
         match &spill {
             Some((s, _)) => {
@@ -343,8 +364,8 @@ impl SnapshotRule for WorkMemTempSpills {
                 );
             }
         }
-        if let Some(reason) = ctx.stats_too_young() {
-            draft = draft.low_confidence(reason);
+        if let Some(u) = window.unsure(Verdict::Rate) {
+            draft = draft.unsure(u.reason, &u.remedy);
         }
         Ok(vec![draft])
     }
@@ -362,6 +383,54 @@ mod tests {
         assert!(
             e["recommended_work_mem_bytes"].as_f64().unwrap_or(f64::NAN)
                 > e["work_mem_bytes"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+
+    /// PostgreSQL's default `work_mem`.
+    const DEFAULT_WORK_MEM: f64 = 4.0 * 1024.0 * 1024.0;
+
+    #[test]
+    fn raises_a_server_value_below_the_default_first() {
+        // memory/temp-spills: `work_mem = 64kB` (1/64 of the default) on a 1 GiB host; the
+        // spills come from one report. The server value goes up to what `pgsage tune`
+        // sizes before any per-statement setting.
+        use pgsage_testkit::scenario::{fixture_path, Scenario};
+        let scenario = Scenario::load("memory").expect("memory scenario");
+        let snapshot = crate::Snapshot::load(fixture_path("memory", "temp-spills"))
+            .expect("memory/temp-spills fixture");
+        let mut config = crate::RuleConfig::shipped().expect("shipped packs");
+        config
+            .apply_toml(&scenario.config, "scenario memory")
+            .expect("scenario config");
+        let (report, tuning) =
+            crate::audit_and_tune(&snapshot, &config, crate::Source::SnapshotFile);
+        let tuned = tuning
+            .settings
+            .iter()
+            .find(|a| a.name == "work_mem")
+            .expect("tune sizes work_mem (the host's RAM is known)");
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule == "MEM003")
+            .expect("MEM003 fires on memory/temp-spills");
+        assert!(f.evidence["work_mem_bytes"].as_f64().unwrap_or(f64::NAN) < DEFAULT_WORK_MEM);
+        let fix = f.fix.as_ref().expect("a fix");
+        let server: Vec<_> = fix
+            .settings
+            .iter()
+            .filter(|s| s.name == "work_mem")
+            .collect();
+        assert_eq!(
+            server.len(),
+            1,
+            "MEM003 must raise the server-wide work_mem first: {f:#?}"
+        );
+        assert_eq!(server[0].value, tuned.recommended, "{f:#?}");
+        assert!(
+            f.recommendation
+                .starts_with(&format!("Raise work_mem to {}", tuned.recommended)),
+            "{f:#?}"
         );
     }
 

@@ -108,6 +108,7 @@ impl SnapshotRule for DisabledPlannerMethod {
                     requires: Some("none".into()),
                     watch: Some(watch.into()),
                     settings: Vec::new(),
+                    ..Default::default()
                 }
             } else {
                 ctx.settings_fix(&[(s.name.as_str(), "on".into())], "", watch)

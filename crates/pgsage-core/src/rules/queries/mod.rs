@@ -8,6 +8,11 @@
 //! - `pgsage workload`: a log capture (or pg_stat_statements again), see
 //!   `crate::engine::workload`.
 //!
+//! In an audit, every verdict is a share or a rate of pg_stat_statements counters over
+//! their window ([`workload_window`]): below the audit's minimum (a sampled interval of 10
+//! minutes, or `min_stats_age_hours` since pg_stat_statements' reset) the findings are
+//! "unsure" — information, low confidence, no fix (`crate::knowledge::counters`).
+//!
 //! A rule whose numbers the source does not carry (rows, blocks and planning time are not
 //! in logs; percentiles are not in pg_stat_statements) is skipped with the reason.
 
@@ -19,7 +24,8 @@ mod noisy_neighbour;
 mod query_low_cache_hit;
 mod query_temp_spills;
 
-use crate::units;
+use crate::knowledge::counters::StatsWindow;
+use crate::rules::{Basis, RuleContext};
 use std::collections::BTreeMap;
 
 pub use dominant_query::DominantQuery;
@@ -61,16 +67,18 @@ impl WorkloadContext<'_> {
     }
 }
 
-/// When the snapshot's pg_stat_statements counters are too young to judge the workload
-/// (since a reset, younger than the audit's minimum): the reason to lower confidence.
-pub(crate) fn young_workload(w: &Workload, min_stats_age_seconds: f64) -> Option<String> {
+/// The window of the snapshot's pg_stat_statements workload (its own basis: the sampled
+/// interval, or since pg_stat_statements' reset), under the audit's minimums.
+pub(crate) fn workload_window(ctx: &RuleContext<'_>, w: &Workload) -> StatsWindow {
+    let window = ctx.stats_window();
     match (w.source.basis.as_deref(), w.source.window_seconds) {
-        (Some("since_reset"), Some(s)) if s < min_stats_age_seconds => Some(format!(
-            "pg_stat_statements covers only {} since its reset; at least {} is needed to judge the workload",
-            units::duration(s),
-            units::duration(min_stats_age_seconds)
-        )),
-        _ => None,
+        (Some("interval"), Some(seconds)) => {
+            window.over(Basis::Interval { seconds }, "pg_stat_statements counters")
+        }
+        (Some("since_reset"), Some(seconds)) => {
+            window.over(Basis::SinceReset { seconds }, "pg_stat_statements counters")
+        }
+        _ => window,
     }
 }
 

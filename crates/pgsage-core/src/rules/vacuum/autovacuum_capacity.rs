@@ -430,6 +430,7 @@ fn finding(ctx: &RuleContext<'_>, i: Inputs<'_>) -> Draft {
             requires: Some("none".into()),
             watch: Some(watch.into()),
             settings: Vec::new(),
+            ..Default::default()
         }
     } else {
         ctx.settings_fix(

@@ -43,7 +43,9 @@ declare_rule! {
     ///   at or below it are not reported.
     ///
     /// Counter-based: uses the sampled interval when there is one (`--interval`), else the
-    /// counters since the statistics reset, with low confidence while they are young.
+    /// counters since the statistics reset. A window shorter than the audit's minimum (a
+    /// 10-minute interval, or `min_stats_age_hours` of counters) gives an "unsure" finding:
+    /// information, low confidence, no fix.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/storage-hot.html>
@@ -132,7 +134,9 @@ impl SnapshotRule for LowHotUpdateRatio {
         };
         let snap = ctx.snapshot;
         let basis = ctx.basis();
-        let young = ctx.stats_too_young();
+        let young = ctx
+            .stats_window()
+            .unsure(crate::knowledge::counters::Verdict::Share);
         let mut drafts = Vec::new();
         for t in snap
             .tables
@@ -187,8 +191,8 @@ impl SnapshotRule for LowHotUpdateRatio {
                 "none",
                 "n_tup_hot_upd / n_tup_upd in pg_stat_user_tables over the next days",
             );
-            if let Some(reason) = &young {
-                draft = draft.low_confidence(reason.clone());
+            if let Some(u) = &young {
+                draft = draft.unsure(u.reason.clone(), &u.remedy);
             }
             drafts.push(draft);
         }

@@ -1,3 +1,4 @@
+use crate::knowledge::counters::{Basis, Verdict};
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -53,8 +54,8 @@ declare_rule! {
     }
 }
 
-/// Buffer writes: (backends, checkpointer, background writer, source, basis label).
-fn writes(snap: &Snapshot) -> Option<(i64, i64, i64, &'static str, &'static str)> {
+/// Buffer writes: (backends, checkpointer, background writer, source, the counters' basis).
+fn writes(snap: &Snapshot) -> Option<(i64, i64, i64, &'static str, Basis)> {
     if snap.server.major() >= 16 && !snap.io.is_empty() {
         let sum = |backend: &str, normal_only: bool| {
             snap.io
@@ -72,7 +73,10 @@ fn writes(snap: &Snapshot) -> Option<(i64, i64, i64, &'static str, &'static str)
             sum("checkpointer", false),
             sum("background writer", false),
             "pg_stat_io",
-            "since_reset",
+            // Its reset time is not collected: the server's start bounds its age.
+            Basis::SinceReset {
+                seconds: snap.uptime_seconds(),
+            },
         ));
     }
     let w = checkpointer_window(snap)?;
@@ -90,7 +94,7 @@ fn writes(snap: &Snapshot) -> Option<(i64, i64, i64, &'static str, &'static str)
             .sum::<i64>() as f64
     };
     let grown = match (&w.basis, &snap.baseline) {
-        (crate::rules::Basis::Interval { .. }, Some(b)) => size(&snap.tables) - size(&b.tables),
+        (Basis::Interval { .. }, Some(b)) => size(&snap.tables) - size(&b.tables),
         _ => size(&snap.tables),
     };
     let extends = (grown.max(0.0) / block).round() as i64;
@@ -99,7 +103,7 @@ fn writes(snap: &Snapshot) -> Option<(i64, i64, i64, &'static str, &'static str)
         c.buffers_checkpoint,
         c.buffers_clean,
         "pg_stat_bgwriter",
-        w.basis.label(),
+        w.basis,
     ))
 }
 
@@ -141,7 +145,8 @@ impl SnapshotRule for BackendsWritingBuffers {
                 if maxpages == "0" { "; the background writer is disabled (`bgwriter_lru_maxpages` = 0)".to_owned() } else { String::new() }
             ),
         )
-        .evidence("basis", basis)
+        .evidence("basis", basis.label())
+        .evidence("window_s", basis.seconds().round())
         .evidence("source", source)
         .evidence("buffers_backend_writes", backend)
         .evidence("buffers_checkpoint", checkpointer)
@@ -162,10 +167,18 @@ impl SnapshotRule for BackendsWritingBuffers {
             "",
             "the share of buffers written by client backends (pg_stat_io on 16+, buffers_backend before) and maxwritten_clean",
         ));
-        if basis == "since_reset" {
-            if let Some(reason) = ctx.stats_too_young() {
-                draft = draft.low_confidence(reason);
-            }
+        // A share of the buffer writes, over those counters' own window.
+        let counters = if source == "pg_stat_io" {
+            "pg_stat_io counters"
+        } else {
+            "checkpointer statistics"
+        };
+        if let Some(u) = ctx
+            .stats_window()
+            .over(basis, counters)
+            .unsure(Verdict::Share)
+        {
+            draft = draft.unsure(u.reason, &u.remedy);
         }
         Ok(vec![draft])
     }

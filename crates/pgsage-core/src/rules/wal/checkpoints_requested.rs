@@ -1,3 +1,4 @@
+use crate::knowledge::counters::Verdict;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Basis, Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -32,13 +33,13 @@ declare_rule! {
     /// ## Thresholds
     /// - `min_checkpoints` (default 10): fewer checkpoints over the basis are too few to judge.
     /// - `max_requested_pct` (default 20): share of requested checkpoints that warns.
-    /// - `headroom_factor` (default 3): `max_wal_size` recommended as this many times the
-    ///   WAL written per `checkpoint_timeout` (a checkpoint starts at about
-    ///   `max_wal_size / (1 + checkpoint_completion_target)`, plus room for bursts).
-    /// - `max_recommended_gb` (default 64): cap of the recommendation, in GB; above it a
-    ///   shorter `checkpoint_timeout` is the better lever.
     ///
-    /// Low confidence when the counters since reset are younger than `min_stats_age_hours`.
+    /// The checkpointer's counters have their own reset: counters younger than
+    /// `min_stats_age_hours` (or a sampled interval shorter than 10 minutes) give an
+    /// "unsure" finding — information, low confidence citing that window, no fix. So does
+    /// a since-reset window whose WAL volume cannot have requested half the checkpoints
+    /// (explicit `CHECKPOINT`s, backups or bursts). The recommended value is never below
+    /// the current one nor PostgreSQL's default of 1 GB.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/wal-configuration.html>
@@ -99,8 +100,25 @@ impl SnapshotRule for CheckpointsRequested {
                 return Ok(vec![]);
             }
         }
-        // The value `pgsage tune` recommends; quiet when it keeps the current one.
-        let Some(advice) = ctx.advice("max_wal_size").filter(|a| a.change) else {
+        // Since a reset, the average rate may hide bursts: when the WAL written over the
+        // window cannot have requested even half the checkpoints at this max_wal_size
+        // (one every max_wal_size / (1 + completion target)), the verdict is unsure.
+        let unexplained = match (w.basis, rate) {
+            (Basis::SinceReset { seconds }, Some((r, _))) => {
+                let wal = r * seconds;
+                let possible = (wal / (mws / (1.0 + cct))).floor();
+                (possible < 0.5 * c.checkpoints_req as f64).then_some((wal, possible))
+            }
+            _ => None,
+        };
+        // The value `pgsage tune` recommends (never below the profile's default, never
+        // lower than the current value); quiet when it keeps the current one.
+        let Some(advice) = ctx.advice("max_wal_size").filter(|a| {
+            a.change
+                && crate::host::parse_size(&a.recommended).is_ok_and(|b| {
+                    b as f64 > mws && b >= crate::knowledge::wal::DEFAULT_MAX_WAL_SIZE
+                })
+        }) else {
             return Ok(vec![]);
         };
         let rec_text = advice.recommended.clone();
@@ -150,10 +168,21 @@ impl SnapshotRule for CheckpointsRequested {
                 .evidence("wal_rate_source", source)
                 .evidence("wal_per_checkpoint_timeout_bytes", wal.round());
         }
-        if let Some(reason) = ctx.stats_too_young() {
-            if matches!(w.basis, Basis::SinceReset { .. }) {
-                draft = draft.low_confidence(reason);
-            }
+        // The verdict is a share of the checkpointer's counters, over their own window.
+        let window = ctx.stats_window().over(w.basis, "checkpointer statistics");
+        if let Some(u) = window.unsure(Verdict::Share) {
+            draft = draft.unsure(u.reason, &u.remedy);
+        } else if let Some((wal, possible)) = unexplained {
+            draft = draft.unsure(
+                format!(
+                    "unsure: the {} of WAL written {} fill `max_wal_size` about {} times, fewer than half the {} requested checkpoints: the others come from explicit CHECKPOINT commands, base backups or short bursts",
+                    units::bytes(wal),
+                    window.describe(),
+                    units::count(possible),
+                    units::count(c.checkpoints_req)
+                ),
+                "sample an interval during the busy period (two collections at least 10 min apart) to tell WAL volume from explicit checkpoints",
+            );
         }
         Ok(vec![draft])
     }
@@ -177,6 +206,75 @@ mod tests {
                         .as_f64()
                         .unwrap_or(f64::NAN),
                 "{x:#?}"
+            );
+        }
+    }
+
+    /// The demo snapshot and every captured fixture, audited with the shipped defaults
+    /// (a minimum statistics age of 24 h): WAL001's findings.
+    fn wal001_everywhere() -> Vec<(String, crate::report::Finding)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let mut paths = vec![root.join("snapshots/demo.json")];
+        for dir in std::fs::read_dir(root.join("fixtures")).expect("fixtures") {
+            for file in std::fs::read_dir(dir.expect("entry").path()).expect("scenario") {
+                paths.push(file.expect("entry").path());
+            }
+        }
+        let config = crate::RuleConfig::shipped().expect("shipped packs");
+        let mut out = Vec::new();
+        for path in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
+            let snap = crate::Snapshot::load(path).expect("snapshot");
+            for f in crate::audit(&snap, &config).findings {
+                if f.rule == "WAL001" {
+                    out.push((path.display().to_string(), f));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn an_unsure_verdict_cites_the_checkpointer_window_it_used() {
+        // The demo's database statistics are 2.2 min old, its checkpointer statistics
+        // 4.6 h: the verdict rests on the latter.
+        let found = wal001_everywhere();
+        assert!(
+            found.iter().any(|(p, _)| p.ends_with("demo.json")),
+            "{found:#?}"
+        );
+        for (path, f) in &found {
+            let window = f.evidence["window_s"].as_f64().unwrap_or(f64::NAN);
+            if let Some(reason) = &f.confidence_reason {
+                // `window_s` is rounded to a second: below 10 s the text has a decimal.
+                assert!(
+                    !reason.contains("the statistics cover")
+                        && (window < 10.0 || reason.contains(&crate::units::duration(window))),
+                    "{path}: the reason does not cite the {} window used: {reason}",
+                    crate::units::duration(window)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn never_recommends_lowering_max_wal_size_or_going_below_the_default() {
+        const DEFAULT_MAX_WAL_SIZE: f64 = 1024.0 * 1024.0 * 1024.0;
+        let found = wal001_everywhere();
+        assert!(!found.is_empty());
+        for (path, f) in &found {
+            let current = f.evidence["max_wal_size_bytes"]
+                .as_f64()
+                .unwrap_or(f64::NAN);
+            let recommended = f.evidence["recommended_max_wal_size"]
+                .as_str()
+                .and_then(|v| crate::host::parse_size(v).ok())
+                .map_or(f64::NAN, |b| b as f64);
+            assert!(
+                recommended > current && recommended >= DEFAULT_MAX_WAL_SIZE,
+                "{path}: {f:#?}"
             );
         }
     }

@@ -116,6 +116,7 @@ impl SnapshotRule for SlotRetainingWal {
                     requires: Some("none".into()),
                     watch: Some(watch.into()),
                     settings: Vec::new(),
+                    ..Default::default()
                 }
             };
             let mut draft = Draft::new(ObjectRef::named(ObjectKind::Server, &slot.slot_name), message)

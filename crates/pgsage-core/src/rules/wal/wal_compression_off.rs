@@ -1,3 +1,4 @@
+use crate::knowledge::counters::Verdict;
 use crate::report::{ObjectRef, Severity};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -108,10 +109,13 @@ impl SnapshotRule for WalCompressionOff {
         .evidence("wal_records", c.wal_records)
         .evidence("wal_bytes", c.wal_bytes)
         .evidence("fpi_pct", (pct * 10.0).round() / 10.0);
-        if let (crate::rules::Basis::SinceReset { .. }, Some(reason)) =
-            (w.basis, ctx.stats_too_young())
+        // A share of pg_stat_wal's counters, over their own window.
+        if let Some(u) = ctx
+            .stats_window()
+            .over(w.basis, "pg_stat_wal counters")
+            .unsure(Verdict::Share)
         {
-            draft = draft.low_confidence(reason);
+            draft = draft.unsure(u.reason, &u.remedy);
         }
         Ok(vec![draft])
     }

@@ -1,5 +1,9 @@
-//! Small helpers for SQL text: writing what users are shown (fixes, identifiers) and
-//! reading conditions.
+//! Small helpers for SQL text: writing what users are shown (fixes, identifiers),
+//! reading conditions, and [`impact`]: what applying a fix's statements costs (locks,
+//! rewrites, when they can run).
+
+pub mod impact;
+mod split;
 
 /// Quotes an identifier when PostgreSQL would need it quoted.
 pub fn quote_ident(name: &str) -> String {

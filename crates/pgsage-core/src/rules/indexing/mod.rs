@@ -2,6 +2,8 @@
 //! foreign keys and missing indexes.
 
 mod common;
+
+pub(crate) use common::table_delta;
 mod duplicate_index;
 mod index_bloat;
 mod index_drops;

@@ -1,6 +1,9 @@
 //! Helpers shared by the schema rules: integer type limits and sequence owners.
 
+use crate::knowledge::counters::Verdict;
+use crate::rules::{Draft, RuleContext};
 use crate::snapshot::{Column, Sequence, Snapshot};
+use crate::units;
 
 /// The largest value of an integer type as `format_type` prints it; `None` for other
 /// types (numeric, text, …), which a sequence cannot overflow.
@@ -62,6 +65,65 @@ pub(crate) fn used_pct(value: i64, max: i64) -> f64 {
         return 0.0;
     }
     (1000.0 * value.max(0) as f64 / max as f64).round() / 10.0
+}
+
+/// How fast the values of a key run out: the rows inserted into the table the sequence
+/// feeds (one value per row), per second over the audit's window — only when the window
+/// is long enough for a rate (else the time left would be extrapolated from minutes).
+pub(crate) struct Exhaustion {
+    /// Rows inserted per second.
+    pub inserts_per_s: f64,
+    /// Seconds until `left` values are used at that rate.
+    pub seconds_left: f64,
+    /// The window the rate was measured over, in seconds.
+    pub window_s: f64,
+}
+
+/// The [`Exhaustion`] of `left` values of a key on `schema.table`.
+pub(crate) fn exhaustion(
+    ctx: &RuleContext<'_>,
+    schema: &str,
+    table: &str,
+    left: i64,
+) -> Option<Exhaustion> {
+    if ctx.stats_window().unsure(Verdict::Rate).is_some() {
+        return None;
+    }
+    let t = ctx
+        .snapshot
+        .tables
+        .iter()
+        .find(|t| t.schema == schema && t.name == table)?;
+    let inserted = crate::rules::indexing::table_delta(ctx, t, |t| t.n_tup_ins);
+    let window_s = ctx.basis().seconds();
+    if inserted <= 0 || window_s <= 0.0 {
+        return None;
+    }
+    let inserts_per_s = inserted as f64 / window_s;
+    Some(Exhaustion {
+        inserts_per_s,
+        seconds_left: left.max(0) as f64 / inserts_per_s,
+        window_s,
+    })
+}
+
+impl Exhaustion {
+    /// `; at the 1,200 inserts per hour measured over 3 d, they last about 45 d`.
+    pub(crate) fn sentence(&self, noun: &str) -> String {
+        format!(
+            "; at the {} inserts per hour measured over {}, the {noun} last about {}",
+            units::count(self.inserts_per_s * 3600.0),
+            units::duration(self.window_s),
+            units::duration(self.seconds_left)
+        )
+    }
+
+    /// The rate and the time left as evidence.
+    pub(crate) fn evidence(&self, draft: Draft) -> Draft {
+        draft
+            .evidence("inserts_per_hour", (self.inserts_per_s * 3600.0).round())
+            .evidence("exhausted_in_s", self.seconds_left.round())
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::units;
 
-use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
+use super::common::{exhaustion, hidden_last_values, integer_type_max, owner_column, used_pct};
 
 declare_rule! {
     /// ## What it detects
@@ -113,8 +113,8 @@ impl SnapshotRule for IntegerKeyNearMax {
                 ));
             }
             let left = col_max - last;
-            drafts.push(
-                Draft::new(
+            let rate = exhaustion(ctx, &col.schema, &col.table, left);
+            let mut draft = Draft::new(
                     ObjectRef::in_schema(
                         ObjectKind::Column,
                         &snap.server.database,
@@ -132,7 +132,7 @@ impl SnapshotRule for IntegerKeyNearMax {
                         units::percent(pct),
                         units::count(col_max),
                         units::count(left)
-                    ),
+                    ) + &rate.as_ref().map_or(String::new(), |r| r.sentence("values")),
                 )
                 .severity(if pct >= critical { Severity::Critical } else { Severity::Warning })
                 .evidence("column_type", col_type.to_owned())
@@ -148,8 +148,11 @@ impl SnapshotRule for IntegerKeyNearMax {
                     "Widen `{}.{}` to bigint (and the foreign key columns referencing it): a table rewrite, so plan a window or an online column swap",
                     col.table, col.name
                 ))
-                .fix(sql, "none", "insert errors and the sequence's last_value"),
-            );
+                .fix(sql, "none", "insert errors and the sequence's last_value");
+            if let Some(r) = &rate {
+                draft = r.evidence(draft);
+            }
+            drafts.push(draft);
         }
         // Nothing flagged, but some values of sequences feeding narrow columns were not
         // readable: not a healthy verdict.

@@ -4,7 +4,7 @@ use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Sequence;
 use crate::units;
 
-use super::common::{hidden_last_values, integer_type_max, owner_column, used_pct};
+use super::common::{exhaustion, hidden_last_values, integer_type_max, owner_column, used_pct};
 
 declare_rule! {
     /// ## What it detects
@@ -111,7 +111,9 @@ impl SnapshotRule for SequenceNearMax {
                     )
                 })
                 .unwrap_or_default();
-            let draft = Draft::new(
+            // Values are used by the inserts into the table the sequence feeds.
+            let rate = owner.and_then(|c| exhaustion(ctx, &c.schema, &c.table, left));
+            let mut draft = Draft::new(
                 ObjectRef::in_schema(ObjectKind::Sequence, &snap.server.database, &seq.schema, &seq.name),
                 format!(
                     "Sequence `{}` ({}{owned}) is at {}, {} of its maximum {}{}: {} values left before inserts fail",
@@ -122,7 +124,7 @@ impl SnapshotRule for SequenceNearMax {
                     units::count(seq.max_value),
                     if explicit_max { " (an explicit MAXVALUE)" } else { "" },
                     units::count(left)
-                ),
+                ) + &rate.as_ref().map_or(String::new(), |r| r.sentence("values")),
             )
             .severity(if pct >= critical { Severity::Critical } else { Severity::Warning })
             .evidence("last_value", last)
@@ -141,6 +143,9 @@ impl SnapshotRule for SequenceNearMax {
                 format!("Widen `{}` to bigint (instant, catalog only)", seq.name)
             })
             .fix(steps.join("\n"), "none", "last_value in pg_sequences and insert errors");
+            if let Some(r) = &rate {
+                draft = r.evidence(draft);
+            }
             drafts.push(draft);
         }
         // Nothing flagged, but some values were not readable: not a healthy verdict.
@@ -175,5 +180,57 @@ mod tests {
     #[test]
     fn quiet_on_sequences_with_room() {
         assert_quiet("SCH001");
+    }
+}
+
+#[cfg(test)]
+mod exhaustion_tests {
+    use crate::rules::testing::case_findings;
+
+    #[test]
+    fn the_time_left_comes_from_the_measured_insert_rate() {
+        let findings = case_findings("schema", "problems", "SCH001");
+        let lot = findings
+            .iter()
+            .find(|f| f.object.name == "stock_lot_id_seq")
+            .expect("stock_lot_id_seq flagged");
+        let number = |k: &str| {
+            lot.evidence
+                .get(k)
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or_else(|| panic!("no {k} in {:#?}", lot.evidence))
+        };
+        let per_hour = number("inserts_per_hour");
+        let left = number("values_left");
+        let seconds = number("exhausted_in_s");
+        assert!(per_hour > 0.0);
+        let expected = left / (per_hour / 3600.0);
+        assert!(
+            (seconds - expected).abs() <= expected * 0.01 + 1.0,
+            "{seconds} s left, expected {expected}"
+        );
+        assert!(lot.message.contains("inserts per hour"), "{}", lot.message);
+        // A sequence no table owns has no insert rate to measure.
+        let invoice = findings
+            .iter()
+            .find(|f| f.object.name == "invoice_number_seq")
+            .expect("invoice_number_seq flagged");
+        assert!(!invoice.evidence.contains_key("exhausted_in_s"));
+    }
+
+    #[test]
+    fn no_time_left_is_extrapolated_from_a_short_window() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/fixtures/schema/problems.json");
+        let snap = crate::snapshot::Snapshot::load(&path).expect("fixture");
+        let shipped = crate::config::RuleConfig::shipped().expect("packs");
+        let report = crate::engine::audit(&snap, &shipped);
+        let lot = report
+            .findings
+            .iter()
+            .find(|f| f.rule == "SCH001" && f.object.name == "stock_lot_id_seq")
+            .expect("stock_lot_id_seq flagged");
+        assert!(!lot.evidence.contains_key("exhausted_in_s"), "{lot:#?}");
+        assert!(!lot.message.contains("per hour"), "{}", lot.message);
     }
 }

@@ -13,6 +13,11 @@ use crate::report::{Confidence, Finding, Severity};
 /// the cluster.
 pub(crate) const CRITICAL_OBJECT_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
 
+/// A key that runs out within this many seconds at the measured rate makes its action
+/// critical whatever share of its values is used: a month is the time it takes to plan
+/// and run the table rewrite that widens it.
+pub(crate) const URGENT_EXHAUSTION_S: f64 = 30.0 * 86_400.0;
+
 /// Evidence keys that give the size of a finding's object.
 const SIZE_KEYS: &[&str] = &[
     "table_bytes",
@@ -38,7 +43,14 @@ pub(crate) fn severity(class: ImpactClass, findings: &[&Finding]) -> Severity {
         .map(|f| f.severity)
         .max()
         .unwrap_or(Severity::Info);
+    let runs_out_soon = findings.iter().any(|f| {
+        f.evidence
+            .get("exhausted_in_s")
+            .and_then(serde_json::Value::as_f64)
+            .is_some_and(|s| s < URGENT_EXHAUSTION_S)
+    });
     match class {
+        ImpactClass::Outage if runs_out_soon => Severity::Critical,
         ImpactClass::Outage => worst,
         ImpactClass::Hygiene => worst.min(Severity::Warning),
         ImpactClass::Performance if worst == Severity::Critical => {

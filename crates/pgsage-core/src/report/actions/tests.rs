@@ -328,3 +328,26 @@ fn generated_actions_doc_is_current() {
         "docs/actions.md is stale: run scripts/generate-docs.sh"
     );
 }
+
+#[test]
+fn a_key_running_out_within_a_month_makes_its_action_critical() {
+    let findings = crate::rules::testing::case_findings("schema", "problems", "SCH001");
+    let mut soon: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| f.evidence.contains_key("exhausted_in_s"))
+        .collect();
+    assert!(!soon.is_empty(), "no SCH001 finding with a rate");
+    for f in &mut soon {
+        f.severity = Severity::Warning;
+    }
+    let actions = build(&soon);
+    let seconds = soon[0].evidence["exhausted_in_s"]
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    let expected = if seconds < rank::URGENT_EXHAUSTION_S {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    assert_eq!(actions[0].severity, expected);
+}

@@ -3,7 +3,7 @@
 # (testdata/demo/erp/, an Odoo-like installation with its problems planted; its README
 # tells the story) on a throwaway PostgreSQL 17 server, replays its workload with
 # pgbench, collects a snapshot and stores it normalised and compact like the fixtures
-# (docs/testing.md). About nine minutes; needs psql and pgbench (postgresql-client).
+# (docs/testing.md). Six to eight minutes; needs psql and pgbench (postgresql-client).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-testdata/snapshots/demo.json}"

@@ -3,7 +3,7 @@
 //! installation with its problems planted as they arise in real ones; its README tells
 //! the story) after a workload replayed with `pgbench`.
 //!
-//! Run it with `scripts/make-demo-snapshot.sh` (about nine minutes, most of it the
+//! Run it with `scripts/make-demo-snapshot.sh` (six to eight minutes, most of it the
 //! workload: see `pgsage_testkit::demo::Workload`). `PGSAGE_DEMO_WORKLOAD_SECONDS`
 //! shortens the workload for a quick look; the bundled demo uses the default.
 

@@ -25,7 +25,8 @@ fn demo_audit_as_table_shows_findings_of_every_pack() {
         "== connections ==",
         "== memory ==",
         "VAC001",
-        "stock_move_line",
+        "bus_bus",
+        "mail_message",
     ] {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates testdata/snapshots/demo.json from a throwaway PostgreSQL 17 server with every
-# rule's planted problem (testdata/scenarios/*.toml) in an ERP-like database, then stores
-# it normalised and compact like the fixtures (docs/testing.md).
+# Regenerates testdata/snapshots/demo.json: builds the demo ERP database
+# (testdata/demo/erp/, an Odoo-like installation with its problems planted; its README
+# tells the story) on a throwaway PostgreSQL 17 server, replays its workload with
+# pgbench, collects a snapshot and stores it normalised and compact like the fixtures
+# (docs/testing.md). Six to eight minutes; needs psql and pgbench (postgresql-client).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-testdata/snapshots/demo.json}"

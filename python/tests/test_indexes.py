@@ -53,7 +53,7 @@ def test_demo_snapshot_like_the_cli(cli, demo_advice, small_tables_advice, tmp_p
                                "--config", str(toml)))
     assert small_tables_advice.to_dict() == expected
     assert len(demo_advice) < len(small_tables_advice)
-    # the demo's tables are small: the shipped thresholds reject them, saying why
+    # the demo's small tables (res_users, ir_cron) are rejected by the shipped thresholds, saying why
     assert any("min_table_rows" in r["reason"] for r in demo_advice.to_dict()["rejected"])
 
 

@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod binaries;
+pub mod demo;
 mod error;
 pub mod modules;
 pub mod scenario;

@@ -143,3 +143,98 @@ mod tests {
         assert_eq!(quote_literal("it's"), "'it''s'");
     }
 }
+
+/// Whether running `earlier` makes `later` pointless: the same statement, or maintenance
+/// of the same table that `earlier` already does (`VACUUM (ANALYZE) t` covers `VACUUM t`,
+/// `VACUUM (ANALYZE, VERBOSE) t` and `ANALYZE t`). Whitespace and case do not matter.
+pub fn covers(earlier: &str, later: &str) -> bool {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim_end_matches(';')
+            .to_owned()
+    };
+    let (a, b) = (norm(earlier), norm(later));
+    if a == b {
+        return true;
+    }
+    match (maintenance(&a), maintenance(&b)) {
+        (Some(x), Some(y)) => {
+            x.table == y.table
+                && !x.full
+                && !y.full
+                && x.vacuum >= y.vacuum
+                && x.analyze >= y.analyze
+        }
+        _ => false,
+    }
+}
+
+/// What a `VACUUM …` or `ANALYZE …` statement of one table does.
+struct Maintenance {
+    table: String,
+    vacuum: bool,
+    analyze: bool,
+    full: bool,
+}
+
+fn maintenance(statement: &str) -> Option<Maintenance> {
+    let upper = statement.to_uppercase();
+    let (vacuum, rest) = if let Some(rest) = upper.strip_prefix("VACUUM") {
+        (true, rest)
+    } else if let Some(rest) = upper.strip_prefix("ANALYZE") {
+        (false, rest)
+    } else {
+        return None;
+    };
+    let rest = rest.trim();
+    let (options, target) = match rest.strip_prefix('(') {
+        Some(inner) => {
+            let end = inner.find(')')?;
+            (&inner[..end], inner[end + 1..].trim())
+        }
+        None => ("", rest),
+    };
+    // One table, no column list: anything else is not compared.
+    if target.is_empty() || target.contains(' ') || target.contains(',') || target.contains('(') {
+        return None;
+    }
+    let has = |o: &str| {
+        options
+            .split(',')
+            .any(|x| x.trim().split(' ').next() == Some(o))
+    };
+    // Keep the table's original spelling (quoted identifiers are case-sensitive).
+    let table = statement[statement.len() - target.len()..].to_owned();
+    Some(Maintenance {
+        table,
+        vacuum,
+        analyze: !vacuum || has("ANALYZE"),
+        full: has("FULL"),
+    })
+}
+
+#[cfg(test)]
+mod covers_tests {
+    use super::covers;
+
+    #[test]
+    fn a_vacuum_analyze_covers_lesser_maintenance_of_the_same_table_only() {
+        assert!(covers(
+            "VACUUM (ANALYZE) public.t;",
+            "VACUUM (ANALYZE, VERBOSE) public.t;"
+        ));
+        assert!(covers("VACUUM (ANALYZE) public.t;", "ANALYZE public.t;"));
+        assert!(covers("VACUUM (ANALYZE) public.t;", "VACUUM public.t;"));
+        assert!(covers("ANALYZE  public.t;", "analyze public.t"));
+        assert!(!covers("VACUUM public.t;", "ANALYZE public.t;"));
+        assert!(!covers("ANALYZE public.t;", "VACUUM (ANALYZE) public.t;"));
+        assert!(!covers("VACUUM (ANALYZE) public.t;", "ANALYZE public.u;"));
+        assert!(!covers(
+            "VACUUM (ANALYZE) public.t;",
+            "VACUUM (FULL) public.t;"
+        ));
+        assert!(!covers("ANALYZE public.t (a);", "ANALYZE public.t;"));
+    }
+}

@@ -26,7 +26,11 @@ pub(super) fn merge(findings: &[&Finding]) -> Option<ActionFix> {
                 reload = true;
             } else if trimmed == RESTART {
                 restart = true;
-            } else if !trimmed.is_empty() && !lines.contains(&trimmed) {
+            } else if !trimmed.is_empty()
+                && !lines
+                    .iter()
+                    .any(|earlier| crate::sql::covers(earlier, trimmed))
+            {
                 lines.push(trimmed);
             }
         }
@@ -62,9 +66,22 @@ pub(super) fn merge(findings: &[&Finding]) -> Option<ActionFix> {
             blocks: strongest.blocks.clone(),
         }
     });
-    let estimates: Vec<&Estimate> = fixes.iter().filter_map(|f| f.duration.as_ref()).collect();
-    let duration = (!estimates.is_empty()).then(|| {
-        let bytes: u64 = estimates.iter().map(|e| e.bytes).sum();
+    // One table's work counted once: two findings on a table (dead rows, autovacuum off)
+    // both vacuum it, the merged fix does it once.
+    let mut per_table: Vec<(Option<&str>, u64)> = Vec::new();
+    for f in &fixes {
+        let Some(e) = &f.duration else { continue };
+        let table = f.lock.as_ref().map(|l| l.relation.as_str());
+        match per_table
+            .iter_mut()
+            .find(|(t, _)| table.is_some() && *t == table)
+        {
+            Some((_, bytes)) => *bytes = (*bytes).max(e.bytes),
+            None => per_table.push((table, e.bytes)),
+        }
+    }
+    let duration = (!per_table.is_empty()).then(|| {
+        let bytes: u64 = per_table.iter().map(|(_, b)| b).sum();
         Estimate {
             seconds: crate::knowledge::maintenance::work_seconds(bytes),
             bytes,

@@ -173,6 +173,13 @@ fn action(key: &str, theme: Option<&Theme>, findings: &[Finding], members: &[usi
         }
         None => all.clone(),
     };
+    // An action is named after what it changes: when some of its findings have a fix,
+    // the ones without (unsure verdicts, kept indexes) are listed, not named.
+    let primary: Vec<&Finding> = if primary.iter().any(|f| f.fix.is_some()) {
+        primary.into_iter().filter(|f| f.fix.is_some()).collect()
+    } else {
+        primary
+    };
     let mut objects: Vec<ObjectRef> = Vec::new();
     for f in primary.iter().chain(all.iter()) {
         if !objects.contains(&f.object) {

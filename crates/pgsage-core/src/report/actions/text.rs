@@ -46,7 +46,9 @@ fn placeholder_text(placeholder: &str, primary: &[&Finding], all: &[&Finding]) -
             }
         }
         "freed" => {
-            let bytes = sum_evidence(all, &["wasted_bytes", "size_bytes"]);
+            // Only what the fix drops or rebuilds frees space.
+            let fixed: Vec<&Finding> = all.iter().copied().filter(|f| f.fix.is_some()).collect();
+            let bytes = sum_evidence(&fixed, &["wasted_bytes", "size_bytes"]);
             if bytes >= 1.0 {
                 format!(" (about {} freed)", units::bytes(bytes))
             } else {

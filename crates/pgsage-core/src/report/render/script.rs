@@ -275,7 +275,11 @@ fn duplicate(st: &Statement, seen: &mut Seen) -> Option<String> {
         return None;
     }
     let key = normalised(&st.sql);
-    if seen.statements.contains(&key) {
+    if seen
+        .statements
+        .iter()
+        .any(|earlier| crate::sql::covers(earlier, &key))
+    {
         return Some(format!(
             "already above: {}",
             st.sql.lines().next().unwrap_or("")

@@ -219,24 +219,45 @@ mod tests {
         assert!(sql.contains("autovacuum_vacuum_scale_factor = "), "{sql}");
     }
 
-    /// The demo snapshot (captured by `scripts/make-demo-snapshot.sh`) runs with a
-    /// server-wide scale factor of 50: one finding on the setting, not one per table.
+    /// The demo ERP (captured by `scripts/make-demo-snapshot.sh`) leaves its 5-million-row
+    /// journal items table on the default scale factor: one finding on that table. With
+    /// the server-wide value raised above PostgreSQL's default, the setting is the cause:
+    /// one finding on the setting, not one per table.
     #[test]
     fn one_server_finding_when_the_global_value_is_the_cause() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../testdata/snapshots/demo.json"
         );
-        let snapshot = Snapshot::load(path).expect("demo snapshot");
+        let mut snapshot = Snapshot::load(path).expect("demo snapshot");
         let mut config = crate::RuleConfig::shipped().expect("shipped packs");
-        let vac005 = |config: &crate::RuleConfig| -> Vec<crate::Finding> {
-            crate::audit(&snapshot, config)
+        let vac005 = |snapshot: &Snapshot, config: &crate::RuleConfig| -> Vec<crate::Finding> {
+            crate::audit(snapshot, config)
                 .findings
                 .into_iter()
                 .filter(|f| f.rule == "VAC005")
                 .collect()
         };
-        let grouped = vac005(&config);
+        let as_captured = vac005(&snapshot, &config);
+        let objects: Vec<&str> = as_captured.iter().map(|f| f.object.name.as_str()).collect();
+        assert_eq!(objects, ["account_move_line"], "{as_captured:#?}");
+
+        // Raised server-wide, with a trigger low enough for the demo's mid-sized tables
+        // (stock moves, order lines, messages) to count too.
+        snapshot
+            .settings
+            .iter_mut()
+            .find(|s| s.name == "autovacuum_vacuum_scale_factor")
+            .expect("the setting is collected")
+            .setting = "0.4".into();
+        config
+            .set_param(
+                "VAC005",
+                "min_trigger_rows",
+                crate::rules::ParamValue::Number(100_000.0),
+            )
+            .expect("param");
+        let grouped = vac005(&snapshot, &config);
         assert_eq!(grouped.len(), 1, "{grouped:#?}");
         assert_eq!(
             grouped[0].object.display_name(),
@@ -257,7 +278,7 @@ mod tests {
                 crate::rules::ParamValue::Number(1e9),
             )
             .expect("param");
-        let per_table = vac005(&config);
+        let per_table = vac005(&snapshot, &config);
         assert_eq!(per_table.len() as u64, affected);
     }
 

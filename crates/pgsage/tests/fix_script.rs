@@ -211,11 +211,62 @@ fn the_fix_script_applied_with_psql_fixes_what_it_says_and_nothing_else() {
     check(&before, &after, &after_snapshot, &text);
 }
 
+/// The same on a scratch copy of the bundled demo's database: the ERP
+/// (`testdata/demo/erp`, built by `pgsage_testkit::demo::build_erp` with the demo's server
+/// settings, its late import included), without the replayed workload, whose counters
+/// a script cannot reset. What the script fixes is gone on the next audit and nothing
+/// new appears.
+#[test]
+fn the_fix_script_applied_to_the_erp_demo_database_fixes_what_it_says_and_nothing_else() {
+    // The ERP is loaded with psql: the major with one (Debian's 15).
+    let Some(major) = major_with_psql() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no PostgreSQL with psql: the ERP demo database cannot be built"
+        );
+        eprintln!("SKIP: no PostgreSQL with psql to build the ERP demo database");
+        return;
+    };
+    let options = pgsage_testkit::demo::server_options(major).expect("demo server options");
+    let Some(mut server) = require_server_with(options) else {
+        return;
+    };
+    let db = "erp";
+    pgsage_testkit::demo::build_erp(&server, db).expect("build the ERP demo database");
+    pgsage_testkit::demo::late_import(&server, db).expect("the demo's late import");
+    let config = config();
+    let before = audit(&collect(&server, db), &config);
+    assert!(
+        before.actions.len() >= 5,
+        "the ERP demo database shows its story: {:#?}",
+        before.actions.iter().map(|a| &a.title).collect::<Vec<_>>()
+    );
+    let text = script(&before);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("fixes.sql");
+    std::fs::write(&path, &text).expect("write script");
+    apply(&server, db, &path, &text);
+    server.restart().expect("restart");
+    let after_snapshot = collect(&server, db);
+    let after = audit(&after_snapshot, &config);
+    check(&before, &after, &after_snapshot, &text);
+}
+
 /// Findings whose fix is a first step that cannot make the measurement go away, with why.
-const FIRST_STEPS: &[(&str, &str)] = &[(
-    "CON003",
-    "its fix turns on log_connections to find the clients; the connection rate it measured stays in the counters",
-)];
+const FIRST_STEPS: &[(&str, &str)] = &[
+    (
+        "CON003",
+        "its fix turns on log_connections to find the clients; the connection rate it measured stays in the counters",
+    ),
+    (
+        "MEM007",
+        "its fix sizes shared_buffers; the hit ratio it measured stays in the cumulative counters until they are reset",
+    ),
+    (
+        "WAL004",
+        "its fix tunes the background writer; the share of buffers backends wrote stays in pg_stat_bgwriter until it is reset",
+    ),
+];
 
 fn check(before: &Report, after: &Report, after_snapshot: &Snapshot, text: &str) {
     let before_keys: BTreeSet<_> = before.findings.iter().map(key).collect();
@@ -248,7 +299,15 @@ fn check(before: &Report, after: &Report, after_snapshot: &Snapshot, text: &str)
         "findings whose fixes ran are still there: {still:?}\nafter:\n{}\n--- script ---\n{text}",
         listing(after)
     );
-    let new: Vec<_> = after_keys.difference(&before_keys).collect();
+    // An index the script itself created has had no scan yet: with the test's zero
+    // minimum statistics age, IDX003 notes it as unused (kept, no fix). Not a new problem.
+    let new: Vec<_> = after_keys
+        .difference(&before_keys)
+        .filter(|(rule, object)| {
+            let name = object.rsplit('.').next().unwrap_or(object);
+            !(rule == "IDX003" && text.contains(&format!("CREATE INDEX CONCURRENTLY {name} ")))
+        })
+        .collect();
     assert!(
         new.is_empty(),
         "new findings after the script: {new:?}\nafter:\n{}",

@@ -159,11 +159,43 @@ impl WorstCase {
     pub fn total(&self) -> f64 {
         self.shared_buffers + self.sessions() + self.maintenance()
     }
+
+    /// The largest `work_mem` (whole MB, at least 1 MB) that keeps [`WorstCase::total`]
+    /// within `ram`: what a recommended configuration must not exceed, or the memory
+    /// overcommit check (MEM005, shipped `work_mem_factor` 1 and 100% of RAM) flags it.
+    pub fn work_mem_ceiling(&self, ram: f64) -> u64 {
+        let per = (self.connections * self.work_mem_factor).max(1.0);
+        let room = (ram - self.shared_buffers - self.maintenance()).max(0.0);
+        (((room / per) as u64) / MB * MB).max(MB)
+    }
 }
+
+/// The allocations per connection and the share of RAM the shipped overcommit check
+/// (MEM005) allows: what `pgsage tune` keeps its own configuration within.
+pub const WORST_CASE_WORK_MEM_FACTOR: f64 = 1.0;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_work_mem_ceiling_keeps_the_worst_case_within_ram() {
+        let mut w = WorstCase {
+            shared_buffers: 256.0 * MB as f64,
+            connections: 100.0,
+            work_mem: 0.0,
+            work_mem_factor: 1.0,
+            autovacuum_workers: 3.0,
+            autovacuum_mem: 64.0 * MB as f64,
+            maintenance_work_mem: 64.0 * MB as f64,
+        };
+        let ram = GB as f64;
+        let ceiling = w.work_mem_ceiling(ram);
+        w.work_mem = ceiling as f64;
+        assert!(w.total() <= ram, "{} > {ram}", w.total());
+        w.work_mem = (ceiling + MB) as f64;
+        assert!(w.total() > ram);
+    }
 
     #[test]
     fn spills_need_twice_their_size_rounded_to_a_mb() {

@@ -449,6 +449,11 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         ));
     }
 
+    let mut settings: Vec<Advice> = recs.into_iter().map(|r| r.resolve(snapshot)).collect();
+    if let Some(ram) = host.ram_bytes.as_ref().map(|f| f.value) {
+        cap_work_mem_within_ram(snapshot, &mut settings, ram);
+    }
+
     TuneReport {
         profile,
         server_version: snapshot.server.version.clone(),
@@ -456,10 +461,79 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         managed_service,
         notes,
         missing_facts,
-        settings: recs.into_iter().map(|r| r.resolve(snapshot)).collect(),
+        settings,
         tables,
         pool_size,
     }
+}
+
+/// Lowers the recommended `work_mem` when the whole recommended configuration (the
+/// advised values, the current ones elsewhere) would let every connection's work_mem,
+/// shared_buffers and maintenance memory exceed RAM: the configuration `tune` gives must
+/// not be one the memory overcommit check (MEM005) flags.
+fn cap_work_mem_within_ram(snapshot: &Snapshot, settings: &mut [Advice], ram: u64) {
+    let effective = |name: &str| -> Option<f64> {
+        match settings.iter().find(|a| a.name == name) {
+            Some(a) if a.change => crate::host::parse_size(&a.recommended)
+                .ok()
+                .map(|b| b as f64)
+                .or_else(|| a.recommended.parse::<f64>().ok()),
+            _ => snapshot
+                .setting(name)
+                .and_then(|s| s.as_bytes().or_else(|| s.as_f64())),
+        }
+    };
+    let (Some(shared_buffers), Some(connections), Some(mwm)) = (
+        effective("shared_buffers"),
+        snapshot
+            .setting("max_connections")
+            .and_then(|s| s.as_f64())
+            .map(|current| {
+                settings
+                    .iter()
+                    .find(|a| a.name == "max_connections" && a.change)
+                    .and_then(|a| a.recommended.parse::<f64>().ok())
+                    .unwrap_or(current)
+            }),
+        effective("maintenance_work_mem"),
+    ) else {
+        return;
+    };
+    let workers = snapshot
+        .setting("autovacuum_max_workers")
+        .and_then(|s| s.as_f64())
+        .unwrap_or(crate::knowledge::memory::DEFAULT_AUTOVACUUM_MAX_WORKERS);
+    let av_mem = effective("autovacuum_work_mem")
+        .filter(|b| *b > 0.0)
+        .unwrap_or(mwm);
+    let worst = crate::knowledge::memory::WorstCase {
+        shared_buffers,
+        connections,
+        work_mem: 0.0,
+        work_mem_factor: crate::knowledge::memory::WORST_CASE_WORK_MEM_FACTOR,
+        autovacuum_workers: workers,
+        autovacuum_mem: av_mem,
+        maintenance_work_mem: mwm,
+    };
+    let ceiling = worst.work_mem_ceiling(ram as f64);
+    let Some(advice) = settings.iter_mut().find(|a| a.name == "work_mem") else {
+        return;
+    };
+    let wanted = crate::host::parse_size(&advice.recommended).unwrap_or(0);
+    if wanted <= ceiling {
+        return;
+    }
+    advice.recommended = crate::units::setting_bytes(ceiling);
+    advice.change = snapshot
+        .setting("work_mem")
+        .and_then(|s| s.as_bytes())
+        .is_none_or(|current| current.round() as u64 != ceiling);
+    advice.why.push_str(&format!(
+        "; capped at {} so that {} connections × work_mem, shared_buffers and maintenance memory stay within {} of RAM",
+        crate::units::bytes(ceiling),
+        connections,
+        crate::units::bytes(ram)
+    ));
 }
 
 fn storage_name(s: StorageKind) -> &'static str {

@@ -252,13 +252,39 @@ fn work_mem_rises_to_keep_spills_in_memory_within_the_budget() {
     st.top.push(spilling_statement(100, 100 * 131072));
     let opts = TuneOptions {
         host: flags(16 * GB, 4.0, StorageKind::Ssd),
-        connections: Some(300),
+        connections: Some(100),
         ..TuneOptions::new(Profile::Oltp)
     };
     let r = recommend(&s, &opts);
     let wm = advice(&r, "work_mem");
     assert_eq!(wm.basis, Basis::Workload, "{wm:#?}");
     assert_eq!(bytes(wm), 40 * MB, "{wm:?}");
+
+    // With 300 connections, 40MB each would let the worst case exceed RAM (what MEM005
+    // flags): the recommendation stops below it.
+    let crowded = recommend(
+        &s,
+        &TuneOptions {
+            connections: Some(300),
+            ..opts.clone()
+        },
+    );
+    let capped = advice(&crowded, "work_mem");
+    assert!(bytes(capped) < 40 * MB, "{capped:?}");
+    assert!(capped.why.contains("capped at"), "{capped:?}");
+    let value = |name: &str| {
+        crate::host::parse_size(&advice(&crowded, name).recommended).expect("a size") as f64
+    };
+    let worst = crate::knowledge::memory::WorstCase {
+        shared_buffers: value("shared_buffers"),
+        connections: 300.0,
+        work_mem: bytes(capped) as f64,
+        work_mem_factor: 1.0,
+        autovacuum_workers: 3.0,
+        autovacuum_mem: value("maintenance_work_mem"),
+        maintenance_work_mem: value("maintenance_work_mem"),
+    };
+    assert!(worst.total() <= (16 * GB) as f64, "{}", worst.total());
     let files = format!("{} temp files", crate::units::count(1000));
     assert!(wm.change && wm.evidence.iter().any(|e| e.contains(&files)));
 

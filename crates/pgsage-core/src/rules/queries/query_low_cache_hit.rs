@@ -62,6 +62,9 @@ impl WorkloadRule for LowCacheHit {
         Ok(w
             .queries
             .iter()
+            // Maintenance (CREATE INDEX, VACUUM, …) is not a query to tune: its memory is
+            // maintenance_work_mem and its reads are the point.
+            .filter(|q| super::is_dml(q))
             .filter_map(|q| {
                 let read = q.shared_blks_read?;
                 let hit = q.shared_blks_hit.unwrap_or(0);

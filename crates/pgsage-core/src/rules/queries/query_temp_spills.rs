@@ -73,6 +73,9 @@ impl WorkloadRule for TempSpills {
         Ok(w
             .queries
             .iter()
+            // Maintenance (CREATE INDEX, VACUUM, …) is not a query to tune: its memory is
+            // maintenance_work_mem and its reads are the point.
+            .filter(|q| super::is_dml(q))
             .filter_map(|q| {
                 let bytes = q.temp_bytes? as f64;
                 let per_call = bytes / q.calls.max(1) as f64;

@@ -107,7 +107,7 @@ pub(crate) static THEMES: &[Theme] = &[
     theme!("autovacuum-off-tables", Performance, [],
         "Turn autovacuum back on for {objects}",
         "Autovacuum is off for these tables: their dead rows and statistics are left to manual maintenance.",
-        "Their dead rows are cleaned and their statistics kept current on their own{dead_rows}."),
+        "Dead rows are cleaned and statistics kept current without manual maintenance{dead_rows}."),
     theme!("long-transactions", Performance, ["VAC007", "CON004", "CON005"],
         "End the sessions holding back vacuum and locks",
         "A long or idle open transaction pins the xmin horizon: no vacuum anywhere can remove rows deleted since it started, and it holds its locks.",

@@ -13,7 +13,8 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
         t.database, t.server_version
     )?;
     for line in super::summary_lines(report).iter().skip(1) {
-        writeln!(out, "{line}.  ")?;
+        let stop = if line.ends_with('.') { "" } else { "." };
+        writeln!(out, "{line}{stop}  ")?;
     }
     writeln!(out)?;
     if report.actions.is_empty() {

@@ -3,6 +3,8 @@ files, and on a live server; the same advice as `pgsage indexes --format json`."
 
 from __future__ import annotations
 
+import html
+
 import subprocess
 from pathlib import Path
 from typing import Any, Dict
@@ -157,7 +159,12 @@ def test_bad_inputs(demo, tmp_path: Path):
 def test_repr_html(demo_advice, small_tables_advice):
     out = demo_advice._repr_html_()
     assert "pgsage indexes" in out and "unvalidated" in out
-    assert "No index to recommend" in out
+    if len(demo_advice) == 0:
+        assert "No index to recommend" in out
+    else:
+        assert out.count("<tr><td") >= len(demo_advice)
+        for statement in demo_advice.create_statements():
+            assert html.escape(statement) in out
     out = small_tables_advice._repr_html_()
     assert out.count("<tr><td") == len(small_tables_advice) > 0
     assert "CREATE INDEX CONCURRENTLY" in out

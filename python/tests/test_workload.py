@@ -148,24 +148,31 @@ def test_snapshot_statements_like_the_cli(cli, demo):
 
 def test_findings_follow_the_configuration_like_the_cli(cli, demo, tmp_path: Path):
     w = pgsage.workload(demo)
-    assert len(w.findings) == 0, "the demo's workload is healthy at the shipped thresholds"
+    shipped = run_cli(cli, "workload", "--snapshot", str(DEMO))
+    assert w.findings.to_dict()["findings"] == shipped["findings"]
     low = {"rules": {"QRY001": {"params": {"min_share_pct": 1, "min_total_ms": 1}}}}
     toml = tmp_path / "pgsage.toml"
     toml.write_text("[rules.QRY001.params]\nmin_share_pct = 1\nmin_total_ms = 1\n")
     expected = run_cli(cli, "workload", "--snapshot", str(DEMO), "--config", str(toml))
+
+    def qry001(report):
+        return [f for f in report if f.rule == "QRY001"]
+
     for config in (low, toml):
         found = w.check(config)
-        assert len(found) > 0 and {f.rule for f in found} == {"QRY001"}
+        assert len(qry001(found)) > len(qry001(w.findings))
         assert found.to_dict()["findings"] == expected["findings"]
     configured = pgsage.workload(demo, config=low)
     assert len(configured.findings) == len(expected["findings"])
     assert all(f.object.kind == "query" for f in configured.findings)
     off = dict(low, rules={"QRY001": dict(low["rules"]["QRY001"], enabled=False)})
-    assert len(w.check(off)) == 0
-    assert len(w.check(low, min_severity="warning")) == 0  # QRY001 is info
+    assert not qry001(w.check(off))
+    assert all(f.severity != "info" for f in w.check(low, min_severity="warning"))
     html = configured._repr_html_()
     assert html.count("<tr><td") == min(15, len(w))
-    assert html.count('<tr class="pgsage-info"') == len(configured.findings)
+    for sev in ("info", "warning", "critical"):
+        rows = sum(1 for f in configured.findings if f.severity == sev)
+        assert html.count(f'<tr class="pgsage-{sev}"') == rows
     assert "pgsage workload" in html
     assert "pg_stat_statements" in repr(w)
     with pytest.raises(pgsage.ConfigError, match="unknown rule"):

@@ -117,6 +117,16 @@ class Fix:
         )
 
 
+def _object_ref(o: Dict[str, Any]) -> ObjectRef:
+    return ObjectRef(
+        kind=o["kind"],
+        name=o["name"],
+        database=o.get("database"),
+        schema=o.get("schema"),
+        query=o.get("query"),
+    )
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem found by a rule."""
@@ -154,13 +164,7 @@ class Finding:
             pack=d["pack"],
             severity=Severity(d["severity"]),
             title=d["title"],
-            object=ObjectRef(
-                kind=o["kind"],
-                name=o["name"],
-                database=o.get("database"),
-                schema=o.get("schema"),
-                query=o.get("query"),
-            ),
+            object=_object_ref(o),
             message=d["message"],
             evidence=dict(d.get("evidence") or {}),
             recommendation=d["recommendation"],
@@ -186,16 +190,6 @@ class Finding:
             "confidence": self.confidence,
             "evidence": self.evidence,
         }
-
-
-def _object_ref(o: Dict[str, Any]) -> ObjectRef:
-    return ObjectRef(
-        kind=o["kind"],
-        name=o["name"],
-        database=o.get("database"),
-        schema=o.get("schema"),
-        query=o.get("query"),
-    )
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,11 @@ pub struct HostArgs {
     /// Storage under the data directory (san: network or cloud block storage).
     #[arg(long, value_enum, ignore_case = true)]
     pub storage: Option<StorageArg>,
+    /// Where the server runs, when detection (provider settings and roles) cannot see it:
+    /// azure-flexible-server, aws-rds, aws-aurora, gcp-cloud-sql, gcp-alloydb or
+    /// self-managed.
+    #[arg(long, value_parser = platform_flag)]
+    pub platform: Option<pgsage::snapshot::Platform>,
     /// Do not read RAM and CPUs from this machine when the server is local (Unix socket or
     /// loopback), e.g. when a loopback port is a tunnel to another host.
     #[arg(long)]
@@ -155,13 +160,23 @@ pub struct HostArgs {
 impl HostArgs {
     /// The facts given by flags, checked.
     pub fn facts(&self) -> Result<HostFacts> {
-        Ok(pgsage::host::from_flags(
+        let mut facts = pgsage::host::from_flags(
             self.ram.as_deref(),
             self.cpus,
             self.storage.map(StorageArg::name),
             "flag",
-        )?)
+        )?;
+        facts.platform = self
+            .platform
+            .map(|p| pgsage::snapshot::Fact::new(p, "flag"));
+        Ok(facts)
     }
+}
+
+/// `--platform`, parsed by the library (its message lists the platforms).
+fn platform_flag(text: &str) -> Result<pgsage::snapshot::Platform, String> {
+    text.parse()
+        .map_err(|e: pgsage::ParseValueError| e.to_string())
 }
 
 /// `--ram`, checked as the library checks it (a unit, a plausible size), so that clap's

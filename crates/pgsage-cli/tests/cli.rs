@@ -660,3 +660,44 @@ fn wrong_password_exits_2_without_leaking_it() {
     );
     assert!(!err.contains("wrong-pw"), "password leaked: {err}");
 }
+
+#[test]
+fn the_platform_is_shown_first_and_can_be_named() {
+    let detected = stdout(&pgsage(&["audit", "--snapshot", &demo()]));
+    let first: Vec<&str> = detected.lines().take(4).collect();
+    assert!(
+        first
+            .iter()
+            .any(|l| l.starts_with("Platform: self-managed (detected")),
+        "{first:?}"
+    );
+    let named = stdout(&pgsage(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--platform",
+        "aws-rds",
+    ]));
+    assert!(
+        named.contains("Platform: Amazon RDS for PostgreSQL (flag)"),
+        "{}",
+        named.lines().take(5).collect::<Vec<_>>().join("\n")
+    );
+    let report = json_report(&[
+        "audit",
+        "--snapshot",
+        &demo(),
+        "--format",
+        "json",
+        "--platform",
+        "aws-rds",
+    ]);
+    assert_eq!(report["target"]["platform"]["value"], "aws-rds");
+    let wrong = pgsage(&["audit", "--snapshot", &demo(), "--platform", "heroku"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("azure-flexible-server"),
+        "{}",
+        stderr(&wrong)
+    );
+}

@@ -40,6 +40,7 @@ pub fn from_flags(
         ram_bytes: ram_bytes.map(|v| Fact::new(v, source)),
         cpus: cpus.map(|v| Fact::new(v, source)),
         storage: storage.map(|v| Fact::new(v, source)),
+        platform: None,
     })
 }
 

@@ -35,6 +35,7 @@ fn host() -> HostFacts {
         ram_bytes: Some(Fact::new(16u64 << 30, "test")),
         cpus: Some(Fact::new(4.0, "test")),
         storage: Some(Fact::new(StorageKind::Ssd, "test")),
+        platform: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn host(ram_gib: u64, cpus: f64, storage: StorageKind) -> HostFacts {
             value: storage,
             source: "test".to_owned(),
         }),
+        platform: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn config() -> RuleConfig {
             value: StorageKind::Ssd,
             source: "flag".into(),
         }),
+        platform: None,
     };
     config
 }

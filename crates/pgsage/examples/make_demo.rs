@@ -59,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ram_bytes: Some(Fact::new(24 << 30, "flag")),
             cpus: Some(Fact::new(4.0, "flag")),
             storage: Some(Fact::new(StorageKind::Ssd, "flag")),
+            platform: None,
         },
         probe_local_host: false,
         ..CollectOptions::default()

@@ -89,6 +89,7 @@ fn host() -> HostFacts {
         ram_bytes: Some(Fact::new(1u64 << 30, "flag")),
         cpus: Some(Fact::new(2.0, "flag")),
         storage: Some(Fact::new(StorageKind::Ssd, "flag")),
+        platform: None,
     }
 }
 

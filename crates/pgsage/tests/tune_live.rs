@@ -69,6 +69,7 @@ fn work_mem_advice_follows_temp_spills() {
             ram_bytes: Some(Fact::new(ram, "flag")),
             cpus: Some(Fact::new(2.0, "flag")),
             storage: Some(Fact::new(StorageKind::Ssd, "flag")),
+            platform: None,
         },
         connections: Some(100),
         ..TuneOptions::new(Profile::Oltp)

@@ -284,7 +284,17 @@ impl RuleConfig {
             let value: StorageKind = storage.parse().map_err(|p: ParseValueError| {
                 Error::config(origin, format!("host.storage: {p}"))
             })?;
-            self.host.storage = Some(Fact { value, source });
+            self.host.storage = Some(Fact {
+                value,
+                source: source.clone(),
+            });
+        }
+        if let Some(platform) = &host.platform {
+            let value: crate::snapshot::Platform =
+                platform.parse().map_err(|p: ParseValueError| {
+                    Error::config(origin, format!("host.platform: {p}"))
+                })?;
+            self.host.platform = Some(Fact { value, source });
         }
         Ok(())
     }
@@ -419,6 +429,28 @@ mod tests {
                 .target
                 .max_rows,
             100_000.0
+        );
+    }
+
+    #[test]
+    fn the_platform_is_named_in_the_host_section_and_checked() {
+        let mut config = RuleConfig::shipped().expect("valid");
+        config
+            .apply_toml("[host]\nplatform = \"gcp-cloud-sql\"\n", "test.toml")
+            .expect("valid platform");
+        let p = config.host.platform.as_ref().expect("platform");
+        assert_eq!(
+            (p.value, p.source.as_str()),
+            (crate::snapshot::Platform::GcpCloudSql, "config")
+        );
+        let err = RuleConfig::shipped()
+            .expect("valid")
+            .apply_toml("[host]\nplatform = \"heroku\"\n", "test.toml")
+            .expect_err("unknown platform");
+        let text = err.to_string();
+        assert!(
+            text.contains("host.platform") && text.contains("aws-rds"),
+            "{text}"
         );
     }
 

@@ -61,6 +61,9 @@ pub struct HostSection {
     pub cpus: Option<f64>,
     /// `hdd`, `ssd`, `nvme`, `san`.
     pub storage: Option<String>,
+    /// `azure-flexible-server`, `aws-rds`, `aws-aurora`, `gcp-cloud-sql`, `gcp-alloydb` or
+    /// `self-managed`: overrides detection.
+    pub platform: Option<String>,
 }
 
 /// `[packs]`.

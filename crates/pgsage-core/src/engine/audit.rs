@@ -162,6 +162,12 @@ fn audit_with_views(
     .stats_window();
     let mut gaps = snapshot.gaps.clone();
     gaps.sort();
+    // The platform is reported once, in the target.
+    let platform = crate::knowledge::platform::of(snapshot, &host);
+    let host = crate::snapshot::HostFacts {
+        platform: None,
+        ..host
+    };
     Report {
         schema_version: crate::report::REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -175,6 +181,7 @@ fn audit_with_views(
                 Source::SnapshotFile => "snapshot",
             }
             .to_owned(),
+            platform: Some(platform),
         },
         summary: Summary::of(&findings),
         host,

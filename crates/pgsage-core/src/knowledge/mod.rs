@@ -33,6 +33,7 @@ pub mod maintenance;
 pub mod memory;
 pub mod parallel;
 pub mod planner;
+pub mod platform;
 mod profile;
 pub mod storage;
 pub mod wal;

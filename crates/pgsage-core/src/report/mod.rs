@@ -63,6 +63,12 @@ pub struct Target {
     pub collected_at: DateTime<Utc>,
     /// `live` or `snapshot`.
     pub source: String,
+    /// Where the server runs (`azure-flexible-server`, `aws-rds`, `aws-aurora`,
+    /// `gcp-cloud-sql`, `gcp-alloydb`, `self-managed`) and how that is known: given
+    /// (`flag`, `config`) or `detected: …` with the evidence. Absent in plan and workload
+    /// reports, and in reports older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<crate::snapshot::Fact<crate::snapshot::Platform>>,
 }
 
 /// Number of findings per severity.

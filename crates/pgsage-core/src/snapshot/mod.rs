@@ -20,7 +20,7 @@ pub use normalise::{normalised_collected_at, NORMALISED_PORT, NORMALISED_SERVER_
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
 };
-pub use server::{Fact, Gap, HostFacts, ServerInfo, Setting, StorageKind, ToolInfo};
+pub use server::{Fact, Gap, HostFacts, Platform, ServerInfo, Setting, StorageKind, ToolInfo};
 pub use statements::{Statement, StatementTotals, Statements};
 pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};
 
@@ -77,6 +77,16 @@ pub struct Snapshot {
     pub prepared_xacts: Vec<PreparedXact>,
     /// Roles that can log in.
     pub roles: Vec<Role>,
+    /// The managed services' administration roles present on the server
+    /// (`azure_pg_admin`, `rds_superuser`, `cloudsqlsuperuser`, …): evidence of the
+    /// platform ([`crate::knowledge::platform`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provider_roles: Vec<String>,
+    /// The managed services' marker settings the server knows (`azure.extensions`,
+    /// `rds.force_ssl`, …), read with `current_setting(name, true)`: a provider may define
+    /// them so that `pg_settings` does not list them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provider_settings: Vec<String>,
     /// Tables of the connected database.
     pub tables: Vec<Table>,
     /// Indexes of the connected database.

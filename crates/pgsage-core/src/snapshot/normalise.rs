@@ -65,6 +65,8 @@ impl Snapshot {
             standby: _,
             prepared_xacts,
             roles: _,
+            provider_roles: _,
+            provider_settings: _,
             tables,
             indexes,
             foreign_keys: _,

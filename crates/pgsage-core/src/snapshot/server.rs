@@ -176,6 +176,10 @@ pub struct HostFacts {
     pub cpus: Option<Fact<f64>>,
     /// Kind of storage under the data directory.
     pub storage: Option<Fact<StorageKind>>,
+    /// Where the server runs: a managed service or self-managed. Detected from the
+    /// snapshot (provider settings and roles; the source names the evidence), or given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Fact<Platform>>,
 }
 
 impl HostFacts {
@@ -189,6 +193,9 @@ impl HostFacts {
         }
         if self.storage.is_none() {
             self.storage = other.storage.clone();
+        }
+        if self.platform.is_none() {
+            self.platform = other.platform.clone();
         }
         self
     }
@@ -210,6 +217,89 @@ impl<T> Fact<T> {
             value,
             source: source.to_owned(),
         }
+    }
+}
+
+/// Where PostgreSQL runs, which decides how settings are changed (`ALTER SYSTEM`, or the
+/// provider's API), which ones may be, and which pooler and logs there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// Azure Database for PostgreSQL flexible server.
+    AzureFlexibleServer,
+    /// Amazon RDS for PostgreSQL.
+    AwsRds,
+    /// Amazon Aurora PostgreSQL.
+    AwsAurora,
+    /// Google Cloud SQL for PostgreSQL.
+    GcpCloudSql,
+    /// Google AlloyDB for PostgreSQL.
+    GcpAlloydb,
+    /// A server the user administers: `ALTER SYSTEM`, a superuser, the server's files.
+    SelfManaged,
+}
+
+impl Platform {
+    /// Every platform, in the order `--platform` lists them.
+    pub const ALL: [Platform; 6] = [
+        Platform::AzureFlexibleServer,
+        Platform::AwsRds,
+        Platform::AwsAurora,
+        Platform::GcpCloudSql,
+        Platform::GcpAlloydb,
+        Platform::SelfManaged,
+    ];
+
+    /// `azure-flexible-server`, `aws-rds`, … as in JSON, `--platform` and pgsage.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::AzureFlexibleServer => "azure-flexible-server",
+            Platform::AwsRds => "aws-rds",
+            Platform::AwsAurora => "aws-aurora",
+            Platform::GcpCloudSql => "gcp-cloud-sql",
+            Platform::GcpAlloydb => "gcp-alloydb",
+            Platform::SelfManaged => "self-managed",
+        }
+    }
+
+    /// The service's name for reading: `Azure Database for PostgreSQL flexible server`.
+    pub fn service_name(self) -> &'static str {
+        match self {
+            Platform::AzureFlexibleServer => "Azure Database for PostgreSQL flexible server",
+            Platform::AwsRds => "Amazon RDS for PostgreSQL",
+            Platform::AwsAurora => "Amazon Aurora PostgreSQL",
+            Platform::GcpCloudSql => "Google Cloud SQL for PostgreSQL",
+            Platform::GcpAlloydb => "Google AlloyDB for PostgreSQL",
+            Platform::SelfManaged => "a self-managed server",
+        }
+    }
+
+    /// Whether the provider runs the server (no superuser, no `ALTER SYSTEM`).
+    pub fn is_managed(self) -> bool {
+        self != Platform::SelfManaged
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = crate::ParseValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str() == wanted)
+            .ok_or_else(|| {
+                crate::ParseValueError::new(
+                    "platform",
+                    s,
+                    "azure-flexible-server, aws-rds, aws-aurora, gcp-cloud-sql, gcp-alloydb or self-managed",
+                )
+            })
     }
 }
 

@@ -188,6 +188,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             f.source = format!("snapshot ({})", f.source);
             f
         }),
+        platform: None,
     });
     let mut facts = Vec::new();
     if let Some(f) = &host.ram_bytes {
@@ -441,7 +442,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         &mut notes,
     );
 
-    let managed_service = managed_service(snapshot);
+    let managed_service = managed_service(snapshot, &options.host);
     if let Some(m) = &managed_service {
         notes.push(format!(
             "{m}: ALTER SYSTEM is not available; set these values as server parameters in the \
@@ -546,23 +547,12 @@ fn storage_name(s: StorageKind) -> &'static str {
 }
 
 /// A managed service, recognised by the settings only it defines.
-fn managed_service(s: &Snapshot) -> Option<String> {
-    let has_prefix = |p: &str| s.settings.iter().any(|x| x.name.starts_with(p));
-    if has_prefix("azure.") {
-        Some("Azure Database for PostgreSQL".into())
-    } else if has_prefix("rds.") {
-        Some(if has_prefix("aurora") || has_prefix("apg_") {
-            "Amazon Aurora PostgreSQL".into()
-        } else {
-            "Amazon RDS for PostgreSQL".into()
-        })
-    } else if has_prefix("cloudsql.") {
-        Some("Google Cloud SQL for PostgreSQL".into())
-    } else if has_prefix("alloydb.") || has_prefix("google_columnar_engine.") {
-        Some("Google AlloyDB".into())
-    } else {
-        None
-    }
+/// The managed service's name, when the platform (given or detected) is one.
+fn managed_service(s: &Snapshot, host: &HostFacts) -> Option<String> {
+    let platform = crate::knowledge::platform::of(s, host).value;
+    platform
+        .is_managed()
+        .then(|| platform.service_name().to_owned())
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ fn flags(ram: u64, cpus: f64, storage: StorageKind) -> HostFacts {
         ram_bytes: Some(Fact::new(ram, "flag")),
         cpus: Some(Fact::new(cpus, "flag")),
         storage: Some(Fact::new(storage, "flag")),
+        platform: None,
     }
 }
 
@@ -435,7 +436,7 @@ fn managed_services_get_parameters_not_alter_system() {
     let r = recommend(&s, &TuneOptions::new(Profile::Web));
     assert_eq!(
         r.managed_service.as_deref(),
-        Some("Azure Database for PostgreSQL")
+        Some("Azure Database for PostgreSQL flexible server")
     );
     let script = r.script();
     assert!(!script.contains("ALTER SYSTEM SET"), "{script}");

@@ -457,6 +457,8 @@ async fn sample_full(
         in_recovery.then(|| plan.add("pg_stat_wal_receiver", replication::standby_sql(major)));
     let prepared = plan.add("pg_prepared_xacts", replication::PREPARED_SQL.into());
     let roles = plan.add("pg_roles", roles::SQL.into());
+    let provider_roles = plan.add("provider roles", roles::provider_roles_sql());
+    let provider_settings = plan.add("provider settings", roles::provider_settings_sql());
     let foreign_keys = plan.add("foreign keys", foreign_keys::sql());
     let sequences = plan.add("pg_sequences", sequences::sql());
     let columns = plan.add("columns", columns::sql());
@@ -530,6 +532,12 @@ async fn sample_full(
         roles: results
             .take(roles, &mut gaps, roles::decode)
             .unwrap_or_default(),
+        provider_roles: results
+            .take(provider_roles, &mut gaps, roles::decode_names)
+            .unwrap_or_default(),
+        provider_settings: results
+            .take(provider_settings, &mut gaps, roles::decode_names)
+            .unwrap_or_default(),
         tables: c.tables,
         indexes: c.indexes,
         foreign_keys: results
@@ -562,6 +570,10 @@ async fn sample_full(
     gaps.sort();
     gaps.dedup();
     snapshot.gaps = gaps;
+    // Where it runs, recorded with its evidence unless given.
+    if snapshot.host.platform.is_none() {
+        snapshot.host.platform = Some(crate::knowledge::platform::detect(&snapshot));
+    }
     Ok(snapshot)
 }
 

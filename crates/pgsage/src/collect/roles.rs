@@ -31,3 +31,34 @@ pub(super) fn decode(rows: &[Row]) -> Result<Vec<Role>, PgError> {
         })
         .collect()
 }
+
+/// The managed services' administration roles present on the server (none can log in):
+/// evidence of the platform, from the fixed list in `knowledge::platform`.
+pub(super) fn provider_roles_sql() -> String {
+    let names: Vec<String> = crate::knowledge::platform::PROVIDER_ROLES
+        .iter()
+        .map(|(_, name)| crate::sql::quote_literal(name))
+        .collect();
+    format!(
+        "SELECT r.rolname::text AS name FROM pg_catalog.pg_roles r WHERE r.rolname IN ({}) ORDER BY 1",
+        names.join(", ")
+    )
+}
+
+pub(super) fn decode_names(rows: &[Row]) -> Result<Vec<String>, PgError> {
+    rows.iter().map(|r| r.try_get("name")).collect()
+}
+
+/// The managed services' marker settings the server knows, by name: `pg_settings` does
+/// not list custom settings a provider defines as placeholders, `current_setting(…, true)`
+/// finds them.
+pub(super) fn provider_settings_sql() -> String {
+    let names: Vec<String> = crate::knowledge::platform::PROVIDER_SETTINGS
+        .iter()
+        .map(|name| format!("({})", crate::sql::quote_literal(name)))
+        .collect();
+    format!(
+        "SELECT s.name FROM (VALUES {}) AS s(name) WHERE pg_catalog.current_setting(s.name, true) IS NOT NULL ORDER BY 1",
+        names.join(", ")
+    )
+}

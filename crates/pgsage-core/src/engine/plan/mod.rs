@@ -64,6 +64,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             database: String::new(),
             collected_at: chrono::Utc::now(),
             source: PLAN_SOURCE.to_owned(),
+            platform: None,
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),

@@ -94,6 +94,7 @@ pub fn findings_report(
             database,
             collected_at: source.ended_at.unwrap_or_else(chrono::Utc::now),
             source: "workload".to_owned(),
+            platform: None,
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),

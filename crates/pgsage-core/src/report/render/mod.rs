@@ -70,12 +70,23 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
             t.collected_at.format("%Y-%m-%d %H:%M UTC")
         ),
         format!("Host: {}", crate::report::host_facts_line(&report.host)),
-        format!(
-            "Statistics: {} over {}",
-            counters_basis(&report.counters.basis),
-            crate::units::duration(report.counters.window_seconds)
-        ),
     ];
+    if let Some(p) = &t.platform {
+        lines.push(format!(
+            "Platform: {} ({})",
+            if p.value.is_managed() {
+                p.value.service_name()
+            } else {
+                "self-managed"
+            },
+            p.source
+        ));
+    }
+    lines.extend([format!(
+        "Statistics: {} over {}",
+        counters_basis(&report.counters.basis),
+        crate::units::duration(report.counters.window_seconds)
+    )]);
     if let Some(banner) = window_banner(report) {
         lines.push(banner);
     }

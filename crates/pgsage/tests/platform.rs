@@ -1,0 +1,100 @@
+//! Platform detection on real servers: each managed service is impersonated by declaring
+//! its custom settings in `postgresql.conf` (legal placeholders for any prefix) and
+//! creating its administration roles, as the providers do; a plain server is self-managed.
+//! The snapshot records the platform with its evidence, and the audit reports it.
+
+use pgsage::snapshot::Platform;
+use pgsage::{audit, CollectOptions, ConnectOptions, RuleConfig};
+use pgsage_testkit::{require_server_with, test_majors, ServerOptions};
+
+struct Impersonation {
+    platform: Platform,
+    settings: &'static [&'static str],
+    roles: &'static [&'static str],
+}
+
+const PLATFORMS: &[Impersonation] = &[
+    Impersonation {
+        platform: Platform::AzureFlexibleServer,
+        settings: &["azure.extensions = 'pg_stat_statements,hypopg'"],
+        roles: &["azure_pg_admin"],
+    },
+    Impersonation {
+        platform: Platform::AwsRds,
+        settings: &["rds.force_ssl = 1", "rds.extensions = 'pg_stat_statements'"],
+        roles: &["rds_superuser"],
+    },
+    Impersonation {
+        platform: Platform::AwsAurora,
+        settings: &[
+            "rds.force_ssl = 1",
+            "apg_plan_mgmt.capture_plan_baselines = off",
+        ],
+        roles: &["rds_superuser"],
+    },
+    Impersonation {
+        platform: Platform::GcpCloudSql,
+        settings: &["cloudsql.iam_authentication = off"],
+        roles: &["cloudsqlsuperuser"],
+    },
+    Impersonation {
+        platform: Platform::SelfManaged,
+        settings: &[],
+        roles: &[],
+    },
+];
+
+#[test]
+fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
+    // The oldest and the newest major: custom placeholders and pg_roles on both ends.
+    let majors = test_majors();
+    let ends: Vec<u32> = [majors.first(), majors.last()]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    for major in ends {
+        for p in PLATFORMS {
+            let opts = p
+                .settings
+                .iter()
+                .fold(ServerOptions::new(major), |o, line| o.conf(line));
+            let Some(server) = require_server_with(opts) else {
+                continue;
+            };
+            server.create_database("app").expect("database");
+            for role in p.roles {
+                server
+                    .execute("postgres", &format!("CREATE ROLE {role} NOLOGIN"))
+                    .expect("provider role");
+            }
+            let snap = pgsage::collect_snapshot_with(
+                &ConnectOptions::new(server.dsn("app")),
+                &CollectOptions {
+                    probe_local_host: false,
+                    ..CollectOptions::default()
+                },
+            )
+            .expect("collect");
+            let fact = snap.host.platform.clone().expect("platform recorded");
+            assert_eq!(
+                fact.value, p.platform,
+                "PostgreSQL {major}: {}",
+                fact.source
+            );
+            for role in p.roles {
+                assert!(fact.source.contains(role), "{}", fact.source);
+                assert!(snap.provider_roles.iter().any(|r| r == role));
+            }
+            for line in p.settings {
+                let name = line.split(' ').next().unwrap_or("");
+                assert!(snap.provider_settings.iter().any(|s| s == name), "{name}");
+            }
+            // Saved and loaded, the snapshot keeps it; the audit reports it in the target.
+            let loaded = pgsage::Snapshot::from_json(&snap.to_json()).expect("loads");
+            let report = audit(&loaded, &RuleConfig::shipped().expect("packs"));
+            let reported = report.target.platform.expect("target.platform");
+            assert_eq!(reported.value, p.platform);
+        }
+    }
+}

@@ -44,9 +44,7 @@ pub fn missing_facts(facts: impl IntoIterator<Item = MissingFact>) -> Vec<String
 /// rates: the `--interval` that gives a confident window (the report's banner says what is
 /// unsure, in the library's words).
 pub fn short_window(counters: &pgsage::report::Counters) -> Option<String> {
-    let usage_short = counters.min_usage_seconds > 0.0 && !counters.long_enough_for_usage;
-    let rates_short = counters.min_rate_seconds > 0.0 && !counters.long_enough_for_rates;
-    if !usage_short && !rates_short {
+    if !counters.too_short() {
         return None;
     }
     let minutes = (counters.min_interval_seconds / 60.0).ceil().max(1.0);

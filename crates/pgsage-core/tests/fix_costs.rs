@@ -5,7 +5,7 @@
 //! every distinct (rule, phase, lock, destructive) for review.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pgsage_core::report::Phase;
 use pgsage_core::snapshot::{Fact, HostFacts, StorageKind};
@@ -13,21 +13,7 @@ use pgsage_core::sql::impact::{statements, Kind};
 use pgsage_core::{audit, RuleConfig, Snapshot};
 
 fn snapshots() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-    let mut out = vec![root.join("snapshots/demo.json")];
-    let mut stack = vec![root.join("fixtures")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    pgsage_testkit::scenario::captured_snapshots()
 }
 
 fn host() -> HostFacts {

@@ -16,19 +16,7 @@ use pgsage_core::snapshot::{ForeignKey, Index};
 use pgsage_core::{audit, Report, RuleConfig, Snapshot};
 
 fn snapshots() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-    let mut out = vec![root.join("snapshots/demo.json")];
-    for dir in std::fs::read_dir(root.join("fixtures")).expect("fixtures directory") {
-        let dir = dir.expect("directory entry").path();
-        for entry in std::fs::read_dir(&dir).expect("scenario directory") {
-            let path = entry.expect("directory entry").path();
-            if path.extension().is_some_and(|e| e == "json") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    pgsage_testkit::scenario::captured_snapshots()
 }
 
 /// The configurations a snapshot is audited with: the shipped packs, and for a fixture

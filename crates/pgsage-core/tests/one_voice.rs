@@ -7,28 +7,14 @@
 //! without host facts and for every profile, since the sized values depend on both.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pgsage_core::snapshot::{Fact, HostFacts, StorageKind};
 use pgsage_core::tune::Profile;
 use pgsage_core::{audit_and_tune, RuleConfig, Snapshot, Source};
 
 fn snapshots() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-    let mut out = vec![root.join("snapshots/demo.json")];
-    let mut stack = vec![root.join("fixtures")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    pgsage_testkit::scenario::captured_snapshots()
 }
 
 fn host(ram_gib: u64, cpus: f64, storage: StorageKind) -> HostFacts {

@@ -300,6 +300,28 @@ pub fn fixture_path(scenario: &str, case: &str) -> PathBuf {
         .join(format!("{case}.json"))
 }
 
+/// Every snapshot captured from a real server that tests audit as a whole: the bundled
+/// demo (`testdata/snapshots/demo.json`) and every fixture (`testdata/fixtures/*/*.json`),
+/// sorted. Panics when the directories cannot be read: a test over "all fixtures" must
+/// not pass over none.
+pub fn captured_snapshots() -> Vec<PathBuf> {
+    let testdata = repo_root().join("testdata");
+    let mut out = vec![testdata.join("snapshots").join("demo.json")];
+    let mut stack = vec![testdata.join("fixtures")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Creates a case's database and runs its setup, then polls its `wait_for`.
 pub fn prepare(server: &TestServer, db: &str, case: &Case) -> Result<(), TestkitError> {
     if case.pg_stat_statements {

@@ -125,6 +125,23 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Whether the window is too short to judge usage (unused indexes) or rates and
+    /// shares: front ends then say so first and how to get a window. Reports without
+    /// window requirements (plans) are never too short.
+    pub fn too_short(&self) -> bool {
+        self.too_short_for_usage() || self.too_short_for_rates()
+    }
+
+    /// The lifetime counters are younger than usage verdicts need.
+    pub fn too_short_for_usage(&self) -> bool {
+        self.min_usage_seconds > 0.0 && !self.long_enough_for_usage
+    }
+
+    /// The window is shorter than rates and shares need.
+    pub fn too_short_for_rates(&self) -> bool {
+        self.min_rate_seconds > 0.0 && !self.long_enough_for_rates
+    }
+
     /// The report's view of a statistics window.
     pub fn of(window: &crate::knowledge::counters::StatsWindow) -> Counters {
         let millis = |s: f64| (s * 1000.0).round() / 1000.0;

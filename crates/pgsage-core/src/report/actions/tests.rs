@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::themes::{theme_of, THEMES};
 use super::*;
@@ -8,37 +8,17 @@ use crate::rules::RULES;
 use crate::snapshot::Snapshot;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn fixtures() -> Vec<PathBuf> {
-    let mut out = vec![repo().join("testdata/snapshots/demo.json")];
-    let root = repo().join("testdata/fixtures");
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    pgsage_testkit::scenario::repo_root()
 }
 
 fn audits() -> Vec<(PathBuf, Report)> {
     let config = RuleConfig::shipped().expect("shipped packs");
-    fixtures()
+    pgsage_testkit::scenario::captured_snapshots()
         .into_iter()
-        .filter_map(|p| {
-            let snap = Snapshot::load(&p).ok()?;
-            Some((p, crate::engine::audit(&snap, &config)))
+        .map(|p| {
+            let snap = Snapshot::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let report = crate::engine::audit(&snap, &config);
+            (p, report)
         })
         .collect()
 }

@@ -107,11 +107,11 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
 /// no window requirements, as plan reports).
 pub(crate) fn window_banner(report: &Report) -> Option<String> {
     let c = &report.counters;
-    let usage_short = c.min_usage_seconds > 0.0 && !c.long_enough_for_usage;
-    let rates_short = c.min_rate_seconds > 0.0 && !c.long_enough_for_rates;
-    if !usage_short && !rates_short {
+    if !c.too_short() {
         return None;
     }
+    let usage_short = c.too_short_for_usage();
+    let rates_short = c.too_short_for_rates();
     let mut needs = Vec::new();
     if usage_short {
         needs.push(format!(

@@ -88,7 +88,16 @@ fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
             }
             for line in p.settings {
                 let name = line.split(' ').next().unwrap_or("");
-                assert!(snap.provider_settings.iter().any(|s| s == name), "{name}");
+                assert!(snap.provider_settings.contains_key(name), "{name}");
+            }
+            // Values too: Azure's extension allow-list decides what CREATE EXTENSION needs.
+            if p.platform == Platform::AzureFlexibleServer {
+                assert_eq!(
+                    snap.provider_settings
+                        .get("azure.extensions")
+                        .map(String::as_str),
+                    Some("pg_stat_statements,hypopg")
+                );
             }
             // Saved and loaded, the snapshot keeps it; the audit reports it in the target.
             let loaded = pgsage::Snapshot::from_json(&snap.to_json()).expect("loads");

@@ -89,6 +89,8 @@ pub fn audit_and_tune(
             });
         }
     }
+    let platform = crate::knowledge::platform::of(snapshot, &host).value;
+    tuning.render_for_platform(platform, snapshot);
     (report, tuning)
 }
 
@@ -148,6 +150,9 @@ fn audit_with_views(
             .then_with(|| a.message.cmp(&b.message))
     });
     super::fix_cost::annotate(&mut findings, Some(snapshot));
+    // The platform is reported once, in the target; fixes are rendered for it.
+    let platform = crate::knowledge::platform::of(snapshot, &host);
+    super::platform_fix::adapt(&mut findings, platform.value, Some(snapshot));
     skipped.sort_by(|a, b| a.rule.cmp(&b.rule));
     suppressed.sort_by(|a, b| (&a.rule, &a.object).cmp(&(&b.rule, &b.object)));
 
@@ -162,8 +167,6 @@ fn audit_with_views(
     .stats_window();
     let mut gaps = snapshot.gaps.clone();
     gaps.sort();
-    // The platform is reported once, in the target.
-    let platform = crate::knowledge::platform::of(snapshot, &host);
     let host = crate::snapshot::HostFacts {
         platform: None,
         ..host

@@ -12,6 +12,7 @@
 mod audit;
 pub mod fix_cost;
 pub mod plan;
+mod platform_fix;
 pub mod workload;
 
 pub use audit::{audit, audit_and_tune, audit_from, tune_report, Source};

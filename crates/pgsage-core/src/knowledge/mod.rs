@@ -17,6 +17,8 @@
 //! - [`parallel`], [`storage`], [`planner`]: parallel workers from CPUs,
 //!   `random_page_cost` / `effective_io_concurrency` from the storage kind,
 //!   `default_statistics_target` per profile.
+//! - [`platform`], [`server_parameters`]: which platform a server runs on, and how it lets
+//!   users change a server parameter (provider commands, units, refused parameters).
 //! - [`counters`]: how old the cumulative statistics counters are.
 //! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
@@ -35,6 +37,7 @@ pub mod parallel;
 pub mod planner;
 pub mod platform;
 mod profile;
+pub mod server_parameters;
 pub mod storage;
 pub mod wal;
 

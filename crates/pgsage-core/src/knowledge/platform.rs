@@ -58,7 +58,7 @@ pub fn detect(snapshot: &Snapshot) -> Fact<Platform> {
             .settings
             .iter()
             .map(|s| s.name.as_str())
-            .chain(snapshot.provider_settings.iter().map(String::as_str))
+            .chain(snapshot.provider_settings.keys().map(String::as_str))
             .filter(|name| prefixes.iter().any(|p| name.starts_with(p)))
             .collect();
         names.sort_unstable();

@@ -191,6 +191,11 @@ pub struct Fix {
     /// statement scans a table or the size is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Estimate>,
+    /// On a managed platform, how its setting changes are applied there (the provider's
+    /// commands, in its units) and which the platform refuses; `sql` then holds no
+    /// `ALTER SYSTEM`. Absent on a self-managed server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<crate::knowledge::server_parameters::PlatformFix>,
 }
 
 impl Fix {
@@ -247,16 +252,8 @@ pub struct Estimate {
     pub text: String,
 }
 
-/// A server setting a fix changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettingChange {
-    /// Parameter name, e.g. `max_wal_size`.
-    pub name: String,
-    /// The value as `ALTER SYSTEM` takes it: `4GB`, `0.9`, `on`, `15min`.
-    pub value: String,
-    /// Whether it takes effect on reload or needs a restart.
-    pub restart: bool,
-}
+/// A server setting a fix changes (defined with the platforms' rendering of it).
+pub use crate::knowledge::server_parameters::SettingChange;
 
 /// The numbers a rule used, keyed by name (units in the name: `_bytes`, `_s`, `_pct`).
 pub type Evidence = BTreeMap<String, serde_json::Value>;

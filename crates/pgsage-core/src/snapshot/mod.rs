@@ -20,6 +20,7 @@ pub use normalise::{normalised_collected_at, NORMALISED_PORT, NORMALISED_SERVER_
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
 };
+pub(crate) use server::unit_multiplier;
 pub use server::{Fact, Gap, HostFacts, Platform, ServerInfo, Setting, StorageKind, ToolInfo};
 pub use statements::{Statement, StatementTotals, Statements};
 pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};
@@ -82,11 +83,17 @@ pub struct Snapshot {
     /// platform ([`crate::knowledge::platform`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provider_roles: Vec<String>,
-    /// The managed services' marker settings the server knows (`azure.extensions`,
-    /// `rds.force_ssl`, …), read with `current_setting(name, true)`: a provider may define
-    /// them so that `pg_settings` does not list them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub provider_settings: Vec<String>,
+    /// The managed services' marker settings the server knows, with their values
+    /// (`azure.extensions` → `pg_stat_statements,hypopg`, `rds.force_ssl` → `1`, …), read
+    /// with `current_setting(name, true)`: a provider may define them so that
+    /// `pg_settings` does not list them. Snapshots that recorded only the names load with
+    /// empty values.
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "provider_settings::deserialize"
+    )]
+    pub provider_settings: std::collections::BTreeMap<String, String>,
     /// Tables of the connected database.
     pub tables: Vec<Table>,
     /// Indexes of the connected database.
@@ -183,4 +190,28 @@ impl Snapshot {
 
 fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     (to - from).num_milliseconds() as f64 / 1000.0
+}
+
+/// Reading `provider_settings` as written now (name → value) or by the first snapshots
+/// that had the field (a list of names).
+mod provider_settings {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Values(BTreeMap<String, String>),
+        Names(Vec<String>),
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        Ok(match Written::deserialize(d)? {
+            Written::Values(map) => map,
+            Written::Names(names) => names.into_iter().map(|n| (n, String::new())).collect(),
+        })
+    }
 }

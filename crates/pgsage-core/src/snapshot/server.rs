@@ -133,7 +133,9 @@ fn is_time_unit(u: &str) -> bool {
 }
 
 /// Multiplier from a `pg_settings.unit` to bytes or milliseconds.
-fn unit_multiplier(unit: &str) -> Option<f64> {
+/// The size of one `unit` of `pg_settings` (`8kB`, `MB`, `ms`, `min`) in bytes or
+/// milliseconds.
+pub(crate) fn unit_multiplier(unit: &str) -> Option<f64> {
     // pg_settings units look like "8kB", "kB", "MB", "16MB", "ms", "s", "min".
     let digits: String = unit.chars().take_while(|c| c.is_ascii_digit()).collect();
     let factor: f64 = if digits.is_empty() {

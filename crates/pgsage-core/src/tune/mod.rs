@@ -156,9 +156,35 @@ pub struct TuneReport {
     /// pool size rule CON002 suggests.
     #[serde(default)]
     pub pool_size: Option<i64>,
+    /// On a managed platform: the changes as the provider's commands, in its units, and
+    /// the changes it does not let users make. Absent on a self-managed server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<crate::knowledge::server_parameters::PlatformFix>,
 }
 
 impl TuneReport {
+    /// Renders the changes for `platform` ([`TuneReport::platform`]), after the settings
+    /// are final.
+    pub(crate) fn render_for_platform(
+        &mut self,
+        platform: crate::snapshot::Platform,
+        snapshot: &Snapshot,
+    ) {
+        let changes: Vec<crate::report::SettingChange> = self
+            .changes()
+            .map(|a| crate::report::SettingChange {
+                name: a.name.clone(),
+                value: a.recommended.clone(),
+                restart: a.apply == Apply::Restart,
+            })
+            .collect();
+        self.platform = crate::knowledge::server_parameters::PlatformFix::plan(
+            platform,
+            &changes,
+            Some(snapshot),
+        );
+    }
+
     /// The settings to change.
     pub fn changes(&self) -> impl Iterator<Item = &Advice> {
         self.settings.iter().filter(|a| a.change)
@@ -442,11 +468,14 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         &mut notes,
     );
 
-    let managed_service = managed_service(snapshot, &options.host);
+    let platform = crate::knowledge::platform::of(snapshot, &options.host).value;
+    let managed_service = platform
+        .is_managed()
+        .then(|| platform.service_name().to_owned());
     if let Some(m) = &managed_service {
         notes.push(format!(
-            "{m}: ALTER SYSTEM is not available; set these values as server parameters in the \
-             service's portal, CLI or parameter group"
+            "{m}: ALTER SYSTEM is not available; the script gives the changes as {} commands, in the service's units",
+            crate::knowledge::server_parameters::commands::cli_name(platform)
         ));
     }
 
@@ -455,7 +484,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         cap_work_mem_within_ram(snapshot, &mut settings, ram);
     }
 
-    TuneReport {
+    let mut report = TuneReport {
         profile,
         server_version: snapshot.server.version.clone(),
         facts,
@@ -465,7 +494,10 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         settings,
         tables,
         pool_size,
-    }
+        platform: None,
+    };
+    report.render_for_platform(platform, snapshot);
+    report
 }
 
 /// Lowers the recommended `work_mem` when the whole recommended configuration (the
@@ -544,15 +576,6 @@ fn storage_name(s: StorageKind) -> &'static str {
         StorageKind::Nvme => "nvme",
         StorageKind::San => "san",
     }
-}
-
-/// A managed service, recognised by the settings only it defines.
-/// The managed service's name, when the platform (given or detected) is one.
-fn managed_service(s: &Snapshot, host: &HostFacts) -> Option<String> {
-    let platform = crate::knowledge::platform::of(s, host).value;
-    platform
-        .is_managed()
-        .then(|| platform.service_name().to_owned())
 }
 
 #[cfg(test)]

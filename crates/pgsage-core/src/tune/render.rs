@@ -93,6 +93,23 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// The apply column: `reload`, `restart`, or, on a managed platform that refuses the
+/// change, `not allowed`.
+fn apply_text(report: &TuneReport, a: &super::Advice) -> String {
+    if !a.change {
+        return String::new();
+    }
+    let refused = report
+        .platform
+        .as_ref()
+        .is_some_and(|p| p.not_allowed.iter().any(|n| n.name == a.name));
+    if refused {
+        "not allowed".to_owned()
+    } else {
+        apply_name(a.apply).to_owned()
+    }
+}
+
 fn status(a: &super::Advice) -> String {
     if a.change {
         a.recommended.clone()
@@ -128,11 +145,7 @@ fn table(report: &TuneReport, width: Option<u16>, out: &mut dyn Write) -> std::i
             a.current.clone().unwrap_or_else(|| "?".into()),
             status(a),
             why_text(a),
-            if a.change {
-                apply_name(a.apply).to_owned()
-            } else {
-                String::new()
-            },
+            apply_text(report, a),
         ]);
     }
     writeln!(out, "{t}")?;
@@ -177,7 +190,7 @@ fn markdown(report: &TuneReport, out: &mut dyn Write) -> std::io::Result<()> {
             md_cell(a.current.as_deref().unwrap_or("?")),
             md_cell(&status(a)),
             md_cell(&why_text(a)),
-            if a.change { apply_name(a.apply) } else { "" }
+            apply_text(report, a)
         )?;
     }
     if !report.tables.is_empty() {
@@ -198,44 +211,63 @@ fn markdown(report: &TuneReport, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// The script: `ALTER SYSTEM SET` lines for the changes, the per-table `ALTER TABLE`
-/// lines, a reload, and which changes need a restart. On a managed service the settings
-/// are listed as comments to enter in its server parameters.
+/// lines, a reload, and which changes need a restart. On a managed service there is no
+/// `ALTER SYSTEM`: the changes are the provider's commands, written as comments to run in
+/// a shell ([`TuneReport::platform`]), with the changes it refuses; the per-table lines
+/// stay SQL.
 pub fn script(report: &TuneReport) -> String {
     let mut s = format!(
         "-- pgsage tune: PostgreSQL {}, profile {}\n",
         report.server_version, report.profile
     );
     let changes: Vec<_> = report.changes().collect();
-    if let Some(m) = &report.managed_service {
-        s.push_str(&format!(
-            "-- {m}: ALTER SYSTEM is not available; set these server parameters in the service's portal or CLI:\n"
-        ));
-        for a in &changes {
-            s.push_str(&format!("--   {} = {}\n", a.name, a.recommended));
+    match &report.platform {
+        Some(p) => {
+            if !p.commands.is_empty() {
+                s.push_str(&format!("-- {}\n", p.heading()));
+                for c in &p.commands {
+                    s.push_str(&format!("--   {c}\n"));
+                }
+                for n in &p.notes {
+                    s.push_str(&format!("-- {n}\n"));
+                }
+            }
+            if !p.not_allowed.is_empty() {
+                s.push_str(&format!(
+                    "-- Not allowed on {}:\n",
+                    p.platform.service_name()
+                ));
+                for r in p.refusal_lines() {
+                    s.push_str(&format!("--   {r}\n"));
+                }
+            }
         }
-    } else {
-        for a in &changes {
-            s.push_str(&sql::alter_system(&a.name, &a.recommended));
-            s.push('\n');
+        None => {
+            for a in &changes {
+                s.push_str(&sql::alter_system(&a.name, &a.recommended));
+                s.push('\n');
+            }
         }
     }
     for t in &report.tables {
         s.push_str(&t.sql);
         s.push('\n');
     }
-    if report.managed_service.is_none() && changes.iter().any(|a| a.apply == Apply::Reload) {
-        s.push_str("SELECT pg_reload_conf();\n");
-    }
-    let restart: Vec<_> = changes
-        .iter()
-        .filter(|a| a.apply == Apply::Restart)
-        .map(|a| a.name.as_str())
-        .collect();
-    if !restart.is_empty() {
-        s.push_str(&format!(
-            "-- restart required for: {}\n",
-            restart.join(", ")
-        ));
+    if report.platform.is_none() {
+        if changes.iter().any(|a| a.apply == Apply::Reload) {
+            s.push_str("SELECT pg_reload_conf();\n");
+        }
+        let restart: Vec<_> = changes
+            .iter()
+            .filter(|a| a.apply == Apply::Restart)
+            .map(|a| a.name.as_str())
+            .collect();
+        if !restart.is_empty() {
+            s.push_str(&format!(
+                "-- restart required for: {}\n",
+                restart.join(", ")
+            ));
+        }
     }
     if changes.is_empty() && report.tables.is_empty() {
         s.push_str("-- nothing to change\n");

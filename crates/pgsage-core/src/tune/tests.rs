@@ -440,7 +440,27 @@ fn managed_services_get_parameters_not_alter_system() {
     );
     let script = r.script();
     assert!(!script.contains("ALTER SYSTEM SET"), "{script}");
-    assert!(script.contains("--   shared_buffers = "), "{script}");
+    // shared_buffers as Azure takes it: a number of 8 kB pages, what pg_settings counts in.
+    let sb = advice(&r, "shared_buffers");
+    assert!(sb.change, "the demo's shared_buffers is changed");
+    let pages = crate::host::parse_size(&sb.recommended).expect("a size") / 8192;
+    assert_eq!(
+        s.setting("shared_buffers")
+            .and_then(|x| x.unit.clone())
+            .as_deref(),
+        Some("8kB")
+    );
+    assert!(
+        script.contains(&format!(
+            "--   az postgres flexible-server parameter set --resource-group <rg> --server-name <server> --name shared_buffers --value {pages}\n"
+        )),
+        "{script}"
+    );
+    // shared_buffers needs a restart: the script ends its commands with one.
+    assert!(script.contains(
+        "--   az postgres flexible-server restart --resource-group <rg> --name <server>"
+    ));
+    assert!(!script.contains("pg_reload_conf"), "{script}");
 
     let mut s = demo();
     set(&mut s, "rds.extensions", "x");

@@ -536,7 +536,7 @@ async fn sample_full(
             .take(provider_roles, &mut gaps, roles::decode_names)
             .unwrap_or_default(),
         provider_settings: results
-            .take(provider_settings, &mut gaps, roles::decode_names)
+            .take(provider_settings, &mut gaps, roles::decode_values)
             .unwrap_or_default(),
         tables: c.tables,
         indexes: c.indexes,

@@ -55,6 +55,11 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             .then_with(|| a.object.cmp(&b.object))
     });
     crate::engine::fix_cost::annotate(&mut findings, None);
+    // A plan has no server to detect the platform from: the one named, if any.
+    let platform = config.host.platform.clone();
+    if let Some(p) = &platform {
+        crate::engine::platform_fix::adapt(&mut findings, p.value, None);
+    }
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -64,7 +69,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             database: String::new(),
             collected_at: chrono::Utc::now(),
             source: PLAN_SOURCE.to_owned(),
-            platform: None,
+            platform,
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),

@@ -94,7 +94,7 @@ pub fn findings_report(
             database,
             collected_at: source.ended_at.unwrap_or_else(chrono::Utc::now),
             source: "workload".to_owned(),
-            platform: None,
+            platform: config.host.platform.clone(),
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),
@@ -147,5 +147,9 @@ pub fn check(
             .then_with(|| a.object.cmp(&b.object))
     });
     crate::engine::fix_cost::annotate(&mut findings, None);
+    // A workload has no server to detect the platform from: the one named, if any.
+    if let Some(p) = &config.host.platform {
+        crate::engine::platform_fix::adapt(&mut findings, p.value, None);
+    }
     (findings, skipped, suppressed)
 }

@@ -41,6 +41,17 @@ pub(super) fn merge(findings: &[&Finding]) -> Option<ActionFix> {
     } else if reload {
         lines.push(RELOAD);
     }
+    let platform = crate::knowledge::server_parameters::PlatformFix::merge(
+        fixes.iter().filter_map(|f| f.platform.as_ref()),
+    );
+    // On a managed platform the provider's commands apply the settings: what they need.
+    let (reload, restart) = match &platform {
+        Some(p) => (
+            reload || !p.settings.is_empty(),
+            restart || p.needs_restart(),
+        ),
+        None => (reload, restart),
+    };
     let requires = if restart {
         "restart"
     } else if reload {
@@ -111,5 +122,6 @@ pub(super) fn merge(findings: &[&Finding]) -> Option<ActionFix> {
             )),
         },
         duration,
+        platform,
     })
 }

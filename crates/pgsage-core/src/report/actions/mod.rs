@@ -72,6 +72,11 @@ pub struct ActionFix {
     /// How long applying it all may take, when it can be estimated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<Estimate>,
+    /// On a managed platform: the findings' setting changes as the provider's commands
+    /// (each parameter once, one command where the provider needs one), and what the
+    /// platform refuses ([`crate::report::Fix::platform`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<crate::knowledge::server_parameters::PlatformFix>,
 }
 
 impl ActionFix {

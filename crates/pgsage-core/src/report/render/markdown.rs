@@ -53,6 +53,9 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
             if let Some(fix) = &a.fix {
                 writeln!(out, "Fix ({}):\n", super::applying(fix))?;
                 writeln!(out, "```sql\n{}\n```\n", fix.sql)?;
+                if let Some(p) = &fix.platform {
+                    platform(out, p, super::new_platform_notes(report, a))?;
+                }
             }
             let mut last_recommendation: Option<&str> = None;
             for &i in &a.findings {
@@ -112,4 +115,31 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
 /// Text for a table cell: pipes escaped, on one line.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A fix's provider commands in a shell block, their notes, and what the platform refuses.
+fn platform(
+    out: &mut dyn std::io::Write,
+    p: &crate::knowledge::server_parameters::PlatformFix,
+    (notes, earlier): (Vec<&str>, Option<usize>),
+) -> std::io::Result<()> {
+    if !p.commands.is_empty() {
+        writeln!(out, "{}\n", p.heading())?;
+        writeln!(out, "```sh\n{}\n```\n", p.commands.join("\n"))?;
+        for n in notes {
+            writeln!(out, "- {n}")?;
+        }
+        if let Some(rank) = earlier {
+            writeln!(out, "- The notes under action {rank} apply.")?;
+        }
+        writeln!(out)?;
+    }
+    if !p.not_allowed.is_empty() {
+        writeln!(out, "Not allowed on {}:\n", p.platform.service_name())?;
+        for r in p.refusal_lines() {
+            writeln!(out, "- {r}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }

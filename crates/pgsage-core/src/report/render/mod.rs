@@ -158,6 +158,38 @@ fn counters_basis(basis: &str) -> &str {
     }
 }
 
+/// The notes of an action's provider commands that no earlier action showed, and the
+/// rank of the first earlier action that showed the others (the notes on placeholders and
+/// parameter groups are the same for every action: shown once).
+pub(crate) fn new_platform_notes<'a>(
+    report: &'a Report,
+    action: &'a crate::report::actions::Action,
+) -> (Vec<&'a str>, Option<usize>) {
+    let Some(p) = action.fix.as_ref().and_then(|f| f.platform.as_ref()) else {
+        return (Vec::new(), None);
+    };
+    let mut fresh = Vec::new();
+    let mut earlier = None;
+    for note in &p.notes {
+        let shown_in = report
+            .actions
+            .iter()
+            .take_while(|a| a.rank < action.rank)
+            .find(|a| {
+                a.fix
+                    .as_ref()
+                    .and_then(|f| f.platform.as_ref())
+                    .is_some_and(|q| q.notes.contains(note))
+            })
+            .map(|a| a.rank);
+        match shown_in {
+            Some(rank) => earlier = Some(earlier.map_or(rank, |r: usize| r.min(rank))),
+            None => fresh.push(note.as_str()),
+        }
+    }
+    (fresh, earlier)
+}
+
 /// What applying an action's fix costs: phase, lock, rewrite, duration
 /// ([`ActionFix::cost_line`]).
 pub(crate) fn applying(fix: &ActionFix) -> String {

@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::knowledge::server_parameters::PlatformFix;
 use crate::report::{Finding, Fix, Phase, Report};
 use crate::sql::impact::{pieces, Kind, Piece, Statement};
 
@@ -54,12 +55,26 @@ pub fn script(report: &Report) -> String {
         t.server_version,
         t.collected_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
+    let platform = t
+        .platform
+        .as_ref()
+        .map(|p| p.value)
+        .filter(|p| p.is_managed());
     let _ = writeln!(
         s,
-        "-- Run it connected to {} as a superuser: psql -v ON_ERROR_STOP=1 -d {} -f fixes.sql",
+        "-- Run it connected to {} as {}: psql -v ON_ERROR_STOP=1 -d {} -f fixes.sql",
         t.database,
+        platform.map_or("a superuser", admin_role),
         crate::sql::quote_ident(&t.database)
     );
+    if let Some(p) = platform {
+        let _ = writeln!(
+            s,
+            "-- {}: no ALTER SYSTEM; the server parameters are set with {} (the commands at the end).",
+            p.service_name(),
+            crate::knowledge::server_parameters::commands::cli_name(p)
+        );
+    }
     s.push_str(
         "-- No BEGIN/COMMIT: CREATE INDEX CONCURRENTLY, VACUUM and ALTER SYSTEM cannot run in a\n\
          -- transaction block, so each statement commits on its own and the script stops at the\n\
@@ -90,7 +105,7 @@ pub fn script(report: &Report) -> String {
         }
         any = true;
         s.push('\n');
-        s.push_str(&banner(heading(phase)));
+        s.push_str(&banner(heading(phase, platform.is_some())));
         let mut ran_a_setting = false;
         let mut last_action = None;
         for i in findings {
@@ -114,7 +129,7 @@ pub fn script(report: &Report) -> String {
             Phase::Reload if ran_a_setting => {
                 s.push_str("\nSELECT pg_reload_conf();\n");
             }
-            Phase::Restart => s.push_str(
+            Phase::Restart if platform.is_none() => s.push_str(
                 "\n-- Restart PostgreSQL now: the settings above take effect only then\n\
                  -- (pg_ctl restart -D <data directory>, or systemctl restart postgresql).\n",
             ),
@@ -124,12 +139,61 @@ pub fn script(report: &Report) -> String {
     if !any {
         s.push_str("\n-- nothing to change\n");
     }
+    if let Some(fix) = PlatformFix::merge(
+        order
+            .iter()
+            .filter_map(|&i| report.findings[i].fix.as_ref())
+            .filter_map(|f| f.platform.as_ref()),
+    ) {
+        platform_section(&mut s, &fix);
+    }
     s
 }
 
-fn heading(phase: Phase) -> &'static str {
+/// The role that runs the script on a managed platform.
+fn admin_role(platform: crate::snapshot::Platform) -> &'static str {
+    use crate::snapshot::Platform;
+    match platform {
+        Platform::AzureFlexibleServer => "the server admin (a member of azure_pg_admin)",
+        Platform::AwsRds | Platform::AwsAurora => "the master user (a member of rds_superuser)",
+        Platform::GcpCloudSql => "a member of cloudsqlsuperuser (postgres)",
+        Platform::GcpAlloydb => "a member of alloydbsuperuser (postgres)",
+        Platform::SelfManaged => "a superuser",
+    }
+}
+
+/// The provider's commands for every setting of the script, once each, as comments: they
+/// run in a shell, not in psql.
+fn platform_section(s: &mut String, fix: &PlatformFix) {
+    s.push('\n');
+    s.push_str(&banner(&format!(
+        "Server parameters on {}: run in a shell with {}, not in psql",
+        fix.platform.service_name(),
+        crate::knowledge::server_parameters::commands::cli_name(fix.platform)
+    )));
+    for c in &fix.commands {
+        let _ = writeln!(s, "--   {c}");
+    }
+    for n in &fix.notes {
+        let _ = writeln!(s, "-- {n}");
+    }
+    if !fix.not_allowed.is_empty() {
+        let _ = writeln!(s, "-- Not allowed on {}:", fix.platform.service_name());
+        for r in fix.refusal_lines() {
+            let _ = writeln!(s, "--   {r}");
+        }
+    }
+}
+
+fn heading(phase: Phase, managed: bool) -> &'static str {
     match phase {
         Phase::Online => "Online now: no restart, no lock that blocks reads or writes for long",
+        Phase::Reload if managed => {
+            "Needs a reload: the server parameters at the end apply without a restart"
+        }
+        Phase::Restart if managed => {
+            "Needs a restart: the server parameters at the end, then the restart they name"
+        }
         Phase::Reload => "Needs a reload: ALTER SYSTEM now, one SELECT pg_reload_conf() at the end",
         Phase::Restart => "Needs a restart: ALTER SYSTEM now; the values take effect at the restart",
         Phase::Maintenance => {

@@ -160,12 +160,57 @@ fn action_detail(
         for line in fix.sql.lines() {
             writeln!(out, "     {line}")?;
         }
+        if let Some(p) = &fix.platform {
+            platform(out, p, super::new_platform_notes(report, a), width)?;
+        }
     }
     writeln!(out, "   Findings:")?;
     let mut last_recommendation: Option<&str> = None;
     for &i in &a.findings {
         let f = &report.findings[i];
         finding(out, style, f, width, &mut last_recommendation)?;
+    }
+    Ok(())
+}
+
+/// A fix's provider commands (never wrapped: they are copied as is), their notes and the
+/// changes the platform refuses.
+fn platform(
+    out: &mut dyn std::io::Write,
+    p: &crate::knowledge::server_parameters::PlatformFix,
+    (notes, earlier): (Vec<&str>, Option<usize>),
+    width: usize,
+) -> std::io::Result<()> {
+    if !p.commands.is_empty() {
+        for line in wrap(&p.heading(), width, "   ", "     ") {
+            writeln!(out, "{line}")?;
+        }
+        for c in &p.commands {
+            writeln!(out, "     {c}")?;
+        }
+        for n in notes {
+            for line in wrap(&format!("- {n}"), width, "     ", "       ") {
+                writeln!(out, "{line}")?;
+            }
+        }
+        if let Some(rank) = earlier {
+            writeln!(out, "     - The notes under action {rank} apply.")?;
+        }
+    }
+    if !p.not_allowed.is_empty() {
+        for line in wrap(
+            &format!("Not allowed on {}:", p.platform.service_name()),
+            width,
+            "   ",
+            "     ",
+        ) {
+            writeln!(out, "{line}")?;
+        }
+        for r in p.refusal_lines() {
+            for line in wrap(&format!("- {r}"), width, "     ", "       ") {
+                writeln!(out, "{line}")?;
+            }
+        }
     }
     Ok(())
 }

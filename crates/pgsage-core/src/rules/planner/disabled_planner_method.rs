@@ -4,8 +4,6 @@ use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Setting, Snapshot};
 use crate::sql::quote_ident;
 
-use super::MANAGED_NOTE;
-
 declare_rule! {
     /// ## What it detects
     /// Planner method switches (`enable_seqscan`, `enable_indexscan`, `enable_nestloop`,
@@ -125,7 +123,7 @@ impl SnapshotRule for DisabledPlannerMethod {
                 .evidence("value", s.setting.as_str())
                 .evidence("source", s.source.as_str())
                 .recommend(format!(
-                    "Turn {} back on and fix the statement that needed it (ANALYZE, extended statistics, an index or a rewrite), or disable the method only with SET LOCAL in that transaction; {MANAGED_NOTE}",
+                    "Turn {} back on and fix the statement that needed it (ANALYZE, extended statistics, an index or a rewrite), or disable the method only with SET LOCAL in that transaction",
                     s.name
                 ))
                 .with_fix(fix),

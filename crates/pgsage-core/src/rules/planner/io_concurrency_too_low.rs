@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::StorageKind;
 
-use super::{storage_kind, storage_label, MANAGED_NOTE};
+use super::{storage_kind, storage_label};
 
 declare_rule! {
     /// ## What it detects
@@ -97,7 +97,7 @@ impl SnapshotRule for IoConcurrencyTooLow {
         }
         Ok(vec![draft
             .recommend(format!(
-                "Raise effective_io_concurrency (and maintenance_io_concurrency, used by VACUUM, index builds and recovery prefetch) to {target} for {} storage; a reload suffices; {MANAGED_NOTE}",
+                "Raise effective_io_concurrency (and maintenance_io_concurrency, used by VACUUM, index builds and recovery prefetch) to {target} for {} storage; a reload suffices",
                 storage_label(kind)
             ))
             .with_fix(ctx.settings_fix(

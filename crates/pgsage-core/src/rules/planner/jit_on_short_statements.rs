@@ -5,8 +5,6 @@ use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::{Snapshot, Statement};
 use crate::units;
 
-use super::MANAGED_NOTE;
-
 declare_rule! {
     /// ## What it detects
     /// JIT compilation enabled (`jit = on`) where it costs short statements more than it
@@ -270,9 +268,7 @@ impl SnapshotRule for JitOnShortStatements {
                 .collect(),
         };
         Ok(vec![draft
-            .recommend(format!(
-                "On an OLTP/ERP server turn JIT off (keep it for reporting roles with ALTER ROLE … SET jit = on if they benefit); otherwise restore jit_above_cost, jit_inline_above_cost and jit_optimize_above_cost to their defaults or higher; {MANAGED_NOTE}"
-            ))
+            .recommend("On an OLTP/ERP server turn JIT off (keep it for reporting roles with ALTER ROLE … SET jit = on if they benefit); otherwise restore jit_above_cost, jit_inline_above_cost and jit_optimize_above_cost to their defaults or higher")
             .with_fix(ctx.settings_fix(
                 &changes,
                 "",

@@ -45,7 +45,3 @@ pub(crate) fn storage_label(kind: StorageKind) -> &'static str {
         StorageKind::San => "san",
     }
 }
-
-/// The note added to every server-setting fix: managed services have no `ALTER SYSTEM`.
-pub(crate) const MANAGED_NOTE: &str =
-    "on managed services (RDS, Cloud SQL, Azure) change it in the server parameters (parameter group / flags) of the portal instead of ALTER SYSTEM";

@@ -3,8 +3,6 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
 
-use super::MANAGED_NOTE;
-
 declare_rule! {
     /// ## What it detects
     /// Settings that leave a DBA blind when something goes wrong, one finding each:
@@ -111,10 +109,7 @@ impl SnapshotRule for ObservabilityGap {
                 .evidence("setting", off.name)
                 .evidence("value", off.value.as_str())
                 .evidence("recommended", off.recommended.trim_matches('\''))
-                .recommend(format!(
-                    "Set {} = {}; {MANAGED_NOTE}",
-                    off.name, off.recommended
-                ))
+                .recommend(format!("Set {} = {}", off.name, off.recommended))
                 .with_fix(ctx.settings_fix(
                     &[(off.name, off.recommended.trim_matches('\'').to_owned())],
                     "",
@@ -136,9 +131,7 @@ impl SnapshotRule for ObservabilityGap {
                 )
                 .evidence("shared_preload_libraries", libs.join(","))
                 .evidence("extension_installed", snap.has_extension("pg_stat_statements"))
-                .recommend(format!(
-                    "Preload pg_stat_statements (restart), then create the extension in each database; {MANAGED_NOTE}"
-                ))
+                .recommend("Preload pg_stat_statements (restart), then create the extension in each database")
                 .with_fix({
                     let mut fix = ctx.settings_fix(
                         &[("shared_preload_libraries", new.join(","))],

@@ -5,8 +5,6 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::Snapshot;
 
-use super::MANAGED_NOTE;
-
 declare_rule! {
     /// ## What it detects
     /// Clear misconfigurations of parallel query, not matters of taste:
@@ -175,7 +173,7 @@ impl SnapshotRule for ParallelSettingsInconsistent {
                 draft
                     .evidence("recommended", recommended.clone())
                     .recommend(format!(
-                        "Set {name} to {recommended} (or raise max_worker_processes, with a restart, if more parallel workers are really wanted and the CPUs allow it); {MANAGED_NOTE}"
+                        "Set {name} to {recommended} (or raise max_worker_processes, with a restart, if more parallel workers are really wanted and the CPUs allow it)"
                     ))
                     .with_fix(ctx.settings_fix(
                         &[(name, recommended.clone())],

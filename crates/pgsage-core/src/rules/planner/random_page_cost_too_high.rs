@@ -3,7 +3,7 @@ use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
 use crate::snapshot::StorageKind;
 
-use super::{storage_kind, storage_label, MANAGED_NOTE};
+use super::{storage_kind, storage_label};
 
 declare_rule! {
     /// ## What it detects
@@ -90,7 +90,7 @@ impl SnapshotRule for RandomPageCostTooHigh {
         .evidence("storage_source", source)
         .evidence("recommended_random_page_cost", recommended.clone())
         .recommend(format!(
-            "Set random_page_cost to {recommended} for {} storage (no restart needed); {MANAGED_NOTE}",
+            "Set random_page_cost to {recommended} for {} storage (no restart needed)",
             storage_label(kind)
         ))
         .with_fix(ctx.settings_fix(

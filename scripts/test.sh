@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 scripts/fetch-postgres.sh 13 14 15 16 17 18
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The providers' CLIs (awscli, azure-cli from PyPI) parse the commands pgsage renders for
+# managed platforms (crates/pgsage/tests/platform_fixes.rs).
+cli_venv="$PWD/target/cli-venv"
+[ -x "$cli_venv/bin/python" ] || python3 -m venv "$cli_venv"
+"$cli_venv/bin/python" -m pip install -q --disable-pip-version-check -r scripts/provider-cli-requirements.txt
+export PGSAGE_PROVIDER_CLI_PYTHON="$cli_venv/bin/python"
 # Live tests must never skip silently: with every version fetched, a missing one fails.
 PGSAGE_REQUIRE_ALL_VERSIONS=1 cargo test --workspace --locked
 

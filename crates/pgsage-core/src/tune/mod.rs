@@ -474,7 +474,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
         .then(|| platform.service_name().to_owned());
     if let Some(m) = &managed_service {
         notes.push(format!(
-            "{m}: ALTER SYSTEM is not available; the script gives the changes as {} commands, in the service's units",
+            "{m}: ALTER SYSTEM is not available; the script gives the changes as commands of {}, in the service's units",
             crate::knowledge::server_parameters::commands::cli_name(platform)
         ));
     }

@@ -179,10 +179,14 @@ fn aws(platform: Platform, settings: &[PlatformSetting]) -> Rendered {
     let uses_instance = settings.iter().any(|s| s.group == ParameterGroup::Instance);
     let mut notes = Vec::new();
     if uses_instance {
-        notes.push(
-            "Replace <parameter-group> with the instance's DB parameter group (aws rds describe-db-instances --db-instance-identifier <instance> --query 'DBInstances[0].DBParameterGroups'). A default group (default.postgres16 …) cannot be modified: create one with aws rds create-db-parameter-group, attach it with aws rds modify-db-instance --db-parameter-group-name, then run these."
-                .to_owned(),
-        );
+        let default = if platform == Platform::AwsAurora {
+            "default.aurora-postgresql16"
+        } else {
+            "default.postgres16"
+        };
+        notes.push(format!(
+            "Replace <parameter-group> with the instance's DB parameter group (aws rds describe-db-instances --db-instance-identifier <instance> --query 'DBInstances[0].DBParameterGroups'). A default group ({default} …) cannot be modified: create one with aws rds create-db-parameter-group, attach it with aws rds modify-db-instance --db-parameter-group-name, then run these."
+        ));
     }
     if uses_cluster {
         notes.push(

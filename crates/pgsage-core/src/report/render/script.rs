@@ -70,9 +70,9 @@ pub fn script(report: &Report) -> String {
     if let Some(p) = platform {
         let _ = writeln!(
             s,
-            "-- {}: no ALTER SYSTEM; the server parameters are set with {} (the commands at the end).",
+            "-- {}: no ALTER SYSTEM; the server parameters are set with {}: the commands at the end.",
             p.service_name(),
-            crate::knowledge::server_parameters::commands::cli_name(p)
+            crate::knowledge::server_parameters::commands::cli_command(p)
         );
     }
     s.push_str(

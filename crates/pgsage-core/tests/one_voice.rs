@@ -445,3 +445,92 @@ fn connection_numbers_agree_across_findings_and_tune() {
     assert!(limits_checked > 0, "no CONNECTION LIMIT to compare");
     assert!(superusers_checked > 0, "no superuser tenant checked");
 }
+
+/// On every managed platform, a parameter has one provider value across the findings, the
+/// actions and `tune`, and a parameter the platform refuses is refused by all of them:
+/// the commands a user reads in the audit and in `tune` never disagree.
+#[test]
+fn provider_values_agree_across_findings_actions_and_tune() {
+    use pgsage_core::knowledge::server_parameters::PlatformFix;
+    use pgsage_core::snapshot::Platform;
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for path in snapshots() {
+        let snapshot = Snapshot::load(&path).expect("fixture loads");
+        for platform in Platform::ALL.into_iter().filter(|p| p.is_managed()) {
+            let mut config = RuleConfig::shipped().expect("shipped packs");
+            config.host = HostFacts {
+                platform: Some(Fact::new(platform, "test")),
+                ..host(16, 4.0, StorageKind::Ssd)
+            };
+            let (report, tuning) = audit_and_tune(&snapshot, &config, Source::SnapshotFile);
+            let plans: Vec<(&str, &PlatformFix)> = report
+                .findings
+                .iter()
+                .filter_map(|f| {
+                    f.fix
+                        .as_ref()?
+                        .platform
+                        .as_ref()
+                        .map(|p| (f.rule.as_str(), p))
+                })
+                .chain(
+                    report
+                        .actions
+                        .iter()
+                        .filter_map(|a| a.fix.as_ref()?.platform.as_ref().map(|p| ("action", p))),
+                )
+                .chain(tuning.platform.as_ref().map(|p| ("tune", p)))
+                .collect();
+            let mut values: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+            let mut refused: BTreeMap<&str, &str> = BTreeMap::new();
+            for (who, plan) in &plans {
+                assert_eq!(plan.platform, platform);
+                for s in &plan.settings {
+                    checked += 1;
+                    if let Some((other, v)) = values.insert(&s.name, (who, &s.provider_value)) {
+                        if v != s.provider_value {
+                            problems.push(format!(
+                                "{} on {platform}: {} = {v} ({other}) but {} ({who})",
+                                path.display(),
+                                s.name,
+                                s.provider_value
+                            ));
+                        }
+                    }
+                    if let Some(r) = refused.get(s.name.as_str()) {
+                        problems.push(format!(
+                            "{platform}: {} refused by {r}, set by {who}",
+                            s.name
+                        ));
+                    }
+                }
+                for n in &plan.not_allowed {
+                    refused.insert(&n.name, who);
+                    if let Some((setter, _)) = values.get(n.name.as_str()) {
+                        problems.push(format!(
+                            "{platform}: {} set by {setter}, refused by {who}",
+                            n.name
+                        ));
+                    }
+                }
+            }
+            // Every change tune recommends is a command or a refusal.
+            if let Some(plan) = &tuning.platform {
+                for a in tuning.changes() {
+                    let known = plan.settings.iter().any(|s| s.name == a.name)
+                        || plan.not_allowed.iter().any(|n| n.name == a.name);
+                    if !known {
+                        problems.push(format!("{platform}: tune's {} has no command", a.name));
+                    }
+                }
+            } else if tuning.changes().next().is_some() {
+                problems.push(format!(
+                    "{platform}: tune changes settings without commands"
+                ));
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} provider values checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

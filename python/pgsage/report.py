@@ -101,6 +101,16 @@ class Fix:
     destructive: Optional[str] = None
     #: How long it may take: ``{"seconds", "bytes", "text"}``, or ``None``.
     duration: Optional[Dict[str, Any]] = None
+    #: On a managed platform: ``{"platform", "settings", "commands", "notes",
+    #: "not_allowed", "keep_flags"}`` (the provider's commands; ``sql`` then has no
+    #: ``ALTER SYSTEM``), else ``None``. See docs/managed-platforms.md.
+    platform: Optional[Dict[str, Any]] = None
+
+    @property
+    def commands(self) -> List[str]:
+        """The provider's shell commands (``az …``, ``aws rds …``, ``gcloud …``); empty
+        on a self-managed server."""
+        return list((self.platform or {}).get("commands", []))
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Fix":
@@ -114,6 +124,7 @@ class Fix:
             rewrites_table=bool(d.get("rewrites_table", False)),
             destructive=d.get("destructive"),
             duration=d.get("duration"),
+            platform=d.get("platform"),
         )
 
 
@@ -212,6 +223,14 @@ class ActionFix:
     destructive: Optional[str] = None
     #: How long applying it may take: ``{"seconds", "bytes", "text"}``.
     duration: Optional[Dict[str, Any]] = None
+    #: On a managed platform: its findings' provider commands merged (see
+    #: :attr:`Fix.platform`), else ``None``.
+    platform: Optional[Dict[str, Any]] = None
+
+    @property
+    def commands(self) -> List[str]:
+        """The provider's shell commands; empty on a self-managed server."""
+        return list((self.platform or {}).get("commands", []))
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "ActionFix":
@@ -224,6 +243,7 @@ class ActionFix:
             rewrites_table=bool(d.get("rewrites_table", False)),
             destructive=d.get("destructive"),
             duration=d.get("duration"),
+            platform=d.get("platform"),
         )
 
 
@@ -376,7 +396,8 @@ class Report:
 
     def actions_to_records(self) -> List[Dict[str, Any]]:
         """One flat dict per action: rank, severity, class, title, impact, objects,
-        findings, fix SQL and what applying it needs."""
+        findings, fix SQL, the provider's commands on a managed platform (``fix_commands``)
+        and what applying it needs."""
         return [
             {
                 "rank": a.rank,
@@ -388,6 +409,7 @@ class Report:
                 "objects": len(a.objects),
                 "findings": len(a.finding_indices),
                 "fix_sql": a.fix.sql if a.fix else None,
+                "fix_commands": "\n".join(a.fix.commands) if a.fix and a.fix.commands else None,
                 "fix_requires": a.fix.requires if a.fix else None,
             }
             for a in self.actions
@@ -546,6 +568,8 @@ def findings_table_html(findings: Tuple[Finding, ...]) -> str:
     for f in findings[:_HTML_MAX_ROWS]:
         bg, fg = _COLOURS.get(f.severity.value, ("#ffffff", "#000000"))
         fix = f"<code>{_e(f.fix.sql)}</code>" if f.fix else ""
+        if f.fix and f.fix.commands:
+            fix += "".join(f"<br><code>{_e(c)}</code>" for c in f.fix.commands)
         parts.append(
             f'<tr class="pgsage-{_e(f.severity.value)}" style="background:{bg}">'
             f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(f.severity.value)}</td>'

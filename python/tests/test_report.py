@@ -223,3 +223,25 @@ def test_script_is_the_cli_fix_script(report):
     # Each ALTER SYSTEM it runs appears once.
     alters = [l.split("=")[0] for l in script.splitlines() if l.startswith("ALTER SYSTEM")]
     assert len(alters) == len(set(alters)) > 0
+
+
+def test_managed_platform_fixes_carry_the_providers_commands(demo):
+    """On Azure the actions' fixes hold az commands, not ALTER SYSTEM; the frame and the
+    notebook table show them; the fix script keeps them as comments."""
+    report = pgsage.audit(demo, config={"host": {"platform": "azure-flexible-server"}})
+    with_commands = [a for a in report.actions if a.fix and a.fix.commands]
+    assert with_commands, "the demo has setting fixes"
+    for a in with_commands:
+        assert "ALTER SYSTEM SET" not in a.fix.sql
+        assert all(c.startswith("az postgres flexible-server ") for c in a.fix.commands)
+    records = report.actions_to_records()
+    assert any(r["fix_commands"] and "--server-name <server>" in r["fix_commands"] for r in records)
+    finding = next(f for f in report.findings if f.fix and f.fix.commands)
+    assert "az postgres flexible-server" in report._repr_html_()
+    assert finding.fix.platform["platform"] == "azure-flexible-server"
+    script = report.script()
+    assert "--   az postgres flexible-server parameter set" in script
+    # The twin: self-managed keeps ALTER SYSTEM and has no commands.
+    plain = pgsage.audit(demo)
+    assert all(not (a.fix and a.fix.commands) for a in plain.actions)
+    assert "ALTER SYSTEM SET" in plain.script()

@@ -230,6 +230,27 @@ impl PlatformFix {
     }
 }
 
+/// How to make `extension` creatable and create it on `platform`, for advice text: the
+/// provider's commands that allow it first (Azure's `azure.extensions`, its current list
+/// kept), then `CREATE EXTENSION`. One line per step.
+pub fn enable_extension_steps(
+    platform: Platform,
+    snapshot: Option<&Snapshot>,
+    extension: &str,
+) -> Vec<String> {
+    let mut steps = Vec::new();
+    if let Some(allow) = rules::allow_extensions(platform, snapshot, &[extension.to_owned()]) {
+        if let Some(fix) = PlatformFix::plan(platform, &[allow], snapshot) {
+            steps.extend(fix.commands);
+        }
+    }
+    steps.push(format!(
+        "CREATE EXTENSION {};",
+        crate::sql::quote_ident(extension)
+    ));
+    steps
+}
+
 /// The settings the server's configuration sets (`source = configuration file`), other
 /// than those being changed: on Cloud SQL the flags are among them, and a
 /// `--database-flags` command that leaves one out resets it.

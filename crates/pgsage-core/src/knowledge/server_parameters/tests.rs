@@ -303,3 +303,22 @@ fn azure_allow_lists_extensions_before_create_extension() {
     assert!(allow_extensions(Platform::AzureFlexibleServer, Some(&snap), &wanted).is_none());
     assert!(allow_extensions(Platform::AwsRds, Some(&snap), &wanted).is_none());
 }
+
+#[test]
+fn enabling_an_extension_allows_it_first_where_the_platform_has_a_list() {
+    let mut snap = demo();
+    snap.provider_settings
+        .insert("azure.extensions".into(), "pg_stat_statements".into());
+    let azure = enable_extension_steps(Platform::AzureFlexibleServer, Some(&snap), "hypopg");
+    assert_eq!(azure.len(), 2);
+    assert!(azure[0].ends_with("--name azure.extensions --value pg_stat_statements,hypopg"));
+    assert_eq!(azure[1], "CREATE EXTENSION hypopg;");
+    assert_eq!(
+        enable_extension_steps(Platform::AwsRds, Some(&snap), "hypopg"),
+        ["CREATE EXTENSION hypopg;"]
+    );
+    assert_eq!(
+        enable_extension_steps(Platform::SelfManaged, None, "hypopg"),
+        ["CREATE EXTENSION hypopg;"]
+    );
+}

@@ -84,7 +84,8 @@ async fn run(
     let (hypopg_schema, hypopg_version) = match session.hypopg().await? {
         Hypopg::Installed { schema, version } => (schema, version),
         other => {
-            let reason = unvalidated_reason(&other, &session.facts.database);
+            let platform = crate::knowledge::platform::of(schema, &schema.host).value;
+            let reason = unvalidated_reason(&other, &session.facts.database, platform, schema);
             return Ok(super::advise(workload, schema, opts, &reason));
         }
     };
@@ -236,21 +237,39 @@ fn unplannable_fallback(
     })
 }
 
-/// Why the advice is unvalidated, and what to do about it.
-fn unvalidated_reason(hypopg: &Hypopg, database: &str) -> String {
-    let managed = "managed services offer it too: Amazon RDS for PostgreSQL supports it, and \
-                   Azure Database for PostgreSQL Flexible Server once `hypopg` is allow-listed \
-                   in the `azure.extensions` server parameter";
-    match hypopg {
-        Hypopg::Available { version } => format!(
+/// Why the advice is unvalidated, and what to do about it on the server's platform (the
+/// provider's allow-list first where it has one).
+fn unvalidated_reason(
+    hypopg: &Hypopg,
+    database: &str,
+    platform: crate::snapshot::Platform,
+    schema: &Snapshot,
+) -> String {
+    let steps = crate::knowledge::server_parameters::enable_extension_steps(
+        platform,
+        Some(schema),
+        "hypopg",
+    )
+    .iter()
+    .map(|s| format!("`{s}`"))
+    .collect::<Vec<_>>()
+    .join(", then ");
+    match (hypopg, platform.is_managed()) {
+        (Hypopg::Available { version }, _) => format!(
             "HypoPG is not installed in database {database} (the server has version {version} \
-             available): run `CREATE EXTENSION hypopg;` in {database} to validate the advice \
-             with hypothetical indexes — pgsage never installs anything; {managed}"
+             available): run {steps} in {database} to validate the advice with hypothetical \
+             indexes — pgsage never installs anything"
         ),
-        _ => format!(
+        (_, true) => format!(
+            "HypoPG is not available on this server (not in pg_available_extensions): where \
+             {} offers it, run {steps} in {database} to validate the advice with hypothetical \
+             indexes",
+            platform.service_name()
+        ),
+        (_, false) => format!(
             "HypoPG is not available on this server (not in pg_available_extensions): install \
-             it (Debian/Ubuntu package postgresql-<major>-hypopg), then run `CREATE EXTENSION \
-             hypopg;` in {database} to validate the advice with hypothetical indexes; {managed}"
+             it (Debian/Ubuntu package postgresql-<major>-hypopg), then run {steps} in \
+             {database} to validate the advice with hypothetical indexes"
         ),
     }
 }

@@ -17,6 +17,8 @@
 //! - [`parallel`], [`storage`], [`planner`]: parallel workers from CPUs,
 //!   `random_page_cost` / `effective_io_concurrency` from the storage kind,
 //!   `default_statistics_target` per profile.
+//! - [`platform_tiers`]: the RAM, vCPUs and storage of managed services' compute sizes
+//!   (`--tier`), from the providers' documentation.
 //! - [`counters`]: how old the cumulative statistics counters are.
 //! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
@@ -34,6 +36,7 @@ pub mod memory;
 pub mod parallel;
 pub mod planner;
 pub mod platform;
+pub mod platform_tiers;
 mod profile;
 pub mod storage;
 pub mod wal;

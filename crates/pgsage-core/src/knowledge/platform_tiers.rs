@@ -385,7 +385,7 @@ fn cloud_sql_custom(rest: &str) -> std::result::Result<Tier, String> {
     }
     let per_vcpu = mib as f64 / f64::from(vcpus);
     if mib < CUSTOM_MIN_MIB
-        || mib % CUSTOM_MIB_STEP != 0
+        || !mib.is_multiple_of(CUSTOM_MIB_STEP)
         || per_vcpu < CUSTOM_MIB_PER_VCPU.0
         || per_vcpu > CUSTOM_MIB_PER_VCPU.1
     {

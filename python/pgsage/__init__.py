@@ -126,7 +126,12 @@ def collect(
             or ``timedelta``), ``application_name``, ``include_query_text`` (bool),
             ``query_text_max``, ``statements_top`` (ints), host facts ``ram``
             (with its unit: ``"24GiB"``; ``"16"`` or less than 256 MB is a ``ValueError``), ``cpus``, ``storage`` (``hdd``/``ssd``/``nvme``/``san``),
-            ``probe_local_host`` (bool), ``redact`` (bool).
+            ``platform`` (``azure-flexible-server``, ``aws-rds``, ``aws-aurora``,
+            ``gcp-cloud-sql``, ``gcp-alloydb``, ``self-managed``; when detection cannot see
+            it), ``tier`` (the managed service's compute size, ``"Standard_D4ds_v5"``,
+            ``"db.r6g.large"``, ``"db-custom-4-16384"``: its RAM, vCPUs and storage are
+            recorded below ``ram``/``cpus``/``storage``), ``probe_local_host`` (bool),
+            ``redact`` (bool).
 
     The work runs without the GIL; Ctrl-C raises ``KeyboardInterrupt`` promptly even
     while the server does not answer.
@@ -134,7 +139,8 @@ def collect(
     Raises:
         ConnectionError: unreachable server, timeout, login or TLS failure, bad DSN.
         QueryError: a query the collector needs failed.
-        InvalidValueError: an invalid option value.
+        InvalidValueError: an invalid option value; an unknown ``platform`` or ``tier``,
+            or a tier of another platform than the given or detected one.
         TypeError: an unknown option.
     """
     for name in _DURATIONS:
@@ -166,8 +172,20 @@ def _severity(value: Union[str, Severity, None]) -> Optional[str]:
     return value.value if isinstance(value, Severity) else str(value)
 
 
-def _host(ram: Optional[str], cpus: Optional[float], storage: Optional[str]) -> Dict[str, Any]:
-    return {"ram": ram, "cpus": None if cpus is None else float(cpus), "storage": storage}
+def _host(
+    ram: Optional[str],
+    cpus: Optional[float],
+    storage: Optional[str],
+    platform: Optional[str],
+    tier: Optional[str],
+) -> Dict[str, Any]:
+    return {
+        "ram": ram,
+        "cpus": None if cpus is None else float(cpus),
+        "storage": storage,
+        "platform": platform,
+        "tier": tier,
+    }
 
 
 def audit(
@@ -179,6 +197,8 @@ def audit(
     ram: Optional[str] = None,
     cpus: Optional[float] = None,
     storage: Optional[str] = None,
+    platform: Optional[str] = None,
+    tier: Optional[str] = None,
     **collect_options: Any,
 ) -> Report:
     """Runs the rules and returns the :class:`Report`.
@@ -194,10 +214,19 @@ def audit(
             ``--config``.
         min_severity: keep findings at or above ``info``, ``warning`` or ``critical``.
         ram, cpus, storage: host facts SQL cannot see; they win over the configuration's.
+        platform: where the server runs, when detection cannot see it
+            (``"azure-flexible-server"``, ``"aws-rds"``, ``"aws-aurora"``,
+            ``"gcp-cloud-sql"``, ``"gcp-alloydb"``, ``"self-managed"``).
+        tier: the managed service's compute size (``"Standard_D4ds_v5"``,
+            ``"db.r6g.large"``, ``"db-custom-4-16384"``; docs/tiers.md lists them): its
+            RAM, vCPUs and storage are the host facts ``ram``, ``cpus`` and ``storage``
+            leave out, with the source ``tier <name>``.
         **collect_options: passed to :func:`collect` when auditing a DSN.
 
     Raises:
-        ConfigError, InvalidValueError, SnapshotError, ConnectionError, QueryError.
+        ConfigError, InvalidValueError (also for an unknown ``platform`` or ``tier``, or a
+        tier of another platform than the given or detected one), SnapshotError,
+        ConnectionError, QueryError.
     """
     live = False
     if isinstance(snapshot_or_dsn, Snapshot):
@@ -210,7 +239,11 @@ def audit(
     elif isinstance(snapshot_or_dsn, os.PathLike):
         snap = load_snapshot(snapshot_or_dsn)
     elif snapshot_or_dsn is None or isinstance(snapshot_or_dsn, str):
-        snap = collect(snapshot_or_dsn, ram=ram, cpus=cpus, storage=storage, **collect_options)
+        snap = collect(
+            snapshot_or_dsn,
+            **_host(ram, cpus, storage, platform, tier),
+            **collect_options,
+        )
         live = True
     else:
         raise TypeError(
@@ -222,7 +255,7 @@ def audit(
         packs=_packs(packs),
         min_severity=_severity(min_severity),
         live=live,
-        **_host(ram, cpus, storage),
+        **_host(ram, cpus, storage, platform, tier),
         **config_kwargs(config),
     )
     return Report.from_json(text)
@@ -236,6 +269,8 @@ def tune(
     ram: Optional[str] = None,
     cpus: Optional[float] = None,
     storage: Optional[str] = None,
+    platform: Optional[str] = None,
+    tier: Optional[str] = None,
     connections: Optional[int] = None,
     **collect_options: Any,
 ) -> TuneReport:
@@ -250,17 +285,24 @@ def tune(
             are used; its rules too: settings the audit's findings change are part of
             the advice, with the same values :func:`audit` gives).
         ram, cpus, storage: host facts; they win over the configuration's.
+        platform, tier: as for :func:`audit`; the tier's RAM and vCPUs size the settings
+            (``ram`` and ``cpus`` still win).
         connections: plan for this ``max_connections``.
 
     Raises:
-        InvalidValueError, ConfigError, SnapshotError, ConnectionError.
+        InvalidValueError (also for an unknown ``platform`` or ``tier``, or a tier of
+        another platform), ConfigError, SnapshotError, ConnectionError.
     """
     if isinstance(snapshot_or_dsn, Snapshot):
         snap = snapshot_or_dsn
     elif isinstance(snapshot_or_dsn, os.PathLike):
         snap = load_snapshot(snapshot_or_dsn)
     elif snapshot_or_dsn is None or isinstance(snapshot_or_dsn, str):
-        snap = collect(snapshot_or_dsn, ram=ram, cpus=cpus, storage=storage, **collect_options)
+        snap = collect(
+            snapshot_or_dsn,
+            **_host(ram, cpus, storage, platform, tier),
+            **collect_options,
+        )
     else:
         raise TypeError(
             "tune() takes a Snapshot, a DSN string, a path or None, not "
@@ -270,7 +312,7 @@ def tune(
         snap._native,
         profile=profile,
         connections=connections,
-        **_host(ram, cpus, storage),
+        **_host(ram, cpus, storage, platform, tier),
         **config_kwargs(config),
     )
     return TuneReport.from_native(text, script)

@@ -41,6 +41,8 @@ def collect(
     ram: Optional[str] = None,
     cpus: Optional[float] = None,
     storage: Optional[str] = None,
+    platform: Optional[str] = None,
+    tier: Optional[str] = None,
     probe_local_host: bool = True,
     redact: bool = False,
 ) -> Snapshot: ...
@@ -55,6 +57,8 @@ def audit(
     ram: Optional[str] = None,
     cpus: Optional[float] = None,
     storage: Optional[str] = None,
+    platform: Optional[str] = None,
+    tier: Optional[str] = None,
 ) -> str: ...
 def fix_script(report_json: str) -> str: ...
 def rules(*, config_path: Optional[str] = None, config_json: Optional[str] = None) -> str: ...
@@ -67,6 +71,8 @@ def tune(
     ram: Optional[str] = None,
     cpus: Optional[float] = None,
     storage: Optional[str] = None,
+    platform: Optional[str] = None,
+    tier: Optional[str] = None,
     connections: Optional[int] = None,
 ) -> Tuple[str, str]: ...
 

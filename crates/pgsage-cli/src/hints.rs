@@ -18,16 +18,17 @@ fn flag(fact: MissingFact) -> &'static str {
 }
 
 /// One hint line per kind of missing fact (host facts, the sampled interval), or none:
-/// `hint: pass --ram SIZE --cpus N, or set [host] in pgsage.toml`. The report's skip
-/// reasons and notes already say what is unknown.
+/// `hint: pass --ram SIZE --cpus N (or --tier NAME on a managed service), or set [host] in
+/// pgsage.toml`. The report's skip reasons and notes already say what is unknown.
 pub fn missing_facts(facts: impl IntoIterator<Item = MissingFact>) -> Vec<String> {
     let facts: BTreeSet<MissingFact> = facts.into_iter().collect();
     let host: Vec<MissingFact> = facts.iter().copied().filter(|f| f.is_host_fact()).collect();
     let mut lines = Vec::new();
     if !host.is_empty() {
         let flags: Vec<&str> = host.iter().map(|f| flag(*f)).collect();
+        // On a managed service the compute size gives RAM, CPUs and storage at once.
         lines.push(format!(
-            "hint: pass {}, or set [host] in pgsage.toml",
+            "hint: pass {} (or --tier NAME on a managed service), or set [host] in pgsage.toml",
             flags.join(" ")
         ));
     }
@@ -62,7 +63,10 @@ mod tests {
         let lines = missing_facts([MissingFact::Storage, MissingFact::Ram, MissingFact::Ram]);
         assert_eq!(
             lines,
-            ["hint: pass --ram SIZE --storage KIND, or set [host] in pgsage.toml"]
+            [
+                "hint: pass --ram SIZE --storage KIND (or --tier NAME on a managed service), \
+              or set [host] in pgsage.toml"
+            ]
         );
         let lines = missing_facts([MissingFact::Interval]);
         assert_eq!(lines.len(), 1);

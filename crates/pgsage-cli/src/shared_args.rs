@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use pgsage::knowledge::platform_tiers;
 use pgsage::snapshot::HostFacts;
 use pgsage::workload::log::LogFormat;
 use pgsage::{CollectOptions, Severity, Snapshot};
@@ -151,6 +152,11 @@ pub struct HostArgs {
     /// self-managed.
     #[arg(long, value_parser = platform_flag)]
     pub platform: Option<pgsage::snapshot::Platform>,
+    /// The managed service's compute size, whose RAM, vCPUs and storage become the host
+    /// facts (--ram, --cpus and --storage still win): Standard_D4ds_v5, db.r6g.large,
+    /// db-custom-4-16384; docs/tiers.md lists them.
+    #[arg(long, value_parser = tier_flag)]
+    pub tier: Option<String>,
     /// Do not read RAM and CPUs from this machine when the server is local (Unix socket or
     /// loopback), e.g. when a loopback port is a tunnel to another host.
     #[arg(long)]
@@ -158,7 +164,9 @@ pub struct HostArgs {
 }
 
 impl HostArgs {
-    /// The facts given by flags, checked.
+    /// The facts given by flags, checked: `--ram`, `--cpus`, `--storage` and `--platform`,
+    /// then what `--tier` gives that they leave out (a tier of another platform than
+    /// `--platform` is an error).
     pub fn facts(&self) -> Result<HostFacts> {
         let mut facts = pgsage::host::from_flags(
             self.ram.as_deref(),
@@ -169,8 +177,32 @@ impl HostArgs {
         facts.platform = self
             .platform
             .map(|p| pgsage::snapshot::Fact::new(p, "flag"));
-        Ok(facts)
+        Ok(platform_tiers::with_tier(
+            facts,
+            self.tier.as_deref(),
+            "flag",
+        )?)
     }
+}
+
+/// Fails when the tier given (flag, configuration) or recorded in the snapshot is not one
+/// of the platform the advice is for: given, recorded, or detected from the snapshot.
+pub fn check_tier(snapshot: &Snapshot, host: &HostFacts) -> Result<()> {
+    platform_tiers::check_snapshot(snapshot, host)
+        .map_err(|e| anyhow::anyhow!("{e} (--tier, --platform)"))
+}
+
+/// `--tier`, looked up by the library (its message says how tiers are named), as the
+/// provider spells it.
+fn tier_flag(text: &str) -> Result<String, String> {
+    platform_tiers::lookup(text)
+        .map(|tier| tier.name)
+        .map_err(|e| match e {
+            pgsage::CoreError::InvalidValue { problem, .. } => {
+                format!("{problem} (--ram, --cpus)")
+            }
+            other => other.to_string(),
+        })
 }
 
 /// `--platform`, parsed by the library (its message lists the platforms).

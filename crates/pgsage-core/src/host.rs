@@ -41,6 +41,7 @@ pub fn from_flags(
         cpus: cpus.map(|v| Fact::new(v, source)),
         storage: storage.map(|v| Fact::new(v, source)),
         platform: None,
+        tier: None,
     })
 }
 

@@ -22,6 +22,7 @@ fn host() -> HostFacts {
         cpus: Some(Fact::new(4.0, "test")),
         storage: Some(Fact::new(StorageKind::Ssd, "test")),
         platform: None,
+        tier: None,
     }
 }
 

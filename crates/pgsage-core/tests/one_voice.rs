@@ -33,6 +33,7 @@ fn host(ram_gib: u64, cpus: f64, storage: StorageKind) -> HostFacts {
             source: "test".to_owned(),
         }),
         platform: None,
+        tier: None,
     }
 }
 

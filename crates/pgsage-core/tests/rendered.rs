@@ -36,6 +36,7 @@ fn config() -> RuleConfig {
             source: "flag".into(),
         }),
         platform: None,
+        tier: None,
     };
     config
 }

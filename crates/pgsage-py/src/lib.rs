@@ -148,6 +148,25 @@ pub(crate) fn resolve_config(
     }
 }
 
+/// The host facts given as keyword arguments, checked: `ram`, `cpus`, `storage` and
+/// `platform`, then what the `tier` gives that they leave out (the CLI's flags).
+pub(crate) fn given_host(
+    ram: Option<&str>,
+    cpus: Option<f64>,
+    storage: Option<&str>,
+    platform: Option<&str>,
+    tier: Option<&str>,
+) -> pgsage::Result<pgsage::snapshot::HostFacts, pgsage::CoreError> {
+    let mut facts = pgsage::host::from_flags(ram, cpus, storage, "flag")?;
+    facts.platform = platform
+        .map(|p| {
+            p.parse()
+                .map(|value| pgsage::snapshot::Fact::new(value, "flag"))
+        })
+        .transpose()?;
+    pgsage::knowledge::platform_tiers::with_tier(facts, tier, "flag")
+}
+
 /// A snapshot: everything pgsage collected from one server at one moment. Immutable.
 #[pyclass(frozen, name = "Snapshot", module = "pgsage._native")]
 pub(crate) struct Snapshot {
@@ -278,7 +297,7 @@ fn load_snapshot(py: Python<'_>, path: PathBuf) -> PyResult<Snapshot> {
     dsn=None, *, interval=None, connect_timeout=None, statement_timeout=None,
     lock_timeout=None, application_name=None, include_query_text=false,
     query_text_max=None, statements_top=None, ram=None, cpus=None, storage=None,
-    probe_local_host=true, redact=false
+    platform=None, tier=None, probe_local_host=true, redact=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn collect(
@@ -295,6 +314,8 @@ fn collect(
     ram: Option<String>,
     cpus: Option<f64>,
     storage: Option<String>,
+    platform: Option<String>,
+    tier: Option<String>,
     probe_local_host: bool,
     redact: bool,
 ) -> PyResult<Snapshot> {
@@ -311,8 +332,14 @@ fn collect(
             application_name: application_name.unwrap_or(defaults.application_name.clone()),
             ..defaults
         };
-        let host_facts = pgsage::host::from_flags(ram.as_deref(), cpus, storage.as_deref(), "flag")
-            .map_err(|e| to_py(py, e))?;
+        let host_facts = given_host(
+            ram.as_deref(),
+            cpus,
+            storage.as_deref(),
+            platform.as_deref(),
+            tier.as_deref(),
+        )
+        .map_err(|e| to_py(py, e))?;
         let collect_defaults = CollectOptions::default();
         let options = CollectOptions {
             include_query_text,
@@ -323,6 +350,9 @@ fn collect(
             probe_local_host,
         };
         let mut snapshot = collect_interruptibly(py, connect, options)?;
+        // The tier's platform against what the server shows.
+        pgsage::knowledge::platform_tiers::check_snapshot(&snapshot, &snapshot.host)
+            .map_err(|e| to_py(py, e))?;
         if redact {
             pgsage::redact::redact(&mut snapshot);
         }
@@ -399,7 +429,7 @@ fn collect_interruptibly(
 #[pyfunction]
 #[pyo3(signature = (
     snapshot, *, config_path=None, config_json=None, packs=Vec::new(), min_severity=None,
-    live=false, ram=None, cpus=None, storage=None
+    live=false, ram=None, cpus=None, storage=None, platform=None, tier=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn audit(
@@ -413,13 +443,22 @@ fn audit(
     ram: Option<String>,
     cpus: Option<f64>,
     storage: Option<String>,
+    platform: Option<String>,
+    tier: Option<String>,
 ) -> PyResult<String> {
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
         py.detach(move || -> pgsage::Result<String> {
             let mut config = resolve_config(config_path, config_json.as_deref())?;
-            let flags = pgsage::host::from_flags(ram.as_deref(), cpus, storage.as_deref(), "flag")?;
+            let flags = given_host(
+                ram.as_deref(),
+                cpus,
+                storage.as_deref(),
+                platform.as_deref(),
+                tier.as_deref(),
+            )?;
             config.host = flags.or(&config.host);
+            pgsage::knowledge::platform_tiers::check_snapshot(&snap, &config.host)?;
             let min = min_severity
                 .as_deref()
                 .map(str::parse::<pgsage::Severity>)
@@ -472,7 +511,7 @@ fn rules(
 #[pyfunction]
 #[pyo3(signature = (
     snapshot, *, profile=None, config_path=None, config_json=None, ram=None, cpus=None,
-    storage=None, connections=None
+    storage=None, platform=None, tier=None, connections=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn tune(
@@ -484,6 +523,8 @@ fn tune(
     ram: Option<String>,
     cpus: Option<f64>,
     storage: Option<String>,
+    platform: Option<String>,
+    tier: Option<String>,
     connections: Option<i64>,
 ) -> PyResult<(String, String)> {
     guard(py, || {
@@ -504,9 +545,15 @@ fn tune(
                 .into());
             }
             let mut config = resolve_config(config_path, config_json.as_deref())?;
-            config.host =
-                pgsage::host::from_flags(ram.as_deref(), cpus, storage.as_deref(), "flag")?
-                    .or(&config.host);
+            config.host = given_host(
+                ram.as_deref(),
+                cpus,
+                storage.as_deref(),
+                platform.as_deref(),
+                tier.as_deref(),
+            )?
+            .or(&config.host);
+            pgsage::knowledge::platform_tiers::check_snapshot(&snap, &config.host)?;
             if let Some(profile) = profile {
                 config.profile = profile;
             }

@@ -60,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             cpus: Some(Fact::new(4.0, "flag")),
             storage: Some(Fact::new(StorageKind::Ssd, "flag")),
             platform: None,
+            tier: None,
         },
         probe_local_host: false,
         ..CollectOptions::default()

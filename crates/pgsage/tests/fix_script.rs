@@ -90,6 +90,7 @@ fn host() -> HostFacts {
         cpus: Some(Fact::new(2.0, "flag")),
         storage: Some(Fact::new(StorageKind::Ssd, "flag")),
         platform: None,
+        tier: None,
     }
 }
 

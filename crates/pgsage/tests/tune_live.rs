@@ -70,6 +70,7 @@ fn work_mem_advice_follows_temp_spills() {
             cpus: Some(Fact::new(2.0, "flag")),
             storage: Some(Fact::new(StorageKind::Ssd, "flag")),
             platform: None,
+            tier: None,
         },
         connections: Some(100),
         ..TuneOptions::new(Profile::Oltp)

@@ -9,7 +9,7 @@ use pgsage::report::render::{render, TableStyle};
 use pgsage::report::ReportFilter;
 use pgsage::{Snapshot, Source};
 
-use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SeverityArg, SizingArgs};
+use crate::shared_args::{check_tier, ConnectArgs, FormatArg, HostArgs, SeverityArg, SizingArgs};
 use crate::{hints, output};
 
 #[derive(Debug, Args)]
@@ -69,6 +69,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             (snap, Source::Live)
         }
     };
+    check_tier(&snap, &config.host)?;
     let mut report = pgsage::audit_from(&snap, &config, source);
     report.filter(&ReportFilter {
         packs: args.packs.clone(),

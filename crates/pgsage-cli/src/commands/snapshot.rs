@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use crate::shared_args::{ConnectArgs, HostArgs};
+use crate::shared_args::{check_tier, ConnectArgs, HostArgs};
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
@@ -25,6 +25,8 @@ pub struct SnapshotArgs {
 pub fn run(args: SnapshotArgs) -> Result<ExitCode> {
     let host = args.host.facts()?;
     let mut snap = args.connect.collect(host, !args.host.no_local_facts)?;
+    // The tier's platform against what the server shows, before anything is written.
+    check_tier(&snap, &snap.host)?;
     if args.redact {
         pgsage::redact::redact(&mut snap);
     }

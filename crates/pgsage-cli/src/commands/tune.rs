@@ -9,7 +9,7 @@ use clap::Args;
 use pgsage::tune::render::{render, TuneFormat};
 use pgsage::Snapshot;
 
-use crate::shared_args::{ConnectArgs, FormatArg, HostArgs, SizingArgs};
+use crate::shared_args::{check_tier, ConnectArgs, FormatArg, HostArgs, SizingArgs};
 use crate::{hints, output};
 
 #[derive(Debug, Args)]
@@ -56,6 +56,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
     };
     // The same recommendation the audit's setting fixes use, completed with the
     // settings the audit's findings change.
+    check_tier(&snap, &config.host)?;
     let report = pgsage::tune_report(&snap, &config);
     let width = output::table_width(args.width, output::to_terminal(None));
     output::write(None, |out| {

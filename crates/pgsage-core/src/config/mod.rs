@@ -263,6 +263,7 @@ impl RuleConfig {
 
     fn apply_host(&mut self, host: &user::HostSection, origin: Option<&str>) -> Result<()> {
         let source = "config".to_owned();
+        let host_tier = host.tier.as_deref();
         if let Some(ram) = &host.ram {
             let value =
                 parse_ram(ram).map_err(|p| Error::config(origin, format!("host.ram: {p}")))?;
@@ -296,7 +297,21 @@ impl RuleConfig {
                 })?;
             self.host.platform = Some(Fact { value, source });
         }
+        // The tier fills what the section does not say (its own keys win), and must be
+        // one of the section's platform when it names one.
+        let host = std::mem::take(&mut self.host);
+        self.host = crate::knowledge::platform_tiers::with_tier(host, host_tier, "config")
+            .map_err(|e| Error::config(origin, format!("host.tier: {}", Self::problem_of(e))))?;
         Ok(())
+    }
+
+    /// What is wrong with a value, without the `invalid value for …` the configuration's
+    /// own key replaces.
+    fn problem_of(e: Error) -> String {
+        match e {
+            Error::InvalidValue { problem, .. } => problem,
+            other => other.to_string(),
+        }
     }
 
     fn canonical_id(&self, id: &str) -> std::result::Result<String, String> {
@@ -452,6 +467,55 @@ mod tests {
             text.contains("host.platform") && text.contains("aws-rds"),
             "{text}"
         );
+    }
+
+    /// `[host] tier` gives RAM, CPUs and storage with the source `tier <name>`, below the
+    /// section's own keys; an unknown tier, or one of another platform than the section
+    /// names, is an error naming the key.
+    #[test]
+    fn the_tier_in_the_host_section_gives_the_facts_its_keys_leave_out() {
+        let mut config = RuleConfig::shipped().expect("valid");
+        config
+            .apply_toml(
+                "[host]\ntier = \"Standard_E4ds_v5\"\ncpus = 3\n",
+                "test.toml",
+            )
+            .expect("known tier");
+        let h = &config.host;
+        let ram = h.ram_bytes.as_ref().expect("ram from the tier");
+        assert_eq!(
+            (ram.value, ram.source.as_str()),
+            (32 << 30, "tier Standard_E4ds_v5")
+        );
+        let cpus = h.cpus.as_ref().expect("cpus");
+        assert_eq!((cpus.value, cpus.source.as_str()), (3.0, "config"));
+        assert_eq!(h.storage.as_ref().map(|s| s.value), Some(StorageKind::San));
+        let tier = h.tier.as_ref().expect("tier");
+        assert_eq!(
+            (tier.value.as_str(), tier.source.as_str()),
+            ("Standard_E4ds_v5", "config")
+        );
+
+        for (toml, says) in [
+            ("[host]\ntier = \"Standard_E4ds_v9\"\n", "unknown tier"),
+            (
+                "[host]\ntier = \"db.r6g.large\"\nplatform = \"azure-flexible-server\"\n",
+                "Amazon RDS",
+            ),
+        ] {
+            let err = RuleConfig::shipped()
+                .expect("valid")
+                .apply_toml(toml, "test.toml")
+                .expect_err(toml)
+                .to_string();
+            assert!(
+                err.contains("test.toml")
+                    && err.contains("host.tier: ")
+                    && !err.contains("invalid value for")
+                    && err.contains(says),
+                "{err}"
+            );
+        }
     }
 
     #[test]

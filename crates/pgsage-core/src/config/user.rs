@@ -64,6 +64,9 @@ pub struct HostSection {
     /// `azure-flexible-server`, `aws-rds`, `aws-aurora`, `gcp-cloud-sql`, `gcp-alloydb` or
     /// `self-managed`: overrides detection.
     pub platform: Option<String>,
+    /// The managed service's compute size (`Standard_D4ds_v5`, `db.r6g.large`,
+    /// `db-custom-4-16384`): RAM, CPUs and storage below `ram`, `cpus` and `storage`.
+    pub tier: Option<String>,
 }
 
 /// `[packs]`.

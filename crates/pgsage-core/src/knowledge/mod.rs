@@ -19,6 +19,8 @@
 //!   `default_statistics_target` per profile.
 //! - [`platform`], [`server_parameters`]: which platform a server runs on, and how it lets
 //!   users change a server parameter (provider commands, units, refused parameters).
+//! - [`platform_tiers`]: the RAM, vCPUs and storage of managed services' compute sizes
+//!   (`--tier`), from the providers' documentation.
 //! - [`counters`]: how old the cumulative statistics counters are.
 //! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
@@ -36,6 +38,7 @@ pub mod memory;
 pub mod parallel;
 pub mod planner;
 pub mod platform;
+pub mod platform_tiers;
 mod profile;
 pub mod server_parameters;
 pub mod storage;

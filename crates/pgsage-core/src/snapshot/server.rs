@@ -182,6 +182,11 @@ pub struct HostFacts {
     /// snapshot (provider settings and roles; the source names the evidence), or given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Fact<Platform>>,
+    /// The managed service's compute size the RAM, CPUs and storage came from
+    /// (`Standard_D4ds_v5`, `db.r6g.large`, `db-custom-4-16384`), with who named it (`flag`,
+    /// `config`); see [`crate::knowledge::platform_tiers`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Fact<String>>,
 }
 
 impl HostFacts {
@@ -198,6 +203,9 @@ impl HostFacts {
         }
         if self.platform.is_none() {
             self.platform = other.platform.clone();
+        }
+        if self.tier.is_none() {
+            self.tier = other.tier.clone();
         }
         self
     }

@@ -215,6 +215,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
             f
         }),
         platform: None,
+        tier: None,
     });
     let mut facts = Vec::new();
     if let Some(f) = &host.ram_bytes {

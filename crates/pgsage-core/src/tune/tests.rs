@@ -52,6 +52,7 @@ fn flags(ram: u64, cpus: f64, storage: StorageKind) -> HostFacts {
         cpus: Some(Fact::new(cpus, "flag")),
         storage: Some(Fact::new(storage, "flag")),
         platform: None,
+        tier: None,
     }
 }
 

@@ -34,6 +34,8 @@ pub mod memory;
 pub mod parallel;
 pub mod planner;
 pub mod platform;
+pub mod platform_pooling;
+pub mod platform_slots;
 mod profile;
 pub mod storage;
 pub mod wal;

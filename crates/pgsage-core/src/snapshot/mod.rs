@@ -87,6 +87,11 @@ pub struct Snapshot {
     /// them so that `pg_settings` does not list them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provider_settings: Vec<String>,
+    /// The values of [`Snapshot::provider_settings`] (`current_setting(name, true)`), by
+    /// name: what the provider's own features are set to (`pgbouncer.enabled`,
+    /// `rds.rds_superuser_reserved_connections`), which `pg_settings` may not list.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub provider_setting_values: std::collections::BTreeMap<String, String>,
     /// Tables of the connected database.
     pub tables: Vec<Table>,
     /// Indexes of the connected database.

@@ -67,6 +67,7 @@ impl Snapshot {
             roles: _,
             provider_roles: _,
             provider_settings: _,
+            provider_setting_values: _,
             tables,
             indexes,
             foreign_keys: _,

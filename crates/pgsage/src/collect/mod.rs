@@ -485,6 +485,11 @@ async fn sample_full(
         .unwrap_or_default();
     let columns = results.take(columns, &mut gaps, columns::decode);
     let databases = c.databases;
+    // Name → value: the names are the platform's evidence, the values what its features
+    // are set to.
+    let provider_settings = results
+        .take(provider_settings, &mut gaps, roles::decode_provider_settings)
+        .unwrap_or_default();
     let mut snapshot = Snapshot {
         snapshot_version: SNAPSHOT_VERSION,
         tool: ToolInfo::current(),
@@ -535,9 +540,8 @@ async fn sample_full(
         provider_roles: results
             .take(provider_roles, &mut gaps, roles::decode_names)
             .unwrap_or_default(),
-        provider_settings: results
-            .take(provider_settings, &mut gaps, roles::decode_names)
-            .unwrap_or_default(),
+        provider_settings: provider_settings.keys().cloned().collect(),
+        provider_setting_values: provider_settings,
         tables: c.tables,
         indexes: c.indexes,
         foreign_keys: results

@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::knowledge::connections::{self, ConnectionPlan};
+use crate::knowledge::platform_pooling::PoolingAdvice;
+use crate::report::Fix;
 pub(crate) use crate::knowledge::connections::{clients, clients_and_hidden, hidden_sessions};
 use crate::rules::{RuleContext, Skip};
-use crate::snapshot::{Backend, Snapshot};
+use crate::snapshot::{Backend, Platform, Snapshot};
 
 /// The reason to lower confidence when `hidden` sessions of other roles were counted as
 /// client connections.
@@ -94,10 +96,44 @@ pub(crate) fn connection_plan(ctx: &RuleContext<'_>) -> Option<ConnectionPlan> {
         .unwrap_or(current);
     Some(ConnectionPlan {
         max_connections,
-        reserved: connections::advised_reserved_slots(ctx.snapshot),
+        reserved: connections::advised_reserved_slots(ctx.snapshot, platform(ctx)),
         pool_size: ctx.tuning().pool_size,
         behind_pooler: max_connections < current,
     })
+}
+
+/// The platform the advice is for ([`crate::knowledge::platform::of`]).
+pub(crate) fn platform(ctx: &RuleContext<'_>) -> Platform {
+    crate::knowledge::platform::of(ctx.snapshot, ctx.host).value
+}
+
+/// The pooler to advise on this platform ([`PoolingAdvice`]).
+pub(crate) fn pooling(ctx: &RuleContext<'_>) -> PoolingAdvice {
+    PoolingAdvice::of(ctx.snapshot, platform(ctx))
+}
+
+/// The fix that turns the platform's own pooler on, when it is a server parameter and the
+/// snapshot does not show it on (Azure's `pgbouncer.enabled`), with `more` settings to
+/// change in the same fix; `None` when there is nothing to change.
+pub(crate) fn pooling_fix(
+    ctx: &RuleContext<'_>,
+    more: &[(&str, String)],
+    watch: &str,
+) -> Option<Fix> {
+    let enable = pooling(ctx).enabling_change();
+    let mut changes: Vec<(&str, String)> = enable.iter().cloned().collect();
+    changes.extend(more.iter().cloned());
+    if changes.is_empty() {
+        return None;
+    }
+    let watch = match enable {
+        Some(_) => format!(
+            "that the applications connect through the pooler and the server's client connections drop{}",
+            if watch.is_empty() { String::new() } else { format!("; {watch}") }
+        ),
+        None => watch.to_owned(),
+    };
+    Some(ctx.settings_fix(&changes, "", &watch))
 }
 
 /// Rounds to one decimal, for evidence.

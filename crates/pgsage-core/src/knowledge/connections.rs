@@ -470,6 +470,39 @@ mod tests {
     }
 
     #[test]
+    fn the_providers_slots_and_operator_sessions_are_not_the_users() {
+        use pgsage_testkit::scenario::fixture_path;
+        let mut snap = Snapshot::load(fixture_path("connections", "slots-nearly-exhausted"))
+            .expect("connections/slots-nearly-exhausted fixture");
+        let before = Sessions::observe(&snap).clients;
+        assert!(before >= 4, "{before}");
+        // Four of the planted sessions become RDS's operator's, on a server with the role.
+        for b in snap
+            .activity
+            .iter_mut()
+            .filter(|b| {
+                b.backend_type == "client backend"
+                    && b.application_name.as_deref() != Some(COLLECTOR_APPLICATION)
+            })
+            .take(4)
+        {
+            b.user = Some("rdsadmin".into());
+        }
+        assert_eq!(Sessions::observe(&snap).clients, before, "no such role yet");
+        snap.provider_roles.push("rdsadmin".into());
+        assert_eq!(Sessions::observe(&snap).clients, before - 4);
+        // RDS keeps rds.rds_superuser_reserved_connections (2 by default) on top of
+        // PostgreSQL's reserves; a self-managed server does not.
+        let postgres = reserved_slots(&snap, Platform::SelfManaged);
+        assert_eq!(reserved_slots(&snap, Platform::AwsRds), postgres + 2);
+        assert_eq!(
+            advised_reserved_slots(&snap, Platform::AwsRds),
+            advised_reserved_slots(&snap, Platform::SelfManaged) + 2
+        );
+        assert_eq!(reserved_slots(&snap, Platform::AzureFlexibleServer), postgres);
+    }
+
+    #[test]
     fn raise_lower_or_keep() {
         let sessions = Sessions {
             clients: 40,

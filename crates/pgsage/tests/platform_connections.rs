@@ -270,3 +270,99 @@ fn connection_advice_names_the_platforms_pooler_and_counts_only_the_users_slots(
         }
     }
 }
+
+/// The gaps of a collection as role `mon` (granted `grants`, if any) on a server
+/// impersonating `platform` (`settings`, `roles`).
+fn gaps_as_monitor(
+    major: u32,
+    settings: &[&str],
+    roles: &[&str],
+    grants: Option<&str>,
+) -> Option<Vec<(String, String)>> {
+    let opts = settings
+        .iter()
+        .fold(ServerOptions::new(major), |o, line| o.conf(line));
+    let server = require_server_with(opts)?;
+    server.create_database("app").expect("database");
+    let mut sql = String::from("CREATE ROLE mon LOGIN PASSWORD 'mon';");
+    for role in roles {
+        sql.push_str(&format!("CREATE ROLE {role} NOLOGIN;"));
+    }
+    if let Some(g) = grants {
+        sql.push_str(&format!("GRANT {g} TO mon;"));
+    }
+    server.execute("postgres", &sql).expect("roles");
+    let snap = pgsage::collect_snapshot_with(
+        &ConnectOptions::new(server.dsn_as("mon", "mon", "app")),
+        &CollectOptions {
+            probe_local_host: false,
+            ..CollectOptions::default()
+        },
+    )
+    .expect("collect");
+    Some(snap.gaps.into_iter().map(|g| (g.what, g.why)).collect())
+}
+
+#[test]
+fn privilege_gaps_name_the_grant_the_platform_allows() {
+    let Some(&major) = test_majors().last() else {
+        return;
+    };
+    let azure = (
+        &["azure.extensions = 'pg_stat_statements'"][..],
+        &["azure_pg_admin", "azuresu"][..],
+    );
+    let cases: [(&str, &[&str], &[&str], &str); 3] = [
+        (
+            "azure",
+            azure.0,
+            azure.1,
+            if major >= 16 {
+                "GRANT pg_read_all_stats, pg_read_all_settings TO mon; (as the server admin, a member of azure_pg_admin)"
+            } else {
+                "GRANT pg_monitor TO mon; (as the server admin, a member of azure_pg_admin)"
+            },
+        ),
+        (
+            "rds",
+            &["rds.force_ssl = 1"],
+            &["rds_superuser", "rdsadmin"],
+            "GRANT pg_monitor TO mon; (as the master user, a member of rds_superuser)",
+        ),
+        (
+            "self-managed twin",
+            &[],
+            &[],
+            "GRANT pg_monitor TO mon; (as a superuser)",
+        ),
+    ];
+    for (name, settings, roles, grant) in cases {
+        let Some(gaps) = gaps_as_monitor(major, settings, roles, None) else {
+            continue;
+        };
+        for what in ["pg_read_all_stats", "pg_read_all_settings"] {
+            let why = gaps
+                .iter()
+                .find(|(w, _)| w == what)
+                .map(|(_, why)| why.as_str())
+                .unwrap_or_else(|| panic!("{name}: no {what} gap in {gaps:?}"));
+            assert!(why.ends_with(grant), "{name}: {why}");
+        }
+    }
+    // What Azure's admin grants on 16+ instead of pg_monitor gives pgsage everything
+    // pg_monitor would: no privilege gap is left.
+    let Some(gaps) = gaps_as_monitor(
+        major,
+        azure.0,
+        azure.1,
+        Some("pg_read_all_stats, pg_read_all_settings"),
+    ) else {
+        return;
+    };
+    for (what, why) in &gaps {
+        assert!(
+            what != "pg_read_all_stats" && what != "pg_read_all_settings",
+            "{what}: {why}"
+        );
+    }
+}

@@ -35,6 +35,7 @@ pub mod parallel;
 pub mod planner;
 pub mod platform;
 pub mod platform_pooling;
+pub mod platform_privileges;
 pub mod platform_slots;
 mod profile;
 pub mod storage;

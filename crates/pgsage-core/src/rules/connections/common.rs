@@ -15,10 +15,16 @@ use crate::rules::{RuleContext, Skip};
 use crate::snapshot::{Backend, Platform, Snapshot};
 
 /// The reason to lower confidence when `hidden` sessions of other roles were counted as
-/// client connections.
-pub(crate) fn hidden_reason(hidden: usize) -> String {
+/// client connections, with the grant the platform allows for exact counts
+/// ([`crate::knowledge::platform_privileges`]).
+pub(crate) fn hidden_reason(ctx: &RuleContext<'_>, hidden: usize) -> String {
+    let grant = crate::knowledge::platform_privileges::monitoring_grant(
+        platform(ctx),
+        ctx.snapshot.server.major(),
+    );
     format!(
-        "{hidden} session(s) of other roles have their type and state hidden (the collecting role lacks pg_monitor / pg_read_all_stats): they are counted as client connections, but some may be parallel or background workers; collect as a role with pg_monitor for exact counts"
+        "{hidden} session(s) of other roles have their type and state hidden (the collecting role lacks pg_monitor / pg_read_all_stats): they are counted as client connections, but some may be parallel or background workers; for exact counts: {}",
+        grant.advice(&ctx.snapshot.server.user)
     )
 }
 

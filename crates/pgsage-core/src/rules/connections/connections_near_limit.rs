@@ -185,7 +185,7 @@ impl SnapshotRule for ConnectionsNearLimit {
             draft = draft.evidence("suggested_pool_size", size);
         }
         if u.hidden > 0 {
-            draft = draft.low_confidence(super::common::hidden_reason(u.hidden));
+            draft = draft.low_confidence(super::common::hidden_reason(ctx, u.hidden));
         }
         Ok(vec![draft])
     }

@@ -155,7 +155,7 @@ impl SnapshotRule for MaxConnectionsOversized {
             "the pooler's waiting clients (SHOW POOLS: cl_waiting, maxwait) and query latency; connection errors in the application logs",
         ));
         if hidden > 0 {
-            draft = draft.low_confidence(hidden_reason(hidden));
+            draft = draft.low_confidence(hidden_reason(ctx, hidden));
         }
         Ok(vec![draft])
     }

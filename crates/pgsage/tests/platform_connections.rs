@@ -139,11 +139,8 @@ fn hold(server: &TestServer, role: &str, n: usize) -> Vec<postgres::Client> {
     let password = if role == "app" { "app" } else { "op" };
     (0..n)
         .map(|_| {
-            postgres::Client::connect(
-                &server.dsn_as(role, password, "app"),
-                postgres::NoTls,
-            )
-            .expect("session")
+            postgres::Client::connect(&server.dsn_as(role, password, "app"), postgres::NoTls)
+                .expect("session")
         })
         .collect()
 }

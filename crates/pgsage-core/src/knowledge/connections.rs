@@ -499,7 +499,10 @@ mod tests {
             advised_reserved_slots(&snap, Platform::AwsRds),
             advised_reserved_slots(&snap, Platform::SelfManaged) + 2
         );
-        assert_eq!(reserved_slots(&snap, Platform::AzureFlexibleServer), postgres);
+        assert_eq!(
+            reserved_slots(&snap, Platform::AzureFlexibleServer),
+            postgres
+        );
     }
 
     #[test]

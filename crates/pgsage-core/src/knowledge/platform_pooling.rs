@@ -244,7 +244,10 @@ mod tests {
             (Platform::AzureFlexibleServer, "Azure's built-in PgBouncer"),
             (Platform::AwsRds, "Amazon RDS Proxy"),
             (Platform::AwsAurora, "Amazon RDS Proxy"),
-            (Platform::GcpCloudSql, "Cloud SQL Managed Connection Pooling"),
+            (
+                Platform::GcpCloudSql,
+                "Cloud SQL Managed Connection Pooling",
+            ),
         ] {
             let text = PoolingAdvice::of(&snap, platform).advise("PgBouncer".into(), "");
             assert!(text.starts_with("PgBouncer; or "), "{platform:?}: {text}");

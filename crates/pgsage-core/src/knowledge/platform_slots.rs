@@ -78,8 +78,8 @@ pub fn provider_reserve(snapshot: &Snapshot, platform: Platform) -> Option<Provi
     if !matches!(platform, Platform::AwsRds | Platform::AwsAurora) {
         return None;
     }
-    let visible = provider_value(snapshot, RDS_SUPERUSER_RESERVED)
-        .and_then(|v| v.trim().parse::<i64>().ok());
+    let visible =
+        provider_value(snapshot, RDS_SUPERUSER_RESERVED).and_then(|v| v.trim().parse::<i64>().ok());
     match (visible, platform) {
         (Some(n), _) => Some(ProviderReserve {
             slots: n.max(0),
@@ -137,7 +137,10 @@ mod tests {
         let mut snap = demo();
         let mut b = snap.activity[0].clone();
         b.user = Some("azuresu".into());
-        assert!(!is_operator_session(&snap, &b), "no azuresu role on the server");
+        assert!(
+            !is_operator_session(&snap, &b),
+            "no azuresu role on the server"
+        );
         snap.provider_roles.push("azuresu".into());
         assert!(is_operator_session(&snap, &b));
         b.user = Some("app".into());

@@ -2,8 +2,8 @@
 
 use super::values::Rec;
 use super::{Basis, Profile, TableAdvice};
-use crate::knowledge::{autovacuum, connections as conn, memory, wal};
 use crate::knowledge::platform_pooling::PoolingAdvice;
+use crate::knowledge::{autovacuum, connections as conn, memory, wal};
 use crate::snapshot::{Platform, Snapshot};
 use crate::units;
 

@@ -488,7 +488,11 @@ async fn sample_full(
     // Name → value: the names are the platform's evidence, the values what its features
     // are set to.
     let provider_settings = results
-        .take(provider_settings, &mut gaps, roles::decode_provider_settings)
+        .take(
+            provider_settings,
+            &mut gaps,
+            roles::decode_provider_settings,
+        )
         .unwrap_or_default();
     let mut snapshot = Snapshot {
         snapshot_version: SNAPSHOT_VERSION,
@@ -621,11 +625,9 @@ fn visibility_gaps(
         .clone()
         .unwrap_or_else(|| crate::knowledge::platform::detect(snapshot))
         .value;
-    let grant = crate::knowledge::platform_privileges::monitoring_grant(
-        platform,
-        snapshot.server.major(),
-    )
-    .advice(role);
+    let grant =
+        crate::knowledge::platform_privileges::monitoring_grant(platform, snapshot.server.major())
+            .advice(role);
     if !cx.facts.info.can_read_all_stats {
         gaps.push(gap(
             "pg_read_all_stats",

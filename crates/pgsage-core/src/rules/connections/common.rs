@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::knowledge::connections::{self, ConnectionPlan};
+pub(crate) use crate::knowledge::connections::{clients, clients_and_hidden, hidden_sessions};
 use crate::knowledge::platform_pooling::PoolingAdvice;
 use crate::report::Fix;
-pub(crate) use crate::knowledge::connections::{clients, clients_and_hidden, hidden_sessions};
 use crate::rules::{RuleContext, Skip};
 use crate::snapshot::{Backend, Platform, Snapshot};
 

@@ -126,7 +126,13 @@ impl SnapshotRule for ConnectionsNearLimit {
         let provider_note = u
             .provider
             .as_ref()
-            .map(|r| format!(", {} of them the provider's: {}", units::count(r.slots), r.source))
+            .map(|r| {
+                format!(
+                    ", {} of them the provider's: {}",
+                    units::count(r.slots),
+                    r.source
+                )
+            })
             .unwrap_or_default();
         let pooling = super::common::pooling(ctx);
         let mut draft = Draft::new(

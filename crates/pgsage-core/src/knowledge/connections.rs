@@ -7,6 +7,9 @@
 //! memory and contention, not throughput. A pooler (PgBouncer in transaction mode) keeps the
 //! server connections near the CPUs' capacity however many clients connect.
 //!
+//! On a managed platform, only the user's slots and sessions count: the slots the provider
+//! keeps and the sessions of its operators are not the user's ([`platform_slots`]).
+//!
 //! References: <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>,
 //! <https://wiki.postgresql.org/wiki/Number_Of_Database_Connections>,
 //! <https://www.pgbouncer.org/config.html#default_pool_size>,

@@ -221,12 +221,7 @@ impl PoolingAdvice {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn demo() -> Snapshot {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/snapshots/demo.json");
-        Snapshot::load(&p).expect("demo snapshot")
-    }
+    use crate::knowledge::testing::demo;
 
     #[test]
     fn self_managed_keeps_pgbouncer_alone() {

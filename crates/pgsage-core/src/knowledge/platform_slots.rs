@@ -104,12 +104,7 @@ pub fn provider_slots(snapshot: &Snapshot, platform: Platform) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn demo() -> Snapshot {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/snapshots/demo.json");
-        Snapshot::load(&p).expect("demo snapshot")
-    }
+    use crate::knowledge::testing::demo;
 
     #[test]
     fn rds_keeps_its_superuser_slots_on_top() {

@@ -128,6 +128,39 @@ mod tests {
     }
 
     #[test]
+    fn tune_counts_the_providers_slots_where_the_platform_is_given() {
+        use crate::snapshot::{Fact, HostFacts};
+        use crate::tune::{recommend, TuneOptions};
+        let snap = demo();
+        let tuned = |platform: Platform| {
+            let mut options = TuneOptions::new(crate::knowledge::Profile::Mixed);
+            options.host = HostFacts {
+                cpus: Some(Fact::new(4.0, "test")),
+                platform: Some(Fact::new(platform, "flag")),
+                ..HostFacts::default()
+            };
+            recommend(&snap, &options)
+        };
+        let note = |r: &crate::tune::TuneReport| {
+            r.notes
+                .iter()
+                .find(|n| n.starts_with("connection pool:"))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let own = tuned(Platform::SelfManaged);
+        let rds = tuned(Platform::AwsRds);
+        assert!(
+            !note(&own).contains("platform's own pooler"),
+            "{}",
+            note(&own)
+        );
+        assert!(note(&rds).contains("Amazon RDS Proxy"), "{}", note(&rds));
+        // The same sessions and CPUs: the pool is the same, only the pooler named differs.
+        assert_eq!(own.pool_size, rds.pool_size);
+    }
+
+    #[test]
     fn operator_sessions_are_the_providers_where_the_role_exists() {
         let mut snap = demo();
         let mut b = snap.activity[0].clone();

@@ -70,6 +70,7 @@ fn host() -> HostFacts {
         cpus: Some(Fact::new(4.0, "flag")),
         storage: Some(Fact::new(StorageKind::Ssd, "flag")),
         platform: None,
+        tier: None,
     }
 }
 

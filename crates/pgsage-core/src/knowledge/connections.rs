@@ -7,6 +7,9 @@
 //! memory and contention, not throughput. A pooler (PgBouncer in transaction mode) keeps the
 //! server connections near the CPUs' capacity however many clients connect.
 //!
+//! On a managed platform, only the user's slots and sessions count: the slots the provider
+//! keeps and the sessions of its operators are not the user's ([`platform_slots`]).
+//!
 //! References: <https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS>,
 //! <https://wiki.postgresql.org/wiki/Number_Of_Database_Connections>,
 //! <https://www.pgbouncer.org/config.html#default_pool_size>,
@@ -14,8 +17,8 @@
 
 use std::collections::BTreeSet;
 
-use super::Profile;
-use crate::snapshot::{Backend, Snapshot};
+use super::{platform_slots, Profile};
+use crate::snapshot::{Backend, Platform, Snapshot};
 
 /// Default `max_connections` per profile (PGTune's), when neither the server nor the user
 /// says.
@@ -45,11 +48,18 @@ pub fn is_collector(snap: &Snapshot, b: &Backend) -> bool {
         && b.user.as_deref() == Some(snap.server.user.as_str())
 }
 
-/// Client backends, without the collector's own session.
+/// Whether a session is the user's to count: neither the collector's own nor a managed
+/// provider's operator's ([`platform_slots::is_operator_session`]: `azuresu`, `rdsadmin`,
+/// `cloudsqladmin`).
+fn is_users(snap: &Snapshot, b: &Backend) -> bool {
+    !is_collector(snap, b) && !platform_slots::is_operator_session(snap, b)
+}
+
+/// Client backends, without the collector's own session and the provider's operators'.
 pub fn clients(snap: &Snapshot) -> Vec<&Backend> {
     snap.activity
         .iter()
-        .filter(|b| b.backend_type == "client backend" && !is_collector(snap, b))
+        .filter(|b| b.backend_type == "client backend" && is_users(snap, b))
         .collect()
 }
 
@@ -70,7 +80,7 @@ pub fn hidden_sessions(snap: &Snapshot) -> Vec<&Backend> {
                 && b.state.is_none()
                 && b.database.is_some()
                 && b.user.is_some()
-                && !is_collector(snap, b)
+                && is_users(snap, b)
         })
         .collect()
 }
@@ -121,9 +131,9 @@ impl Sessions {
 /// PostgreSQL's default `superuser_reserved_connections`.
 pub const DEFAULT_SUPERUSER_RESERVED: i64 = 3;
 
-/// Slots ordinary roles cannot use: `superuser_reserved_connections` (default 3) plus
+/// PostgreSQL's reserves: `superuser_reserved_connections` (default 3) plus
 /// `reserved_connections` (16+, default 0).
-pub fn reserved_slots(snapshot: &Snapshot) -> i64 {
+fn postgres_reserved_slots(snapshot: &Snapshot) -> i64 {
     let setting = |name: &str| snapshot.setting(name).and_then(|s| s.as_f64());
     let superuser =
         setting("superuser_reserved_connections").map_or(DEFAULT_SUPERUSER_RESERVED, |v| v as i64);
@@ -131,15 +141,23 @@ pub fn reserved_slots(snapshot: &Snapshot) -> i64 {
     superuser.max(0) + reserved.max(0)
 }
 
+/// Slots ordinary roles cannot use: PostgreSQL's reserves (`superuser_reserved_connections`,
+/// default 3, plus `reserved_connections`, 16+) and what a managed platform keeps on top
+/// ([`platform_slots::provider_slots`]: RDS's `rds.rds_superuser_reserved_connections`).
+pub fn reserved_slots(snapshot: &Snapshot, platform: Platform) -> i64 {
+    postgres_reserved_slots(snapshot) + platform_slots::provider_slots(snapshot, platform)
+}
+
 /// Slots ordinary roles cannot use once the audit's advice is applied: the reserved slots
-/// ([`reserved_slots`]), or PostgreSQL's default `superuser_reserved_connections`
-/// ([`DEFAULT_SUPERUSER_RESERVED`]) when none are reserved, which is what rule CON010 sets.
-/// The sizing of `max_connections` and of per-role limits counts these.
-pub fn advised_reserved_slots(snapshot: &Snapshot) -> i64 {
-    match reserved_slots(snapshot) {
+/// ([`reserved_slots`]), with PostgreSQL's default `superuser_reserved_connections`
+/// ([`DEFAULT_SUPERUSER_RESERVED`]) when PostgreSQL's reserves are 0, which is what rule
+/// CON010 sets. The sizing of `max_connections` and of per-role limits counts these.
+pub fn advised_reserved_slots(snapshot: &Snapshot, platform: Platform) -> i64 {
+    let postgres = match postgres_reserved_slots(snapshot) {
         0 => DEFAULT_SUPERUSER_RESERVED,
         n => n,
-    }
+    };
+    postgres + platform_slots::provider_slots(snapshot, platform)
 }
 
 /// Rule CON002's parameters (`rules/connections.toml`), which `pgsage tune` uses too.
@@ -452,6 +470,42 @@ mod tests {
             pools: 13,
         };
         assert_eq!(plan.tenant_limit(&widest, 60.0), None);
+    }
+
+    #[test]
+    fn the_providers_slots_and_operator_sessions_are_not_the_users() {
+        use pgsage_testkit::scenario::fixture_path;
+        let mut snap = Snapshot::load(fixture_path("connections", "slots-nearly-exhausted"))
+            .expect("connections/slots-nearly-exhausted fixture");
+        let before = Sessions::observe(&snap).clients;
+        assert!(before >= 4, "{before}");
+        // Four of the planted sessions become RDS's operator's, on a server with the role.
+        for b in snap
+            .activity
+            .iter_mut()
+            .filter(|b| {
+                b.backend_type == "client backend"
+                    && b.application_name.as_deref() != Some(COLLECTOR_APPLICATION)
+            })
+            .take(4)
+        {
+            b.user = Some("rdsadmin".into());
+        }
+        assert_eq!(Sessions::observe(&snap).clients, before, "no such role yet");
+        snap.provider_roles.push("rdsadmin".into());
+        assert_eq!(Sessions::observe(&snap).clients, before - 4);
+        // RDS keeps rds.rds_superuser_reserved_connections (2 by default) on top of
+        // PostgreSQL's reserves; a self-managed server does not.
+        let postgres = reserved_slots(&snap, Platform::SelfManaged);
+        assert_eq!(reserved_slots(&snap, Platform::AwsRds), postgres + 2);
+        assert_eq!(
+            advised_reserved_slots(&snap, Platform::AwsRds),
+            advised_reserved_slots(&snap, Platform::SelfManaged) + 2
+        );
+        assert_eq!(
+            reserved_slots(&snap, Platform::AzureFlexibleServer),
+            postgres
+        );
     }
 
     #[test]

@@ -276,6 +276,7 @@ pub fn recommend(snapshot: &Snapshot, options: &TuneOptions) -> TuneReport {
     // Connections first: work_mem depends on them.
     let (connections, pool_size) = workload::connections(
         snapshot,
+        crate::knowledge::platform::of(snapshot, &host).value,
         options.connections,
         host.cpus.as_ref().map(|f| f.value),
         &options.pooling,

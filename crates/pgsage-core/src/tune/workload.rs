@@ -2,8 +2,9 @@
 
 use super::values::Rec;
 use super::{Basis, Profile, TableAdvice};
+use crate::knowledge::platform_pooling::PoolingAdvice;
 use crate::knowledge::{autovacuum, connections as conn, memory, wal};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Platform, Snapshot};
 use crate::units;
 
 /// Temp-file spills.
@@ -189,10 +190,12 @@ impl Workload {
 
 /// `max_connections` and the pool size, with the model and parameters of rule CON002
 /// ([`conn::sizing`], [`conn::advise_limit`]). Returns the connection count work_mem plans
-/// for, and the pool size when the CPUs are known and the sessions were collected.
+/// for, and the pool size when the CPUs are known and the sessions were collected. On a
+/// managed platform, the provider's reserved slots are counted and its pooler named.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn connections(
     s: &Snapshot,
+    platform: Platform,
     requested: Option<i64>,
     cpus: Option<f64>,
     policy: &conn::PoolPolicy,
@@ -204,22 +207,37 @@ pub(super) fn connections(
         .setting("max_connections")
         .and_then(|x| x.as_f64())
         .map(|v| v as i64);
-    let reserved = conn::reserved_slots(s);
+    let reserved = conn::reserved_slots(s, platform);
+    let pooling = PoolingAdvice::of(s, platform);
     let sessions = conn::Sessions::observe(s);
     // Sized with the reserved slots after the advice (rule CON010 restores the default
     // when none are), as every connection number of the audit.
-    let sizing = conn::sizing(&sessions, conn::advised_reserved_slots(s), cpus, policy);
+    let sizing = conn::sizing(
+        &sessions,
+        conn::advised_reserved_slots(s, platform),
+        cpus,
+        policy,
+    );
     let collected = s.gap("pg_stat_activity").is_none();
     let pool = sizing.pool.filter(|_| collected);
     if let (Some(pool), Some(c)) = (pool, cpus) {
         if sessions.clients > 0 {
-            notes.push(format!(
+            let usual = format!(
                 "connection pool: about {} server connections per pool (PgBouncer \
                  default_pool_size, transaction mode) keep the {c} CPUs busy without queueing \
                  in the kernel: {} × CPUs, and at least the sessions seen not idle ({}); {} \
                  pools for the database/role pairs seen",
                 pool.size, policy.pool_size_per_cpu, sessions.active, pool.pools
-            ));
+            );
+            // The platform's own pooler beside PgBouncer, or, when it is on, where its pool
+            // size goes.
+            notes.push(match pooling.already_on() {
+                Some(on) => format!(
+                    "{usual}; {on}, and set its pool size with {}",
+                    pooling.pool_size_setting()
+                ),
+                None => pooling.advise(usual, ""),
+            });
         }
     }
     let pool_size = pool.map(|p| p.size);
@@ -268,11 +286,14 @@ pub(super) fn connections(
                     Basis::Workload,
                     format!(
                         "{} allowed connections for {} CPUs and {} seen: each costs memory and \
-                         snapshot overhead; put a pooler (pool size {size}, {pools} pools) in front, \
-                         then lower the limit",
+                         snapshot overhead; {}, then lower the limit",
                         units::count(current),
                         units::number(cpus.unwrap_or(0.0)),
-                        units::count(sessions.clients)
+                        units::count(sessions.clients),
+                        pooling.advise(
+                            format!("put a pooler (pool size {size}, {pools} pools) in front"),
+                            &format!(" (pool size {size}, {pools} pools)"),
+                        )
                     ),
                 )
                 .evidence(evidence),

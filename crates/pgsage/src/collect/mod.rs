@@ -485,6 +485,15 @@ async fn sample_full(
         .unwrap_or_default();
     let columns = results.take(columns, &mut gaps, columns::decode);
     let databases = c.databases;
+    // Name → value: the names are the platform's evidence, the values what its features
+    // are set to.
+    let provider_settings = results
+        .take(
+            provider_settings,
+            &mut gaps,
+            roles::decode_provider_settings,
+        )
+        .unwrap_or_default();
     let mut snapshot = Snapshot {
         snapshot_version: SNAPSHOT_VERSION,
         tool: ToolInfo::current(),
@@ -535,9 +544,7 @@ async fn sample_full(
         provider_roles: results
             .take(provider_roles, &mut gaps, roles::decode_names)
             .unwrap_or_default(),
-        provider_settings: results
-            .take(provider_settings, &mut gaps, roles::decode_values)
-            .unwrap_or_default(),
+        provider_settings,
         tables: c.tables,
         indexes: c.indexes,
         foreign_keys: results
@@ -609,13 +616,25 @@ fn visibility_gaps(
     gaps: &mut Vec<Gap>,
 ) {
     let role = &cx.facts.info.user;
+    // The grant the platform allows (Azure's admin cannot grant pg_monitor on 16+), and
+    // who can give it: never a superuser the platform's customers do not have.
+    let platform = snapshot
+        .host
+        .platform
+        .clone()
+        .unwrap_or_else(|| crate::knowledge::platform::detect(snapshot))
+        .value;
+    let grant =
+        crate::knowledge::platform_privileges::monitoring_grant(platform, snapshot.server.major())
+            .advice(role);
     if !cx.facts.info.can_read_all_stats {
         gaps.push(gap(
             "pg_read_all_stats",
             format!(
                 "role {role} is not a member of pg_read_all_stats (pg_monitor): other roles' \
                  session states, waits and queries in pg_stat_activity, their statement texts \
-                 and queryids in pg_stat_statements and replication details are hidden"
+                 and queryids in pg_stat_statements and replication details are hidden; to \
+                 see them: {grant}"
             ),
         ));
     }
@@ -624,7 +643,7 @@ fn visibility_gaps(
             "pg_read_all_settings",
             format!(
                 "role {role} is not a member of pg_read_all_settings (pg_monitor): \
-                 superuser-only settings are missing from pg_settings"
+                 superuser-only settings are missing from pg_settings; to see them: {grant}"
             ),
         ));
     }

@@ -45,28 +45,33 @@ pub(super) fn provider_roles_sql() -> String {
     )
 }
 
-pub(super) fn decode_values(
+pub(super) fn decode_names(rows: &[Row]) -> Result<Vec<String>, PgError> {
+    rows.iter().map(|r| r.try_get("name")).collect()
+}
+
+/// The managed services' marker settings (and pooler settings) the server knows, with
+/// their values:
+/// `pg_settings` does not list custom settings a provider defines as placeholders,
+/// `current_setting(…, true)` finds them.
+pub(super) fn provider_settings_sql() -> String {
+    // The markers, and the settings of the platforms' own features read for their value.
+    let names: Vec<String> = crate::knowledge::platform::PROVIDER_SETTINGS
+        .iter()
+        .chain(crate::knowledge::platform_pooling::POOLER_SETTINGS)
+        .map(|name| format!("({})", crate::sql::quote_literal(name)))
+        .collect();
+    format!(
+        "SELECT s.name, v.value FROM (VALUES {}) AS s(name) \
+         CROSS JOIN LATERAL (SELECT pg_catalog.current_setting(s.name, true) AS value) v \
+         WHERE v.value IS NOT NULL ORDER BY 1",
+        names.join(", ")
+    )
+}
+
+pub(super) fn decode_provider_settings(
     rows: &[Row],
 ) -> Result<std::collections::BTreeMap<String, String>, PgError> {
     rows.iter()
         .map(|r| Ok((r.try_get("name")?, r.try_get("value")?)))
         .collect()
-}
-
-pub(super) fn decode_names(rows: &[Row]) -> Result<Vec<String>, PgError> {
-    rows.iter().map(|r| r.try_get("name")).collect()
-}
-
-/// The managed services' marker settings the server knows, with their values: `pg_settings` does
-/// not list custom settings a provider defines as placeholders, `current_setting(…, true)`
-/// finds them.
-pub(super) fn provider_settings_sql() -> String {
-    let names: Vec<String> = crate::knowledge::platform::PROVIDER_SETTINGS
-        .iter()
-        .map(|name| format!("({})", crate::sql::quote_literal(name)))
-        .collect();
-    format!(
-        "SELECT s.name, v.value FROM (VALUES {}) AS s(name) CROSS JOIN LATERAL (SELECT pg_catalog.current_setting(s.name, true) AS value) v WHERE v.value IS NOT NULL ORDER BY 1",
-        names.join(", ")
-    )
 }

@@ -83,12 +83,18 @@ pub fn to_provider(
     let row = snapshot.and_then(|s| s.setting(&change.name));
     let vartype = row.map(|s| s.vartype.as_str());
     let value = change.value.trim();
+    // Without the server's row, only RDS's own convention is known for sure (its groups
+    // list booleans as 0/1); a provider's own parameter (Azure's `pgbouncer.enabled`
+    // takes `true`) keeps the value as written.
     let is_bool = match vartype {
         Some(t) => t == "bool",
-        None => matches!(
-            value.to_ascii_lowercase().as_str(),
-            "on" | "off" | "true" | "false"
-        ),
+        None => {
+            matches!(platform, Platform::AwsRds | Platform::AwsAurora)
+                && matches!(
+                    value.to_ascii_lowercase().as_str(),
+                    "on" | "off" | "true" | "false"
+                )
+        }
     };
     if is_bool {
         if let Some(on) = parse_bool(value) {

@@ -322,3 +322,23 @@ fn enabling_an_extension_allows_it_first_where_the_platform_has_a_list() {
         ["CREATE EXTENSION hypopg;"]
     );
 }
+
+#[test]
+fn a_providers_own_boolean_keeps_its_form_without_the_servers_row() {
+    let snap = demo();
+    let bouncer = change("pgbouncer.enabled", "true", false);
+    assert!(snap.setting("pgbouncer.enabled").is_none());
+    assert_eq!(
+        to_provider(Platform::AzureFlexibleServer, Some(&snap), &bouncer).value,
+        "true"
+    );
+    assert_eq!(
+        to_provider(
+            Platform::AwsRds,
+            None,
+            &change("log_lock_waits", "on", false)
+        )
+        .value,
+        "1"
+    );
+}

@@ -9,14 +9,22 @@ use chrono::{DateTime, Utc};
 
 use crate::knowledge::connections::{self, ConnectionPlan};
 pub(crate) use crate::knowledge::connections::{clients, clients_and_hidden, hidden_sessions};
+use crate::knowledge::platform_pooling::PoolingAdvice;
+use crate::report::Fix;
 use crate::rules::{RuleContext, Skip};
-use crate::snapshot::{Backend, Snapshot};
+use crate::snapshot::{Backend, Platform, Snapshot};
 
 /// The reason to lower confidence when `hidden` sessions of other roles were counted as
-/// client connections.
-pub(crate) fn hidden_reason(hidden: usize) -> String {
+/// client connections, with the grant the platform allows for exact counts
+/// ([`crate::knowledge::platform_privileges`]).
+pub(crate) fn hidden_reason(ctx: &RuleContext<'_>, hidden: usize) -> String {
+    let grant = crate::knowledge::platform_privileges::monitoring_grant(
+        platform(ctx),
+        ctx.snapshot.server.major(),
+    );
     format!(
-        "{hidden} session(s) of other roles have their type and state hidden (the collecting role lacks pg_monitor / pg_read_all_stats): they are counted as client connections, but some may be parallel or background workers; collect as a role with pg_monitor for exact counts"
+        "{hidden} session(s) of other roles have their type and state hidden (the collecting role lacks pg_monitor / pg_read_all_stats): they are counted as client connections, but some may be parallel or background workers; for exact counts: {}",
+        grant.advice(&ctx.snapshot.server.user)
     )
 }
 
@@ -94,10 +102,44 @@ pub(crate) fn connection_plan(ctx: &RuleContext<'_>) -> Option<ConnectionPlan> {
         .unwrap_or(current);
     Some(ConnectionPlan {
         max_connections,
-        reserved: connections::advised_reserved_slots(ctx.snapshot),
+        reserved: connections::advised_reserved_slots(ctx.snapshot, platform(ctx)),
         pool_size: ctx.tuning().pool_size,
         behind_pooler: max_connections < current,
     })
+}
+
+/// The platform the advice is for ([`crate::knowledge::platform::of`]).
+pub(crate) fn platform(ctx: &RuleContext<'_>) -> Platform {
+    crate::knowledge::platform::of(ctx.snapshot, ctx.host).value
+}
+
+/// The pooler to advise on this platform ([`PoolingAdvice`]).
+pub(crate) fn pooling(ctx: &RuleContext<'_>) -> PoolingAdvice {
+    PoolingAdvice::of(ctx.snapshot, platform(ctx))
+}
+
+/// The fix that turns the platform's own pooler on, when it is a server parameter and the
+/// snapshot does not show it on (Azure's `pgbouncer.enabled`), with `more` settings to
+/// change in the same fix; `None` when there is nothing to change.
+pub(crate) fn pooling_fix(
+    ctx: &RuleContext<'_>,
+    more: &[(&str, String)],
+    watch: &str,
+) -> Option<Fix> {
+    let enable = pooling(ctx).enabling_change();
+    let mut changes: Vec<(&str, String)> = enable.iter().cloned().collect();
+    changes.extend(more.iter().cloned());
+    if changes.is_empty() {
+        return None;
+    }
+    let watch = match enable {
+        Some(_) => format!(
+            "that the applications connect through the pooler and the server's client connections drop{}",
+            if watch.is_empty() { String::new() } else { format!("; {watch}") }
+        ),
+        None => watch.to_owned(),
+    };
+    Some(ctx.settings_fix(&changes, "", &watch))
 }
 
 /// Rounds to one decimal, for evidence.

@@ -6,8 +6,10 @@ use crate::units;
 declare_rule! {
     /// ## What it detects
     /// Client connections using a large share of the connection slots ordinary roles can
-    /// use: `max_connections` minus `superuser_reserved_connections` and (16+)
-    /// `reserved_connections`.
+    /// use: `max_connections` minus `superuser_reserved_connections`, (16+)
+    /// `reserved_connections` and, on a managed platform, what the provider keeps on top
+    /// (RDS: `rds.rds_superuser_reserved_connections`, 2 by default). Sessions of the
+    /// provider's operators (`azuresu`, `rdsadmin`, `cloudsqladmin`) are not counted.
     ///
     /// ## Why it matters
     /// When the slots run out, new connections fail with `FATAL: sorry, too many clients
@@ -16,8 +18,10 @@ declare_rule! {
     /// application process or worker holds its own connection, mostly idle.
     ///
     /// ## How to fix
-    /// Put a pooler (PgBouncer in transaction mode, or the managed service's built-in
-    /// pooler) between the applications and the server, sized from the number of
+    /// Put a pooler (PgBouncer in transaction mode, or the platform's own: Azure's built-in
+    /// PgBouncer, turned on by the server parameter `pgbouncer.enabled`, which is then the
+    /// fix; Amazon RDS Proxy; Cloud SQL Managed Connection Pooling) between the
+    /// applications and the server, sized from the number of
     /// connections that are actually *active*, and lower the applications' own pool sizes.
     /// Raising `max_connections` (restart needed) only moves the wall and costs memory per
     /// slot. With the host's CPU count, the suggested pool size is the one rule CON002 and
@@ -58,6 +62,8 @@ struct SlotUse {
     idle_in_transaction: usize,
     /// Sessions of other roles whose type and state are hidden, counted in `used`.
     hidden: usize,
+    /// What the provider keeps on top of PostgreSQL's reserves, included in `usable`.
+    provider: Option<crate::knowledge::platform_slots::ProviderReserve>,
 }
 
 fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
@@ -65,7 +71,8 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
         .setting("max_connections")?
         .as_f64()
         .ok_or_else(|| Skip::because("max_connections is not a number"))?;
-    let reserved = crate::knowledge::connections::reserved_slots(ctx.snapshot) as f64;
+    let platform = super::common::platform(ctx);
+    let reserved = crate::knowledge::connections::reserved_slots(ctx.snapshot, platform) as f64;
     // The collector's own session is not the application's.
     super::common::require_activity(ctx.snapshot)?;
     let clients = super::common::clients(ctx.snapshot);
@@ -85,6 +92,7 @@ fn slot_use(ctx: &RuleContext<'_>) -> Result<SlotUse, Skip> {
         idle: count("idle"),
         idle_in_transaction: count("idle in transaction") + count("idle in transaction (aborted)"),
         hidden,
+        provider: crate::knowledge::platform_slots::provider_reserve(ctx.snapshot, platform),
     })
 }
 
@@ -115,10 +123,22 @@ impl SnapshotRule for ConnectionsNearLimit {
         } else {
             String::new()
         };
+        let provider_note = u
+            .provider
+            .as_ref()
+            .map(|r| {
+                format!(
+                    ", {} of them the provider's: {}",
+                    units::count(r.slots),
+                    r.source
+                )
+            })
+            .unwrap_or_default();
+        let pooling = super::common::pooling(ctx);
         let mut draft = Draft::new(
             ObjectRef::setting("max_connections"),
             format!(
-                "{} client connections use {} of the {} slots available to ordinary roles (`max_connections` minus reserved); {} are active, {} idle, {} idle in transaction{hidden_note}",
+                "{} client connections use {} of the {} slots available to ordinary roles (`max_connections` minus reserved{provider_note}); {} are active, {} idle, {} idle in transaction{hidden_note}",
                 units::count(u.used),
                 units::percent(pct),
                 units::count(u.usable),
@@ -138,20 +158,40 @@ impl SnapshotRule for ConnectionsNearLimit {
         .recommend(match ctx.tuning().pool_size {
             // The pool size of the one connection model (CON002's and `pgsage tune`'s).
             // Sized for the sessions not idle, hidden ones counted as not idle.
-            Some(size) => format!(
-                "Pool connections (PgBouncer in transaction mode, default_pool_size = {size} per database/role pair, for {} sessions not idle now) instead of raising max_connections",
-                crate::knowledge::connections::Sessions::observe(ctx.snapshot).active
-            ),
-            None => format!(
-                "Pool connections (PgBouncer in transaction mode) with a server pool near the number of active connections ({} now, plus headroom) instead of raising max_connections",
-                u.active
+            Some(size) => {
+                let active = crate::knowledge::connections::Sessions::observe(ctx.snapshot).active;
+                pooling.advise(
+                    format!(
+                        "Pool connections (PgBouncer in transaction mode, default_pool_size = {size} per database/role pair, for {active} sessions not idle now) instead of raising max_connections"
+                    ),
+                    &format!(
+                        ", with {} = {size} per database/role pair (for {active} sessions not idle now), instead of raising max_connections",
+                        pooling.pool_size_setting()
+                    ),
+                )
+            }
+            None => pooling.advise(
+                format!(
+                    "Pool connections (PgBouncer in transaction mode) with a server pool near the number of active connections ({} now, plus headroom) instead of raising max_connections",
+                    u.active
+                ),
+                &format!(
+                    ", with a server pool near the number of active connections ({} now, plus headroom), instead of raising max_connections",
+                    u.active
+                ),
             ),
         });
+        if let Some(r) = &u.provider {
+            draft = draft.evidence("provider_reserved_slots", r.slots);
+        }
+        if let Some(fix) = super::common::pooling_fix(ctx, &[], "") {
+            draft = draft.with_fix(fix);
+        }
         if let Some(size) = ctx.tuning().pool_size {
             draft = draft.evidence("suggested_pool_size", size);
         }
         if u.hidden > 0 {
-            draft = draft.low_confidence(super::common::hidden_reason(u.hidden));
+            draft = draft.low_confidence(super::common::hidden_reason(ctx, u.hidden));
         }
         Ok(vec![draft])
     }

@@ -29,8 +29,13 @@ declare_rule! {
     /// at tens per second is a large share of a small server's work.
     ///
     /// ## How to fix
-    /// Put PgBouncer (`pool_mode = transaction`) or the managed service's pooler between
-    /// the applications and the server, and point the applications at it; keep the
+    /// Put PgBouncer (`pool_mode = transaction`) or the platform's own pooler between the
+    /// applications and the server, and point the applications at it. The recommendation
+    /// names the platform's pooler: Azure's built-in PgBouncer (server parameter
+    /// `pgbouncer.enabled = true`, then port 6432; not on Burstable tiers), which the fix
+    /// turns on, or, when the snapshot shows it on already, says to connect through it;
+    /// Amazon RDS Proxy (pins a session that changes state); Cloud SQL Managed Connection
+    /// Pooling (Enterprise Plus edition). Keep the
     /// applications' own pools small (for Odoo: `db_maxconn` per worker). For churn, find
     /// who connects with `log_connections = on` and make short-lived clients (cron
     /// scripts, PHP/CGI workers, serverless functions) go through the pooler.
@@ -197,9 +202,19 @@ impl SnapshotRule for ConnectionsNotPooled {
             .evidence("idle_connections", idle_long)
             .evidence("idle_pct", round1(idle_pct))
             .evidence("min_idle_seconds", min_idle_s)
-            .recommend(
-                "Put PgBouncer (pool_mode = transaction) or the managed service's pooler in front of the server and point the applications at it; keep the applications' own pools small. To find short-lived clients, log connections for a while",
-            );
+            .recommend({
+                let pooling = super::common::pooling(ctx);
+                const REST: &str = "keep the applications' own pools small. To find short-lived clients, log connections for a while";
+                match (pooling.already_on(), pooling.alternative()) {
+                    (Some(on), _) => format!("{on}; {REST}"),
+                    (None, Some(alt)) => format!(
+                        "Put PgBouncer (pool_mode = transaction) or the platform's own pooler, {alt}, in front of the server and point the applications at it; {REST}"
+                    ),
+                    (None, None) => format!(
+                        "Put PgBouncer (pool_mode = transaction) or the managed service's pooler in front of the server and point the applications at it; {REST}"
+                    ),
+                }
+            });
         match churn {
             Some((rate, n, false)) => {
                 draft = draft
@@ -217,12 +232,23 @@ impl SnapshotRule for ConnectionsNotPooled {
         if let Some(note) = churn_note {
             draft = draft.evidence("churn_not_judged", note);
         }
-        if churn.is_some() {
-            draft = draft.with_fix(ctx.settings_fix(
-                &[("log_connections", "on".into())],
-                "",
-                "who connects how often in the server log; turn log_connections off again once the clients are found",
-            ));
+        // The platform's pooler when a server parameter turns it on (Azure's PgBouncer), and
+        // for churn the connection log that finds the short-lived clients.
+        let log: Vec<(&str, String)> = churn
+            .is_some()
+            .then(|| ("log_connections", "on".to_owned()))
+            .into_iter()
+            .collect();
+        if let Some(fix) = super::common::pooling_fix(
+            ctx,
+            &log,
+            if churn.is_some() {
+                "who connects how often in the server log; turn log_connections off again once the clients are found"
+            } else {
+                ""
+            },
+        ) {
+            draft = draft.with_fix(fix);
         }
         if let (Some((_, _, false)), Some(u)) = (churn, &unsure) {
             draft = draft.unsure(u.reason.clone(), &u.remedy);

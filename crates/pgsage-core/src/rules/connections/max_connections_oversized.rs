@@ -24,8 +24,10 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Put a pooler in front of the server — PgBouncer with `pool_mode = transaction`
-    /// (or the managed service's built-in pooler: RDS Proxy, Azure PgBouncer, Cloud SQL
-    /// Managed Connection Pooling) — with a server pool of about `pool_size_per_cpu` ×
+    /// (or the platform's own, named in the recommendation: Azure's built-in PgBouncer,
+    /// server parameter `pgbouncer.enabled`, port 6432, not on Burstable tiers; Amazon
+    /// RDS Proxy, which pins sessions that change state; Cloud SQL Managed Connection
+    /// Pooling, Enterprise Plus edition) — with a server pool of about `pool_size_per_cpu` ×
     /// CPUs per database/user pair, never below the number of connections observed
     /// *active*. Once the applications connect through it, lower `max_connections` (a
     /// restart; on managed services the `max_connections` parameter of the parameter
@@ -94,7 +96,9 @@ impl SnapshotRule for MaxConnectionsOversized {
         // suggested stays an upper bound. The same sizing as `pgsage tune`'s.
         let sessions = Sessions::observe(ctx.snapshot);
         // The reserved slots after the advice (CON010 restores the default when none are).
-        let reserved = connections::advised_reserved_slots(ctx.snapshot);
+        // On a managed platform, with what the provider keeps on top.
+        let reserved =
+            connections::advised_reserved_slots(ctx.snapshot, super::common::platform(ctx));
         let Some(pool) = connections::sizing(&sessions, reserved, Some(cpus), &policy).pool else {
             return Ok(vec![]);
         };
@@ -129,17 +133,29 @@ impl SnapshotRule for MaxConnectionsOversized {
         .evidence("database_user_pairs", pool.pools)
         .evidence("suggested_pool_size", pool.size)
         .evidence("suggested_max_connections", limit.clone())
-        .recommend(format!(
-            "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {} for each of the {} database/user pairs seen; or the managed service's pooler), then lower max_connections to {limit} (on managed services: the max_connections server parameter)",
-            pool.size, pool.pools
-        ))
+        .recommend({
+            let pooling = super::common::pooling(ctx);
+            let (size, pairs) = (pool.size, pool.pools);
+            match (pooling.already_on(), pooling.alternative()) {
+                (Some(on), _) => format!(
+                    "{on}, with {} = {size} for each of the {pairs} database/user pairs seen, then lower max_connections to {limit} (the max_connections server parameter)",
+                    pooling.pool_size_setting()
+                ),
+                (None, Some(alt)) => format!(
+                    "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {size} for each of the {pairs} database/user pairs seen; or the platform's own pooler, {alt}), then lower max_connections to {limit} (the max_connections server parameter)"
+                ),
+                (None, None) => format!(
+                    "Route the applications through a pooler (PgBouncer pool_mode = transaction, default_pool_size = {size} for each of the {pairs} database/user pairs seen; or the managed service's pooler), then lower max_connections to {limit} (on managed services: the max_connections server parameter)"
+                ),
+            }
+        })
         .with_fix(ctx.settings_fix(
             &[("max_connections", limit.clone())],
             "-- after the applications connect through the pooler:",
             "the pooler's waiting clients (SHOW POOLS: cl_waiting, maxwait) and query latency; connection errors in the application logs",
         ));
         if hidden > 0 {
-            draft = draft.low_confidence(hidden_reason(hidden));
+            draft = draft.low_confidence(hidden_reason(ctx, hidden));
         }
         Ok(vec![draft])
     }

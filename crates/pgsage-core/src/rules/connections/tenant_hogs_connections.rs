@@ -294,7 +294,7 @@ impl SnapshotRule for TenantHogsConnections {
                 if hidden > 0 {
                     draft = draft
                         .evidence("state_hidden", hidden)
-                        .low_confidence(hidden_reason(hidden));
+                        .low_confidence(hidden_reason(ctx, hidden));
                 }
                 drafts.push(draft);
             }

@@ -63,7 +63,7 @@ pub const BUILT_IN_POOLERS: &[BuiltInPooler] = &[
             name: "pgbouncer.enabled",
             on: "true",
         },
-        connect: "port 6432 of the same server (transaction mode: pgbouncer.pool_mode)",
+        connect: "port 6432 of the same server, in transaction mode by default",
         caveat: "General Purpose and Memory Optimized tiers, not Burstable",
         reference: "https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-pgbouncer",
     },
@@ -159,7 +159,7 @@ impl PoolingAdvice {
             Enabling::Outside(how) => how.to_owned(),
         };
         Some(format!(
-            "{} ({how}; then connect to {}; {})",
+            "{}: {how}, then connect to {}; {}",
             p.name, p.connect, p.caveat
         ))
     }

@@ -82,6 +82,11 @@ pub fn render(platform: Platform, settings: &[PlatformSetting], keep_flags: &[St
     if settings.is_empty() {
         return Rendered::default();
     }
+    // What applies at once first (switching a pooler on before the applications move to
+    // it), what waits for the restart last, next to the restart.
+    let mut ordered: Vec<PlatformSetting> = settings.to_vec();
+    ordered.sort_by_key(|s| s.restart);
+    let settings = ordered.as_slice();
     match platform {
         Platform::AzureFlexibleServer => azure(settings),
         Platform::AwsRds | Platform::AwsAurora => aws(platform, settings),

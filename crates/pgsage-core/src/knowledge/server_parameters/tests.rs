@@ -207,8 +207,9 @@ fn rds_batches_parameters_with_their_apply_method_and_reboots_once() {
         .collect();
     assert_eq!(modify.len(), 2, "20 per call");
     assert_eq!(modify[0].matches("ParameterName=").count(), 20);
-    assert!(modify[0].contains("ParameterName=p0,ParameterValue=1,ApplyMethod=pending-reboot"));
+    // What applies at once first, what waits for the reboot last.
     assert!(modify[0].contains("ParameterName=p1,ParameterValue=1,ApplyMethod=immediate"));
+    assert!(modify[1].ends_with("ParameterName=p0,ParameterValue=1,ApplyMethod=pending-reboot"));
     assert_eq!(
         r.commands.last().map(String::as_str),
         Some("aws rds reboot-db-instance --db-instance-identifier <instance>")

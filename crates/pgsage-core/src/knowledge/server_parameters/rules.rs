@@ -66,6 +66,18 @@ const AZURE: &[Refusal] = &[
     refuse("archive_mode", "read-only: the service archives WAL for its backups", ARCHIVING_KEPT),
     refuse("archive_command", "read-only: the service archives WAL for its backups", ARCHIVING_KEPT),
     refuse("archive_library", "read-only: the service archives WAL for its backups", ARCHIVING_KEPT),
+    // The service keeps 15 connections for replication and monitoring
+    // (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-limits).
+    refuse(
+        "superuser_reserved_connections",
+        "the service's: it reserves 15 connections for its replication and monitoring",
+        "nothing to change; size max_connections with those 15 left out",
+    ),
+    refuse(
+        "reserved_connections",
+        "the service's: it reserves 15 connections for its replication and monitoring",
+        "nothing to change; size max_connections with those 15 left out",
+    ),
 ];
 
 const RDS: &[Refusal] = &[

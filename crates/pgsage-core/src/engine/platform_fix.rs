@@ -53,7 +53,7 @@ fn adapt_fix(fix: &mut Fix, platform: Platform, snapshot: Option<&Snapshot>) {
     if let Some(plan) = &plan {
         if !plan.settings.is_empty() {
             let note = format!(
-                "-- server parameters: set with {} (the commands below), not ALTER SYSTEM",
+                "-- server parameters: with the {} commands below",
                 crate::knowledge::server_parameters::commands::cli_command(platform)
             );
             sql = if sql.is_empty() {

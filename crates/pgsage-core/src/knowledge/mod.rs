@@ -20,6 +20,8 @@
 //! - [`counters`]: how old the cumulative statistics counters are.
 //! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
+//! - [`platform_logs`]: where each managed platform's server log comes from and the
+//!   `log_line_prefix` of its lines.
 //!
 //! Everything here is a pure function of plain values or of a [`crate::Snapshot`]: no rule
 //! context, no tuning report. The rules and [`crate::tune`] call into this module, never
@@ -34,6 +36,7 @@ pub mod memory;
 pub mod parallel;
 pub mod planner;
 pub mod platform;
+pub mod platform_logs;
 mod profile;
 pub mod storage;
 pub mod wal;

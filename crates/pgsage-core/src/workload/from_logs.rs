@@ -82,8 +82,7 @@ pub fn from_log_files<P: AsRef<Path>>(
             what: "logs".into(),
             problem: format!(
                 "no statement with a duration in {} ({} lines, {} did not parse{}): is \
-                 log_min_duration_statement (or log_duration with log_statement) on, and \
-                 is log_line_prefix the server's?",
+                 log_min_duration_statement (or log_duration with log_statement) on{}?",
                 workload.source.files.join(", "),
                 stats.lines,
                 stats.unparsed_lines,
@@ -91,11 +90,32 @@ pub fn from_log_files<P: AsRef<Path>>(
                     .input_errors
                     .first()
                     .map(|e| format!("; {e}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                prefixes_read_with(&stats)
             ),
         });
     }
     Ok((workload, stats))
+}
+
+/// For the message of logs without statements: `, and is log_line_prefix '%t-%c-' the
+/// server's` with the prefixes the inputs were read with (nothing for csvlog and jsonlog,
+/// which have none).
+fn prefixes_read_with(stats: &LogStats) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for p in stats.inputs.iter().filter_map(|i| i.prefix.as_deref()) {
+        if !seen.contains(&p) {
+            seen.push(p);
+        }
+    }
+    if seen.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = seen.iter().map(|p| format!("'{p}'")).collect();
+    format!(
+        ", and is log_line_prefix {} the server's",
+        quoted.join(" or ")
+    )
 }
 
 #[cfg(test)]
@@ -200,7 +220,9 @@ mod tests {
             .expect_err("junk")
             .to_string();
         assert!(
-            err.contains("no statement with a duration") && err.contains("2 lines"),
+            err.contains("no statement with a duration")
+                && err.contains("2 lines")
+                && err.contains("is log_line_prefix '%m [%p] ' the server's?"),
             "{err}"
         );
         let missing = dir.join("missing.log");

@@ -168,6 +168,38 @@ fn malformed_input_exits_2_with_a_clear_message() {
     );
 }
 
+/// `--platform` names the log_line_prefix of the auto_explain log: the corpus's RDS log
+/// (written by a real server) gives its plans as aws-rds, none as Azure's.
+#[test]
+fn the_platform_names_the_log_line_prefix_of_the_plans_log() {
+    let log = repo_root()
+        .join("testdata/logs/pg17/rds.log")
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(&log).expect("captured log");
+    let logged = text.matches("plan:").count();
+    assert!(logged > 0, "rds.log has no auto_explain entry");
+    let o = pgsage(&[
+        "plan",
+        "--log",
+        &log,
+        "--platform",
+        "aws-rds",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(reports.as_array().map(Vec::len), Some(logged));
+    let o = pgsage(&["plan", "--log", &log, "--platform", "azure-flexible-server"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no auto_explain plan"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // --- live ---
 
 /// Every auto_explain plan of a captured server log (stderr, csvlog, jsonlog) is analysed

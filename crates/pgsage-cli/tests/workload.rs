@@ -79,3 +79,48 @@ fn bad_arguments_are_usage_errors() {
     let out = pgsage(&["workload", "/nonexistent/pg.log"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--platform` reads a log with the platform's log_line_prefix: the corpus's RDS log
+/// (written by a real server with RDS's prefix) is read as aws-rds, and read as Azure's
+/// it is an error naming the prefix tried and the flags that name the right one.
+#[test]
+fn the_platform_names_the_log_line_prefix() {
+    let log = path("testdata/logs/pg17/rds.log");
+    let out = pgsage(&[
+        "workload",
+        &log,
+        "--platform",
+        "aws-rds",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    assert_eq!(report["log"]["inputs"][0]["prefix"], "%t:%r:%u@%d:[%p]:");
+    assert_eq!(report["log"]["unparsed_lines"], 0);
+
+    let out = pgsage(&[
+        "workload",
+        &log,
+        "--platform",
+        "azure-flexible-server",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no statement with a duration")
+            && err.contains("'%t-%c-'")
+            && err.contains("--platform"),
+        "{err}"
+    );
+
+    let out = pgsage(&["workload", &log, "--platform", "heroku"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("azure-flexible-server"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -210,6 +210,14 @@ fn from_logs(
     for e in &stats.input_errors {
         eprintln!("pgsage: warning: {e}");
     }
+    // Logs without one statement are an error, not an empty report: most often the
+    // wrong log_line_prefix, which these flags name.
+    pgsage::workload::found_statements(&workload, &stats).map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (--log-line-prefix, --platform or --snapshot name the server's prefix; \
+             see docs/platform-logs.md)"
+        )
+    })?;
     let json = serde_json::to_value(&stats)?;
     Ok((workload, json))
 }

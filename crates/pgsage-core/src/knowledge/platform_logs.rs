@@ -274,6 +274,31 @@ mod tests {
         }
     }
 
+    /// docs/platform-logs.md shows every platform's prefix and every command as they
+    /// are here, character for character.
+    #[test]
+    fn the_docs_show_the_prefixes_and_commands_of_this_data() {
+        let path = pgsage_testkit::scenario::repo_root().join("docs/platform-logs.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/platform-logs.md");
+        for l in PLATFORM_LOGS {
+            assert!(
+                doc.contains(&format!("`{}`", l.log_line_prefix)),
+                "{}: prefix {:?} not in the docs",
+                l.platform,
+                l.log_line_prefix
+            );
+            assert!(doc.contains(&format!("`{}`", l.platform)), "{}", l.platform);
+            for s in l.steps {
+                assert!(
+                    doc.lines().any(|line| line == s.command),
+                    "{}: command not in the docs: {}",
+                    l.platform,
+                    s.command
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_prefixes_are_the_documented_ones() {
         let prefix = |p| of(p).map(|l| (l.log_line_prefix, l.prefix_rule));

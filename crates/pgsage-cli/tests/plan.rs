@@ -200,6 +200,30 @@ fn the_platform_names_the_log_line_prefix_of_the_plans_log() {
     );
 }
 
+/// A Cloud Logging export of a server log (the corpus's default log, written by a real
+/// server, converted by the test kit into the entries `gcloud logging read` prints) is
+/// recognised by content: its auto_explain plans are analysed without `--log`, as many
+/// as the plain log gives.
+#[test]
+fn auto_explain_plans_in_a_cloud_logging_export() {
+    use pgsage_testkit::cloud_logging::{export, ExportOptions, Split};
+    let log = repo_root().join("testdata/logs/pg17/default.log");
+    let text = std::fs::read_to_string(&log).expect("captured log");
+    let logged = text.matches("plan:").count();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("cloudsql.json");
+    let opts = ExportOptions {
+        split: Split::PerLine,
+        untimed: false,
+        ndjson: false,
+    };
+    std::fs::write(&json, export(&text, opts).expect("export")).expect("write");
+    let o = pgsage(&["plan", &json.to_string_lossy(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(reports.as_array().map(Vec::len), Some(logged));
+}
+
 // --- live ---
 
 /// Every auto_explain plan of a captured server log (stderr, csvlog, jsonlog) is analysed

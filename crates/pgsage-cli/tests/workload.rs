@@ -124,3 +124,31 @@ fn the_platform_names_the_log_line_prefix() {
         stderr(&out)
     );
 }
+
+/// A Cloud Logging export (the corpus's default log, written by a real server, converted
+/// by the test kit into `gcloud logging read` entries) reads as the plain log does.
+#[test]
+fn a_cloud_logging_export_reads_as_the_log() {
+    use pgsage_testkit::cloud_logging::{export, ExportOptions, Split};
+    let log = path("testdata/logs/pg17/default.log");
+    let text = std::fs::read_to_string(&log).expect("captured log");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("cloudsql.json");
+    let opts = ExportOptions {
+        split: Split::PerRecord,
+        untimed: false,
+        ndjson: true,
+    };
+    std::fs::write(&json, export(&text, opts).expect("export")).expect("write");
+    let report = |file: &str| -> serde_json::Value {
+        let out = pgsage(&["workload", file, "--format", "json", "--quiet"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).expect("json report")
+    };
+    let plain = report(&log);
+    let cloud = report(&json.to_string_lossy());
+    assert_eq!(cloud["log"]["inputs"][0]["format"], "cloud_logging");
+    assert_eq!(cloud["log"]["unparsed_lines"], 0);
+    assert_eq!(cloud["log"]["samples"], plain["log"]["samples"]);
+    assert!(plain["log"]["samples"].as_u64().is_some_and(|n| n > 0));
+}

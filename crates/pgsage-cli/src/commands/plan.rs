@@ -161,11 +161,12 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
 }
 
 /// A server log with auto_explain entries (`LOG:  duration: … ms  plan:`), read as a log
-/// even without `--log`; also a Cloud Logging export of one, where the entry is a JSON
-/// string (`…  plan:\n…`).
+/// even without `--log`; also a Cloud Logging export of one, where the entry is inside a
+/// JSON string.
 fn looks_like_auto_explain_log(text: &str) -> bool {
     text.lines().take(10_000).any(|l| {
-        l.contains("duration: ") && (l.trim_end().ends_with("plan:") || l.contains("plan:\\n"))
+        l.find("duration: ")
+            .is_some_and(|at| l[at..].contains(" ms  plan:"))
     })
 }
 

@@ -387,6 +387,21 @@ mod tests {
         assert!(err.is_some_and(|e| e.contains("not a Cloud Logging export")));
     }
 
+    /// Any one byte of an export replaced by JSON's delimiters, an escape, a line end or
+    /// a byte that is not UTF-8: the reader ends with lines or an error, never a panic.
+    #[test]
+    fn damaged_exports_never_panic() {
+        let array = format!("[\n  {ENTRY},\n  {ENTRY}\n]\n");
+        for at in 0..array.len() {
+            for b in [b'"', b'{', b'}', b'[', b']', b',', b'\\', b'\n', 0xff] {
+                let mut damaged = array.clone().into_bytes();
+                damaged[at] = b;
+                let mut out = Vec::new();
+                let _ = Lines::new(damaged.as_slice()).read_to_end(&mut out);
+            }
+        }
+    }
+
     #[test]
     fn an_entry_without_text_is_one_line_naming_its_log() {
         let (out, err) =

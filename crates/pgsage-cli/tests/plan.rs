@@ -206,10 +206,12 @@ fn the_platform_names_the_log_line_prefix_of_the_plans_log() {
 /// as the plain log gives.
 #[test]
 fn auto_explain_plans_in_a_cloud_logging_export() {
-    use pgsage_testkit::cloud_logging::{export, ExportOptions, Split};
+    use pgsage_testkit::cloud_logging::{export_file, ExportOptions, Split};
     let log = repo_root().join("testdata/logs/pg17/default.log");
-    let text = std::fs::read_to_string(&log).expect("captured log");
-    let logged = text.matches("plan:").count();
+    let logged = std::fs::read_to_string(&log)
+        .expect("captured log")
+        .matches("plan:")
+        .count();
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("cloudsql.json");
     let opts = ExportOptions {
@@ -217,7 +219,7 @@ fn auto_explain_plans_in_a_cloud_logging_export() {
         untimed: false,
         ndjson: false,
     };
-    std::fs::write(&json, export(&text, opts).expect("export")).expect("write");
+    export_file(&log, &json, opts).expect("export");
     let o = pgsage(&["plan", &json.to_string_lossy(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");

@@ -129,9 +129,8 @@ fn the_platform_names_the_log_line_prefix() {
 /// by the test kit into `gcloud logging read` entries) reads as the plain log does.
 #[test]
 fn a_cloud_logging_export_reads_as_the_log() {
-    use pgsage_testkit::cloud_logging::{export, ExportOptions, Split};
+    use pgsage_testkit::cloud_logging::{export_file, ExportOptions, Split};
     let log = path("testdata/logs/pg17/default.log");
-    let text = std::fs::read_to_string(&log).expect("captured log");
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("cloudsql.json");
     let opts = ExportOptions {
@@ -139,7 +138,7 @@ fn a_cloud_logging_export_reads_as_the_log() {
         untimed: false,
         ndjson: true,
     };
-    std::fs::write(&json, export(&text, opts).expect("export")).expect("write");
+    export_file(log.as_ref(), &json, opts).expect("export");
     let report = |file: &str| -> serde_json::Value {
         let out = pgsage(&["workload", file, "--format", "json", "--quiet"]);
         assert!(out.status.success(), "{}", stderr(&out));

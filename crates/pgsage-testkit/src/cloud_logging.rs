@@ -138,6 +138,17 @@ pub fn export(log: &str, opts: ExportOptions) -> Result<String, TestkitError> {
     Ok(text)
 }
 
+/// Writes to `to` the export of the server log at `log` (see [`export`]).
+pub fn export_file(
+    log: &std::path::Path,
+    to: &std::path::Path,
+    opts: ExportOptions,
+) -> Result<(), TestkitError> {
+    let io = |context: String| move |source| TestkitError::Io { context, source };
+    let text = std::fs::read_to_string(log).map_err(io(format!("reading {}", log.display())))?;
+    std::fs::write(to, export(&text, opts)?).map_err(io(format!("writing {}", to.display())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -290,6 +290,38 @@ fn a_cloud_logging_export_of_cloud_sqls_log_is_read_like_the_log() {
             }
         }
 
+        // Newest first (gcloud logging read's default order): the statements logged with
+        // their duration, and the plans whole in one entry, are still read; the order
+        // is reported, since statements whose duration is logged apart would not be.
+        let mut entries: Vec<serde_json::Value> = serde_json::from_str(
+            &export(
+                &log,
+                ExportOptions {
+                    split: Split::PerRecord,
+                    untimed: false,
+                    ndjson: false,
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        entries.reverse();
+        let path = dir.path().join("newest-first.json");
+        std::fs::write(&path, serde_json::to_string(&entries).unwrap()).unwrap();
+        let opts = LogOptions::default().with_platform(Some(Platform::GcpCloudSql));
+        let (all, stats) = samples(&path, &opts);
+        assert_eq!(orders(&all).len(), ORDERS_RUNS, "pg{major} newest first");
+        assert!(
+            stats
+                .input_errors
+                .iter()
+                .any(|e| e.contains("newest first")),
+            "pg{major}: {:?}",
+            stats.input_errors
+        );
+        let plans = plans_in_log_files(&[&path], &opts).unwrap();
+        assert_eq!(plans.plans.len(), 1, "pg{major} newest first: the plan");
+
         // Cut in the middle of an entry: what came before is read, the cut is reported.
         let whole = export(
             &log,

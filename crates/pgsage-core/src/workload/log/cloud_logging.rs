@@ -12,6 +12,8 @@
 
 use std::borrow::Cow;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use memchr::memchr_iter;
@@ -72,9 +74,42 @@ pub(super) struct Lines<R> {
     entries: u64,
     out: Vec<u8>,
     out_pos: usize,
+    /// The time of the last entry with one, to see the order of the export.
+    last_at: Option<DateTime<Utc>>,
+    order: Arc<Order>,
+}
+
+/// How the entries of an export follow each other in time, counted as they are read.
+#[derive(Debug, Default)]
+pub(super) struct Order {
+    /// Entries later than the one before.
+    forward: AtomicU64,
+    /// Entries earlier than the one before.
+    backward: AtomicU64,
+}
+
+impl Order {
+    /// A warning when most entries are earlier than the one before: the export lists
+    /// the newest first (`gcloud logging read`'s default order).
+    pub(super) fn warning(&self) -> Option<String> {
+        let back = self.backward.load(Ordering::Relaxed);
+        let forward = self.forward.load(Ordering::Relaxed);
+        (back > forward).then(|| {
+            "the Cloud Logging entries are newest first (gcloud logging read's default \
+             order): statements whose duration is logged apart, and messages split over \
+             entries, are read only from an export made with --order=asc"
+                .to_string()
+        })
+    }
 }
 
 impl<R: Read> Lines<R> {
+    /// The order of the entries read so far (shared, to be looked at after the reader
+    /// has been handed on).
+    pub(super) fn order(&self) -> Arc<Order> {
+        Arc::clone(&self.order)
+    }
+
     pub(super) fn new(reader: R) -> Lines<R> {
         Lines {
             reader,
@@ -86,6 +121,8 @@ impl<R: Read> Lines<R> {
             entries: 0,
             out: Vec::new(),
             out_pos: 0,
+            last_at: None,
+            order: Arc::default(),
         }
     }
 
@@ -162,7 +199,18 @@ impl<R: Read> Lines<R> {
             match values.next() {
                 Some(Ok(e)) => {
                     let used = values.byte_offset();
-                    write_entry(&e, &mut self.out);
+                    if let Some(at) = write_entry(&e, &mut self.out) {
+                        match self.last_at.map(|last| at.cmp(&last)) {
+                            Some(std::cmp::Ordering::Greater) => {
+                                self.order.forward.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Some(std::cmp::Ordering::Less) => {
+                                self.order.backward.fetch_add(1, Ordering::Relaxed);
+                            }
+                            _ => {}
+                        }
+                        self.last_at = Some(at);
+                    }
                     self.entries += 1;
                     self.advance(used);
                     return Ok(());
@@ -269,8 +317,9 @@ impl<R: Read> Read for Lines<R> {
 /// continuation line the export carried as an entry of its own: it stays one, without
 /// the time. An entry without `textPayload` (another log
 /// in the same export, a structured payload) becomes one line that no prefix matches,
-/// so it is counted, with its log name, among the lines that did not parse.
-fn write_entry(e: &Entry<'_>, out: &mut Vec<u8>) {
+/// so it is counted, with its log name, among the lines that did not parse. Returns the
+/// entry's time, if it has one.
+fn write_entry(e: &Entry<'_>, out: &mut Vec<u8>) -> Option<DateTime<Utc>> {
     let Some(payload) = e.text_payload.as_deref() else {
         out.extend_from_slice(b"(Cloud Logging entry without textPayload");
         if let Some(name) = e.log_name.as_deref() {
@@ -278,15 +327,16 @@ fn write_entry(e: &Entry<'_>, out: &mut Vec<u8>) {
             out.extend_from_slice(name.replace(['\n', '\r'], " ").as_bytes());
         }
         out.extend_from_slice(b")\n");
-        return;
+        return None;
     };
     let at = [e.timestamp.as_deref(), e.receive_timestamp.as_deref()]
         .into_iter()
         .flatten()
-        .find_map(|t| DateTime::parse_from_rfc3339(t).ok());
+        .find_map(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
     let continued = payload.starts_with('\t');
     if let Some(at) = at.filter(|_| !continued) {
-        let at = at.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S%.3f UTC ");
+        let at = at.format("%Y-%m-%d %H:%M:%S%.3f UTC ");
         out.extend_from_slice(at.to_string().as_bytes());
     }
     let payload = payload.trim_end_matches(['\n', '\r']);
@@ -298,6 +348,7 @@ fn write_entry(e: &Entry<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
     }
+    at
 }
 
 #[cfg(test)]
@@ -421,6 +472,31 @@ mod tests {
         let split = r#"[{"textPayload": "[7]: [1-1] db=d,user=u LOG:  statement: SELECT a,", "timestamp": "2020-04-08T21:32:23Z"},
                         {"textPayload": "\tb", "timestamp": "2020-04-08T21:32:23Z"}]"#;
         assert_eq!(lines(whole), lines(split));
+    }
+
+    /// Newest first (gcloud's default order) is told apart from oldest first.
+    #[test]
+    fn the_order_of_the_entries_is_seen() {
+        let entry = |t: &str| {
+            format!(
+                r#"{{"textPayload": "[1]: [1-1] db=d,user=u LOG:  statement: SELECT 1", "timestamp": "{t}"}}"#
+            )
+        };
+        let times = [
+            "2020-04-08T21:32:21Z",
+            "2020-04-08T21:32:22Z",
+            "2020-04-08T21:32:23Z",
+        ];
+        let oldest_first: Vec<String> = times.iter().map(|t| entry(t)).collect();
+        let newest_first: Vec<String> = times.iter().rev().map(|t| entry(t)).collect();
+        for (entries, newest) in [(oldest_first, false), (newest_first, true)] {
+            let text = format!("[{}]", entries.join(","));
+            let mut reader = Lines::new(text.as_bytes());
+            let order = reader.order();
+            let mut out = String::new();
+            reader.read_to_string(&mut out).expect("read");
+            assert_eq!(order.warning().is_some(), newest, "{text}");
+        }
     }
 
     /// Entries larger than one read are put together from several reads.

@@ -87,11 +87,9 @@ pub(super) fn run<T: Send>(
     if let Some(e) = early_error {
         state.stats.input_errors.push(format!("{name}: {e}"));
     }
-    let mut chunker = Chunker::new(
-        cloud_logging::Lines::new(rest),
-        opts.chunk_bytes,
-        MAX_RECORD,
-    );
+    let lines = cloud_logging::Lines::new(rest);
+    let order = lines.order();
+    let mut chunker = Chunker::new(lines, opts.chunk_bytes, MAX_RECORD);
     let head = chunker.peek(DETECT_BYTES);
     let prefix = match &opts.prefix {
         Some(p) => entry_prefix(head, p),
@@ -109,6 +107,9 @@ pub(super) fn run<T: Send>(
         map,
         sink,
     );
+    if let Some(w) = order.warning() {
+        state.stats.input_errors.push(format!("{name}: {w}"));
+    }
 }
 
 /// What [`cloud_logging::Lines`] puts before each `textPayload`: the entry's time.

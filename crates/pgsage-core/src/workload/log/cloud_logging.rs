@@ -28,10 +28,16 @@ const READ_BYTES: usize = 64 * 1024;
 const ENTRY_KEYS: &[&[u8]] = &[b"\"textPayload\"", b"\"logName\"", b"\"insertId\""];
 
 /// Whether `head` (the first bytes of an input) is a Cloud Logging export: a JSON array
-/// or object whose first bytes name an entry's keys.
+/// of objects, or an object, whose first bytes name an entry's keys. (A stderr line
+/// that starts with `[` — a prefix such as `[%p]: ` — is followed by no `{`.)
 pub(super) fn looks_like(head: &[u8]) -> bool {
-    let first = head.iter().find(|b| !b.is_ascii_whitespace());
-    matches!(first, Some(b'[' | b'{'))
+    let mut bytes = head.iter().filter(|b| !b.is_ascii_whitespace());
+    let opens = match bytes.next() {
+        Some(b'{') => true,
+        Some(b'[') => matches!(bytes.next(), Some(b'{' | b']') | None),
+        _ => false,
+    };
+    opens
         && ENTRY_KEYS
             .iter()
             .any(|k| head.windows(k.len()).any(|w| w == *k))
@@ -402,6 +408,9 @@ mod tests {
             b"2024-05-01 10:00:00 UTC [1] LOG:  textPayload"
         ));
         assert!(looks_like(b"  \n[]\n\"logName\""));
+        assert!(!looks_like(
+            b"[42]: [1-1] db=d,user=u LOG:  statement: SELECT '\"logName\"'"
+        ));
     }
 
     /// A truncated export keeps the entries before the cut and ends with an error naming

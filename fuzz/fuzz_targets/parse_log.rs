@@ -19,13 +19,15 @@ fuzz_target!(|input: &[u8]| {
         Some(LogFormat::Stderr),
         Some(LogFormat::Csv),
         Some(LogFormat::Json),
-    ][usize::from(*choice_format % 4)];
+        Some(LogFormat::CloudLogging),
+    ][usize::from(*choice_format % 5)];
     let prefix = [
         None,
         Some("%m [%p] %q%u@%d "),
         Some("%t:%r:%-10u@%d:[%p]:%e "),
         Some("%a%u%d"),
-    ][usize::from(*choice_prefix % 4)];
+        Some("%m [%p]: [%l-1] db=%d,user=%u "),
+    ][usize::from(*choice_prefix % 5)];
     let mut base: Option<Vec<String>> = None;
     // One thread with small chunks exercises the same record-boundary cuts as several
     // threads (the chunker is the same), without a thread pool per input.
@@ -55,7 +57,10 @@ fuzz_target!(|input: &[u8]| {
         // csvlog chunks are cut before lines that look like a record start, which a
         // quoted multi-line field can hold too: only stderr and jsonlog chunking is
         // exact on arbitrary input.
-        let exact = matches!(format, Some(LogFormat::Stderr | LogFormat::Json));
+        let exact = matches!(
+            format,
+            Some(LogFormat::Stderr | LogFormat::Json | LogFormat::CloudLogging)
+        );
         match &base {
             None => base = Some(samples),
             Some(b) if exact => assert_eq!(b, &samples),

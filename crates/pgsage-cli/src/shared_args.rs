@@ -206,7 +206,7 @@ fn tier_flag(text: &str) -> Result<String, String> {
 }
 
 /// `--platform`, parsed by the library (its message lists the platforms).
-fn platform_flag(text: &str) -> Result<pgsage::snapshot::Platform, String> {
+pub fn platform_flag(text: &str) -> Result<pgsage::snapshot::Platform, String> {
     text.parse()
         .map_err(|e: pgsage::ParseValueError| e.to_string())
 }
@@ -249,7 +249,8 @@ pub struct LogArgs {
     /// setting when there is one, else detected).
     #[arg(long)]
     pub log_line_prefix: Option<String>,
-    /// Log format (default: detected per file).
+    /// Log format (default: detected per file; cloud-logging: a Cloud SQL or AlloyDB
+    /// export, `gcloud logging read --format=json`).
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormatArg>,
 }
@@ -262,6 +263,8 @@ pub enum LogFormatArg {
     Csv,
     #[value(alias = "jsonlog")]
     Json,
+    #[value(alias = "cloud_logging")]
+    CloudLogging,
 }
 
 impl From<LogFormatArg> for LogFormat {
@@ -270,6 +273,7 @@ impl From<LogFormatArg> for LogFormat {
             LogFormatArg::Stderr => Self::Stderr,
             LogFormatArg::Csv => Self::Csv,
             LogFormatArg::Json => Self::Json,
+            LogFormatArg::CloudLogging => Self::CloudLogging,
         }
     }
 }

@@ -452,7 +452,7 @@ fn unknown_choices_are_usage_errors_listing_the_possible_values() {
     let demo = demo();
     let formats = ["table", "json", "markdown"];
     let severities = ["info", "warning", "critical"];
-    let log_formats = ["stderr", "csv", "json"];
+    let log_formats = ["stderr", "csv", "json", "cloud-logging"];
     let cases: Vec<(Vec<&str>, &[&str])> = vec![
         (vec!["audit", "--snapshot", &demo, "--format"], &formats),
         (vec!["rules", "--format"], &formats),

@@ -168,6 +168,64 @@ fn malformed_input_exits_2_with_a_clear_message() {
     );
 }
 
+/// `--platform` names the log_line_prefix of the auto_explain log: the corpus's RDS log
+/// (written by a real server) gives its plans as aws-rds, none as Azure's.
+#[test]
+fn the_platform_names_the_log_line_prefix_of_the_plans_log() {
+    let log = repo_root()
+        .join("testdata/logs/pg17/rds.log")
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(&log).expect("captured log");
+    let logged = text.matches("plan:").count();
+    assert!(logged > 0, "rds.log has no auto_explain entry");
+    let o = pgsage(&[
+        "plan",
+        "--log",
+        &log,
+        "--platform",
+        "aws-rds",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(reports.as_array().map(Vec::len), Some(logged));
+    let o = pgsage(&["plan", "--log", &log, "--platform", "azure-flexible-server"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no auto_explain plan"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A Cloud Logging export of a server log (the corpus's default log, written by a real
+/// server, converted by the test kit into the entries `gcloud logging read` prints) is
+/// recognised by content: its auto_explain plans are analysed without `--log`, as many
+/// as the plain log gives.
+#[test]
+fn auto_explain_plans_in_a_cloud_logging_export() {
+    use pgsage_testkit::cloud_logging::{export_file, ExportOptions, Split};
+    let log = repo_root().join("testdata/logs/pg17/default.log");
+    let logged = std::fs::read_to_string(&log)
+        .expect("captured log")
+        .matches("plan:")
+        .count();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("cloudsql.json");
+    let opts = ExportOptions {
+        split: Split::PerLine,
+        untimed: false,
+        ndjson: false,
+    };
+    export_file(&log, &json, opts).expect("export");
+    let o = pgsage(&["plan", &json.to_string_lossy(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(reports.as_array().map(Vec::len), Some(logged));
+}
+
 // --- live ---
 
 /// Every auto_explain plan of a captured server log (stderr, csvlog, jsonlog) is analysed

@@ -79,3 +79,75 @@ fn bad_arguments_are_usage_errors() {
     let out = pgsage(&["workload", "/nonexistent/pg.log"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--platform` reads a log with the platform's log_line_prefix: the corpus's RDS log
+/// (written by a real server with RDS's prefix) is read as aws-rds, and read as Azure's
+/// it is an error naming the prefix tried and the flags that name the right one.
+#[test]
+fn the_platform_names_the_log_line_prefix() {
+    let log = path("testdata/logs/pg17/rds.log");
+    let out = pgsage(&[
+        "workload",
+        &log,
+        "--platform",
+        "aws-rds",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    assert_eq!(report["log"]["inputs"][0]["prefix"], "%t:%r:%u@%d:[%p]:");
+    assert_eq!(report["log"]["unparsed_lines"], 0);
+
+    let out = pgsage(&[
+        "workload",
+        &log,
+        "--platform",
+        "azure-flexible-server",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no statement with a duration")
+            && err.contains("'%t-%c-'")
+            && err.contains("--platform"),
+        "{err}"
+    );
+
+    let out = pgsage(&["workload", &log, "--platform", "heroku"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("azure-flexible-server"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A Cloud Logging export (the corpus's default log, written by a real server, converted
+/// by the test kit into `gcloud logging read` entries) reads as the plain log does.
+#[test]
+fn a_cloud_logging_export_reads_as_the_log() {
+    use pgsage_testkit::cloud_logging::{export_file, ExportOptions, Split};
+    let log = path("testdata/logs/pg17/default.log");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("cloudsql.json");
+    let opts = ExportOptions {
+        split: Split::PerRecord,
+        untimed: false,
+        ndjson: true,
+    };
+    export_file(log.as_ref(), &json, opts).expect("export");
+    let report = |file: &str| -> serde_json::Value {
+        let out = pgsage(&["workload", file, "--format", "json", "--quiet"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).expect("json report")
+    };
+    let plain = report(&log);
+    let cloud = report(&json.to_string_lossy());
+    assert_eq!(cloud["log"]["inputs"][0]["format"], "cloud_logging");
+    assert_eq!(cloud["log"]["unparsed_lines"], 0);
+    assert_eq!(cloud["log"]["samples"], plain["log"]["samples"]);
+    assert!(plain["log"]["samples"].as_u64().is_some_and(|n| n > 0));
+}

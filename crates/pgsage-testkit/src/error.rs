@@ -56,6 +56,15 @@ pub enum TestkitError {
         log_tail: String,
     },
 
+    /// A captured file could not be converted (a server log into a Cloud Logging export).
+    #[error("converting {what}: {problem}")]
+    Convert {
+        /// What was being converted.
+        what: String,
+        /// Why it could not be.
+        problem: String,
+    },
+
     /// A query or connection failed.
     #[error("{context}: {message}")]
     Postgres {

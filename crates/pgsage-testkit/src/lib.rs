@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod binaries;
+pub mod cloud_logging;
 pub mod demo;
 mod error;
 pub mod modules;

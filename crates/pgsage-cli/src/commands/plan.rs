@@ -14,11 +14,12 @@ use pgsage::plan::from_log::{plans_in_log, plans_in_log_files, LoggedPlans};
 use pgsage::plan::{parse_plans, Plan};
 use pgsage::report::render::TableStyle;
 use pgsage::report::{Report, ReportFilter};
+use pgsage::snapshot::Platform;
 use pgsage::workload::log::LogOptions;
 use pgsage::ConnectOptions;
 
 use crate::output;
-use crate::shared_args::{FormatArg, SeverityArg};
+use crate::shared_args::{platform_flag, FormatArg, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -31,9 +32,14 @@ pub struct PlanArgs {
     /// without it.
     #[arg(long, conflicts_with = "query")]
     pub log: bool,
-    /// The server's log_line_prefix, for --log with stderr logs (default: detected).
-    #[arg(long, requires = "log")]
+    /// The server's log_line_prefix, for server logs (default: the platform's, else
+    /// detected).
+    #[arg(long, conflicts_with = "query")]
     pub log_line_prefix: Option<String>,
+    /// Where the server runs, for its logs' log_line_prefix (azure-flexible-server,
+    /// aws-rds, aws-aurora, gcp-cloud-sql, gcp-alloydb). See docs/platform-logs.md.
+    #[arg(long, value_parser = platform_flag, conflicts_with = "query")]
+    pub platform: Option<Platform>,
     /// Explain this statement live: EXPLAIN (ANALYZE, BUFFERS, …) in a READ ONLY
     /// transaction that is rolled back (see --analyze-writes, --no-analyze).
     #[arg(long)]
@@ -155,11 +161,13 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
 }
 
 /// A server log with auto_explain entries (`LOG:  duration: … ms  plan:`), read as a log
-/// even without `--log`.
+/// even without `--log`; also a Cloud Logging export of one, where the entry is inside a
+/// JSON string.
 fn looks_like_auto_explain_log(text: &str) -> bool {
-    text.lines()
-        .take(10_000)
-        .any(|l| l.contains("duration: ") && l.trim_end().ends_with("plan:"))
+    text.lines().take(10_000).any(|l| {
+        l.find("duration: ")
+            .is_some_and(|at| l[at..].contains(" ms  plan:"))
+    })
 }
 
 fn log_options(args: &PlanArgs) -> LogOptions {
@@ -167,6 +175,7 @@ fn log_options(args: &PlanArgs) -> LogOptions {
         prefix: args.log_line_prefix.clone(),
         ..LogOptions::default()
     }
+    .with_platform(args.platform)
 }
 
 /// The auto_explain plans of a server log file (`-`: standard input).

@@ -10,17 +10,23 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pgsage::engine::workload::{render, RenderOptions, SortBy, WorkloadReport};
 use pgsage::snapshot::HostFacts;
+use pgsage::snapshot::Platform;
 use pgsage::workload::log::LogOptions;
 use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 
 use crate::output;
-use crate::shared_args::{ConnectArgs, FormatArg, LogArgs, SeverityArg};
+use crate::shared_args::{platform_flag, ConnectArgs, FormatArg, LogArgs, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct WorkloadArgs {
     #[command(flatten)]
     pub log: LogArgs,
+    /// Where the server runs, for its logs' log_line_prefix (azure-flexible-server,
+    /// aws-rds, aws-aurora, gcp-cloud-sql, gcp-alloydb): used unless --log-line-prefix or
+    /// --snapshot names the server's own. See docs/platform-logs.md.
+    #[arg(long, value_parser = platform_flag)]
+    pub platform: Option<Platform>,
     /// Use this snapshot's pg_stat_statements (or, with log files, its logging settings).
     #[arg(long, conflicts_with = "dsn")]
     pub snapshot: Option<PathBuf>,
@@ -103,7 +109,8 @@ fn log_options(args: &WorkloadArgs, snapshot: Option<&Snapshot>) -> Result<LogOp
     let mut opts = snapshot
         .map(LogOptions::from_snapshot)
         .unwrap_or_default()
-        .overridden(args.log.log_line_prefix.clone(), args.log.format());
+        .overridden(args.log.log_line_prefix.clone(), args.log.format())
+        .with_platform(args.platform);
     if let Some(t) = args.threads {
         opts.threads = t;
     }
@@ -203,6 +210,14 @@ fn from_logs(
     for e in &stats.input_errors {
         eprintln!("pgsage: warning: {e}");
     }
+    // Logs without one statement are an error, not an empty report: most often the
+    // wrong log_line_prefix, which these flags name.
+    pgsage::workload::found_statements(&workload, &stats).map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (--log-line-prefix, --platform or --snapshot name the server's prefix; \
+             see docs/platform-logs.md)"
+        )
+    })?;
     let json = serde_json::to_value(&stats)?;
     Ok((workload, json))
 }

@@ -21,6 +21,11 @@
 //!   users change a server parameter (provider commands, units, refused parameters).
 //! - [`platform_tiers`]: the RAM, vCPUs and storage of managed services' compute sizes
 //!   (`--tier`), from the providers' documentation.
+//! - [`platform_logs`]: where each managed platform's server log comes from and the
+//!   `log_line_prefix` of its lines.
+//! - [`platform_pooling`], [`platform_slots`], [`platform_privileges`]: each platform's own
+//!   pooler, the connection slots and sessions that are the provider's, and the grants its
+//!   admin can give.
 //! - [`counters`]: how old the cumulative statistics counters are.
 //! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
@@ -38,6 +43,7 @@ pub mod memory;
 pub mod parallel;
 pub mod planner;
 pub mod platform;
+pub mod platform_logs;
 pub mod platform_pooling;
 pub mod platform_privileges;
 pub mod platform_slots;

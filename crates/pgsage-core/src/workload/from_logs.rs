@@ -77,25 +77,54 @@ pub fn from_log_files<P: AsRef<Path>>(
         bucket_seconds: bucket_seconds.max(1),
     };
     let (workload, stats) = from_logs(paths, opts, aggregate, Some(cancel), |_, _| {})?;
-    if stats.samples == 0 {
-        return Err(Error::InvalidValue {
-            what: "logs".into(),
-            problem: format!(
-                "no statement with a duration in {} ({} lines, {} did not parse{}): is \
-                 log_min_duration_statement (or log_duration with log_statement) on, and \
-                 is log_line_prefix the server's?",
-                workload.source.files.join(", "),
-                stats.lines,
-                stats.unparsed_lines,
-                stats
-                    .input_errors
-                    .first()
-                    .map(|e| format!("; {e}"))
-                    .unwrap_or_default()
-            ),
-        });
-    }
+    found_statements(&workload, &stats)?;
     Ok((workload, stats))
+}
+
+/// Nothing when the logs gave at least one statement with a duration; otherwise an
+/// [`Error::InvalidValue`] for `logs` saying what the reader saw and what to check
+/// (`log_min_duration_statement`, and the `log_line_prefix` the logs were read with).
+/// For callers of [`from_logs`] that want [`from_log_files`]'s error.
+pub fn found_statements(workload: &Workload, stats: &LogStats) -> Result<()> {
+    if stats.samples > 0 {
+        return Ok(());
+    }
+    Err(Error::InvalidValue {
+        what: "logs".into(),
+        problem: format!(
+            "no statement with a duration in {} ({} lines, {} did not parse{}): is \
+             log_min_duration_statement (or log_duration with log_statement) on{}?",
+            workload.source.files.join(", "),
+            stats.lines,
+            stats.unparsed_lines,
+            stats
+                .input_errors
+                .first()
+                .map(|e| format!("; {e}"))
+                .unwrap_or_default(),
+            prefixes_read_with(stats)
+        ),
+    })
+}
+
+/// For the message of logs without statements: `, and is log_line_prefix '%t-%c-' the
+/// server's` with the prefixes the inputs were read with (nothing for csvlog and jsonlog,
+/// which have none).
+fn prefixes_read_with(stats: &LogStats) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for p in stats.inputs.iter().filter_map(|i| i.prefix.as_deref()) {
+        if !seen.contains(&p) {
+            seen.push(p);
+        }
+    }
+    if seen.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = seen.iter().map(|p| format!("'{p}'")).collect();
+    format!(
+        ", and is log_line_prefix {} the server's",
+        quoted.join(" or ")
+    )
 }
 
 #[cfg(test)]
@@ -200,7 +229,9 @@ mod tests {
             .expect_err("junk")
             .to_string();
         assert!(
-            err.contains("no statement with a duration") && err.contains("2 lines"),
+            err.contains("no statement with a duration")
+                && err.contains("2 lines")
+                && err.contains("is log_line_prefix '%m [%p] ' the server's?"),
             "{err}"
         );
         let missing = dir.join("missing.log");

@@ -27,7 +27,7 @@ mod statements;
 
 pub use aggregate::{AggregateOptions, Aggregator};
 pub use frame::{queries_frame, QueryRow};
-pub use from_logs::{from_log_files, from_logs};
+pub use from_logs::{found_statements, from_log_files, from_logs};
 pub use model::{
     Bucket, QueryStats, Share, SourceKind, Totals, Workload, WorkloadSource,
     WORKLOAD_SCHEMA_VERSION,

@@ -65,6 +65,13 @@ impl<R: Read> Chunker<R> {
         }
     }
 
+    /// What was buffered, followed by the rest of the input (to read it through another
+    /// reader once detection has seen the first bytes), and the read error that ended
+    /// it early, if one did.
+    pub(super) fn into_reader(self) -> (io::Chain<io::Cursor<Vec<u8>>, R>, Option<io::Error>) {
+        (io::Cursor::new(self.buf).chain(self.reader), self.error)
+    }
+
     /// The next chunk of whole entries, `None` at the end.
     pub(super) fn next_chunk(
         &mut self,
@@ -109,7 +116,9 @@ fn split_point(buf: &[u8], format: LogFormat, prefix: Option<&LinePrefix>) -> Op
         let ok = match format {
             LogFormat::Json => true,
             LogFormat::Csv => csv::is_record_start(line),
-            LogFormat::Stderr => prefix.is_some_and(|p| stderr::is_entry_start(line, p)),
+            LogFormat::Stderr | LogFormat::CloudLogging => {
+                prefix.is_some_and(|p| stderr::is_entry_start(line, p))
+            }
         };
         if ok {
             return Some(start);

@@ -1,5 +1,6 @@
-//! Server log readers: stderr with any `log_line_prefix`, csvlog and jsonlog (15+),
-//! plain or gzip-compressed, from files or standard input, into [`Sample`]s.
+//! Server log readers: stderr with any `log_line_prefix`, csvlog, jsonlog (15+) and Cloud
+//! Logging exports (Cloud SQL, AlloyDB), plain or gzip-compressed, from files or
+//! standard input, into [`Sample`]s.
 //!
 //! ```
 //! use pgsage_core::workload::log::{read, LogOptions};
@@ -21,6 +22,7 @@
 mod assemble;
 mod cancel;
 mod chunk;
+mod cloud_logging;
 mod csv;
 mod error;
 mod json;
@@ -39,7 +41,8 @@ use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::Snapshot;
+use crate::knowledge::platform_logs;
+use crate::snapshot::{Platform, Snapshot};
 use crate::workload::Sample;
 
 pub use error::LogError;
@@ -58,22 +61,27 @@ pub enum LogFormat {
     Csv,
     /// `log_destination = 'jsonlog'` (15+).
     Json,
+    /// A Cloud Logging export (Cloud SQL, AlloyDB: `gcloud logging read --format=json`,
+    /// an array of entries or one a line): each entry's `textPayload` is a stderr line,
+    /// its `log_line_prefix` after the entry's `timestamp`.
+    CloudLogging,
 }
 
 impl std::str::FromStr for LogFormat {
     type Err = crate::ParseValueError;
 
     /// `stderr`, `csv` (or `csvlog`), `json` (or `jsonlog`), as `log_destination` names
-    /// them.
+    /// them, and `cloud-logging`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "stderr" => Ok(LogFormat::Stderr),
             "csv" | "csvlog" => Ok(LogFormat::Csv),
             "json" | "jsonlog" => Ok(LogFormat::Json),
+            "cloud-logging" | "cloud_logging" => Ok(LogFormat::CloudLogging),
             other => Err(crate::ParseValueError::new(
                 "log format",
                 other,
-                "stderr, csv or json",
+                "stderr, csv, json or cloud-logging",
             )),
         }
     }
@@ -84,9 +92,9 @@ impl std::str::FromStr for LogFormat {
 pub struct LogOptions {
     /// The format; `None` detects it from each input's first line.
     pub format: Option<LogFormat>,
-    /// The server's `log_line_prefix` (stderr format); `None` picks the best match
-    /// among [`KNOWN_PREFIXES`] on the first lines, falling back to the default
-    /// `'%m [%p] '`.
+    /// The server's `log_line_prefix` (stderr format, and each `textPayload` of a Cloud
+    /// Logging export); `None` picks the best match among [`KNOWN_PREFIXES`] on the
+    /// first lines, falling back to the default `'%m [%p] '`.
     pub prefix: Option<String>,
     /// Minutes east of UTC for timestamps whose time zone abbreviation is unknown
     /// (set it from `log_timezone` when the zone is not UTC or a common abbreviation).
@@ -119,6 +127,19 @@ impl LogOptions {
         }
         if format.is_some() {
             self.format = format;
+        }
+        self
+    }
+
+    /// These options with the platform's `log_line_prefix` when none was read or given
+    /// (a snapshot's setting, or the user's, is the server's own and wins): the prefix
+    /// is then known rather than detected. A self-managed server (or none) changes
+    /// nothing. See [`crate::knowledge::platform_logs`].
+    pub fn with_platform(mut self, platform: Option<Platform>) -> Self {
+        if self.prefix.is_none() {
+            self.prefix = platform
+                .and_then(platform_logs::of)
+                .map(|l| l.log_line_prefix.to_string());
         }
         self
     }
@@ -346,10 +367,11 @@ mod tests {
         assert_eq!("stderr".parse(), Ok(LogFormat::Stderr));
         assert_eq!("csvlog".parse(), Ok(LogFormat::Csv));
         assert_eq!("json".parse(), Ok(LogFormat::Json));
+        assert_eq!("cloud-logging".parse(), Ok(LogFormat::CloudLogging));
         let err = "syslog".parse::<LogFormat>().expect_err("not a format");
         assert_eq!(
             err.to_string(),
-            "unknown log format `syslog` (expected stderr, csv or json)"
+            "unknown log format `syslog` (expected stderr, csv, json or cloud-logging)"
         );
     }
 
@@ -367,5 +389,28 @@ mod tests {
         assert_eq!(given.prefix.as_deref(), Some("%t "));
         assert_eq!(given.format, Some(LogFormat::Csv));
         assert_eq!(given.utc_offset_minutes, Some(120));
+    }
+
+    /// The platform's prefix fills only what nothing else gave: the server's own setting
+    /// (from a snapshot or the user) wins; a self-managed server changes nothing.
+    #[test]
+    fn the_platform_names_the_prefix_only_when_nothing_else_did() {
+        use crate::snapshot::Platform;
+        let none = LogOptions::default();
+        let rds = none.clone().with_platform(Some(Platform::AwsRds));
+        assert_eq!(rds.prefix.as_deref(), Some("%t:%r:%u@%d:[%p]:"));
+        let own = LogOptions {
+            prefix: Some("%m ".into()),
+            ..LogOptions::default()
+        };
+        let kept = own
+            .clone()
+            .with_platform(Some(Platform::AzureFlexibleServer));
+        assert_eq!(kept, own);
+        assert_eq!(
+            none.clone().with_platform(Some(Platform::SelfManaged)),
+            none
+        );
+        assert_eq!(none.clone().with_platform(None), none);
     }
 }

@@ -16,7 +16,7 @@ use super::assemble::{Assembler, ChunkOut, Head, Pending};
 use super::chunk::Chunker;
 use super::prefix::{self, LinePrefix};
 use super::stats::{InputInfo, LogStats, TempAcc};
-use super::{csv, json, stderr, LogFormat, LogOptions};
+use super::{cloud_logging, csv, json, stderr, LogFormat, LogOptions};
 
 /// Bytes looked at to detect the format and the prefix.
 const DETECT_BYTES: usize = 256 * 1024;
@@ -62,19 +62,100 @@ pub(super) fn run<T: Send>(
 ) {
     let mut chunker = Chunker::new(reader, opts.chunk_bytes, MAX_RECORD);
     let head = chunker.peek(DETECT_BYTES);
-    let format = opts.format.unwrap_or_else(|| detect_format(head));
-    let prefix = (format == LogFormat::Stderr).then(|| match &opts.prefix {
-        Some(p) => LinePrefix::new(p),
-        None => detect_prefix(head).unwrap_or_else(|| LinePrefix::new(DEFAULT_PREFIX)),
-    });
-    state.stats.inputs.push(InputInfo {
+    let format = match opts.format {
+        None => detect_format(head),
+        // A Cloud Logging export wraps the lines a server wrote to stderr: a format
+        // read from the server's log_destination does not make it plain text.
+        Some(LogFormat::Stderr) if cloud_logging::looks_like(head) => LogFormat::CloudLogging,
+        Some(f) => f,
+    };
+    let input = InputInfo {
         name: name.to_string(),
         gzip,
         format,
-        prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
-    });
+        prefix: None,
+    };
+    if format != LogFormat::CloudLogging {
+        let prefix = (format == LogFormat::Stderr).then(|| match &opts.prefix {
+            Some(p) => LinePrefix::new(p),
+            None => detect_prefix(head, "").unwrap_or_else(|| LinePrefix::new(DEFAULT_PREFIX)),
+        });
+        return drive(chunker, input, format, prefix, opts, pool, state, map, sink);
+    }
+    // Each entry becomes `%m ` (its timestamp) and its textPayload, a stderr line.
+    let (rest, early_error) = chunker.into_reader();
+    if let Some(e) = early_error {
+        state.stats.input_errors.push(format!("{name}: {e}"));
+    }
+    let lines = cloud_logging::Lines::new(rest);
+    let order = lines.order();
+    let mut chunker = Chunker::new(lines, opts.chunk_bytes, MAX_RECORD);
+    let head = chunker.peek(DETECT_BYTES);
+    let prefix = match &opts.prefix {
+        Some(p) => entry_prefix(head, p),
+        None => detect_prefix(head, ENTRY_TIME)
+            .unwrap_or_else(|| LinePrefix::new(&format!("{ENTRY_TIME}{DEFAULT_PREFIX}"))),
+    };
+    drive(
+        chunker,
+        input,
+        LogFormat::Stderr,
+        Some(prefix),
+        opts,
+        pool,
+        state,
+        map,
+        sink,
+    );
+    if let Some(w) = order.warning() {
+        state.stats.input_errors.push(format!("{name}: {w}"));
+    }
+}
+
+/// What [`cloud_logging::Lines`] puts before each `textPayload`: the entry's time.
+const ENTRY_TIME: &str = "%m ";
+
+/// The prefix of a Cloud Logging export's lines whose `textPayload` starts with the
+/// server's `log_line_prefix` `p`: the entry's time, then `p` — or `p` alone when the
+/// payloads carry no time of their own and `p`'s own time escape is the entry's
+/// (Cloud SQL's entries before 2021 began at `[%p]`), whichever matches more of the
+/// first lines; the first on a tie.
+fn entry_prefix(head: &[u8], p: &str) -> LinePrefix {
+    let lines = head_lines(head);
+    let timed = LinePrefix::new(&format!("{ENTRY_TIME}{p}"));
+    let bare = LinePrefix::new(p);
+    let count = |prefix: &LinePrefix| {
+        lines
+            .iter()
+            .filter(|l| prefix.match_line(l).is_some())
+            .count()
+    };
+    if count(&bare) > count(&timed) {
+        bare
+    } else {
+        timed
+    }
+}
+
+/// Cuts, parses and delivers one input in `format` (`Stderr` for a Cloud Logging
+/// export's lines), recording `input` (with the prefix used) in the statistics.
+#[allow(clippy::too_many_arguments)]
+fn drive<T: Send, R: Read>(
+    mut chunker: Chunker<R>,
+    mut info: InputInfo,
+    format: LogFormat,
+    prefix: Option<LinePrefix>,
+    opts: &LogOptions,
+    pool: Option<&rayon::ThreadPool>,
+    state: &mut State,
+    map: &(dyn Fn(Sample) -> T + Sync),
+    sink: &mut dyn FnMut(T),
+) {
+    let name = info.name.clone();
+    info.prefix = prefix.as_ref().map(|p| p.as_str().to_string());
+    state.stats.inputs.push(info);
     let mut input = Input {
-        name,
+        name: &name,
         prefix,
         line_base: 0,
     };
@@ -213,8 +294,10 @@ fn parse_chunk(
         match (format, prefix) {
             (LogFormat::Json, _) => json::parse(&text, &mut asm),
             (LogFormat::Csv, _) => csv::parse(&text, &mut asm),
-            (LogFormat::Stderr, Some(p)) => stderr::parse(&text, p, &mut asm),
-            (LogFormat::Stderr, None) => {
+            (LogFormat::Stderr | LogFormat::CloudLogging, Some(p)) => {
+                stderr::parse(&text, p, &mut asm)
+            }
+            (LogFormat::Stderr | LogFormat::CloudLogging, None) => {
                 stderr::parse(&text, &LinePrefix::new(DEFAULT_PREFIX), &mut asm)
             }
         }
@@ -238,9 +321,13 @@ fn first_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
         .take(DETECT_LINES)
 }
 
-/// jsonlog when the first line is a JSON object, csvlog when it starts with a
+/// A Cloud Logging export when the input is a JSON array or object with an entry's
+/// keys, jsonlog when the first line is a JSON object, csvlog when it starts with a
 /// timestamp and a comma, stderr otherwise.
 pub(super) fn detect_format(head: &[u8]) -> LogFormat {
+    if cloud_logging::looks_like(head) {
+        return LogFormat::CloudLogging;
+    }
     match first_lines(head).next() {
         Some(l) if l.first() == Some(&b'{') => LogFormat::Json,
         Some(l) if csv::is_record_start(l) => LogFormat::Csv,
@@ -248,14 +335,20 @@ pub(super) fn detect_format(head: &[u8]) -> LogFormat {
     }
 }
 
-fn detect_prefix(head: &[u8]) -> Option<LinePrefix> {
-    let lines: Vec<String> = first_lines(head)
+fn head_lines(head: &[u8]) -> Vec<String> {
+    first_lines(head)
         .filter(|l| l.first() != Some(&b'\t'))
         .map(|l| {
             String::from_utf8_lossy(l)
                 .trim_end_matches('\r')
                 .to_string()
         })
-        .collect();
-    prefix::detect(lines.iter().map(String::as_str))
+        .collect()
+}
+
+/// The known prefix, after `lead` (what comes before the server's prefix on each line:
+/// nothing, or a Cloud Logging entry's time), that matches most of the first lines.
+fn detect_prefix(head: &[u8], lead: &str) -> Option<LinePrefix> {
+    let lines = head_lines(head);
+    prefix::detect(lines.iter().map(String::as_str), lead)
 }

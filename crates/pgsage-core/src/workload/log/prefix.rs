@@ -3,6 +3,7 @@
 //! (`%-10u`, `%10p`) and `%q`.
 
 use super::severity::{severity_at, Severity};
+use crate::knowledge::platform_logs;
 
 /// A compiled `log_line_prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -427,13 +428,17 @@ fn set_field<'a>(f: &mut PrefixFields<'a>, esc: Escape, v: &'a str) {
 }
 
 /// Well-known prefixes tried when none is given: PostgreSQL's default, Debian's,
-/// pgBadger's recommended one, Azure's and RDS's.
+/// pgBadger's recommended one, the managed platforms' (Azure's default, RDS's and
+/// Aurora's, Cloud SQL's and AlloyDB's, also without its time as older Cloud Logging
+/// entries have it; see [`crate::knowledge::platform_logs`]).
 pub const KNOWN_PREFIXES: &[&str] = &[
     "%m [%p] ",
     "%m [%p] %q%u@%d ",
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
-    "%t-%c-",
-    "%t:%r:%u@%d:[%p]:",
+    platform_logs::AZURE_DEFAULT_PREFIX,
+    platform_logs::AWS_PREFIX,
+    platform_logs::GOOGLE_CLOUD_PREFIX,
+    platform_logs::GOOGLE_CLOUD_UNTIMED_PREFIX,
     "%m [%p] %q[user=%u,db=%d,app=%a] ",
     "%t [%p-%l] %q%u@%d ",
     "%m ",
@@ -441,11 +446,13 @@ pub const KNOWN_PREFIXES: &[&str] = &[
     "",
 ];
 
-/// Picks the known prefix that matches the most of `lines` (at least one).
-pub fn detect<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> Option<LinePrefix> {
+/// Picks the known prefix, after `lead` (text every line has before the server's
+/// prefix: nothing, or the time a Cloud Logging entry adds), that matches the most of
+/// `lines` (at least one).
+pub fn detect<'a>(lines: impl Iterator<Item = &'a str> + Clone, lead: &str) -> Option<LinePrefix> {
     let mut best: Option<(usize, usize, LinePrefix)> = None;
     for (rank, p) in KNOWN_PREFIXES.iter().enumerate() {
-        let prefix = LinePrefix::new(p);
+        let prefix = LinePrefix::new(&format!("{lead}{p}"));
         let n = lines
             .clone()
             .filter(|l| prefix.match_line(l).is_some())
@@ -503,6 +510,35 @@ mod tests {
         let l = "2024-05-01 10:00:00 UTC-6632a1b0.1f4-LOG:  statement: SELECT 1";
         let m = p.match_line(l).expect("matches");
         assert_eq!(m.fields.session, Some("6632a1b0.1f4"));
+    }
+
+    /// Cloud SQL's lines (as `textPayload` holds them, and as copied out of it) are
+    /// found among the known prefixes, with their database and user; RDS's and Azure's
+    /// are too, each by its own prefix.
+    #[test]
+    fn managed_platforms_lines_are_detected() {
+        let cloud = "2022-07-30 05:04:30.061 UTC [4075710]: [2-1] db=shop,user=app LOG:  duration: 1.5 ms  statement: SELECT 1";
+        let rds = "2024-05-01 10:00:00 UTC:10.0.0.1(5432):app@shop:[12]:LOG:  duration: 1.5 ms  statement: SELECT 1";
+        let azure =
+            "2024-05-01 10:00:00 UTC-6632a1b0.1f4-LOG:  duration: 1.5 ms  statement: SELECT 1";
+        for (line, expected) in [
+            (cloud, "%m [%p]: [%l-1] db=%d,user=%u "),
+            (rds, "%t:%r:%u@%d:[%p]:"),
+            (azure, "%t-%c-"),
+        ] {
+            let p = detect([line].into_iter(), "").expect("detected");
+            assert_eq!(p.as_str(), expected, "{line}");
+        }
+        let p = detect([cloud].into_iter(), "").expect("detected");
+        let m = p.match_line(cloud).expect("matches");
+        assert_eq!(
+            (m.fields.database, m.fields.user),
+            (Some("shop"), Some("app"))
+        );
+        // A Cloud Logging entry's time before an untimed payload (entries before 2021).
+        let old = "2020-04-08 21:32:23.456 UTC [153735]: [10-1] db=shop,user=app LOG:  duration: 11.446 ms  statement: SELECT 1";
+        let p = detect([old].into_iter(), "%m ").expect("detected");
+        assert_eq!(p.as_str(), "%m [%p]: [%l-1] db=%d,user=%u ");
     }
 
     #[test]

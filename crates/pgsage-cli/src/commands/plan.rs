@@ -97,7 +97,11 @@ fn live_error(e: LiveError) -> anyhow::Error {
 }
 
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
-    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    let mut config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    // The platform named reads its logs and renders the fixes for it (az, aws, gcloud).
+    if let Some(platform) = args.platform {
+        config.host.platform = Some(pgsage::snapshot::Fact::new(platform, "flag"));
+    }
 
     let (plans, live): (Vec<Plan>, Option<pgsage::plan::analyze_live::LiveExplain>) =
         match (&args.input, &args.query) {

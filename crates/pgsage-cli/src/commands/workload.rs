@@ -65,7 +65,11 @@ pub struct WorkloadArgs {
 }
 
 pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
-    let config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    let mut config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    // The platform named reads its logs and renders the fixes for it (az, aws, gcloud).
+    if let Some(platform) = args.platform {
+        config.host.platform = Some(pgsage::snapshot::Fact::new(platform, "flag"));
+    }
     let snapshot = match &args.snapshot {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,

@@ -1,6 +1,6 @@
 //! Rendering a [`Report`](super::Report) as JSON, a terminal table or Markdown, into any
 //! `io::Write` (so tests render into a buffer at a fixed width without colour), and its
-//! fixes as a psql script ([`script`]).
+//! fixes as a psql script ([`mod@script`]).
 
 mod markdown;
 pub mod script;

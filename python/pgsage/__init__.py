@@ -458,6 +458,7 @@ def workload(
     threads: Optional[int] = None,
     snapshot: Optional[Snapshot] = None,
     config: ConfigLike = None,
+    platform: Optional[str] = None,
     **collect_options: Any,
 ) -> Workload:
     """The workload: which queries run, how often and how long (``pgsage workload``).
@@ -471,13 +472,17 @@ def workload(
             environment variables.
         log_line_prefix: the server's ``log_line_prefix`` for stderr logs (default:
             detected; or taken from ``snapshot``).
-        log_format: ``stderr``, ``csv`` or ``json`` (default: detected per file).
+        log_format: ``stderr``, ``csv``, ``json`` or ``cloud-logging`` (a Cloud Logging
+            export; default: detected per file).
         utc_offset_minutes: for timestamps whose zone abbreviation is unknown.
         bucket: length of the profile's time windows (seconds or ``timedelta``).
         threads: log parser threads (default: every core).
         snapshot: a snapshot of the logging server, for its logging settings
             (``log_line_prefix``, ``log_destination``, ``log_timezone``).
         config: configuration of the ``queries`` pack for :attr:`Workload.findings`.
+        platform: where the logging server runs (``azure-flexible-server``, ``aws-rds``,
+            ``gcp-cloud-sql``, …): its ``log_line_prefix`` when neither
+            ``log_line_prefix`` nor ``snapshot`` gives one (docs/platform-logs.md).
 
     Reading logs runs on a worker thread without the GIL; Ctrl-C raises
     ``KeyboardInterrupt`` at once and stops the reader.
@@ -505,6 +510,7 @@ def workload(
             utc_offset_minutes=utc_offset_minutes,
             threads=threads,
             bucket_seconds=max(1, int(round(_seconds(bucket) or 3600))),
+            platform=platform,
         )
         return Workload(native, config)
     if isinstance(source, Snapshot):

@@ -352,3 +352,16 @@ def test_workload_from_a_live_server(pg_server):
     assert w.findings.target["source"] == "workload"
     again = pgsage.workload(pg_server["monitor_dsn"], interval=0.3)
     assert again.source["basis"] == "interval"
+
+
+def test_a_platform_names_its_log_line_prefix():
+    """``platform=`` reads the log with the platform's prefix, as ``pgsage workload
+    --platform``: RDS's log with RDS's, and not with Azure's."""
+    path = REPO / "testdata" / "logs" / "pg17" / "rds.log"
+    w = pgsage.workload(path, platform="aws-rds")
+    assert w.log["samples"] > 0
+    assert w.log["inputs"][0]["prefix"] == "%t:%r:%u@%d:[%p]:"
+    with pytest.raises(pgsage.InvalidValueError, match="no statement with a duration"):
+        pgsage.workload(path, platform="azure-flexible-server")
+    with pytest.raises(pgsage.InvalidValueError, match="platform"):
+        pgsage.workload(path, platform="on-prem")

@@ -160,7 +160,7 @@ fn log_options(
 #[pyfunction]
 #[pyo3(signature = (
     paths, *, snapshot=None, log_line_prefix=None, log_format=None, utc_offset_minutes=None,
-    threads=None, bucket_seconds=3600
+    threads=None, bucket_seconds=3600, platform=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn workload_from_logs(
@@ -172,8 +172,16 @@ pub(crate) fn workload_from_logs(
     utc_offset_minutes: Option<i32>,
     threads: Option<usize>,
     bucket_seconds: i64,
+    platform: Option<String>,
 ) -> PyResult<Workload> {
     guard(py, || {
+        // The platform's log_line_prefix when neither the argument nor the snapshot names
+        // one (docs/platform-logs.md), as `pgsage workload --platform`.
+        let platform = platform
+            .as_deref()
+            .map(str::parse::<pgsage::snapshot::Platform>)
+            .transpose()
+            .map_err(|e| to_py(py, pgsage::CoreError::from(e)))?;
         let opts = log_options(
             snapshot,
             log_line_prefix,
@@ -181,7 +189,8 @@ pub(crate) fn workload_from_logs(
             utc_offset_minutes,
             threads,
         )
-        .map_err(|e| to_py(py, e))?;
+        .map_err(|e| to_py(py, e))?
+        .with_platform(platform);
         let (workload, stats) = run_interruptibly(py, "pgsage-logs", move |cancel| {
             pgsage::workload::from_log_files(&paths, &opts, bucket_seconds, cancel)
         })?

@@ -25,6 +25,7 @@ pub mod cloud_logging;
 pub mod demo;
 mod error;
 pub mod modules;
+pub mod platforms;
 pub mod scenario;
 mod server;
 mod silent;

@@ -5,44 +5,8 @@
 
 use pgsage::snapshot::Platform;
 use pgsage::{audit, CollectOptions, ConnectOptions, RuleConfig};
+use pgsage_testkit::platforms::ALL;
 use pgsage_testkit::{require_server_with, test_majors, ServerOptions};
-
-struct Impersonation {
-    platform: Platform,
-    settings: &'static [&'static str],
-    roles: &'static [&'static str],
-}
-
-const PLATFORMS: &[Impersonation] = &[
-    Impersonation {
-        platform: Platform::AzureFlexibleServer,
-        settings: &["azure.extensions = 'pg_stat_statements,hypopg'"],
-        roles: &["azure_pg_admin"],
-    },
-    Impersonation {
-        platform: Platform::AwsRds,
-        settings: &["rds.force_ssl = 1", "rds.extensions = 'pg_stat_statements'"],
-        roles: &["rds_superuser"],
-    },
-    Impersonation {
-        platform: Platform::AwsAurora,
-        settings: &[
-            "rds.force_ssl = 1",
-            "apg_plan_mgmt.capture_plan_baselines = off",
-        ],
-        roles: &["rds_superuser"],
-    },
-    Impersonation {
-        platform: Platform::GcpCloudSql,
-        settings: &["cloudsql.iam_authentication = off"],
-        roles: &["cloudsqlsuperuser"],
-    },
-    Impersonation {
-        platform: Platform::SelfManaged,
-        settings: &[],
-        roles: &[],
-    },
-];
 
 #[test]
 fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
@@ -54,20 +18,13 @@ fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
         .copied()
         .collect();
     for major in ends {
-        for p in PLATFORMS {
-            let opts = p
-                .settings
-                .iter()
-                .fold(ServerOptions::new(major), |o, line| o.conf(line));
-            let Some(server) = require_server_with(opts) else {
+        for p in ALL {
+            let platform: Platform = p.platform.parse().expect("a platform pgsage knows");
+            let Some(server) = require_server_with(p.options(ServerOptions::new(major))) else {
                 continue;
             };
             server.create_database("app").expect("database");
-            for role in p.roles {
-                server
-                    .execute("postgres", &format!("CREATE ROLE {role} NOLOGIN"))
-                    .expect("provider role");
-            }
+            p.create_roles(&server).expect("provider roles");
             let snap = pgsage::collect_snapshot_with(
                 &ConnectOptions::new(server.dsn("app")),
                 &CollectOptions {
@@ -77,11 +34,7 @@ fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
             )
             .expect("collect");
             let fact = snap.host.platform.clone().expect("platform recorded");
-            assert_eq!(
-                fact.value, p.platform,
-                "PostgreSQL {major}: {}",
-                fact.source
-            );
+            assert_eq!(fact.value, platform, "PostgreSQL {major}: {}", fact.source);
             for role in p.roles {
                 assert!(fact.source.contains(role), "{}", fact.source);
                 assert!(snap.provider_roles.iter().any(|r| r == role));
@@ -91,7 +44,7 @@ fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
                 assert!(snap.provider_settings.contains_key(name), "{name}");
             }
             // Values too: Azure's extension allow-list decides what CREATE EXTENSION needs.
-            if p.platform == Platform::AzureFlexibleServer {
+            if platform == Platform::AzureFlexibleServer {
                 assert_eq!(
                     snap.provider_settings
                         .get("azure.extensions")
@@ -103,7 +56,7 @@ fn the_platform_is_detected_from_its_settings_and_roles_and_reported() {
             let loaded = pgsage::Snapshot::from_json(&snap.to_json()).expect("loads");
             let report = audit(&loaded, &RuleConfig::shipped().expect("packs"));
             let reported = report.target.platform.expect("target.platform");
-            assert_eq!(reported.value, p.platform);
+            assert_eq!(reported.value, platform);
         }
     }
 }

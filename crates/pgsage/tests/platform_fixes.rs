@@ -14,44 +14,8 @@ use std::process::{Command, Stdio};
 use pgsage::knowledge::server_parameters::{PlatformFix, PlatformSetting};
 use pgsage::snapshot::{Fact, HostFacts, Platform, StorageKind};
 use pgsage::{audit_and_tune, CollectOptions, ConnectOptions, RuleConfig, Source};
+use pgsage_testkit::platforms::ALL;
 use pgsage_testkit::{require_server_with, test_majors, ServerOptions, TestServer};
-
-struct Impersonation {
-    platform: Platform,
-    settings: &'static [&'static str],
-    roles: &'static [&'static str],
-}
-
-const PLATFORMS: &[Impersonation] = &[
-    Impersonation {
-        platform: Platform::AzureFlexibleServer,
-        settings: &["azure.extensions = 'pg_stat_statements'"],
-        roles: &["azure_pg_admin"],
-    },
-    Impersonation {
-        platform: Platform::AwsRds,
-        settings: &["rds.force_ssl = 1"],
-        roles: &["rds_superuser"],
-    },
-    Impersonation {
-        platform: Platform::AwsAurora,
-        settings: &[
-            "rds.force_ssl = 1",
-            "apg_plan_mgmt.capture_plan_baselines = off",
-        ],
-        roles: &["rds_superuser"],
-    },
-    Impersonation {
-        platform: Platform::GcpCloudSql,
-        settings: &["cloudsql.iam_authentication = off"],
-        roles: &["cloudsqlsuperuser"],
-    },
-    Impersonation {
-        platform: Platform::SelfManaged,
-        settings: &[],
-        roles: &[],
-    },
-];
 
 /// Problems fixed with server parameters: durability off (refused where the platform
 /// keeps it on), logging off (reload), storage costs for SSD (reload), memory far below
@@ -153,21 +117,16 @@ fn parsed_value(result: &serde_json::Value, s: &PlatformSetting) -> Option<Strin
 fn setting_fixes_are_the_platforms_commands_in_its_units() {
     let majors = test_majors();
     let Some(&major) = majors.last() else { return };
-    for p in PLATFORMS {
-        let opts = p
-            .settings
+    for p in ALL {
+        let platform: Platform = p.platform.parse().expect("a platform pgsage knows");
+        let opts = PLANTED
             .iter()
-            .chain(PLANTED)
-            .fold(ServerOptions::new(major), |o, line| o.conf(line));
+            .fold(p.options(ServerOptions::new(major)), |o, line| o.conf(line));
         let Some(server) = require_server_with(opts) else {
             return;
         };
         server.create_database("app").expect("database");
-        for role in p.roles {
-            server
-                .execute("postgres", &format!("CREATE ROLE {role} NOLOGIN"))
-                .expect("provider role");
-        }
+        p.create_roles(&server).expect("provider roles");
         let snap = pgsage::collect_snapshot_with(
             &ConnectOptions::new(server.dsn("app")),
             &CollectOptions {
@@ -182,7 +141,7 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
         let (report, tune) = audit_and_tune(&snap, &config, Source::Live);
         assert_eq!(
             report.target.platform.as_ref().map(|f| f.value),
-            Some(p.platform)
+            Some(platform)
         );
         let script = pgsage::report::render::script::script(&report);
         let tune_script = tune.script();
@@ -193,7 +152,7 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
             .chain(tune.platform.as_ref())
             .collect();
 
-        if p.platform == Platform::SelfManaged {
+        if platform == Platform::SelfManaged {
             // The twin: ALTER SYSTEM as before, no provider commands.
             assert!(plans.is_empty());
             assert!(
@@ -209,12 +168,12 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
                 assert!(
                     !line.contains("ALTER SYSTEM"),
                     "{}: {what}: {line}",
-                    p.platform
+                    platform
                 );
                 assert!(
                     !line.contains("pg_reload_conf"),
                     "{}: {what}: {line}",
-                    p.platform
+                    platform
                 );
             }
         }
@@ -223,7 +182,7 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
                 assert!(
                     !f.sql.contains("ALTER SYSTEM SET"),
                     "{}: {}",
-                    p.platform,
+                    platform,
                     f.sql
                 );
             }
@@ -235,7 +194,7 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
                 let plan = fix.platform.as_ref().expect("a platform plan");
                 let settable = plan.settings.iter().any(|s| s.name == change.name);
                 let refused = plan.not_allowed.iter().any(|n| n.name == change.name);
-                assert!(settable ^ refused, "{}: {}", p.platform, change.name);
+                assert!(settable ^ refused, "{}: {}", platform, change.name);
             }
         }
         // fsync: Azure, Aurora and Cloud SQL refuse it; RDS takes it, as a 1.
@@ -246,13 +205,13 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
             .iter()
             .flat_map(|f| &f.settings)
             .find(|s| s.name == "fsync");
-        match p.platform {
+        match platform {
             Platform::AwsRds => {
                 assert!(!fsync_refused);
                 assert_eq!(fsync_set.map(|s| s.provider_value.as_str()), Some("1"));
             }
             _ => {
-                assert!(fsync_refused, "{}", p.platform);
+                assert!(fsync_refused, "{}", platform);
                 assert!(fsync_set.is_none());
                 assert!(script.contains("-- Not allowed on"), "{script}");
             }
@@ -262,11 +221,11 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
         assert!(
             settings.iter().any(|s| s.name == "shared_buffers"),
             "{}",
-            p.platform
+            platform
         );
         for s in &settings {
             let unit = server_unit(&server, &s.name);
-            assert_eq!(s.unit, unit, "{}: {}", p.platform, s.name);
+            assert_eq!(s.unit, unit, "{}: {}", platform, s.name);
             if let Some(unit) = unit.filter(|_| s.value.contains(char::is_alphabetic)) {
                 let (per_unit, amount) = server_amount(&server, &s.value, &unit);
                 let sent: f64 = s.provider_value.parse().expect("a number");
@@ -274,14 +233,14 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
                     sent * per_unit,
                     amount,
                     "{}: {} {}",
-                    p.platform,
+                    platform,
                     s.name,
                     s.value
                 );
             }
         }
         // Restart-only parameters end with the platform's restart.
-        let restart_cmd = match p.platform {
+        let restart_cmd = match platform {
             Platform::AzureFlexibleServer => Some("az postgres flexible-server restart"),
             Platform::AwsRds | Platform::AwsAurora => Some("aws rds reboot-db-instance"),
             _ => None,
@@ -292,7 +251,7 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
         // Every command passes the provider's parser, and the values arrive intact.
         let commands: Vec<String> = plans.iter().flat_map(|f| f.commands.clone()).collect();
         for result in check_commands(&commands) {
-            assert_eq!(result["ok"], true, "{}: {result}", p.platform);
+            assert_eq!(result["ok"], true, "{}: {result}", platform);
             let command = result["command"].as_str().unwrap_or("");
             for s in &settings {
                 if command.contains(&format!("{}=", s.name))
@@ -302,7 +261,7 @@ fn setting_fixes_are_the_platforms_commands_in_its_units() {
                         parsed_value(&result, s).as_deref(),
                         Some(s.provider_value.as_str()),
                         "{}: {command}",
-                        p.platform
+                        platform
                     );
                 }
             }

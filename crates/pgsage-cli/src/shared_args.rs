@@ -24,6 +24,8 @@ pub enum FormatArg {
     Json,
     #[value(alias = "md")]
     Markdown,
+    /// One self-contained HTML page (write it with -o report.html).
+    Html,
 }
 
 impl From<FormatArg> for pgsage::report::render::Format {
@@ -32,6 +34,7 @@ impl From<FormatArg> for pgsage::report::render::Format {
             FormatArg::Table => Self::Table,
             FormatArg::Json => Self::Json,
             FormatArg::Markdown => Self::Markdown,
+            FormatArg::Html => Self::Html,
         }
     }
 }

@@ -450,7 +450,7 @@ fn possible_values(err: &str) -> Vec<String> {
 #[test]
 fn unknown_choices_are_usage_errors_listing_the_possible_values() {
     let demo = demo();
-    let formats = ["table", "json", "markdown"];
+    let formats = ["table", "json", "markdown", "html"];
     let severities = ["info", "warning", "critical"];
     let log_formats = ["stderr", "csv", "json", "cloud-logging"];
     let cases: Vec<(Vec<&str>, &[&str])> = vec![

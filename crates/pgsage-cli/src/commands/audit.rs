@@ -83,7 +83,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     };
     // The report names the facts its skipped rules lacked; the flags are ours to name.
     let hints = match args.format {
-        FormatArg::Json => Vec::new(),
+        FormatArg::Json | FormatArg::Html => Vec::new(),
         FormatArg::Table | FormatArg::Markdown => {
             let mut lines =
                 hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact));
@@ -95,6 +95,20 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         output::write(args.output.as_deref(), |out| {
             pgsage::report::render::render_script(&report, out)
         })?;
+        return Ok(output::status(args.fail_on, report.worst()));
+    }
+    if args.format == FormatArg::Html {
+        // The page with the charts drawn from the audited snapshot; the hints (nothing
+        // may follow </html>) go to standard error.
+        output::write(args.output.as_deref(), |out| {
+            pgsage::report::render::render_html(&report, Some(&snap), out)
+        })?;
+        for line in hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact))
+            .into_iter()
+            .chain(hints::short_window(&report.counters))
+        {
+            eprintln!("{line}");
+        }
         return Ok(output::status(args.fail_on, report.worst()));
     }
     output::write(args.output.as_deref(), |out| {

@@ -65,7 +65,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         } else {
             render(&report, args.format.into(), width, out)?;
             // The notes name the missing facts; the flags that give them are ours.
-            if args.format != FormatArg::Json {
+            if !matches!(args.format, FormatArg::Json | FormatArg::Html) {
                 for line in hints::missing_facts(report.missing_facts.iter().copied()) {
                     writeln!(out, "\n{line}")?;
                 }
@@ -82,6 +82,7 @@ impl From<FormatArg> for TuneFormat {
             FormatArg::Table => Self::Table,
             FormatArg::Json => Self::Json,
             FormatArg::Markdown => Self::Markdown,
+            FormatArg::Html => Self::Html,
         }
     }
 }

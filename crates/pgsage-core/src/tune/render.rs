@@ -16,6 +16,8 @@ pub enum TuneFormat {
     Json,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl std::str::FromStr for TuneFormat {
@@ -25,10 +27,11 @@ impl std::str::FromStr for TuneFormat {
             "table" => Ok(TuneFormat::Table),
             "json" => Ok(TuneFormat::Json),
             "markdown" | "md" => Ok(TuneFormat::Markdown),
+            "html" => Ok(TuneFormat::Html),
             other => Err(crate::ParseValueError::new(
                 "format",
                 other,
-                "table, json or markdown",
+                "table, json, markdown or html",
             )),
         }
     }
@@ -55,6 +58,17 @@ pub fn render(
         }
         TuneFormat::Markdown => markdown(report, out),
         TuneFormat::Table => table(report, width, out),
+        TuneFormat::Html => {
+            let mut text = Vec::new();
+            markdown(report, &mut text)?;
+            out.write_all(
+                crate::report::render::html::text_page(
+                    "pgsage tune",
+                    &String::from_utf8_lossy(&text),
+                )
+                .as_bytes(),
+            )
+        }
     }
 }
 

@@ -48,6 +48,17 @@ pub fn render(
         Format::Json => writeln!(out, "{}", to_json(advice)),
         Format::Table => table::render_table(advice, opts, out),
         Format::Markdown => markdown::render_markdown(advice, out),
+        Format::Html => {
+            let mut text = Vec::new();
+            markdown::render_markdown(advice, &mut text)?;
+            out.write_all(
+                crate::report::render::html::text_page(
+                    "pgsage indexes",
+                    &String::from_utf8_lossy(&text),
+                )
+                .as_bytes(),
+            )
+        }
     }
 }
 

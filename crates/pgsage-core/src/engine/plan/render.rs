@@ -51,6 +51,17 @@ pub fn render_plan_reports(
             }
             Ok(())
         }
+        Format::Html => {
+            let mut text = Vec::new();
+            render_plan_reports(sections, Format::Markdown, style, tree, &mut text)?;
+            out.write_all(
+                crate::report::render::html::text_page(
+                    "pgsage plan",
+                    &String::from_utf8_lossy(&text),
+                )
+                .as_bytes(),
+            )
+        }
     }
 }
 

@@ -94,6 +94,17 @@ pub fn render(
         Format::Json => writeln!(out, "{}", r.to_json()),
         Format::Table => render_text(r, opts, false, out),
         Format::Markdown => render_text(r, opts, true, out),
+        Format::Html => {
+            let mut text = Vec::new();
+            render_text(r, opts, true, &mut text)?;
+            out.write_all(
+                crate::report::render::html::text_page(
+                    "pgsage workload",
+                    &String::from_utf8_lossy(&text),
+                )
+                .as_bytes(),
+            )
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! `io::Write` (so tests render into a buffer at a fixed width without colour), and its
 //! fixes as a psql script ([`mod@script`]).
 
+pub mod html;
 mod markdown;
 pub mod script;
 mod table;
@@ -21,6 +22,8 @@ pub enum Format {
     Table,
     /// Markdown, for tickets and wikis.
     Markdown,
+    /// One self-contained HTML page to share ([`html`]).
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -30,10 +33,11 @@ impl std::str::FromStr for Format {
             "json" => Ok(Format::Json),
             "table" | "text" => Ok(Format::Table),
             "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
             other => Err(crate::ParseValueError::new(
                 "format",
                 other,
-                "table, json or markdown",
+                "table, json, markdown or html",
             )),
         }
     }
@@ -53,52 +57,89 @@ pub fn render(
         }
         Format::Table => render_table(report, style, out),
         Format::Markdown => render_markdown(report, out),
+        // Without the snapshot: the page without its charts (render_html has them).
+        Format::Html => render_html(report, None, out),
     }
 }
 
-/// The report's first lines in every format: the server, the host facts, the statistics
-/// window, and the counts.
-pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
+/// Writes the audit's HTML page; `snapshot`, the audited one, adds its charts.
+pub fn render_html(
+    report: &Report,
+    snapshot: Option<&crate::snapshot::Snapshot>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    out.write_all(html::audit_page(report, snapshot).as_bytes())
+}
+
+/// The report's first lines, each part apart (the HTML page lays them out itself).
+pub(crate) struct SummaryParts {
+    /// `pgsage audit of `erp` on PostgreSQL 17.2 (snapshot, collected …)`.
+    pub title: String,
+    /// The host facts: `ram 24 GB (flag), cpus 4 (flag), …`.
+    pub host: String,
+    /// `Azure Database for PostgreSQL flexible server (detected: …)`, when known.
+    pub platform: Option<String>,
+    /// `counters since the last reset over 6.5 min`.
+    pub statistics: String,
+    /// The short-window warning, when the window is too short.
+    pub banner: Option<String>,
+    /// `39 findings in 18 actions: 3 critical, 19 warning, 17 info`.
+    pub counts: String,
+}
+
+/// The parts of the report's first lines.
+pub(crate) fn summary_parts(report: &Report) -> SummaryParts {
     let t = &report.target;
     let s = &report.summary;
-    let mut lines = vec![
-        format!(
+    let total = s.critical + s.warning + s.info;
+    SummaryParts {
+        title: format!(
             "pgsage audit of `{}` on PostgreSQL {} ({}, collected {})",
             t.database,
             t.server_version,
             t.source,
             t.collected_at.format("%Y-%m-%d %H:%M UTC")
         ),
-        format!("Host: {}", crate::report::host_facts_line(&report.host)),
-    ];
-    if let Some(p) = &t.platform {
-        lines.push(format!(
-            "Platform: {} ({})",
-            if p.value.is_managed() {
-                p.value.service_name()
-            } else {
-                "self-managed"
-            },
-            p.source
-        ));
+        host: crate::report::host_facts_line(&report.host),
+        platform: t.platform.as_ref().map(|p| {
+            format!(
+                "{} ({})",
+                if p.value.is_managed() {
+                    p.value.service_name()
+                } else {
+                    "self-managed"
+                },
+                p.source
+            )
+        }),
+        statistics: format!(
+            "{} over {}",
+            counters_basis(&report.counters.basis),
+            crate::units::duration(report.counters.window_seconds)
+        ),
+        banner: window_banner(report),
+        counts: format!(
+            "{} in {}: {} critical, {} warning, {} info",
+            crate::units::counted(total, "finding", "findings"),
+            crate::units::counted(report.actions.len(), "action", "actions"),
+            s.critical,
+            s.warning,
+            s.info
+        ),
     }
-    lines.extend([format!(
-        "Statistics: {} over {}",
-        counters_basis(&report.counters.basis),
-        crate::units::duration(report.counters.window_seconds)
-    )]);
-    if let Some(banner) = window_banner(report) {
-        lines.push(banner);
+}
+
+/// The report's first lines in every format: the server, the host facts, the statistics
+/// window, and the counts.
+pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
+    let p = summary_parts(report);
+    let mut lines = vec![p.title, format!("Host: {}", p.host)];
+    if let Some(platform) = p.platform {
+        lines.push(format!("Platform: {platform}"));
     }
-    let total = s.critical + s.warning + s.info;
-    lines.push(format!(
-        "{} in {}: {} critical, {} warning, {} info",
-        crate::units::counted(total, "finding", "findings"),
-        crate::units::counted(report.actions.len(), "action", "actions"),
-        s.critical,
-        s.warning,
-        s.info
-    ));
+    lines.push(format!("Statistics: {}", p.statistics));
+    lines.extend(p.banner);
+    lines.push(p.counts);
     lines
 }
 

@@ -7,7 +7,9 @@
 use maud::{html, Markup};
 
 use super::layout::capped;
+// As many as the text report's "What to do first".
 use crate::report::actions::Action;
+use crate::report::render::table::TOP_ACTIONS;
 use crate::report::{Finding, Report};
 use crate::snapshot::Snapshot;
 
@@ -40,8 +42,27 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
                 span class="muted" { (parts.counts) }
             }
         }
+        @if !report.actions.is_empty() {
+            section id="first" {
+                h2 { "What to do first" }
+                ol class="first" {
+                    @for a in report.actions.iter().take(TOP_ACTIONS) {
+                        li {
+                            (severity_badge(a.severity)) " "
+                            a href={ "#action-" (a.id) } { (prose(&a.title)) }
+                            div class="muted" { (prose(&a.impact)) }
+                        }
+                    }
+                }
+                @if report.actions.len() > TOP_ACTIONS {
+                    p class="muted" {
+                        "… and " (crate::units::counted(report.actions.len() - TOP_ACTIONS, "more action", "more actions")) " below."
+                    }
+                }
+            }
+        }
         section id="actions" {
-            h2 { "What to do, first thing first" }
+            h2 { "Every action, first thing first" }
             @if report.actions.is_empty() {
                 p { "Nothing to do: no finding." }
             }
@@ -55,6 +76,25 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
         (unjudged(report))
         footer {
             "Made by pgsage " (report.tool.version) ". Every value from the server is shown as text."
+        }
+    }
+}
+
+/// SQL or commands whole, never wrapped, with a button that copies them.
+pub(crate) fn code_block(id: &str, text: &str) -> Markup {
+    html! {
+        div class="code" {
+            pre id=(id) { code { (text) } }
+            button class="copy" type="button" data-target=(id) { "copy" }
+        }
+    }
+}
+
+/// Text whose `backticked` parts (identifiers, as every renderer writes them) are code.
+pub(crate) fn prose(text: &str) -> Markup {
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
         }
     }
 }
@@ -75,11 +115,11 @@ fn action(report: &Report, a: &Action) -> Markup {
             header {
                 span class="rank" { (a.rank) "." }
                 (severity_badge(a.severity))
-                h3 { (a.title) }
+                h3 { (prose(&a.title)) }
                 span class="muted" { (a.class) " · " (crate::units::counted(a.findings.len(), "finding", "findings")) }
             }
-            p class="effect" { strong { "Effect: " } (a.impact) }
-            p class="muted" { (a.why) }
+            p class="effect" { strong { "Effect: " } (prose(&a.impact)) }
+            p class="muted" { (prose(&a.why)) }
             @if a.objects.len() > 1 {
                 details {
                     summary { (crate::units::counted(a.objects.len(), "object", "objects")) }
@@ -89,19 +129,13 @@ fn action(report: &Report, a: &Action) -> Markup {
                 }
             }
             @if let Some(fix) = &a.fix {
-                div class="fix" {
-                    p class="cost" { strong { "Fix: " } (fix.cost_line()) }
-                    pre id={ "fix-" (a.id) } { code { (fix.sql) } }
-                    button class="copy" type="button" data-target={ "fix-" (a.id) } { "copy" }
-                }
+                p class="cost" { strong { "Fix: " } (fix.cost_line()) }
+                (code_block(&format!("fix-{}", a.id), &fix.sql))
                 @if let Some(p) = &fix.platform {
                     @if !p.commands.is_empty() {
-                        div class="fix" {
-                            p class="cost" { strong { (p.heading()) } }
-                            pre id={ "commands-" (a.id) } { code { (p.commands.join("\n")) } }
-                            button class="copy" type="button" data-target={ "commands-" (a.id) } { "copy" }
-                            ul class="muted" { @for n in &p.notes { li { (n) } } }
-                        }
+                        p class="cost" { strong { (p.heading()) } }
+                        (code_block(&format!("commands-{}", a.id), &p.commands.join("\n")))
+                        ul class="muted" { @for n in &p.notes { li { (n) } } }
                     }
                     @if !p.not_allowed.is_empty() {
                         p { strong { "Not allowed on " (p.platform.service_name()) ":" } }
@@ -124,9 +158,9 @@ fn finding(index: usize, f: &Finding) -> Markup {
                 (severity_badge(f.severity)) " "
                 strong { (f.rule) } " " (f.title) " — " code { (f.object.display_name()) }
             }
-            p { (f.message) }
+            p { (prose(&f.message)) }
             @if !f.recommendation.is_empty() {
-                p { strong { "Recommendation: " } (f.recommendation) }
+                p { strong { "Recommendation: " } (prose(&f.recommendation)) }
             }
             @if let Some(reason) = &f.confidence_reason {
                 p class="muted" {

@@ -38,7 +38,10 @@ body.pgsage{margin:0}
 .pgsage .effect{margin:.3em 0}
 .pgsage pre{background:var(--code);border:1px solid var(--line);border-radius:6px;padding:10px;overflow-x:auto;margin:6px 0;font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre}
 .pgsage code{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.pgsage .fix{position:relative}
+.pgsage .code{position:relative}
+.pgsage ol.first{padding-left:1.6em}.pgsage ol.first li{margin:4px 0}
+.pgsage a{color:var(--info)}
+.pgsage h1 code,.pgsage h3 code{font-size:inherit}
 .pgsage button.copy{position:absolute;top:6px;right:6px;font-size:12px;padding:2px 8px;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg);cursor:pointer}
 .pgsage .cost{color:var(--muted);font-size:.92em}
 .pgsage details{margin:6px 0}

@@ -1,6 +1,7 @@
 //! Audit speed on a large snapshot: the bundled demo snapshot (captured from a real
 //! server) scaled to 2,000 tables and 6,000 indexes by copying its real tables and indexes
-//! under new names and oids. Also times loading that snapshot from JSON.
+//! under new names and oids. Also times loading that snapshot from JSON, and writing its
+//! HTML page (printing the page's size).
 //!
 //! `cargo bench -p pgsage --bench audit`; figures in docs/performance.md.
 
@@ -59,6 +60,18 @@ fn bench(c: &mut Criterion) {
     );
     c.bench_function("audit 2000 tables / 6000 indexes", |b| {
         b.iter(|| audit(&snap, &config))
+    });
+    // The shareable page: how long it takes to write, and how big it is.
+    let report = audit(&snap, &config);
+    let page = pgsage::report::render::html::audit_page(&report, Some(&snap));
+    eprintln!(
+        "HTML page: {} bytes ({} findings in {} actions)",
+        page.len(),
+        report.findings.len(),
+        report.actions.len()
+    );
+    c.bench_function("HTML page 2000 tables / 6000 indexes", |b| {
+        b.iter(|| pgsage::report::render::html::audit_page(&report, Some(&snap)))
     });
     let json = snap.to_json();
     c.bench_function("parse snapshot JSON (2000 tables)", |b| {

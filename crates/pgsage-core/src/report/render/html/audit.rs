@@ -6,7 +6,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::capped;
+use super::layout::{capped, capped_with};
 // As many as the text report's "What to do first".
 use crate::report::actions::Action;
 use crate::report::render::table::TOP_ACTIONS;
@@ -145,7 +145,13 @@ fn action(report: &Report, a: &Action) -> Markup {
             }
             details class="findings" {
                 summary { "Findings and evidence" }
-                (capped(&format!("findings-{}", a.id), &findings, FINDINGS_SHOWN, |(i, f)| finding(*i, f)))
+                (capped_with(
+                    &format!("findings-{}", a.id),
+                    &findings,
+                    FINDINGS_SHOWN,
+                    &|(i, f)| finding(*i, f),
+                    &|(i, f)| compact_finding(*i, f),
+                ))
             }
         }
     }
@@ -153,7 +159,7 @@ fn action(report: &Report, a: &Action) -> Markup {
 
 fn finding(index: usize, f: &Finding) -> Markup {
     html! {
-        div class="finding" id={ "finding-" (index) } data-finding=(index) data-rule=(f.rule) {
+        div class="finding" id={ "finding-" (index) } data-rule=(f.rule) {
             div {
                 (severity_badge(f.severity)) " "
                 strong { (f.rule) } " " (f.title) " — " code { (f.object.display_name()) }
@@ -179,6 +185,23 @@ fn finding(index: usize, f: &Finding) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A finding in one paragraph (the tail of a long list): severity, rule, object,
+/// message and its evidence on one line; the action above says the recommendation.
+fn compact_finding(index: usize, f: &Finding) -> Markup {
+    let evidence: Vec<String> = f
+        .evidence
+        .iter()
+        .map(|(k, v)| format!("{k}={}", evidence_value(v)))
+        .collect();
+    html! {
+        p class="finding" id={ "finding-" (index) } data-rule=(f.rule) {
+            (severity_badge(f.severity)) " " strong { (f.rule) } " " code { (f.object.display_name()) } ": "
+            (prose(&f.message))
+            @if !evidence.is_empty() { br; small class="muted" { (evidence.join(", ")) } }
         }
     }
 }

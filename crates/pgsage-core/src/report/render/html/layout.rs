@@ -121,14 +121,29 @@ pub fn fragment(body: Markup) -> Markup {
 /// A list of `items` of which the first `shown` are visible and the rest behind a "show
 /// all" button (`id` names the list for the button).
 pub fn capped<T>(id: &str, items: &[T], shown: usize, item: impl Fn(&T) -> Markup) -> Markup {
+    capped_with(id, items, shown, &item, &item)
+}
+
+/// [`capped`] with the hidden items drawn by `rest` (more compact: a long list's tail
+/// costs page size for every reader, and is read by few).
+pub fn capped_with<T>(
+    id: &str,
+    items: &[T],
+    shown: usize,
+    first: &dyn Fn(&T) -> Markup,
+    rest: &dyn Fn(&T) -> Markup,
+) -> Markup {
     let more = items.len().saturating_sub(shown);
     html! {
         div id=(id) class=[(more > 0).then_some("capped")] {
-            @for (i, x) in items.iter().enumerate() {
-                @if i < shown {
-                    (item(x))
-                } @else {
-                    div class="more" { (item(x)) }
+            @for x in items.iter().take(shown) {
+                (first(x))
+            }
+            @if more > 0 {
+                div class="more" {
+                    @for x in items.iter().skip(shown) {
+                        (rest(x))
+                    }
                 }
             }
         }

@@ -271,12 +271,26 @@ fn every_page_in_a_browser() {
     }
 }
 
-/// What the hostile snapshot's names and texts hold (scripts/capture-hostile.sh).
+/// What the hostile snapshot's names and texts hold (crates/pgsage/tests/hostile_capture.rs):
+/// the table, the role and an application are named by the first, the key column, an
+/// index and the other application by the second, the other column and index by the
+/// third; the query texts hold them too.
 const HOSTILE: &[&str] = &[
     "<script>alert(1)</script>",
     "\"><img src=x onerror=alert(1)>",
-    "&amp;",
+    "&amp; 'single' \"double\"",
 ];
+
+/// The captured sessions are seconds old: these thresholds let the report name them (their
+/// role, application and query text).
+const HOSTILE_CONFIG: &str = "\
+[audit]
+min_stats_age_hours = 0
+[rules.CON004.params]
+min_age_seconds = 1
+[rules.CON005.params]
+min_age_seconds = 1
+";
 
 /// Whether any string in `v` contains `needle`.
 fn holds(v: &Value, needle: &str) -> bool {
@@ -296,7 +310,14 @@ fn hostile_names_are_text() {
     let dir = browser::output_dir("hostile");
     let snapshot = testdata("snapshots/hostile.json");
     let path = dir.join("hostile.html");
-    let json = page_and_json(&path, &["audit", "--snapshot", &snapshot], true);
+    let config = dir.join("pgsage.toml");
+    std::fs::write(&config, HOSTILE_CONFIG).expect("config");
+    let config = config.display().to_string();
+    let json = page_and_json(
+        &path,
+        &["audit", "--snapshot", &snapshot, "--config", &config],
+        true,
+    );
     // The report holds them (so the page must show them)...
     for h in HOSTILE {
         assert!(holds(&json, h), "the hostile report does not hold `{h}`");

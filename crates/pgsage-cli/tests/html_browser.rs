@@ -20,7 +20,11 @@ use pgsage_testkit::scenario::repo_root;
 use serde_json::Value;
 
 fn testdata(path: &str) -> String {
-    repo_root().join("testdata").join(path).display().to_string()
+    repo_root()
+        .join("testdata")
+        .join(path)
+        .display()
+        .to_string()
 }
 
 /// Runs `pgsage` with `args` plus `--format html` and writes the page to `page`; returns
@@ -176,11 +180,9 @@ fn every_page_in_a_browser() {
         .iter()
         .map(|a| format!("action-{}", a["id"].as_str().expect("id")))
         .collect();
-    let finding_count = audit.json["findings"]
-        .as_array()
-        .expect("findings")
-        .len();
-    let finding_ids: BTreeSet<String> = (0..finding_count).map(|i| format!("finding-{i}")).collect();
+    let finding_count = audit.json["findings"].as_array().expect("findings").len();
+    let finding_ids: BTreeSet<String> =
+        (0..finding_count).map(|i| format!("finding-{i}")).collect();
     let on_page = |prefix: &str| -> BTreeSet<String> {
         ids.iter()
             .filter(|id| id.starts_with(prefix))
@@ -189,7 +191,10 @@ fn every_page_in_a_browser() {
     };
     assert_eq!(on_page("action-"), action_ids, "the actions on the page");
     assert_eq!(on_page("finding-"), finding_ids, "the findings on the page");
-    assert!(!action_ids.is_empty() && finding_count > 0, "the demo has findings");
+    assert!(
+        !action_ids.is_empty() && finding_count > 0,
+        "the demo has findings"
+    );
 
     // Each action's rank, and the findings shown under it, are the JSON's.
     let ranks: BTreeMap<String, String> = matched(s, "[data-action]")
@@ -251,7 +256,11 @@ fn every_page_in_a_browser() {
     );
     assert!(number(shot, "colours") > 100.0, "{shot}");
     assert!(number(shot, "most_common_colour_share") < 0.9, "{shot}");
-    assert_eq!(number(blank, "colours"), 1.0, "the blank page is one colour: {blank}");
+    assert_eq!(
+        number(blank, "colours"),
+        1.0,
+        "the blank page is one colour: {blank}"
+    );
     eprintln!("screenshot of the demo: {}", shot["path"]);
 
     // With the Content-Security-Policy off nothing is requested either (the page refers to
@@ -324,7 +333,14 @@ fn hostile_names_are_text() {
     }
     for options in [&[][..], &["--bypass-csp"][..]] {
         let mut options = options.to_vec();
-        options.extend(["--query", "img", "--query", "script", "--query", "[onerror]"]);
+        options.extend([
+            "--query",
+            "img",
+            "--query",
+            "script",
+            "--query",
+            "[onerror]",
+        ]);
         let seen = browser::check(std::slice::from_ref(&path), &options);
         let s = &seen[0];
         assert_clean(s);
@@ -332,9 +348,17 @@ fn hostile_names_are_text() {
         let console = s["console"].as_array().expect("console");
         assert!(console.is_empty(), "console: {console:#?}");
         assert!(matched(s, "img").is_empty(), "an <img> in the DOM");
-        assert!(matched(s, "[onerror]").is_empty(), "an onerror attribute in the DOM");
+        assert!(
+            matched(s, "[onerror]").is_empty(),
+            "an onerror attribute in the DOM"
+        );
         // The page's own script, nothing else.
-        assert_eq!(matched(s, "script").len(), 1, "scripts: {:#?}", matched(s, "script"));
+        assert_eq!(
+            matched(s, "script").len(),
+            1,
+            "scripts: {:#?}",
+            matched(s, "script")
+        );
         // ...as text.
         let text = text(s);
         for h in HOSTILE {

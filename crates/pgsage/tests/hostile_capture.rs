@@ -76,8 +76,14 @@ fn capture_hostile_snapshot() {
             literal(IMAGE)
         ),
         // Two indexes on the same column: a duplicate, both named.
-        format!("CREATE INDEX {} ON {table} ({note})", ident(&format!("{ENTITY} idx"))),
-        format!("CREATE INDEX {} ON {table} ({note})", ident(&format!("{IMAGE} idx"))),
+        format!(
+            "CREATE INDEX {} ON {table} ({note})",
+            ident(&format!("{ENTITY} idx"))
+        ),
+        format!(
+            "CREATE INDEX {} ON {table} ({note})",
+            ident(&format!("{IMAGE} idx"))
+        ),
         format!("GRANT SELECT ON {table} TO {}", ident(SCRIPT)),
         "ANALYZE".into(),
     ];

@@ -101,7 +101,10 @@ pub fn check(pages: &[PathBuf], options: &[&str]) -> Vec<Value> {
     };
     let out = out.join().expect("stdout reader").expect("read stdout");
     let err = err.join().expect("stderr reader").expect("read stderr");
-    assert!(status.success(), "the browser check failed ({status}):\n{err}");
+    assert!(
+        status.success(),
+        "the browser check failed ({status}):\n{err}"
+    );
     let report: Value = serde_json::from_slice(&out).expect("the browser check's JSON");
     let pages_seen = report["pages"].as_array().expect("pages").clone();
     assert_eq!(pages_seen.len(), pages.len(), "one report per page");

@@ -40,7 +40,7 @@ IGNORED = [("tool",), ("target", "collected_at")]
 
 def stored_snapshots():
     files = sorted((REPO / "testdata" / "fixtures").glob("*/*.json"))
-    return files + [REPO / "testdata" / "snapshots" / "demo.json"]
+    return files + [REPO / "testdata" / "snapshots" / n for n in ("demo.json", "hostile.json")]
 
 
 def record(out: Path, pgsage: Path, files) -> int:

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pgsage_core::report::render::{render, Format, TableStyle};
+use pgsage_core::report::render::{render, render_html, Format, TableStyle};
 use pgsage_core::snapshot::{Fact, HostFacts, StorageKind};
 use pgsage_core::tune::render::{render as render_tune, TuneFormat};
 use pgsage_core::{audit_and_tune, RuleConfig, Snapshot, Source};
@@ -65,6 +65,42 @@ fn demo_audit_in_every_format() {
         "demo_audit_script",
         pgsage_core::report::render::script(&report)
     );
+}
+
+/// The demo's HTML page (`pgsage audit --format html`), one element a line so that a
+/// change reads as a diff. The tool's version is normalised; the style and the script,
+/// constants reviewed in `html/layout.rs`, are left out.
+#[test]
+fn demo_audit_html_page() {
+    let snapshot = demo();
+    let (report, _) = audit_and_tune(&snapshot, &config(), Source::SnapshotFile);
+    let mut out = Vec::new();
+    render_html(&report, Some(&snapshot), &mut out).expect("render");
+    let page = text(out).replace(
+        &format!("pgsage {}", report.tool.version),
+        "pgsage [version]",
+    );
+    let page = between_tags_elided(&page, "style");
+    let page = between_tags_elided(&page, "script");
+    insta::assert_snapshot!("demo_audit_html", page.replace("><", ">\n<"));
+}
+
+/// `page` with the content of every `<tag>` element replaced by `[tag]`.
+fn between_tags_elided(page: &str, tag: &str) -> String {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = String::new();
+    let mut rest = page;
+    while let Some(start) = rest.find(&open) {
+        let after = start + open.len();
+        let Some(end) = rest[after..].find(&close) else {
+            break;
+        };
+        out.push_str(&rest[..after]);
+        out.push_str(&format!("[{tag}]"));
+        rest = &rest[after + end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]

@@ -301,12 +301,16 @@ pub fn fixture_path(scenario: &str, case: &str) -> PathBuf {
 }
 
 /// Every snapshot captured from a real server that tests audit as a whole: the bundled
-/// demo (`testdata/snapshots/demo.json`) and every fixture (`testdata/fixtures/*/*.json`),
+/// demo (`testdata/snapshots/demo.json`), the one whose names carry HTML and script
+/// (`testdata/snapshots/hostile.json`) and every fixture (`testdata/fixtures/*/*.json`),
 /// sorted. Panics when the directories cannot be read: a test over "all fixtures" must
 /// not pass over none.
 pub fn captured_snapshots() -> Vec<PathBuf> {
     let testdata = repo_root().join("testdata");
-    let mut out = vec![testdata.join("snapshots").join("demo.json")];
+    let mut out = vec![
+        testdata.join("snapshots").join("demo.json"),
+        testdata.join("snapshots").join("hostile.json"),
+    ];
     let mut stack = vec![testdata.join("fixtures")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("fixtures directory") {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a subset
 
+pub mod browser;
+
 use std::process::{Command, Output};
 
 use pgsage_testkit::scenario::repo_root;

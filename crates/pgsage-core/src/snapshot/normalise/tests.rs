@@ -12,9 +12,12 @@ fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
-/// The demo and every fixture.
+/// The demo, the hostile names and every fixture.
 fn stored_snapshots() -> Vec<PathBuf> {
-    let mut files = vec![testdata().join("snapshots/demo.json")];
+    let mut files = vec![
+        testdata().join("snapshots/demo.json"),
+        testdata().join("snapshots/hostile.json"),
+    ];
     let fixtures = testdata().join("fixtures");
     for scenario in std::fs::read_dir(fixtures).unwrap() {
         for case in std::fs::read_dir(scenario.unwrap().path()).unwrap() {

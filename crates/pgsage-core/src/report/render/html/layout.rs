@@ -64,6 +64,7 @@ body.pgsage{margin:0}
 .pgsage footer{margin-top:32px;color:var(--muted);font-size:.85em}
 @media print{.pgsage{--bg:#fff;--fg:#000;--card:#fff;--code:#f6f6f6}
 .pgsage button{display:none}.pgsage .capped>.more{display:block}
+.pgsage pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .pgsage .action,.pgsage figure{break-inside:avoid}.pgsage main{max-width:none;padding:0}}
 "#;
 

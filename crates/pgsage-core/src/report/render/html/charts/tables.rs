@@ -64,7 +64,7 @@ pub(super) fn largest(snapshot: &Snapshot) -> Option<Figure> {
         id: "chart-tables",
         title: "Largest tables".into(),
         caption: format!(
-            "The {} largest of {} in database {} at collection time: heap, the heap's bloat as VAC009 estimates it from planner statistics (when they allow an estimate), TOAST and indexes; dead rows as the statistics count them now.",
+            "The {} largest of {} in database {} at collection time: heap in use, the heap's bloat as VAC009 estimates it from planner statistics (when they allow an estimate), TOAST and indexes; dead rows as the statistics count them now.",
             units::count(bars.len()),
             units::counted(snapshot.tables.len(), "table", "tables"),
             snapshot.server.database,

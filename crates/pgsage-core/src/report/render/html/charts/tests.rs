@@ -553,3 +553,48 @@ fn databases_with_more_temporary_bytes_come_first() {
     assert_eq!(drawn[0], ("postgres".to_owned(), most as f64), "{drawn:?}");
     assert!(drawn.windows(2).all(|w| w[0].1 >= w[1].1), "{drawn:?}");
 }
+
+#[test]
+fn two_thousand_tables_and_sessions_draw_as_small_as_a_few() {
+    let snap = demo();
+    let small = for_snapshot(&snap, &report(&snap)).into_string();
+    let mut big = snap.clone();
+    big.tables = (0..2000)
+        .map(|i| {
+            let mut t = snap.tables[i % snap.tables.len()].clone();
+            t.name = format!("{}_{i}", t.name);
+            t.oid = 1_000_000 + i as u32;
+            t
+        })
+        .collect();
+    let client = snap
+        .activity
+        .iter()
+        .find(|b| b.backend_type == "client backend" && b.state.as_deref() == Some("idle"))
+        .expect("an idle client")
+        .clone();
+    big.activity.extend((0..2000).map(|i| Backend {
+        pid: 100_000 + i,
+        application_name: Some(format!("worker-{i}")),
+        ..client.clone()
+    }));
+    let figs = charts_of(&big);
+    assert_eq!(
+        chart(&figs, "chart-tables").expect("tables").panels[0]
+            .bars
+            .len(),
+        TOP
+    );
+    let apps = &chart(&figs, "chart-connections-origin")
+        .expect("origin")
+        .panels[0];
+    assert_eq!(apps.bars.len(), TOP_NAMES + 1);
+    let html = for_snapshot(&big, &report(&big)).into_string();
+    assert!(
+        html.len() < small.len() + 4_000,
+        "{} bytes for 2,000 tables against {} for {}",
+        html.len(),
+        small.len(),
+        snap.tables.len()
+    );
+}

@@ -51,22 +51,12 @@ pub fn render_plan_reports(
             }
             Ok(())
         }
-        Format::Html => {
-            let mut text = Vec::new();
-            render_plan_reports(sections, Format::Markdown, style, tree, &mut text)?;
-            out.write_all(
-                crate::report::render::html::text_page(
-                    "pgsage plan",
-                    &String::from_utf8_lossy(&text),
-                )
-                .as_bytes(),
-            )
-        }
+        Format::Html => out.write_all(crate::report::render::html::plan_page(sections).as_bytes()),
     }
 }
 
 /// `Plan 1 of 2 · PostgreSQL 18.1 · execution 14.4 ms, planning 0.15 ms, 12 nodes`.
-fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
+pub(crate) fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
     let mut parts = vec![format!("Plan {n} of {of}")];
     let t = &s.report.target;
     if !t.server_version.is_empty() {
@@ -91,7 +81,7 @@ fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
 }
 
 /// What to say when there is no finding: healthy, or nothing could be judged.
-fn no_findings(report: &Report) -> &'static str {
+pub(crate) fn no_findings(report: &Report) -> &'static str {
     if report.skipped.len() >= crate::rules::rules_for(crate::rules::Target::Plan).count() {
         "No findings: no rule could judge this plan (see the rules skipped)."
     } else {

@@ -59,12 +59,12 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
     }
 }
 
-fn severity_badge(severity: crate::report::Severity) -> Markup {
+pub(crate) fn severity_badge(severity: crate::report::Severity) -> Markup {
     let name = severity.to_string();
     html! { span class={ "badge " (name) } { (name) } }
 }
 
-fn action(report: &Report, a: &Action) -> Markup {
+pub(crate) fn action(report: &Report, a: &Action) -> Markup {
     let findings: Vec<(usize, &Finding)> = a
         .findings
         .iter()
@@ -117,7 +117,7 @@ fn action(report: &Report, a: &Action) -> Markup {
     }
 }
 
-fn finding(index: usize, f: &Finding) -> Markup {
+pub(crate) fn finding(index: usize, f: &Finding) -> Markup {
     html! {
         div class="finding" id={ "finding-" (index) } data-finding=(index) data-rule=(f.rule) {
             div {

@@ -1,0 +1,343 @@
+//! The page of `pgsage plan`: one section per plan with its heading, the plan tree with
+//! each node's own (exclusive) time drawn as a bar, rows against the estimate, loops and
+//! buffers, the findings marked on the nodes they are about, then what to do (the audit
+//! page's actions and findings) and the rules that could not judge the plan.
+//!
+//! The times are [`Plan::profile`](crate::plan::Plan::profile)'s: nothing here computes
+//! a time or a share.
+
+use std::collections::BTreeMap;
+
+use maud::{html, Markup, PreEscaped};
+
+use super::audit::{action, severity_badge};
+use crate::engine::plan::{heading, no_findings, rows_over_loops, PlanSection, MISESTIMATE_SHOWN};
+use crate::plan::NodeProfile;
+use crate::report::{Finding, Report};
+use crate::rules::plans::node_label;
+use crate::units;
+
+/// The deepest indentation drawn, in levels; deeper nodes show their depth instead.
+const MAX_INDENT: usize = 24;
+
+/// The page's own style, after the layout's: the tree's rows and bars.
+const PLAN_STYLE: &str = r#"
+.pgsage .plan-tree td{padding:3px 8px}
+.pgsage .plan-tree td.node{min-width:18em}
+.pgsage .plan-tree tr.never td{color:var(--muted)}
+.pgsage .plan-tree tr.flagged td.node{box-shadow:inset 3px 0 0 var(--warn)}
+.pgsage .plan-tree .depth{color:var(--muted);font-size:.85em;margin-right:4px}
+.pgsage .plan-tree .detail{color:var(--muted);font-size:.88em}
+.pgsage .self{min-width:11em}
+.pgsage .self .track{background:var(--line);height:8px;border-radius:4px;overflow:hidden;margin-top:3px}
+.pgsage .self .fill{background:var(--bar);height:100%;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.pgsage .off{color:var(--warn);font-weight:600}
+.pgsage ul.marks{list-style:none;margin:3px 0 0;padding:0}
+.pgsage ul.marks li{margin:2px 0}
+.pgsage ul.marks a{color:inherit}
+.pgsage section.plan{margin-bottom:2.5em}
+"#;
+
+/// The sections of the plan page: the count of plans and their findings, then one
+/// section per plan.
+pub fn body(sections: &[PlanSection<'_>]) -> Markup {
+    let mut critical = 0;
+    let mut warning = 0;
+    let mut info = 0;
+    for s in sections {
+        critical += s.report.summary.critical;
+        warning += s.report.summary.warning;
+        info += s.report.summary.info;
+    }
+    let version = sections
+        .first()
+        .map(|s| s.report.tool.version.clone())
+        .unwrap_or_default();
+    html! {
+        style { (PreEscaped(PLAN_STYLE)) }
+        header {
+            h1 { "pgsage plan" }
+            p class="muted" { (units::counted(sections.len(), "plan", "plans")) }
+            div class="counts" {
+                span class="badge critical" data-count="critical" { (critical) " critical" }
+                span class="badge warning" data-count="warning" { (warning) " warning" }
+                span class="badge info" data-count="info" { (info) " info" }
+            }
+        }
+        @for (i, s) in sections.iter().enumerate() {
+            (plan_section(s, i + 1, sections.len()))
+        }
+        footer {
+            "Made by pgsage " (version) ". Every value from the plan is shown as text."
+        }
+    }
+}
+
+/// One plan. With several plans on the page, the ids inside the section start with
+/// `plan-N-` so that every id stays unique (the copy and "show all" buttons find their
+/// target by id).
+fn plan_section(s: &PlanSection<'_>, n: usize, of: usize) -> Markup {
+    let scope = if of > 1 {
+        format!("plan-{n}-")
+    } else {
+        String::new()
+    };
+    let report = s.report;
+    let plan = s.plan;
+    let section = html! {
+        section class="plan" id={ "plan-" (n) } data-plan=(n) {
+            h2 { (heading(s, n, of)) }
+            div class="counts" {
+                span class="badge critical" { (report.summary.critical) " critical" }
+                span class="badge warning" { (report.summary.warning) " warning" }
+                span class="badge info" { (report.summary.info) " info" }
+            }
+            (query_facts(s))
+            @if let Some(q) = &plan.query_text {
+                details {
+                    summary { "Statement" }
+                    pre { code { (q) } }
+                }
+            }
+            h3 { "Where the time went" }
+            p class="muted" {
+                @match plan.profile().total_ms {
+                    Some(total) => {
+                        "Each bar is the node's own time (without the nodes under it) as a share of the plan's "
+                        (units::millis(total)) "."
+                    }
+                    None => "The plan has no per-node times (EXPLAIN without ANALYZE, or TIMING off): no bars.",
+                }
+            }
+            (query_marks(report, &scope))
+            (tree(s, &scope))
+            h3 { "What to do" }
+            @if report.findings.is_empty() {
+                p { (no_findings(report)) }
+            }
+            @for a in &report.actions {
+                (action(report, a))
+            }
+            (unjudged(report))
+        }
+    };
+    if scope.is_empty() {
+        section
+    } else {
+        scoped(section, &scope)
+    }
+}
+
+/// `markup` with every `id` and `data-target` prefixed by `scope`. Safe on maud's
+/// output: maud escapes `"` in every value it writes, so `id="` can only be one of our
+/// attributes, never text from the plan.
+fn scoped(markup: Markup, scope: &str) -> Markup {
+    let text = markup
+        .into_string()
+        .replace(" id=\"", &format!(" id=\"{scope}"))
+        .replace(" data-target=\"", &format!(" data-target=\"{scope}"));
+    PreEscaped(text)
+}
+
+/// What the plan says beyond its nodes: triggers, JIT, the settings EXPLAIN recorded.
+fn query_facts(s: &PlanSection<'_>) -> Markup {
+    let plan = s.plan;
+    let triggers = plan.trigger_time_ms().filter(|_| !plan.triggers.is_empty());
+    let jit = plan.jit.as_ref().and_then(|j| j.total_ms);
+    html! {
+        @if triggers.is_some() || jit.is_some() || !plan.settings.is_empty() {
+            div class="facts" {
+                @if let Some(t) = triggers {
+                    span { strong { "Triggers: " } (units::millis(t)) " in "
+                        (units::counted(plan.triggers.len(), "trigger", "triggers")) }
+                }
+                @if let Some(j) = jit {
+                    span { strong { "JIT: " } (units::millis(j)) }
+                }
+                @if !plan.settings.is_empty() {
+                    span {
+                        strong { "Settings: " }
+                        @for (i, (k, v)) in plan.settings.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (k) " = " (v) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The node path a finding is about (`None`: the query as a whole).
+fn node_path(f: &Finding) -> Option<&str> {
+    f.evidence.get("node_path").and_then(|p| p.as_str())
+}
+
+/// The findings about the query as a whole (planning, JIT, triggers), above the tree.
+fn query_marks(report: &Report, scope: &str) -> Markup {
+    let about_query: Vec<(usize, &Finding)> = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| node_path(f).is_none())
+        .collect();
+    html! {
+        @if !about_query.is_empty() {
+            div class="query-marks" {
+                strong { "About the whole statement:" }
+                (marks(&about_query, scope))
+            }
+        }
+    }
+}
+
+/// Findings as short lines (severity, rule, title) linking to their whole text below.
+fn marks(findings: &[(usize, &Finding)], scope: &str) -> Markup {
+    html! {
+        ul class="marks" {
+            @for (i, f) in findings {
+                li data-finding=(i) data-rule=(f.rule) {
+                    (severity_badge(f.severity)) " "
+                    a href={ "#" (scope) "finding-" (i) } { strong { (f.rule) } " " (f.title) }
+                }
+            }
+        }
+    }
+}
+
+/// The plan tree: one row per node, in pre-order, indented by depth.
+fn tree(s: &PlanSection<'_>, scope: &str) -> Markup {
+    let profile = s.plan.profile();
+    let mut at_node: BTreeMap<&str, Vec<(usize, &Finding)>> = BTreeMap::new();
+    for (i, f) in s.report.findings.iter().enumerate() {
+        if let Some(path) = node_path(f) {
+            at_node.entry(path).or_default().push((i, f));
+        }
+    }
+    html! {
+        table class="plan-tree" {
+            thead {
+                tr {
+                    th { "node" }
+                    th { "own time" }
+                    th class="num" { "rows actual / planned" }
+                    th class="num" { "loops" }
+                    th class="num" { "own blocks hit / read" }
+                }
+            }
+            tbody {
+                @for np in &profile.nodes {
+                    @let path = np.path.to_string();
+                    (node_row(np, &path, at_node.get(path.as_str()).map(Vec::as_slice), scope))
+                }
+            }
+        }
+    }
+}
+
+fn node_row(
+    np: &NodeProfile<'_>,
+    path: &str,
+    findings: Option<&[(usize, &Finding)]>,
+    scope: &str,
+) -> Markup {
+    let node = np.node;
+    let depth = np.path.depth();
+    let indent = depth.min(MAX_INDENT);
+    let never = node.never_executed();
+    let class = match (findings.is_some(), never) {
+        (true, _) => Some("flagged"),
+        (false, true) => Some("never"),
+        (false, false) => None,
+    };
+    let (actual, planned) = rows_over_loops(node);
+    let off = node
+        .rows_estimate()
+        .filter(|e| e.factor >= MISESTIMATE_SHOWN);
+    html! {
+        tr data-path=(path) class=[class] {
+            td class="node" style={ "padding-left:calc(8px + " (indent) " * 1.2em)" } {
+                @if depth > MAX_INDENT { span class="depth" { "[" (depth) "]" } }
+                (node_label(node))
+                @if never { span class="detail" { " (never executed)" } }
+                @if let Some(f) = findings { (marks(f, scope)) }
+            }
+            td class="self" data-share=[np.share] {
+                @match (np.exclusive_ms, np.share) {
+                    (Some(ms), Some(share)) => {
+                        (units::millis(ms)) " · " (units::share(share))
+                        div class="track" {
+                            div class="fill" style={ "width:" (bar_width(share)) "%" } {}
+                        }
+                    }
+                    (Some(ms), None) => { (units::millis(ms)) }
+                    _ => { "-" }
+                }
+            }
+            td class="num" {
+                (actual.map_or("-".into(), units::count)) " / " (planned.map_or("-".into(), units::count))
+                @if let Some(e) = off {
+                    br;
+                    span class="off" title="how far the estimate was off" {
+                        (if e.underestimated { "↑ " } else { "↓ " }) (units::number(e.factor)) "×"
+                    }
+                }
+            }
+            td class="num" {
+                @match node.actual_loops {
+                    Some(l) => (units::count(l)),
+                    None => "-",
+                }
+            }
+            td class="num" {
+                @match np.exclusive_buffers {
+                    Some(b) => {
+                        (units::count(b.shared_hit)) " / " (units::count(b.shared_read))
+                        @if b.temp_written > 0 {
+                            br;
+                            span class="detail" { (units::count(b.temp_written)) " temp written" }
+                        }
+                    }
+                    None => "-",
+                }
+            }
+        }
+    }
+}
+
+/// A share (0–1) as a bar's width in percent, to 0.1 (a CSS value, not a figure shown).
+fn bar_width(share: f64) -> String {
+    format!("{:.1}", (share * 100.0).clamp(0.0, 100.0))
+}
+
+/// The rules that could not judge the plan, grouped by reason, and suppressed findings.
+fn unjudged(report: &Report) -> Markup {
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &report.skipped {
+        by_reason.entry(&s.reason).or_default().push(&s.rule);
+    }
+    html! {
+        @if !by_reason.is_empty() {
+            details class="skipped" {
+                summary { (units::counted(report.skipped.len(), "rule did not run", "rules did not run")) }
+                table {
+                    tr { th { "why" } th { "rules" } }
+                    @for (reason, rules) in &by_reason {
+                        tr { td { (reason) } td { (rules.join(", ")) } }
+                    }
+                }
+            }
+        }
+        @if !report.suppressed.is_empty() {
+            details class="suppressed" {
+                summary { (units::counted(report.suppressed.len(), "finding suppressed", "findings suppressed")) }
+                table {
+                    tr { th { "rule" } th { "on" } th { "why" } }
+                    @for x in &report.suppressed {
+                        tr { td { (x.rule) } td { (x.object) } td { (x.reason) } }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -341,3 +341,153 @@ fn unjudged(report: &Report) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::engine::plan::analyze;
+    use crate::plan::{parse_plans, Plan};
+    use crate::report::render::html::plan_page;
+    use crate::RuleConfig;
+
+    fn corpus(rel: &str) -> Vec<Plan> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/plans")
+            .join(rel);
+        parse_plans(&std::fs::read_to_string(p).unwrap()).unwrap()
+    }
+
+    fn page(plans: &[Plan]) -> (String, Vec<Report>) {
+        let config = RuleConfig::shipped().unwrap();
+        let reports: Vec<Report> = plans.iter().map(|p| analyze(p, &config)).collect();
+        let sections: Vec<PlanSection<'_>> = plans
+            .iter()
+            .zip(&reports)
+            .map(|(plan, report)| PlanSection { plan, report })
+            .collect();
+        (plan_page(&sections), reports)
+    }
+
+    /// The table row of the node at `path`.
+    fn row<'a>(page: &'a str, path: &str) -> &'a str {
+        let start = page
+            .find(&format!("<tr data-path=\"{path}\""))
+            .unwrap_or_else(|| panic!("no row for {path}"));
+        let end = start + page[start..].find("</tr>").unwrap();
+        &page[start..end]
+    }
+
+    /// Every value of `attr="…"` on the page.
+    fn values<'a>(page: &'a str, attr: &str) -> Vec<&'a str> {
+        let key = format!(" {attr}=\"");
+        page.match_indices(&key)
+            .map(|(at, _)| {
+                let rest = &page[at + key.len()..];
+                &rest[..rest.find('"').unwrap()]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_and_statements_from_the_plan_are_text() {
+        let mut plans = corpus("pg18/row_misestimate.json");
+        plans[0].root.children[0].relation_name = Some("<script>alert(1)</script>".into());
+        plans[0].query_text =
+            Some("SELECT '\" id=\"x' FROM \"<img src=x onerror=alert(2)>\"".into());
+        let (page, _) = page(&plans);
+        assert!(!page.contains("<script>alert(1)"), "{page}");
+        assert!(!page.contains("<img src=x"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&quot; id=&quot;x"));
+    }
+
+    #[test]
+    fn each_bar_is_the_node_s_share_of_the_plan_s_time() {
+        for rel in [
+            "pg18/row_misestimate.json",
+            "pg18/initplan.json",
+            "pg18/parallel.json",
+        ] {
+            let plans = corpus(rel);
+            let (page, _) = page(&plans);
+            let profile = plans[0].profile();
+            assert!(profile.total_ms.is_some(), "{rel}: an analyzed plan");
+            for np in &profile.nodes {
+                let share = np.share.unwrap();
+                let r = row(&page, &np.path.to_string());
+                assert!(
+                    r.contains(&format!("style=\"width:{:.1}%\"", share * 100.0)),
+                    "{rel} {}: share {share}: {r}",
+                    np.path
+                );
+                assert!(r.contains(&units::millis(np.exclusive_ms.unwrap())), "{r}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_finding_is_on_its_node_or_on_the_statement() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/plans/pg18");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let plans = parse_plans(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let (page, reports) = page(&plans);
+            for (i, f) in reports[0].findings.iter().enumerate() {
+                let mark = format!("data-finding=\"{i}\" data-rule=\"{}\"", f.rule);
+                let place = match node_path(f) {
+                    Some(p) => row(&page, p),
+                    None => {
+                        let start = page.find("class=\"query-marks\"").unwrap();
+                        &page[start..start + page[start..].find("</ul>").unwrap()]
+                    }
+                };
+                assert!(
+                    place.contains(&mark),
+                    "{}: {} not marked: {place}",
+                    path.display(),
+                    f.rule
+                );
+                assert!(page.contains(&format!("id=\"finding-{i}\"")), "{}", f.rule);
+                seen += 1;
+            }
+        }
+        assert!(seen >= 10, "the corpus has findings: {seen}");
+    }
+
+    #[test]
+    fn several_plans_keep_every_id_unique_and_every_target_found() {
+        let mut plans = corpus("pg18/row_misestimate.json");
+        plans.extend(corpus("pg18/row_misestimate.json"));
+        plans.extend(corpus("pg18/fk_trigger_delete.json"));
+        let (page, _) = page(&plans);
+        let ids = values(&page, "id");
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        for target in values(&page, "data-target") {
+            assert!(unique.contains(target), "no element {target}");
+        }
+        for link in values(&page, "href") {
+            let id = link.strip_prefix('#').unwrap();
+            assert!(unique.contains(id), "no element {id}");
+        }
+        assert!(unique.contains("plan-2-finding-0") && unique.contains("plan-3-action-exp010"));
+    }
+
+    #[test]
+    fn the_page_is_the_same_every_time_and_requests_nothing() {
+        let plans = corpus("pg18/initplan.json");
+        let (first, _) = page(&plans);
+        let (second, _) = page(&plans);
+        assert_eq!(first, second);
+        assert!(first.contains(super::super::layout::CONTENT_SECURITY_POLICY));
+        for outside in ["http://", "https://", "src=\"", "url("] {
+            assert!(!first.contains(outside), "the page refers to {outside}");
+        }
+    }
+}

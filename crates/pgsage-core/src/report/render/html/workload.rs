@@ -230,3 +230,100 @@ fn findings(r: &WorkloadReport) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::report::render::html::workload_page;
+    use crate::{RuleConfig, Snapshot};
+
+    /// The demo snapshot's pg_stat_statements (captured from a real server) judged.
+    fn demo() -> WorkloadReport {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        let snap = Snapshot::load(&p).unwrap();
+        let w = crate::workload::from_snapshot(&snap).unwrap();
+        WorkloadReport::new(w, &RuleConfig::shipped().unwrap(), None)
+    }
+
+    #[test]
+    fn statements_are_text() {
+        let mut r = demo();
+        let hostile = "SELECT '<script>alert(1)</script>' FROM \"<img src=x onerror=alert(2)>\"";
+        r.workload.queries[0].query = hostile.into();
+        r.findings[0].message = "<b>bold</b>".into();
+        let page = workload_page(&r, &RenderOptions::default());
+        assert!(!page.contains("<script>alert(1)"));
+        assert!(!page.contains("<img src=x"));
+        assert!(!page.contains("<b>bold"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+
+    #[test]
+    fn the_chart_draws_the_largest_statements_in_order_of_total_time() {
+        let r = demo();
+        let page = workload_page(&r, &RenderOptions::default());
+        let chart_at = page.find("id=\"chart-total-time\"").unwrap();
+        let chart = &page[chart_at..chart_at + page[chart_at..].find("</figure>").unwrap()];
+        let drawn: Vec<&str> = chart
+            .match_indices("<g data-fingerprint=\"")
+            .map(|(at, m)| &chart[at + m.len()..at + m.len() + 16])
+            .collect();
+        let mut expected: Vec<&crate::workload::QueryStats> = r.workload.queries.iter().collect();
+        expected.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+        let expected: Vec<String> = expected
+            .iter()
+            .take(CHART_BARS)
+            .map(|q| q.fingerprint.to_string())
+            .collect();
+        assert_eq!(drawn, expected);
+        // Bar lengths follow the times: the first is the longest.
+        let widths: Vec<f64> = chart
+            .match_indices("class=\"bar\"")
+            .map(|(at, _)| {
+                let rest = &chart[at..];
+                let w = &rest[rest.find("width=\"").unwrap() + 7..];
+                w[..w.find('"').unwrap()].parse().unwrap()
+            })
+            .collect();
+        assert!(widths.windows(2).all(|p| p[0] >= p[1]), "{widths:?}");
+    }
+
+    #[test]
+    fn every_finding_and_fix_is_on_the_page() {
+        let r = demo();
+        assert!(!r.findings.is_empty(), "the demo workload has findings");
+        let page = workload_page(&r, &RenderOptions::default());
+        for (i, f) in r.findings.iter().enumerate() {
+            assert!(page.contains(&format!("id=\"finding-{i}\"")), "{}", f.rule);
+            if let Some(fix) = &f.fix {
+                let first = fix.sql.lines().next().unwrap();
+                let escaped = maud::html! { (first) }.into_string();
+                assert!(page.contains(&escaped), "{}: {first}", f.rule);
+            }
+        }
+        assert_eq!(page, workload_page(&r, &RenderOptions::default()));
+    }
+
+    #[test]
+    fn the_table_follows_the_order_and_number_asked() {
+        let r = demo();
+        let opts = RenderOptions {
+            top: 5,
+            by: SortBy::Calls,
+            width: None,
+        };
+        let page = workload_page(&r, &opts);
+        let rows: Vec<&str> = page
+            .match_indices("<tr data-fingerprint=\"")
+            .map(|(at, m)| &page[at + m.len()..at + m.len() + 16])
+            .collect();
+        let expected: Vec<String> = top_queries(&r.workload, SortBy::Calls, 5)
+            .iter()
+            .map(|q| q.fingerprint.to_string())
+            .collect();
+        assert_eq!(rows, expected);
+        assert!(page.contains("Top 5 queries by calls"));
+    }
+}

@@ -221,3 +221,41 @@ fn the_time_profile_has_a_column_per_window() {
     }
     assert!(!html.contains(&format!("<g data-window=\"{windows}\"")));
 }
+
+/// The auto_explain plans of a corpus log: one section per plan, every id once.
+#[test]
+fn a_plan_page_of_a_log_has_a_section_per_plan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("plans.html");
+    let log = data("logs/pg17/default.log");
+    let html = page(
+        &[
+            "plan",
+            "--log",
+            &log,
+            "--format",
+            "html",
+            "-o",
+            &file.display().to_string(),
+        ],
+        &file,
+    );
+    let reports = json(&["plan", "--log", &log, "--format", "json"]);
+    let n = reports.as_array().map_or(0, Vec::len);
+    assert!(n >= 2, "the log has several plans: {n}");
+    for i in 1..=n {
+        assert!(
+            html.contains(&format!("<section class=\"plan\" id=\"plan-{i}\"")),
+            "plan {i}"
+        );
+    }
+    let ids: Vec<&str> = html
+        .match_indices(" id=\"")
+        .map(|(at, m)| {
+            let rest = &html[at + m.len()..];
+            &rest[..rest.find('"').unwrap_or(0)]
+        })
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+}

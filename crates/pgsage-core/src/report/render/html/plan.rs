@@ -84,47 +84,51 @@ fn plan_section(s: &PlanSection<'_>, n: usize, of: usize) -> Markup {
     };
     let report = s.report;
     let plan = s.plan;
-    let section = html! {
-        section class="plan" id={ "plan-" (n) } data-plan=(n) {
-            h2 { (heading(s, n, of)) }
+    let inner = html! {
+        h2 { (heading(s, n, of)) }
+        // One plan: the page's counts above are this plan's.
+        @if of > 1 {
             div class="counts" {
                 span class="badge critical" { (report.summary.critical) " critical" }
                 span class="badge warning" { (report.summary.warning) " warning" }
                 span class="badge info" { (report.summary.info) " info" }
             }
-            (query_facts(s))
-            @if let Some(q) = &plan.query_text {
-                details {
-                    summary { "Statement" }
-                    pre { code { (q) } }
-                }
-            }
-            h3 { "Where the time went" }
-            p class="muted" {
-                @match plan.profile().total_ms {
-                    Some(total) => {
-                        "Each bar is the node's own time (without the nodes under it) as a share of the plan's "
-                        (units::millis(total)) "."
-                    }
-                    None => "The plan has no per-node times (EXPLAIN without ANALYZE, or TIMING off): no bars.",
-                }
-            }
-            (query_marks(report, &scope))
-            (tree(s, &scope))
-            h3 { "What to do" }
-            @if report.findings.is_empty() {
-                p { (no_findings(report)) }
-            }
-            @for a in &report.actions {
-                (action(report, a))
-            }
-            (unjudged(report))
         }
+        (query_facts(s))
+        @if let Some(q) = &plan.query_text {
+            details {
+                summary { "Statement" }
+                pre { code { (q) } }
+            }
+        }
+        h3 { "Where the time went" }
+        p class="muted" {
+            @match plan.profile().total_ms {
+                Some(total) => {
+                    "Each bar is the node's own time (without the nodes under it) as a share of the plan's "
+                    (units::millis(total)) "."
+                }
+                None => "The plan has no per-node times (EXPLAIN without ANALYZE, or TIMING off): no bars.",
+            }
+        }
+        (query_marks(report, &scope))
+        (tree(s, &scope))
+        h3 { "What to do" }
+        @if report.findings.is_empty() {
+            p { (no_findings(report)) }
+        }
+        @for a in &report.actions {
+            (action(report, a))
+        }
+        (unjudged(report))
     };
-    if scope.is_empty() {
-        section
+    let inner = if scope.is_empty() {
+        inner
     } else {
-        scoped(section, &scope)
+        scoped(inner, &scope)
+    };
+    html! {
+        section class="plan" id={ "plan-" (n) } data-plan=(n) { (inner) }
     }
 }
 
@@ -477,6 +481,7 @@ mod tests {
             assert!(unique.contains(id), "no element {id}");
         }
         assert!(unique.contains("plan-2-finding-0") && unique.contains("plan-3-action-exp010"));
+        assert!(unique.contains("plan-1") && unique.contains("plan-3"));
     }
 
     #[test]

@@ -28,6 +28,8 @@ const PLAN_STYLE: &str = r#"
 .pgsage .plan-tree tr.flagged td.node{box-shadow:inset 3px 0 0 var(--warn)}
 .pgsage .plan-tree .depth{color:var(--muted);font-size:.85em;margin-right:4px}
 .pgsage .plan-tree .detail{color:var(--muted);font-size:.88em}
+.pgsage .plan-tree details.detail{margin:2px 0}
+.pgsage .plan-tree details.detail code{white-space:pre-wrap;word-break:break-word}
 .pgsage .self{min-width:11em}
 .pgsage .self .track{background:var(--line);height:8px;border-radius:4px;overflow:hidden;margin-top:3px}
 .pgsage .self .fill{background:var(--bar);height:100%;-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -264,6 +266,7 @@ fn node_row(
                 @if depth > MAX_INDENT { span class="depth" { "[" (depth) "]" } }
                 (node_label(node))
                 @if never { span class="detail" { " (never executed)" } }
+                (conditions(node))
                 @if let Some(f) = findings { (marks(f, scope)) }
             }
             td class="self" data-share=[np.share] {
@@ -303,6 +306,34 @@ fn node_row(
                         }
                     }
                     None => "-",
+                }
+            }
+        }
+    }
+}
+
+/// The node's conditions and keys (not its output list, long with VERBOSE), collapsed,
+/// with the rows its filter removed.
+fn conditions(node: &crate::plan::PlanNode) -> Markup {
+    let items: Vec<(&str, &str)> = node
+        .expressions()
+        .filter(|(label, _)| *label != "Output")
+        .collect();
+    let mut labels: Vec<&str> = Vec::new();
+    for (label, _) in &items {
+        if !labels.contains(label) {
+            labels.push(label);
+        }
+    }
+    html! {
+        @if !items.is_empty() {
+            details class="detail" {
+                summary { (labels.join(", ")) }
+                @for (label, text) in &items {
+                    div { (label) ": " code { (text) } }
+                }
+                @if let Some(removed) = node.rows_removed_by_filter {
+                    div { "Rows removed by filter: " (units::count(removed)) " per loop" }
                 }
             }
         }
@@ -397,11 +428,15 @@ mod tests {
     fn names_and_statements_from_the_plan_are_text() {
         let mut plans = corpus("pg18/row_misestimate.json");
         plans[0].root.children[0].relation_name = Some("<script>alert(1)</script>".into());
+        plans[0].root.children[0].filter =
+            Some("(name = '</code><script>alert(3)</script>')".into());
         plans[0].query_text =
             Some("SELECT '\" id=\"x' FROM \"<img src=x onerror=alert(2)>\"".into());
         let (page, _) = page(&plans);
         assert!(!page.contains("<script>alert(1)"), "{page}");
         assert!(!page.contains("<img src=x"), "{page}");
+        assert!(!page.contains("<script>alert(3)"), "{page}");
+        assert!(page.contains("Filter: <code>(name = '&lt;/code&gt;&lt;script&gt;alert(3)"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("&quot; id=&quot;x"));
     }

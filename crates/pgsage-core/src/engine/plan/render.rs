@@ -1,5 +1,5 @@
-//! Rendering plan reports (`pgsage plan`): one section per plan, in the table, Markdown
-//! or JSON formats of `pgsage audit`, with the plan's tree on request.
+//! Rendering plan reports (`pgsage plan`): one section per plan, in the table, Markdown,
+//! JSON or HTML formats of `pgsage audit`, with the plan's tree on request.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,7 +22,8 @@ pub struct PlanSection<'a> {
 
 /// Writes the reports of several plans: JSON is an array of reports (one per plan, the
 /// tree left out); table and Markdown have one section per plan, with the plan's tree
-/// first when `tree` is set.
+/// first when `tree` is set; HTML is one page with a section per plan, its tree always
+/// drawn ([`plan_page`](crate::report::render::html::plan_page)).
 pub fn render_plan_reports(
     sections: &[PlanSection<'_>],
     format: Format,

@@ -1,5 +1,6 @@
-//! Rendering a [`WorkloadReport`]: top queries, profile and findings as a terminal table
-//! or Markdown, or the whole report as JSON.
+//! Rendering a [`WorkloadReport`]: top queries, profile and findings as a terminal table,
+//! Markdown or an HTML page ([`workload_page`](crate::report::render::html::workload_page)),
+//! or the whole report as JSON.
 
 use std::io::Write;
 

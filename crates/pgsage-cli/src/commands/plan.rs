@@ -68,9 +68,12 @@ pub struct PlanArgs {
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output format.
+    /// Output format (html: one self-contained page, see docs/plans.md).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+    /// Write the report here instead of standard output (e.g. plan.html).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
     /// Only findings at or above this severity.
     #[arg(long, value_enum, ignore_case = true)]
     pub min_severity: Option<SeverityArg>,
@@ -150,12 +153,12 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         .zip(&reports)
         .map(|(plan, report)| PlanSection { plan, report })
         .collect();
-    let to_terminal = output::to_terminal(None);
+    let to_terminal = output::to_terminal(args.output.as_deref());
     let style = TableStyle {
         width: output::table_width(args.width, to_terminal),
         color: output::color(to_terminal),
     };
-    output::write(None, |out| {
+    output::write(args.output.as_deref(), |out| {
         render_plan_reports(&sections, args.format.into(), &style, args.tree, out)
     })?;
     Ok(output::status(

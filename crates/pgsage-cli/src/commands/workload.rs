@@ -41,6 +41,10 @@ pub struct WorkloadArgs {
     /// Save the workload (every fingerprint, JSON) to this file, e.g. workload.json.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Write the report (in --format) here instead of standard output, e.g.
+    /// workload.html (-o saves the workload itself).
+    #[arg(long, value_name = "FILE")]
+    pub report_out: Option<PathBuf>,
     /// How many queries to list.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
@@ -103,9 +107,11 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
     let opts = RenderOptions {
         top: args.top,
         by: args.by.into(),
-        width: output::table_width(args.width, output::to_terminal(None)),
+        width: output::table_width(args.width, output::to_terminal(args.report_out.as_deref())),
     };
-    output::write(None, |out| render(&report, args.format.into(), &opts, out))?;
+    output::write(args.report_out.as_deref(), |out| {
+        render(&report, args.format.into(), &opts, out)
+    })?;
     Ok(output::status(args.fail_on, report.worst()))
 }
 

@@ -10,8 +10,10 @@ mod render;
 mod tree;
 
 pub use frame::{nodes_frame, PlanNodeRow};
+pub(crate) use render::{heading, no_findings};
 pub use render::{render_plan_reports, PlanSection};
 pub use tree::render_tree;
+pub(crate) use tree::{rows_over_loops, MISESTIMATE_SHOWN};
 
 use crate::config::RuleConfig;
 use crate::engine::{run_rules, Outcome};

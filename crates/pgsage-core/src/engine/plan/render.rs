@@ -1,5 +1,5 @@
-//! Rendering plan reports (`pgsage plan`): one section per plan, in the table, Markdown
-//! or JSON formats of `pgsage audit`, with the plan's tree on request.
+//! Rendering plan reports (`pgsage plan`): one section per plan, in the table, Markdown,
+//! JSON or HTML formats of `pgsage audit`, with the plan's tree on request.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,7 +22,8 @@ pub struct PlanSection<'a> {
 
 /// Writes the reports of several plans: JSON is an array of reports (one per plan, the
 /// tree left out); table and Markdown have one section per plan, with the plan's tree
-/// first when `tree` is set.
+/// first when `tree` is set; HTML is one page with a section per plan, its tree always
+/// drawn ([`plan_page`](crate::report::render::html::plan_page)).
 pub fn render_plan_reports(
     sections: &[PlanSection<'_>],
     format: Format,
@@ -51,22 +52,12 @@ pub fn render_plan_reports(
             }
             Ok(())
         }
-        Format::Html => {
-            let mut text = Vec::new();
-            render_plan_reports(sections, Format::Markdown, style, tree, &mut text)?;
-            out.write_all(
-                crate::report::render::html::text_page(
-                    "pgsage plan",
-                    &String::from_utf8_lossy(&text),
-                )
-                .as_bytes(),
-            )
-        }
+        Format::Html => out.write_all(crate::report::render::html::plan_page(sections).as_bytes()),
     }
 }
 
 /// `Plan 1 of 2 · PostgreSQL 18.1 · execution 14.4 ms, planning 0.15 ms, 12 nodes`.
-fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
+pub(crate) fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
     let mut parts = vec![format!("Plan {n} of {of}")];
     let t = &s.report.target;
     if !t.server_version.is_empty() {
@@ -91,7 +82,7 @@ fn heading(s: &PlanSection<'_>, n: usize, of: usize) -> String {
 }
 
 /// What to say when there is no finding: healthy, or nothing could be judged.
-fn no_findings(report: &Report) -> &'static str {
+pub(crate) fn no_findings(report: &Report) -> &'static str {
     if report.skipped.len() >= crate::rules::rules_for(crate::rules::Target::Plan).count() {
         "No findings: no rule could judge this plan (see the rules skipped)."
     } else {

@@ -6,13 +6,17 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::plan::{NodeProfile, Plan};
+use crate::plan::{NodeProfile, Plan, PlanNode};
 use crate::report::Report;
 use crate::rules::plans::node_label;
 use crate::units;
 
 /// The widest indentation drawn; deeper nodes show their depth instead.
 const MAX_INDENT: usize = 24;
+
+/// The smallest estimate error (actual against planned rows, either way) the tree and
+/// the HTML page mark on a node.
+pub(crate) const MISESTIMATE_SHOWN: f64 = 2.0;
 
 /// The column header (before the node labels).
 const HEADER: &str = "  self ms  share    rows planned  ×off   hit/read  node";
@@ -115,11 +119,11 @@ fn count(v: f64) -> String {
 /// Actual rows (× loops), planned rows (× loops) and how far off: 21 columns.
 fn rows(np: &NodeProfile<'_>) -> String {
     let node = np.node;
-    let loops = node.actual_loops.unwrap_or(1.0).max(1.0);
-    let actual = node.actual_rows.map_or("-".into(), |a| count(a * loops));
-    let planned = node.plan_rows.map_or("-".into(), |p| count(p * loops));
+    let (actual, planned) = rows_over_loops(node);
+    let actual = actual.map_or("-".into(), count);
+    let planned = planned.map_or("-".into(), count);
     let off = match node.rows_estimate() {
-        Some(e) if e.factor >= 2.0 => format!(
+        Some(e) if e.factor >= MISESTIMATE_SHOWN => format!(
             "{}{}",
             if e.underestimated { '↑' } else { '↓' },
             count(e.factor)
@@ -127,6 +131,16 @@ fn rows(np: &NodeProfile<'_>) -> String {
         _ => String::new(),
     };
     format!("{actual:>7} {planned:>7} {off:>5}")
+}
+
+/// Actual and planned rows over all the node's loops (EXPLAIN gives both per loop; a
+/// node that never ran counts as one loop).
+pub(crate) fn rows_over_loops(node: &PlanNode) -> (Option<f64>, Option<f64>) {
+    let loops = node.actual_loops.unwrap_or(1.0).max(1.0);
+    (
+        node.actual_rows.map(|a| a * loops),
+        node.plan_rows.map(|p| p * loops),
+    )
 }
 
 /// The node's own shared blocks, hit/read.

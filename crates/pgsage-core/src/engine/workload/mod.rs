@@ -5,6 +5,7 @@
 
 mod render;
 
+pub(crate) use render::{cut, order_name, top_queries, Overview, QueryFigures};
 pub use render::{render, RenderOptions, SortBy};
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::report::{
     Target, REPORT_SCHEMA_VERSION,
 };
 use crate::rules::{rules_for, Rule, Skip, Target as RuleTarget, WorkloadContext};
-use crate::snapshot::{HostFacts, ToolInfo};
+use crate::snapshot::{Fact, HostFacts, Platform, ToolInfo};
 use crate::workload::{SourceKind, Workload};
 
 /// The workload report format version.
@@ -65,6 +66,18 @@ impl WorkloadReport {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The findings as a [`Report`] with their actions, as [`findings_report`] gives them
+    /// (without a platform: the fixes were adapted to it when the rules ran).
+    pub fn findings_as_report(&self) -> Report {
+        as_report(
+            &self.workload,
+            None,
+            self.findings.clone(),
+            self.skipped.clone(),
+            self.suppressed.clone(),
+        )
+    }
+
     /// The worst severity among the findings.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
@@ -80,12 +93,34 @@ pub fn findings_report(
     min_severity: Option<Severity>,
 ) -> Report {
     let (findings, skipped, suppressed) = check(workload, config);
+    let mut report = as_report(
+        workload,
+        config.host.platform.clone(),
+        findings,
+        skipped,
+        suppressed,
+    );
+    report.filter(&ReportFilter {
+        packs: Vec::new(),
+        min_severity,
+    });
+    report
+}
+
+/// Findings on `workload` as a [`Report`] with its actions (see [`findings_report`]).
+fn as_report(
+    workload: &Workload,
+    platform: Option<Fact<Platform>>,
+    findings: Vec<Finding>,
+    skipped: Vec<SkippedRule>,
+    suppressed: Vec<SuppressedFinding>,
+) -> Report {
     let source = &workload.source;
     let database = match workload.profile.databases.as_slice() {
         [one] if one.name != "?" => one.name.clone(),
         _ => String::new(),
     };
-    let mut report = Report {
+    Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
         target: Target {
@@ -94,7 +129,7 @@ pub fn findings_report(
             database,
             collected_at: source.ended_at.unwrap_or_else(chrono::Utc::now),
             source: "workload".to_owned(),
-            platform: config.host.platform.clone(),
+            platform,
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),
@@ -114,12 +149,7 @@ pub fn findings_report(
         suppressed,
         actions: crate::report::actions::build(&findings),
         findings,
-    };
-    report.filter(&ReportFilter {
-        packs: Vec::new(),
-        min_severity,
-    });
-    report
+    }
 }
 
 /// The `queries` pack's findings on a workload, the rules skipped, and the suppressed

@@ -1,5 +1,6 @@
-//! Rendering a [`WorkloadReport`]: top queries, profile and findings as a terminal table
-//! or Markdown, or the whole report as JSON.
+//! Rendering a [`WorkloadReport`]: top queries, profile and findings as a terminal table,
+//! Markdown or an HTML page ([`workload_page`](crate::report::render::html::workload_page)),
+//! or the whole report as JSON.
 
 use std::io::Write;
 
@@ -95,15 +96,7 @@ pub fn render(
         Format::Table => render_text(r, opts, false, out),
         Format::Markdown => render_text(r, opts, true, out),
         Format::Html => {
-            let mut text = Vec::new();
-            render_text(r, opts, true, &mut text)?;
-            out.write_all(
-                crate::report::render::html::text_page(
-                    "pgsage workload",
-                    &String::from_utf8_lossy(&text),
-                )
-                .as_bytes(),
-            )
+            out.write_all(crate::report::render::html::workload_page(r, opts).as_bytes())
         }
     }
 }
@@ -120,7 +113,7 @@ fn queryid_cell(q: &QueryStats) -> String {
 
 /// `s` on one line (a statement's line breaks and indentation as single spaces, for a
 /// table cell), cut to `n` characters.
-fn cut(s: &str, n: usize) -> String {
+pub(crate) fn cut(s: &str, n: usize) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() <= n {
         s
@@ -130,98 +123,183 @@ fn cut(s: &str, n: usize) -> String {
     }
 }
 
+/// The lines at the top of a workload report (text and HTML): where the workload comes
+/// from, its window, totals, mix, peak window, main databases and applications, what
+/// could not be attributed, what the log reader saw.
+#[derive(Debug, Clone)]
+pub(crate) struct Overview {
+    /// `3 log file(s)`, `pg_stat_statements (since_reset)`.
+    pub source: String,
+    /// `2026-11-23 22:36:21 → 2026-11-23 22:36:21 UTC`, or `period unknown`.
+    pub window: String,
+    /// Executions, execution time, distinct queries.
+    pub totals: String,
+    /// Reads, writes, other, statements per second.
+    pub mix: String,
+    /// The busiest window and its load class.
+    pub peak: Option<String>,
+    /// `("databases", "erp 80%, crm 20%")`: the five largest named shares.
+    pub shares: Vec<(&'static str, String)>,
+    /// Executions not attributed to a query.
+    pub unattributed: Option<String>,
+    /// Lines, samples and unparsed lines of a log capture.
+    pub log: Option<String>,
+}
+
+impl Overview {
+    pub(crate) fn of(r: &WorkloadReport) -> Overview {
+        let w = &r.workload;
+        let source = match w.source.kind {
+            SourceKind::Log => format!("{} log file(s)", units::count(w.source.files.len())),
+            SourceKind::PgStatStatements => format!(
+                "pg_stat_statements ({})",
+                w.source.basis.as_deref().unwrap_or("since_reset")
+            ),
+        };
+        let window = match (w.source.started_at, w.source.ended_at) {
+            (Some(a), Some(b)) => format!(
+                "{} → {}",
+                a.format("%Y-%m-%d %H:%M:%S"),
+                b.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            _ => "period unknown".to_owned(),
+        };
+        let totals = format!(
+            "{} executions, {} of execution time, {} distinct queries",
+            units::count(w.totals.calls),
+            units::millis(w.totals.total_ms),
+            units::count(w.totals.fingerprints)
+        );
+        let p = &w.profile;
+        let m = &p.mix;
+        let rate = p.statements_per_second.map_or(String::new(), |r| {
+            format!("; {} statements/s", units::number(r))
+        });
+        let mix = format!(
+            "{} reads ({}), {} writes ({}), {} other{rate}",
+            units::count(m.read_calls),
+            units::millis(m.read_ms),
+            units::count(m.write_calls),
+            units::millis(m.write_ms),
+            units::count(m.other_calls)
+        );
+        let peak = p.peak.as_ref().map(|peak| {
+            let at = peak.start.map_or("whole capture".to_owned(), |s| {
+                s.format("%Y-%m-%d %H:%M").to_string()
+            });
+            format!(
+                "{at}: {} executions, {}; load: {} ({})",
+                units::count(peak.calls),
+                units::millis(peak.total_ms),
+                serde_json::to_value(peak.class)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                peak.why
+            )
+        });
+        let mut shares = Vec::new();
+        for (label, list) in [
+            ("databases", &p.databases),
+            ("applications", &p.applications),
+        ] {
+            let named: Vec<String> = list
+                .iter()
+                .filter(|s| s.name != "?")
+                .take(5)
+                .map(|s| format!("{} {}", s.name, units::percent(s.time_pct)))
+                .collect();
+            if !named.is_empty() {
+                shares.push((label, named.join(", ")));
+            }
+        }
+        let unattributed = (w.totals.unattributed_calls > 0).then(|| {
+            format!(
+                "{} executions, {} (other roles' hidden texts, or entries beyond the collected top)",
+                units::count(w.totals.unattributed_calls),
+                units::millis(w.totals.unattributed_ms)
+            )
+        });
+        let log = r.log.as_ref().map(|log| {
+            let n = |k: &str| log.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            format!(
+                "{} lines, {} samples, {} unparsed lines",
+                units::count(n("lines")),
+                units::count(n("samples")),
+                units::count(n("unparsed_lines"))
+            )
+        });
+        Overview {
+            source,
+            window,
+            totals,
+            mix,
+            peak,
+            shares,
+            unattributed,
+            log,
+        }
+    }
+}
+
 fn header(r: &WorkloadReport, out: &mut dyn Write, md: bool) -> std::io::Result<()> {
-    let w = &r.workload;
-    let src = match w.source.kind {
-        SourceKind::Log => format!("{} log file(s)", units::count(w.source.files.len())),
-        SourceKind::PgStatStatements => format!(
-            "pg_stat_statements ({})",
-            w.source.basis.as_deref().unwrap_or("since_reset")
-        ),
-    };
+    let o = Overview::of(r);
     let h = if md { "# " } else { "" };
-    writeln!(out, "{h}pgsage workload: {src}")?;
+    writeln!(out, "{h}pgsage workload: {}", o.source)?;
     if md {
         writeln!(out)?;
     }
-    let window = match (w.source.started_at, w.source.ended_at) {
-        (Some(a), Some(b)) => format!(
-            "{} → {}",
-            a.format("%Y-%m-%d %H:%M:%S"),
-            b.format("%Y-%m-%d %H:%M:%S UTC")
-        ),
-        _ => "period unknown".to_owned(),
-    };
-    writeln!(
-        out,
-        "{} executions, {} of execution time, {} distinct queries; {window}",
-        units::count(w.totals.calls),
-        units::millis(w.totals.total_ms),
-        units::count(w.totals.fingerprints)
-    )?;
-    let p = &w.profile;
-    let m = &p.mix;
-    let rate = p.statements_per_second.map_or(String::new(), |r| {
-        format!("; {} statements/s", units::number(r))
-    });
-    writeln!(
-        out,
-        "mix: {} reads ({}), {} writes ({}), {} other{rate}",
-        units::count(m.read_calls),
-        units::millis(m.read_ms),
-        units::count(m.write_calls),
-        units::millis(m.write_ms),
-        units::count(m.other_calls)
-    )?;
-    if let Some(peak) = &p.peak {
-        let at = peak.start.map_or("whole capture".to_owned(), |s| {
-            s.format("%Y-%m-%d %H:%M").to_string()
-        });
-        writeln!(
-            out,
-            "peak window: {at}: {} executions, {}; load: {} ({})",
-            units::count(peak.calls),
-            units::millis(peak.total_ms),
-            serde_json::to_value(peak.class)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            peak.why
-        )?;
+    writeln!(out, "{}; {}", o.totals, o.window)?;
+    writeln!(out, "mix: {}", o.mix)?;
+    if let Some(peak) = &o.peak {
+        writeln!(out, "peak window: {peak}")?;
     }
-    for (label, shares) in [
-        ("databases", &p.databases),
-        ("applications", &p.applications),
-    ] {
-        let named: Vec<String> = shares
-            .iter()
-            .filter(|s| s.name != "?")
-            .take(5)
-            .map(|s| format!("{} {}", s.name, units::percent(s.time_pct)))
-            .collect();
-        if !named.is_empty() {
-            writeln!(out, "{label}: {}", named.join(", "))?;
-        }
+    for (label, text) in &o.shares {
+        writeln!(out, "{label}: {text}")?;
     }
-    if w.totals.unattributed_calls > 0 {
-        writeln!(
-            out,
-            "unattributed: {} executions, {} (other roles' hidden texts, or entries beyond the collected top)",
-            units::count(w.totals.unattributed_calls),
-            units::millis(w.totals.unattributed_ms)
-        )?;
+    if let Some(u) = &o.unattributed {
+        writeln!(out, "unattributed: {u}")?;
     }
-    if let Some(log) = &r.log {
-        let n = |k: &str| log.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-        writeln!(
-            out,
-            "log: {} lines, {} samples, {} unparsed lines",
-            units::count(n("lines")),
-            units::count(n("samples")),
-            units::count(n("unparsed_lines"))
-        )?;
+    if let Some(log) = &o.log {
+        writeln!(out, "log: {log}")?;
     }
     Ok(())
+}
+
+/// How the top queries are ordered, as their heading says it: `total time`, `calls`.
+pub(crate) fn order_name(by: SortBy) -> &'static str {
+    match by {
+        SortBy::Total => "total time",
+        SortBy::Mean => "mean time",
+        SortBy::Calls => "calls",
+        SortBy::Temp => "temp written",
+    }
+}
+
+/// One query's figures as the top-queries table shows them.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryFigures {
+    pub queryid: String,
+    pub calls: String,
+    pub total: String,
+    pub mean: String,
+    pub p95: String,
+    pub rows: String,
+    pub share: String,
+}
+
+impl QueryFigures {
+    pub(crate) fn of(q: &QueryStats, w: &Workload) -> QueryFigures {
+        QueryFigures {
+            queryid: queryid_cell(q),
+            calls: units::count(q.calls),
+            total: units::millis(q.total_ms),
+            mean: units::millis(q.mean_ms),
+            p95: q.p95_ms.map_or("-".into(), units::millis),
+            rows: q.rows.map_or("-".into(), units::count),
+            share: units::percent(q.share_pct(&w.totals)),
+        }
+    }
 }
 
 fn render_text(
@@ -233,12 +311,7 @@ fn render_text(
     header(r, out, md)?;
     let w = &r.workload;
     let top = top_queries(w, opts.by, opts.top);
-    let title = match opts.by {
-        SortBy::Total => "total time",
-        SortBy::Mean => "mean time",
-        SortBy::Calls => "calls",
-        SortBy::Temp => "temp written",
-    };
+    let title = order_name(opts.by);
     writeln!(out)?;
     writeln!(
         out,
@@ -258,15 +331,16 @@ fn render_text(
         "query",
     ];
     let row = |q: &QueryStats| -> Vec<String> {
+        let f = QueryFigures::of(q, w);
         vec![
             q.fingerprint.to_string(),
-            queryid_cell(q),
-            units::count(q.calls),
-            units::millis(q.total_ms),
-            units::millis(q.mean_ms),
-            q.p95_ms.map_or("-".into(), units::millis),
-            q.rows.map_or("-".into(), units::count),
-            units::percent(q.share_pct(&w.totals)),
+            f.queryid,
+            f.calls,
+            f.total,
+            f.mean,
+            f.p95,
+            f.rows,
+            f.share,
             cut(&q.query, if md { 300 } else { 160 }),
         ]
     };

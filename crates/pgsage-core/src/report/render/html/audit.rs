@@ -99,12 +99,12 @@ pub(crate) fn prose(text: &str) -> Markup {
     }
 }
 
-fn severity_badge(severity: crate::report::Severity) -> Markup {
+pub(crate) fn severity_badge(severity: crate::report::Severity) -> Markup {
     let name = severity.to_string();
     html! { span class={ "badge " (name) } { (name) } }
 }
 
-fn action(report: &Report, a: &Action) -> Markup {
+pub(crate) fn action(report: &Report, a: &Action) -> Markup {
     let findings: Vec<(usize, &Finding)> = a
         .findings
         .iter()
@@ -157,7 +157,7 @@ fn action(report: &Report, a: &Action) -> Markup {
     }
 }
 
-fn finding(index: usize, f: &Finding) -> Markup {
+pub(crate) fn finding(index: usize, f: &Finding) -> Markup {
     html! {
         div class="finding" id={ "finding-" (index) } data-rule=(f.rule) {
             div {

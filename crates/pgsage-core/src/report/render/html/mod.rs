@@ -9,11 +9,19 @@
 //!   actions with their fixes, the findings by action, what could not be judged, the host
 //!   facts, the charts.
 //! - [`charts`]: static SVG charts drawn in Rust.
+//! - [`plan`]: `pgsage plan`'s page: each plan's tree with its nodes' own time as bars
+//!   and the findings on their nodes, then the actions.
+//! - [`workload`]: `pgsage workload`'s page: the top statements (table and chart), the
+//!   time per window, the findings with their fixes.
 
 pub mod audit;
 pub mod charts;
 pub mod layout;
+pub mod plan;
+pub mod workload;
 
+use crate::engine::plan::PlanSection;
+use crate::engine::workload::{Overview, RenderOptions, WorkloadReport};
 use crate::report::Report;
 use crate::snapshot::Snapshot;
 
@@ -31,6 +39,31 @@ pub fn audit_page(report: &Report, snapshot: Option<&Snapshot>) -> String {
 /// sections with the page's style scoped to them.
 pub fn audit_fragment(report: &Report, snapshot: Option<&Snapshot>) -> String {
     layout::fragment(audit::body(report, snapshot)).into_string()
+}
+
+/// The reports of one or more plans as a whole page (`pgsage plan --format html`).
+pub fn plan_page(sections: &[PlanSection<'_>]) -> String {
+    layout::document("pgsage plan", plan::body(sections)).into_string()
+}
+
+/// The plans' reports as a fragment to embed (a notebook's `_repr_html_`).
+pub fn plan_fragment(sections: &[PlanSection<'_>]) -> String {
+    layout::fragment(plan::body(sections)).into_string()
+}
+
+/// A workload report as a whole page (`pgsage workload --format html`): the top
+/// statements in `opts`'s order and number.
+pub fn workload_page(report: &WorkloadReport, opts: &RenderOptions) -> String {
+    layout::document(
+        &format!("pgsage workload: {}", Overview::of(report).source),
+        workload::body(report, opts),
+    )
+    .into_string()
+}
+
+/// A workload report as a fragment to embed (a notebook's `_repr_html_`).
+pub fn workload_fragment(report: &WorkloadReport, opts: &RenderOptions) -> String {
+    layout::fragment(workload::body(report, opts)).into_string()
 }
 
 /// A page holding another renderer's text output as preformatted text, escaped: what a

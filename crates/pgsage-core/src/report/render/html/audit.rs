@@ -95,18 +95,7 @@ fn action(report: &Report, a: &Action) -> Markup {
                     button class="copy" type="button" data-target={ "fix-" (a.id) } { "copy" }
                 }
                 @if let Some(p) = &fix.platform {
-                    @if !p.commands.is_empty() {
-                        div class="fix" {
-                            p class="cost" { strong { (p.heading()) } }
-                            pre id={ "commands-" (a.id) } { code { (p.commands.join("\n")) } }
-                            button class="copy" type="button" data-target={ "commands-" (a.id) } { "copy" }
-                            ul class="muted" { @for n in &p.notes { li { (n) } } }
-                        }
-                    }
-                    @if !p.not_allowed.is_empty() {
-                        p { strong { "Not allowed on " (p.platform.service_name()) ":" } }
-                        ul { @for r in p.refusal_lines() { li { (r) } } }
-                    }
+                    (super::platform::commands(p, &format!("commands-{}", a.id)))
                 }
             }
             details class="findings" {

@@ -258,7 +258,7 @@ def audit(
         **_host(ram, cpus, storage, platform, tier),
         **config_kwargs(config),
     )
-    return Report.from_json(text)
+    return Report.from_json(text, snapshot=snap)
 
 
 def tune(

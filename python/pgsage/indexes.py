@@ -3,7 +3,6 @@ returns."""
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
@@ -147,64 +146,7 @@ class IndexAdvice:
         )
 
     def _repr_html_(self) -> str:
-        """The recommendations as a table with their SQL, and the validation status;
-        values HTML-escaped."""
-        e = lambda v: html.escape("" if v is None else str(v), quote=True)  # noqa: E731
-        v = self.validation
-        if v.validated:
-            status = (
-                f'<span style="background:#dcfae6;color:#067647;padding:1px 6px;'
-                f'border-radius:3px">validated with HypoPG {e(v.hypopg_version)} on '
-                f"PostgreSQL {e(v.server_version)}</span>"
-            )
-        else:
-            status = (
-                '<span style="background:#fef0c7;color:#b54708;padding:1px 6px;'
-                f'border-radius:3px">unvalidated</span> {e(v.reason)}'
-            )
-        st = self.statements
-        parts = [
-            '<div class="pgsage-indexes">',
-            f"<p><b>pgsage indexes</b> for database <code>{e(self.database)}</code>: "
-            f"{len(self)} recommended, {e(st.get('analyzed'))} of {e(st.get('total'))} "
-            f"statements analyzed. {status}</p>",
-        ]
-        if not self._dict["recommendations"]:
-            parts.append("<p>No index to recommend.</p></div>")
-            return "".join(parts)
-        parts.append(
-            '<table class="pgsage-recommendations" style="border-collapse:collapse">'
-            "<thead><tr>"
-            + "".join(
-                f'<th style="text-align:left">{h}</th>'
-                for h in ("table", "columns", "benefit ms", "size", "queries", "statement")
-            )
-            + "</tr></thead><tbody>"
-        )
-        for r in self._dict["recommendations"]:
-            cols = ", ".join(r["columns"])
-            if r.get("include"):
-                cols += " INCLUDE (" + ", ".join(r["include"]) + ")"
-            parts.append(
-                "<tr>"
-                f'<td style="text-align:left">{e(r["schema"])}.{e(r["table"])}</td>'
-                f'<td style="text-align:left">{e(cols)}</td>'
-                f'<td style="text-align:right">{float(r["benefit_ms"]):.1f}</td>'
-                f'<td style="text-align:right">{_size(r["estimated_size_bytes"])}</td>'
-                f'<td style="text-align:right">{len(r.get("queries") or [])}</td>'
-                f'<td style="text-align:left"><code>{e(r["create_statement"])}</code></td>'
-                "</tr>"
-            )
-        parts.append("</tbody></table></div>")
-        return "".join(parts)
-
-
-def _size(n: Any) -> str:
-    """``12.0 MiB`` from bytes."""
-    value = float(n or 0)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover
-
+        """The advice as ``pgsage indexes --format html`` shows it (the same renderer):
+        the validation, each recommended index with its statement and the queries it
+        helps, the rejected candidates; every value is escaped."""
+        return self._native.html_fragment()

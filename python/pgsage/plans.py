@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import html
 import json
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _native
 from ._frames import frame_to_pandas, frame_to_records
-from .report import Finding, Report, Severity, Summary, findings_table_html, summary_badges_html
+from .report import Finding, Report, Severity, Summary
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -41,8 +40,8 @@ class PlanAnalysis:
     thresholds and configuration as ``pgsage plan``).
 
     ``len()``, iteration and indexing go over the findings, ranked by the share of the
-    plan's time they are about. In Jupyter it renders as the plan's tree and a
-    colour-coded findings table.
+    plan's time they are about. In Jupyter it renders as ``pgsage plan --format html``
+    shows it.
     """
 
     __slots__ = ("_native", "report")
@@ -174,27 +173,6 @@ class PlanAnalysis:
         return f"<pgsage.PlanAnalysis {', '.join(figures)}: {self.summary}>"
 
     def _repr_html_(self) -> str:
-        """The plan's tree and a colour-coded findings table; values HTML-escaped."""
-        figures = []
-        if self.execution_time_ms is not None:
-            figures.append(f"execution {self.execution_time_ms:.3f} ms")
-        if self.planning_time_ms is not None:
-            figures.append(f"planning {self.planning_time_ms:.3f} ms")
-        if not self.analyzed:
-            figures.append("estimates only (no ANALYZE)")
-        figures.append(f"{self.node_count} nodes")
-        t = self.report.target
-        where = ""
-        if t.get("server_version"):
-            where = (
-                f" on PostgreSQL {html.escape(str(t['server_version']))}, database "
-                f"<code>{html.escape(str(t.get('database')))}</code>"
-            )
-        return (
-            '<div class="pgsage-plan">'
-            f"<p><b>pgsage plan</b>{where} · {html.escape(', '.join(figures))}: "
-            f"{summary_badges_html(self.summary)}</p>"
-            f'<pre style="font-size:90%">{html.escape(self.tree(120))}</pre>'
-            + findings_table_html(self.findings)
-            + "</div>"
-        )
+        """The plan's page section as ``pgsage plan --format html`` writes it (the same
+        renderer); every value from the plan is escaped."""
+        return self._native.html_fragment()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from enum import Enum
@@ -13,6 +12,8 @@ from ._deps import require
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
     import polars
+
+    from .snapshot import Snapshot
 
 __all__ = ["Severity", "ObjectRef", "Fix", "Finding", "Summary", "ActionFix", "Action", "Report"]
 
@@ -311,26 +312,14 @@ class Summary:
         return f"{self.critical} critical, {self.warning} warning, {self.info} info"
 
 
-# Background and accent colours per severity for the HTML table.
-_COLOURS = {
-    "critical": ("#fde2e1", "#b42318"),
-    "warning": ("#fef0c7", "#b54708"),
-    "info": ("#e0f2fe", "#026aa2"),
-}
-_HTML_MAX_ROWS = 500
-
-
-def _e(value: Any) -> str:
-    """HTML-escapes anything, quotes included."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 @dataclass(frozen=True)
 class Report:
     """The result of an audit: findings (worst first), summary, and what was skipped.
 
     Iterate over it or index it for :class:`Finding` objects; ``len(report)`` is the
-    number of findings. In Jupyter it renders as a colour-coded table.
+    number of findings. In Jupyter it renders as the page ``pgsage audit --format html``
+    writes (the ranked actions with their fixes, the findings, what could not be judged;
+    with the charts when it comes from :func:`pgsage.audit`).
     """
 
     #: The findings, worst first.
@@ -358,10 +347,13 @@ class Report:
     #: What to do, first thing first: the findings grouped by root cause and ranked.
     actions: Tuple[Action, ...] = ()
     _json: str = field(default="", repr=False, compare=False)
+    # The audited snapshot (native), for the charts of the HTML page.
+    _snapshot: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Report":
-        """Builds a report from the library's JSON (the report format)."""
+    def from_json(cls, text: str, snapshot: Optional["Snapshot"] = None) -> "Report":
+        """Builds a report from the library's JSON (the report format); ``snapshot``, the
+        audited :class:`~pgsage.Snapshot`, adds its charts to the HTML rendering."""
         d = json.loads(text)
         return cls(
             findings=tuple(Finding.from_dict(f) for f in d["findings"]),
@@ -374,6 +366,7 @@ class Report:
             counters=d.get("counters", {}),
             actions=tuple(Action.from_dict(a) for a in d.get("actions", [])),
             _json=text,
+            _snapshot=None if snapshot is None else snapshot._native,
         )
 
     def __len__(self) -> int:
@@ -484,109 +477,11 @@ class Report:
         )
 
     def _repr_html_(self) -> str:
-        """A colour-coded findings table for Jupyter; every value is HTML-escaped."""
-        t = self.target
-        source = t.get("source")
-        if self.counters.get("basis") == "plan":
-            title = "<b>pgsage plan</b> analysis"
-            if t.get("server_version"):
-                title += (
-                    f" on PostgreSQL {_e(t.get('server_version'))}, database "
-                    f"<code>{_e(t.get('database'))}</code>"
-                )
-        elif source == "workload":
-            title = f"<b>pgsage workload</b> findings ({_e(self.counters.get('basis'))})"
-        else:
-            title = (
-                f"<b>pgsage audit</b> of PostgreSQL {_e(t.get('server_version'))}, "
-                f"database <code>{_e(t.get('database'))}</code> ({_e(source)}, "
-                f"collected {_e(t.get('collected_at'))})"
-            )
-        return (
-            '<div class="pgsage-report">'
-            + f"<p>{title}: {summary_badges_html(self.summary)}</p>"
-            + actions_table_html(self.actions)
-            + findings_table_html(self.findings)
-            + "</div>"
-        )
+        """The audit page's sections as ``pgsage audit --format html`` writes them (the
+        same renderer), styled in place; every value from the server is escaped."""
+        from . import _native
 
-
-def summary_badges_html(summary: Summary) -> str:
-    """Coloured ``N critical``, ``N warning``, ``N info`` badges."""
-    parts = []
-    for sev in ("critical", "warning", "info"):
-        bg, fg = _COLOURS[sev]
-        n = getattr(summary, sev)
-        parts.append(
-            f'<span style="background:{bg};color:{fg};padding:1px 6px;'
-            f'border-radius:3px;margin-right:4px">{n} {sev}</span>'
-        )
-    return "".join(parts)
-
-
-def actions_table_html(actions: Tuple[Action, ...]) -> str:
-    """The ranked actions as an HTML table, values escaped; empty without actions."""
-    if not actions:
-        return ""
-    parts = [
-        '<table class="pgsage-actions" style="border-collapse:collapse">'
-        "<thead><tr>"
-        + "".join(
-            f'<th style="text-align:left">{h}</th>'
-            for h in ("#", "severity", "action", "effect", "findings")
-        )
-        + "</tr></thead><tbody>"
-    ]
-    for a in actions[:_HTML_MAX_ROWS]:
-        bg, fg = _COLOURS.get(a.severity.value, ("#ffffff", "#000000"))
-        parts.append(
-            f'<tr class="pgsage-action-{_e(a.severity.value)}" style="background:{bg}">'
-            f'<td style="text-align:right">{a.rank}</td>'
-            f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(a.severity.value)}</td>'
-            f'<td style="text-align:left" title="{_e(a.why)}">{_e(a.title)}</td>'
-            f'<td style="text-align:left">{_e(a.impact)}</td>'
-            f'<td style="text-align:right">{len(a.finding_indices)}</td>'
-            "</tr>"
-        )
-    parts.append("</tbody></table>")
-    return "".join(parts)
-
-
-def findings_table_html(findings: Tuple[Finding, ...]) -> str:
-    """The findings as an HTML table, rows coloured by severity, values escaped."""
-    if not findings:
-        return "<p>No findings.</p>"
-    parts = [
-        '<table class="pgsage-findings" style="border-collapse:collapse">'
-        "<thead><tr>"
-        + "".join(
-            f'<th style="text-align:left">{h}</th>'
-            for h in ("severity", "rule", "object", "message", "recommendation", "fix")
-        )
-        + "</tr></thead><tbody>"
-    ]
-    for f in findings[:_HTML_MAX_ROWS]:
-        bg, fg = _COLOURS.get(f.severity.value, ("#ffffff", "#000000"))
-        fix = f"<code>{_e(f.fix.sql)}</code>" if f.fix else ""
-        if f.fix and f.fix.commands:
-            fix += "".join(f"<br><code>{_e(c)}</code>" for c in f.fix.commands)
-        parts.append(
-            f'<tr class="pgsage-{_e(f.severity.value)}" style="background:{bg}">'
-            f'<td style="color:{fg};font-weight:bold;text-align:left">{_e(f.severity.value)}</td>'
-            f'<td style="text-align:left" title="{_e(f.title)}">{_e(f.rule)}</td>'
-            f'<td style="text-align:left">{_e(f.object.display_name)}</td>'
-            f'<td style="text-align:left">{_e(f.message)}</td>'
-            f'<td style="text-align:left">{_e(f.recommendation)}</td>'
-            f'<td style="text-align:left">{fix}</td>'
-            "</tr>"
-        )
-    parts.append("</tbody></table>")
-    if len(findings) > _HTML_MAX_ROWS:
-        parts.append(
-            f"<p>… and {len(findings) - _HTML_MAX_ROWS} more "
-            "(use <code>to_pandas()</code>).</p>"
-        )
-    return "".join(parts)
+        return _native.report_html(self._json, self._snapshot)
 
 
 _ROW_COLUMNS = [

@@ -107,6 +107,14 @@ class TuneReport:
         """The advice as JSON (the ``pgsage tune --format json`` fields)."""
         return self._json
 
+    def _repr_html_(self) -> str:
+        """The advice as ``pgsage tune --format html`` shows it (the same renderer): the
+        facts used, the settings with their reasons, the per-table settings, the notes,
+        the provider's commands on a managed platform and the script."""
+        from . import _native
+
+        return _native.tune_html(self._json)
+
     def to_pandas(self) -> "pandas.DataFrame":
         """The per-setting advice as a pandas DataFrame."""
         pd = require("pandas", "TuneReport.to_pandas()")

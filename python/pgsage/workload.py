@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import copy
-import html
 import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
@@ -20,8 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Workload"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-_HTML_TOP = 15
 
 
 def _severity(value: Union[str, Severity, None]) -> Optional[str]:
@@ -204,54 +201,7 @@ class Workload:
         )
 
     def _repr_html_(self) -> str:
-        """The capture's totals, the top queries by total time and the findings'
-        badges, for Jupyter; values HTML-escaped."""
-        e = lambda v: html.escape("" if v is None else str(v), quote=True)  # noqa: E731
-        d = self._data()
-        src, tot = d["source"], d["totals"]
-        window = src.get("window_seconds")
-        head = (
-            f"<p><b>pgsage workload</b> from {e(src.get('kind'))}"
-            + (f" ({e(', '.join(src.get('files') or []))})" if src.get("files") else "")
-            + f": {len(d['queries'])} queries, {e(tot.get('calls'))} calls, "
-            f"{float(tot.get('total_ms') or 0.0):.1f} ms"
-            + (f" over {float(window):.0f} s" if window else "")
-            + "</p>"
-        )
-        rows = []
-        for q in d["queries"][:_HTML_TOP]:
-            share = 100.0 * q["total_ms"] / tot["total_ms"] if tot.get("total_ms") else 0.0
-            p95 = q.get("p95_ms")
-            rows.append(
-                "<tr>"
-                f'<td style="text-align:right">{share:.1f}%</td>'
-                f'<td style="text-align:right">{e(q["calls"])}</td>'
-                f'<td style="text-align:right">{q["total_ms"]:.1f}</td>'
-                f'<td style="text-align:right">{q["mean_ms"]:.3f}</td>'
-                f'<td style="text-align:right">{"" if p95 is None else f"{p95:.3f}"}</td>'
-                f'<td style="text-align:left"><code>{e(q["query"][:300])}</code></td>'
-                "</tr>"
-            )
-        table = (
-            '<table class="pgsage-queries" style="border-collapse:collapse"><thead><tr>'
-            + "".join(
-                f'<th style="text-align:left">{h}</th>'
-                for h in ("share", "calls", "total ms", "mean ms", "p95 ms", "query")
-            )
-            + "</tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
-        )
-        more = (
-            f"<p>… and {len(d['queries']) - _HTML_TOP} more (use <code>queries()</code>).</p>"
-            if len(d["queries"]) > _HTML_TOP
-            else ""
-        )
-        return (
-            '<div class="pgsage-workload">'
-            + head
-            + table
-            + more
-            + self.findings._repr_html_()
-            + "</div>"
-        )
+        """The workload's page section as ``pgsage workload --format html`` writes it
+        (the same renderer), with the findings under this workload's configuration; every
+        value (query texts included) is escaped."""
+        return self._native.html_fragment(**config_kwargs(self._config))

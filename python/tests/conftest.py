@@ -114,6 +114,34 @@ def run_cli(cli: Path, *args: str, cwd: Path = REPO) -> Any:
     return json.loads(out.stdout)
 
 
+def run_cli_html(cli: Path, *args: str, cwd: Path = REPO) -> str:
+    """Runs the CLI with `--format html` and returns its page."""
+    out = subprocess.run(
+        [str(cli), *args, "--format", "html"],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout
+
+
+def html_text(value: str) -> str:
+    """A value as the pages hold it: maud escapes ``&``, ``<``, ``>`` and ``"``."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace('"', "&quot;")
+    )
+
+
+def page_sections(page: str) -> str:
+    """The sections of a CLI page (inside ``<main>``) or of a notebook fragment (between
+    its style and its script): what both renderings share."""
+    if "<main>" in page:
+        return page.split("<main>", 1)[1].split("</main>", 1)[0]
+    return page.split("</style>", 1)[1].rsplit("<script>", 1)[0]
+
+
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A TCP server on 127.0.0.1 that accepts connections and never sends a byte."""

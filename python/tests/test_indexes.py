@@ -3,14 +3,13 @@ files, and on a live server; the same advice as `pgsage indexes --format json`."
 
 from __future__ import annotations
 
-import html
 
 import subprocess
 from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from conftest import DEMO, REPO, run_cli
+from conftest import DEMO, REPO, html_text, run_cli
 
 import pgsage
 
@@ -158,15 +157,16 @@ def test_bad_inputs(demo, tmp_path: Path):
 
 def test_repr_html(demo_advice, small_tables_advice):
     out = demo_advice._repr_html_()
-    assert "pgsage indexes" in out and "unvalidated" in out
+    assert "Index advice" in out and 'data-validation="unvalidated"' in out
+    assert html_text(demo_advice.validation.reason or "") in out
     if len(demo_advice) == 0:
         assert "No index to recommend" in out
     else:
-        assert out.count("<tr><td") >= len(demo_advice)
+        assert out.count("data-recommendation=") == len(demo_advice)
         for statement in demo_advice.create_statements():
-            assert html.escape(statement) in out
+            assert html_text(statement) in out
     out = small_tables_advice._repr_html_()
-    assert out.count("<tr><td") == len(small_tables_advice) > 0
+    assert out.count("data-recommendation=") == len(small_tables_advice) > 0
     assert "CREATE INDEX CONCURRENTLY" in out
 
 

@@ -41,13 +41,13 @@ def _outputs(nb, kind):
 def test_notebook_reviews_the_demo_snapshot(tmp_path: Path):
     env = {"PGSAGE_DSN": "", "PGSAGE_SNAPSHOT": ""}
     nb = _run(tmp_path, {k: v for k, v in env.items()})
-    # the report rendered as HTML and the four plot cells drew figures
-    assert any("pgsage-findings" in o["data"]["text/html"] for o in _outputs(nb, "text/html"))
-    assert len(_outputs(nb, "image/png")) >= 5
-    # the workload's queries, the index advice and the plan rendered too
+    # the report rendered as the audit page's sections and the four plot cells drew figures
     html = [o["data"]["text/html"] for o in _outputs(nb, "text/html")]
-    assert any("pgsage-indexes" in h for h in html)
-    assert any("pgsage-plan" in h for h in html)
+    assert any('id="actions"' in h and 'id="finding-0"' in h for h in html)
+    assert len(_outputs(nb, "image/png")) >= 5
+    # the index advice and the plan rendered as their pages' sections too
+    assert any('id="recommendations"' in h for h in html)
+    assert sum(h.startswith('<div class="pgsage">') for h in html) >= 3
 
 
 def test_notebook_reviews_a_live_server(tmp_path: Path, pg_server):

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pandas as pd
 import pytest
-from conftest import DEMO, REPO, run_cli
+from conftest import DEMO, REPO, html_text, run_cli
 
 import pgsage
 
@@ -176,26 +176,39 @@ def test_findings_follow_the_configuration_like_the_cli(cli, demo, tmp_path: Pat
     off = dict(low, rules={"QRY001": dict(low["rules"]["QRY001"], enabled=False)})
     assert not qry001(w.check(off))
     assert all(f.severity != "info" for f in w.check(low, min_severity="warning"))
+    # The notebook shows the findings of the workload's own configuration.
     html = configured._repr_html_()
-    assert html.count("<tr><td") == min(15, len(w))
-    for sev in ("info", "warning", "critical"):
-        rows = sum(1 for f in configured.findings if f.severity == sev)
-        assert html.count(f'<tr class="pgsage-{sev}"') == rows
-    assert "pgsage workload" in html
+    for f in configured.findings:
+        assert html_text(f.message) in html
+    assert any(html_text(f.message) not in w._repr_html_() for f in configured.findings)
     assert "pg_stat_statements" in repr(w)
     with pytest.raises(pgsage.ConfigError, match="unknown rule"):
         w.check({"rules": {"QRY999": {}}})
 
 
-def test_repr_html_escapes_query_text(tmp_path: Path):
+def _evil_workload(tmp_path: Path) -> pgsage.Workload:
     line = ("2024-05-01 10:00:00.123 UTC [42] LOG:  duration: 1.500 ms  statement: "
             'SELECT x FROM "<script>alert(1)</script>" WHERE id = 7\n')
     log = tmp_path / "evil.log"
     log.write_text(line * 3)
     w = pgsage.workload(log)
     assert w.totals["calls"] == 3
-    out = w._repr_html_()
-    assert "<script>" not in out and "&lt;script&gt;" in out
+    return w
+
+
+def test_repr_html_escapes_query_text(tmp_path: Path):
+    out = _evil_workload(tmp_path)._repr_html_()
+    assert "<script>alert" not in out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TODO(issue 14): the notebook shows the workload page's queries once "
+    "html::workload_fragment lands (today: the findings only); then drop this mark",
+)
+def test_repr_html_shows_the_queries_escaped(tmp_path: Path):
+    out = _evil_workload(tmp_path)._repr_html_()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
 
 
 def test_bad_inputs(tmp_path: Path, demo_json):

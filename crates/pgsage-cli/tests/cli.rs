@@ -701,3 +701,40 @@ fn the_platform_is_shown_first_and_can_be_named() {
         stderr(&wrong)
     );
 }
+
+#[test]
+fn html_output_is_one_page_with_nothing_after_it() {
+    let demo = demo();
+    let data = |rel: &str| {
+        pgsage_testkit::scenario::repo_root()
+            .join("testdata")
+            .join(rel)
+            .display()
+            .to_string()
+    };
+    let plan = data("plans/pg17/fk_trigger_delete.json");
+    let log = data("logs/pg17/default.log");
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["audit", "--snapshot", &demo],
+        vec!["tune", "--snapshot", &demo],
+        vec!["indexes", "--snapshot", &demo],
+        vec!["workload", "--snapshot", &demo],
+        vec!["workload", &log],
+        vec!["plan", &plan],
+        vec!["rules"],
+        vec!["rules", "VAC001"],
+    ];
+    for mut args in runs {
+        args.extend(["--format", "html"]);
+        let o = pgsage(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let page = stdout(&o);
+        assert!(page.starts_with("<!DOCTYPE html>"), "{args:?}");
+        assert!(
+            page.trim_end().ends_with("</html>"),
+            "{args:?}: something after </html>: {}",
+            &page[page.rfind("</html>").unwrap_or(0)..]
+        );
+        assert_eq!(page.matches("</html>").count(), 1, "{args:?}");
+    }
+}

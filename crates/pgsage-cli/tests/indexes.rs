@@ -419,3 +419,65 @@ fn unvalidated_on_a_server_without_hypopg() {
         "{err}"
     );
 }
+
+/// Text as an HTML page holds it (maud escapes these four).
+fn html_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[test]
+fn the_html_page_holds_every_recommendation_and_rejected_candidate() {
+    let demo = common::demo();
+    let advice = json(&pgsage(&[
+        "indexes",
+        "--snapshot",
+        &demo,
+        "--format",
+        "json",
+    ]));
+    let recommendations = advice["recommendations"].as_array().expect("list");
+    assert!(!recommendations.is_empty(), "the demo has advice");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("indexes.html");
+    let out = pgsage(&[
+        "indexes",
+        "--snapshot",
+        &demo,
+        "--format",
+        "html",
+        "-o",
+        &file.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    // The hints stay on standard error.
+    assert!(
+        stderr(&out).contains("hint: run with --dsn"),
+        "{}",
+        stderr(&out)
+    );
+    let page = std::fs::read_to_string(&file).expect("written");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.trim_end().ends_with("</html>"));
+    for (i, r) in recommendations.iter().enumerate() {
+        assert!(page.contains(&format!("id=\"recommendation-{}\"", i + 1)));
+        let create = r["create_statement"].as_str().expect("create");
+        assert!(page.contains(&html_text(create)), "{create}");
+        let size = r["estimated_size_bytes"].as_i64().expect("size");
+        assert!(page.contains(&pgsage::units::bytes(size)), "{size}");
+        for q in r["queries"].as_array().expect("queries") {
+            let fp = q["fingerprint"].as_str().expect("fingerprint");
+            assert!(page.contains(&format!("data-fingerprint=\"{fp}\"")), "{fp}");
+        }
+    }
+    for r in advice["rejected"].as_array().expect("rejected") {
+        assert!(page.contains(&html_text(r["reason"].as_str().expect("reason"))));
+    }
+    let reason = advice["validation"]["reason"]
+        .as_str()
+        .expect("unvalidated");
+    assert!(page.contains(&html_text(reason)), "{reason}");
+}

@@ -252,3 +252,123 @@ fn ram_without_a_unit_or_absurdly_small_is_refused() {
         assert!(err.contains("host.ram") && err.contains("16GiB"), "{err}");
     }
 }
+
+/// Text as an HTML page holds it (maud escapes these four).
+fn html_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[test]
+fn html_page_written_with_output_holds_every_setting_and_nothing_after_it() {
+    let d = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tune.html");
+    let o = pgsage(&[
+        "tune",
+        "--snapshot",
+        &d,
+        "--format",
+        "html",
+        "-o",
+        &file.display().to_string(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The demo has no sampled interval: the hint goes to standard error, not the page.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("hint: collect with --interval"), "{err}");
+    let page = std::fs::read_to_string(&file).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..100]);
+    assert!(
+        page.trim_end().ends_with("</html>"),
+        "something after </html>"
+    );
+    assert!(!page.contains("hint:"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["tune", "--snapshot", &d, "--format", "json"])).unwrap();
+    for s in json["settings"].as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        assert!(page.contains(&format!("data-setting=\"{name}\"")), "{name}");
+        assert!(
+            page.contains(&html_text(s["recommended"].as_str().unwrap())),
+            "{name}"
+        );
+    }
+    let script = ok(&["tune", "--snapshot", &d, "--script"]);
+    assert!(page.contains(&html_text(&script)), "the script, whole");
+}
+
+#[test]
+fn output_writes_what_standard_output_gets() {
+    let d = demo();
+    let dir = tempfile::tempdir().unwrap();
+    for extra in [
+        &["--width", "100"][..],
+        &["--format", "markdown"],
+        &["--script"],
+    ] {
+        let file = dir.path().join("out");
+        let file_s = file.display().to_string();
+        let mut args = vec!["tune", "--snapshot", d.as_str()];
+        args.extend_from_slice(extra);
+        let printed = ok(&args);
+        args.extend_from_slice(&["-o", &file_s]);
+        assert_eq!(ok(&args), "", "{extra:?}: nothing on standard output");
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            printed,
+            "{extra:?}"
+        );
+    }
+}
+
+#[test]
+fn html_page_on_a_managed_platform_has_the_providers_commands() {
+    let d = demo();
+    let page = ok(&[
+        "tune",
+        "--snapshot",
+        &d,
+        "--platform",
+        "azure-flexible-server",
+        "--format",
+        "html",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "tune",
+        "--snapshot",
+        &d,
+        "--platform",
+        "azure-flexible-server",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let commands = json["platform"]["commands"].as_array().unwrap();
+    assert!(!commands.is_empty());
+    for c in commands {
+        assert!(page.contains(&html_text(c.as_str().unwrap())), "{c}");
+    }
+    // The demo's fsync = off cannot be changed on Azure: the page says so.
+    assert!(page.contains(">not allowed<"));
+    for n in json["platform"]["not_allowed"].as_array().unwrap() {
+        let name = n["name"].as_str().unwrap();
+        assert!(
+            page.contains(&format!("data-not-allowed=\"{name}\"")),
+            "{name}"
+        );
+    }
+}

@@ -27,6 +27,7 @@ use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Source};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
+mod html;
 mod indexes;
 mod plans;
 mod workload;
@@ -593,6 +594,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fix_script, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(tune, m)?)?;
+    m.add_function(wrap_pyfunction!(html::report_html, m)?)?;
+    m.add_function(wrap_pyfunction!(html::tune_html, m)?)?;
     m.add_class::<plans::PlanAnalysis>()?;
     m.add_function(wrap_pyfunction!(plans::analyze_plans, m)?)?;
     m.add_function(wrap_pyfunction!(plans::explain, m)?)?;

@@ -28,6 +28,19 @@ impl PlanAnalysis {
         self.report.to_json()
     }
 
+    /// The plan page's fragment, for `_repr_html_`.
+    // TODO(issue 14): the plan page's own fragment (`html::plan_fragment`: the tree with
+    // each node's time and its findings) once it lands; until then the findings as the
+    // audit page shows them.
+    fn html_fragment(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            Ok(pgsage::report::render::html::audit_fragment(
+                &self.report,
+                None,
+            ))
+        })
+    }
+
     /// The plan as the library reads it (typed nodes), as JSON.
     fn plan_json(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {

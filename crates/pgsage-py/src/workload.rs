@@ -99,6 +99,29 @@ impl Workload {
         })
     }
 
+    /// The workload page's fragment with the `queries` pack's findings under this
+    /// configuration, for `_repr_html_`.
+    // TODO(issue 14): the workload page's own fragment (`html::workload_fragment` of a
+    // `WorkloadReport::new(workload, &config, log stats)`: totals, top queries, findings)
+    // once it lands; until then the findings as the audit page shows them.
+    #[pyo3(signature = (*, config_path=None, config_json=None))]
+    fn html_fragment(
+        &self,
+        py: Python<'_>,
+        config_path: Option<PathBuf>,
+        config_json: Option<String>,
+    ) -> PyResult<String> {
+        guard(py, || {
+            let inner = Arc::clone(&self.inner);
+            py.detach(move || -> pgsage::Result<String> {
+                let config = resolve_config(config_path, config_json.as_deref())?;
+                let report = pgsage::engine::workload::findings_report(&inner, &config, None);
+                Ok(pgsage::report::render::html::audit_fragment(&report, None))
+            })
+            .map_err(|e| to_py(py, e))
+        })
+    }
+
     /// Number of distinct queries (fingerprints).
     fn __len__(&self) -> usize {
         self.inner.queries.len()

@@ -32,6 +32,9 @@ pub struct TuneArgs {
     /// Print only the ALTER SYSTEM script.
     #[arg(long)]
     pub script: bool,
+    /// Write the advice (or the script) here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
     /// Width of the table output (default: the terminal's, or 100).
     #[arg(long, value_parser = output::parse_width)]
     pub width: Option<u16>,
@@ -58,21 +61,28 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
     // settings the audit's findings change.
     check_tier(&snap, &config.host)?;
     let report = pgsage::tune_report(&snap, &config);
-    let width = output::table_width(args.width, output::to_terminal(None));
-    output::write(None, |out| {
+    let width = output::table_width(args.width, output::to_terminal(args.output.as_deref()));
+    // The notes name the missing facts; the flags that give them are ours. They follow
+    // the table and the Markdown; nothing may follow a page's </html>, so with HTML they
+    // go to standard error; JSON stays the report alone.
+    let hints = hints::missing_facts(report.missing_facts.iter().copied());
+    output::write(args.output.as_deref(), |out| {
         if args.script {
-            out.write_all(report.script().as_bytes())
-        } else {
-            render(&report, args.format.into(), width, out)?;
-            // The notes name the missing facts; the flags that give them are ours.
-            if !matches!(args.format, FormatArg::Json | FormatArg::Html) {
-                for line in hints::missing_facts(report.missing_facts.iter().copied()) {
-                    writeln!(out, "\n{line}")?;
-                }
-            }
-            Ok(())
+            return out.write_all(report.script().as_bytes());
         }
+        render(&report, args.format.into(), width, out)?;
+        if matches!(args.format, FormatArg::Table | FormatArg::Markdown) {
+            for line in &hints {
+                writeln!(out, "\n{line}")?;
+            }
+        }
+        Ok(())
     })?;
+    if args.format == FormatArg::Html && !args.script {
+        for line in &hints {
+            eprintln!("{line}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -37,7 +37,8 @@ impl std::str::FromStr for TuneFormat {
     }
 }
 
-fn apply_name(a: Apply) -> &'static str {
+/// `reload` or `restart`.
+pub(crate) fn apply_name(a: Apply) -> &'static str {
     match a {
         Apply::Reload => "reload",
         Apply::Restart => "restart",
@@ -59,15 +60,7 @@ pub fn render(
         TuneFormat::Markdown => markdown(report, out),
         TuneFormat::Table => table(report, width, out),
         TuneFormat::Html => {
-            let mut text = Vec::new();
-            markdown(report, &mut text)?;
-            out.write_all(
-                crate::report::render::html::text_page(
-                    "pgsage tune",
-                    &String::from_utf8_lossy(&text),
-                )
-                .as_bytes(),
-            )
+            out.write_all(crate::report::render::html::tune_page(report).as_bytes())
         }
     }
 }
@@ -109,7 +102,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 /// The apply column: `reload`, `restart`, or, on a managed platform that refuses the
 /// change, `not allowed`.
-fn apply_text(report: &TuneReport, a: &super::Advice) -> String {
+pub(crate) fn apply_text(report: &TuneReport, a: &super::Advice) -> String {
     if !a.change {
         return String::new();
     }
@@ -124,7 +117,8 @@ fn apply_text(report: &TuneReport, a: &super::Advice) -> String {
     }
 }
 
-fn status(a: &super::Advice) -> String {
+/// The recommended value, or `ok (value)` when the current one is already right.
+pub(crate) fn status(a: &super::Advice) -> String {
     if a.change {
         a.recommended.clone()
     } else {

@@ -6,7 +6,7 @@ use crate::advise::model::{
 use crate::units;
 
 /// Text cut to `n` characters, on one line.
-pub(super) fn cut(s: &str, n: usize) -> String {
+pub(crate) fn cut(s: &str, n: usize) -> String {
     let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= n {
         flat
@@ -17,7 +17,7 @@ pub(super) fn cut(s: &str, n: usize) -> String {
 
 /// `validated with HypoPG 1.4.1 on PostgreSQL 15.18 (generic plans)` or
 /// `NOT validated: <reason>`.
-pub(super) fn validation_line(v: &Validation) -> String {
+pub(crate) fn validation_line(v: &Validation) -> String {
     match v {
         Validation::Hypopg {
             server_version,
@@ -39,7 +39,7 @@ pub(super) fn validation_line(v: &Validation) -> String {
 }
 
 /// `at most 5 new indexes, 2 GB in total` (or `no size limit`).
-pub(super) fn budget_line(b: &Budget) -> String {
+pub(crate) fn budget_line(b: &Budget) -> String {
     format!(
         "at most {} new index{}, {}",
         units::count(b.max_indexes),
@@ -53,7 +53,7 @@ pub(super) fn budget_line(b: &Budget) -> String {
 }
 
 /// What happened to the workload's statements.
-pub(super) fn statements_line(s: &StatementCounts) -> String {
+pub(crate) fn statements_line(s: &StatementCounts) -> String {
     let mut parts = vec![
         format!("{} in the workload", units::count(s.total)),
         format!("{} analyzed", units::count(s.analyzed)),
@@ -72,7 +72,7 @@ pub(super) fn statements_line(s: &StatementCounts) -> String {
 }
 
 /// One line about a recommendation: table, size, benefit, validation.
-pub(super) fn summary_line(r: &Recommendation) -> String {
+pub(crate) fn summary_line(r: &Recommendation) -> String {
     format!(
         "on {}.{} · {} ({}) · saves about {} over the capture · {}",
         r.schema,
@@ -93,7 +93,7 @@ pub(super) fn summary_line(r: &Recommendation) -> String {
 }
 
 /// `1,234 → 12 (-99%)` when both costs are known, else `-`.
-pub(super) fn cost_text(q: &HelpedQuery) -> String {
+pub(crate) fn cost_text(q: &HelpedQuery) -> String {
     match (q.cost_before, q.cost_after) {
         (Some(b), Some(a)) if b > 0.0 => {
             let change = 100.0 * (a - b) / b;
@@ -111,7 +111,7 @@ pub(super) fn cost_text(q: &HelpedQuery) -> String {
 }
 
 /// `Seq Scan on t → Index Scan using … on t` when known, else `-`.
-pub(super) fn scan_text(q: &HelpedQuery) -> String {
+pub(crate) fn scan_text(q: &HelpedQuery) -> String {
     match (&q.scan_before, &q.scan_after) {
         (Some(b), Some(a)) => format!("{b} → {a}"),
         (Some(b), None) => b.clone(),
@@ -122,7 +122,7 @@ pub(super) fn scan_text(q: &HelpedQuery) -> String {
 
 /// The DROP advice for an index the recommendation makes redundant (`index` as the
 /// advisor names it: qualified, or bare in the table's schema).
-pub(super) fn drop_hint(schema: &str, index: &str) -> String {
+pub(crate) fn drop_hint(schema: &str, index: &str) -> String {
     let name = if index.contains('.') || index.contains('"') {
         index.to_owned()
     } else {
@@ -133,10 +133,18 @@ pub(super) fn drop_hint(schema: &str, index: &str) -> String {
     )
 }
 
-/// The header lines shared by both renderings.
-pub(super) fn header_lines(a: &IndexAdvice) -> Vec<(String, String)> {
+/// The header lines shared by the table and Markdown renderings: the validation, then
+/// [`detail_lines`].
+pub(crate) fn header_lines(a: &IndexAdvice) -> Vec<(String, String)> {
+    let mut lines = vec![("validation".to_owned(), validation_line(&a.validation))];
+    lines.extend(detail_lines(a));
+    lines
+}
+
+/// The header lines after the validation (the HTML page shows the validation apart):
+/// budget, statements, and the planning work and its notes when validated.
+pub(crate) fn detail_lines(a: &IndexAdvice) -> Vec<(String, String)> {
     let mut lines = vec![
-        ("validation".to_owned(), validation_line(&a.validation)),
         ("budget".to_owned(), budget_line(&a.budget)),
         ("statements".to_owned(), statements_line(&a.statements)),
     ];

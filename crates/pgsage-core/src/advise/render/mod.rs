@@ -3,7 +3,7 @@
 //! reports.
 
 pub(crate) mod findings;
-mod format;
+pub(crate) mod format;
 mod markdown;
 mod table;
 
@@ -48,17 +48,7 @@ pub fn render(
         Format::Json => writeln!(out, "{}", to_json(advice)),
         Format::Table => table::render_table(advice, opts, out),
         Format::Markdown => markdown::render_markdown(advice, out),
-        Format::Html => {
-            let mut text = Vec::new();
-            markdown::render_markdown(advice, &mut text)?;
-            out.write_all(
-                crate::report::render::html::text_page(
-                    "pgsage indexes",
-                    &String::from_utf8_lossy(&text),
-                )
-                .as_bytes(),
-            )
-        }
+        Format::Html => out.write_all(crate::report::render::html::indexes_page(advice).as_bytes()),
     }
 }
 

@@ -132,15 +132,7 @@ pub(crate) fn action(report: &Report, a: &Action) -> Markup {
                 p class="cost" { strong { "Fix: " } (fix.cost_line()) }
                 (code_block(&format!("fix-{}", a.id), &fix.sql))
                 @if let Some(p) = &fix.platform {
-                    @if !p.commands.is_empty() {
-                        p class="cost" { strong { (p.heading()) } }
-                        (code_block(&format!("commands-{}", a.id), &p.commands.join("\n")))
-                        ul class="muted" { @for n in &p.notes { li { (n) } } }
-                    }
-                    @if !p.not_allowed.is_empty() {
-                        p { strong { "Not allowed on " (p.platform.service_name()) ":" } }
-                        ul { @for r in p.refusal_lines() { li { (r) } } }
-                    }
+                    (super::platform::commands(p, &format!("commands-{}", a.id)))
                 }
             }
             details class="findings" {

@@ -13,17 +13,28 @@
 //!   and the findings on their nodes, then the actions.
 //! - [`workload`]: `pgsage workload`'s page: the top statements (table and chart), the
 //!   time per window, the findings with their fixes.
+//! - [`tune`]: the tune page: the facts used, the settings with their reasons, the
+//!   per-table autovacuum settings, the notes, the provider's commands and the script.
+//! - [`indexes`]: the index advice page: the recommended indexes with their statements,
+//!   costs and sizes, and the rejected candidates.
+//! - [`platform`]: a managed platform's commands and refusals, shared by the audit's
+//!   actions and the tune page.
 
 pub mod audit;
 pub mod charts;
+pub mod indexes;
 pub mod layout;
 pub mod plan;
+pub mod platform;
+pub mod tune;
 pub mod workload;
 
+use crate::advise::IndexAdvice;
 use crate::engine::plan::PlanSection;
 use crate::engine::workload::{Overview, RenderOptions, WorkloadReport};
 use crate::report::Report;
 use crate::snapshot::Snapshot;
+use crate::tune::TuneReport;
 
 /// The audit report as a whole page (`pgsage audit --format html`); `snapshot`, when the
 /// audited one is at hand, adds the charts drawn from it.
@@ -66,6 +77,26 @@ pub fn workload_fragment(report: &WorkloadReport, opts: &RenderOptions) -> Strin
     layout::fragment(workload::body(report, opts)).into_string()
 }
 
+/// The tune report as a whole page (`pgsage tune --format html`).
+pub fn tune_page(report: &TuneReport) -> String {
+    layout::document(&tune::title(report), tune::body(report)).into_string()
+}
+
+/// The tune report as a fragment to embed (a notebook's `_repr_html_`).
+pub fn tune_fragment(report: &TuneReport) -> String {
+    layout::fragment(tune::body(report)).into_string()
+}
+
+/// The index advice as a whole page (`pgsage indexes --format html`).
+pub fn indexes_page(advice: &IndexAdvice) -> String {
+    layout::document(&indexes::title(advice), indexes::body(advice)).into_string()
+}
+
+/// The index advice as a fragment to embed (a notebook's `_repr_html_`).
+pub fn indexes_fragment(advice: &IndexAdvice) -> String {
+    layout::fragment(indexes::body(advice)).into_string()
+}
+
 /// A page holding another renderer's text output as preformatted text, escaped: what a
 /// command without its own HTML layout yet writes for `--format html`.
 pub fn text_page(title: &str, text: &str) -> String {
@@ -80,4 +111,10 @@ pub fn text_page(title: &str, text: &str) -> String {
 }
 
 #[cfg(test)]
+mod indexes_tests;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tune_tests;

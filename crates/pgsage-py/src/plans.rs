@@ -28,16 +28,16 @@ impl PlanAnalysis {
         self.report.to_json()
     }
 
-    /// The plan page's fragment, for `_repr_html_`.
-    // TODO(issue 14): the plan page's own fragment (`html::plan_fragment`: the tree with
-    // each node's time and its findings) once it lands; until then the findings as the
-    // audit page shows them.
+    /// The plan page's fragment (the tree with each node's own time and its findings,
+    /// then the actions), for `_repr_html_`: `pgsage plan --format html`'s section.
     fn html_fragment(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            Ok(pgsage::report::render::html::audit_fragment(
-                &self.report,
-                None,
-            ))
+            Ok(pgsage::report::render::html::plan_fragment(&[
+                pgsage::engine::plan::PlanSection {
+                    plan: &self.plan,
+                    report: &self.report,
+                },
+            ]))
         })
     }
 

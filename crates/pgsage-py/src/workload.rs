@@ -99,11 +99,9 @@ impl Workload {
         })
     }
 
-    /// The workload page's fragment with the `queries` pack's findings under this
-    /// configuration, for `_repr_html_`.
-    // TODO(issue 14): the workload page's own fragment (`html::workload_fragment` of a
-    // `WorkloadReport::new(workload, &config, log stats)`: totals, top queries, findings)
-    // once it lands; until then the findings as the audit page shows them.
+    /// The workload page's fragment (totals, top statements, time per window, the
+    /// `queries` pack's findings under this configuration), for `_repr_html_`:
+    /// `pgsage workload --format html`'s sections.
     #[pyo3(signature = (*, config_path=None, config_json=None))]
     fn html_fragment(
         &self,
@@ -113,10 +111,18 @@ impl Workload {
     ) -> PyResult<String> {
         guard(py, || {
             let inner = Arc::clone(&self.inner);
+            let log_stats = self.log_stats.clone();
             py.detach(move || -> pgsage::Result<String> {
                 let config = resolve_config(config_path, config_json.as_deref())?;
-                let report = pgsage::engine::workload::findings_report(&inner, &config, None);
-                Ok(pgsage::report::render::html::audit_fragment(&report, None))
+                let log = log_stats
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok());
+                let report =
+                    pgsage::engine::workload::WorkloadReport::new((*inner).clone(), &config, log);
+                Ok(pgsage::report::render::html::workload_fragment(
+                    &report,
+                    &pgsage::engine::workload::RenderOptions::default(),
+                ))
             })
             .map_err(|e| to_py(py, e))
         })

@@ -151,7 +151,7 @@ pub(crate) fn action(report: &Report, a: &Action) -> Markup {
 
 pub(crate) fn finding(index: usize, f: &Finding) -> Markup {
     html! {
-        div class="finding" id={ "finding-" (index) } data-rule=(f.rule) {
+        div class="finding" id={ "finding-" (index) } data-finding=(index) data-rule=(f.rule) {
             div {
                 (severity_badge(f.severity)) " "
                 strong { (f.rule) } " " (f.title) " — " code { (f.object.display_name()) }
@@ -190,7 +190,7 @@ fn compact_finding(index: usize, f: &Finding) -> Markup {
         .map(|(k, v)| format!("{k}={}", evidence_value(v)))
         .collect();
     html! {
-        p class="finding" id={ "finding-" (index) } data-rule=(f.rule) {
+        p class="finding" id={ "finding-" (index) } data-finding=(index) data-rule=(f.rule) {
             (severity_badge(f.severity)) " " strong { (f.rule) } " " code { (f.object.display_name()) } ": "
             (prose(&f.message))
             @if !evidence.is_empty() { br; small class="muted" { (evidence.join(", ")) } }

@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     });
     // The shareable page: how long it takes to write, and how big it is.
     let report = audit(&snap, &config);
-    let page = pgsage::report::render::html::audit_page(&report, Some(&snap));
+    let page = pgsage::html::audit_page(&report, Some(&snap));
     eprintln!(
         "HTML page: {} bytes ({} findings in {} actions)",
         page.len(),
@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
         report.actions.len()
     );
     c.bench_function("HTML page 2000 tables / 6000 indexes", |b| {
-        b.iter(|| pgsage::report::render::html::audit_page(&report, Some(&snap)))
+        b.iter(|| pgsage::html::audit_page(&report, Some(&snap)))
     });
     let json = snap.to_json();
     c.bench_function("parse snapshot JSON (2000 tables)", |b| {

@@ -39,7 +39,7 @@ fn page(args: &[&str], file: &Path) -> String {
 /// A page for a snapshot: the layout's style and script (reviewed with the layout) and
 /// the version left out, one element per line so that a change reads as a diff.
 fn normalised(page: &str) -> String {
-    use pgsage::report::render::html::layout::{SCRIPT, STYLE};
+    use pgsage::html::layout::{SCRIPT, STYLE};
     page.replace(STYLE, "[layout style]")
         .replace(SCRIPT, "[layout script]")
         .replace(env!("CARGO_PKG_VERSION"), "[version]")

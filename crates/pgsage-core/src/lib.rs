@@ -31,6 +31,7 @@ pub mod engine;
 mod error;
 pub mod frames;
 pub mod host;
+pub mod html;
 pub mod knowledge;
 pub mod plan;
 pub mod redact;

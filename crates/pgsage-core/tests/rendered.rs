@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pgsage_core::report::render::{render, render_html, Format, TableStyle};
+use pgsage_core::report::render::{render, Format, TableStyle};
 use pgsage_core::snapshot::{Fact, HostFacts, StorageKind};
 use pgsage_core::tune::render::{render as render_tune, TuneFormat};
 use pgsage_core::{audit_and_tune, RuleConfig, Snapshot, Source};
@@ -75,7 +75,7 @@ fn demo_audit_html_page() {
     let snapshot = demo();
     let (report, _) = audit_and_tune(&snapshot, &config(), Source::SnapshotFile);
     let mut out = Vec::new();
-    render_html(&report, Some(&snapshot), &mut out).expect("render");
+    out.extend_from_slice(pgsage_core::html::audit_page(&report, Some(&snapshot)).as_bytes());
     let page = text(out).replace(
         &format!("pgsage {}", report.tool.version),
         "pgsage [version]",

@@ -1,5 +1,5 @@
 //! The notebook's HTML (`_repr_html_`): the CLI's pages as fragments
-//! (`pgsage::report::render::html`), so a notebook shows what `--format html` writes. The
+//! (`pgsage::html`), so a notebook shows what `--format html` writes. The
 //! Python objects that keep only the library's JSON (reports, tune advice) hand it back
 //! here; the native classes (plans, workloads, index advice) have an `html_fragment`
 //! method.
@@ -21,9 +21,7 @@ pub(crate) fn report_html(
         let report: pgsage::report::Report =
             serde_json::from_str(report_json).map_err(|e| internal(py, &e.to_string()))?;
         let snapshot = snapshot.map(|s| std::sync::Arc::clone(&s.inner));
-        Ok(py.detach(move || {
-            pgsage::report::render::html::audit_fragment(&report, snapshot.as_deref())
-        }))
+        Ok(py.detach(move || pgsage::html::audit_fragment(&report, snapshot.as_deref())))
     })
 }
 
@@ -33,6 +31,6 @@ pub(crate) fn tune_html(py: Python<'_>, report_json: &str) -> PyResult<String> {
     guard(py, || {
         let report: pgsage::tune::TuneReport =
             serde_json::from_str(report_json).map_err(|e| internal(py, &e.to_string()))?;
-        Ok(pgsage::report::render::html::tune_fragment(&report))
+        Ok(pgsage::html::tune_fragment(&report))
     })
 }

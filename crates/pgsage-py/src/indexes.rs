@@ -30,9 +30,7 @@ impl IndexAdvice {
     /// The index advice page's fragment (`pgsage indexes --format html`), for
     /// `_repr_html_`.
     fn html_fragment(&self, py: Python<'_>) -> PyResult<String> {
-        guard(py, || {
-            Ok(pgsage::report::render::html::indexes_fragment(&self.inner))
-        })
+        guard(py, || Ok(pgsage::html::indexes_fragment(&self.inner)))
     }
 
     /// The recommendations as a table (`pgsage::advise::recommendations_frame`), JSON.

@@ -32,7 +32,7 @@ impl PlanAnalysis {
     /// then the actions), for `_repr_html_`: `pgsage plan --format html`'s section.
     fn html_fragment(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            Ok(pgsage::report::render::html::plan_fragment(&[
+            Ok(pgsage::html::plan_fragment(&[
                 pgsage::engine::plan::PlanSection {
                     plan: &self.plan,
                     report: &self.report,

@@ -119,7 +119,7 @@ impl Workload {
                     .and_then(|s| serde_json::from_str(s).ok());
                 let report =
                     pgsage::engine::workload::WorkloadReport::new((*inner).clone(), &config, log);
-                Ok(pgsage::report::render::html::workload_fragment(
+                Ok(pgsage::html::workload_fragment(
                     &report,
                     &pgsage::engine::workload::RenderOptions::default(),
                 ))

@@ -101,7 +101,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         // The page with the charts drawn from the audited snapshot; the hints (nothing
         // may follow </html>) go to standard error.
         output::write(args.output.as_deref(), |out| {
-            pgsage::report::render::render_html(&report, Some(&snap), out)
+            out.write_all(pgsage::html::audit_page(&report, Some(&snap)).as_bytes())
         })?;
         for line in hints::missing_facts(report.skipped.iter().filter_map(|s| s.missing_fact))
             .into_iter()

@@ -167,6 +167,9 @@ fn write(args: &IndexesArgs, advice: &IndexAdvice) -> Result<()> {
         verbose: args.verbose,
     };
     output::write(args.output.as_deref(), |out| {
+        if args.format == FormatArg::Html {
+            return out.write_all(pgsage::html::indexes_page(advice).as_bytes());
+        }
         render(advice, args.format.into(), &opts, out)
     })?;
     if let Some(path) = &args.output {

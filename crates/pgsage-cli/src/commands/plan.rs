@@ -159,6 +159,9 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         color: output::color(to_terminal),
     };
     output::write(args.output.as_deref(), |out| {
+        if args.format == FormatArg::Html {
+            return out.write_all(pgsage::html::plan_page(&sections).as_bytes());
+        }
         render_plan_reports(&sections, args.format.into(), &style, args.tree, out)
     })?;
     Ok(output::status(

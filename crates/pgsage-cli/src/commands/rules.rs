@@ -45,7 +45,7 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
                 FormatArg::Table | FormatArg::Markdown => {
                     pgsage::rules::docs::rule_markdown(rule, &config)
                 }
-                FormatArg::Html => pgsage::report::render::html::text_page(
+                FormatArg::Html => pgsage::html::text_page(
                     &format!("pgsage rule {id}"),
                     &pgsage::rules::docs::rule_markdown(rule, &config),
                 ),
@@ -61,9 +61,7 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
             format!("{}\n", serde_json::to_string_pretty(&catalogue)?)
         }
         (None, FormatArg::Markdown) => list_markdown(&config),
-        (None, FormatArg::Html) => {
-            pgsage::report::render::html::text_page("pgsage rules", &list_markdown(&config))
-        }
+        (None, FormatArg::Html) => pgsage::html::text_page("pgsage rules", &list_markdown(&config)),
     };
     output::write(None, |out| out.write_all(text.as_bytes()))?;
     Ok(ExitCode::SUCCESS)

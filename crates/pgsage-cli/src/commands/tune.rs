@@ -70,6 +70,9 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         if args.script {
             return out.write_all(report.script().as_bytes());
         }
+        if args.format == FormatArg::Html {
+            return out.write_all(pgsage::html::tune_page(&report).as_bytes());
+        }
         render(&report, args.format.into(), width, out)?;
         if matches!(args.format, FormatArg::Table | FormatArg::Markdown) {
             for line in &hints {

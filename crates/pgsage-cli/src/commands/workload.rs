@@ -110,6 +110,9 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
         width: output::table_width(args.width, output::to_terminal(args.report_out.as_deref())),
     };
     output::write(args.report_out.as_deref(), |out| {
+        if args.format == FormatArg::Html {
+            return out.write_all(pgsage::html::workload_page(&report, &opts).as_bytes());
+        }
         render(&report, args.format.into(), &opts, out)
     })?;
     Ok(output::status(args.fail_on, report.worst()))

@@ -59,9 +59,9 @@ pub fn render(
         }
         TuneFormat::Markdown => markdown(report, out),
         TuneFormat::Table => table(report, width, out),
-        TuneFormat::Html => {
-            out.write_all(crate::report::render::html::tune_page(report).as_bytes())
-        }
+        TuneFormat::Html => Err(crate::report::render::html_elsewhere(
+            "crate::html::tune_page",
+        )),
     }
 }
 

@@ -48,7 +48,9 @@ pub fn render(
         Format::Json => writeln!(out, "{}", to_json(advice)),
         Format::Table => table::render_table(advice, opts, out),
         Format::Markdown => markdown::render_markdown(advice, out),
-        Format::Html => out.write_all(crate::report::render::html::indexes_page(advice).as_bytes()),
+        Format::Html => Err(crate::report::render::html_elsewhere(
+            "crate::html::indexes_page",
+        )),
     }
 }
 

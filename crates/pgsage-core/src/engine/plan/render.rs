@@ -23,7 +23,7 @@ pub struct PlanSection<'a> {
 /// Writes the reports of several plans: JSON is an array of reports (one per plan, the
 /// tree left out); table and Markdown have one section per plan, with the plan's tree
 /// first when `tree` is set; HTML is one page with a section per plan, its tree always
-/// drawn ([`plan_page`](crate::report::render::html::plan_page)).
+/// drawn ([`plan_page`](crate::html::plan_page)).
 pub fn render_plan_reports(
     sections: &[PlanSection<'_>],
     format: Format,
@@ -52,7 +52,9 @@ pub fn render_plan_reports(
             }
             Ok(())
         }
-        Format::Html => out.write_all(crate::report::render::html::plan_page(sections).as_bytes()),
+        Format::Html => Err(crate::report::render::html_elsewhere(
+            "crate::html::plan_page",
+        )),
     }
 }
 

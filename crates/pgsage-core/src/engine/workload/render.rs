@@ -1,5 +1,5 @@
 //! Rendering a [`WorkloadReport`]: top queries, profile and findings as a terminal table,
-//! Markdown or an HTML page ([`workload_page`](crate::report::render::html::workload_page)),
+//! Markdown or an HTML page ([`workload_page`](crate::html::workload_page)),
 //! or the whole report as JSON.
 
 use std::io::Write;
@@ -95,9 +95,9 @@ pub fn render(
         Format::Json => writeln!(out, "{}", r.to_json()),
         Format::Table => render_text(r, opts, false, out),
         Format::Markdown => render_text(r, opts, true, out),
-        Format::Html => {
-            out.write_all(crate::report::render::html::workload_page(r, opts).as_bytes())
-        }
+        Format::Html => Err(crate::report::render::html_elsewhere(
+            "crate::html::workload_page",
+        )),
     }
 }
 

@@ -2,7 +2,6 @@
 //! `io::Write` (so tests render into a buffer at a fixed width without colour), and its
 //! fixes as a psql script ([`mod@script`]).
 
-pub mod html;
 mod markdown;
 pub mod script;
 mod table;
@@ -10,6 +9,8 @@ mod table;
 pub use markdown::render_markdown;
 pub use script::{render_script, script};
 pub use table::{render_table, TableStyle};
+// The HTML page (crate::html) lists as many first actions as the text report.
+pub(crate) use table::TOP_ACTIONS;
 
 use super::{ActionFix, Finding, Report};
 
@@ -57,18 +58,18 @@ pub fn render(
         }
         Format::Table => render_table(report, style, out),
         Format::Markdown => render_markdown(report, out),
-        // Without the snapshot: the page without its charts (render_html has them).
-        Format::Html => render_html(report, None, out),
+        // The page is drawn above the engine (crate::html, which reads reports, plans,
+        // workloads and tune advice): a renderer here cannot reach it.
+        Format::Html => Err(html_elsewhere("crate::html::audit_page")),
     }
 }
 
-/// Writes the audit's HTML page; `snapshot`, the audited one, adds its charts.
-pub fn render_html(
-    report: &Report,
-    snapshot: Option<&crate::snapshot::Snapshot>,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    out.write_all(html::audit_page(report, snapshot).as_bytes())
+/// The error of a renderer asked for HTML: pages are written by [`crate::html`].
+pub fn html_elsewhere(function: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!("HTML pages are written by {function}"),
+    )
 }
 
 /// The report's first lines, each part apart (the HTML page lays them out itself).

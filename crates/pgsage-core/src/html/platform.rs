@@ -12,7 +12,7 @@ pub fn commands(p: &PlatformFix, id: &str) -> Markup {
     html! {
         @if !p.commands.is_empty() {
             p class="cost" { strong { (p.heading()) } }
-            (super::audit::code_block(id, &p.commands.join("\n")))
+            (super::layout::code_block(id, &p.commands.join("\n")))
             ul class="muted" { @for n in &p.notes { li { (n) } } }
         }
         @if !p.not_allowed.is_empty() {

@@ -155,3 +155,13 @@ pub fn capped_with<T>(
         }
     }
 }
+
+/// SQL or commands whole, never wrapped, with a button that copies them.
+pub(crate) fn code_block(id: &str, text: &str) -> Markup {
+    html! {
+        div class="code" {
+            pre id=(id) { code { (text) } }
+            button class="copy" type="button" data-target=(id) { "copy" }
+        }
+    }
+}

@@ -235,7 +235,7 @@ fn findings(r: &WorkloadReport) -> Markup {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::report::render::html::workload_page;
+    use crate::html::workload_page;
     use crate::{RuleConfig, Snapshot};
 
     /// The demo snapshot's pg_stat_statements (captured from a real server) judged.

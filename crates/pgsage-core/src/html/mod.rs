@@ -1,5 +1,8 @@
 //! The shareable report: one self-contained HTML page (CSS, script and SVG charts inline,
-//! no request to any network), light and dark, printable. Every value from the server
+//! no request to any network), light and dark, printable, for every command (audit, plan,
+//! workload, indexes, tune). It sits above the engine, the tuning and the advisor (it
+//! reads their reports), so their own renderers (table, Markdown, JSON) do not reach it:
+//! the CLI and the Python package call these page functions for HTML. Every value from the server
 //! (object names, query texts, settings) goes through maud, which escapes it: a table
 //! named `<script>` is text.
 //!
@@ -97,8 +100,8 @@ pub fn indexes_fragment(advice: &IndexAdvice) -> String {
     layout::fragment(indexes::body(advice)).into_string()
 }
 
-/// A page holding another renderer's text output as preformatted text, escaped: what a
-/// command without its own HTML layout yet writes for `--format html`.
+/// A page holding another renderer's text output as preformatted text, escaped: what
+/// `pgsage rules --format html` writes (the rule catalogue's Markdown).
 pub fn text_page(title: &str, text: &str) -> String {
     layout::document(
         title,

@@ -382,8 +382,8 @@ fn unjudged(report: &Report) -> Markup {
 mod tests {
     use super::*;
     use crate::engine::plan::analyze;
+    use crate::html::plan_page;
     use crate::plan::{parse_plans, Plan};
-    use crate::report::render::html::plan_page;
     use crate::RuleConfig;
 
     fn corpus(rel: &str) -> Vec<Plan> {

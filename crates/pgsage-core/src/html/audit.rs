@@ -6,10 +6,10 @@
 
 use maud::{html, Markup};
 
-use super::layout::{capped, capped_with};
+use super::layout::{capped, capped_with, code_block};
 // As many as the text report's "What to do first".
 use crate::report::actions::Action;
-use crate::report::render::table::TOP_ACTIONS;
+use crate::report::render::TOP_ACTIONS;
 use crate::report::{Finding, Report};
 use crate::snapshot::Snapshot;
 
@@ -76,16 +76,6 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
         (unjudged(report))
         footer {
             "Made by pgsage " (report.tool.version) ". Every value from the server is shown as text."
-        }
-    }
-}
-
-/// SQL or commands whole, never wrapped, with a button that copies them.
-pub(crate) fn code_block(id: &str, text: &str) -> Markup {
-    html! {
-        div class="code" {
-            pre id=(id) { code { (text) } }
-            button class="copy" type="button" data-target=(id) { "copy" }
         }
     }
 }

@@ -134,6 +134,14 @@ def html_text(value: str) -> str:
     )
 
 
+def html_prose(value: str) -> str:
+    """Prose as the pages hold it: escaped, with its `backticked` identifiers as code."""
+    return "".join(
+        f"<code>{html_text(part)}</code>" if i % 2 else html_text(part)
+        for i, part in enumerate(value.split("`"))
+    )
+
+
 def page_sections(page: str) -> str:
     """The sections of a CLI page (inside ``<main>``) or of a notebook fragment (between
     its style and its script): what both renderings share."""

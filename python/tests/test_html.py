@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pgsage
-from conftest import html_text, page_sections, run_cli_html
+from conftest import html_prose, html_text, page_sections, run_cli_html
 
 
 def test_a_report_is_the_audit_page_with_its_charts(cli, demo, demo_path: Path, tmp_path: Path):
@@ -22,7 +22,7 @@ def test_a_report_is_the_audit_page_with_its_charts(cli, demo, demo_path: Path, 
         assert f'id="action-{a.id}"' in out
     for i, f in enumerate(report.findings):
         assert f'id="finding-{i}"' in out
-        assert html_text(f.message) in out
+        assert html_prose(f.message) in out
 
 
 def test_a_report_from_json_has_no_charts_but_the_same_sections(demo):
@@ -98,4 +98,4 @@ def test_plans_and_workloads_show_their_findings(kind, demo):
     out = shown._repr_html_()
     assert out.startswith('<div class="pgsage">')
     for f in report:
-        assert html_text(f.message) in out
+        assert html_prose(f.message) in out

@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 import pandas as pd
 import pytest
-from conftest import REPO, html_text, run_cli
+from conftest import REPO, html_prose, html_text, run_cli
 
 import pgsage
 
@@ -185,7 +185,7 @@ def test_repr_html_escapes_names_from_the_plan():
     assert "&lt;script&gt;" in out
     assert a.summary.warning == 2
     for f in a:
-        assert html_text(f.message) in out
+        assert html_prose(f.message) in out
 
 
 # -- live -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pandas as pd
 import pytest
-from conftest import DEMO, REPO, html_text, run_cli
+from conftest import DEMO, REPO, html_prose, html_text, run_cli
 
 import pgsage
 
@@ -179,8 +179,8 @@ def test_findings_follow_the_configuration_like_the_cli(cli, demo, tmp_path: Pat
     # The notebook shows the findings of the workload's own configuration.
     html = configured._repr_html_()
     for f in configured.findings:
-        assert html_text(f.message) in html
-    assert any(html_text(f.message) not in w._repr_html_() for f in configured.findings)
+        assert html_prose(f.message) in html
+    assert any(html_prose(f.message) not in w._repr_html_() for f in configured.findings)
     assert "pg_stat_statements" in repr(w)
     with pytest.raises(pgsage.ConfigError, match="unknown rule"):
         w.check({"rules": {"QRY999": {}}})
@@ -201,11 +201,6 @@ def test_repr_html_escapes_query_text(tmp_path: Path):
     assert "<script>alert" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TODO(issue 14): the notebook shows the workload page's queries once "
-    "html::workload_fragment lands (today: the findings only); then drop this mark",
-)
 def test_repr_html_shows_the_queries_escaped(tmp_path: Path):
     out = _evil_workload(tmp_path)._repr_html_()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out

@@ -52,7 +52,7 @@ body.pgsage{margin:0}
 .pgsage .finding{border-top:1px solid var(--line);padding:6px 0}
 .pgsage .capped>.more{display:none}
 .pgsage button.show-all{border:1px solid var(--line);background:var(--bg);color:var(--fg);border-radius:4px;padding:2px 10px;cursor:pointer;margin:4px 0}
-.pgsage .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
+.pgsage .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px;align-items:start}
 .pgsage figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:var(--card)}
 .pgsage figcaption{font-weight:600;margin-bottom:4px}
 .pgsage svg{max-width:100%;height:auto}

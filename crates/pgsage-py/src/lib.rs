@@ -349,6 +349,7 @@ fn collect(
             interval: seconds(py, "interval", interval)?,
             host_facts,
             probe_local_host,
+            ..collect_defaults
         };
         let mut snapshot = collect_interruptibly(py, connect, options)?;
         // The tier's platform against what the server shows.

@@ -31,6 +31,7 @@ pub use pgsage_core::{
 
 pub use collect::{
     collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with, CollectOptions,
+    DatabaseSelection,
 };
 pub use connect::ConnectOptions;
 pub use error::{DriverError, Error, Result};

@@ -5,6 +5,7 @@
 //! `docs/snapshot-format.md`.
 
 mod activity;
+mod database_sections;
 mod file;
 mod normalise;
 mod objects;
@@ -16,6 +17,7 @@ pub use activity::{
     Backend, LockWait, PreparedXact, ReplicationClient, ReplicationSlot, StandbyStatus,
     VacuumProgress,
 };
+pub use database_sections::DatabaseSections;
 pub use normalise::{normalised_collected_at, NORMALISED_PORT, NORMALISED_SERVER_DIR};
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
@@ -29,7 +31,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The snapshot file format version this build reads and writes.
-pub const SNAPSHOT_VERSION: u32 = 1;
+///
+/// Version 2 added [`Snapshot::other_databases`]; version 1 files load unchanged (the
+/// field is empty).
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// Everything collected from one server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +126,11 @@ pub struct Snapshot {
     pub statements: Option<Statements>,
     /// The first of two samples, when collected with an interval.
     pub baseline: Option<Baseline>,
+    /// The per-database sections of the other databases of the cluster, when collected
+    /// with `--all-databases` or `--databases PATTERN` (the connected database's are the
+    /// top-level `tables`, `indexes`, …). Read them through [`Snapshot::database_views`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_databases: Vec<DatabaseSections>,
 }
 
 /// The counters of an earlier sample, so rules can use rates over a window

@@ -78,6 +78,7 @@ impl Snapshot {
             wal_lsn_bytes: _,
             statements,
             baseline,
+            other_databases,
         } = self;
         *collected_at += delta;
         shift_server(server, delta);
@@ -97,6 +98,11 @@ impl Snapshot {
             .iter_mut()
             .for_each(|s| shift_statements(s, delta));
         baseline.iter_mut().for_each(|b| shift_baseline(b, delta));
+        for d in other_databases {
+            shift(&mut d.collected_at, delta);
+            d.tables.iter_mut().for_each(|t| shift_table(t, delta));
+            d.indexes.iter_mut().for_each(|i| shift_index(i, delta));
+        }
     }
 
     /// Normalises what changes on every capture of the same state without meaning

@@ -66,6 +66,25 @@ pub struct CollectOptions {
     /// the user did not give from this machine's cgroup limits and /proc. Turn off when a
     /// loopback address is a tunnel to another host.
     pub probe_local_host: bool,
+    /// Which other databases of the cluster to read the per-database sections of
+    /// (tables, indexes, …), each over its own connection. Default: none.
+    pub databases: DatabaseSelection,
+    /// At most this many databases are read at once (`--jobs`); at least 1.
+    pub jobs: usize,
+}
+
+/// Which databases' sections a collection reads besides the connected one's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DatabaseSelection {
+    /// Only the connected database.
+    #[default]
+    Connected,
+    /// Every database the role may connect to (`--all-databases`): not templates, not
+    /// databases that refuse connections.
+    All,
+    /// The databases whose names match one of these glob patterns (`--databases
+    /// 'tenant_*,erp'`), the connected database always included.
+    Matching(Vec<String>),
 }
 
 impl Default for CollectOptions {
@@ -77,6 +96,8 @@ impl Default for CollectOptions {
             interval: None,
             host_facts: HostFacts::default(),
             probe_local_host: true,
+            databases: DatabaseSelection::Connected,
+            jobs: 4,
         }
     }
 }
@@ -563,6 +584,7 @@ async fn sample_full(
             .take(triggers, &mut gaps, constraints::decode_triggers)
             .unwrap_or_default(),
         wal_lsn_bytes: c.wal_lsn_bytes,
+        other_databases: Vec::new(),
     };
     visibility_gaps(&cx, &snapshot, &hidden_sequences, &mut gaps);
     if let Some(columns) = columns {

@@ -199,6 +199,11 @@ fn audit_with_views(
             }
             .to_owned(),
             platform: Some(platform),
+            databases: if snapshot.has_other_databases() {
+                snapshot.database_names().map(str::to_owned).collect()
+            } else {
+                Vec::new()
+            },
         },
         summary: Summary::of(&findings),
         host,

@@ -226,7 +226,7 @@ fn block(s: &mut String, report: &Report, f: &Finding, fix: &Fix, seen: &mut See
         "-- {} {}: {} ({})",
         f.rule,
         f.title,
-        f.object.display_name(),
+        report.target.object_name(&f.object),
         f.severity
     );
     let _ = writeln!(s, "-- cost: {}", fix.cost_line());

@@ -30,8 +30,8 @@ pub use pgsage_core::{
 };
 
 pub use collect::{
-    collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with, CollectOptions,
-    DatabaseSelection,
+    collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with,
+    collect_snapshot_with_stats, CollectOptions, DatabaseSelection,
 };
 pub use connect::ConnectOptions;
 pub use error::{DriverError, Error, Result};

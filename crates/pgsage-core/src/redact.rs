@@ -106,6 +106,41 @@ pub fn strip_literals(sql: &str) -> String {
     out
 }
 
+/// Whether a statement's text may carry a secret in a literal: `CREATE ROLE … PASSWORD
+/// '…'`, `ALTER USER MAPPING … OPTIONS (password '…')`, a `CREATE SUBSCRIPTION` or
+/// `dblink_connect` connection string with `password=…`.
+fn may_hold_a_secret(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("password") || lower.contains("passfile")
+}
+
+/// Removes the literals of every query text that may hold a password (see
+/// [`strip_literals`]), leaving every other text as collected. `pg_stat_statements`
+/// keeps utility statements such as `CREATE ROLE x PASSWORD 'secret'` verbatim, and
+/// `pg_stat_activity` shows them while they run: a snapshot written to a shared place
+/// (a fleet's output directory, object storage) must not carry them.
+pub fn mask_secrets(snapshot: &mut Snapshot) {
+    let mask = |text: &mut Option<String>| {
+        if let Some(t) = text.as_mut().filter(|t| may_hold_a_secret(t)) {
+            *t = strip_literals(t);
+        }
+    };
+    for b in &mut snapshot.activity {
+        mask(&mut b.query);
+    }
+    let statements = snapshot.statements.iter_mut().chain(
+        snapshot
+            .baseline
+            .iter_mut()
+            .flat_map(|b| b.statements.iter_mut()),
+    );
+    for st in statements {
+        for q in &mut st.top {
+            mask(&mut q.query);
+        }
+    }
+}
+
 /// Redacts a snapshot in place.
 pub fn redact(snapshot: &mut Snapshot) {
     let user = |u: &mut Option<String>| {
@@ -183,6 +218,27 @@ mod tests {
             "select ?, \"Col 1\" from t"
         );
         assert_eq!(strip_literals("select 'unterminated"), "select ?");
+    }
+
+    #[test]
+    fn secrets_are_masked_and_other_texts_kept() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        let mut snap = Snapshot::load(&p).expect("demo");
+        let top = &mut snap.statements.as_mut().expect("statements").top;
+        assert!(top.len() >= 2, "the demo has statements");
+        top[0].query = Some("CREATE ROLE app LOGIN PASSWORD 'hunter2'".into());
+        top[1].query = Some("SELECT * FROM t WHERE name = 'kept'".into());
+        mask_secrets(&mut snap);
+        let top = &snap.statements.as_ref().expect("statements").top;
+        assert_eq!(
+            top[0].query.as_deref(),
+            Some("CREATE ROLE app LOGIN PASSWORD ?")
+        );
+        assert_eq!(
+            top[1].query.as_deref(),
+            Some("SELECT * FROM t WHERE name = 'kept'")
+        );
     }
 
     #[test]

@@ -1,13 +1,13 @@
-//! `pgsage fleet` end to end: two real servers (one with a planted problem, one its
-//! healthy twin, reached with a password from a password file), a closed port and a
-//! server that accepts connections and never answers.
+//! `pgsage fleet` end to end: two real servers (one with a planted problem, reached with
+//! a password from a password file; its healthy twin, reached through a connection
+//! service file), a closed port and a server that accepts connections and never answers.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{pgsage, stderr, stdout};
+use common::{stderr, stdout};
 use pgsage_testkit::{require_server, SilentServer, TestServer};
 use serde_json::Value;
 
@@ -50,7 +50,10 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Runs `pgsage fleet`, with `PGSERVICEFILE` pointing at `services.conf` beside the
+/// inventory.
 fn run_fleet(inventory: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let services = inventory.with_file_name("services.conf");
     let mut args = vec![
         "fleet",
         "--inventory",
@@ -63,7 +66,16 @@ fn run_fleet(inventory: &Path, out: &Path, extra: &[&str]) -> std::process::Outp
         "4",
     ];
     args.extend_from_slice(extra);
-    pgsage(&args)
+    std::process::Command::new(env!("CARGO_BIN_EXE_pgsage"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .env("PGSERVICEFILE", services)
+        .env_remove("PGHOST")
+        .env_remove("PGDATABASE")
+        .env_remove("PGSERVICE")
+        .env_remove("PGPASSWORD")
+        .output()
+        .expect("run pgsage")
 }
 
 #[test]
@@ -78,6 +90,15 @@ fn a_fleet_survives_a_dead_and_a_hung_server() {
     let silent = SilentServer::start().expect("silent server");
     let dead = closed_port();
 
+    // erp-b is reached through a connection service file.
+    std::fs::write(
+        dir.path().join("services.conf"),
+        format!(
+            "# the estate\n[erp_b]\nhost=127.0.0.1\nport={}\nuser=postgres\ndbname=erp\nsslmode=disable\n",
+            b.port()
+        ),
+    )
+    .expect("service file");
     let inventory = dir.path().join("fleet.toml");
     std::fs::write(
         &inventory,
@@ -93,7 +114,7 @@ storage = "ssd"
 
 [[server]]
 name = "erp-b"
-dsn = "{b_dsn}"
+dsn = "service=erp_b"
 tags = {{ env = "prod", customer = "globex" }}
 
 [[server]]
@@ -107,7 +128,6 @@ dsn = "host=127.0.0.1 port={silent_port} user=postgres dbname=postgres sslmode=d
 "#,
             a_port = a.port(),
             passfile = passfile.display(),
-            b_dsn = b.dsn("erp"),
             silent_port = silent.port(),
         ),
     )

@@ -37,7 +37,8 @@ fn monitor_role(server: &TestServer, passfile: &Path) {
 fn plant(server: &TestServer, autovacuum_off: bool) {
     server.create_database("erp").expect("db");
     let mut sql = "CREATE TABLE stock_move (id bigint PRIMARY KEY, qty int);\n\
-                   INSERT INTO stock_move SELECT g, g FROM generate_series(1, 1000) g;\n"
+                   INSERT INTO stock_move SELECT g, g FROM generate_series(1, 1000) g;\n\
+                   ANALYZE stock_move;\n"
         .to_owned();
     if autovacuum_off {
         sql.push_str("ALTER TABLE stock_move SET (autovacuum_enabled = off);\n");
@@ -163,6 +164,13 @@ dsn = "host=127.0.0.1 port={silent_port} user=postgres dbname=postgres sslmode=d
     assert_eq!(by_name["hung"]["status"], "timeout", "{}", by_name["hung"]);
     assert!(silent.accepted() > 0, "the hung server was tried");
     assert_eq!(summary["totals"]["ok"], 2);
+    let page = std::fs::read_to_string(out.join("summary.html")).expect("summary.html");
+    for (name, status) in [("erp-a", "ok"), ("dead", "error"), ("hung", "timeout")] {
+        assert!(
+            page.contains(&format!("data-server=\"{name}\" data-status=\"{status}\"")),
+            "{name} is not on the page as {status}"
+        );
+    }
     assert_eq!(by_name["erp-a"]["tags"]["customer"], "acme");
 
     // Each audited server has its snapshot and report; the planted problem is found on

@@ -86,6 +86,19 @@ pub fn check_inventory(inventory: &Inventory, origin: &str) -> Result<()> {
     Ok(())
 }
 
+/// Writes the run into `dir` ([`write_dir`]) and the summary as a page,
+/// `DIR/summary.html` ([`crate::html::fleet_page`]), replaced atomically like the rest.
+pub fn write_run(dir: &Path, run: &FleetRun) -> Result<Written> {
+    let mut written = write_dir(dir, run)?;
+    let page = dir.join(output::SUMMARY_HTML);
+    output::write_atomic(&page, |out| {
+        use std::io::Write;
+        out.write_all(crate::html::fleet_page(&written.summary).as_bytes())
+    })?;
+    written.files.push(page);
+    Ok(written)
+}
+
 /// Collects and audits every server of the inventory; blocks until all are done.
 /// Servers fail on their own: nothing here stops the run.
 ///

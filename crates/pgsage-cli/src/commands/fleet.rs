@@ -80,7 +80,7 @@ pub fn run(args: FleetArgs) -> Result<ExitCode> {
         ..FleetOptions::new(pgsage::RuleConfig::discover(args.config.as_deref())?)
     };
     let run = fleet::run(&inventory, &options);
-    let written = fleet::write_dir(&args.output, &run)?;
+    let written = fleet::write_run(&args.output, &run)?;
     let width = output::table_width(args.width, output::to_terminal(None));
     output::write(None, |out| {
         fleet::render_summary(&written.summary, args.format.into(), width, out)

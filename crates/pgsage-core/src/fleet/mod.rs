@@ -20,7 +20,7 @@ pub mod run;
 pub mod summary;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use findings::{write_ndjson, FindingRow};
 pub use inventory::{Inventory, ServerEntry};

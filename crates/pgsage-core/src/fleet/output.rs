@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! DIR/summary.json        the fleet summary (FleetSummary)
+//! DIR/summary.html        the same as one page (crate::html::fleet_page), written by the
+//!                         live layer's `pgsage::fleet::write_run` (html is above fleet)
 //! DIR/findings.parquet    one row per finding (FindingRow), for DuckDB, polars, Spark
 //! DIR/findings.ndjson     the same rows as newline-delimited JSON
 //! DIR/<name>/snapshot.json and DIR/<name>/report.json, per audited server
@@ -23,6 +25,8 @@ use crate::{Error, Result};
 
 /// The file names, relative to the output directory.
 pub const SUMMARY_JSON: &str = "summary.json";
+/// See [`SUMMARY_JSON`].
+pub const SUMMARY_HTML: &str = "summary.html";
 /// See [`SUMMARY_JSON`].
 pub const FINDINGS_PARQUET: &str = "findings.parquet";
 /// See [`SUMMARY_JSON`].

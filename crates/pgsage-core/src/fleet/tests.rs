@@ -23,7 +23,7 @@ fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 /// Two audited servers (the demo snapshot, one of them with only its critical findings
 /// kept), one refused connection and one timeout.
-fn fleet() -> FleetRun {
+pub(crate) fn fleet() -> FleetRun {
     let (snap, report) = demo();
     let mut critical_only = report.clone();
     critical_only.filter(&crate::report::ReportFilter {

@@ -146,7 +146,7 @@ host=db2
     fn reads_the_named_section_only() {
         let dir = tempfile::tempdir().expect("tmp");
         let file = write(dir.path(), "svc.conf", FILE);
-        let (dsn, from) = lookup("erp_prod", &[file.clone()]).expect("found");
+        let (dsn, from) = lookup("erp_prod", std::slice::from_ref(&file)).expect("found");
         assert_eq!(from, file);
         assert_eq!(dsn.host.as_deref(), Some("db1.example.com"));
         assert_eq!(dsn.port, Some(6432));
@@ -173,7 +173,10 @@ host=db2
         );
         assert_eq!(lookup("erp_prod", &files).expect("found").1, system);
         let err = lookup("nope", &files).expect_err("not found").to_string();
-        assert!(err.contains("service `nope` not found") && err.contains("user.conf"), "{err}");
+        assert!(
+            err.contains("service `nope` not found") && err.contains("user.conf"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -183,20 +186,41 @@ host=db2
         let err = lookup("a", &[file]).expect_err("bad line").to_string();
         assert!(err.contains("line 3") && !err.contains("hunter2"), "{err}");
         let file = write(dir.path(), "nested.conf", "[a]\nservice=b\n");
-        assert!(lookup("a", &[file]).expect_err("nested").to_string().contains("another service"));
+        assert!(lookup("a", &[file])
+            .expect_err("nested")
+            .to_string()
+            .contains("another service"));
         let file = write(dir.path(), "typo.conf", "[a]\nsslmod=require\n");
-        assert!(lookup("a", &[file]).expect_err("typo").to_string().contains("sslmod"));
+        assert!(lookup("a", &[file])
+            .expect_err("typo")
+            .to_string()
+            .contains("sslmod"));
     }
 
     #[test]
     fn files_follow_the_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         let f = files(&env(&[("HOME", "/home/a")]));
         assert_eq!(f[0], PathBuf::from("/home/a/.pg_service.conf"));
         assert_eq!(f[1], PathBuf::from(SYSTEM_FILES[0]));
-        let f = files(&env(&[("HOME", "/home/a"), ("PGSERVICEFILE", "/x.conf"), ("PGSYSCONFDIR", "/etc/pg")]));
-        assert_eq!(f, vec![PathBuf::from("/x.conf"), PathBuf::from("/etc/pg/pg_service.conf")]);
+        let f = files(&env(&[
+            ("HOME", "/home/a"),
+            ("PGSERVICEFILE", "/x.conf"),
+            ("PGSYSCONFDIR", "/etc/pg"),
+        ]));
+        assert_eq!(
+            f,
+            vec![
+                PathBuf::from("/x.conf"),
+                PathBuf::from("/etc/pg/pg_service.conf")
+            ]
+        );
     }
 }

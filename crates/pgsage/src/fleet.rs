@@ -106,21 +106,32 @@ pub fn write_run(dir: &Path, run: &FleetRun) -> Result<Written> {
 /// thread, at most `jobs` at once; when the timeout passes, the collection is cancelled
 /// (it stops within 50 ms, whatever the server does) and the server is a `timeout`.
 pub fn run(inventory: &Inventory, options: &FleetOptions) -> FleetRun {
+    run_with_progress(inventory, options, &|_| {})
+}
+
+/// [`run`], calling `done` with each server's outcome as soon as it is known (from the
+/// worker threads, in the order servers finish): progress for long runs.
+pub fn run_with_progress(
+    inventory: &Inventory,
+    options: &FleetOptions,
+    done: &(dyn Fn(&ServerRun) + Sync),
+) -> FleetRun {
     let run_at = Utc::now();
     let servers = &inventory.servers;
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<ServerRun>>> = Mutex::new(vec![None; servers.len()]);
+    let finished: Mutex<Vec<Option<ServerRun>>> = Mutex::new(vec![None; servers.len()]);
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.clamp(1, servers.len().max(1)) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(server) = servers.get(i) else { break };
                 let run = run_server(server, options);
-                done.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(run);
+                done(&run);
+                finished.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(run);
             });
         }
     });
-    let servers = done
+    let servers = finished
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .into_iter()

@@ -1,6 +1,7 @@
 //! `pgsage fleet`: audit every server of an inventory into an output directory and print
 //! the fleet summary.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -79,7 +80,23 @@ pub fn run(args: FleetArgs) -> Result<ExitCode> {
         },
         ..FleetOptions::new(pgsage::RuleConfig::discover(args.config.as_deref())?)
     };
-    let run = fleet::run(&inventory, &options);
+    // On a terminal, a line per server as it finishes: a fleet run can take minutes.
+    let total = inventory.servers.len();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |server: &fleet::ServerRun| {
+        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        eprintln!(
+            "pgsage: [{n}/{total}] {} {} ({})",
+            server.name,
+            server.status(),
+            pgsage::units::duration(server.elapsed.as_secs_f64())
+        );
+    };
+    let run = if std::io::stderr().is_terminal() {
+        fleet::run_with_progress(&inventory, &options, &progress)
+    } else {
+        fleet::run(&inventory, &options)
+    };
     let written = fleet::write_run(&args.output, &run)?;
     let width = output::table_width(args.width, output::to_terminal(None));
     output::write(None, |out| {

@@ -87,6 +87,15 @@ fn a_fleet_survives_a_dead_and_a_hung_server() {
     let passfile = dir.path().join("pgpass");
     monitor_role(&a, &passfile);
     plant(&a, true);
+    // A standby's way to its primary often holds the replication password; pg_monitor
+    // reads it in pg_settings.
+    a.execute(
+        "postgres",
+        &format!("ALTER SYSTEM SET primary_conninfo = 'host=primary user=replicator password={PASSWORD}'"),
+    )
+    .expect("primary_conninfo");
+    a.execute("postgres", "SELECT pg_reload_conf()")
+        .expect("reload");
     plant(&b, false);
     let silent = SilentServer::start().expect("silent server");
     let dead = closed_port();
@@ -222,7 +231,19 @@ dsn = "host=127.0.0.1 port={silent_port} user=postgres dbname=postgres sslmode=d
         );
     }
 
-    // The password came from the password file and is in no output.
+    // The password came from the password file and is in no output; the replication
+    // password of primary_conninfo is masked, the setting itself kept.
+    let a_snapshot = read_json(&out.join("erp-a/snapshot.json"));
+    let conninfo = a_snapshot["settings"]
+        .as_array()
+        .expect("settings")
+        .iter()
+        .find(|s| s["name"] == "primary_conninfo")
+        .expect("primary_conninfo collected");
+    assert_eq!(
+        conninfo["setting"], "host=primary user=replicator password=***",
+        "{conninfo}"
+    );
     if let Ok(keep) = std::env::var("PGSAGE_KEEP_FLEET_DIR") {
         copy_dir(&out, Path::new(&keep));
     }

@@ -336,6 +336,31 @@ fn an_inventory_with_a_password_is_refused_before_anything_runs() {
     assert!(!out.exists(), "nothing is written");
 }
 
+#[test]
+fn an_output_path_that_is_a_file_fails_before_any_server_is_tried() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let silent = SilentServer::start().expect("silent server");
+    let inventory = dir.path().join("fleet.toml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "[[server]]\nname = \"hung\"\ndsn = \"host=127.0.0.1 port={} user=x sslmode=disable\"\n",
+            silent.port()
+        ),
+    )
+    .expect("inventory");
+    let out = dir.path().join("a-file");
+    std::fs::write(&out, "not a directory").expect("file");
+    let o = run_fleet(&inventory, &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("creating the output directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(silent.accepted(), 0, "no server was tried");
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("list") {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use pgsage::fleet::{self, FleetFormat, FleetOptions};
 
@@ -70,6 +70,9 @@ impl From<FleetFormatArg> for FleetFormat {
 
 pub fn run(args: FleetArgs) -> Result<ExitCode> {
     let inventory = fleet::load_inventory(&args.inventory)?;
+    // Before the run, not after it: a wrong -o must not cost a whole fleet's collection.
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating the output directory {}", args.output.display()))?;
     let options = FleetOptions {
         jobs: usize::from(args.jobs),
         timeout: args.timeout,

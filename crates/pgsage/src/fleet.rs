@@ -7,6 +7,7 @@
 //! The pure half (inventory format, summary, findings table, output directory) is
 //! [`pgsage_core::fleet`], re-exported here.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -125,7 +126,11 @@ pub fn run_with_progress(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(server) = servers.get(i) else { break };
-                let run = run_server(server, options);
+                // A bug while collecting or auditing one server (a panic) is that server's
+                // error, not the end of the run.
+                let run =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| run_server(server, options)))
+                        .unwrap_or_else(|_| failed_by_a_bug(server));
                 done(&run);
                 finished.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(run);
             });
@@ -136,22 +141,27 @@ pub fn run_with_progress(
         .unwrap_or_else(PoisonError::into_inner)
         .into_iter()
         .zip(servers)
-        .map(|(run, server)| {
-            // A worker that panicked leaves its server unfilled: report it, do not hide it.
-            run.unwrap_or_else(|| ServerRun {
-                name: server.name.clone(),
-                tags: server.tags.clone(),
-                target: redact(&server.dsn),
-                elapsed: Duration::ZERO,
-                outcome: Outcome::Failed {
-                    status: ServerStatus::Error,
-                    message: "pgsage failed while collecting this server (a bug: please report it)"
-                        .to_owned(),
-                },
-            })
-        })
+        // Every index is taken by one worker, which fills it: the fallback only keeps
+        // this free of a panic of its own.
+        .map(|(run, server)| run.unwrap_or_else(|| failed_by_a_bug(server)))
         .collect();
     FleetRun { run_at, servers }
+}
+
+/// The outcome of a server whose collection or audit panicked.
+fn failed_by_a_bug(server: &ServerEntry) -> ServerRun {
+    ServerRun {
+        name: server.name.clone(),
+        tags: server.tags.clone(),
+        target: redact(&server.dsn),
+        elapsed: Duration::ZERO,
+        outcome: Outcome::Failed {
+            status: ServerStatus::Error,
+            message: "pgsage failed on this server (a bug: please report it with pgsage's \
+                      standard error)"
+                .to_owned(),
+        },
+    }
 }
 
 /// Collects (bounded by the timeout) and audits one server.

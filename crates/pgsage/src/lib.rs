@@ -22,6 +22,7 @@ pub mod advise;
 pub mod collect;
 pub mod connect;
 mod error;
+pub mod fleet;
 pub mod plan;
 
 pub use pgsage_core::{

@@ -237,6 +237,9 @@ async fn collect(conn: &mut Conn<'_>, target: &Target, opts: &CollectOptions) ->
     };
     let mut snapshot = sample_full(conn, target, opts).await?;
     snapshot.baseline = baseline;
+    // pg_stat_statements keeps `CREATE ROLE … PASSWORD '…'` verbatim and primary_conninfo
+    // may hold the replication password: no snapshot file carries them.
+    pgsage_core::redact::mask_secrets(&mut snapshot);
     Ok(snapshot)
 }
 

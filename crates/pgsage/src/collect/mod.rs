@@ -190,7 +190,7 @@ pub(crate) async fn connect_and_collect(
 ) -> Result<(Snapshot, CollectStats)> {
     let params = crate::connect::resolve(options)?;
     let session = crate::connect::connect_with(&params).await?;
-    let collected = collect_from_client_with_stats(&session.client, &session.target, collect).await;
+    let collected = collect_on(&session.client, &session.target, collect, Some(&params)).await;
     // A failed polite close changes nothing about what was collected.
     let _ = session.close().await;
     let (mut snapshot, mut stats) = collected?;
@@ -217,8 +217,19 @@ pub async fn collect_from_client_with_stats(
     target: &Target,
     opts: &CollectOptions,
 ) -> Result<(Snapshot, CollectStats)> {
+    collect_on(client, target, opts, None).await
+}
+
+/// The collection over `client`; with `helper`, a large database's heaviest sections
+/// are read over a second connection opened with those parameters, at the same time.
+async fn collect_on(
+    client: &Client,
+    target: &Target,
+    opts: &CollectOptions,
+    helper: Option<&crate::connect::ConnectParams>,
+) -> Result<(Snapshot, CollectStats)> {
     let mut conn = Conn::new(client);
-    let result = collect(&mut conn, target, opts).await;
+    let result = collect(&mut conn, target, opts, helper).await;
     if result.is_err() && !client.is_closed() {
         // Leave the client usable; the original error is the one worth reporting.
         let _ = client.batch_execute("ROLLBACK").await;
@@ -226,7 +237,12 @@ pub async fn collect_from_client_with_stats(
     result.map(|snapshot| (snapshot, conn.stats))
 }
 
-async fn collect(conn: &mut Conn<'_>, target: &Target, opts: &CollectOptions) -> Result<Snapshot> {
+async fn collect(
+    conn: &mut Conn<'_>,
+    target: &Target,
+    opts: &CollectOptions,
+    helper: Option<&crate::connect::ConnectParams>,
+) -> Result<Snapshot> {
     let baseline = match opts.interval {
         Some(interval) => {
             let baseline = sample_counters(conn, target, opts).await?;
@@ -235,7 +251,7 @@ async fn collect(conn: &mut Conn<'_>, target: &Target, opts: &CollectOptions) ->
         }
         None => None,
     };
-    let mut snapshot = sample_full(conn, target, opts).await?;
+    let mut snapshot = sample_full(conn, target, opts, helper).await?;
     snapshot.baseline = baseline;
     // pg_stat_statements keeps `CREATE ROLE … PASSWORD '…'` verbatim and primary_conninfo
     // may hold the replication password: no snapshot file carries them.
@@ -478,6 +494,7 @@ async fn sample_full(
     conn: &mut Conn<'_>,
     target: &Target,
     opts: &CollectOptions,
+    helper: Option<&crate::connect::ConnectParams>,
 ) -> Result<Snapshot> {
     let cx = begin(conn, target).await?;
     let major = cx.major();
@@ -515,7 +532,15 @@ async fn sample_full(
     let triggers = plan.add("triggers", constraints::triggers_sql());
     let clock = plan.add("clock", CLOCK_SQL.into());
 
-    let mut results = conn.run(plan).await?;
+    let mut results = match helper_session(&cx, helper).await {
+        Some(session) => {
+            let results = run_with_helper(conn, &session, plan).await;
+            // A failed polite close changes nothing about what was collected.
+            let _ = session.0.close().await;
+            results?
+        }
+        None => conn.run(plan).await?,
+    };
     conn.execute("COMMIT", "COMMIT").await?;
 
     let mut gaps = Vec::new();
@@ -632,6 +657,59 @@ async fn sample_full(
         snapshot.host.platform = Some(crate::knowledge::platform::detect(&snapshot));
     }
     Ok(snapshot)
+}
+
+/// The sections a second connection reads on a large database: the heaviest ones
+/// besides the tables (whose sizes the main connection reads), so both finish at about
+/// the same time.
+const HELPER_SECTIONS: &[&str] = &["columns", "pg_stat_user_indexes"];
+
+/// A second connection for a large database (the first exported its snapshot), or
+/// `None`: a small database, a standby, a client given by the caller, or a connection that
+/// cannot be opened (the limit reached): then one connection reads everything, as always.
+async fn helper_session(
+    cx: &Context,
+    helper: Option<&crate::connect::ConnectParams>,
+) -> Option<(crate::connect::Session, String)> {
+    let id = cx.facts.exported_snapshot.as_ref()?;
+    // An id is hex digits and dashes (`00000003-0000001B-1`); anything else is not sent.
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return None;
+    }
+    let session = crate::connect::connect_with(helper?).await.ok()?;
+    Some((session, id.clone()))
+}
+
+/// Runs `plan` over the main connection and the helper session, the helper in its own
+/// `REPEATABLE READ READ ONLY` transaction on the main one's exported snapshot: the same
+/// data, read by two backends at once.
+async fn run_with_helper(
+    conn: &mut Conn<'_>,
+    (session, snapshot_id): &(crate::connect::Session, String),
+    plan: Plan,
+) -> Result<Results> {
+    let mut helper = Conn::new(&session.client);
+    let begin = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+         SET TRANSACTION SNAPSHOT '{snapshot_id}'; \
+         SELECT CASE WHEN current_setting('server_version_num')::int >= 150000 \
+         THEN set_config('stats_fetch_consistency', 'snapshot', true) END"
+    );
+    if helper
+        .execute("importing the snapshot", &begin)
+        .await
+        .is_err()
+    {
+        // The snapshot could not be shared: one connection reads everything.
+        return conn.run(plan).await;
+    }
+    let results = conn.run_split(&mut helper, plan, HELPER_SECTIONS).await;
+    if results.is_ok() {
+        helper.execute("COMMIT", "COMMIT").await?;
+    }
+    conn.stats.add(helper.stats);
+    conn.stats.connections += 1;
+    results
 }
 
 fn pg_stats_why(role: &str, columns: &columns::Decoded) -> String {

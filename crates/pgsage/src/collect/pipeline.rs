@@ -203,6 +203,43 @@ impl<'a> Conn<'a> {
     }
 }
 
+impl Conn<'_> {
+    /// Runs a plan over two connections at once, each in its own transaction: the
+    /// queries whose section is in `on_helper` on `helper`, the rest on `self`; the
+    /// results come back in the plan's order. Both transactions must already be open on
+    /// the same exported snapshot, so the data is one consistent picture.
+    pub(super) async fn run_split(
+        &mut self,
+        helper: &mut Conn<'_>,
+        plan: Plan,
+        on_helper: &[&str],
+    ) -> Result<Results> {
+        let mut mine = Plan::default();
+        let mut theirs = Plan::default();
+        // Where each query of `plan` went: (on the helper, index in that plan).
+        let mut placed = Vec::with_capacity(plan.queries.len());
+        for (what, sql) in plan.queries {
+            if on_helper.contains(&what) {
+                placed.push((true, theirs.queries.len()));
+                theirs.queries.push((what, sql));
+            } else {
+                placed.push((false, mine.queries.len()));
+                mine.queries.push((what, sql));
+            }
+        }
+        let (mut a, mut b) =
+            futures_util::future::try_join(self.run(mine), helper.run(theirs)).await?;
+        let mut whats = Vec::with_capacity(placed.len());
+        let mut outcomes = Vec::with_capacity(placed.len());
+        for (on_helper, i) in placed {
+            let from = if on_helper { &mut b } else { &mut a };
+            whats.push(from.whats[i]);
+            outcomes.push(from.outcomes[i].take());
+        }
+        Ok(Results { whats, outcomes })
+    }
+}
+
 /// The server's message for an error the server reported (privilege, missing object,
 /// timeout); `None` for client-side errors (closed connection, I/O, decoding).
 fn server_error(e: &PgError) -> Option<String> {

@@ -11,6 +11,10 @@ pub(super) struct Facts {
     pub(super) info: ServerInfo,
     /// Member of `pg_read_all_settings` (or superuser).
     pub(super) read_all_settings: bool,
+    /// The transaction's snapshot, exported (`pg_export_snapshot()`) when the database has
+    /// 5,000 relations or more (catalogs, TOAST tables and indexes included), so that a
+    /// second connection can share the work on the same data; never on a standby.
+    pub(super) exported_snapshot: Option<String>,
 }
 
 pub(super) const SQL: &str = "\
@@ -23,7 +27,10 @@ SELECT current_setting('server_version') AS version,
        pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
        pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') AS read_all_settings,
        pg_is_in_recovery() AS in_recovery,
-       nullif(current_setting('cluster_name'), '') AS cluster_name";
+       nullif(current_setting('cluster_name'), '') AS cluster_name,
+       CASE WHEN NOT pg_is_in_recovery()
+             AND (SELECT count(*) FROM pg_catalog.pg_class) >= 5000
+            THEN pg_export_snapshot() END AS exported_snapshot";
 
 pub(super) fn decode(row: &Row, target: &Target) -> Result<Facts, PgError> {
     let is_superuser: bool = row.try_get("is_superuser")?;
@@ -44,6 +51,7 @@ pub(super) fn decode(row: &Row, target: &Target) -> Result<Facts, PgError> {
             cluster_name: row.try_get("cluster_name")?,
         },
         read_all_settings: is_superuser || row.try_get::<_, bool>("read_all_settings")?,
+        exported_snapshot: row.try_get("exported_snapshot")?,
     })
 }
 

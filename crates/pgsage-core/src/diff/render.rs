@@ -1,0 +1,370 @@
+//! [`SnapshotDiff`] as text and Markdown. Both lay out the same sections ([`sections`]),
+//! so they cannot say different things; JSON is [`SnapshotDiff::to_json`].
+
+use std::io::Write;
+
+use super::findings::{ActionChange, FindingChange};
+use super::objects::DatabaseChanges;
+use super::statements::{Basis, MatchedBy, StatementRegression};
+use super::{ChangedSetting, DiffKind, SnapshotDiff};
+use crate::units;
+
+/// Output formats of `pgsage diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Plain text for a terminal or a mail.
+    Text,
+    /// Markdown, for tickets and wikis.
+    Markdown,
+    /// [`SnapshotDiff`] as JSON.
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::ParseValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" | "table" => Ok(Format::Text),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "json" => Ok(Format::Json),
+            other => Err(crate::ParseValueError::new(
+                "format",
+                other,
+                "text, markdown or json",
+            )),
+        }
+    }
+}
+
+/// Writes `diff` in `format`.
+pub fn render(diff: &SnapshotDiff, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Json => writeln!(out, "{}", diff.to_json()),
+        Format::Text => {
+            writeln!(out, "{}", title(diff))?;
+            for s in sections(diff) {
+                writeln!(out, "\n{}", s.heading)?;
+                for line in &s.lines {
+                    writeln!(out, "  {line}")?;
+                }
+            }
+            Ok(())
+        }
+        Format::Markdown => {
+            writeln!(out, "# {}", title(diff))?;
+            for s in sections(diff) {
+                writeln!(out, "\n## {}\n", s.heading)?;
+                for line in &s.lines {
+                    writeln!(out, "- {line}")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One part of the rendering: a heading and its lines.
+pub struct Section {
+    /// `Settings changed (2)`.
+    pub heading: String,
+    /// One line per change.
+    pub lines: Vec<String>,
+}
+
+/// `What changed on `erp` (PostgreSQL 17.2) from 2026-01-01 00:00 UTC to … (7 d)`.
+pub fn title(diff: &SnapshotDiff) -> String {
+    let version = if diff.old.server_version == diff.new.server_version {
+        format!("PostgreSQL {}", diff.new.server_version)
+    } else {
+        format!(
+            "PostgreSQL {} → {}",
+            diff.old.server_version, diff.new.server_version
+        )
+    };
+    format!(
+        "What changed on `{}` ({version}) from {} to {} ({}{})",
+        diff.new.database,
+        diff.old.collected_at.format("%Y-%m-%d %H:%M UTC"),
+        diff.new.collected_at.format("%Y-%m-%d %H:%M UTC"),
+        units::duration(diff.elapsed_seconds.abs()),
+        match diff.kind {
+            DiffKind::Snapshots => "",
+            DiffKind::Reports => "; reports: findings and actions only",
+        }
+    )
+}
+
+/// The sections, in reading order; empty ones are left out, and a diff without any
+/// change says so.
+pub fn sections(diff: &SnapshotDiff) -> Vec<Section> {
+    let mut out = Vec::new();
+    let mut push = |heading: String, lines: Vec<String>| {
+        if !lines.is_empty() {
+            out.push(Section { heading, lines });
+        }
+    };
+    push("Warnings".into(), diff.warnings.clone());
+    push(
+        format!("Counters reset in between ({})", diff.resets.len()),
+        diff.resets.iter().map(|r| r.what.clone()).collect(),
+    );
+    push(
+        format!("Settings changed ({})", diff.settings.len()),
+        diff.settings.iter().map(setting_line).collect(),
+    );
+    let f = &diff.findings;
+    let mut finding_lines: Vec<String> = vec![format!(
+        "{} new, {} resolved, {} persisting",
+        f.new.len(),
+        f.resolved.len(),
+        f.persisting.len()
+    )];
+    finding_lines.extend(f.new.iter().map(|c| format!("new: {}", finding_line(c))));
+    finding_lines.extend(
+        f.resolved
+            .iter()
+            .map(|c| format!("resolved: {}", finding_line(c))),
+    );
+    finding_lines.extend(
+        f.persisting
+            .iter()
+            .filter(|c| c.old_severity.is_some())
+            .map(|c| format!("persisting: {}", finding_line(c))),
+    );
+    push("Findings".into(), finding_lines);
+    let a = &diff.actions;
+    let mut action_lines = vec![format!(
+        "{} new, {} resolved, {} persisting",
+        a.new.len(),
+        a.resolved.len(),
+        a.persisting.len()
+    )];
+    action_lines.extend(a.new.iter().map(|c| format!("new: {}", action_line(c))));
+    action_lines.extend(
+        a.resolved
+            .iter()
+            .map(|c| format!("resolved: {}", action_line(c))),
+    );
+    action_lines.extend(
+        a.persisting
+            .iter()
+            .filter(|c| {
+                c.old_severity.is_some()
+                    || !c.objects_added.is_empty()
+                    || !c.objects_removed.is_empty()
+            })
+            .map(|c| format!("persisting: {}", action_line(c))),
+    );
+    push("Actions".into(), action_lines);
+    if diff.kind == DiffKind::Snapshots {
+        push(
+            format!("Statements regressed ({})", diff.statements.len()),
+            diff.statements.iter().map(statement_line).collect(),
+        );
+        for d in &diff.databases {
+            push(database_heading(d), database_lines(d));
+        }
+    }
+    if diff.is_empty() {
+        out.push(Section {
+            heading: "Nothing changed".into(),
+            lines: vec![
+                "no setting, finding, statement or object changed past the thresholds".into(),
+            ],
+        });
+    }
+    out
+}
+
+fn setting_line(s: &ChangedSetting) -> String {
+    let value = match (&s.old, &s.new) {
+        (Some(o), Some(n)) if o == n => n.clone(),
+        (Some(o), Some(n)) => format!("{o} → {n}"),
+        (None, Some(n)) => format!("(not defined) → {n}"),
+        (Some(o), None) => format!("{o} → (no longer defined)"),
+        (None, None) => String::new(),
+    };
+    let mut line = format!("`{}`: {value}", s.name);
+    if s.pending_restart {
+        line.push_str(
+            ", pending restart (a changed value waits for a restart; the running value is shown)",
+        );
+    } else if let Some(source) = &s.source {
+        line.push_str(&format!(" ({source})"));
+    }
+    line
+}
+
+fn finding_line(c: &FindingChange) -> String {
+    let severity = match c.old_severity {
+        Some(o) => format!("{o} → {}", c.severity),
+        None => c.severity.to_string(),
+    };
+    format!(
+        "[{severity}] {} `{}`: {}",
+        c.key.rule,
+        object_of(c),
+        c.message
+    )
+}
+
+fn object_of(c: &FindingChange) -> String {
+    let k = &c.key;
+    let mut name = String::new();
+    if let Some(d) = &k.database {
+        name.push_str(d);
+        name.push('.');
+    }
+    if let Some(s) = &k.schema {
+        name.push_str(s);
+        name.push('.');
+    }
+    name.push_str(&k.name);
+    name
+}
+
+fn action_line(c: &ActionChange) -> String {
+    let severity = match c.old_severity {
+        Some(o) => format!("{o} → {}", c.severity),
+        None => c.severity.to_string(),
+    };
+    let mut line = format!("[{severity}] {} ({})", c.title, c.id);
+    if !c.objects_added.is_empty() {
+        line.push_str(&format!("; now also {}", listed(&c.objects_added)));
+    }
+    if !c.objects_removed.is_empty() {
+        line.push_str(&format!("; no longer {}", listed(&c.objects_removed)));
+    }
+    line
+}
+
+fn listed(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", units::count(names.len() - SHOWN)));
+    }
+    text
+}
+
+fn statement_line(s: &StatementRegression) -> String {
+    let query = s.query.as_deref().map_or_else(
+        || format!("queryid {}", s.queryid),
+        |q| {
+            let flat = q.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short: String = flat.chars().take(100).collect();
+            if short.len() < flat.len() {
+                format!("{short}…")
+            } else {
+                short
+            }
+        },
+    );
+    let place = match (&s.database, &s.user) {
+        (Some(d), Some(u)) => format!(" in `{d}` as `{u}`"),
+        (Some(d), None) => format!(" in `{d}`"),
+        _ => String::new(),
+    };
+    format!(
+        "`{query}`{place}: mean {} → {} (×{}) over {} {}, rows per call {} → {}, {} more in total{}",
+        units::millis(s.old_mean_ms),
+        units::millis(s.new_mean_ms),
+        units::number(s.ratio),
+        units::counted(s.new_calls, "call", "calls"),
+        match s.basis {
+            Basis::Interval => "in between",
+            Basis::SinceReset => "since the reset",
+        },
+        units::number(s.old_rows_per_call),
+        units::number(s.new_rows_per_call),
+        units::millis(s.extra_time_ms),
+        match s.matched_by {
+            MatchedBy::Queryid => "",
+            MatchedBy::Text => " (matched by its text: the queryid changed)",
+        }
+    )
+}
+
+fn database_heading(d: &DatabaseChanges) -> String {
+    match (d.old_size_bytes, d.new_size_bytes) {
+        (Some(o), Some(n)) => format!(
+            "Database `{}` ({} → {})",
+            d.database,
+            units::bytes(o),
+            units::bytes(n)
+        ),
+        _ => format!("Database `{}`", d.database),
+    }
+}
+
+fn database_lines(d: &DatabaseChanges) -> Vec<String> {
+    let mut lines = Vec::new();
+    let names = |v: &[String]| listed(v);
+    if !d.tables_added.is_empty() {
+        lines.push(format!("tables created: {}", names(&d.tables_added)));
+    }
+    if !d.tables_dropped.is_empty() {
+        lines.push(format!("tables dropped: {}", names(&d.tables_dropped)));
+    }
+    if !d.indexes_added.is_empty() {
+        lines.push(format!("indexes created: {}", names(&d.indexes_added)));
+    }
+    if !d.indexes_dropped.is_empty() {
+        lines.push(format!("indexes dropped: {}", names(&d.indexes_dropped)));
+    }
+    for t in &d.tables_grown {
+        let rows = match (t.old_rows, t.new_rows) {
+            (Some(o), Some(n)) => format!(", {} → {} rows", units::count(o), units::count(n)),
+            _ => String::new(),
+        };
+        lines.push(format!(
+            "table `{}` grew {} → {} (+{}{rows})",
+            t.name,
+            units::bytes(t.old_bytes),
+            units::bytes(t.new_bytes),
+            units::bytes(t.new_bytes - t.old_bytes)
+        ));
+    }
+    for i in &d.indexes_grown {
+        lines.push(format!(
+            "index `{}` grew {} → {} (+{})",
+            i.name,
+            units::bytes(i.old_bytes),
+            units::bytes(i.new_bytes),
+            units::bytes(i.new_bytes - i.old_bytes)
+        ));
+    }
+    for r in &d.dead_rows {
+        lines.push(format!(
+            "table `{}`: dead rows {} → {} ({} → {} of its rows)",
+            r.name,
+            units::count(r.old_dead),
+            units::count(r.new_dead),
+            units::percent(r.old_pct),
+            units::percent(r.new_pct)
+        ));
+    }
+    for b in &d.bloat {
+        lines.push(format!(
+            "{} `{}`: estimated bloat {} → {} ({} → {} of it)",
+            b.kind,
+            b.name,
+            units::bytes(b.old_wasted_bytes),
+            units::bytes(b.new_wasted_bytes),
+            units::percent(b.old_pct),
+            units::percent(b.new_pct)
+        ));
+    }
+    if d.omitted > 0 {
+        lines.push(format!(
+            "{} smaller changes not listed",
+            units::count(d.omitted)
+        ));
+    }
+    lines
+}

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{audit, indexes, plan, redact, rules, snapshot, tune, workload};
+use commands::{audit, diff, indexes, plan, redact, rules, snapshot, tune, workload};
 
 /// pgsage: a PostgreSQL tuning advisor.
 #[derive(Debug, Parser)]
@@ -49,6 +49,9 @@ enum Command {
     Indexes(indexes::IndexesArgs),
     /// Print one rule's documentation (same as `rules ID`).
     Rule(rules::RuleArgs),
+    /// What changed between two snapshots (or reports) of one server: settings, findings,
+    /// regressed statements, growth, dead rows, bloat, counters reset.
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Indexes(a) => indexes::run(a),
         Command::Rule(a) => rules::run_one(a),
+        Command::Diff(a) => diff::run(a),
     };
     match result {
         Ok(code) => code,

@@ -25,8 +25,8 @@ mod error;
 pub mod plan;
 
 pub use pgsage_core::{
-    config, engine, frames, host, html, knowledge, redact, report, rules, snapshot, sql, tune,
-    units, workload,
+    config, diff, engine, frames, host, html, knowledge, redact, report, rules, snapshot, sql,
+    tune, units, workload,
 };
 
 pub use collect::{

@@ -88,6 +88,11 @@ pub struct FindingChange {
     pub title: String,
     /// The finding's message (the newer one for a persisting finding).
     pub message: String,
+    /// For a resolved finding: counters it may rest on were reset in between (its
+    /// database's, its table's, `pg_stat_statements`), so it may be gone only until they
+    /// grow again. Set by [`super::snapshots`]; reports alone cannot tell.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_reset: bool,
 }
 
 /// Findings new, resolved and persisting.
@@ -185,6 +190,27 @@ fn change_of(f: &Finding, report: &Report) -> FindingChange {
         old_severity: None,
         title: f.title.clone(),
         message: f.message.clone(),
+        after_reset: false,
+    }
+}
+
+/// Marks the resolved findings that counters reset in between may explain: a reset of
+/// their database's or table's statistics, or of `pg_stat_statements` (which the
+/// workload rules read for every database).
+pub fn mark_resolved_after_reset(diff: &mut FindingsDiff, resets: &[super::CounterReset]) {
+    use super::resets::{database_reset, statements_reset, table_reset, ResetScope};
+    let server_wide = resets.iter().any(|r| {
+        matches!(r.scope, ResetScope::Checkpointer | ResetScope::Wal) || statements_reset(resets)
+    });
+    for c in &mut diff.resolved {
+        let k = &c.key;
+        c.after_reset = server_wide
+            || k.database.as_deref().is_some_and(|db| {
+                database_reset(resets, db)
+                    || k.schema.as_deref().is_some_and(|s| {
+                        table_reset(resets, db, &crate::sql::qualified(s, &k.name))
+                    })
+            });
     }
 }
 

@@ -224,6 +224,8 @@ pub fn snapshots(
     let resets = resets::between(old, new);
     let (old_report, new_report) =
         rayon::join(|| crate::audit(old, config), || crate::audit(new, config));
+    let mut findings = findings::compare(&old_report, &new_report);
+    findings::mark_resolved_after_reset(&mut findings, &resets);
     let elapsed_seconds = (new.collected_at - old.collected_at).num_milliseconds() as f64 / 1000.0;
     if elapsed_seconds < 0.0 {
         warnings.push(format!(
@@ -238,7 +240,7 @@ pub fn snapshots(
         elapsed_seconds,
         warnings,
         settings: settings::changed(old, new),
-        findings: findings::compare(&old_report, &new_report),
+        findings,
         actions: findings::compare_actions(&old_report, &new_report),
         statements: statements::regressions(old, new, &resets, &options.regression),
         databases: objects::changes(old, new, config, &resets, &options.growth),

@@ -59,7 +59,7 @@ pub enum DiffError {
 }
 
 /// What counts as a change worth showing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DiffOptions {
     /// When a statement has regressed.
     pub regression: RegressionThresholds,
@@ -68,16 +68,6 @@ pub struct DiffOptions {
     /// Compare snapshots even when they look like two different servers (the same server
     /// reached under two host names); the difference is then a warning.
     pub allow_different_servers: bool,
-}
-
-impl Default for DiffOptions {
-    fn default() -> Self {
-        DiffOptions {
-            regression: RegressionThresholds::default(),
-            growth: GrowthThresholds::default(),
-            allow_different_servers: false,
-        }
-    }
 }
 
 /// What was compared: two snapshots, or two reports (findings and actions only).

@@ -96,7 +96,7 @@ fn time_shown(ms: u64) -> String {
         (1, "ms"),
     ];
     for (size, name) in UNITS {
-        if ms % size == 0 {
+        if ms.is_multiple_of(size) {
             return format!("{}{name}", ms / size);
         }
     }

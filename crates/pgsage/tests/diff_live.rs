@@ -190,6 +190,20 @@ fn planted_changes_are_reported_and_untouched_objects_are_not() {
         (Basis::Interval, 30)
     );
     assert!(d.resets.is_empty(), "nothing was reset: {json}");
+    // The activity in between: the inserts and updates planted, and their WAL.
+    let activity = d.activity.as_ref().expect(&json);
+    assert!(activity.wal_bytes.is_some_and(|b| b > 0), "{json}");
+    let erp_activity = activity
+        .databases
+        .iter()
+        .find(|a| a.database == DB)
+        .expect(&json);
+    assert!(
+        erp_activity
+            .rows_written
+            .is_some_and(|w| w >= 119_000 + 20_000 + 2_000 + 120_000),
+        "{json}"
+    );
 
     // Resets in between: said, and no negative figure.
     server
@@ -230,6 +244,16 @@ fn planted_changes_are_reported_and_untouched_objects_are_not() {
         assert_eq!(s.basis, Basis::SinceReset, "{json}");
         assert!(s.new_calls > 0 && s.extra_time_ms > 0.0, "{json}");
     }
+    // The database's activity is not a difference across its reset.
+    let erp_activity = d
+        .activity
+        .as_ref()
+        .and_then(|a| a.databases.iter().find(|a| a.database == DB))
+        .expect(&json);
+    assert!(
+        erp_activity.reset && erp_activity.commits.is_none(),
+        "{json}"
+    );
     // pg_stat_reset() zeroed the dead rows: a reset, not a vacuum.
     assert!(
         d.databases

@@ -195,16 +195,20 @@ fn change_of(f: &Finding, report: &Report) -> FindingChange {
 }
 
 /// Marks the resolved findings that counters reset in between may explain: a reset of
-/// their database's or table's statistics, or of `pg_stat_statements` (which the
-/// workload rules read for every database).
+/// `pg_stat_statements` (which the workload rules read, whatever object they name), of
+/// the checkpointer's or WAL counters (for findings about the server or a setting), or of
+/// their database's or table's statistics.
 pub fn mark_resolved_after_reset(diff: &mut FindingsDiff, resets: &[super::CounterReset]) {
     use super::resets::{database_reset, statements_reset, table_reset, ResetScope};
-    let server_wide = resets.iter().any(|r| {
-        matches!(r.scope, ResetScope::Checkpointer | ResetScope::Wal) || statements_reset(resets)
-    });
+    let workload = statements_reset(resets);
+    let server_counters = resets
+        .iter()
+        .any(|r| matches!(r.scope, ResetScope::Checkpointer | ResetScope::Wal));
     for c in &mut diff.resolved {
         let k = &c.key;
-        c.after_reset = server_wide
+        let about_server = matches!(k.kind, ObjectKind::Server | ObjectKind::Setting);
+        c.after_reset = workload
+            || (server_counters && about_server)
             || k.database.as_deref().is_some_and(|db| {
                 database_reset(resets, db)
                     || k.schema.as_deref().is_some_and(|s| {

@@ -12,6 +12,7 @@
 //! The renderings are in [`render`]; JSON is the serde form of [`SnapshotDiff`]
 //! (`docs/diff.md`).
 
+pub mod activity;
 pub mod baseline;
 pub mod findings;
 mod identity;
@@ -121,6 +122,10 @@ pub struct SnapshotDiff {
     pub statements: Vec<StatementRegression>,
     /// Per database: tables and indexes grown, dead rows and bloat that moved.
     pub databases: Vec<DatabaseChanges>,
+    /// What the server did in between: WAL, checkpoints, per-database transactions
+    /// (snapshots only; figures behind a reset are absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<activity::ServerActivity>,
 }
 
 impl SnapshotDiff {
@@ -234,6 +239,7 @@ pub fn snapshots(
         actions: findings::compare_actions(&old_report, &new_report),
         statements: statements::regressions(old, new, &resets, &options.regression),
         databases: objects::changes(old, new, config, &resets, &options.growth),
+        activity: Some(activity::between(old, new, &resets)),
         resets,
     })
 }
@@ -272,6 +278,7 @@ pub fn reports(old: &Report, new: &Report) -> SnapshotDiff {
         actions: findings::compare_actions(old, new),
         statements: Vec::new(),
         databases: Vec::new(),
+        activity: None,
     }
 }
 

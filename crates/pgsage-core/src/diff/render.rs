@@ -161,6 +161,12 @@ pub fn sections(diff: &SnapshotDiff) -> Vec<Section> {
             format!("Statements regressed ({})", diff.statements.len()),
             diff.statements.iter().map(statement_line).collect(),
         );
+        if let Some(a) = &diff.activity {
+            push(
+                "Activity in between".into(),
+                activity_lines(a, diff.elapsed_seconds),
+            );
+        }
         for d in &diff.databases {
             push(database_heading(d), database_lines(d));
         }
@@ -288,6 +294,74 @@ fn statement_line(s: &StatementRegression) -> String {
             MatchedBy::Text => " (matched by its text: the queryid changed)",
         }
     )
+}
+
+/// `48 MB (1.2 MB/s)` of WAL, `1,234 (2.1/s)` transactions: an amount and its rate over
+/// the interval (no rate over an interval of zero).
+fn with_rate(amount: String, rate: Option<String>) -> String {
+    match rate {
+        Some(r) => format!("{amount} ({r})"),
+        None => amount,
+    }
+}
+
+fn activity_lines(a: &super::activity::ServerActivity, seconds: f64) -> Vec<String> {
+    let per_second = |n: i64| (seconds > 0.0).then(|| n as f64 / seconds);
+    let mut lines = Vec::new();
+    let mut server = Vec::new();
+    if let Some(b) = a.wal_bytes.filter(|b| *b > 0) {
+        server.push(format!(
+            "WAL written {}",
+            with_rate(units::bytes(b), per_second(b).map(units::rate))
+        ));
+    }
+    if let (Some(t), Some(r)) = (a.checkpoints_timed, a.checkpoints_requested) {
+        if t + r > 0 {
+            server.push(format!(
+                "{}, {} requested",
+                units::counted(t + r, "checkpoint", "checkpoints"),
+                units::count(r)
+            ));
+        }
+    }
+    if !server.is_empty() {
+        lines.push(server.join("; "));
+    }
+    const SHOWN: usize = 20;
+    for d in a.databases.iter().take(SHOWN) {
+        if d.reset {
+            lines.push(format!(
+                "`{}`: its statistics were reset in between: not compared",
+                d.database
+            ));
+            continue;
+        }
+        let commits = d.commits.unwrap_or(0);
+        let mut parts = vec![with_rate(
+            units::counted(commits, "transaction", "transactions"),
+            per_second(commits).map(|r| format!("{}/s", units::number(r))),
+        )];
+        if let Some(r) = d.rollbacks.filter(|r| *r > 0) {
+            parts.push(format!("{} rolled back", units::count(r)));
+        }
+        if let Some(w) = d.rows_written.filter(|w| *w > 0) {
+            parts.push(format!("{} written", units::counted(w, "row", "rows")));
+        }
+        if let Some(t) = d.temp_bytes.filter(|t| *t > 0) {
+            parts.push(format!("{} of temporary files", units::bytes(t)));
+        }
+        if let Some(x) = d.deadlocks.filter(|x| *x > 0) {
+            parts.push(units::counted(x, "deadlock", "deadlocks"));
+        }
+        lines.push(format!("`{}`: {}", d.database, parts.join(", ")));
+    }
+    if a.databases.len() > SHOWN {
+        lines.push(format!(
+            "{} quieter databases not listed",
+            units::count(a.databases.len() - SHOWN)
+        ));
+    }
+    lines
 }
 
 fn database_heading(d: &DatabaseChanges) -> String {

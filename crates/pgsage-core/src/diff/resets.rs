@@ -63,7 +63,7 @@ pub fn between(old: &Snapshot, new: &Snapshot) -> Vec<CounterReset> {
             object: None,
             at: Some(new.server.started_at),
             what: format!(
-                "the server restarted at {}: sessions and sizes of memory start again; statistics are compared only where their counters show no reset",
+                "the server restarted (started {}): its sessions and caches are new; each set of statistics is compared only where its own counters show no reset",
                 new.server.started_at.format("%Y-%m-%d %H:%M UTC")
             ),
         });

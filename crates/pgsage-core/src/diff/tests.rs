@@ -351,3 +351,66 @@ fn two_reports_compare_findings_and_actions_only() {
         Input::Snapshot(_)
     ));
 }
+
+#[test]
+fn activity_in_between_is_the_counters_difference_and_a_reset_database_shows_none() {
+    let old = demo();
+    let mut new = later(&old);
+    let erp = new.server.database.clone();
+    let other = new
+        .databases
+        .iter()
+        .find(|d| d.name != erp && d.allow_connections && !d.is_template)
+        .unwrap()
+        .name
+        .clone();
+    for d in &mut new.databases {
+        if d.name == erp {
+            d.xact_commit += 86_400;
+            d.tup_inserted += 1_000;
+            d.temp_bytes += 64 << 20;
+        } else if d.name == other {
+            d.xact_commit = 0;
+            d.stats_reset = Some(new.collected_at - Duration::hours(2));
+        }
+    }
+    new.wal_lsn_bytes = old.wal_lsn_bytes.map(|b| b + (1 << 30));
+    let d = diff(&old, &new);
+    let a = d.activity.as_ref().unwrap();
+    assert_eq!(a.wal_bytes, old.wal_lsn_bytes.map(|_| 1 << 30));
+    let busy = a.databases.iter().find(|x| x.database == erp).unwrap();
+    assert_eq!(
+        (busy.commits, busy.rows_written, busy.temp_bytes),
+        (Some(86_400), Some(1_000), Some(64 << 20))
+    );
+    let reset = a.databases.iter().find(|x| x.database == other).unwrap();
+    assert!(reset.reset && reset.commits.is_none());
+    let mut text = Vec::new();
+    render::render(&d, render::Format::Text, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    // A day's 86,400 transactions read as one a second.
+    assert!(text.contains("86,400 transactions (1/s)"), "{text}");
+    assert!(
+        text.contains("its statistics were reset in between: not compared"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_text_and_markdown_of_a_planted_diff_read_as_reviewed() {
+    let d = diff(
+        &fixture("vacuum", "healthy"),
+        &fixture("vacuum", "problems"),
+    );
+    for (format, name) in [
+        (render::Format::Text, "text"),
+        (render::Format::Markdown, "markdown"),
+    ] {
+        let mut out = Vec::new();
+        render::render(&d, format, &mut out).unwrap();
+        insta::assert_snapshot!(
+            format!("healthy_to_problems_{name}"),
+            String::from_utf8(out).unwrap()
+        );
+    }
+}

@@ -4,6 +4,12 @@
 //! `pg_settings.setting` keeps the running value of a parameter changed in the
 //! configuration that needs a restart; `pending_restart` is what says the change was
 //! made. Both are reported.
+//!
+//! The collector's own session sets some parameters (`statement_timeout`,
+//! `application_name`, …: source `session`), and the client's connection others
+//! (`client_encoding`, `DateStyle`: source `client`). Those are not the server's: a
+//! session value is compared by the value it replaced (`reset_val`), and a client one
+//! not at all, so another `--timeout` or client is not a change of the server.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,8 +40,20 @@ pub struct ChangedSetting {
 /// restart in `new`; by name.
 pub fn changed(old: &Snapshot, new: &Snapshot) -> Vec<ChangedSetting> {
     let mut out = Vec::new();
-    for n in &new.settings {
-        let o = old.setting(&n.name);
+    let servers =
+        |s: &Snapshot| -> Vec<Setting> { s.settings.iter().filter_map(server_value).collect() };
+    let (old_settings, new_settings) = (servers(old), servers(new));
+    let find = |list: &'_ [Setting], name: &str| list.iter().find(|s| s.name == name).cloned();
+    for n in &new_settings {
+        // Set by the client's connection in the old snapshot: not comparable.
+        if old
+            .setting(&n.name)
+            .is_some_and(|o| server_value(o).is_none())
+        {
+            continue;
+        }
+        let o = find(&old_settings, &n.name);
+        let o = o.as_ref();
         let value_changed = o.is_none_or(|o| o.setting != n.setting || o.unit != n.unit);
         if value_changed || n.pending_restart {
             out.push(ChangedSetting {
@@ -48,7 +66,7 @@ pub fn changed(old: &Snapshot, new: &Snapshot) -> Vec<ChangedSetting> {
             });
         }
     }
-    for o in &old.settings {
+    for o in &old_settings {
         if new.setting(&o.name).is_none() {
             out.push(ChangedSetting {
                 name: o.name.clone(),
@@ -62,6 +80,20 @@ pub fn changed(old: &Snapshot, new: &Snapshot) -> Vec<ChangedSetting> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// The server's value of a setting: the value a session `SET` replaced for one the
+/// collector's session set, none for one the client's connection set.
+fn server_value(s: &Setting) -> Option<Setting> {
+    match s.source.as_str() {
+        "client" => None,
+        "session" => Some(Setting {
+            setting: s.reset_val.clone()?,
+            source: "as before the collector's session SET".into(),
+            ..s.clone()
+        }),
+        _ => Some(s.clone()),
+    }
 }
 
 /// The value as `SHOW` prints it: memory and time in the largest unit that keeps it

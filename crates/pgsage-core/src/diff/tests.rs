@@ -414,3 +414,26 @@ fn the_text_and_markdown_of_a_planted_diff_read_as_reviewed() {
         );
     }
 }
+
+#[test]
+fn the_collectors_session_and_client_settings_are_not_server_changes() {
+    let old = demo();
+    let mut new = later(&old);
+    for s in &mut new.settings {
+        match s.name.as_str() {
+            // Another --timeout: the collector's session value moves, the server's does not.
+            "lock_timeout" => s.setting = "5000".into(),
+            "client_encoding" => s.setting = "LATIN1".into(),
+            // The server's own value under the session's SET did change.
+            "statement_timeout" => s.reset_val = Some("60000".into()),
+            _ => {}
+        }
+    }
+    let d = diff(&old, &new);
+    let changes: Vec<(&str, Option<&str>, Option<&str>)> = d
+        .settings
+        .iter()
+        .map(|s| (s.name.as_str(), s.old.as_deref(), s.new.as_deref()))
+        .collect();
+    assert_eq!(changes, [("statement_timeout", Some("0"), Some("1min"))]);
+}

@@ -194,6 +194,26 @@ fn change_of(f: &Finding, report: &Report) -> FindingChange {
     }
 }
 
+/// Leaves out of `new` and `resolved` the findings about objects of databases only one
+/// snapshot holds sections for (one collected with `--all-databases`, the other not):
+/// they are not new or resolved, only seen or unseen. Returns how many were left out.
+pub fn only_common_databases(diff: &mut FindingsDiff, common: &[String]) -> usize {
+    let seen_by_both = |c: &FindingChange| {
+        !matches!(
+            c.key.kind,
+            ObjectKind::Table
+                | ObjectKind::Index
+                | ObjectKind::Column
+                | ObjectKind::Sequence
+                | ObjectKind::Constraint
+        ) || c.key.database.as_ref().is_none_or(|d| common.contains(d))
+    };
+    let before = diff.new.len() + diff.resolved.len();
+    diff.new.retain(seen_by_both);
+    diff.resolved.retain(seen_by_both);
+    before - diff.new.len() - diff.resolved.len()
+}
+
 /// Marks the resolved findings that counters reset in between may explain: a reset of
 /// `pg_stat_statements` (which the workload rules read, whatever object they name), of
 /// the checkpointer's or WAL counters (for findings about the server or a setting), or of

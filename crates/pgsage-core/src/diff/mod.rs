@@ -221,6 +221,26 @@ pub fn snapshots(
         rayon::join(|| crate::audit(old, config), || crate::audit(new, config));
     let mut findings = findings::compare(&old_report, &new_report);
     findings::mark_resolved_after_reset(&mut findings, &resets);
+    let old_names: Vec<&str> = old.database_names().collect();
+    let common: Vec<String> = new
+        .database_names()
+        .filter(|n| old_names.contains(n))
+        .map(str::to_owned)
+        .collect();
+    let only_one = findings::only_common_databases(&mut findings, &common);
+    let seen_once: Vec<String> = new
+        .database_names()
+        .chain(old.database_names())
+        .filter(|n| !common.iter().any(|c| c == n))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    if !seen_once.is_empty() {
+        warnings.push(format!(
+            "only one snapshot holds the tables of {} (one collected with --all-databases or --databases, the other not?): their objects are not compared, and {} about them are neither new nor resolved and are left out",
+            seen_once.join(", "),
+            crate::units::counted(only_one, "finding", "findings")
+        ));
+    }
     let elapsed_seconds = (new.collected_at - old.collected_at).num_milliseconds() as f64 / 1000.0;
     if elapsed_seconds < 0.0 {
         warnings.push(format!(

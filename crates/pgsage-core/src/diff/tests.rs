@@ -437,3 +437,27 @@ fn the_collectors_session_and_client_settings_are_not_server_changes() {
         .collect();
     assert_eq!(changes, [("statement_timeout", Some("0"), Some("1min"))]);
 }
+
+#[test]
+fn a_database_only_the_new_snapshot_holds_brings_no_new_findings_but_a_warning() {
+    let old = demo();
+    let mut new = later(&old);
+    let mut sections = fixture("vacuum", "problems").connected_sections();
+    sections.name = "tenant_b".into();
+    new.other_databases.push(sections);
+    let d = diff(&old, &new);
+    assert!(
+        d.findings
+            .new
+            .iter()
+            .all(|c| c.key.database.as_deref() != Some("tenant_b")),
+        "{}",
+        d.to_json()
+    );
+    assert!(
+        d.warnings.iter().any(|w| w.contains("`tenant_b`")),
+        "{:?}",
+        d.warnings
+    );
+    assert!(d.databases.iter().all(|c| c.database != "tenant_b"));
+}

@@ -124,6 +124,10 @@ fn diff_fails_on_new_findings_only_and_refuses_another_cluster() {
     let d: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(d["kind"], "snapshots");
     assert_eq!(d["findings"]["new"].as_array().unwrap().len(), 0);
+    let o = pgsage(&["diff", &healthy, &problems, "--format", "html"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("<!DOCTYPE html>"));
+    assert!(stdout(&o).contains("<code>scenario.public.stock_move_line</code>"));
 
     // The same captured snapshot with another cluster_name: refused, then allowed.
     let dir = tempfile::tempdir().unwrap();

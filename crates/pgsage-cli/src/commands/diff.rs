@@ -53,6 +53,8 @@ pub enum DiffFormatArg {
     #[value(alias = "md")]
     Markdown,
     Json,
+    /// One self-contained HTML page (write it with -o diff.html).
+    Html,
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitCode> {
@@ -67,14 +69,19 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
     options.regression.min_mean_increase_ms = args.regression_min_ms;
     options.regression.min_calls = args.regression_min_calls;
     let diff = pgsage::diff::inputs(&old, &new, &config, &options)?;
+    // Only findings that appeared fail the run.
+    let status = output::status(args.fail_on, diff.findings.new.iter().map(|c| c.severity));
     let format = match args.format {
         DiffFormatArg::Text => Format::Text,
         DiffFormatArg::Markdown => Format::Markdown,
         DiffFormatArg::Json => Format::Json,
+        DiffFormatArg::Html => {
+            output::write(args.output.as_deref(), |out| {
+                out.write_all(pgsage::html::diff_page(&diff).as_bytes())
+            })?;
+            return Ok(status);
+        }
     };
     output::write(args.output.as_deref(), |out| render(&diff, format, out))?;
-    Ok(output::status(
-        args.fail_on,
-        diff.findings.new.iter().map(|c| c.severity),
-    ))
+    Ok(status)
 }

@@ -20,11 +20,13 @@
 //!   per-table autovacuum settings, the notes, the provider's commands and the script.
 //! - [`indexes`]: the index advice page: the recommended indexes with their statements,
 //!   costs and sizes, and the rejected candidates.
+//! - [`diff`]: `pgsage diff`'s page: the diff's sections as the text shows them.
 //! - [`platform`]: a managed platform's commands and refusals, shared by the audit's
 //!   actions and the tune page.
 
 pub mod audit;
 pub mod charts;
+pub mod diff;
 pub mod indexes;
 pub mod layout;
 pub mod plan;
@@ -98,6 +100,16 @@ pub fn indexes_page(advice: &IndexAdvice) -> String {
 /// The index advice as a fragment to embed (a notebook's `_repr_html_`).
 pub fn indexes_fragment(advice: &IndexAdvice) -> String {
     layout::fragment(indexes::body(advice)).into_string()
+}
+
+/// What changed between two snapshots or reports as a whole page (`pgsage diff --format
+/// html`).
+pub fn diff_page(diff: &crate::diff::SnapshotDiff) -> String {
+    layout::document(
+        &format!("pgsage diff of {}", diff.new.database),
+        self::diff::body(diff),
+    )
+    .into_string()
 }
 
 /// A page holding another renderer's text output as preformatted text, escaped: what

@@ -98,9 +98,19 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         Some(b) => output::status(args.fail_on, b.new_severities(&report)),
         None => output::status(args.fail_on, report.worst()),
     };
-    let baseline_lines = baseline
-        .as_ref()
-        .map_or_else(Vec::new, |b| b.lines(&report));
+    // The summary line, then the new findings indented (listed in Markdown).
+    let baseline_lines: Vec<String> = baseline.as_ref().map_or_else(Vec::new, |b| {
+        let bullet = if args.format == FormatArg::Markdown {
+            "- "
+        } else {
+            "  "
+        };
+        b.lines(&report)
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| if i == 0 { l } else { format!("{bullet}{l}") })
+            .collect()
+    });
 
     let to_terminal = output::to_terminal(args.output.as_deref());
     let style = TableStyle {

@@ -64,7 +64,8 @@ impl BaselineComparison {
     }
 
     /// `3 new since the baseline (old.json, collected 2026-01-01 00:00 UTC); 12 persisting, 2 resolved`
-    /// then one line per new finding.
+    /// then one line per new finding (`new: [warning] IDX009 `public.t`: …`), for the
+    /// front end to indent or list.
     pub fn lines(&self, report: &Report) -> Vec<String> {
         let mut lines = vec![format!(
             "{} new since the baseline ({}, collected {}); {} persisting, {} resolved",
@@ -76,12 +77,17 @@ impl BaselineComparison {
         )];
         lines.extend(self.new_finding_indices.iter().filter_map(|&i| {
             let f = report.findings.get(i)?;
+            // Another database's object is named with its database (an --all-databases
+            // report holds the same table name in many).
+            let object = match &f.object.database {
+                Some(d) if *d != report.target.database && f.object.schema.is_some() => {
+                    format!("{d}.{}", f.object.display_name())
+                }
+                _ => f.object.display_name(),
+            };
             Some(format!(
-                "  new: [{}] {} `{}`: {}",
-                f.severity,
-                f.rule,
-                f.object.display_name(),
-                f.message
+                "new: [{}] {} `{object}`: {}",
+                f.severity, f.rule, f.message
             ))
         }));
         lines

@@ -119,6 +119,13 @@ fn diff_fails_on_new_findings_only_and_refuses_another_cluster() {
     let o = pgsage(&["diff", &problems, &healthy, "--fail-on", "info"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
+    let o = pgsage(&["diff", &problems, &problems, "--format", "yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("[possible values: text, markdown, json, html]"),
+        "{}",
+        stderr(&o)
+    );
     let o = pgsage(&["diff", &problems, &problems, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let d: Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -221,26 +221,7 @@ pub fn snapshots(
         rayon::join(|| crate::audit(old, config), || crate::audit(new, config));
     let mut findings = findings::compare(&old_report, &new_report);
     findings::mark_resolved_after_reset(&mut findings, &resets);
-    let old_names: Vec<&str> = old.database_names().collect();
-    let common: Vec<String> = new
-        .database_names()
-        .filter(|n| old_names.contains(n))
-        .map(str::to_owned)
-        .collect();
-    let only_one = findings::only_common_databases(&mut findings, &common);
-    let seen_once: Vec<String> = new
-        .database_names()
-        .chain(old.database_names())
-        .filter(|n| !common.iter().any(|c| c == n))
-        .map(|n| format!("`{n}`"))
-        .collect();
-    if !seen_once.is_empty() {
-        warnings.push(format!(
-            "only one snapshot holds the tables of {} (one collected with --all-databases or --databases, the other not?): their objects are not compared, and {} about them are neither new nor resolved and are left out",
-            seen_once.join(", "),
-            crate::units::counted(only_one, "finding", "findings")
-        ));
-    }
+    warnings.extend(only_in_one(old, new, &mut findings));
     let elapsed_seconds = (new.collected_at - old.collected_at).num_milliseconds() as f64 / 1000.0;
     if elapsed_seconds < 0.0 {
         warnings.push(format!(
@@ -300,6 +281,31 @@ pub fn reports(old: &Report, new: &Report) -> SnapshotDiff {
         databases: Vec::new(),
         activity: None,
     }
+}
+
+/// The warning about databases whose sections only one snapshot holds, after leaving
+/// their findings out of the new and resolved ones.
+fn only_in_one(old: &Snapshot, new: &Snapshot, findings: &mut FindingsDiff) -> Option<String> {
+    let old_names: Vec<&str> = old.database_names().collect();
+    let common: Vec<String> = new
+        .database_names()
+        .filter(|n| old_names.contains(n))
+        .map(str::to_owned)
+        .collect();
+    let left_out = findings::only_common_databases(findings, &common);
+    let seen_once: Vec<String> = new
+        .database_names()
+        .chain(old.database_names())
+        .filter(|n| !common.iter().any(|c| c == n))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    (!seen_once.is_empty()).then(|| {
+        format!(
+            "only one snapshot holds the tables of {} (one collected with --all-databases or --databases, the other not?): their objects are not compared, and {} about them are neither new nor resolved and are left out",
+            seen_once.join(", "),
+            crate::units::counted(left_out, "finding", "findings")
+        )
+    })
 }
 
 fn side_of(s: &Snapshot) -> Side {

@@ -461,3 +461,21 @@ fn a_database_only_the_new_snapshot_holds_brings_no_new_findings_but_a_warning()
     );
     assert!(d.databases.iter().all(|c| c.database != "tenant_b"));
 }
+
+#[test]
+fn a_statement_whose_queryid_changed_is_matched_by_its_text() {
+    let old = demo();
+    let mut new = later(&old);
+    let top = &mut new.statements.as_mut().unwrap().top;
+    let s = top.iter_mut().find(|s| s.query.is_some()).unwrap();
+    let mean = s.total_exec_time_ms / s.calls as f64;
+    s.queryid = s.queryid.wrapping_add(1);
+    s.calls += 50;
+    s.total_exec_time_ms += 50.0 * (mean * 2.0 + 2.0);
+    let (queryid, query) = (s.queryid, s.query.clone());
+    let d = diff(&old, &new);
+    assert_eq!(d.statements.len(), 1, "{}", d.to_json());
+    let r = &d.statements[0];
+    assert_eq!((r.queryid, &r.query), (queryid, &query));
+    assert_eq!(r.matched_by, super::statements::MatchedBy::Text);
+}

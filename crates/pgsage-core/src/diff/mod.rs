@@ -160,30 +160,32 @@ impl Input {
     /// Reads `path` as a snapshot (it has `snapshot_version`) or a report (it has
     /// `schema_version` and `findings`).
     pub fn load(path: &Path) -> crate::Result<Input> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::SnapshotFile {
+        let file_error = |problem: String| crate::Error::SnapshotFile {
             path: path.to_owned(),
-            problem: e.to_string(),
-        })?;
-        let probe: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| crate::Error::SnapshotFile {
-                path: path.to_owned(),
-                problem: format!("not JSON: {e}"),
-            })?;
-        if probe.get("snapshot_version").is_some() {
-            return Snapshot::from_json(&text).map(|s| Input::Snapshot(Box::new(s)));
+            problem,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        // Only the fields that tell the kind of file are read here.
+        #[derive(Deserialize)]
+        struct Probe {
+            snapshot_version: Option<serde::de::IgnoredAny>,
+            schema_version: Option<serde::de::IgnoredAny>,
+            findings: Option<serde::de::IgnoredAny>,
         }
-        if probe.get("schema_version").is_some() && probe.get("findings").is_some() {
-            return serde_json::from_value(probe)
+        let probe: Probe =
+            serde_json::from_str(&text).map_err(|e| file_error(format!("not JSON: {e}")))?;
+        if probe.snapshot_version.is_some() {
+            // The snapshot reader's checks (version, truncation) and its errors.
+            return Snapshot::load(path).map(|s| Input::Snapshot(Box::new(s)));
+        }
+        if probe.schema_version.is_some() && probe.findings.is_some() {
+            return serde_json::from_str(&text)
                 .map(|r| Input::Report(Box::new(r)))
-                .map_err(|e| crate::Error::SnapshotFile {
-                    path: path.to_owned(),
-                    problem: format!("not a pgsage report: {e}"),
-                });
+                .map_err(|e| file_error(format!("not a pgsage report: {e}")));
         }
-        Err(crate::Error::SnapshotFile {
-            path: path.to_owned(),
-            problem: "neither a pgsage snapshot (snapshot_version) nor a report (schema_version and findings)".into(),
-        })
+        Err(file_error(
+            "neither a pgsage snapshot (snapshot_version) nor a report (schema_version and findings)".into(),
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! `pgsage diff` on a real server: a snapshot, then planted changes (a setting reloaded,
-//! one waiting for a restart, a table grown by inserts, dead rows left by updates, an
-//! unindexed foreign key scanned, a statement slowed by dropping its index), a second
+//! one waiting for a restart, a table grown by inserts, dead rows left by updates, bloat
+//! left by updates and a vacuum, an unindexed foreign key scanned, a statement slowed by
+//! dropping its index), a second
 //! snapshot; the diff reports each planted change and nothing about the untouched table
 //! and settings. Then `pg_stat_statements_reset()` and `pg_stat_reset()`, a third
 //! snapshot: the diff says the counters were reset and shows no negative figure.
@@ -79,13 +80,16 @@ fn planted_changes_are_reported_and_untouched_objects_are_not() {
              INSERT INTO mail_message SELECT g, md5(g::text), 0 FROM generate_series(1, 20000) g;
              CREATE TABLE stock_quant (id serial PRIMARY KEY, code text NOT NULL, qty numeric NOT NULL);
              INSERT INTO stock_quant (code, qty) SELECT 'C' || g, g % 17 FROM generate_series(1, 200000) g;
-             CREATE INDEX stock_quant_code ON stock_quant (code);",
+             CREATE INDEX stock_quant_code ON stock_quant (code);
+             CREATE TABLE account_move (id int PRIMARY KEY, ref text NOT NULL, amount numeric NOT NULL)
+               WITH (autovacuum_enabled = false);
+             INSERT INTO account_move SELECT g, md5(g::text) || md5((g * 3)::text), g % 1000 FROM generate_series(1, 30000) g;",
         )
         .unwrap();
     server
         .execute(
             DB,
-            "VACUUM ANALYZE res_country, sale_order, mail_message, stock_quant",
+            "VACUUM ANALYZE res_country, sale_order, mail_message, stock_quant, account_move",
         )
         .unwrap();
     lookups(&server, 60);
@@ -127,6 +131,15 @@ fn planted_changes_are_reported_and_untouched_objects_are_not() {
              DROP INDEX stock_quant_code;",
         )
         .unwrap();
+    // Bloat: every row of account_move rewritten twice, then vacuumed: the heap keeps its
+    // pages, a third of them full.
+    server
+        .execute(DB, "UPDATE account_move SET amount = amount + 1")
+        .unwrap();
+    server
+        .execute(DB, "UPDATE account_move SET amount = amount + 1")
+        .unwrap();
+    server.execute(DB, "VACUUM ANALYZE account_move").unwrap();
     lookups(&server, 30);
     wait(
         &server,
@@ -162,6 +175,18 @@ fn planted_changes_are_reported_and_untouched_objects_are_not() {
     let dead: Vec<&str> = erp.dead_rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(dead, ["public.mail_message"], "{json}");
     assert_eq!(erp.indexes_dropped, ["public.stock_quant_code"]);
+    let bloat: Vec<(&str, &str)> = erp
+        .bloat
+        .iter()
+        .map(|b| (b.kind.as_str(), b.name.as_str()))
+        .collect();
+    assert!(bloat.contains(&("table", "public.account_move")), "{json}");
+    assert!(
+        erp.bloat
+            .iter()
+            .all(|b| b.new_wasted_bytes > b.old_wasted_bytes),
+        "only bloat was planted: {json}"
+    );
     assert!(erp
         .tables_added
         .contains(&"public.stock_move_lot".to_owned()));

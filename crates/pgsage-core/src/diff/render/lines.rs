@@ -1,188 +1,14 @@
-//! [`SnapshotDiff`] as text and Markdown. Both lay out the same sections ([`sections`]),
-//! so they cannot say different things; JSON is [`SnapshotDiff::to_json`].
+//! One line per change, as the text, Markdown and HTML renderings show it: numbers
+//! through [`crate::units`], identifiers in backticks.
 
-use std::io::Write;
-
-use super::findings::{ActionChange, FindingChange};
-use super::objects::DatabaseChanges;
-use super::statements::{Basis, MatchedBy, StatementRegression};
-use super::{ChangedSetting, DiffKind, SnapshotDiff};
+use super::super::activity::ServerActivity;
+use super::super::findings::{ActionChange, FindingChange};
+use super::super::objects::DatabaseChanges;
+use super::super::statements::{Basis, MatchedBy, StatementRegression};
+use super::super::ChangedSetting;
 use crate::units;
 
-/// Output formats of `pgsage diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Plain text for a terminal or a mail.
-    Text,
-    /// Markdown, for tickets and wikis.
-    Markdown,
-    /// [`SnapshotDiff`] as JSON.
-    Json,
-}
-
-impl std::str::FromStr for Format {
-    type Err = crate::ParseValueError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "text" | "table" => Ok(Format::Text),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "json" => Ok(Format::Json),
-            other => Err(crate::ParseValueError::new(
-                "format",
-                other,
-                "text, markdown or json",
-            )),
-        }
-    }
-}
-
-/// Writes `diff` in `format`.
-pub fn render(diff: &SnapshotDiff, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
-    match format {
-        Format::Json => writeln!(out, "{}", diff.to_json()),
-        Format::Text => {
-            writeln!(out, "{}", title(diff))?;
-            for s in sections(diff) {
-                writeln!(out, "\n{}", s.heading)?;
-                for line in &s.lines {
-                    writeln!(out, "  {line}")?;
-                }
-            }
-            Ok(())
-        }
-        Format::Markdown => {
-            writeln!(out, "# {}", title(diff))?;
-            for s in sections(diff) {
-                writeln!(out, "\n## {}\n", s.heading)?;
-                for line in &s.lines {
-                    writeln!(out, "- {line}")?;
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-/// One part of the rendering: a heading and its lines.
-pub struct Section {
-    /// `Settings changed (2)`.
-    pub heading: String,
-    /// One line per change.
-    pub lines: Vec<String>,
-}
-
-/// `What changed on `erp` (PostgreSQL 17.2) from 2026-01-01 00:00 UTC to … (7 d)`.
-pub fn title(diff: &SnapshotDiff) -> String {
-    let version = if diff.old.server_version == diff.new.server_version {
-        format!("PostgreSQL {}", diff.new.server_version)
-    } else {
-        format!(
-            "PostgreSQL {} → {}",
-            diff.old.server_version, diff.new.server_version
-        )
-    };
-    format!(
-        "What changed on `{}` ({version}) from {} to {} ({}{})",
-        diff.new.database,
-        diff.old.collected_at.format("%Y-%m-%d %H:%M UTC"),
-        diff.new.collected_at.format("%Y-%m-%d %H:%M UTC"),
-        units::duration(diff.elapsed_seconds.abs()),
-        match diff.kind {
-            DiffKind::Snapshots => "",
-            DiffKind::Reports => "; reports: findings and actions only",
-        }
-    )
-}
-
-/// The sections, in reading order; empty ones are left out, and a diff without any
-/// change says so.
-pub fn sections(diff: &SnapshotDiff) -> Vec<Section> {
-    let mut out = Vec::new();
-    let mut push = |heading: String, lines: Vec<String>| {
-        if !lines.is_empty() {
-            out.push(Section { heading, lines });
-        }
-    };
-    push("Warnings".into(), diff.warnings.clone());
-    push(
-        format!("Counters reset in between ({})", diff.resets.len()),
-        diff.resets.iter().map(|r| r.what.clone()).collect(),
-    );
-    push(
-        format!("Settings changed ({})", diff.settings.len()),
-        diff.settings.iter().map(setting_line).collect(),
-    );
-    let f = &diff.findings;
-    let mut finding_lines: Vec<String> = vec![format!(
-        "{} new, {} resolved, {} persisting",
-        f.new.len(),
-        f.resolved.len(),
-        f.persisting.len()
-    )];
-    finding_lines.extend(f.new.iter().map(|c| format!("new: {}", finding_line(c))));
-    finding_lines.extend(
-        f.resolved
-            .iter()
-            .map(|c| format!("resolved: {}", finding_line(c))),
-    );
-    finding_lines.extend(
-        f.persisting
-            .iter()
-            .filter(|c| c.old_severity.is_some())
-            .map(|c| format!("persisting: {}", finding_line(c))),
-    );
-    push("Findings".into(), finding_lines);
-    let a = &diff.actions;
-    let mut action_lines = vec![format!(
-        "{} new, {} resolved, {} persisting",
-        a.new.len(),
-        a.resolved.len(),
-        a.persisting.len()
-    )];
-    action_lines.extend(a.new.iter().map(|c| format!("new: {}", action_line(c))));
-    action_lines.extend(
-        a.resolved
-            .iter()
-            .map(|c| format!("resolved: {}", action_line(c))),
-    );
-    action_lines.extend(
-        a.persisting
-            .iter()
-            .filter(|c| {
-                c.old_severity.is_some()
-                    || !c.objects_added.is_empty()
-                    || !c.objects_removed.is_empty()
-            })
-            .map(|c| format!("persisting: {}", action_line(c))),
-    );
-    push("Actions".into(), action_lines);
-    if diff.kind == DiffKind::Snapshots {
-        push(
-            format!("Statements regressed ({})", diff.statements.len()),
-            diff.statements.iter().map(statement_line).collect(),
-        );
-        if let Some(a) = &diff.activity {
-            push(
-                "Activity in between".into(),
-                activity_lines(a, diff.elapsed_seconds),
-            );
-        }
-        for d in &diff.databases {
-            push(database_heading(d), database_lines(d));
-        }
-    }
-    if diff.is_empty() {
-        out.push(Section {
-            heading: "Nothing changed".into(),
-            lines: vec![
-                "no setting, finding, statement or object changed past the thresholds".into(),
-            ],
-        });
-    }
-    out
-}
-
-fn setting_line(s: &ChangedSetting) -> String {
+pub(super) fn setting_line(s: &ChangedSetting) -> String {
     let value = match (&s.old, &s.new) {
         (Some(o), Some(n)) if o == n => n.clone(),
         (Some(o), Some(n)) => format!("{o} → {n}"),
@@ -201,7 +27,7 @@ fn setting_line(s: &ChangedSetting) -> String {
     line
 }
 
-fn finding_line(c: &FindingChange) -> String {
+pub(super) fn finding_line(c: &FindingChange) -> String {
     let severity = match c.old_severity {
         Some(o) => format!("{o} → {}", c.severity),
         None => c.severity.to_string(),
@@ -229,7 +55,7 @@ fn object_of(c: &FindingChange) -> String {
     name
 }
 
-fn action_line(c: &ActionChange) -> String {
+pub(super) fn action_line(c: &ActionChange) -> String {
     let severity = match c.old_severity {
         Some(o) => format!("{o} → {}", c.severity),
         None => c.severity.to_string(),
@@ -258,7 +84,7 @@ fn listed(names: &[String]) -> String {
     text
 }
 
-fn statement_line(s: &StatementRegression) -> String {
+pub(super) fn statement_line(s: &StatementRegression) -> String {
     let query = s.query.as_deref().map_or_else(
         || format!("queryid {}", s.queryid),
         |q| {
@@ -305,7 +131,7 @@ fn with_rate(amount: String, rate: Option<String>) -> String {
     }
 }
 
-fn activity_lines(a: &super::activity::ServerActivity, seconds: f64) -> Vec<String> {
+pub(super) fn activity_lines(a: &ServerActivity, seconds: f64) -> Vec<String> {
     let per_second = |n: i64| (seconds > 0.0).then(|| n as f64 / seconds);
     let mut lines = Vec::new();
     let mut server = Vec::new();
@@ -364,7 +190,7 @@ fn activity_lines(a: &super::activity::ServerActivity, seconds: f64) -> Vec<Stri
     lines
 }
 
-fn database_heading(d: &DatabaseChanges) -> String {
+pub(super) fn database_heading(d: &DatabaseChanges) -> String {
     match (d.old_size_bytes, d.new_size_bytes) {
         (Some(o), Some(n)) => format!(
             "Database `{}` ({} → {})",
@@ -376,7 +202,7 @@ fn database_heading(d: &DatabaseChanges) -> String {
     }
 }
 
-fn database_lines(d: &DatabaseChanges) -> Vec<String> {
+pub(super) fn database_lines(d: &DatabaseChanges) -> Vec<String> {
     let mut lines = Vec::new();
     let names = |v: &[String]| listed(v);
     if !d.tables_added.is_empty() {

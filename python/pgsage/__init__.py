@@ -24,6 +24,7 @@ module ``pgsage._native``. Errors are :class:`pgsage.Error` subclasses.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from typing import Any, Dict, List, Optional, Union
@@ -57,6 +58,7 @@ __all__ = [
     "collect",
     "load_snapshot",
     "audit",
+    "diff",
     "rules",
     "rules_frame",
     "tune",
@@ -267,6 +269,66 @@ def audit(
         **config_kwargs(config),
     )
     return Report.from_json(text, snapshot=snap)
+
+
+def _diff_side(
+    side: Union[Snapshot, Report, "os.PathLike[str]", str],
+) -> Union[Snapshot, Report]:
+    """A snapshot or a report; a path is read as whichever the file holds."""
+    if isinstance(side, (Snapshot, Report)):
+        return side
+    if isinstance(side, (str, os.PathLike)):
+        with open(side, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            probe = json.loads(text)
+        except ValueError as e:
+            raise SnapshotError(f"{os.fspath(side)}: not JSON: {e}") from None
+        if isinstance(probe, dict) and "snapshot_version" not in probe and "findings" in probe:
+            return Report.from_json(text)
+        return Snapshot.from_json(text)
+    raise TypeError(
+        "diff() takes Snapshots, Reports or paths, not " + type(side).__name__
+    )
+
+
+def diff(
+    old: Union[Snapshot, Report, "os.PathLike[str]", str],
+    new: Union[Snapshot, Report, "os.PathLike[str]", str],
+    *,
+    config: ConfigLike = None,
+    allow_different_servers: bool = False,
+) -> Dict[str, Any]:
+    """What changed between two snapshots (or two reports) of one server, as ``pgsage
+    diff --format json`` gives it (docs/diff.md): ``settings``, ``findings`` and
+    ``actions`` (``new``, ``resolved``, ``persisting``), ``statements`` that regressed,
+    ``databases`` (growth, dead rows, bloat), ``resets`` and ``warnings``.
+
+    Args:
+        old, new: :class:`Snapshot` or :class:`Report` objects, or paths to either
+            file. Two snapshots are both audited with ``config`` and compared in full;
+            with a report on either side, findings and actions only.
+        config: as for :func:`audit`.
+        allow_different_servers: compare snapshots that look like two servers (another
+            ``cluster_name``, address and database oid) instead of raising.
+
+    Raises:
+        InvalidValueError (snapshots of different servers), SnapshotError, ConfigError.
+    """
+    a, b = _diff_side(old), _diff_side(new)
+    if isinstance(a, Snapshot) and isinstance(b, Snapshot):
+        text = _native.diff_snapshots(
+            a._native,
+            b._native,
+            allow_different_servers=allow_different_servers,
+            **config_kwargs(config),
+        )
+    else:
+        ra = a if isinstance(a, Report) else audit(a, config=config)
+        rb = b if isinstance(b, Report) else audit(b, config=config)
+        text = _native.diff_reports(ra.to_json(), rb.to_json())
+    result: Dict[str, Any] = json.loads(text)
+    return result
 
 
 def tune(

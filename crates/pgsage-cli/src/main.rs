@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{audit, fleet, indexes, plan, redact, rules, snapshot, tune, workload};
+use commands::{audit, diff, fleet, indexes, plan, redact, rules, snapshot, tune, workload};
 
 /// pgsage: a PostgreSQL tuning advisor.
 #[derive(Debug, Parser)]
@@ -52,6 +52,9 @@ enum Command {
     /// Audit every server of an inventory (--inventory fleet.toml) into a directory: per
     /// server its snapshot and report, the fleet summary, and the findings as Parquet.
     Fleet(fleet::FleetArgs),
+    /// What changed between two snapshots (or reports) of one server: settings, findings,
+    /// regressed statements, growth, dead rows, bloat, counters reset.
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Indexes(a) => indexes::run(a),
         Command::Rule(a) => rules::run_one(a),
         Command::Fleet(a) => fleet::run(a),
+        Command::Diff(a) => diff::run(a),
     };
     match result {
         Ok(code) => code,

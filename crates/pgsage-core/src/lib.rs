@@ -19,6 +19,8 @@
 //!   [`advise`] (index candidates, unvalidated advice and its rendering), [`redact`] and
 //!   [`frames`] (typed tables); [`engine`] runs the rules over a snapshot, a plan or a
 //!   workload.
+//! - [`diff`]: what changed between two snapshots or reports of one server, and
+//!   `audit --baseline`.
 //! - [`units`]: the one spelling of bytes, durations, counts and percentages in text.
 //!
 //! This crate must not depend on tokio, tokio-postgres or a TLS library
@@ -27,6 +29,7 @@
 
 pub mod advise;
 pub mod config;
+pub mod diff;
 pub mod engine;
 mod error;
 pub mod fleet;

@@ -27,6 +27,7 @@ use pgsage::{CollectOptions, ConnectOptions, RuleConfig, Source};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
+mod diff;
 mod html;
 mod indexes;
 mod plans;
@@ -613,6 +614,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fix_script, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(tune, m)?)?;
+    m.add_function(wrap_pyfunction!(diff::diff_snapshots, m)?)?;
+    m.add_function(wrap_pyfunction!(diff::diff_reports, m)?)?;
     m.add_function(wrap_pyfunction!(html::report_html, m)?)?;
     m.add_function(wrap_pyfunction!(html::tune_html, m)?)?;
     m.add_class::<plans::PlanAnalysis>()?;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Args;
+use pgsage::diff::baseline::BaselineComparison;
 use pgsage::report::render::{render, TableStyle};
 use pgsage::report::ReportFilter;
 use pgsage::{Snapshot, Source};
@@ -49,6 +50,10 @@ pub struct AuditArgs {
     /// with the lock it takes; destructive statements commented out.
     #[arg(long, conflicts_with = "format")]
     pub script: bool,
+    /// An earlier report (`--format json`) to compare with: `--fail-on` counts only the
+    /// findings not in it, and the output says which are new (docs/diff.md).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
@@ -75,6 +80,37 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         packs: args.packs.clone(),
         min_severity: args.min_severity.map(Into::into),
     });
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let mut old = pgsage::diff::baseline::load_report(path)?;
+            // The same filter on both sides: a finding filtered out of one is not new.
+            old.filter(&ReportFilter {
+                packs: args.packs.clone(),
+                min_severity: args.min_severity.map(Into::into),
+            });
+            let shown = path.display().to_string();
+            Some(BaselineComparison::of(&report, &old, &shown))
+        }
+        None => None,
+    };
+    // With a baseline, only the new findings fail the run.
+    let status = || match &baseline {
+        Some(b) => output::status(args.fail_on, b.new_severities(&report)),
+        None => output::status(args.fail_on, report.worst()),
+    };
+    // The summary line, then the new findings indented (listed in Markdown).
+    let baseline_lines: Vec<String> = baseline.as_ref().map_or_else(Vec::new, |b| {
+        let bullet = if args.format == FormatArg::Markdown {
+            "- "
+        } else {
+            "  "
+        };
+        b.lines(&report)
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| if i == 0 { l } else { format!("{bullet}{l}") })
+            .collect()
+    });
 
     let to_terminal = output::to_terminal(args.output.as_deref());
     let style = TableStyle {
@@ -95,7 +131,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         output::write(args.output.as_deref(), |out| {
             pgsage::report::render::render_script(&report, out)
         })?;
-        return Ok(output::status(args.fail_on, report.worst()));
+        for line in &baseline_lines {
+            eprintln!("{line}");
+        }
+        return Ok(status());
     }
     if args.format == FormatArg::Html {
         // The page with the charts drawn from the audited snapshot; the hints (nothing
@@ -109,14 +148,26 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         {
             eprintln!("{line}");
         }
-        return Ok(output::status(args.fail_on, report.worst()));
+        for line in &baseline_lines {
+            eprintln!("{line}");
+        }
+        return Ok(status());
     }
     output::write(args.output.as_deref(), |out| {
+        if let (FormatArg::Json, Some(b)) = (args.format, &baseline) {
+            return writeln!(out, "{}", pgsage::diff::baseline::report_json(&report, b));
+        }
+        for line in &baseline_lines {
+            writeln!(out, "{line}")?;
+        }
+        if !baseline_lines.is_empty() {
+            writeln!(out)?;
+        }
         render(&report, args.format.into(), &style, out)?;
         for line in &hints {
             writeln!(out, "\n{line}")?;
         }
         Ok(())
     })?;
-    Ok(output::status(args.fail_on, report.worst()))
+    Ok(status())
 }

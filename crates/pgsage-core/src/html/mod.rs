@@ -22,11 +22,13 @@
 //!   costs and sizes, and the rejected candidates.
 //! - [`fleet`]: `pgsage fleet`'s summary page: every server's status and counts, the
 //!   actions across the fleet, the totals by tag.
+//! - [`diff`]: `pgsage diff`'s page: the diff's sections as the text shows them.
 //! - [`platform`]: a managed platform's commands and refusals, shared by the audit's
 //!   actions and the tune page.
 
 pub mod audit;
 pub mod charts;
+pub mod diff;
 pub mod fleet;
 pub mod indexes;
 pub mod layout;
@@ -106,6 +108,16 @@ pub fn indexes_page(advice: &IndexAdvice) -> String {
 /// The index advice as a fragment to embed (a notebook's `_repr_html_`).
 pub fn indexes_fragment(advice: &IndexAdvice) -> String {
     layout::fragment(indexes::body(advice)).into_string()
+}
+
+/// What changed between two snapshots or reports as a whole page (`pgsage diff --format
+/// html`).
+pub fn diff_page(diff: &crate::diff::SnapshotDiff) -> String {
+    layout::document(
+        &format!("pgsage diff of {}", diff.new.database),
+        self::diff::body(diff),
+    )
+    .into_string()
 }
 
 /// A page holding another renderer's text output as preformatted text, escaped: what

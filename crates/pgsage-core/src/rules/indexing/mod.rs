@@ -5,7 +5,7 @@ mod common;
 
 pub(crate) use common::table_delta;
 mod duplicate_index;
-mod index_bloat;
+pub(crate) mod index_bloat;
 mod index_drops;
 mod invalid_index;
 mod low_cardinality_index;

@@ -3,19 +3,13 @@
 
 use crate::knowledge::tenants::Tenants;
 use crate::report::{ObjectKind, ObjectRef};
-use crate::rules::Skip;
 
-/// The cluster's tenants, or a skip when there are too few to speak of neighbours.
-pub(super) fn tenants(snapshot: &crate::Snapshot, min_tenants: f64) -> Result<Tenants, Skip> {
+/// The cluster's tenants, or none when there are too few to speak of neighbours: a
+/// cluster of one or two databases is not shared by tenants, which is no missing fact to
+/// report as a skip.
+pub(super) fn tenants(snapshot: &crate::Snapshot, min_tenants: f64) -> Option<Tenants> {
     let t = Tenants::of(snapshot);
-    if (t.count() as f64) < min_tenants {
-        return Err(Skip::because(format!(
-            "{} tenant database(s) (postgres, templates and platform databases left out); judging shares needs at least {}",
-            t.count(),
-            min_tenants
-        )));
-    }
-    Ok(t)
+    ((t.count() as f64) >= min_tenants).then_some(t)
 }
 
 /// A share is disproportionate when it is at least `min_share_pct` and at least

@@ -72,7 +72,9 @@ impl SnapshotRule for TenantHogsActiveSessions {
         if snap.activity.is_empty() {
             return Err(Skip::because("pg_stat_activity was not collected"));
         }
-        let tenants = super::common::tenants(snap, p.min_tenants)?;
+        let Some(tenants) = super::common::tenants(snap, p.min_tenants) else {
+            return Ok(vec![]);
+        };
         let active_total = tenants.total(figure::active).unwrap_or(0.0);
         if active_total < p.min_active_sessions {
             return Ok(vec![]);

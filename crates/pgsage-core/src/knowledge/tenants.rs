@@ -140,8 +140,7 @@ impl Tenants {
     pub fn of(snapshot: &Snapshot) -> Tenants {
         let database_basis = Basis::of(snapshot);
         let baseline = snapshot.baseline.as_ref();
-        let (statements_basis, statements_fallback, usage) =
-            statement_usage(snapshot, baseline);
+        let (statements_basis, statements_fallback, usage) = statement_usage(snapshot, baseline);
         let per_db = sum_by(&usage, |u| u.database.clone());
         let clients = connections::clients(snapshot);
         let mut databases: Vec<TenantUsage> = snapshot
@@ -157,7 +156,8 @@ impl Tenants {
                     t.calls = Some(s.calls);
                     t.rows_returned = Some(s.rows);
                     t.wal_bytes = Some(s.wal_bytes);
-                    t.statement_temp_bytes = Some((s.temp_blks_written as f64 * BLOCK_BYTES) as i64);
+                    t.statement_temp_bytes =
+                        Some((s.temp_blks_written as f64 * BLOCK_BYTES) as i64);
                     t.top_role = usage
                         .iter()
                         .filter(|u| u.database.as_deref() == Some(d.name.as_str()))
@@ -296,7 +296,11 @@ impl Tenants {
     }
 
     /// A tenant's share of a figure among all tenants, in %.
-    pub fn share(&self, t: &TenantUsage, figure: impl Fn(&TenantUsage) -> Option<f64>) -> Option<f64> {
+    pub fn share(
+        &self,
+        t: &TenantUsage,
+        figure: impl Fn(&TenantUsage) -> Option<f64>,
+    ) -> Option<f64> {
         let mine = figure(t)?;
         share_pct(mine, self.total(figure)?)
     }
@@ -389,9 +393,9 @@ fn database_usage(d: &DatabaseStats, before: Option<&DatabaseStats>) -> TenantUs
         rows_read: delta(d.tup_returned, |b| b.tup_returned),
         read_bytes: delta(d.blks_read, |b| b.blks_read).saturating_mul(BLOCK_BYTES as i64),
         temp_bytes: delta(d.temp_bytes, |b| b.temp_bytes),
-        active_time_ms: d.active_time_ms.map(|now| {
-            (now - base.and_then(|b| b.active_time_ms).unwrap_or(0.0)).max(0.0)
-        }),
+        active_time_ms: d
+            .active_time_ms
+            .map(|now| (now - base.and_then(|b| b.active_time_ms).unwrap_or(0.0)).max(0.0)),
         reset_in_window: reset,
         connection_limit: d.connection_limit,
         size_bytes: d.size_bytes,
@@ -497,7 +501,9 @@ fn sum_by(
 /// normal statements still finish (a mean is well below the occasional slow run, and 4×
 /// leaves room for it); a runaway report is cut off.
 pub fn role_timeout_minutes(longest_mean_ms: f64) -> i64 {
-    ((4.0 * longest_mean_ms.max(0.0)) / 60_000.0).ceil().max(1.0) as i64
+    ((4.0 * longest_mean_ms.max(0.0)) / 60_000.0)
+        .ceil()
+        .max(1.0) as i64
 }
 
 #[cfg(test)]

@@ -323,12 +323,10 @@ fn plan_counters(plan: &mut Plan, cx: &Context, opts: &CollectOptions) -> Counte
             .as_ref()
             .filter(|p| p.version >= (1, 9))
             .map(|p| plan.add("pg_stat_statements_info", statements::info_sql(p))),
-        statements_usage: cx.pgss.as_ref().map(|p| {
-            plan.add(
-                "pg_stat_statements per database",
-                statements::usage_sql(p),
-            )
-        }),
+        statements_usage: cx
+            .pgss
+            .as_ref()
+            .map(|p| plan.add("pg_stat_statements per database", statements::usage_sql(p))),
     }
 }
 

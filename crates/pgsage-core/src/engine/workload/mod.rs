@@ -149,6 +149,7 @@ fn as_report(
         suppressed,
         actions: crate::report::actions::build(&findings),
         findings,
+        tenants: None,
     }
 }
 

@@ -128,7 +128,12 @@ fn measures(p: &Params) -> [Measure; 3] {
 }
 
 /// The measures on which `t` is disproportionate (only measures with enough load).
-fn heavy_on<'a>(tenants: &Tenants, t: &TenantUsage, measures: &'a [Measure], p: &Params) -> Vec<Heavy<'a>> {
+fn heavy_on<'a>(
+    tenants: &Tenants,
+    t: &TenantUsage,
+    measures: &'a [Measure],
+    p: &Params,
+) -> Vec<Heavy<'a>> {
     let fair = tenants.fair_share_pct();
     measures
         .iter()
@@ -217,7 +222,10 @@ fn finding(
         .evidence("basis", basis.label())
         .evidence("window_s", basis.seconds().round());
     for (key, f) in [
-        ("time_share_pct", figure::time as fn(&TenantUsage) -> Option<f64>),
+        (
+            "time_share_pct",
+            figure::time as fn(&TenantUsage) -> Option<f64>,
+        ),
         ("calls_share_pct", figure::calls),
         ("temp_share_pct", figure::temp),
         ("rows_read_share_pct", figure::rows_read),
@@ -247,9 +255,7 @@ fn finding(
     let reporting = heavy
         .iter()
         .any(|h| matches!(h.measure.key, "temp" | "rows_read"));
-    let window = ctx
-        .stats_window()
-        .over(basis, "statistics");
+    let window = ctx.stats_window().over(basis, "statistics");
     let unsure = window.unsure(Verdict::Share);
     let time_share = tenants.share(t, figure::time);
     let busy = t
@@ -261,8 +267,7 @@ fn finding(
     let busy_text = busy
         .map(|b| format!("it keeps {} sessions busy on average", units::decimal(b)))
         .unwrap_or_default();
-    let sustained = unsure.is_none()
-        && time_share.is_some_and(|s| s >= p.dedicated_share_pct);
+    let sustained = unsure.is_none() && time_share.is_some_and(|s| s >= p.dedicated_share_pct);
 
     draft = if reporting {
         let mut d = draft.evidence("remedy", "replica").recommend(format!(

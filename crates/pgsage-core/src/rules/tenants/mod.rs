@@ -5,15 +5,15 @@
 mod common;
 mod noisy_tenant;
 mod tenant_crowds_storage;
-mod tenant_hogs_active_sessions;
+mod tenant_hogs_sessions;
 
 pub use noisy_tenant::NoisyTenant;
 pub use tenant_crowds_storage::TenantCrowdsStorage;
-pub use tenant_hogs_active_sessions::TenantHogsActiveSessions;
+pub use tenant_hogs_sessions::TenantHogsSessions;
 
 /// This pack's rules.
 pub(crate) static RULES: &[super::Rule] = &[
     super::Rule::Snapshot(&NoisyTenant),
     super::Rule::Snapshot(&TenantCrowdsStorage),
-    super::Rule::Snapshot(&TenantHogsActiveSessions),
+    super::Rule::Snapshot(&TenantHogsSessions),
 ];

@@ -34,6 +34,9 @@ declare_rule! {
     /// - `min_size_bytes` (default 10 GB): a smaller tenant crowds nobody.
     /// - `min_growth_bytes` (default 1 GB): growth over the window before it is judged.
     ///
+    /// Rule STO003 lists the cluster's largest databases (50 GB and more) for information;
+    /// this rule judges a tenant's size against its neighbours'.
+    ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-DBSIZE>
     /// - <https://www.postgresql.org/docs/current/logical-replication.html>

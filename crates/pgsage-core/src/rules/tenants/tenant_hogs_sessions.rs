@@ -47,9 +47,9 @@ declare_rule! {
     /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW>
     /// - <https://www.postgresql.org/docs/current/sql-alterdatabase.html>
     /// - <https://www.pgbouncer.org/config.html#section-databases>
-    pub struct TenantHogsActiveSessions {
+    pub struct TenantHogsSessions {
         id: "TEN003",
-        name: "tenant-hogs-active-sessions",
+        name: "tenant-hogs-sessions",
         pack: "tenants",
         title: "One tenant database runs most of the active sessions",
         params: {
@@ -61,7 +61,7 @@ declare_rule! {
     }
 }
 
-impl SnapshotRule for TenantHogsActiveSessions {
+impl SnapshotRule for TenantHogsSessions {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }

@@ -30,6 +30,34 @@ pub struct TenantTable {
     pub window_seconds: f64,
     /// One row per tenant database, most statement time first.
     pub databases: Vec<TenantRow>,
+    /// Roles with statement time or connections in tenant databases, most time first
+    /// (JSON only: a role spans databases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<PartyRow>,
+    /// Applications (`application_name`) connected to tenant databases, most connections
+    /// first (JSON only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<PartyRow>,
+}
+
+/// A role's or an application's figures among tenant databases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartyRow {
+    /// Role or application name (hashed in a redacted snapshot).
+    pub name: String,
+    /// Statement time, ms (roles only: `pg_stat_statements` has no application).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<f64>,
+    /// Share of the tenants' statement time, %.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_share_pct: Option<f64>,
+    /// Statement calls (roles only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<i64>,
+    /// Client connections at collection time.
+    pub connections: usize,
+    /// Of which active.
+    pub active_sessions: usize,
 }
 
 /// One tenant database's figures (amounts over the window, shares among tenants in %).
@@ -82,7 +110,7 @@ pub fn of(snapshot: &Snapshot) -> Option<TenantTable> {
         .iter()
         .map(|d| TenantRow {
             database: d.name.clone(),
-            time_ms: d.statement_time_ms.map(|ms| round1(ms)),
+            time_ms: d.statement_time_ms.map(round1),
             time_share_pct: t.share(d, figure::time).map(round1),
             calls: d.calls,
             temp_bytes: d.temp_bytes,
@@ -105,5 +133,23 @@ pub fn of(snapshot: &Snapshot) -> Option<TenantTable> {
         basis: t.database_basis.label().to_owned(),
         window_seconds: t.database_basis.seconds().round(),
         databases,
+        roles: t.roles.iter().map(|p| party(&t, p)).collect(),
+        applications: t.applications.iter().map(|p| party(&t, p)).collect(),
     })
+}
+
+fn party(t: &Tenants, p: &crate::knowledge::tenants::PartyUsage) -> PartyRow {
+    let total = t.total(figure::time);
+    PartyRow {
+        name: p.name.clone(),
+        time_ms: p.statement_time_ms.map(round1),
+        time_share_pct: p
+            .statement_time_ms
+            .zip(total)
+            .and_then(|(mine, all)| crate::knowledge::tenants::share_pct(mine, all))
+            .map(round1),
+        calls: p.calls,
+        connections: p.connections,
+        active_sessions: p.active_sessions,
+    }
 }

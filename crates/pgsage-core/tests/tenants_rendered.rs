@@ -70,3 +70,26 @@ fn one_database_has_no_tenants_section() {
     assert!(r.tenants.is_none());
     assert!(!rendered(&r, Format::Table).contains("Tenants ("));
 }
+
+#[test]
+fn the_audit_page_has_a_tenants_section_only_with_tenants() {
+    let r = report("noisy-tenant");
+    let page = pgsage_core::html::audit_fragment(&r, None);
+    let start = page
+        .find("<section id=\"tenants\">")
+        .expect("tenants section");
+    let section = &page[start..start + page[start..].find("</section>").expect("end")];
+    for db in ["acme", "beta", "gamma", "delta", "scenario"] {
+        assert!(
+            section.contains(&format!("data-tenant=\"{db}\"")),
+            "{db}: {section}"
+        );
+    }
+    // The busiest tenant's share, as the JSON holds it, spelled for reading.
+    let acme = &r.tenants.as_ref().expect("tenants").databases[0];
+    let share = pgsage_core::units::percent(acme.time_share_pct.expect("share"));
+    assert!(section.contains(&share), "{share}: {section}");
+    let single = Snapshot::load(fixture_path("queries", "dominant-query")).expect("fixture");
+    let r = audit(&single, &RuleConfig::shipped().expect("shipped packs"));
+    assert!(!pgsage_core::html::audit_fragment(&r, None).contains("id=\"tenants\""));
+}

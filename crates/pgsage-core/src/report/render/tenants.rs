@@ -7,7 +7,8 @@ use crate::units;
 /// Rows shown in text and Markdown.
 pub const MAX_ROWS: usize = 20;
 
-const HEADERS: [&str; 9] = [
+/// Column headings, shared by the text, Markdown and HTML tables.
+pub(crate) const HEADERS: [&str; 9] = [
     "database",
     "time share",
     "calls",
@@ -24,7 +25,8 @@ fn opt<T>(v: Option<T>, show: impl Fn(T) -> String) -> String {
     v.map_or_else(|| "-".to_owned(), show)
 }
 
-fn cells(r: &TenantRow) -> [String; 9] {
+/// One row's cells, as every table shows them.
+pub(crate) fn cells(r: &TenantRow) -> [String; 9] {
     [
         r.database.clone(),
         opt(r.time_share_pct, units::percent),
@@ -45,7 +47,7 @@ fn cells(r: &TenantRow) -> [String; 9] {
 }
 
 /// What the figures cover, for the lines above the table.
-fn windows(t: &TenantTable) -> Vec<String> {
+pub(crate) fn windows(t: &TenantTable) -> Vec<String> {
     let mut lines = Vec::new();
     match &t.statements_window {
         Some(w) => lines.push(format!("Statement time, calls and WAL {w}.")),

@@ -36,7 +36,9 @@ declare_rule! {
     /// ## How to fix
     /// The recommendation follows the evidence:
     /// - **reporting-heavy** (its share of temporary bytes or rows read is disproportionate
-    ///   too: large scans and sorts): move its reports to a replica, and give its role a
+    ///   too: large scans and sorts; when they are its application's own queries rather
+    ///   than reports, missing indexes come first: `pgsage indexes`): move its reports to a
+    ///   replica, and give its role a
     ///   `statement_timeout` in its database (`ALTER ROLE … IN DATABASE … SET
     ///   statement_timeout`) so a runaway report is cut off; the timeout is 4 × the longest
     ///   mean execution time among its top statements, rounded up to whole minutes, at
@@ -271,7 +273,7 @@ fn finding(
 
     draft = if reporting {
         let mut d = draft.evidence("remedy", "replica").recommend(format!(
-            "Its load is large scans and sorts (reports): move its reporting to a replica (a hot standby it reads from), and cut runaway statements off with a statement_timeout for its role in its database{}",
+            "Its load is large scans and sorts: if they are reports, move its reporting to a replica (a hot standby it reads from) and cut runaway statements off with a statement_timeout for its role in its database; if they are its application's own queries, look for missing indexes first (pgsage indexes on its database){}",
             if busy_text.is_empty() { String::new() } else { format!("; {busy_text}") }
         ));
         if let Some(fix) = timeout_fix(ctx, t) {

@@ -1,3 +1,4 @@
+use crate::knowledge::counters::Basis;
 use crate::knowledge::tenants::figure;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, RuleContext, RuleMeta, Skip, SnapshotRule};
@@ -40,8 +41,8 @@ declare_rule! {
     ///   judge (a handful is a moment, not a pattern).
     ///
     /// One sample is a moment: the finding has low confidence unless the snapshot was
-    /// taken with a sampled interval whose statement time confirms the tenant's share (rule
-    /// TEN001 judges time over the window).
+    /// taken with a sampled interval over which the tenant's share of statement time is
+    /// disproportionate too (by the same two thresholds).
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW>
@@ -136,10 +137,22 @@ impl SnapshotRule for TenantHogsSessions {
                     "connection errors 'too many connections for database' in the application's log",
                 );
             }
-            if snap.baseline.is_none() {
-                d = d.low_confidence(
-                    "one sample of pg_stat_activity is a moment: sample an interval (--interval) so the tenant's statement time over the window confirms it (TEN001)",
-                );
+            // One sample of pg_stat_activity is a moment; the tenant's statement time over
+            // a sampled interval says whether the moment is typical.
+            let time_share = tenants.share(t, figure::time);
+            let confirmed = matches!(tenants.statements_basis, Some(Basis::Interval { .. }))
+                && disproportionate(time_share, fair, p.min_share_pct, p.fair_share_multiple);
+            if let Some(s) = time_share {
+                d = d.evidence("time_share_pct", round1(s));
+            }
+            if !confirmed {
+                d = d.low_confidence(match tenants.statements_basis {
+                    Some(Basis::Interval { .. }) => format!(
+                        "one sample of pg_stat_activity is a moment, and over the sampled interval the tenant took only {} of the statement time",
+                        units::percent(time_share.unwrap_or(0.0))
+                    ),
+                    _ => "one sample of pg_stat_activity is a moment: sample an interval (--interval) so the tenant's statement time over the window confirms it".to_owned(),
+                });
             }
             drafts.push(d);
         }

@@ -509,6 +509,83 @@ pub fn role_timeout_minutes(longest_mean_ms: f64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pgsage_testkit::scenario::fixture_path;
+
+    fn noisy() -> Snapshot {
+        Snapshot::load(fixture_path("tenants", "noisy-tenant")).expect("captured fixture")
+    }
+
+    #[test]
+    fn tenants_leave_out_postgres_and_templates() {
+        let s = noisy();
+        let t = Tenants::of(&s);
+        let mut names: Vec<&str> = t.databases.iter().map(|d| d.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["acme", "beta", "delta", "gamma", "scenario"]);
+        assert!(s.databases.iter().any(|d| d.name == "postgres"));
+        assert!(s.databases.iter().any(|d| d.is_template));
+        // Statement sums over every entry, not the top ones only.
+        let acme = t.get("acme").expect("acme");
+        let top_ms: f64 = s
+            .statements
+            .as_ref()
+            .expect("statements")
+            .top
+            .iter()
+            .filter(|q| q.database.as_deref() == Some("acme") && q.toplevel != Some(false))
+            .map(|q| q.total_exec_time_ms)
+            .sum();
+        assert!((acme.statement_time_ms.expect("time") - top_ms).abs() < 1.0);
+        assert!(matches!(t.statements_basis, Some(Basis::SinceReset { .. })));
+    }
+
+    #[test]
+    fn between_two_snapshots_figures_are_deltas_and_growth() {
+        let new = noisy();
+        let mut old = new.clone();
+        old.collected_at = new.collected_at - chrono::TimeDelta::seconds(600);
+        for d in old.databases.iter_mut().filter(|d| d.name == "acme") {
+            d.size_bytes = d.size_bytes.map(|b| b - (1 << 30));
+            d.temp_bytes -= 1000;
+        }
+        let t = Tenants::between(&old, &new);
+        assert_eq!(t.database_basis, Basis::Interval { seconds: 600.0 });
+        assert_eq!(t.statements_basis, Some(Basis::Interval { seconds: 600.0 }));
+        let acme = t.get("acme").expect("acme");
+        assert_eq!(acme.growth_bytes, Some(1 << 30));
+        assert_eq!(acme.temp_bytes, 1000);
+        // Nothing ran in between by the statement counters.
+        assert_eq!(acme.statement_time_ms, Some(0.0));
+        assert_eq!(t.get("beta").expect("beta").growth_bytes, Some(0));
+    }
+
+    #[test]
+    fn a_reset_between_samples_falls_back_to_lifetime_statement_figures() {
+        let new = noisy();
+        let mut old = new.clone();
+        old.collected_at = new.collected_at - chrono::TimeDelta::seconds(600);
+        if let Some(st) = old.statements.as_mut() {
+            st.stats_reset = Some(new.collected_at - chrono::TimeDelta::days(3));
+        }
+        let t = Tenants::between(&old, &new);
+        assert!(matches!(t.statements_basis, Some(Basis::SinceReset { .. })));
+        assert!(t.statements_fallback.is_some_and(|w| w.contains("reset")));
+    }
+
+    #[test]
+    fn redaction_hashes_the_roles_of_the_sums() {
+        let mut s = noisy();
+        let has_postgres = |s: &Snapshot| {
+            s.statements.as_ref().is_some_and(|st| {
+                st.usage
+                    .iter()
+                    .any(|u| u.user.as_deref() == Some("postgres"))
+            })
+        };
+        assert!(has_postgres(&s));
+        crate::redact::redact(&mut s);
+        assert!(!has_postgres(&s));
+    }
 
     #[test]
     fn timeouts_leave_room_for_normal_statements() {

@@ -135,7 +135,9 @@ pub(super) fn usage_sql(pgss: &Pgss) -> String {
     } else {
         ""
     };
-    let view = quoted(&pgss.schema, "pg_stat_statements");
+    // The function with `showtext => false`: the sums need no query text, and reading the
+    // text file again (it can hold hundreds of MB) would double the section's cost.
+    let function = quoted(&pgss.schema, "pg_stat_statements");
     format!(
         "\
 SELECT d.datname::text AS database, pg_get_userbyid(s.userid)::text AS user_name,
@@ -145,7 +147,7 @@ SELECT d.datname::text AS database, pg_get_userbyid(s.userid)::text AS user_name
        sum(s.shared_blks_hit)::int8 AS shared_blks_hit,
        sum(s.temp_blks_written)::int8 AS temp_blks_written,
        coalesce(sum(s.wal_bytes), 0)::int8 AS wal_bytes
-FROM {view} s
+FROM {function}(false) s
 LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
 {toplevel}
 GROUP BY 1, 2

@@ -131,7 +131,10 @@ def collect(
             it), ``tier`` (the managed service's compute size, ``"Standard_D4ds_v5"``,
             ``"db.r6g.large"``, ``"db-custom-4-16384"``: its RAM, vCPUs and storage are
             recorded below ``ram``/``cpus``/``storage``), ``probe_local_host`` (bool),
-            ``redact`` (bool).
+            ``redact`` (bool), ``all_databases`` (bool: also read the tables and indexes
+            of every other database the role may connect to, one connection each),
+            ``databases`` (a list of glob patterns, e.g. ``["tenant_*"]``: only those),
+            ``jobs`` (how many databases to read at once, default 4).
 
     The work runs without the GIL; Ctrl-C raises ``KeyboardInterrupt`` promptly even
     while the server does not answer.
@@ -146,6 +149,8 @@ def collect(
     for name in _DURATIONS:
         if name in options:
             options[name] = _seconds(options[name])
+    if isinstance(options.get("databases"), str):
+        options["databases"] = [options["databases"]]
     return Snapshot(_native.collect(dsn, interval=_seconds(interval), **options))
 
 

@@ -45,6 +45,9 @@ def collect(
     tier: Optional[str] = None,
     probe_local_host: bool = True,
     redact: bool = False,
+    all_databases: bool = False,
+    databases: Optional[List[str]] = None,
+    jobs: Optional[int] = None,
 ) -> Snapshot: ...
 def audit(
     snapshot: Snapshot,

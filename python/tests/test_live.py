@@ -69,3 +69,19 @@ def test_snapshot_round_trip_from_live(live, tmp_path):
     path = tmp_path / "live.json"
     live.save(path)
     assert pgsage.load_snapshot(path).to_dict() == live.to_dict()
+
+
+def test_all_databases_adds_every_database_s_tables(pg_server):
+    snap = pgsage.collect(pg_server["monitor_dsn"], all_databases=True, jobs=2)
+    others = [d["name"] for d in snap.to_dict()["other_databases"]]
+    assert "postgres" in others and "app" not in others
+    tables = snap.tables()
+    assert list(tables.columns)[0] == "database"
+    assert set(tables[tables["name"] == "orders"]["database"]) == {"app"}
+    report = pgsage.audit(snap)
+    assert report.to_dict()["target"]["databases"][0] == "app"
+    only = pgsage.collect(pg_server["monitor_dsn"], databases=["nothing_*"])
+    assert "other_databases" not in only.to_dict()
+    assert "database" not in only.tables().columns
+    with pytest.raises(pgsage.InvalidValueError):
+        pgsage.collect(pg_server["monitor_dsn"], all_databases=True, databases=["x"])

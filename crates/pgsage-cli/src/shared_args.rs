@@ -111,6 +111,18 @@ pub struct ConnectArgs {
     /// How many pg_stat_statements entries to keep (by total time).
     #[arg(long, default_value_t = 1000)]
     pub statements_top: usize,
+    /// Also read the tables, indexes and statistics of every other database the role may
+    /// connect to (one connection per database, --jobs at once); the rules then judge
+    /// each database.
+    #[arg(long, conflicts_with = "databases")]
+    pub all_databases: bool,
+    /// Like --all-databases, for the databases matching these glob patterns
+    /// (comma-separated, e.g. 'tenant_*,erp').
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
+    pub databases: Vec<String>,
+    /// How many databases to read at once with --all-databases or --databases.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
 }
 
 impl ConnectArgs {
@@ -124,6 +136,14 @@ impl ConnectArgs {
             interval: self.interval,
             host_facts: host,
             probe_local_host,
+            databases: if self.all_databases {
+                pgsage::DatabaseSelection::All
+            } else if self.databases.is_empty() {
+                pgsage::DatabaseSelection::Connected
+            } else {
+                pgsage::DatabaseSelection::Matching(self.databases.clone())
+            },
+            jobs: usize::from(self.jobs),
             ..CollectOptions::default()
         };
         if let Some(i) = self.interval {

@@ -94,14 +94,14 @@ pub fn section(snapshot: &Snapshot, name: &str) -> Result<Frame> {
         "replication_slots" => frame(name, &s.replication_slots),
         "prepared_xacts" => frame(name, &s.prepared_xacts),
         "roles" => frame(name, &s.roles),
-        "tables" => frame(name, &s.tables),
-        "indexes" => frame(name, &s.indexes),
-        "foreign_keys" => frame(name, &s.foreign_keys),
-        "sequences" => frame(name, &s.sequences),
-        "extensions" => frame(name, &s.extensions),
-        "columns" => frame(name, &s.columns),
-        "constraints" => frame(name, &s.constraints),
-        "triggers" => frame(name, &s.triggers),
+        "tables" => per_database(s, name, &s.tables, |d| &d.tables),
+        "indexes" => per_database(s, name, &s.indexes, |d| &d.indexes),
+        "foreign_keys" => per_database(s, name, &s.foreign_keys, |d| &d.foreign_keys),
+        "sequences" => per_database(s, name, &s.sequences, |d| &d.sequences),
+        "extensions" => per_database(s, name, &s.extensions, |d| &d.extensions),
+        "columns" => per_database(s, name, &s.columns, |d| &d.columns),
+        "constraints" => per_database(s, name, &s.constraints, |d| &d.constraints),
+        "triggers" => per_database(s, name, &s.triggers, |d| &d.triggers),
         "statements" => frame(
             name,
             s.statements
@@ -114,6 +114,46 @@ pub fn section(snapshot: &Snapshot, name: &str) -> Result<Frame> {
             problem: format!("unknown section `{other}` (known: {})", SECTIONS.join(", ")),
         }),
     }
+}
+
+/// A per-database section: the connected database's rows, and when the snapshot holds
+/// other databases (`--all-databases`) every database's, with a first column `database`.
+fn per_database<T, F>(snapshot: &Snapshot, name: &str, connected: &[T], rows_of: F) -> Result<Frame>
+where
+    T: Serialize + DeserializeOwned + Clone,
+    F: Fn(&crate::snapshot::DatabaseSections) -> &Vec<T>,
+{
+    if !snapshot.has_other_databases() {
+        return frame(name, connected);
+    }
+    let mut all: Vec<(String, T)> = connected
+        .iter()
+        .map(|r| (snapshot.server.database.clone(), r.clone()))
+        .collect();
+    for sections in &snapshot.other_databases {
+        all.extend(
+            rows_of(sections)
+                .iter()
+                .map(|r| (sections.name.clone(), r.clone())),
+        );
+    }
+    let rows: Vec<T> = all.iter().map(|(_, r)| r.clone()).collect();
+    let mut f = frame(name, &rows)?;
+    if f.columns.is_empty() {
+        return Ok(f);
+    }
+    f.columns.insert(
+        0,
+        FrameColumn {
+            name: "database".into(),
+            kind: ColumnKind::Text,
+            nullable: false,
+        },
+    );
+    for (row, (db, _)) in f.rows.iter_mut().zip(&all) {
+        row.insert(0, Value::from(db.as_str()));
+    }
+    Ok(f)
 }
 
 /// [`frame`], with the columns of `T::default()` when there are no rows (an empty table

@@ -298,7 +298,8 @@ fn load_snapshot(py: Python<'_>, path: PathBuf) -> PyResult<Snapshot> {
     dsn=None, *, interval=None, connect_timeout=None, statement_timeout=None,
     lock_timeout=None, application_name=None, include_query_text=false,
     query_text_max=None, statements_top=None, ram=None, cpus=None, storage=None,
-    platform=None, tier=None, probe_local_host=true, redact=false
+    platform=None, tier=None, probe_local_host=true, redact=false, all_databases=false,
+    databases=None, jobs=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn collect(
@@ -319,6 +320,9 @@ fn collect(
     tier: Option<String>,
     probe_local_host: bool,
     redact: bool,
+    all_databases: bool,
+    databases: Option<Vec<String>>,
+    jobs: Option<usize>,
 ) -> PyResult<Snapshot> {
     guard(py, || {
         let defaults = ConnectOptions::default();
@@ -349,7 +353,21 @@ fn collect(
             interval: seconds(py, "interval", interval)?,
             host_facts,
             probe_local_host,
-            ..collect_defaults
+            databases: match (all_databases, databases) {
+                (true, Some(_)) => {
+                    return Err(to_py(
+                        py,
+                        pgsage::Error::Core(pgsage::CoreError::InvalidValue {
+                            what: "databases".into(),
+                            problem: "give all_databases=True or databases=[…], not both".into(),
+                        }),
+                    ))
+                }
+                (true, None) => pgsage::DatabaseSelection::All,
+                (false, Some(patterns)) => pgsage::DatabaseSelection::Matching(patterns),
+                (false, None) => pgsage::DatabaseSelection::Connected,
+            },
+            jobs: jobs.unwrap_or(collect_defaults.jobs).max(1),
         };
         let mut snapshot = collect_interruptibly(py, connect, options)?;
         // The tier's platform against what the server shows.

@@ -102,45 +102,60 @@ fn audit_with_views(
 ) -> Report {
     // Flags and the config file win over what the snapshot recorded at collection time.
     let host = config.host.clone().or(&snapshot.host);
-    let version_major = snapshot.server.major();
-
     let audit_rules: Vec<Rule> = RULES.iter().copied().filter(Rule::in_audit).collect();
     let Outcome {
         mut findings,
         mut skipped,
         mut suppressed,
-    } = run_rules(&audit_rules, config, Some(version_major), |rule, params| {
-        let ctx = RuleContext {
-            snapshot,
-            host: &host,
-            params,
-            min_stats_age_seconds: config.min_stats_age_seconds,
-            config,
-            views,
-        };
-        match rule {
-            Rule::Snapshot(r) => r.check(&ctx),
-            Rule::Workload(r) => {
-                // The snapshot's pg_stat_statements, built once per audit.
-                let workload = ctx.workload()?;
-                let drafts = r.check(&WorkloadContext { workload, params })?;
-                // Every workload verdict is a share or a rate of pg_stat_statements
-                // counters over the workload's own window.
-                Ok(
-                    match workload_window(&ctx, workload).unsure(Verdict::Share) {
-                        Some(u) => drafts
-                            .into_iter()
-                            .map(|d| d.unsure(u.reason.clone(), &u.remedy))
-                            .collect(),
-                        None => drafts,
-                    },
-                )
+    } = run_on_database(
+        snapshot,
+        &audit_rules,
+        config,
+        &host,
+        views,
+        Databases::Connected,
+    );
+    // The other databases' views: the same rules on each one's tables and indexes; what
+    // is server-wide (settings, statements, sessions) was judged once above and is not
+    // repeated (same rule and object).
+    let others: Vec<Outcome> = snapshot
+        .other_databases
+        .par_iter()
+        .map(|sections| {
+            let view = snapshot.view_of(sections);
+            run_on_database(
+                &view,
+                &audit_rules,
+                config,
+                &host,
+                &Views::default(),
+                Databases::Other,
+            )
+        })
+        .collect();
+    let mut seen: std::collections::BTreeSet<(String, crate::report::ObjectRef)> = findings
+        .iter()
+        .map(|f| (f.rule.clone(), f.object.clone()))
+        .collect();
+    for other in others {
+        // From another database's view only what lives in that database counts: its
+        // tables, indexes, columns, sequences and constraints. The rest (settings,
+        // sessions, statements, the databases' own statistics, the extensions pgsage
+        // reads through its connection) is server-wide or about the connected database,
+        // and was judged above.
+        for f in other.findings.into_iter().filter(in_the_database) {
+            if seen.insert((f.rule.clone(), f.object.clone())) {
+                findings.push(f);
             }
-            Rule::Plan(_) => Err(Skip::because(
-                "a plan rule: it judges EXPLAIN plans (`pgsage plan`)",
-            )),
         }
-    });
+        for s in other.suppressed {
+            if !suppressed.contains(&s) {
+                suppressed.push(s);
+            }
+        }
+    }
+    // A rule skipped on the connected database that judged another one did run.
+    skipped.retain(|s| !findings.iter().any(|f| f.rule == s.rule));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -149,7 +164,6 @@ fn audit_with_views(
             .then_with(|| a.object.cmp(&b.object))
             .then_with(|| a.message.cmp(&b.message))
     });
-    super::fix_cost::annotate(&mut findings, Some(snapshot));
     // The platform is reported once, in the target; fixes are rendered for it.
     let platform = crate::knowledge::platform::of(snapshot, &host);
     super::platform_fix::adapt(&mut findings, platform.value, Some(snapshot));
@@ -185,6 +199,11 @@ fn audit_with_views(
             }
             .to_owned(),
             platform: Some(platform),
+            databases: if snapshot.has_other_databases() {
+                snapshot.database_names().map(str::to_owned).collect()
+            } else {
+                Vec::new()
+            },
         },
         summary: Summary::of(&findings),
         host,
@@ -196,6 +215,75 @@ fn audit_with_views(
         findings,
         tenants: crate::report::tenants::of(snapshot),
     }
+}
+
+/// Whether a finding is about an object that lives inside one database.
+fn in_the_database(f: &crate::report::Finding) -> bool {
+    use crate::report::ObjectKind as K;
+    matches!(
+        f.object.kind,
+        K::Table | K::Index | K::Column | K::Sequence | K::Constraint
+    ) && f.object.database.is_some()
+}
+
+/// Which database's view [`run_on_database`] judges.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Databases {
+    /// The connected database: every rule.
+    Connected,
+    /// Another database of the cluster: the snapshot rules (the workload rules read
+    /// `pg_stat_statements`, which is server-wide and judged once, on the connected view).
+    Other,
+}
+
+/// Runs `rules` on one database's view of the snapshot; each finding's fix is costed
+/// with that database's sizes.
+fn run_on_database(
+    snapshot: &Snapshot,
+    rules: &[Rule],
+    config: &RuleConfig,
+    host: &crate::snapshot::HostFacts,
+    views: &Views,
+    which: Databases,
+) -> Outcome {
+    let version_major = snapshot.server.major();
+    let mut outcome = run_rules(rules, config, Some(version_major), |rule, params| {
+        let ctx = RuleContext {
+            snapshot,
+            host,
+            params,
+            min_stats_age_seconds: config.min_stats_age_seconds,
+            config,
+            views,
+        };
+        match rule {
+            Rule::Snapshot(r) => r.check(&ctx),
+            Rule::Workload(_) if which == Databases::Other => Err(Skip::because(
+                "judged once, on the connected database (pg_stat_statements is server-wide)",
+            )),
+            Rule::Workload(r) => {
+                // The snapshot's pg_stat_statements, built once per audit.
+                let workload = ctx.workload()?;
+                let drafts = r.check(&WorkloadContext { workload, params })?;
+                // Every workload verdict is a share or a rate of pg_stat_statements
+                // counters over the workload's own window.
+                Ok(
+                    match workload_window(&ctx, workload).unsure(Verdict::Share) {
+                        Some(u) => drafts
+                            .into_iter()
+                            .map(|d| d.unsure(u.reason.clone(), &u.remedy))
+                            .collect(),
+                        None => drafts,
+                    },
+                )
+            }
+            Rule::Plan(_) => Err(Skip::because(
+                "a plan rule: it judges EXPLAIN plans (`pgsage plan`)",
+            )),
+        }
+    });
+    super::fix_cost::annotate(&mut outcome.findings, Some(snapshot));
+    outcome
 }
 
 /// What running a set of rules gave: findings in rule order, skipped rules and suppressed

@@ -32,6 +32,7 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
             div class="facts" {
                 span { strong { "Host: " } (parts.host) }
                 @if let Some(p) = &parts.platform { span { strong { "Platform: " } (p) } }
+                @if let Some(d) = &parts.databases { span { strong { "Databases: " } (prose(d)) } }
                 span { strong { "Statistics: " } (parts.statistics) }
             }
             @if let Some(b) = &parts.banner { div class="banner" role="note" { (b) } }
@@ -115,7 +116,7 @@ pub(crate) fn action(report: &Report, a: &Action) -> Markup {
                 details {
                     summary { (crate::units::counted(a.objects.len(), "object", "objects")) }
                     (capped(&format!("objects-{}", a.id), &a.objects, OBJECTS_SHOWN, |o| html! {
-                        div { code { (o.display_name()) } }
+                        div { code { (report.target.object_name(o)) } }
                     }))
                 }
             }
@@ -132,20 +133,20 @@ pub(crate) fn action(report: &Report, a: &Action) -> Markup {
                     &format!("findings-{}", a.id),
                     &findings,
                     FINDINGS_SHOWN,
-                    &|(i, f)| finding(*i, f),
-                    &|(i, f)| compact_finding(*i, f),
+                    &|(i, f)| finding(*i, f, &report.target.object_name(&f.object)),
+                    &|(i, f)| compact_finding(*i, f, &report.target.object_name(&f.object)),
                 ))
             }
         }
     }
 }
 
-pub(crate) fn finding(index: usize, f: &Finding) -> Markup {
+pub(crate) fn finding(index: usize, f: &Finding, name: &str) -> Markup {
     html! {
         div class="finding" id={ "finding-" (index) } data-finding=(index) data-rule=(f.rule) {
             div {
                 (severity_badge(f.severity)) " "
-                strong { (f.rule) } " " (f.title) " — " code { (f.object.display_name()) }
+                strong { (f.rule) } " " (f.title) " — " code { (name) }
             }
             p { (prose(&f.message)) }
             @if !f.recommendation.is_empty() {
@@ -174,7 +175,7 @@ pub(crate) fn finding(index: usize, f: &Finding) -> Markup {
 
 /// A finding in one paragraph (the tail of a long list): severity, rule, object,
 /// message and its evidence on one line; the action above says the recommendation.
-fn compact_finding(index: usize, f: &Finding) -> Markup {
+fn compact_finding(index: usize, f: &Finding, name: &str) -> Markup {
     let evidence: Vec<String> = f
         .evidence
         .iter()
@@ -182,7 +183,7 @@ fn compact_finding(index: usize, f: &Finding) -> Markup {
         .collect();
     html! {
         p class="finding" id={ "finding-" (index) } data-finding=(index) data-rule=(f.rule) {
-            (severity_badge(f.severity)) " " strong { (f.rule) } " " code { (f.object.display_name()) } ": "
+            (severity_badge(f.severity)) " " strong { (f.rule) } " " code { (name) } ": "
             (prose(&f.message))
             @if !evidence.is_empty() { br; small class="muted" { (evidence.join(", ")) } }
         }

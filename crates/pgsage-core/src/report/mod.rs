@@ -74,6 +74,23 @@ pub struct Target {
     /// reports, and in reports older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<crate::snapshot::Fact<crate::snapshot::Platform>>,
+    /// Every database whose tables and indexes were audited, the connected one first,
+    /// when there are others (`--all-databases`, `--databases`); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<String>,
+}
+
+impl Target {
+    /// How a report names an object: `schema.name`, or `database.schema.name` when it
+    /// audited several databases (the same table may be in each).
+    pub fn object_name(&self, object: &ObjectRef) -> String {
+        match (&object.database, self.databases.is_empty()) {
+            (Some(db), false) if object.schema.is_some() => {
+                format!("{db}.{}", object.display_name())
+            }
+            _ => object.display_name(),
+        }
+    }
 }
 
 /// Number of findings per severity.

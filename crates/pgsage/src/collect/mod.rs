@@ -24,6 +24,7 @@ mod foreign_keys;
 mod indexes;
 mod io;
 mod locks;
+mod other_databases;
 mod pipeline;
 mod replication;
 mod roles;
@@ -167,11 +168,14 @@ pub(crate) async fn connect_and_collect(
     options: &ConnectOptions,
     collect: &CollectOptions,
 ) -> Result<Snapshot> {
-    let session = crate::connect::connect(options).await?;
+    let params = crate::connect::resolve(options)?;
+    let session = crate::connect::connect_with(&params).await?;
     let snapshot = collect_from_client(&session.client, &session.target, collect).await;
     // A failed polite close changes nothing about what was collected.
     let _ = session.close().await;
-    snapshot
+    let mut snapshot = snapshot?;
+    other_databases::collect(&params, &mut snapshot, collect).await?;
+    Ok(snapshot)
 }
 
 /// Collects a snapshot over an already connected client. The client must not be in a
@@ -695,24 +699,8 @@ fn visibility_gaps(
             ),
         ));
     }
-    let mut why = Vec::new();
-    if hidden_sequences.unreadable > 0 {
-        why.push(format!(
-            "role {role} lacks SELECT or USAGE on {} sequence(s)",
-            hidden_sequences.unreadable
-        ));
-    }
-    if hidden_sequences.locked > 0 {
-        why.push(format!(
-            "{} sequence(s) are locked by other sessions (e.g. ALTER SEQUENCE)",
-            hidden_sequences.locked
-        ));
-    }
-    if !why.is_empty() {
-        gaps.push(gap(
-            "sequence last values",
-            format!("{}: their last values are unknown", why.join("; ")),
-        ));
+    if let Some(why) = sequences::hidden_why(role, hidden_sequences) {
+        gaps.push(gap("sequence last values", why));
     }
 }
 

@@ -80,3 +80,21 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Sequence>, Hidden), PgError> {
         .collect::<Result<Vec<_>, PgError>>()?;
     Ok((sequences, hidden))
 }
+
+/// Why some sequences' last values are unknown, when some are.
+pub(super) fn hidden_why(role: &str, hidden: &Hidden) -> Option<String> {
+    let mut why = Vec::new();
+    if hidden.unreadable > 0 {
+        why.push(format!(
+            "role {role} lacks SELECT or USAGE on {} sequence(s)",
+            hidden.unreadable
+        ));
+    }
+    if hidden.locked > 0 {
+        why.push(format!(
+            "{} sequence(s) are locked by other sessions (e.g. ALTER SEQUENCE)",
+            hidden.locked
+        ));
+    }
+    (!why.is_empty()).then(|| format!("{}: their last values are unknown", why.join("; ")))
+}

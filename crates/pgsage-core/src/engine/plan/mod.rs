@@ -72,6 +72,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
             collected_at: chrono::Utc::now(),
             source: PLAN_SOURCE.to_owned(),
             platform,
+            databases: Vec::new(),
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),

@@ -130,6 +130,7 @@ fn as_report(
             collected_at: source.ended_at.unwrap_or_else(chrono::Utc::now),
             source: "workload".to_owned(),
             platform,
+            databases: Vec::new(),
         },
         summary: Summary::of(&findings),
         host: HostFacts::default(),

@@ -78,10 +78,40 @@ fn distinct(findings: &[&Finding]) -> Vec<ObjectRef> {
     objects
 }
 
-/// "`a.t`", "`a.t` and `b.u`", "`a`, `b` and `c`", or "9 tables".
+/// "`a.t`", "`a.t` and `b.u`", "`a`, `b` and `c`", or "9 tables"; objects in several
+/// databases of the cluster: "`public.bus_bus` in 27 databases", "40 tables in 27
+/// databases".
 fn objects_phrase(objects: &[ObjectRef], nouns: Option<(&str, &str)>) -> String {
     if objects.is_empty() {
         return String::new();
+    }
+    let databases = {
+        let mut d: Vec<&str> = objects
+            .iter()
+            .filter_map(|o| o.database.as_deref())
+            .collect();
+        d.sort_unstable();
+        d.dedup();
+        d.len()
+    };
+    if databases > 1 && objects.iter().all(|o| o.database.is_some()) {
+        // The same names in each database: name them once.
+        let mut names: Vec<ObjectRef> = Vec::new();
+        for o in objects {
+            let bare = ObjectRef {
+                database: None,
+                ..o.clone()
+            };
+            if !names.contains(&bare) {
+                names.push(bare);
+            }
+        }
+        let what = if names.len() < objects.len() && names.len() <= NAMED_OBJECTS {
+            objects_phrase(&names, nouns)
+        } else {
+            count_phrase(objects, nouns)
+        };
+        return format!("{what} in {databases} databases");
     }
     if objects.len() <= NAMED_OBJECTS {
         let names: Vec<String> = objects
@@ -94,8 +124,13 @@ fn objects_phrase(objects: &[ObjectRef], nouns: Option<(&str, &str)>) -> String 
             None => String::new(),
         };
     }
+    count_phrase(objects, nouns)
+}
+
+/// "9 tables" (or the theme's own nouns).
+fn count_phrase(objects: &[ObjectRef], nouns: Option<(&str, &str)>) -> String {
     let (singular, plural) = nouns.unwrap_or_else(|| {
-        let first = objects[0].kind;
+        let first = objects.first().map_or(ObjectKind::Table, |o| o.kind);
         if objects.iter().all(|o| o.kind == first) {
             kind_nouns(first)
         } else {

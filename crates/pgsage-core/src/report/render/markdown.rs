@@ -66,7 +66,7 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
                     f.severity,
                     f.rule,
                     f.title,
-                    f.object.display_name(),
+                    report.target.object_name(&f.object),
                     f.message
                 )?;
                 if !f.evidence.is_empty() {

@@ -83,6 +83,8 @@ pub(crate) struct SummaryParts {
     pub platform: Option<String>,
     /// `counters since the last reset over 6.5 min`.
     pub statistics: String,
+    /// `5 databases: `app` (connected), `tenant_a`, …`, when several were audited.
+    pub databases: Option<String>,
     /// The short-window warning, when the window is too short.
     pub banner: Option<String>,
     /// `39 findings in 18 actions: 3 critical, 19 warning, 17 info`.
@@ -114,6 +116,7 @@ pub(crate) fn summary_parts(report: &Report) -> SummaryParts {
                 p.source
             )
         }),
+        databases: databases_line(&t.databases),
         statistics: format!(
             "{} over {}",
             counters_basis(&report.counters.basis),
@@ -139,10 +142,29 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
     if let Some(platform) = p.platform {
         lines.push(format!("Platform: {platform}"));
     }
+    if let Some(databases) = p.databases {
+        lines.push(format!("Databases: {databases}"));
+    }
     lines.push(format!("Statistics: {}", p.statistics));
     lines.extend(p.banner);
     lines.push(p.counts);
     lines
+}
+
+/// The audited databases, named up to a dozen: `5 databases: `app` (connected), `a`, …`.
+fn databases_line(databases: &[String]) -> Option<String> {
+    const NAMED: usize = 12;
+    let (connected, others) = databases.split_first()?;
+    let mut names = vec![format!("`{connected}` (connected)")];
+    names.extend(others.iter().take(NAMED - 1).map(|d| format!("`{d}`")));
+    if databases.len() > NAMED {
+        names.push(format!("and {} more", databases.len() - NAMED));
+    }
+    Some(format!(
+        "{}: {}",
+        crate::units::counted(databases.len(), "database", "databases"),
+        names.join(", ")
+    ))
 }
 
 /// A warning when the statistics window is too short for usage verdicts or rates: what

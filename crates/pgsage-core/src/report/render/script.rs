@@ -210,7 +210,8 @@ fn banner(title: &str) -> String {
 /// What the script already wrote: statements (whitespace-insensitive) and settings.
 #[derive(Default)]
 struct Seen {
-    statements: Vec<String>,
+    /// Statements run so far, with the database they ran in.
+    statements: Vec<(Option<String>, String)>,
     settings: BTreeMap<String, String>,
 }
 
@@ -225,7 +226,7 @@ fn block(s: &mut String, report: &Report, f: &Finding, fix: &Fix, seen: &mut See
         "-- {} {}: {} ({})",
         f.rule,
         f.title,
-        f.object.display_name(),
+        report.target.object_name(&f.object),
         f.severity
     );
     let _ = writeln!(s, "-- cost: {}", fix.cost_line());
@@ -255,7 +256,7 @@ fn block(s: &mut String, report: &Report, f: &Finding, fix: &Fix, seen: &mut See
                 match skipped_reason(&st, fix) {
                     Some(why) => commented(&mut body, &st, &why),
                     None => {
-                        if let Some(why) = duplicate(&st, seen) {
+                        if let Some(why) = duplicate(&st, database, seen) {
                             let _ = writeln!(body, "-- {why}");
                             continue;
                         }
@@ -321,7 +322,7 @@ fn commented(body: &mut String, st: &Statement, why: &str) {
 }
 
 /// A statement the script already wrote, or a setting it already set.
-fn duplicate(st: &Statement, seen: &mut Seen) -> Option<String> {
+fn duplicate(st: &Statement, database: Option<&str>, seen: &mut Seen) -> Option<String> {
     if let Kind::AlterSystem { setting, value } = &st.impact.kind {
         let value = value.clone().unwrap_or_else(|| "DEFAULT".to_owned());
         return match seen.settings.get(setting) {
@@ -338,18 +339,19 @@ fn duplicate(st: &Statement, seen: &mut Seen) -> Option<String> {
     if st.impact.kind == Kind::ReloadConf {
         return None;
     }
+    // The same statement in another database is another statement.
     let key = normalised(&st.sql);
     if seen
         .statements
         .iter()
-        .any(|earlier| crate::sql::covers(earlier, &key))
+        .any(|(db, earlier)| db.as_deref() == database && crate::sql::covers(earlier, &key))
     {
         return Some(format!(
             "already above: {}",
             st.sql.lines().next().unwrap_or("")
         ));
     }
-    seen.statements.push(key);
+    seen.statements.push((database.map(str::to_owned), key));
     None
 }
 

@@ -171,7 +171,8 @@ fn action_detail(
     let mut last_recommendation: Option<&str> = None;
     for &i in &a.findings {
         let f = &report.findings[i];
-        finding(out, style, f, width, &mut last_recommendation)?;
+        let name = report.target.object_name(&f.object);
+        finding(out, style, f, &name, width, &mut last_recommendation)?;
     }
     Ok(())
 }
@@ -222,16 +223,11 @@ fn finding<'a>(
     out: &mut dyn std::io::Write,
     style: &TableStyle,
     f: &'a Finding,
+    name: &str,
     width: usize,
     last_recommendation: &mut Option<&'a str>,
 ) -> std::io::Result<()> {
-    let head = format!(
-        "{} {} `{}`: {}",
-        f.rule,
-        f.title,
-        f.object.display_name(),
-        f.message
-    );
+    let head = format!("{} {} `{}`: {}", f.rule, f.title, name, f.message);
     let lines = wrap(&head, width.saturating_sub(14), "", "");
     for (i, line) in lines.iter().enumerate() {
         if i == 0 {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use pgsage::knowledge::counters::Basis;
 use pgsage::knowledge::tenants::{figure, Tenants};
-use pgsage::{audit, CollectOptions, ConnectOptions, RuleConfig, Snapshot};
+use pgsage::{audit, CollectOptions, ConnectOptions, DatabaseSelection, RuleConfig, Snapshot};
 use pgsage_testkit::{require_server_with, test_majors, ServerOptions, TestServer};
 
 const TENANTS: [&str; 4] = ["acme", "beta", "gamma", "delta"];
@@ -101,8 +101,11 @@ fn collect_under(server: &TestServer, load: &[(&str, &'static str, bool)]) -> Sn
         .execute("postgres", "SELECT pg_stat_statements_reset()")
         .unwrap();
     let (stop, handles) = run_workload(server, load);
+    // As `pgsage audit --all-databases`: every database's tables are judged too, and the
+    // cluster-wide tenant findings still come once.
     let options = CollectOptions {
         interval: Some(Duration::from_secs(3)),
+        databases: DatabaseSelection::All,
         probe_local_host: false,
         ..CollectOptions::default()
     };
@@ -148,6 +151,7 @@ fn the_noisy_tenant_is_named_over_the_window() {
                 ("delta", LOOKUP, true),
             ],
         );
+        assert_eq!(snapshot.other_databases.len(), 4, "PostgreSQL {major}");
         let tenants = Tenants::of(&snapshot);
         let names: Vec<&str> = tenants.databases.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names.len(), 4, "PostgreSQL {major}: {names:?}");

@@ -52,7 +52,7 @@ pub(crate) fn windows(t: &TenantTable) -> Vec<String> {
     match &t.statements_window {
         Some(w) => lines.push(format!("Statement time, calls and WAL {w}.")),
         None => lines.push(
-            "Statement time, calls and WAL: not collected (pg_stat_statements is not installed in the connected database)."
+            "Statement time, calls and WAL: not available (pg_stat_statements not readable from the connected database, or a snapshot taken before per-database sums were collected)."
                 .to_owned(),
         ),
     }

@@ -42,7 +42,8 @@ declare_rule! {
     ///   `statement_timeout` in its database (`ALTER ROLE … IN DATABASE … SET
     ///   statement_timeout`) so a runaway report is cut off; the timeout is 4 × the longest
     ///   mean execution time among its top statements, rounded up to whole minutes, at
-    ///   least 1 min, so its normal statements still finish;
+    ///   least 1 min, so its normal statements still finish (none when that role is a
+    ///   superuser: the setting would cut the DBA's own work in that database too);
     /// - **sustained** (its statement time share is at least `dedicated_share_pct` over a
     ///   long enough window): move it to a dedicated server; the finding gives the number
     ///   of sessions it keeps busy on average (its statement time divided by the window)
@@ -308,6 +309,16 @@ fn finding(
 /// what to watch.
 fn timeout_fix(ctx: &RuleContext<'_>, t: &TenantUsage) -> Option<(String, String)> {
     let (role, _) = t.top_role.as_ref()?;
+    // A superuser's setting would also cut the DBA's own work in that database: the
+    // application should not run as one (CON009 says so), and the fix waits for that.
+    if ctx
+        .snapshot
+        .roles
+        .iter()
+        .any(|r| &r.name == role && r.is_superuser)
+    {
+        return None;
+    }
     let longest = ctx
         .snapshot
         .statements

@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use crate::knowledge::connections;
-use crate::knowledge::counters::Basis;
+use crate::knowledge::counters::{Basis, StatsWindow};
 use crate::snapshot::{Baseline, DatabaseStats, Snapshot, StatementUsage, Statements};
 
 /// Databases that are not tenants though they accept connections: the maintenance
@@ -369,17 +369,16 @@ pub mod figure {
     }
 }
 
-fn describe(basis: Basis, counters: &str) -> String {
-    match basis {
-        Basis::Interval { seconds } => format!(
-            "over the last {} (sampled interval)",
-            crate::units::duration(seconds)
-        ),
-        Basis::SinceReset { seconds } => format!(
-            "since the {counters} were reset or the server started ({})",
-            crate::units::duration(seconds)
-        ),
+/// The window in words, as every verdict over counters says it
+/// ([`StatsWindow::describe`]).
+fn describe(basis: Basis, counters: &'static str) -> String {
+    StatsWindow {
+        basis,
+        since_reset_seconds: basis.seconds(),
+        min_age_seconds: 0.0,
+        counters,
     }
+    .describe()
 }
 
 /// A database's `pg_stat_database` figures and size, as deltas since `before` when given.

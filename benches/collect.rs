@@ -13,16 +13,26 @@
 //!
 //! It also prints the round trips and statements of one collection, for this database
 //! and for one with 5 tables: they must be equal.
+//!
+//! A second group, `cluster`, builds 200 small tenant databases (5 tables each, made from
+//! one template database) and times `--all-databases` (`DatabaseSelection::All`, 4 at
+//! once, a new connection per database) and the audit of the resulting snapshot; it
+//! asserts three round trips per database.
 
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pgsage::collect::{collect_from_client_with_stats, CollectStats};
 use pgsage::connect::Target;
-use pgsage::{collect_snapshot_with, CollectOptions, ConnectOptions, Snapshot};
+use pgsage::{
+    collect_snapshot_with, collect_snapshot_with_stats, CollectOptions, ConnectOptions,
+    DatabaseSelection, RuleConfig, Snapshot,
+};
 use pgsage_testkit::{require_server, TestServer};
 
 const TABLES: usize = 2000;
+/// Tenant databases of the `cluster` group.
+const TENANTS: usize = 200;
 
 fn build(server: &TestServer, db: &str, tables: usize) {
     server.create_database(db).expect("create database");
@@ -93,10 +103,7 @@ fn connect(
 }
 
 fn bench(c: &mut Criterion) {
-    let major = std::env::var("PGSAGE_BENCH_MAJOR")
-        .ok()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(17);
+    let major = bench_major();
     let Some(server) = require_server(major) else {
         eprintln!("PostgreSQL {major} binaries missing: run scripts/fetch-postgres.sh {major}");
         return;
@@ -144,5 +151,72 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn bench_cluster(c: &mut Criterion) {
+    let major = bench_major();
+    let Some(server) = require_server(major) else {
+        eprintln!("PostgreSQL {major} binaries missing: run scripts/fetch-postgres.sh {major}");
+        return;
+    };
+    let t0 = Instant::now();
+    build(&server, "tenant_template", 5);
+    server.create_database("app").expect("app");
+    for i in 0..TENANTS {
+        server
+            .execute(
+                "postgres",
+                &format!("CREATE DATABASE tenant_{i:03} TEMPLATE tenant_template"),
+            )
+            .expect("tenant");
+    }
+    eprintln!("built {TENANTS} tenant databases in {:?}", t0.elapsed());
+    let options = ConnectOptions::new(server.dsn("app"));
+    let all = CollectOptions {
+        databases: DatabaseSelection::All,
+        probe_local_host: false,
+        ..CollectOptions::default()
+    };
+    let (snap, stats) = collect_snapshot_with_stats(&options, &all).expect("collect");
+    let read = 1 + snap.other_databases.len() as u32;
+    eprintln!(
+        "--all-databases: {read} databases, {} tables; {stats:?}; snapshot JSON {} bytes",
+        snap.all_database_sections()
+            .iter()
+            .map(|d| d.tables.len())
+            .sum::<usize>(),
+        snap.to_json().len()
+    );
+    assert_eq!(
+        stats.round_trips,
+        3 * read,
+        "three round trips per database"
+    );
+    let config = RuleConfig::shipped().expect("packs");
+    let report = pgsage::audit(&snap, &config);
+    eprintln!(
+        "audit: {} findings in {} actions",
+        report.findings.len(),
+        report.actions.len()
+    );
+
+    let mut group = c.benchmark_group(format!("cluster of {TENANTS} small databases (PG {major})"));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("collect --all-databases (connect + collect)", |b| {
+        b.iter(|| collect_snapshot_with(&options, &all).expect("collect"))
+    });
+    group.bench_function("audit every database", |b| {
+        b.iter(|| pgsage::audit(&snap, &config))
+    });
+    group.finish();
+}
+
+fn bench_major() -> u32 {
+    std::env::var("PGSAGE_BENCH_MAJOR")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(17)
+}
+
+criterion_group!(benches, bench, bench_cluster);
 criterion_main!(benches);

@@ -42,6 +42,7 @@ from .errors import (
     QueryError,
     SnapshotError,
 )
+from .fleet import load_fleet, load_fleet_summary
 from .indexes import IndexAdvice, Validation
 from .plans import PlanAnalysis, PlanInput, plan_text
 from .report import Action, ActionFix, Finding, Fix, ObjectRef, Report, Severity, Summary
@@ -65,6 +66,8 @@ __all__ = [
     "workload",
     "load_workload",
     "advise_indexes",
+    "load_fleet",
+    "load_fleet_summary",
     "Snapshot",
     "Report",
     "Action",

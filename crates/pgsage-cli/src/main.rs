@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{audit, indexes, plan, redact, rules, snapshot, tune, workload};
+use commands::{audit, fleet, indexes, plan, redact, rules, snapshot, tune, workload};
 
 /// pgsage: a PostgreSQL tuning advisor.
 #[derive(Debug, Parser)]
@@ -49,6 +49,9 @@ enum Command {
     Indexes(indexes::IndexesArgs),
     /// Print one rule's documentation (same as `rules ID`).
     Rule(rules::RuleArgs),
+    /// Audit every server of an inventory (--inventory fleet.toml) into a directory: per
+    /// server its snapshot and report, the fleet summary, and the findings as Parquet.
+    Fleet(fleet::FleetArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Indexes(a) => indexes::run(a),
         Command::Rule(a) => rules::run_one(a),
+        Command::Fleet(a) => fleet::run(a),
     };
     match result {
         Ok(code) => code,

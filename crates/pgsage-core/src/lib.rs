@@ -29,6 +29,7 @@ pub mod advise;
 pub mod config;
 pub mod engine;
 mod error;
+pub mod fleet;
 pub mod frames;
 pub mod host;
 pub mod html;

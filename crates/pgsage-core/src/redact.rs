@@ -106,6 +106,137 @@ pub fn strip_literals(sql: &str) -> String {
     out
 }
 
+/// Whether a statement's text may carry a secret in a literal: `CREATE ROLE … PASSWORD
+/// '…'`, `ALTER USER MAPPING … OPTIONS (password '…')`, a `CREATE SUBSCRIPTION` or
+/// `dblink_connect` connection string with `password=…`.
+fn may_hold_a_secret(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("password") || lower.contains("passfile")
+}
+
+/// Settings whose value is a libpq connection string (a standby's way to its primary,
+/// often with the replication password in it).
+const CONNINFO_SETTINGS: &[&str] = &["primary_conninfo"];
+
+/// A connection string with the value of every `password` key, and the password of a
+/// URL's `user:password@`, replaced by `***`; the rest as written.
+pub fn mask_conninfo_password(conninfo: &str) -> String {
+    let t = conninfo.trim_start();
+    if let Some(rest) = t
+        .strip_prefix("postgresql://")
+        .or_else(|| t.strip_prefix("postgres://"))
+    {
+        let scheme = &t[..t.len() - rest.len()];
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let authority = match authority.rfind('@') {
+            Some(at) => match authority[..at].find(':') {
+                Some(colon) => format!("{}:***{}", &authority[..colon], &authority[at..]),
+                None => authority.to_owned(),
+            },
+            None => authority.to_owned(),
+        };
+        // `?password=…` in the query string.
+        let tail = tail
+            .split('&')
+            .map(|part| match part.split_once("password=") {
+                Some((before, _)) if before.is_empty() || before.ends_with('?') => {
+                    format!("{before}password=***")
+                }
+                _ => part.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        return format!("{scheme}{authority}{tail}");
+    }
+    // key=value: find `password`, an optional space, `=`, then a quoted or bare value.
+    let chars: Vec<char> = conninfo.chars().collect();
+    let mut out = String::with_capacity(conninfo.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let at_word_start = i == 0 || chars[i - 1].is_whitespace();
+        let is_key = at_word_start
+            && chars[i..]
+                .iter()
+                .take(8)
+                .collect::<String>()
+                .eq_ignore_ascii_case("password");
+        if !is_key {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i + 8;
+        while j < chars.len() && chars[j].is_whitespace() {
+            j += 1;
+        }
+        if chars.get(j) != Some(&'=') {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        j += 1;
+        while j < chars.len() && chars[j].is_whitespace() {
+            j += 1;
+        }
+        if chars.get(j) == Some(&'\'') {
+            j += 1;
+            while j < chars.len() && chars[j] != '\'' {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+            j += 1;
+        } else {
+            while j < chars.len() && !chars[j].is_whitespace() {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+        }
+        out.push_str("password=***");
+        i = j.min(chars.len());
+    }
+    out
+}
+
+/// Removes the literals of every query text that may hold a password (see
+/// [`strip_literals`]), and the password of connection-string settings
+/// (`primary_conninfo`), leaving every other text as collected. `pg_stat_statements`
+/// keeps utility statements such as `CREATE ROLE x PASSWORD 'secret'` verbatim, and
+/// `pg_stat_activity` shows them while they run: a snapshot written to a shared place
+/// (a fleet's output directory, object storage) must not carry them.
+pub fn mask_secrets(snapshot: &mut Snapshot) {
+    let mask = |text: &mut Option<String>| {
+        if let Some(t) = text.as_mut().filter(|t| may_hold_a_secret(t)) {
+            *t = strip_literals(t);
+        }
+    };
+    for b in &mut snapshot.activity {
+        mask(&mut b.query);
+    }
+    for setting in snapshot
+        .settings
+        .iter_mut()
+        .filter(|s| CONNINFO_SETTINGS.contains(&s.name.as_str()))
+    {
+        setting.setting = mask_conninfo_password(&setting.setting);
+        for value in [&mut setting.boot_val, &mut setting.reset_val]
+            .into_iter()
+            .flatten()
+        {
+            *value = mask_conninfo_password(value);
+        }
+    }
+    let statements = snapshot.statements.iter_mut().chain(
+        snapshot
+            .baseline
+            .iter_mut()
+            .flat_map(|b| b.statements.iter_mut()),
+    );
+    for st in statements {
+        for q in &mut st.top {
+            mask(&mut q.query);
+        }
+    }
+}
+
 /// Redacts a snapshot in place.
 pub fn redact(snapshot: &mut Snapshot) {
     let user = |u: &mut Option<String>| {
@@ -186,6 +317,68 @@ mod tests {
             "select ?, \"Col 1\" from t"
         );
         assert_eq!(strip_literals("select 'unterminated"), "select ?");
+    }
+
+    #[test]
+    fn secrets_are_masked_and_other_texts_kept() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        let mut snap = Snapshot::load(&p).expect("demo");
+        let top = &mut snap.statements.as_mut().expect("statements").top;
+        assert!(top.len() >= 2, "the demo has statements");
+        top[0].query = Some("CREATE ROLE app LOGIN PASSWORD 'hunter2'".into());
+        top[1].query = Some("SELECT * FROM t WHERE name = 'kept'".into());
+        mask_secrets(&mut snap);
+        let top = &snap.statements.as_ref().expect("statements").top;
+        assert_eq!(
+            top[0].query.as_deref(),
+            Some("CREATE ROLE app LOGIN PASSWORD ?")
+        );
+        assert_eq!(
+            top[1].query.as_deref(),
+            Some("SELECT * FROM t WHERE name = 'kept'")
+        );
+    }
+
+    #[test]
+    fn connection_string_passwords_are_masked() {
+        for (given, masked) in [
+            (
+                "user=replicator password=hunter2 host=primary port=5432",
+                "user=replicator password=*** host=primary port=5432",
+            ),
+            (
+                "host=p password = 'hunter2 with \\' quote' sslmode=require",
+                "host=p password=*** sslmode=require",
+            ),
+            ("host=p user=passwordless", "host=p user=passwordless"),
+            (
+                "postgresql://rep:hunter2@primary:5432/db?sslmode=require",
+                "postgresql://rep:***@primary:5432/db?sslmode=require",
+            ),
+            (
+                "postgres://rep@primary/db?password=hunter2&sslmode=require",
+                "postgres://rep@primary/db?password=***&sslmode=require",
+            ),
+        ] {
+            assert_eq!(mask_conninfo_password(given), masked, "{given}");
+        }
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/demo.json");
+        let mut snap = Snapshot::load(&p).expect("demo");
+        fn setting(snap: &mut Snapshot) -> &mut crate::snapshot::Setting {
+            snap.settings
+                .iter_mut()
+                .find(|s| s.name == "primary_conninfo")
+                .expect("the demo has primary_conninfo")
+        }
+        let s = setting(&mut snap);
+        s.setting = "host=primary password=hunter2".into();
+        s.reset_val = Some("host=primary password=hunter2".into());
+        mask_secrets(&mut snap);
+        let s = setting(&mut snap);
+        assert_eq!(s.setting, "host=primary password=***");
+        assert_eq!(s.reset_val.as_deref(), Some("host=primary password=***"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod advise;
 pub mod collect;
 pub mod connect;
 mod error;
+pub mod fleet;
 pub mod plan;
 
 pub use pgsage_core::{
@@ -30,8 +31,8 @@ pub use pgsage_core::{
 };
 
 pub use collect::{
-    collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with, CollectOptions,
-    DatabaseSelection,
+    collect_snapshot, collect_snapshot_cancellable, collect_snapshot_with,
+    collect_snapshot_with_stats, CollectOptions, DatabaseSelection,
 };
 pub use connect::ConnectOptions;
 pub use error::{DriverError, Error, Result};

@@ -62,8 +62,10 @@ fn plant(server: &TestServer) {
         .expect("role");
 }
 
+/// Collects as the monitoring role, and checks what it cost: three round trips per
+/// database read, whatever the number of its tables, one connection each.
 fn collect(server: &TestServer, databases: DatabaseSelection) -> Snapshot {
-    pgsage::collect_snapshot_with(
+    let (snap, stats) = pgsage::collect_snapshot_with_stats(
         &ConnectOptions::new(server.dsn_as("monitor", "monitor", "app")),
         &CollectOptions {
             probe_local_host: false,
@@ -72,7 +74,11 @@ fn collect(server: &TestServer, databases: DatabaseSelection) -> Snapshot {
             ..CollectOptions::default()
         },
     )
-    .expect("collect")
+    .expect("collect");
+    let read = 1 + snap.other_databases.len() as u32;
+    assert_eq!(stats.connections, read, "{stats:?}");
+    assert_eq!(stats.round_trips, 3 * read, "{stats:?}");
+    snap
 }
 
 fn audit_it(snap: &Snapshot) -> Report {

@@ -2,6 +2,7 @@
 //! dispatch uses them; what they share lives in `shared_args` and `output`.
 
 pub mod audit;
+pub mod fleet;
 pub mod indexes;
 pub mod plan;
 pub mod redact;

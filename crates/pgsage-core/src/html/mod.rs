@@ -20,11 +20,14 @@
 //!   per-table autovacuum settings, the notes, the provider's commands and the script.
 //! - [`indexes`]: the index advice page: the recommended indexes with their statements,
 //!   costs and sizes, and the rejected candidates.
+//! - [`fleet`]: `pgsage fleet`'s summary page: every server's status and counts, the
+//!   actions across the fleet, the totals by tag.
 //! - [`platform`]: a managed platform's commands and refusals, shared by the audit's
 //!   actions and the tune page.
 
 pub mod audit;
 pub mod charts;
+pub mod fleet;
 pub mod indexes;
 pub mod layout;
 pub mod plan;
@@ -54,6 +57,11 @@ pub fn audit_page(report: &Report, snapshot: Option<&Snapshot>) -> String {
 /// sections with the page's style scoped to them.
 pub fn audit_fragment(report: &Report, snapshot: Option<&Snapshot>) -> String {
     layout::fragment(audit::body(report, snapshot)).into_string()
+}
+
+/// The fleet summary as a whole page (`DIR/summary.html` of `pgsage fleet`).
+pub fn fleet_page(summary: &crate::fleet::FleetSummary) -> String {
+    layout::document(&fleet::title(summary), fleet::body(summary)).into_string()
 }
 
 /// The reports of one or more plans as a whole page (`pgsage plan --format html`).
@@ -114,6 +122,8 @@ pub fn text_page(title: &str, text: &str) -> String {
     .into_string()
 }
 
+#[cfg(test)]
+mod fleet_tests;
 #[cfg(test)]
 mod indexes_tests;
 #[cfg(test)]

@@ -77,19 +77,49 @@ impl Snapshot {
 
     /// The view of one of [`Snapshot::other_databases`] (see [`Snapshot::database_views`]).
     pub fn view_of(&self, sections: &DatabaseSections) -> Snapshot {
-        let mut view = Snapshot {
-            other_databases: Vec::new(),
-            tables: Vec::new(),
-            indexes: Vec::new(),
-            foreign_keys: Vec::new(),
-            sequences: Vec::new(),
-            extensions: Vec::new(),
-            columns: Vec::new(),
-            constraints: Vec::new(),
-            triggers: Vec::new(),
-            baseline: None,
-            ..self.clone()
-        };
+        // Field by field, without `..`: the other databases' sections are never copied
+        // (with hundreds of databases that would be the whole cost), and a new field
+        // does not compile until it is decided whether it is per database.
+        let Snapshot {
+            snapshot_version,
+            tool,
+            collected_at,
+            redacted,
+            server,
+            host,
+            gaps,
+            settings,
+            databases,
+            activity,
+            lock_waits,
+            vacuum_progress,
+            checkpointer,
+            wal,
+            archiver,
+            io,
+            replication,
+            replication_slots,
+            standby,
+            prepared_xacts,
+            roles,
+            provider_roles,
+            provider_settings,
+            tables: _,
+            indexes: _,
+            foreign_keys: _,
+            sequences: _,
+            extensions: _,
+            columns: _,
+            constraints: _,
+            triggers: _,
+            wal_lsn_bytes,
+            statements,
+            // The baseline's tables are the connected database's: the other databases
+            // were sampled once, so their views judge lifetime counters (server-wide
+            // rates are judged once, in the connected database's view).
+            baseline: _,
+            other_databases: _,
+        } = self;
         let DatabaseSections {
             name,
             collected_at: _,
@@ -101,25 +131,53 @@ impl Snapshot {
             columns,
             constraints,
             triggers,
-            gaps,
-        } = sections.clone();
-        view.server.database = name;
-        view.tables = tables;
-        view.indexes = indexes;
-        view.foreign_keys = foreign_keys;
-        view.sequences = sequences;
-        view.extensions = extensions;
-        view.columns = columns;
-        view.constraints = constraints;
-        view.triggers = triggers;
+            gaps: database_gaps,
+        } = sections;
         // The server-wide gaps hold for every database; this database's own come after.
-        view.gaps.extend(gaps);
-        view.gaps.sort();
-        view.gaps.dedup();
-        // The baseline's tables are the connected database's: the other databases were
-        // sampled once, so their views judge lifetime counters (server-wide rates are
-        // judged once, in the connected database's view).
-        view
+        let mut gaps = gaps.clone();
+        gaps.extend(database_gaps.iter().cloned());
+        gaps.sort();
+        gaps.dedup();
+        Snapshot {
+            snapshot_version: *snapshot_version,
+            tool: tool.clone(),
+            collected_at: *collected_at,
+            redacted: *redacted,
+            server: crate::snapshot::ServerInfo {
+                database: name.clone(),
+                ..server.clone()
+            },
+            host: host.clone(),
+            gaps,
+            settings: settings.clone(),
+            databases: databases.clone(),
+            activity: activity.clone(),
+            lock_waits: lock_waits.clone(),
+            vacuum_progress: vacuum_progress.clone(),
+            checkpointer: checkpointer.clone(),
+            wal: wal.clone(),
+            archiver: archiver.clone(),
+            io: io.clone(),
+            replication: replication.clone(),
+            replication_slots: replication_slots.clone(),
+            standby: standby.clone(),
+            prepared_xacts: prepared_xacts.clone(),
+            roles: roles.clone(),
+            provider_roles: provider_roles.clone(),
+            provider_settings: provider_settings.clone(),
+            tables: tables.clone(),
+            indexes: indexes.clone(),
+            foreign_keys: foreign_keys.clone(),
+            sequences: sequences.clone(),
+            extensions: extensions.clone(),
+            columns: columns.clone(),
+            constraints: constraints.clone(),
+            triggers: triggers.clone(),
+            wal_lsn_bytes: *wal_lsn_bytes,
+            statements: statements.clone(),
+            baseline: None,
+            other_databases: Vec::new(),
+        }
     }
 
     /// The connected database's sections as a [`DatabaseSections`] (for code that treats

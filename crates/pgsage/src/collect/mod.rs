@@ -112,6 +112,17 @@ pub struct CollectStats {
     pub round_trips: u32,
     /// Statements sent (queries, savepoints, `BEGIN`/`COMMIT`).
     pub statements: u32,
+    /// Connections the collection opened (0 on a client it was given; 1 + one per other
+    /// database with `--all-databases`).
+    pub connections: u32,
+}
+
+impl CollectStats {
+    fn add(&mut self, other: CollectStats) {
+        self.round_trips += other.round_trips;
+        self.statements += other.statements;
+        self.connections += other.connections;
+    }
 }
 
 /// Connects with `options` and collects a snapshot with default [`CollectOptions`].
@@ -127,6 +138,15 @@ pub fn collect_snapshot_with(
     options: &ConnectOptions,
     collect: &CollectOptions,
 ) -> Result<Snapshot> {
+    collect_snapshot_with_stats(options, collect).map(|(snapshot, _)| snapshot)
+}
+
+/// [`collect_snapshot_with`], also returning what the collection cost over all its
+/// connections (for benchmarks and tests: round trips per database are constant).
+pub fn collect_snapshot_with_stats(
+    options: &ConnectOptions,
+    collect: &CollectOptions,
+) -> Result<(Snapshot, CollectStats)> {
     blocking_runtime()?.block_on(connect_and_collect(options, collect))
 }
 
@@ -149,7 +169,7 @@ pub fn collect_snapshot_cancellable(
             }
         };
         tokio::select! {
-            result = work => result,
+            result = work => result.map(|(snapshot, _)| snapshot),
             () = cancelled => Err(Error::cancelled("collecting")),
         }
     })
@@ -167,15 +187,16 @@ pub(crate) fn blocking_runtime() -> Result<tokio::runtime::Runtime> {
 pub(crate) async fn connect_and_collect(
     options: &ConnectOptions,
     collect: &CollectOptions,
-) -> Result<Snapshot> {
+) -> Result<(Snapshot, CollectStats)> {
     let params = crate::connect::resolve(options)?;
     let session = crate::connect::connect_with(&params).await?;
-    let snapshot = collect_from_client(&session.client, &session.target, collect).await;
+    let collected = collect_from_client_with_stats(&session.client, &session.target, collect).await;
     // A failed polite close changes nothing about what was collected.
     let _ = session.close().await;
-    let mut snapshot = snapshot?;
-    other_databases::collect(&params, &mut snapshot, collect).await?;
-    Ok(snapshot)
+    let (mut snapshot, mut stats) = collected?;
+    stats.connections += 1;
+    stats.add(other_databases::collect(&params, &mut snapshot, collect).await?);
+    Ok((snapshot, stats))
 }
 
 /// Collects a snapshot over an already connected client. The client must not be in a
@@ -216,6 +237,9 @@ async fn collect(conn: &mut Conn<'_>, target: &Target, opts: &CollectOptions) ->
     };
     let mut snapshot = sample_full(conn, target, opts).await?;
     snapshot.baseline = baseline;
+    // pg_stat_statements keeps `CREATE ROLE … PASSWORD '…'` verbatim and primary_conninfo
+    // may hold the replication password: no snapshot file carries them.
+    pgsage_core::redact::mask_secrets(&mut snapshot);
     Ok(snapshot)
 }
 

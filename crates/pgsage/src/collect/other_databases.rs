@@ -96,8 +96,8 @@ pub(crate) async fn collect(
     for (name, result) in results {
         match result {
             Ok((sections, stats)) => {
-                total.round_trips += stats.round_trips;
-                total.statements += stats.statements;
+                total.add(stats);
+                total.connections += 1;
                 snapshot.other_databases.push(sections);
             }
             Err(e) => snapshot

@@ -109,6 +109,8 @@ pub struct Dsn {
     pub channel_binding: Option<ChannelBinding>,
     /// `options`: command-line options sent to the server at startup (`-c name=value`).
     pub options: Option<String>,
+    /// `service`: a section of a connection service file ([`super::service`]).
+    pub service: Option<String>,
 }
 
 /// libpq keys pgsage knows but deliberately does not implement: a clear error beats
@@ -130,7 +132,6 @@ const UNSUPPORTED_KEYS: &[&str] = &[
     "require_auth",
     "requiressl",
     "requirepeer",
-    "service",
     "ssl_max_protocol_version",
     "ssl_min_protocol_version",
     "sslcert",
@@ -219,6 +220,7 @@ impl Dsn {
                 }
             }
             "options" => self.options = non_empty(value),
+            "service" => self.service = non_empty(value),
             _ if UNSUPPORTED_KEYS.contains(&key) => {
                 return Err(invalid(format!(
                     "{origin}connection option `{key}` is not supported by pgsage"
@@ -253,6 +255,7 @@ impl Dsn {
             connect_timeout: self.connect_timeout.or(other.connect_timeout),
             channel_binding: self.channel_binding.or(other.channel_binding),
             options: self.options.or(other.options),
+            service: self.service.or(other.service),
         }
     }
 }
@@ -273,6 +276,7 @@ const SUPPORTED_KEYS: &[&str] = &[
     "connect_timeout",
     "channel_binding",
     "options",
+    "service",
 ];
 
 fn is_known_key(key: &str) -> bool {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::dsn::{ChannelBinding, Dsn};
 use super::pgpass::{self, PassFile};
+use super::service;
 use super::tls::{RootCert, SslMode};
 use super::{ConnectOptions, ConnectParams, PasswordSource, Target};
 use crate::{Error, Result};
@@ -36,6 +37,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGCHANNELBINDING", "channel_binding"),
     ("PGOPTIONS", "options"),
+    ("PGSERVICE", "service"),
 ];
 
 /// What the `PG*` variables set. Empty variables count as unset.
@@ -74,14 +76,24 @@ pub(crate) fn resolve_inner(
         None => Dsn::default(),
     };
     let from_env = dsn_from_env(env)?;
+    // libpq: a service's keys rank below the connection string's, above the variables'.
+    let service = match given.service.as_ref().or(from_env.service.as_ref()) {
+        Some(name) => Some(service::lookup(name, &service::files(env))?),
+        None => None,
+    };
     let mut password_source = if given.password.is_some() {
         Some(PasswordSource::ConnectionString)
+    } else if let Some((_, file)) = service.as_ref().filter(|(d, _)| d.password.is_some()) {
+        Some(PasswordSource::ServiceFile(file.clone()))
     } else if from_env.password.is_some() {
         Some(PasswordSource::Environment)
     } else {
         None
     };
-    let d = given.or(from_env);
+    let d = match service {
+        Some((from_service, _)) => given.or(from_service).or(from_env),
+        None => given.or(from_env),
+    };
     let mut notes = Vec::new();
 
     let hostaddr: Option<IpAddr> = d.hostaddr;
@@ -445,5 +457,35 @@ mod tests {
             &[("HOME", &home_str), ("USER", "u")],
         );
         assert_eq!(p.sslrootcert, Some(RootCert::File(root)));
+    }
+
+    #[test]
+    fn a_service_ranks_between_the_connection_string_and_the_environment() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("services.conf");
+        std::fs::write(
+            &file,
+            "[erp]\nhost=svc-host\nport=6000\ndbname=svc-db\nuser=svc-user\npassword=svc-pw\n",
+        )
+        .expect("write");
+        let file_str = file.display().to_string();
+        let env = [
+            ("PGSERVICEFILE", file_str.as_str()),
+            ("PGHOST", "env-host"),
+            ("PGSSLMODE", "require"),
+            ("PGPASSWORD", "env-pw"),
+            ("USER", "u"),
+        ];
+        let p = resolve(Some("service=erp dbname=dsn-db"), &env);
+        assert_eq!(p.target.to_string(), "svc-user@svc-host:6000/dsn-db");
+        assert_eq!(p.sslmode, SslMode::Require, "what the service leaves unset");
+        assert_eq!(p.password.as_ref().map(Password::expose), Some("svc-pw"));
+        assert_eq!(p.password_source, Some(PasswordSource::ServiceFile(file)));
+        // PGSERVICE names it too.
+        let mut with_pgservice = env.to_vec();
+        with_pgservice.push(("PGSERVICE", "erp"));
+        assert_eq!(resolve(None, &with_pgservice).target.host, "svc-host");
+        let err = resolve_err(Some("service=nope"), &env);
+        assert!(err.contains("service `nope` not found"), "{err}");
     }
 }

@@ -1,8 +1,8 @@
 //! Connecting to a server the way libpq users expect.
 //!
 //! - [`ConnectOptions`]: a DSN (URL or key=value, see [`dsn`]) plus timeouts.
-//! - [`resolve`] / [`resolve_with_env`]: fill what the DSN leaves unset from the libpq
-//!   environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`,
+//! - [`resolve`] / [`resolve_with_env`]: fill what the DSN leaves unset from a service
+//!   file (`service=…`, [`service`]), the libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`,
 //!   `PGSSLROOTCERT`, `PGAPPNAME`, `PGCONNECT_TIMEOUT`, `PGPASSFILE`, …), `~/.pgpass`
 //!   ([`pgpass`]) and the defaults, giving [`ConnectParams`].
 //! - [`connect`] / [`connect_with`]: open a [`Session`] with TLS per `sslmode` ([`tls`]),
@@ -16,6 +16,7 @@
 pub mod dsn;
 pub mod env;
 pub mod pgpass;
+pub mod service;
 pub mod tls;
 
 use std::fmt;
@@ -131,6 +132,8 @@ pub enum PasswordSource {
     Environment,
     /// A password file (`~/.pgpass` or `PGPASSFILE`).
     PassFile(PathBuf),
+    /// A connection service file (`service=…`, [`service`]).
+    ServiceFile(PathBuf),
 }
 
 /// Everything needed to connect, resolved from [`ConnectOptions`], the environment and
@@ -364,7 +367,7 @@ fn connect_error(params: &ConnectParams, driver: tokio_postgres::Error) -> Error
                 "the password came from the connection string".to_owned()
             }
             PasswordSource::Environment => "the password came from PGPASSWORD".to_owned(),
-            PasswordSource::PassFile(path) => {
+            PasswordSource::PassFile(path) | PasswordSource::ServiceFile(path) => {
                 format!("the password came from {}", path.display())
             }
         })

@@ -346,6 +346,10 @@ class Report:
     counters: Dict[str, Any]
     #: What to do, first thing first: the findings grouped by root cause and ranked.
     actions: Tuple[Action, ...] = ()
+    #: Each tenant database's share of a shared cluster (``statements_window``,
+    #: ``database_window``, ``databases``, ``roles``, ``applications``; docs/tenants.md),
+    #: or ``None`` when the cluster holds fewer than two tenant databases.
+    tenants: Optional[Dict[str, Any]] = None
     _json: str = field(default="", repr=False, compare=False)
     # The audited snapshot (native), for the charts of the HTML page.
     _snapshot: Any = field(default=None, repr=False, compare=False)
@@ -365,6 +369,7 @@ class Report:
             host=d.get("host", {}),
             counters=d.get("counters", {}),
             actions=tuple(Action.from_dict(a) for a in d.get("actions", [])),
+            tenants=d.get("tenants"),
             _json=text,
             _snapshot=None if snapshot is None else snapshot._native,
         )

@@ -242,3 +242,20 @@ def test_managed_platform_fixes_carry_the_providers_commands(demo):
     plain = pgsage.audit(demo)
     assert all(not (a.fix and a.fix.commands) for a in plain.actions)
     assert "ALTER SYSTEM SET" in plain.script()
+
+
+def test_tenants_of_a_shared_cluster():
+    # Captured from a real server by the tenants scenario (testdata/scenarios/tenants.toml).
+    fixture = Path(__file__).resolve().parents[2] / "testdata" / "fixtures" / "tenants" / "noisy-tenant.json"
+    r = pgsage.audit(pgsage.load_snapshot(fixture))
+    t = r.tenants
+    assert t is not None
+    assert t == json.loads(r.to_json())["tenants"]
+    names = [d["database"] for d in t["databases"]]
+    assert names[0] == "acme" and "postgres" not in names, names
+    assert sum(d["time_share_pct"] for d in t["databases"]) == pytest.approx(100, abs=0.5)
+    assert [f.object.name for f in r if f.rule == "TEN001"] == []  # default thresholds: seconds of load are too little
+
+
+def test_one_database_has_no_tenants(report):
+    assert report.tenants is None

@@ -290,6 +290,9 @@ pub fn redact(snapshot: &mut Snapshot) {
                 *text = strip_literals(text);
             }
         }
+        for u in &mut st.usage {
+            user(&mut u.user);
+        }
     }
 }
 

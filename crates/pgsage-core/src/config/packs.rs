@@ -32,6 +32,10 @@ pub const SHIPPED_PACKS: &[(&str, &str)] = &[
         "storage.toml",
         include_str!("../../../../rules/storage.toml"),
     ),
+    (
+        "tenants.toml",
+        include_str!("../../../../rules/tenants.toml"),
+    ),
     ("vacuum.toml", include_str!("../../../../rules/vacuum.toml")),
     ("wal.toml", include_str!("../../../../rules/wal.toml")),
 ];

@@ -213,6 +213,7 @@ fn audit_with_views(
         suppressed,
         actions: crate::report::actions::build(&findings),
         findings,
+        tenants: crate::report::tenants::of(snapshot),
     }
 }
 

@@ -71,6 +71,7 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
                 (action(report, a))
             }
         }
+        (super::tenants::section(report))
         @if let Some(snap) = snapshot {
             (super::charts::for_snapshot(snap, report))
         }

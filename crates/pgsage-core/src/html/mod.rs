@@ -34,6 +34,7 @@ pub mod indexes;
 pub mod layout;
 pub mod plan;
 pub mod platform;
+mod tenants;
 pub mod tune;
 pub mod workload;
 

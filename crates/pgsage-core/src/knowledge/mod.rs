@@ -27,6 +27,7 @@
 //!   pooler, the connection slots and sessions that are the provider's, and the grants its
 //!   admin can give.
 //! - [`counters`]: how old the cumulative statistics counters are.
+//! - [`tenants`]: each tenant database's (role's, application's) share of a shared cluster.
 //! - [`maintenance`]: how long a fix's table work (index build, vacuum, rewrite) may take.
 //! - [`Profile`]: the workload profile a configuration is sized for.
 //!
@@ -51,6 +52,7 @@ pub mod platform_tiers;
 mod profile;
 pub mod server_parameters;
 pub mod storage;
+pub mod tenants;
 pub mod wal;
 
 pub use profile::Profile;

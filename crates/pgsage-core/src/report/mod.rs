@@ -4,6 +4,7 @@ pub mod actions;
 mod draft;
 mod finding;
 pub mod render;
+pub mod tenants;
 
 pub use actions::{Action, ActionFix, ImpactClass};
 pub use draft::Draft;
@@ -48,6 +49,10 @@ pub struct Report {
     pub actions: Vec<Action>,
     /// The findings, worst first.
     pub findings: Vec<Finding>,
+    /// Each tenant database's share of the cluster, when it holds at least two
+    /// ([`tenants::of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<tenants::TenantTable>,
 }
 
 /// The audited server.

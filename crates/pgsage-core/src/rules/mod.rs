@@ -19,6 +19,7 @@ pub mod plans;
 pub mod queries;
 pub mod schema;
 pub mod storage;
+pub mod tenants;
 pub mod vacuum;
 pub mod wal;
 
@@ -158,6 +159,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         queries::RULES,
         schema::RULES,
         storage::RULES,
+        tenants::RULES,
         vacuum::RULES,
         wal::RULES,
     ]
@@ -216,6 +218,7 @@ mod registry_tests {
                 "schema" => "SCH",
                 "queries" => "QRY",
                 "plans" => "EXP",
+                "tenants" => "TEN",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);

@@ -24,7 +24,7 @@ pub use objects::{
 };
 pub(crate) use server::unit_multiplier;
 pub use server::{Fact, Gap, HostFacts, Platform, ServerInfo, Setting, StorageKind, ToolInfo};
-pub use statements::{Statement, StatementTotals, Statements};
+pub use statements::{Statement, StatementTotals, StatementUsage, Statements};
 pub use stats::{ArchiverStats, CheckpointerStats, DatabaseStats, IoStats, WalStats};
 
 use chrono::{DateTime, Utc};

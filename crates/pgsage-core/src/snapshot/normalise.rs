@@ -387,6 +387,7 @@ fn shift_statements(s: &mut Statements, delta: TimeDelta) {
         dealloc: _,
         totals: _,
         top: _,
+        usage: _,
     } = s;
     shift_opt(stats_reset, delta);
 }

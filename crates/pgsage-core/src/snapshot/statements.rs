@@ -16,6 +16,38 @@ pub struct Statements {
     pub totals: StatementTotals,
     /// The top entries by total execution time.
     pub top: Vec<Statement>,
+    /// Sums over every entry per database and role, for the tenants' shares
+    /// (`knowledge::tenants`). Empty in snapshots taken before it was collected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<StatementUsage>,
+}
+
+/// Sums over every top-level `pg_stat_statements` entry of one database and role (all
+/// entries before extension 1.9, which cannot tell nested statements apart).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatementUsage {
+    /// Database (none when dropped since).
+    pub database: Option<String>,
+    /// Role (hashed when redacted; none when dropped since).
+    pub user: Option<String>,
+    /// Entries summed.
+    pub entries: i64,
+    /// Calls.
+    pub calls: i64,
+    /// Execution time, ms.
+    pub total_exec_time_ms: f64,
+    /// Planning time, ms (when `pg_stat_statements.track_planning`).
+    pub total_plan_time_ms: f64,
+    /// Rows returned or affected.
+    pub rows: i64,
+    /// Shared blocks read (outside shared buffers).
+    pub shared_blks_read: i64,
+    /// Shared blocks hit.
+    pub shared_blks_hit: i64,
+    /// Temp blocks written.
+    pub temp_blks_written: i64,
+    /// WAL bytes generated.
+    pub wal_bytes: i64,
 }
 
 /// Sums over all entries of `pg_stat_statements`.

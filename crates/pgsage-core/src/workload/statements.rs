@@ -312,6 +312,7 @@ mod tests {
                 ..StatementTotals::default()
             },
             top,
+            usage: Vec::new(),
         }
     }
 

@@ -344,6 +344,7 @@ struct CounterSlots {
     indexes: Slot,
     statements: Option<Slot>,
     statements_info: Option<Slot>,
+    statements_usage: Option<Slot>,
 }
 
 fn plan_counters(plan: &mut Plan, cx: &Context, opts: &CollectOptions) -> CounterSlots {
@@ -366,6 +367,10 @@ fn plan_counters(plan: &mut Plan, cx: &Context, opts: &CollectOptions) -> Counte
             .as_ref()
             .filter(|p| p.version >= (1, 9))
             .map(|p| plan.add("pg_stat_statements_info", statements::info_sql(p))),
+        statements_usage: cx
+            .pgss
+            .as_ref()
+            .map(|p| plan.add("pg_stat_statements per database", statements::usage_sql(p))),
     }
 }
 
@@ -421,7 +426,15 @@ fn take_counters(
                     None
                 }
             };
-            main.map(|m| statements::assemble(pgss, m, info))
+            let usage = match slots.statements_usage {
+                Some(usage) if main_failed => {
+                    results.discard(usage);
+                    None
+                }
+                Some(usage) => results.take(usage, gaps, statements::decode_usage),
+                None => None,
+            };
+            main.map(|m| statements::assemble(pgss, m, info, usage))
         }
         _ => {
             if let Some(why) = &cx.pgss_gap {

@@ -14,7 +14,7 @@
 use tokio_postgres::{Error as PgError, Row};
 
 use super::extensions::quoted;
-use crate::snapshot::{Statement, StatementTotals, Statements};
+use crate::snapshot::{Statement, StatementTotals, StatementUsage, Statements};
 
 /// Where and which version of `pg_stat_statements` is installed.
 pub(super) struct Pgss {
@@ -125,6 +125,56 @@ pub(super) fn decode(rows: &[Row]) -> Result<(Vec<Statement>, StatementTotals), 
     Ok((top, totals))
 }
 
+/// Sums over *every* entry per database and role (the top entries alone would hide a
+/// tenant whose load is many cheap statements). Only top-level statements from 1.9 on:
+/// with `pg_stat_statements.track = all` a function's or `DO` block's inner statements
+/// would count their time twice.
+pub(super) fn usage_sql(pgss: &Pgss) -> String {
+    let toplevel = if pgss.version >= (1, 9) {
+        "WHERE s.toplevel"
+    } else {
+        ""
+    };
+    // The function with `showtext => false`: the sums need no query text, and reading the
+    // text file again (it can hold hundreds of MB) would double the section's cost.
+    let function = quoted(&pgss.schema, "pg_stat_statements");
+    format!(
+        "\
+SELECT d.datname::text AS database, pg_get_userbyid(s.userid)::text AS user_name,
+       count(*)::int8 AS entries, sum(s.calls)::int8 AS calls,
+       sum(s.total_exec_time)::float8 AS exec_time, sum(s.total_plan_time)::float8 AS plan_time,
+       sum(s.rows)::int8 AS rows, sum(s.shared_blks_read)::int8 AS shared_blks_read,
+       sum(s.shared_blks_hit)::int8 AS shared_blks_hit,
+       sum(s.temp_blks_written)::int8 AS temp_blks_written,
+       coalesce(sum(s.wal_bytes), 0)::int8 AS wal_bytes
+FROM {function}(false) s
+LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+{toplevel}
+GROUP BY 1, 2
+ORDER BY 1, 2"
+    )
+}
+
+pub(super) fn decode_usage(rows: &[Row]) -> Result<Vec<StatementUsage>, PgError> {
+    rows.iter()
+        .map(|r| {
+            Ok(StatementUsage {
+                database: r.try_get("database")?,
+                user: r.try_get("user_name")?,
+                entries: r.try_get("entries")?,
+                calls: r.try_get("calls")?,
+                total_exec_time_ms: r.try_get("exec_time")?,
+                total_plan_time_ms: r.try_get("plan_time")?,
+                rows: r.try_get("rows")?,
+                shared_blks_read: r.try_get("shared_blks_read")?,
+                shared_blks_hit: r.try_get("shared_blks_hit")?,
+                temp_blks_written: r.try_get("temp_blks_written")?,
+                wal_bytes: r.try_get("wal_bytes")?,
+            })
+        })
+        .collect()
+}
+
 /// `pg_stat_statements_info` (extension 1.9+, PostgreSQL 14+).
 pub(super) fn info_sql(pgss: &Pgss) -> String {
     format!(
@@ -148,6 +198,7 @@ pub(super) fn assemble(
     pgss: &Pgss,
     (top, totals): (Vec<Statement>, StatementTotals),
     info: Option<Info>,
+    usage: Option<Vec<StatementUsage>>,
 ) -> Statements {
     let (dealloc, stats_reset) = info.unwrap_or((None, None));
     Statements {
@@ -156,5 +207,6 @@ pub(super) fn assemble(
         dealloc,
         totals,
         top,
+        usage: usage.unwrap_or_default(),
     }
 }

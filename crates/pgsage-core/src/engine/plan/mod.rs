@@ -86,6 +86,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
         suppressed,
         actions: crate::report::actions::build(&findings),
         findings,
+        tenants: None,
     }
 }
 

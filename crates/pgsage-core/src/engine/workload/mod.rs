@@ -150,6 +150,7 @@ fn as_report(
         suppressed,
         actions: crate::report::actions::build(&findings),
         findings,
+        tenants: None,
     }
 }
 

@@ -212,7 +212,7 @@ pub(crate) static THEMES: &[Theme] = &[
         "Cut the planning time of {objects}",
         "Planning takes a large share of these statements' time.",
         "Less time spent planning."),
-    theme!("noisy-tenant", Performance, ["CON009", "QRY007"],
+    theme!("noisy-tenant", Performance, ["CON009", "QRY007", "TEN001", "TEN002", "TEN003"],
         "Rein in the tenant that dominates the server",
         "One database, role or application takes a disproportionate share of connections or time.",
         "The other tenants get their share back."),

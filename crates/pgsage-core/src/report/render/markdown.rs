@@ -91,6 +91,9 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
             }
         }
     }
+    if let Some(t) = &report.tenants {
+        super::tenants::markdown(out, t)?;
+    }
     if !report.gaps.is_empty() {
         writeln!(out, "\n## Not collected\n")?;
         for g in &report.gaps {

@@ -5,6 +5,7 @@
 mod markdown;
 pub mod script;
 mod table;
+pub(crate) mod tenants;
 
 pub use markdown::render_markdown;
 pub use script::{render_script, script};

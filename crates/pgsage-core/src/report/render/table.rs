@@ -98,6 +98,9 @@ pub fn render_table(
             action_detail(out, style, report, a, width)?;
         }
     }
+    if let Some(t) = &report.tenants {
+        super::tenants::text(out, t, width)?;
+    }
     tail(out, report, width)
 }
 

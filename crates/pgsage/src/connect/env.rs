@@ -197,6 +197,7 @@ pub(crate) fn resolve_inner(
         lock_timeout: options.lock_timeout,
         idle_in_transaction_timeout: options.idle_in_transaction_timeout,
         notes,
+        tls_cache: Default::default(),
     })
 }
 

@@ -169,6 +169,8 @@ pub struct ConnectParams {
     pub idle_in_transaction_timeout: Duration,
     /// Things the user may want to know (an ignored `.pgpass`, an ignored `sslmode`).
     pub notes: Vec<String>,
+    /// The TLS connector, shared by every clone of these parameters.
+    pub(crate) tls_cache: tls::TlsCache,
 }
 
 /// A connected, read-only session. Dropping it closes the connection.
@@ -247,7 +249,9 @@ pub async fn connect_with(params: &ConnectParams) -> Result<Session> {
 
 async fn connect_unbounded(params: &ConnectParams) -> Result<Session> {
     let (driver_mode, verify) = tls::plan(params.sslmode, params.sslrootcert.as_ref());
-    let tls = tls::connector(verify, params.sslrootcert.as_ref())?;
+    let tls = params
+        .tls_cache
+        .connector(verify, params.sslrootcert.as_ref())?;
     let config = driver_config(params, driver_mode);
     let (client, connection) = config
         .connect(tls.clone())

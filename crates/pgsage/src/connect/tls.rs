@@ -211,7 +211,48 @@ pub(crate) struct TrackingTls {
     used: Arc<AtomicBool>,
 }
 
+/// The TLS connector of one [`super::ConnectParams`], built on first use and shared by
+/// every clone of them: building one loads the system's root certificates (about 30 ms),
+/// which an estate's hundreds of connections (`--all-databases`, a fleet) would otherwise
+/// pay each.
+#[derive(Clone, Default)]
+pub struct TlsCache(Arc<std::sync::Mutex<Option<CachedTls>>>);
+
+type CachedTls = ((Verify, Option<RootCert>), TrackingTls);
+
+impl fmt::Debug for TlsCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TlsCache")
+    }
+}
+
+impl TlsCache {
+    /// A connector for `verify` and `root` (built once per combination), with its own
+    /// record of whether the handshake happened.
+    pub(crate) fn connector(&self, verify: Verify, root: Option<&RootCert>) -> Result<TrackingTls> {
+        let key = (verify, root.cloned());
+        // A poisoned lock only means another thread panicked while building: build again.
+        let mut cached = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((k, tls)) = cached.as_ref() {
+            if *k == key {
+                return Ok(tls.fresh());
+            }
+        }
+        let tls = connector(verify, root)?;
+        *cached = Some((key, tls.clone()));
+        Ok(tls.fresh())
+    }
+}
+
 impl TrackingTls {
+    /// The same connector with a record of its own.
+    fn fresh(&self) -> TrackingTls {
+        TrackingTls {
+            inner: self.inner.clone(),
+            used: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
     /// Whether a handshake through this connector has succeeded.
     pub(crate) fn used(&self) -> bool {
         self.used.load(Ordering::SeqCst)

@@ -1,8 +1,9 @@
-//! A large database (5,000 relations or more) is read over two connections at once: the
-//! first exports its snapshot, the second imports it and reads the column statistics and
-//! the indexes while the first reads the rest. On a real server:
+//! A large database (5,000 relations or more) is read over three connections at once:
+//! the first exports its snapshot, the two others import it and read the column
+//! statistics, and the indexes and sequences, while the first reads the rest. On a real
+//! server:
 //!
-//! - the collection opens two connections and gives exactly what one connection gives
+//! - the collection opens three connections and gives exactly what one connection gives
 //!   (the same tables, indexes, columns, constraints and sequences);
 //! - when the second connection cannot be opened (the role's connection limit), one
 //!   connection reads everything and nothing is lost;
@@ -118,7 +119,7 @@ fn assert_same_objects(a: &Snapshot, b: &Snapshot, what: &str) {
 }
 
 #[test]
-fn a_large_database_is_read_over_two_connections() {
+fn a_large_database_is_read_over_three_connections() {
     for major in majors() {
         let Some(server) = require_server(major) else {
             continue;
@@ -129,17 +130,17 @@ fn a_large_database_is_read_over_two_connections() {
             &options(),
         )
         .expect("collect");
-        assert_eq!(stats.connections, 2, "PG{major}: {stats:?}");
+        assert_eq!(stats.connections, 3, "PG{major}: {stats:?}");
         assert_eq!(two.tables.len(), TABLES);
         assert_eq!(two.indexes.len(), TABLES);
         assert!(two.columns.len() >= 2 * TABLES);
         assert_same_objects(
             &two,
             &one_connection(&server, "monitor", "large"),
-            &format!("PG{major} two connections vs one"),
+            &format!("PG{major} three connections vs one"),
         );
 
-        // The role may open one connection only: the second is refused, one reads all.
+        // The role may open one connection only: the others are refused, one reads all.
         let (alone, stats) = collect_snapshot_with_stats(
             &ConnectOptions::new(server.dsn_as("lonely", "lonely", "large")),
             &options(),

@@ -545,15 +545,17 @@ async fn sample_full(
     let triggers = plan.add("triggers", constraints::triggers_sql());
     let clock = plan.add("clock", CLOCK_SQL.into());
 
-    let mut results = match helper_session(&cx, helper).await {
-        Some(session) => {
-            let results = run_with_helper(conn, &session, plan).await;
-            // A failed polite close changes nothing about what was collected.
-            let _ = session.0.close().await;
-            results?
-        }
-        None => conn.run(plan).await?,
+    let sessions = helper_sessions(&cx, helper).await;
+    let results = if sessions.is_empty() {
+        conn.run(plan).await
+    } else {
+        run_with_helpers(conn, &sessions, plan).await
     };
+    for (session, _) in sessions {
+        // A failed polite close changes nothing about what was collected.
+        let _ = session.close().await;
+    }
+    let mut results = results?;
     conn.execute("COMMIT", "COMMIT").await?;
 
     let mut gaps = Vec::new();
@@ -672,56 +674,68 @@ async fn sample_full(
     Ok(snapshot)
 }
 
-/// The sections a second connection reads on a large database: the heaviest ones
-/// besides the tables (whose sizes the main connection reads), so both finish at about
-/// the same time.
-const HELPER_SECTIONS: &[&str] = &["columns", "pg_stat_user_indexes"];
+/// What the other connections read on a large database, one list per connection: the
+/// heaviest sections besides the tables' (whose sizes the first connection reads), so
+/// that all finish at about the same time (docs/performance.md).
+const HELPER_LANES: &[&[&str]] = &[&["columns"], &["pg_stat_user_indexes", "pg_sequences"]];
 
-/// A second connection for a large database (the first exported its snapshot), or
-/// `None`: a small database, a standby, a client given by the caller, or a connection that
-/// cannot be opened (the limit reached): then one connection reads everything, as always.
-async fn helper_session(
+/// The other connections for a large database (the first exported its snapshot), or
+/// none: a small database, a standby, a client given by the caller, or connections that
+/// cannot be opened (the limit reached): then the first reads everything, as always.
+async fn helper_sessions(
     cx: &Context,
     helper: Option<&crate::connect::ConnectParams>,
-) -> Option<(crate::connect::Session, String)> {
-    let id = cx.facts.exported_snapshot.as_ref()?;
+) -> Vec<(crate::connect::Session, String)> {
+    let (Some(id), Some(params)) = (cx.facts.exported_snapshot.as_ref(), helper) else {
+        return Vec::new();
+    };
     // An id is hex digits and dashes (`00000003-0000001B-1`); anything else is not sent.
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return None;
+        return Vec::new();
     }
-    let session = crate::connect::connect_with(helper?).await.ok()?;
-    Some((session, id.clone()))
+    let opened = futures_util::future::join_all(
+        HELPER_LANES
+            .iter()
+            .map(|_| crate::connect::connect_with(params)),
+    )
+    .await;
+    opened
+        .into_iter()
+        .filter_map(|s| s.ok())
+        .map(|s| (s, id.clone()))
+        .collect()
 }
 
-/// Runs `plan` over the main connection and the helper session, the helper in its own
+/// Runs `plan` over the main connection and the helper sessions, each helper in its own
 /// `REPEATABLE READ READ ONLY` transaction on the main one's exported snapshot: the same
-/// data, read by two backends at once.
-async fn run_with_helper(
+/// data, read by several backends at once. A helper that cannot import the snapshot is
+/// left out.
+async fn run_with_helpers(
     conn: &mut Conn<'_>,
-    (session, snapshot_id): &(crate::connect::Session, String),
+    sessions: &[(crate::connect::Session, String)],
     plan: Plan,
 ) -> Result<Results> {
-    let mut helper = Conn::new(&session.client);
-    let begin = format!(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-         SET TRANSACTION SNAPSHOT '{snapshot_id}'; \
-         SELECT CASE WHEN current_setting('server_version_num')::int >= 150000 \
-         THEN set_config('stats_fetch_consistency', 'snapshot', true) END"
-    );
-    if helper
-        .execute("importing the snapshot", &begin)
-        .await
-        .is_err()
-    {
-        // The snapshot could not be shared: one connection reads everything.
-        return conn.run(plan).await;
+    let mut helpers = Vec::new();
+    for (session, snapshot_id) in sessions {
+        let mut helper = Conn::new(&session.client);
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+             SET TRANSACTION SNAPSHOT '{snapshot_id}'; \
+             SELECT CASE WHEN current_setting('server_version_num')::int >= 150000 \
+             THEN set_config('stats_fetch_consistency', 'snapshot', true) END"
+        );
+        if helper.execute("importing the snapshot", &begin).await.is_ok() {
+            helpers.push(helper);
+        }
     }
-    let results = conn.run_split(&mut helper, plan, HELPER_SECTIONS).await;
-    if results.is_ok() {
-        helper.execute("COMMIT", "COMMIT").await?;
+    let results = conn.run_split(&mut helpers, plan, HELPER_LANES).await;
+    for helper in &mut helpers {
+        if results.is_ok() {
+            helper.execute("COMMIT", "COMMIT").await?;
+        }
+        conn.stats.add(helper.stats);
+        conn.stats.connections += 1;
     }
-    conn.stats.add(helper.stats);
-    conn.stats.connections += 1;
     results
 }
 

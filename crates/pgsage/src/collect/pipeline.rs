@@ -204,35 +204,39 @@ impl<'a> Conn<'a> {
 }
 
 impl Conn<'_> {
-    /// Runs a plan over two connections at once, each in its own transaction: the
-    /// queries whose section is in `on_helper` on `helper`, the rest on `self`; the
-    /// results come back in the plan's order. Both transactions must already be open on
+    /// Runs a plan over several connections at once, each in its own transaction: the
+    /// queries whose section is in `lanes[k]` on `helpers[k]`, the rest on `self`; the
+    /// results come back in the plan's order. Every transaction must already be open on
     /// the same exported snapshot, so the data is one consistent picture.
     pub(super) async fn run_split(
         &mut self,
-        helper: &mut Conn<'_>,
+        helpers: &mut [Conn<'_>],
         plan: Plan,
-        on_helper: &[&str],
+        lanes: &[&[&str]],
     ) -> Result<Results> {
-        let mut mine = Plan::default();
-        let mut theirs = Plan::default();
-        // Where each query of `plan` went: (on the helper, index in that plan).
+        let mut plans: Vec<Plan> = (0..=helpers.len()).map(|_| Plan::default()).collect();
+        // Where each query of `plan` went: (lane, 0 being `self`; index in that lane).
         let mut placed = Vec::with_capacity(plan.queries.len());
         for (what, sql) in plan.queries {
-            if on_helper.contains(&what) {
-                placed.push((true, theirs.queries.len()));
-                theirs.queries.push((what, sql));
-            } else {
-                placed.push((false, mine.queries.len()));
-                mine.queries.push((what, sql));
-            }
+            let lane = lanes
+                .iter()
+                .take(helpers.len())
+                .position(|sections| sections.contains(&what))
+                .map_or(0, |k| k + 1);
+            placed.push((lane, plans[lane].queries.len()));
+            plans[lane].queries.push((what, sql));
         }
-        let (mut a, mut b) =
-            futures_util::future::try_join(self.run(mine), helper.run(theirs)).await?;
+        let mut plans = plans.into_iter();
+        let mine = plans.next().unwrap_or_default();
+        let theirs = futures_util::future::try_join_all(
+            helpers.iter_mut().zip(plans).map(|(h, p)| h.run(p)),
+        );
+        let (mine, theirs) = futures_util::future::try_join(self.run(mine), theirs).await?;
+        let mut answers: Vec<Results> = std::iter::once(mine).chain(theirs).collect();
         let mut whats = Vec::with_capacity(placed.len());
         let mut outcomes = Vec::with_capacity(placed.len());
-        for (on_helper, i) in placed {
-            let from = if on_helper { &mut b } else { &mut a };
+        for (lane, i) in placed {
+            let from = &mut answers[lane];
             whats.push(from.whats[i]);
             outcomes.push(from.outcomes[i].take());
         }

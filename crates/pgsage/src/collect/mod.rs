@@ -724,7 +724,11 @@ async fn run_with_helpers(
              SELECT CASE WHEN current_setting('server_version_num')::int >= 150000 \
              THEN set_config('stats_fetch_consistency', 'snapshot', true) END"
         );
-        if helper.execute("importing the snapshot", &begin).await.is_ok() {
+        if helper
+            .execute("importing the snapshot", &begin)
+            .await
+            .is_ok()
+        {
             helpers.push(helper);
         }
     }

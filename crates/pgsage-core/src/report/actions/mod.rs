@@ -98,6 +98,17 @@ impl ActionFix {
 
 /// Groups `findings` into ranked actions. Every finding is in exactly one action.
 pub fn build(findings: &[Finding]) -> Vec<Action> {
+    // A report over several databases (`--all-databases`) says where an action's objects
+    // are, even when they are all in one of them.
+    let several = {
+        let mut dbs: Vec<&str> = findings
+            .iter()
+            .filter_map(|f| f.object.database.as_deref())
+            .collect();
+        dbs.sort_unstable();
+        dbs.dedup();
+        dbs.len() > 1
+    };
     let homes: Vec<String> = (0..findings.len()).map(|i| home(findings, i)).collect();
     let mut keys: Vec<&str> = Vec::new();
     for key in &homes {
@@ -110,7 +121,7 @@ pub fn build(findings: &[Finding]) -> Vec<Action> {
         .map(|key| {
             let members: Vec<usize> = (0..findings.len()).filter(|&i| homes[i] == *key).collect();
             let theme = themes::THEMES.iter().find(|t| t.id == *key);
-            (theme, action(key, theme, findings, &members))
+            (theme, action(key, theme, findings, &members, several))
         })
         .collect();
     rank::sort(&mut actions, findings);
@@ -159,7 +170,13 @@ fn same_object(a: &Finding, b: &Finding) -> bool {
         && a.object.name == b.object.name
 }
 
-fn action(key: &str, theme: Option<&Theme>, findings: &[Finding], members: &[usize]) -> Action {
+fn action(
+    key: &str,
+    theme: Option<&Theme>,
+    findings: &[Finding],
+    members: &[usize],
+    several: bool,
+) -> Action {
     let all: Vec<&Finding> = members.iter().map(|&i| &findings[i]).collect();
     // The findings of the theme's own rules name the action's objects in its title; the
     // ones it explains only add to the object list.
@@ -194,14 +211,19 @@ fn action(key: &str, theme: Option<&Theme>, findings: &[Finding], members: &[usi
     let class = theme.map_or_else(|| fallback_class(&all), |t| t.class);
     let (title, why, impact) = match theme {
         Some(t) => (
-            text::fill(t.title, &primary, &all),
+            text::fill(t.title, &primary, &all, several),
             t.why.to_owned(),
-            text::fill(t.effect, &primary, &all),
+            text::fill(t.effect, &primary, &all, several),
         ),
         None => {
             let first = primary[0];
             (
-                text::fill(&format!("{}: {{objects}}", first.title), &primary, &all),
+                text::fill(
+                    &format!("{}: {{objects}}", first.title),
+                    &primary,
+                    &all,
+                    several,
+                ),
                 first.message.clone(),
                 first.recommendation.clone(),
             )

@@ -9,7 +9,12 @@ const NAMED_OBJECTS: usize = 3;
 
 /// `template` with its placeholders filled: objects from `primary` (the findings the
 /// action is about), sums over `all` (including the findings it explains).
-pub(super) fn fill(template: &str, primary: &[&Finding], all: &[&Finding]) -> String {
+pub(super) fn fill(
+    template: &str,
+    primary: &[&Finding],
+    all: &[&Finding],
+    several_databases: bool,
+) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -19,19 +24,30 @@ pub(super) fn fill(template: &str, primary: &[&Finding], all: &[&Finding]) -> St
             return out;
         };
         let placeholder = &rest[start + 1..start + len];
-        out.push_str(&placeholder_text(placeholder, primary, all));
         rest = &rest[start + len + 1..];
+        // "… in 27 databases" ends a sentence well; inside one it is a parenthesis.
+        let ends = rest.trim_start().is_empty() || rest.starts_with([':', ',', '.', ';']);
+        let text = placeholder_text(placeholder, primary, all, ends);
+        out.push_str(&text);
+        if several_databases && placeholder.starts_with("objects") {
+            out.push_str(&single_database(&distinct(primary), ends));
+        }
     }
     out.push_str(rest);
     out
 }
 
-fn placeholder_text(placeholder: &str, primary: &[&Finding], all: &[&Finding]) -> String {
+fn placeholder_text(
+    placeholder: &str,
+    primary: &[&Finding],
+    all: &[&Finding],
+    ends_sentence: bool,
+) -> String {
     let (name, nouns) = placeholder
         .split_once(':')
         .map_or((placeholder, None), |(n, v)| (n, v.split_once('|')));
     match name {
-        "objects" => objects_phrase(&distinct(primary), nouns),
+        "objects" => objects_phrase(&distinct(primary), nouns, ends_sentence),
         "names" => {
             let objects = distinct(primary);
             let names: Vec<String> = objects.iter().map(|o| o.display_name()).collect();
@@ -67,6 +83,26 @@ fn placeholder_text(placeholder: &str, primary: &[&Finding], all: &[&Finding]) -
     }
 }
 
+/// " in `tenant_07`" when every object is in that one database (said only when the report
+/// covers several); the phrase for several databases is [`objects_phrase`]'s.
+fn single_database(objects: &[ObjectRef], ends_sentence: bool) -> String {
+    let mut dbs: Vec<&str> = objects
+        .iter()
+        .filter_map(|o| o.database.as_deref())
+        .collect();
+    dbs.dedup();
+    match dbs.as_slice() {
+        [one] if objects.iter().all(|o| o.database.is_some()) => {
+            if ends_sentence {
+                format!(" in `{one}`")
+            } else {
+                format!(" (in `{one}`)")
+            }
+        }
+        _ => String::new(),
+    }
+}
+
 /// The objects of `findings`, each once, in order.
 fn distinct(findings: &[&Finding]) -> Vec<ObjectRef> {
     let mut objects: Vec<ObjectRef> = Vec::new();
@@ -81,7 +117,11 @@ fn distinct(findings: &[&Finding]) -> Vec<ObjectRef> {
 /// "`a.t`", "`a.t` and `b.u`", "`a`, `b` and `c`", or "9 tables"; objects in several
 /// databases of the cluster: "`public.bus_bus` in 27 databases", "40 tables in 27
 /// databases".
-fn objects_phrase(objects: &[ObjectRef], nouns: Option<(&str, &str)>) -> String {
+fn objects_phrase(
+    objects: &[ObjectRef],
+    nouns: Option<(&str, &str)>,
+    ends_sentence: bool,
+) -> String {
     if objects.is_empty() {
         return String::new();
     }
@@ -107,11 +147,15 @@ fn objects_phrase(objects: &[ObjectRef], nouns: Option<(&str, &str)>) -> String 
             }
         }
         let what = if names.len() < objects.len() && names.len() <= NAMED_OBJECTS {
-            objects_phrase(&names, nouns)
+            objects_phrase(&names, nouns, ends_sentence)
         } else {
             count_phrase(objects, nouns)
         };
-        return format!("{what} in {databases} databases");
+        return if ends_sentence {
+            format!("{what} in {databases} databases")
+        } else {
+            format!("{what} (in {databases} databases)")
+        };
     }
     if objects.len() <= NAMED_OBJECTS {
         let names: Vec<String> = objects

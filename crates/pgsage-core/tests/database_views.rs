@@ -1,0 +1,143 @@
+//! The engine over several databases, offline: the demo snapshot (captured from a real
+//! server) given a second database whose sections are a copy of the connected one's, as
+//! `--all-databases` collects them from a cluster of identical tenants.
+//!
+//! - every finding about an object inside a database appears once per database, with
+//!   its database, and nothing server-wide is repeated;
+//! - each action groups both databases' findings, says how many databases, and its fix
+//!   runs in each (`-- in database …`, `\connect` in the script);
+//! - objects are named `database.schema.name` once several databases are audited.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pgsage_core::report::ObjectKind;
+use pgsage_core::snapshot::Snapshot;
+use pgsage_core::{audit, RuleConfig};
+
+const COPY: &str = "tenant_copy";
+
+fn demo() -> Snapshot {
+    Snapshot::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/snapshots/demo.json"))
+        .expect("demo")
+}
+
+fn in_a_database(kind: ObjectKind) -> bool {
+    matches!(
+        kind,
+        ObjectKind::Table
+            | ObjectKind::Index
+            | ObjectKind::Column
+            | ObjectKind::Sequence
+            | ObjectKind::Constraint
+    )
+}
+
+#[test]
+fn a_copied_database_doubles_its_findings_and_nothing_else() {
+    let config = RuleConfig::shipped().expect("packs");
+    let single = demo();
+    let mut estate = demo();
+    let mut copy = estate.connected_sections();
+    copy.name = COPY.to_owned();
+    estate.other_databases.push(copy);
+
+    let one = audit(&single, &config);
+    let both = audit(&estate, &config);
+    let connected = single.server.database.clone();
+
+    // Every finding inside the connected database has its twin in the copy, except the
+    // index advisor's (IDX009), which reads the statements that ran in the connected
+    // database only; the copy's statements are none.
+    for f in &one.findings {
+        if !in_a_database(f.object.kind) || f.object.database.is_none() {
+            continue;
+        }
+        let twin = both.findings.iter().any(|g| {
+            g.rule == f.rule
+                && g.object.database.as_deref() == Some(COPY)
+                && g.object.schema == f.object.schema
+                && g.object.name == f.object.name
+        });
+        assert_eq!(twin, f.rule != "IDX009", "{} {:?}", f.rule, f.object);
+    }
+    // What is server-wide is judged once.
+    let server_wide = |r: &pgsage_core::report::Report| {
+        let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
+        for f in r.findings.iter().filter(|f| !in_a_database(f.object.kind)) {
+            *by_rule.entry(f.rule.clone()).or_default() += 1;
+        }
+        by_rule
+    };
+    assert_eq!(server_wide(&one), server_wide(&both));
+    let copies = both
+        .findings
+        .iter()
+        .filter(|f| f.object.database.as_deref() == Some(COPY))
+        .count();
+    assert!(copies > 10, "the copy's findings: {copies}");
+    assert_eq!(
+        both.target.databases,
+        vec![connected.clone(), COPY.to_owned()]
+    );
+
+    // One action per cause, across both databases (the copy's foreign key without the
+    // advisor's index is an action of its own).
+    for a in &one.actions {
+        assert_eq!(
+            both.actions.iter().filter(|b| b.id == a.id).count(),
+            1,
+            "{}",
+            a.id
+        );
+    }
+    let mut per_database = 0;
+    for a in &both.actions {
+        let dbs: std::collections::BTreeSet<&str> = a
+            .findings
+            .iter()
+            .filter_map(|&i| both.findings[i].object.database.as_deref())
+            .collect();
+        if dbs.len() < 2 {
+            continue;
+        }
+        per_database += 1;
+        // A title that names objects says in how many databases they are.
+        if a.title.contains('`') || a.title.chars().any(|c| c.is_ascii_digit()) {
+            assert!(a.title.contains("2 databases"), "{}", a.title);
+        }
+        if let Some(fix) = &a.fix {
+            if fix.sql.contains("ALTER TABLE") || fix.sql.contains("INDEX") {
+                for db in [connected.as_str(), COPY] {
+                    assert!(
+                        fix.sql.contains(&format!("-- in database {db}:")),
+                        "{}: {}",
+                        a.title,
+                        fix.sql
+                    );
+                }
+            }
+        }
+    }
+    assert!(per_database > 0);
+
+    let script = pgsage_core::report::render::script::script(&both);
+    assert!(script.contains(&format!("\\connect {COPY}")));
+    let mut text = Vec::new();
+    pgsage_core::report::render::render(
+        &both,
+        pgsage_core::report::render::Format::Table,
+        &Default::default(),
+        &mut text,
+    )
+    .expect("render");
+    let text = String::from_utf8(text).expect("utf-8");
+    assert!(
+        text.contains(&format!("`{COPY}.public.")),
+        "qualified names"
+    );
+    assert!(
+        text.contains("Databases: 2 databases"),
+        "the databases line"
+    );
+}

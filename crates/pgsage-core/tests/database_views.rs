@@ -141,3 +141,38 @@ fn a_copied_database_doubles_its_findings_and_nothing_else() {
         "the databases line"
     );
 }
+
+/// Twelve tenants with the same problems: the text report shows ten findings of an
+/// action in full and names the others on one line; the JSON keeps every one.
+#[test]
+fn a_cause_repeated_in_many_databases_is_shown_once_then_named() {
+    let config = RuleConfig::shipped().expect("packs");
+    let mut estate = demo();
+    for n in 1..=12 {
+        let mut copy = estate.connected_sections();
+        copy.name = format!("tenant_{n:02}");
+        estate.other_databases.push(copy);
+    }
+    let report = audit(&estate, &config);
+    let big = report
+        .actions
+        .iter()
+        .find(|a| a.findings.len() > 10)
+        .expect("an action with more than ten findings");
+    let mut text = Vec::new();
+    pgsage_core::report::render::render(
+        &report,
+        pgsage_core::report::render::Format::Table,
+        &Default::default(),
+        &mut text,
+    )
+    .expect("render");
+    let text = String::from_utf8(text).expect("utf-8");
+    let more = format!("and {} more findings like these", big.findings.len() - 10);
+    assert!(text.contains(&more), "{more}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+    assert_eq!(
+        json["findings"].as_array().map(Vec::len),
+        Some(report.findings.len())
+    );
+}

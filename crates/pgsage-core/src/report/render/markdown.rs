@@ -58,7 +58,8 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
                 }
             }
             let mut last_recommendation: Option<&str> = None;
-            for &i in &a.findings {
+            let (shown, rest) = super::shown_findings(report, a);
+            for &i in shown {
                 let f = &report.findings[i];
                 writeln!(
                     out,
@@ -88,6 +89,9 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
                 if let Some(w) = f.fix.as_ref().and_then(|x| x.watch.as_deref()) {
                     writeln!(out, "  - Afterwards, watch: {w}")?;
                 }
+            }
+            if let Some(line) = super::more_findings_line(report, rest) {
+                writeln!(out, "- {line}")?;
             }
         }
     }

@@ -151,6 +151,56 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
     lines
 }
 
+/// Findings of one action shown in full in the text and Markdown reports of several
+/// databases (`--all-databases`), where one cause repeats in every tenant; the rest are
+/// named on one line (the JSON and HTML reports keep every finding in full).
+const ESTATE_FINDINGS_SHOWN: usize = 10;
+
+/// The findings of action `a` to show in full, and the ones only named after them.
+pub(crate) fn shown_findings<'a>(
+    report: &Report,
+    a: &'a super::Action,
+) -> (&'a [usize], &'a [usize]) {
+    if report.target.databases.is_empty() || a.findings.len() <= ESTATE_FINDINGS_SHOWN {
+        return (&a.findings, &[]);
+    }
+    a.findings.split_at(ESTATE_FINDINGS_SHOWN)
+}
+
+/// "… and 39 more: `tenant_11.public.x`, … (every one in full in the JSON and HTML reports)".
+pub(crate) fn more_findings_line(report: &Report, rest: &[usize]) -> Option<String> {
+    const NAMED: usize = 8;
+    if rest.is_empty() {
+        return None;
+    }
+    let objects: Vec<&crate::report::ObjectRef> =
+        rest.iter().map(|&i| &report.findings[i].object).collect();
+    // The same object in every tenant: named once, then its databases.
+    let same = objects
+        .iter()
+        .all(|o| o.display_name() == objects[0].display_name() && o.database.is_some());
+    let mut names: Vec<String> = objects
+        .iter()
+        .take(NAMED)
+        .map(|o| match (&o.database, same) {
+            (Some(db), true) => format!("`{db}`"),
+            _ => format!("`{}`", report.target.object_name(o)),
+        })
+        .collect();
+    if rest.len() > NAMED {
+        names.push(format!("and {} more", rest.len() - NAMED));
+    }
+    let what = if same {
+        format!("`{}` in {}", objects[0].display_name(), names.join(", "))
+    } else {
+        names.join(", ")
+    };
+    Some(format!(
+        "… and {} like these: {what} (each in full in --format json or html)",
+        crate::units::counted(rest.len(), "more finding", "more findings"),
+    ))
+}
+
 /// The audited databases, named up to a dozen: `5 databases: `app` (connected), `a`, …`.
 fn databases_line(databases: &[String]) -> Option<String> {
     const NAMED: usize = 12;

@@ -169,10 +169,16 @@ fn action_detail(
     }
     writeln!(out, "   Findings:")?;
     let mut last_recommendation: Option<&str> = None;
-    for &i in &a.findings {
+    let (shown, rest) = super::shown_findings(report, a);
+    for &i in shown {
         let f = &report.findings[i];
         let name = report.target.object_name(&f.object);
         finding(out, style, f, &name, width, &mut last_recommendation)?;
+    }
+    if let Some(line) = super::more_findings_line(report, rest) {
+        for line in wrap(&line, width, "   - ", "     ") {
+            writeln!(out, "{line}")?;
+        }
     }
     Ok(())
 }

@@ -61,6 +61,21 @@ pub(crate) fn conjuncts(expr: &sqlparser::ast::Expr) -> Vec<&sqlparser::ast::Exp
     out
 }
 
+/// Whether a statement is one of the foreign key checks PostgreSQL runs for a write on
+/// the referenced table (`SELECT 1 FROM ONLY "s"."t" x WHERE $1 OPERATOR(pg_catalog.=)
+/// "col" FOR KEY SHARE OF x`, from `ri_triggers.c`): the server's own work, seen in
+/// pg_stat_statements with `track = all`, not a statement of the application.
+pub(crate) fn is_foreign_key_check(query: &str) -> bool {
+    let q = query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    q.contains(" from only ")
+        && q.contains("operator(pg_catalog.")
+        && q.contains(" for key share of ")
+}
+
 /// Quotes a string literal.
 pub fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))

@@ -130,20 +130,6 @@ fn workload<'a>(ctx: &RuleContext<'a>) -> Result<&'a Workload, Skip> {
     Ok(w)
 }
 
-/// Whether a statement is one of the foreign key checks PostgreSQL runs for a write on
-/// the referenced table (`SELECT 1 FROM ONLY "s"."t" x WHERE $1 OPERATOR(pg_catalog.=)
-/// "col" FOR KEY SHARE OF x`, from `ri_triggers.c`).
-fn is_foreign_key_check(query: &str) -> bool {
-    let q = query
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    q.contains(" from only ")
-        && q.contains("operator(pg_catalog.")
-        && q.contains(" for key share of ")
-}
-
 /// The unvalidated advice for the snapshot's statements, built once per audit (IDX005,
 /// IDX006 and IDX009 share it). Recommendations that only help foreign key checks are
 /// left out: an index for a foreign key is IDX005's finding (with the referenced table's
@@ -163,9 +149,11 @@ fn advice_on(ctx: &RuleContext<'_>, snap: &crate::Snapshot) -> Result<IndexAdvic
     let w = workload(ctx)?;
     opts.database = Some(snap.server.database.clone());
     let mut advice = crate::advise::advise(w, snap, &opts, crate::advise::render::UNVALIDATED);
-    advice
-        .recommendations
-        .retain(|r| !r.queries.iter().all(|q| is_foreign_key_check(&q.query)));
+    advice.recommendations.retain(|r| {
+        !r.queries
+            .iter()
+            .all(|q| crate::sql::is_foreign_key_check(&q.query))
+    });
     Ok(advice)
 }
 
@@ -342,10 +330,10 @@ mod tests {
 
     #[test]
     fn foreign_key_checks_are_recognized() {
-        assert!(super::is_foreign_key_check(
+        assert!(crate::sql::is_foreign_key_check(
             "SELECT $2 FROM ONLY \"public\".\"sale_order_line\" x WHERE $1 OPERATOR(pg_catalog.=) \"order_id\" FOR KEY SHARE OF x"
         ));
-        assert!(!super::is_foreign_key_check(
+        assert!(!crate::sql::is_foreign_key_check(
             "SELECT * FROM sale_order_line WHERE order_id = $1 FOR UPDATE"
         ));
     }

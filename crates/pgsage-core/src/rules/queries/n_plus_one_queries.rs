@@ -33,7 +33,9 @@ declare_rule! {
     /// - `max_mean_ms` (default 1): mean execution time of a trivial query, in ms.
     /// - `max_rows_per_call` (default 1): rows per execution (pg_stat_statements only).
     ///
-    /// Counts statements run inside functions too (pg_stat_statements.track = all).
+    /// Counts statements run inside functions too (pg_stat_statements.track = all), but not
+    /// the foreign key checks PostgreSQL runs itself (`SELECT 1 FROM ONLY … FOR KEY SHARE
+    /// OF x`): the application does not loop over them.
     ///
     /// ## References
     /// - <https://www.postgresql.org/docs/current/pgstatstatements.html>
@@ -68,6 +70,10 @@ fn is_n_plus_one(
     };
     q.kind == StatementKind::Read
         && q.query.contains('$')
+        // PostgreSQL's own foreign key checks (a write on the referenced table runs one per
+        // row, `track = all` shows them): not the application's loop; their cost is
+        // IDX005's (the referencing columns' index).
+        && !crate::sql::is_foreign_key_check(&q.query)
         && q.calls as f64 >= min_calls
         && share >= min_share
         && q.mean_ms <= max_mean
@@ -132,5 +138,29 @@ mod tests {
     #[test]
     fn quiet_on_batched_lookups() {
         assert_quiet("QRY002");
+    }
+
+    /// The same counts as a lookup loop, for the check `ri_triggers.c` runs per row
+    /// written: not the application's loop.
+    #[test]
+    fn quiet_on_postgres_own_foreign_key_checks() {
+        let query = |text: &str| -> crate::workload::QueryStats {
+            serde_json::from_value(serde_json::json!({
+                "fingerprint": fingerprint(text).to_string(),
+                "query": text,
+                "kind": crate::workload::fingerprint::StatementKind::Read,
+                "calls": 120_000, "total_ms": 1_200.0, "mean_ms": 0.01,
+                "min_ms": 0.005, "max_ms": 0.2, "rows": 120_000,
+                "databases": [], "users": [], "applications": [], "buckets": [],
+            }))
+            .expect("query stats")
+        };
+        let check = query(
+            r#"SELECT $2 FROM ONLY "public"."sale_order" x WHERE "id" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x"#,
+        );
+        let lookup = query(super::super::tests_support::LOOKUP_QUERY);
+        let flagged = |q| super::is_n_plus_one(q, 200_000, 10_000.0, 20.0, 1.0, 1.0);
+        assert!(flagged(&lookup), "the same counts on an application lookup");
+        assert!(!flagged(&check));
     }
 }

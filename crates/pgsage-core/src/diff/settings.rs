@@ -96,43 +96,10 @@ fn server_value(s: &Setting) -> Option<Setting> {
     }
 }
 
-/// The value as `SHOW` prints it: memory and time in the largest unit that keeps it
-/// whole (`16384` of `8kB` → `128MB`, `60` of `s` → `1min`), other values as stored.
+/// The value as `SHOW` prints it ([`crate::tune::current_text`], the one formatter of a
+/// setting's value).
 pub fn shown(s: &Setting) -> String {
-    let Some(unit) = s.unit.as_deref().filter(|u| !u.is_empty()) else {
-        return s.setting.clone();
-    };
-    if let Some(bytes) = s.as_bytes() {
-        if bytes.fract() == 0.0 {
-            return crate::units::setting_bytes(bytes as u64);
-        }
-    }
-    if let Some(ms) = s.as_millis() {
-        if ms > 0.0 && ms.fract() == 0.0 {
-            return time_shown(ms as u64);
-        }
-    }
-    // -1 (disabled), 0, or a value without a whole conversion: the number and its unit.
-    match s.setting.as_str() {
-        "-1" | "0" => s.setting.clone(),
-        v => format!("{v}{unit}"),
-    }
-}
-
-fn time_shown(ms: u64) -> String {
-    const UNITS: [(u64, &str); 5] = [
-        (86_400_000, "d"),
-        (3_600_000, "h"),
-        (60_000, "min"),
-        (1_000, "s"),
-        (1, "ms"),
-    ];
-    for (size, name) in UNITS {
-        if ms.is_multiple_of(size) {
-            return format!("{}{name}", ms / size);
-        }
-    }
-    format!("{ms}ms")
+    crate::tune::current_text(s)
 }
 
 #[cfg(test)]

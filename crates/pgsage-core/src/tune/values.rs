@@ -152,14 +152,40 @@ const RESTART: &[&str] = &[
     "archive_mode",
 ];
 
-/// The current value for display, as a setting takes it: memory exact in its largest
-/// unit, others with their unit.
+/// The current value for display, as `SHOW` prints it and a setting takes it: memory and
+/// time in the largest unit that keeps them whole (`16384` of `8kB` → `128MB`, `300` of
+/// `s` → `5min`), `-1` and `0` (usually "off") bare, other values as stored. The one
+/// formatter of a setting's value (`tune`, the audit, `pgsage diff`).
 pub fn current_text(s: &Setting) -> String {
-    if let Some(b) = s.as_bytes() {
+    let Some(unit) = s.unit.as_deref().filter(|u| !u.is_empty()) else {
+        return s.setting.clone();
+    };
+    if let Some(b) = s.as_bytes().filter(|b| b.fract() == 0.0) {
         return setting_bytes(b as u64);
     }
-    match s.unit.as_deref() {
-        Some(u) if !u.is_empty() => format!("{}{u}", s.setting),
-        _ => s.setting.clone(),
+    if let Some(ms) = s.as_millis().filter(|ms| *ms > 0.0 && ms.fract() == 0.0) {
+        return time_text(ms as u64);
     }
+    match s.setting.as_str() {
+        "-1" | "0" => s.setting.clone(),
+        v => format!("{v}{unit}"),
+    }
+}
+
+/// Whole milliseconds in the largest time unit that keeps them whole, as `SHOW` does.
+fn time_text(ms: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "min"),
+        (1_000, "s"),
+        (1, "ms"),
+    ];
+    UNITS
+        .iter()
+        .find(|(size, _)| ms.is_multiple_of(*size))
+        .map_or_else(
+            || format!("{ms}ms"),
+            |(size, name)| format!("{}{name}", ms / size),
+        )
 }

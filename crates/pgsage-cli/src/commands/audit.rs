@@ -27,6 +27,11 @@ pub struct AuditArgs {
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The Odoo server's configuration file (odoo.conf), for the `erp` pack: its
+    /// connection pools (workers, max_cron_threads, db_maxconn) and replica. Only those
+    /// keys are read; its passwords never are.
+    #[arg(long, value_name = "FILE")]
+    pub odoo_conf: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
@@ -60,6 +65,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut config = pgsage::RuleConfig::discover(args.config.as_deref())?;
     config.check_packs(&args.packs)?;
     args.sizing.apply(&mut config)?;
+    if let Some(path) = &args.odoo_conf {
+        config.load_odoo_conf(path)?;
+    }
     config.host = args.host.facts()?.or(&config.host);
 
     let (snap, source) = match &args.snapshot {

@@ -61,6 +61,8 @@ pub struct RuleConfig {
     pub profile: crate::tune::Profile,
     /// The `max_connections` to plan for, instead of deriving it from the snapshot.
     pub connections: Option<i64>,
+    /// The application's configuration file (`--odoo-conf`), for the `erp` rules.
+    pub odoo: Option<crate::knowledge::odoo::OdooConfig>,
 }
 
 impl RuleConfig {
@@ -107,6 +109,7 @@ impl RuleConfig {
             host: HostFacts::default(),
             profile: crate::tune::Profile::default(),
             connections: None,
+            odoo: None,
         })
     }
 
@@ -190,6 +193,58 @@ impl RuleConfig {
         Ok(config)
     }
 
+    /// Reads an Odoo configuration file (`--odoo-conf`) for the `erp` rules: its pool
+    /// and replica keys only (the file also holds passwords, which are never read).
+    pub fn load_odoo_conf(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            origin: Some(shown.clone()),
+            problem: format!("cannot read the Odoo configuration: {e}"),
+        })?;
+        let conf = crate::knowledge::odoo::OdooConfig::parse(&shown, &text).map_err(|e| {
+            Error::Config {
+                origin: Some(shown.clone()),
+                problem: format!("line {}: {}", e.line, e.problem),
+            }
+        })?;
+        self.odoo = Some(conf);
+        Ok(())
+    }
+
+    fn apply_odoo(&mut self, o: &user::OdooSection, origin: Option<&str>) -> Result<()> {
+        if let Some(path) = &o.conf {
+            self.load_odoo_conf(path)?;
+        }
+        let mut conf = self
+            .odoo
+            .take()
+            .unwrap_or_else(|| crate::knowledge::odoo::OdooConfig {
+                path: format!("[odoo] of {}", origin.unwrap_or("the configuration")),
+                ..crate::knowledge::odoo::OdooConfig::parse("", "[options]").unwrap_or_default()
+            });
+        if let Some(v) = o.workers {
+            conf.workers = v;
+        }
+        if let Some(v) = o.max_cron_threads {
+            conf.max_cron_threads = v;
+        }
+        if let Some(v) = o.db_maxconn {
+            if v == 0 {
+                return Err(Error::config(origin, "odoo.db_maxconn must be at least 1"));
+            }
+            conf.db_maxconn = v;
+        }
+        if let Some(v) = o.db_maxconn_gevent {
+            conf.db_maxconn_gevent = Some(v);
+        }
+        if let Some(v) = &o.db_replica_host {
+            conf.db_replica_host = Some(v.clone());
+        }
+        self.odoo = Some(conf);
+        Ok(())
+    }
+
     /// Applies a user configuration given as TOML text; `origin` names it in errors.
     pub fn apply_toml(&mut self, text: &str, origin: &str) -> Result<()> {
         let user: UserConfig =
@@ -220,6 +275,9 @@ impl RuleConfig {
                 return Err(Error::config(origin, "tune.connections must be at least 1"));
             }
             self.connections = Some(n);
+        }
+        if let Some(o) = &user.odoo {
+            self.apply_odoo(o, origin)?;
         }
         for pack in user.packs.disabled {
             self.disable_pack(&pack)

@@ -13,6 +13,7 @@ pub const SHIPPED_PACKS: &[(&str, &str)] = &[
         "connections.toml",
         include_str!("../../../../rules/connections.toml"),
     ),
+    ("erp.toml", include_str!("../../../../rules/erp.toml")),
     (
         "indexing.toml",
         include_str!("../../../../rules/indexing.toml"),

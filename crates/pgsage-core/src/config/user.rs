@@ -24,6 +24,9 @@ pub struct UserConfig {
     /// `[packs]`.
     #[serde(default)]
     pub packs: PacksSection,
+    /// `[odoo]`.
+    #[serde(default)]
+    pub odoo: Option<OdooSection>,
     /// `[rules.ID]`.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleOverride>,
@@ -101,4 +104,23 @@ pub struct Suppression {
     pub object: String,
     /// Why it is accepted; shown in the report.
     pub reason: String,
+}
+
+/// `[odoo]`: the Odoo servers' configuration, for the `erp` rules: an `odoo.conf` to read,
+/// and/or its values (which win over the file's).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OdooSection {
+    /// Path of an `odoo.conf` (only its pool and replica keys are read).
+    pub conf: Option<String>,
+    /// `workers`.
+    pub workers: Option<u32>,
+    /// `max_cron_threads`.
+    pub max_cron_threads: Option<u32>,
+    /// `db_maxconn`.
+    pub db_maxconn: Option<u32>,
+    /// `db_maxconn_gevent`.
+    pub db_maxconn_gevent: Option<u32>,
+    /// `db_replica_host`.
+    pub db_replica_host: Option<String>,
 }

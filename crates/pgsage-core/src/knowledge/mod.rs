@@ -41,6 +41,7 @@ pub mod counters;
 pub mod jit;
 pub mod maintenance;
 pub mod memory;
+pub mod odoo;
 pub mod parallel;
 pub mod planner;
 pub mod platform;

@@ -12,6 +12,7 @@ mod macros;
 pub mod params;
 
 pub mod connections;
+pub mod erp;
 pub mod indexing;
 pub mod memory;
 pub mod planner;
@@ -152,6 +153,7 @@ impl std::fmt::Debug for Rule {
 pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     let mut all = [
         connections::RULES,
+        erp::RULES,
         indexing::RULES,
         memory::RULES,
         planner::RULES,
@@ -219,6 +221,7 @@ mod registry_tests {
                 "queries" => "QRY",
                 "plans" => "EXP",
                 "tenants" => "TEN",
+                "erp" => "ERP",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);

@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Column, Constraint, Extension, ForeignKey, Gap, Index, Sequence, Snapshot, Table, Trigger,
+    Column, Constraint, ErpFacts, Extension, ForeignKey, Gap, Index, Sequence, Snapshot, Table,
+    Trigger,
 };
 
 /// One database's sections, collected over its own connection.
@@ -45,6 +46,9 @@ pub struct DatabaseSections {
     /// Its user triggers.
     #[serde(default)]
     pub triggers: Vec<Trigger>,
+    /// The ERP application recognised in it, and what was read of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erp: Option<ErpFacts>,
     /// What could not be read in this database, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<Gap>,
@@ -112,6 +116,7 @@ impl Snapshot {
             columns: _,
             constraints: _,
             triggers: _,
+            erp: _,
             wal_lsn_bytes,
             statements,
             // The baseline's tables are the connected database's: the other databases
@@ -131,6 +136,7 @@ impl Snapshot {
             columns,
             constraints,
             triggers,
+            erp,
             gaps: database_gaps,
         } = sections;
         // The server-wide gaps hold for every database; this database's own come after.
@@ -173,6 +179,7 @@ impl Snapshot {
             columns: columns.clone(),
             constraints: constraints.clone(),
             triggers: triggers.clone(),
+            erp: erp.clone(),
             wal_lsn_bytes: *wal_lsn_bytes,
             statements: statements.clone(),
             baseline: None,
@@ -194,6 +201,7 @@ impl Snapshot {
             columns: self.columns.clone(),
             constraints: self.constraints.clone(),
             triggers: self.triggers.clone(),
+            erp: self.erp.clone(),
             gaps: Vec::new(),
         }
     }

@@ -6,6 +6,7 @@
 
 mod activity;
 mod database_sections;
+mod erp;
 mod file;
 mod normalise;
 mod objects;
@@ -18,6 +19,7 @@ pub use activity::{
     VacuumProgress,
 };
 pub use database_sections::DatabaseSections;
+pub use erp::{Attachments, ErpFacts, QueueBacklog, ScheduledJob};
 pub use normalise::{normalised_collected_at, NORMALISED_PORT, NORMALISED_SERVER_DIR};
 pub use objects::{
     Column, Constraint, Extension, ForeignKey, Index, Role, Sequence, Table, Trigger,
@@ -118,6 +120,10 @@ pub struct Snapshot {
     /// User triggers of the connected database.
     #[serde(default)]
     pub triggers: Vec<Trigger>,
+    /// The ERP application recognised in the connected database (Odoo), and what was
+    /// read of it; `None` when none was recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erp: Option<ErpFacts>,
     /// The current WAL position in bytes (`pg_current_wal_lsn()`, or the replay position on
     /// a standby): with the baseline's, the WAL rate on every version.
     #[serde(default)]

@@ -75,6 +75,7 @@ impl Snapshot {
             columns: _,
             constraints: _,
             triggers: _,
+            erp,
             wal_lsn_bytes: _,
             statements,
             baseline,
@@ -98,7 +99,9 @@ impl Snapshot {
             .iter_mut()
             .for_each(|s| shift_statements(s, delta));
         baseline.iter_mut().for_each(|b| shift_baseline(b, delta));
+        erp.iter_mut().for_each(|e| shift_erp(e, delta));
         for d in other_databases {
+            d.erp.iter_mut().for_each(|e| shift_erp(e, delta));
             shift(&mut d.collected_at, delta);
             d.tables.iter_mut().for_each(|t| shift_table(t, delta));
             d.indexes.iter_mut().for_each(|i| shift_index(i, delta));
@@ -462,3 +465,11 @@ fn is_temp_dir(component: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// The scheduled jobs' times (ages of queue rows are differences: unchanged).
+fn shift_erp(e: &mut super::ErpFacts, delta: TimeDelta) {
+    for job in &mut e.jobs {
+        job.next_run.iter_mut().for_each(|t| shift(t, delta));
+        job.last_run.iter_mut().for_each(|t| shift(t, delta));
+    }
+}

@@ -19,6 +19,7 @@ mod checkpointer;
 mod columns;
 mod constraints;
 mod databases;
+mod erp;
 mod extensions;
 mod foreign_keys;
 mod indexes;
@@ -556,7 +557,6 @@ async fn sample_full(
         let _ = session.close().await;
     }
     let mut results = results?;
-    conn.execute("COMMIT", "COMMIT").await?;
 
     let mut gaps = Vec::new();
     let c = take_counters(&mut results, &counters, &cx, &mut gaps);
@@ -573,6 +573,16 @@ async fn sample_full(
         .take(sequences, &mut gaps, sequences::decode)
         .unwrap_or_default();
     let columns = results.take(columns, &mut gaps, columns::decode);
+    // An Odoo database's own facts, in the same snapshot: one more round trip, only there.
+    let erp = erp::read(
+        conn,
+        &c.tables,
+        columns.as_ref().map_or(&[][..], |c| &c.columns),
+        &cx.facts.info.user,
+        &mut gaps,
+    )
+    .await?;
+    conn.execute("COMMIT", "COMMIT").await?;
     let databases = c.databases;
     // Name → value: the names are the platform's evidence, the values what its features
     // are set to.
@@ -651,6 +661,7 @@ async fn sample_full(
         triggers: results
             .take(triggers, &mut gaps, constraints::decode_triggers)
             .unwrap_or_default(),
+        erp,
         wal_lsn_bytes: c.wal_lsn_bytes,
         other_databases: Vec::new(),
     };

@@ -158,7 +158,6 @@ async fn read_sections(
     let triggers_slot = plan.add("triggers", constraints::triggers_sql());
     let clock = plan.add("clock", CLOCK_SQL.into());
     let mut results = conn.run(plan).await?;
-    conn.execute("COMMIT", "COMMIT").await?;
 
     let mut gaps = Vec::new();
     let (mut tables, locked) = results
@@ -172,6 +171,15 @@ async fn read_sections(
         .take(sequences_slot, &mut gaps, sequences::decode)
         .unwrap_or_default();
     let columns = results.take(columns_slot, &mut gaps, columns::decode);
+    let erp = super::erp::read(
+        conn,
+        &tables,
+        columns.as_ref().map_or(&[][..], |c| &c.columns),
+        &cx.facts.info.user,
+        &mut gaps,
+    )
+    .await?;
+    conn.execute("COMMIT", "COMMIT").await?;
     let mut sections = DatabaseSections {
         name: name.to_owned(),
         collected_at: super::take_clock(&mut results, clock, &mut gaps).unwrap_or_else(Utc::now),
@@ -189,6 +197,7 @@ async fn read_sections(
         triggers: results
             .take(triggers_slot, &mut gaps, constraints::decode_triggers)
             .unwrap_or_default(),
+        erp,
         gaps: Vec::new(),
     };
     if let Some(columns) = columns {

@@ -201,6 +201,8 @@ pub(crate) struct AdvisedIndex {
     pub table: String,
     /// Key column names in order.
     pub columns: Vec<String>,
+    /// Its `CREATE INDEX CONCURRENTLY` statement (IDX009's fix).
+    pub create_statement: String,
 }
 
 /// The indexes IDX009 recommends with its parameters in the audit's configuration, for
@@ -208,11 +210,19 @@ pub(crate) struct AdvisedIndex {
 /// IDX009 does not run (disabled, or its pack) or there is no workload to advise on:
 /// those rules then judge everything themselves.
 pub(crate) fn advised_indexes(ctx: &RuleContext<'_>) -> Vec<AdvisedIndex> {
+    index_advice(ctx).unwrap_or_default()
+}
+
+/// The indexes IDX009 recommends, or `None` when IDX009 gives no advice at all (disabled,
+/// no workload, hidden statement texts): a rule that follows IDX009's verdict on a table
+/// must then judge it itself.
+pub(crate) fn index_advice(ctx: &RuleContext<'_>) -> Option<Vec<AdvisedIndex>> {
     if !ctx.config.is_enabled(MissingIndex::META.id) {
-        return Vec::new();
+        return None;
     }
-    match audit_advice(ctx) {
-        Ok(advice) => advice
+    let advice = audit_advice(ctx).ok()?;
+    Some(
+        advice
             .recommendations
             .iter()
             .map(|r| AdvisedIndex {
@@ -223,10 +233,10 @@ pub(crate) fn advised_indexes(ctx: &RuleContext<'_>) -> Vec<AdvisedIndex> {
                     .iter()
                     .map(|c| c.strip_suffix(" DESC").unwrap_or(c).to_owned())
                     .collect(),
+                create_statement: r.create_statement.clone(),
             })
             .collect(),
-        Err(_) => Vec::new(),
-    }
+    )
 }
 
 impl SnapshotRule for MissingIndex {

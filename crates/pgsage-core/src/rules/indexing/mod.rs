@@ -4,6 +4,7 @@
 mod common;
 
 pub(crate) use common::table_delta;
+pub(crate) use missing_index::index_advice;
 mod duplicate_index;
 pub(crate) mod index_bloat;
 mod index_drops;

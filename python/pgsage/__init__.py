@@ -209,6 +209,7 @@ def audit(
     storage: Optional[str] = None,
     platform: Optional[str] = None,
     tier: Optional[str] = None,
+    odoo_conf: Union[str, "os.PathLike[str]", None] = None,
     **collect_options: Any,
 ) -> Report:
     """Runs the rules and returns the :class:`Report`.
@@ -231,6 +232,10 @@ def audit(
             ``"db.r6g.large"``, ``"db-custom-4-16384"``; docs/tiers.md lists them): its
             RAM, vCPUs and storage are the host facts ``ram``, ``cpus`` and ``storage``
             leave out, with the source ``tier <name>``.
+        odoo_conf: the Odoo server's ``odoo.conf``, for the ``erp`` pack's connection
+            pools (only its pool and replica keys are read, never its passwords) — like
+            the CLI's ``--odoo-conf``; ``config={"odoo": {"workers": 8, ...}}`` gives the
+            same values without the file.
         **collect_options: passed to :func:`collect` when auditing a DSN.
 
     Raises:
@@ -265,6 +270,7 @@ def audit(
         packs=_packs(packs),
         min_severity=_severity(min_severity),
         live=live,
+        odoo_conf=None if odoo_conf is None else os.fspath(odoo_conf),
         **_host(ram, cpus, storage, platform, tier),
         **config_kwargs(config),
     )

@@ -62,6 +62,7 @@ def audit(
     storage: Optional[str] = None,
     platform: Optional[str] = None,
     tier: Optional[str] = None,
+    odoo_conf: Optional[str] = None,
 ) -> str: ...
 def fix_script(report_json: str) -> str: ...
 def diff_snapshots(

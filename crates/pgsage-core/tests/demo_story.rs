@@ -42,6 +42,10 @@ const PLANTED: &[(&[&str], &str)] = &[
     (&["IDX002"], "stock_move_product_id_index"),
     (&["IDX003"], "stock_move_origin_index"),
     (&["STO001"], "ir_attachment"),
+    // Odoo, in Odoo's terms.
+    (&["ERP001"], "ir_attachment"),
+    (&["ERP002"], "mail_mail"),
+    (&["ERP003"], "mail_message"),
     (&["SCH003"], "x_legacy_customer_import"),
 ];
 
@@ -123,4 +127,23 @@ fn healthy_twins_get_no_finding() {
         .map(|f| format!("{} on {}: {}", f.rule, f.object.name, f.message))
         .collect();
     assert!(noisy.is_empty(), "findings on healthy objects: {noisy:#?}");
+}
+
+/// Odoo's healthy twins: queue tables whose cleanup runs (the bus, the job queue) and the
+/// polymorphic references that keep their (model, res_id) index.
+#[test]
+fn erp_twins_get_no_erp_finding() {
+    let noisy: Vec<String> = demo_findings()
+        .iter()
+        .filter(|f| match f.rule.as_str() {
+            "ERP002" => ["bus_bus", "queue_job"].contains(&f.object.name.as_str()),
+            "ERP003" => ["mail_followers", "ir_attachment"].contains(&f.object.name.as_str()),
+            _ => false,
+        })
+        .map(|f| format!("{} on {}: {}", f.rule, f.object.name, f.message))
+        .collect();
+    assert!(
+        noisy.is_empty(),
+        "ERP findings on healthy twins: {noisy:#?}"
+    );
 }

@@ -450,7 +450,7 @@ fn collect_interruptibly(
 #[pyfunction]
 #[pyo3(signature = (
     snapshot, *, config_path=None, config_json=None, packs=Vec::new(), min_severity=None,
-    live=false, ram=None, cpus=None, storage=None, platform=None, tier=None
+    live=false, ram=None, cpus=None, storage=None, platform=None, tier=None, odoo_conf=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn audit(
@@ -466,11 +466,15 @@ fn audit(
     storage: Option<String>,
     platform: Option<String>,
     tier: Option<String>,
+    odoo_conf: Option<PathBuf>,
 ) -> PyResult<String> {
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
         py.detach(move || -> pgsage::Result<String> {
             let mut config = resolve_config(config_path, config_json.as_deref())?;
+            if let Some(path) = &odoo_conf {
+                config.load_odoo_conf(path)?;
+            }
             let flags = given_host(
                 ram.as_deref(),
                 cpus,

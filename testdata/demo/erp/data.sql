@@ -233,9 +233,33 @@ SELECT md5('job' || g), 'Send invoice ' || g || ' to the e-invoicing network', '
        now() - interval '21 days' + g * interval '90 seconds' + interval '2 seconds'
 FROM generate_series(1::bigint, 20000) g;
 
+-- Odoo's catalog: what is installed (the base module records the series), the models the
+-- scheduled jobs run on, the system parameters.
+INSERT INTO ir_module_module (name, state, latest_version)
+VALUES ('base', 'installed', '17.0.1.3'), ('web', 'installed', '17.0.1.0'),
+       ('bus', 'installed', '17.0.1.0'), ('mail', 'installed', '17.0.1.15'),
+       ('sale', 'installed', '17.0.1.2'), ('stock', 'installed', '17.0.1.1'),
+       ('account', 'installed', '17.0.1.2'), ('purchase', 'installed', '17.0.1.2'),
+       ('queue_job', 'installed', '17.0.1.1.0'), ('website', 'uninstalled', NULL);
+INSERT INTO ir_model (model, name)
+SELECT m, jsonb_build_object('en_US', initcap(replace(m, '.', ' ')))
+FROM unnest(ARRAY['ir.autovacuum', 'bus.bus', 'queue.job', 'account.move.line', 'mail.mail',
+                  'procurement.group', 'sale.order', 'stock.picking', 'res.partner']) m;
+INSERT INTO ir_config_parameter (key, value)
+VALUES ('ir_attachment.location', 'db'), ('web.base.url', 'https://erp.demo.example'),
+       ('database.secret', 'demo-secret-pgsage-never-reads');
+
+-- PLANTED: the outgoing mail server's password expired nine days ago: every email since
+-- (invoices, delivery notices) waits in the queue. The queue manager still runs and fails.
+INSERT INTO mail_mail (mail_message_id, email_to, subject, state, failure_reason, create_date)
+SELECT 1 + g * 37 % 500000, 'customer' || g % 5000 || '@example.com', 'Invoice INV/2026/' || g,
+       'outgoing', NULL, (now() AT TIME ZONE 'UTC') - interval '9 days' + g * interval '1 minute'
+FROM generate_series(1::bigint, 12000) g;
+
 INSERT INTO ir_cron (cron_name, model, method, interval_number, interval_type, nextcall, priority)
 SELECT n, m, f, i, t, now() - interval '1 minute', p
-FROM (VALUES ('Bus: garbage collect notifications', 'bus.bus', '_gc_messages', 1, 'days', 5),
+FROM (VALUES ('Base: Auto-vacuum internal data', 'ir.autovacuum', '_run_vacuum_cleaner', 1, 'days', 5),
+             ('Bus: garbage collect notifications', 'bus.bus', '_gc_messages', 1, 'days', 5),
              ('Jobs: vacuum done jobs', 'queue.job', 'autovacuum', 1, 'days', 5),
              ('Accounting: recompute residual amounts', 'account.move.line', '_compute_amount_residual', 1, 'days', 10),
              ('Mail: email queue manager', 'mail.mail', 'process_email_queue', 1, 'minutes', 5),

@@ -10,6 +10,29 @@
 -- data.sql, then post_data.sql (indexes and foreign keys), as the application role
 -- `odoo` that owns the database. `scripts/make-demo-snapshot.sh` runs it all.
 
+-- Odoo's catalog: the modules installed, the models, the system parameters. pgsage
+-- recognises an Odoo database by the first two and res_users.
+CREATE TABLE ir_module_module (
+    id serial PRIMARY KEY,
+    name varchar NOT NULL UNIQUE,
+    state varchar,
+    latest_version varchar
+);
+
+CREATE TABLE ir_model (
+    id serial PRIMARY KEY,
+    model varchar NOT NULL UNIQUE,
+    name jsonb NOT NULL
+);
+
+-- PLANTED (with ir_attachment below): `ir_attachment.location = db`, set by the
+-- go-live's integrator "so that backups are complete".
+CREATE TABLE ir_config_parameter (
+    id serial PRIMARY KEY,
+    key varchar NOT NULL UNIQUE,
+    value text NOT NULL
+);
+
 CREATE TABLE res_company (
     id serial PRIMARY KEY,
     name varchar NOT NULL,
@@ -250,6 +273,18 @@ CREATE TABLE mail_tracking_value (
     field_name varchar NOT NULL,
     old_value_char varchar,
     new_value_char varchar,
+    create_date timestamp NOT NULL DEFAULT now()
+);
+
+-- Outgoing emails, queued by the application and sent by the "Mail: email queue manager"
+-- cron (deleted once sent).
+CREATE TABLE mail_mail (
+    id serial PRIMARY KEY,
+    mail_message_id integer NOT NULL,
+    email_to varchar,
+    subject varchar,
+    state varchar NOT NULL,
+    failure_reason text,
     create_date timestamp NOT NULL DEFAULT now()
 );
 

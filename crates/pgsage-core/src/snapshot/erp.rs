@@ -42,6 +42,17 @@ pub struct ErpFacts {
     /// Scheduled jobs (Odoo: `ir_cron`), when readable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jobs: Vec<ScheduledJob>,
+    /// The sections that could not be read (`modules`, `parameters`, `attachments`,
+    /// `queue tables`, `scheduled jobs`): the snapshot's gaps say why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+}
+
+impl ErpFacts {
+    /// Whether a section was read (see [`ErpFacts::unread`]).
+    pub fn read(&self, section: &str) -> bool {
+        !self.unread.iter().any(|s| s == section)
+    }
 }
 
 /// Where the application keeps its files, counted over the attachment table.

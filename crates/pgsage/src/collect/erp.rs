@@ -91,17 +91,31 @@ pub(super) async fn read(
     if let Some(j) = take(&mut results, jobs, &mut own_gaps, decode_jobs) {
         facts.jobs = j;
     }
-    for mut g in own_gaps {
-        if g.why.contains("permission denied") {
-            g.why = format!(
-                "{}; to read the application's {}: GRANT SELECT ON {} TO {role} \
-                 (ir_config_parameter is never needed: it holds secrets)",
-                g.why,
-                g.what.trim_start_matches("odoo "),
-                catalog.grantable().join(", ")
-            );
+    // What could not be read: the sections (for the rules, which then skip instead of
+    // passing them as clean), and one gap with one grant for every refused table.
+    let mut refused = Vec::new();
+    for g in own_gaps {
+        let section = g.what.trim_start_matches("odoo ").to_owned();
+        if !facts.unread.contains(&section) {
+            facts.unread.push(section.clone());
         }
-        gaps.push(g);
+        if g.why.contains("permission denied") {
+            refused.push(section);
+        } else {
+            gaps.push(g);
+        }
+    }
+    if !refused.is_empty() {
+        gaps.push(Gap {
+            what: "odoo tables".into(),
+            why: format!(
+                "role {role} may not read Odoo's tables (permission denied): its {} are not judged; \
+                 to include them: GRANT SELECT ON {} TO {role} (never on ir_config_parameter, \
+                 which holds secrets: without it, only the attachment location parameter is unknown)",
+                refused.join(", "),
+                catalog.grantable().join(", ")
+            ),
+        });
     }
     Ok(Some(facts))
 }

@@ -313,6 +313,12 @@ pub(crate) static CAUSES: &[Cause] = &[
         server_wide: false,
         explains: &["IDX009", "IDX006"],
     },
+    // Odoo's attachments in the database are the binary data STO001 sees in the table.
+    Cause {
+        rule: "ERP001",
+        server_wide: false,
+        explains: &["STO001"],
+    },
     // A workload-validated index explains the sequential scans on its table.
     Cause {
         rule: "IDX009",

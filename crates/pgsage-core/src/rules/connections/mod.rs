@@ -1,6 +1,7 @@
 //! The `connections` pack: connection limits, pooling, idle and blocked sessions.
 
 mod common;
+pub(crate) use common::connection_plan;
 mod connections_near_limit;
 mod connections_not_pooled;
 mod idle_in_transaction;

@@ -58,7 +58,7 @@ impl SnapshotRule for AttachmentsInDatabase {
         let f = facts(ctx, &o)?;
         let Some(a) = &f.attachments else {
             return Err(Skip::because(format!(
-                "the attachment table of {} was not read (see the snapshot's gaps)",
+                "the attachment table of {} was not read (see the snapshot's gaps: `odoo tables`)",
                 ctx.snapshot.server.database
             )));
         };

@@ -209,6 +209,17 @@ fn from_config(
         "put a pooler in front (PgBouncer: session pooling for the websocket process and queue_job's runner, which LISTEN; transaction pooling for the HTTP workers)".to_owned(),
         "send the HTTP workers through the platform's pooler, which is already on (session pooling for the websocket process and queue_job's runner, which LISTEN)",
     );
+    // When the audit's connection plan lowers max_connections behind a pooler (CON002,
+    // `pgsage tune`), Odoo's pools must go through it: say so, with the same plan.
+    let behind_pooler = crate::rules::connections::connection_plan(ctx)
+        .filter(|p| p.behind_pooler)
+        .map(|p| {
+            format!(
+                " The audit's connection plan lowers max_connections to {} behind a pooler (CON002): point Odoo at the pooler, whose client limit must then hold these pools.",
+                units::count(p.max_connections)
+            )
+        })
+        .unwrap_or_default();
     Draft::new(object, message)
         .severity(if open as u64 >= for_odoo {
             Severity::Critical
@@ -224,7 +235,7 @@ fn from_config(
         .evidence("odoo_sessions_open", open)
         .evidence("accepted_connections", for_odoo)
         .recommend(format!(
-            "In odoo.conf, set `db_maxconn = {fitting}` so that every pool of {} fits in the {} accepted connections (each process needs only a few: a request's cursor and the one Odoo opens beside it); or {pooler}",
+            "In odoo.conf, set `db_maxconn = {fitting}` so that every pool of {} fits in the {} accepted connections (each process needs only a few: a request's cursor and the one Odoo opens beside it); or {pooler}.{behind_pooler}",
             if servers > 1 { format!("the {servers} Odoo servers") } else { "the Odoo server".to_owned() },
             units::count(for_odoo),
         ))

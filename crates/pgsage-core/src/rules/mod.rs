@@ -13,6 +13,7 @@ pub mod params;
 
 pub mod connections;
 pub mod indexing;
+pub mod locks;
 pub mod memory;
 pub mod planner;
 pub mod plans;
@@ -153,6 +154,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     let mut all = [
         connections::RULES,
         indexing::RULES,
+        locks::RULES,
         memory::RULES,
         planner::RULES,
         plans::RULES,
@@ -219,6 +221,7 @@ mod registry_tests {
                 "queries" => "QRY",
                 "plans" => "EXP",
                 "tenants" => "TEN",
+                "locks" => "LCK",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);
@@ -292,6 +295,19 @@ mod registry_tests {
                     plan_expectations.contains(&format!("\"{id}\"")),
                     "{id}: no corpus plan expects it"
                 ),
+                // Lock incidents exist only in server logs: their cases are the captured
+                // logs of testdata/logs/locks (a conflicts capture and its healthy twin).
+                Target::Workload if r.meta().pack == "locks" => {
+                    let manifest = std::fs::read_to_string(
+                        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("../../testdata/logs/locks/pg18/manifest.json"),
+                    )
+                    .expect("lock captures (scripts/capture-lock-logs.sh)");
+                    assert!(
+                        manifest.contains("\"conflicts\"") && manifest.contains("\"healthy\""),
+                        "{id}: no captured conflicts and healthy twin"
+                    );
+                }
                 Target::Snapshot | Target::Workload => {
                     assert!(
                         scenarios.iter().any(|s| s

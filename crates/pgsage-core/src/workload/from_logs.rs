@@ -28,7 +28,7 @@ pub fn from_logs<P: AsRef<Path>>(
     let mut seen = 0u64;
     // Statements are fingerprinted on the log parser threads; the aggregation (a hash
     // lookup and a few counters per sample) runs on this one.
-    let stats = read_paths_map_until(
+    let mut stats = read_paths_map_until(
         paths,
         opts,
         cancel,
@@ -49,7 +49,9 @@ pub fn from_logs<P: AsRef<Path>>(
         .iter()
         .map(|p| p.as_ref().display().to_string())
         .collect();
-    Ok((agg.finish(files), stats))
+    let mut workload = agg.finish(files);
+    workload.incidents = std::mem::take(&mut stats.incidents).finish(&workload.queries);
+    Ok((workload, stats))
 }
 
 /// [`from_logs`] with `bucket_seconds` time windows, for a caller that wants an error

@@ -29,6 +29,8 @@ pub(super) struct Entry<'a> {
     pub severity: Option<Severity>,
     pub message: Cow<'a, str>,
     pub detail: Option<Cow<'a, str>>,
+    /// `CONTEXT:` (where a lock wait or conflict happened: `while updating tuple …`).
+    pub context: Option<Cow<'a, str>>,
     pub statement: Option<Cow<'a, str>>,
 }
 
@@ -113,6 +115,7 @@ impl Assembler {
                     .or_default() += 1;
                 if sev == Severity::Error {
                     self.reset(e.pid);
+                    super::incidents::on_error(&e, at, &mut self.out.stats);
                 }
                 return;
             }
@@ -198,7 +201,10 @@ impl Assembler {
             Message::Autovacuum => m.autovacuum += 1,
             Message::Connection => m.connections += 1,
             Message::Disconnection => m.disconnections += 1,
-            Message::LockWait => m.lock_waits += 1,
+            Message::LockWait => {
+                m.lock_waits += 1;
+                super::incidents::on_lock_wait(&e, at, &mut self.out.stats);
+            }
             Message::Other => m.other += 1,
         }
     }

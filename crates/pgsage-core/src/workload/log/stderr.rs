@@ -96,6 +96,7 @@ fn close<'a>(p: Piece<'a>, chunk: &'a str, entry: &mut Option<Entry<'a>>, asm: &
             Some(e) if e.pid == p.fields.pid => match p.severity {
                 Severity::Detail => e.detail = Some(p.text(chunk)),
                 Severity::Statement => e.statement = Some(p.text(chunk)),
+                Severity::Context => e.context = Some(p.text(chunk)),
                 _ => {}
             },
             _ => asm.out.stats.messages.orphan_secondary += 1,
@@ -118,6 +119,7 @@ fn close<'a>(p: Piece<'a>, chunk: &'a str, entry: &mut Option<Entry<'a>>, asm: &
         severity: Some(p.severity),
         message: p.text(chunk),
         detail: None,
+        context: None,
         statement: None,
     });
 }

@@ -75,11 +75,15 @@ impl WorkloadRule for Deadlocks {
             let label = t.label();
             let ops = t.operations();
             let erp = ops.as_ref().and_then(|o| o.sentence(&label, "write"));
+            let stmts = t.statements(3);
+            let between = match stmts.as_slice() {
+                [one] => format!("between two runs of {one}"),
+                many => format!("between {}", many.join(" and ")),
+            };
             let mut message = format!(
-                "{} on {label}{} between {}",
+                "{} on {label}{} {between}",
                 crate::units::counted(count, "deadlock", "deadlocks"),
                 rate_text(count, w),
-                t.statements(3).join(" and "),
             );
             if let Some(s) = &erp {
                 message.push_str(&format!(": {s}"));
@@ -87,7 +91,7 @@ impl WorkloadRule for Deadlocks {
             let mut rec = String::from(
                 "Make the transactions that write these rows take them in one order (lock them up front with SELECT … ORDER BY id FOR UPDATE), keep them short, and index the foreign keys their statements check",
             );
-            if ops.as_ref().is_some_and(|o| o.cron > 0 || o.odoo) {
+            if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
                 rec.push_str(
                     "; ERP side: move the cron job out of the interactive peak, give it smaller batches committed one by one, or run the work as queue_job jobs that retry on concurrency errors",
                 );

@@ -116,7 +116,7 @@ impl WorkloadRule for LockWaits {
             let mut rec = String::from(
                 "Shorten the transactions that hold these rows (commit per batch), index the foreign keys the waiting statements check, and give interactive roles a lock_timeout so requests fail fast and are retried instead of piling up",
             );
-            if ops.as_ref().is_some_and(|o| o.cron > 0 || o.odoo) {
+            if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
                 rec.push_str(
                     "; ERP side: move the cron job out of the interactive peak, give it smaller batches, or run the work as queue_job jobs",
                 );

@@ -140,8 +140,7 @@ impl OnTable<'_> {
         )
     }
 
-    /// The ERP operations of all groups, added up: (erp, cron count, interactive
-    /// count, cron applications).
+    /// The ERP operations of all groups, added up.
     pub fn operations(&self) -> Option<Operations> {
         let mut out = Operations::default();
         let mut any = false;
@@ -149,14 +148,24 @@ impl OnTable<'_> {
             let Some(ops) = &g.operations else { continue };
             any = true;
             out.odoo |= ops.erp.as_deref() == Some("odoo");
-            for map in [&ops.logged_by, &ops.other_side] {
-                out.cron += map.get(&Operation::Cron).copied().unwrap_or(0);
-                out.interactive += map.get(&Operation::Interactive).copied().unwrap_or(0);
-            }
+            let n = |m: &BTreeMap<Operation, u64>, op| m.get(&op).copied().unwrap_or(0);
+            out.logged_cron += n(&ops.logged_by, Operation::Cron);
+            out.logged_interactive += n(&ops.logged_by, Operation::Interactive);
+            out.other_cron += n(&ops.other_side, Operation::Cron);
+            out.other_interactive += n(&ops.other_side, Operation::Interactive);
             for a in &ops.cron_applications {
-                if !out.cron_applications.contains(a) {
-                    out.cron_applications.push(a.clone());
-                }
+                push_new(&mut out.cron_applications, a);
+            }
+            for a in ops.writers.get(&Operation::Cron).into_iter().flatten() {
+                push_new(&mut out.cron_writers, a);
+            }
+            for a in ops
+                .writers
+                .get(&Operation::Interactive)
+                .into_iter()
+                .flatten()
+            {
+                push_new(&mut out.interactive_writers, a);
             }
         }
         any.then_some(out)
@@ -175,42 +184,95 @@ impl OnTable<'_> {
     }
 }
 
+fn push_new(v: &mut Vec<String>, a: &str) {
+    if !v.iter().any(|x| x == a) {
+        v.push(a.to_owned());
+    }
+}
+
 /// ERP operations behind a table's incidents.
 #[derive(Debug, Default)]
 pub(crate) struct Operations {
     pub odoo: bool,
-    pub cron: u64,
-    pub interactive: u64,
+    /// Incidents whose logging process was the cron worker / interactive.
+    pub logged_cron: u64,
+    pub logged_interactive: u64,
+    /// Other processes (named by the log) that were the cron worker / interactive.
+    pub other_cron: u64,
+    pub other_interactive: u64,
     pub cron_applications: Vec<String>,
+    /// Applications whose statements in the log write the table.
+    pub cron_writers: Vec<String>,
+    pub interactive_writers: Vec<String>,
 }
 
 impl Operations {
-    /// The sentence naming who collides, said to be inferred; `None` when nothing is
-    /// known.
+    /// Whether cron work took part, or writes the table.
+    pub fn cron(&self) -> bool {
+        self.logged_cron + self.other_cron > 0 || !self.cron_writers.is_empty()
+    }
+
+    /// The sentence naming who collides, said to be inferred and from what; `None`
+    /// when nothing is known. The other side is the one the log names when it does
+    /// (a deadlock's DETAIL, a lock holder's own entries), else the applications whose
+    /// statements write the table.
     pub fn sentence(&self, table: &str, verb: &str) -> Option<String> {
-        let apps = self
-            .cron_applications
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let evidence = format!(
-            "(inferred: {apps} ran the cron job pick on `ir_cron`, the other applications did not)"
-        );
-        let cron = if self.odoo {
+        let quoted = |v: &[String]| {
+            v.iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let cron_name = if self.odoo {
             "the Odoo cron worker"
         } else {
             "the cron worker"
         };
-        match (self.cron > 0, self.interactive > 0) {
+        let cron_evidence = format!(
+            "{} ran the cron job pick on `ir_cron`",
+            quoted(&self.cron_applications)
+        );
+        let logged = (self.logged_cron > 0, self.logged_interactive > 0);
+        let named = (self.other_cron > 0, self.other_interactive > 0);
+        let (cron, interactive, how) = if named.0 || named.1 {
+            (
+                logged.0 || named.0,
+                logged.1 || named.1,
+                format!("{cron_evidence}; the log names both processes"),
+            )
+        } else {
+            let writers = (
+                !self.cron_writers.is_empty(),
+                !self.interactive_writers.is_empty(),
+            );
+            let mut how = cron_evidence.clone();
+            if writers.0 || writers.1 {
+                let mut all = self.cron_writers.clone();
+                all.extend(self.interactive_writers.iter().cloned());
+                let verb = if all.len() == 1 { "writes" } else { "write" };
+                how.push_str(&format!(
+                    "; the other side is not in the log, but {} {verb} {table} in it",
+                    quoted(&all)
+                ));
+            }
+            (logged.0 || writers.0, logged.1 || writers.1, how)
+        };
+        let both = named.0 && logged.0 || named.1 && logged.1;
+        match (cron, interactive) {
             (true, true) => Some(format!(
-                "{cron} and interactive requests (order entry, users' saves) both {verb} {table} rows {evidence}"
+                "{cron_name} and interactive requests both {verb} {table} rows (inferred: {how})"
+            )),
+            (true, false) if both => Some(format!(
+                "cron jobs {verb} {table} rows against each other (inferred: {how})"
+            )),
+            (false, true) if both => Some(format!(
+                "interactive requests {verb} {table} rows against each other (inferred: {how})"
             )),
             (true, false) => Some(format!(
-                "cron jobs {verb} {table} rows against each other {evidence}"
+                "{cron_name} takes part (inferred: {how}); the log does not say who held the other side"
             )),
             (false, true) if !self.cron_applications.is_empty() => Some(format!(
-                "interactive requests {verb} {table} rows against each other {evidence}"
+                "interactive requests take part, not the cron worker (inferred: {how}); the log does not say who held the other side"
             )),
             _ => None,
         }

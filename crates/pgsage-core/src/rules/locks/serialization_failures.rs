@@ -84,7 +84,7 @@ impl WorkloadRule for SerializationFailures {
             let mut rec = String::from(
                 "Retry the transaction on SQLSTATE 40001, keep REPEATABLE READ/SERIALIZABLE transactions short and update the hot rows last; give SERIALIZABLE reads an index so their predicate locks stay narrow",
             );
-            if ops.as_ref().is_some_and(|o| o.cron > 0 || o.odoo) {
+            if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
                 rec.push_str(
                     "; ERP side: move the cron job that updates these rows out of the interactive peak, make its batches smaller, or run it as queue_job jobs that retry on concurrency errors",
                 );

@@ -67,6 +67,11 @@ pub(crate) fn attribute(groups: &mut [IncidentGroup], queries: &[QueryStats]) {
     let by_fp: HashMap<Fingerprint, &QueryStats> =
         queries.iter().map(|q| (q.fingerprint, q)).collect();
     let odoo_log = !cron_apps.is_empty() || queries.iter().any(|q| touches_ir_cron(&q.query));
+    let writers = if groups.is_empty() || cron_apps.is_empty() {
+        BTreeMap::new()
+    } else {
+        writers_by_table(queries, &cron_apps)
+    };
     for g in groups.iter_mut() {
         let odoo = odoo_log
             || g.relation.as_deref().is_some_and(is_odoo_table)
@@ -104,8 +109,51 @@ pub(crate) fn attribute(groups: &mut [IncidentGroup], queries: &[QueryStats]) {
             logged_by,
             other_side,
             cron_applications: cron_apps.iter().cloned().collect(),
+            writers: g
+                .relation
+                .as_ref()
+                .and_then(|r| writers.get(r))
+                .cloned()
+                .unwrap_or_default(),
         });
     }
+}
+
+/// Per table, the applications whose statements write it (`UPDATE`, `INSERT`,
+/// `DELETE`, `SELECT … FOR UPDATE`), by operation.
+fn writers_by_table(
+    queries: &[QueryStats],
+    cron_apps: &BTreeSet<String>,
+) -> BTreeMap<String, BTreeMap<Operation, Vec<String>>> {
+    let mut out: BTreeMap<String, BTreeMap<Operation, Vec<String>>> = BTreeMap::new();
+    for q in queries {
+        // Also the cron worker's batches (`BEGIN; SELECT … FROM ir_cron …; UPDATE …`),
+        // and `SELECT … FOR UPDATE` (its FROM table is the target).
+        let upper = q.query.to_ascii_uppercase();
+        let writes = q.kind == crate::workload::fingerprint::StatementKind::Write
+            || ["UPDATE ", "INSERT ", "DELETE "]
+                .iter()
+                .any(|w| upper.contains(w));
+        if !writes {
+            continue;
+        }
+        let Some(table) = super::target::target_table(&q.query) else {
+            continue;
+        };
+        let by = out.entry(table).or_default();
+        for a in q.applications.iter().filter(|a| a.name != "?") {
+            let op = if cron_apps.contains(&a.name) {
+                Operation::Cron
+            } else {
+                Operation::Interactive
+            };
+            let apps = by.entry(op).or_default();
+            if !apps.contains(&a.name) {
+                apps.push(a.name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// What a process running `fp` (`query`) from `app` was doing.

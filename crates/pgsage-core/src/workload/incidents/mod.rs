@@ -117,6 +117,11 @@ pub struct ErpOperations {
     pub other_side: BTreeMap<Operation, u64>,
     /// The applications taken for cron workers (they ran statements on `ir_cron`).
     pub cron_applications: Vec<String>,
+    /// The applications whose statements in the log write the table, by what they do:
+    /// the other side of a conflict the log does not name (a serialization failure, a
+    /// lock holder that logged nothing of its own).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub writers: BTreeMap<Operation, Vec<String>>,
 }
 
 impl ErpOperations {

@@ -4,7 +4,9 @@
 //! cron worker; Odoo names each worker process's connections `odoo-<pid>`, so the
 //! application tells the cron worker's other statements apart too. A statement that
 //! only cron applications ran is cron work; one that only other applications ran is
-//! interactive. Without `ir_cron` statements in the log nothing is inferred.
+//! interactive. Without `ir_cron` statements in the log, or when every application
+//! ran them (Odoo without workers runs cron threads in its HTTP process), nothing is
+//! inferred from applications.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -64,6 +66,14 @@ pub(crate) fn attribute(groups: &mut [IncidentGroup], queries: &[QueryStats]) {
         .filter(|a| a.name != "?")
         .map(|a| a.name.clone())
         .collect();
+    // Odoo without workers (threaded mode) runs its cron threads in the HTTP process:
+    // one application for everything, and nothing to tell them apart by.
+    let all_cron = queries
+        .iter()
+        .flat_map(|q| q.applications.iter())
+        .filter(|a| a.name != "?")
+        .all(|a| cron_apps.contains(&a.name));
+    let cron_apps = if all_cron { BTreeSet::new() } else { cron_apps };
     let by_fp: HashMap<Fingerprint, &QueryStats> =
         queries.iter().map(|q| (q.fingerprint, q)).collect();
     let odoo_log = !cron_apps.is_empty() || queries.iter().any(|q| touches_ir_cron(&q.query));

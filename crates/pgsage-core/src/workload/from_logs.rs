@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::fingerprint::analyze;
+use super::fingerprint::{analyze, StatementKind};
+use super::incidents::StatementRuns;
 use super::log::{read_paths_map_until, LogError, LogOptions, LogStats};
 use super::{AggregateOptions, Aggregator, Sample, Workload};
 use crate::{Error, Result};
@@ -50,7 +51,18 @@ pub fn from_logs<P: AsRef<Path>>(
         .map(|p| p.as_ref().display().to_string())
         .collect();
     let mut workload = agg.finish(files);
-    workload.incidents = std::mem::take(&mut stats.incidents).finish(&workload.queries);
+    let runs: Vec<StatementRuns<'_>> = workload
+        .queries
+        .iter()
+        .map(|q| StatementRuns {
+            fingerprint: q.fingerprint,
+            query: &q.query,
+            writes: q.kind == StatementKind::Write,
+            applications: q.applications.iter().map(|a| a.name.as_str()).collect(),
+        })
+        .collect();
+    let incidents = std::mem::take(&mut stats.incidents).finish(&runs);
+    workload.incidents = incidents;
     Ok((workload, stats))
 }
 

@@ -7,7 +7,6 @@ use std::io::Write;
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::cut;
 use crate::units;
 use crate::workload::incidents::{IncidentGroup, IncidentKind, Operation};
 use crate::workload::Workload;
@@ -16,10 +15,12 @@ use crate::workload::Workload;
 const SHOWN: usize = 20;
 
 /// Writes the section; nothing when the workload has no incident.
+/// `cut` shortens the statement text as the rest of the report does.
 pub(super) fn render(
     w: &Workload,
     md: bool,
     width: Option<u16>,
+    cut: fn(&str, usize) -> String,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if w.incidents.is_empty() {
@@ -47,7 +48,7 @@ pub(super) fn render(
         .incidents
         .iter()
         .take(SHOWN)
-        .map(|g| row(g, if md { 300 } else { 120 }))
+        .map(|g| row(g, if md { 300 } else { 120 }, cut))
         .collect();
     if md {
         writeln!(out)?;
@@ -114,7 +115,7 @@ fn totals(groups: &[IncidentGroup]) -> String {
         .join(", ")
 }
 
-fn row(g: &IncidentGroup, query_width: usize) -> Vec<String> {
+fn row(g: &IncidentGroup, query_width: usize, cut: fn(&str, usize) -> String) -> Vec<String> {
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or("-".to_owned(), |t| {
             t.format("%Y-%m-%d %H:%M:%S").to_string()

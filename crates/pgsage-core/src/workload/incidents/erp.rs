@@ -10,9 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{ErpOperations, IncidentGroup, Operation};
+use super::{ErpOperations, IncidentGroup, Operation, StatementRuns};
 use crate::workload::fingerprint::Fingerprint;
-use crate::workload::QueryStats;
 
 /// Tables whose names say Odoo (its core and its most common modules' models).
 const ODOO_TABLES: &[&str] = &[
@@ -58,25 +57,25 @@ pub fn is_odoo_table(table: &str) -> bool {
 
 /// Fills each group's [`ErpOperations`] when the workload shows cron work (statements
 /// on `ir_cron`) or the tables are Odoo's.
-pub(crate) fn attribute(groups: &mut [IncidentGroup], queries: &[QueryStats]) {
+pub(crate) fn attribute(groups: &mut [IncidentGroup], queries: &[StatementRuns<'_>]) {
     let cron_apps: BTreeSet<String> = queries
         .iter()
-        .filter(|q| touches_ir_cron(&q.query))
+        .filter(|q| touches_ir_cron(q.query))
         .flat_map(|q| q.applications.iter())
-        .filter(|a| a.name != "?")
-        .map(|a| a.name.clone())
+        .filter(|a| **a != "?")
+        .map(|a| (*a).to_owned())
         .collect();
     // Odoo without workers (threaded mode) runs its cron threads in the HTTP process:
     // one application for everything, and nothing to tell them apart by.
     let all_cron = queries
         .iter()
         .flat_map(|q| q.applications.iter())
-        .filter(|a| a.name != "?")
-        .all(|a| cron_apps.contains(&a.name));
+        .filter(|a| **a != "?")
+        .all(|a| cron_apps.contains(*a));
     let cron_apps = if all_cron { BTreeSet::new() } else { cron_apps };
-    let by_fp: HashMap<Fingerprint, &QueryStats> =
+    let by_fp: HashMap<Fingerprint, &StatementRuns<'_>> =
         queries.iter().map(|q| (q.fingerprint, q)).collect();
-    let odoo_log = !cron_apps.is_empty() || queries.iter().any(|q| touches_ir_cron(&q.query));
+    let odoo_log = !cron_apps.is_empty() || queries.iter().any(|q| touches_ir_cron(q.query));
     let writers = if groups.is_empty() || cron_apps.is_empty() {
         BTreeMap::new()
     } else {
@@ -132,7 +131,7 @@ pub(crate) fn attribute(groups: &mut [IncidentGroup], queries: &[QueryStats]) {
 /// Per table, the applications whose statements write it (`UPDATE`, `INSERT`,
 /// `DELETE`, `SELECT … FOR UPDATE`), by operation.
 fn writers_by_table(
-    queries: &[QueryStats],
+    queries: &[StatementRuns<'_>],
     cron_apps: &BTreeSet<String>,
 ) -> BTreeMap<String, BTreeMap<Operation, Vec<String>>> {
     let mut out: BTreeMap<String, BTreeMap<Operation, Vec<String>>> = BTreeMap::new();
@@ -140,26 +139,26 @@ fn writers_by_table(
         // Also the cron worker's batches (`BEGIN; SELECT … FROM ir_cron …; UPDATE …`),
         // and `SELECT … FOR UPDATE` (its FROM table is the target).
         let upper = q.query.to_ascii_uppercase();
-        let writes = q.kind == crate::workload::fingerprint::StatementKind::Write
+        let writes = q.writes
             || ["UPDATE ", "INSERT ", "DELETE "]
                 .iter()
                 .any(|w| upper.contains(w));
         if !writes {
             continue;
         }
-        let Some(table) = super::target::target_table(&q.query) else {
+        let Some(table) = super::target::target_table(q.query) else {
             continue;
         };
         let by = out.entry(table).or_default();
-        for a in q.applications.iter().filter(|a| a.name != "?") {
-            let op = if cron_apps.contains(&a.name) {
+        for a in q.applications.iter().filter(|a| **a != "?") {
+            let op = if cron_apps.contains(*a) {
                 Operation::Cron
             } else {
                 Operation::Interactive
             };
             let apps = by.entry(op).or_default();
-            if !apps.contains(&a.name) {
-                apps.push(a.name.clone());
+            if !apps.iter().any(|x| x == a) {
+                apps.push((*a).to_owned());
             }
         }
     }
@@ -172,7 +171,7 @@ fn operation(
     query: Option<&str>,
     app: Option<&str>,
     cron_apps: &BTreeSet<String>,
-    by_fp: &HashMap<Fingerprint, &QueryStats>,
+    by_fp: &HashMap<Fingerprint, &StatementRuns<'_>>,
 ) -> Operation {
     if query.is_some_and(touches_ir_cron) {
         return Operation::Cron;
@@ -194,7 +193,7 @@ fn operation(
     let known: Vec<&str> = q
         .applications
         .iter()
-        .map(|a| a.name.as_str())
+        .copied()
         .filter(|n| *n != "?")
         .collect();
     if known.is_empty() {

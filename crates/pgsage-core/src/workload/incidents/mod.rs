@@ -206,6 +206,20 @@ impl IncidentGroup {
     }
 }
 
+/// A statement of the workload as the ERP attribution sees it (built from the
+/// workload's queries by the caller, so this module does not depend on them).
+#[derive(Debug, Clone)]
+pub struct StatementRuns<'a> {
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Its text.
+    pub query: &'a str,
+    /// Whether it writes (`INSERT`, `UPDATE`, `DELETE`, …).
+    pub writes: bool,
+    /// The applications that ran it (`?` when the log does not say).
+    pub applications: Vec<&'a str>,
+}
+
 type Key = (IncidentKind, Option<String>, Option<Fingerprint>);
 
 /// One group being added up.
@@ -388,7 +402,7 @@ impl Incidents {
     /// waits on a tie), with their other sides named where a process's own entries said
     /// what it ran, and the ERP operations inferred from `queries` (the workload's
     /// statements, for which applications touched `ir_cron`).
-    pub fn finish(self, queries: &[super::QueryStats]) -> Vec<IncidentGroup> {
+    pub fn finish(self, queries: &[StatementRuns<'_>]) -> Vec<IncidentGroup> {
         let pids = self.pids;
         let mut groups: Vec<IncidentGroup> = self
             .groups

@@ -25,7 +25,6 @@ mod chunk;
 mod cloud_logging;
 mod csv;
 mod error;
-mod incidents;
 mod json;
 mod message;
 mod pipeline;

@@ -214,3 +214,45 @@ fn the_workload_report_shows_the_incidents() {
         .as_array()
         .is_some_and(|a| !a.is_empty()));
 }
+
+/// Production logs often hold errors and lock waits but no statement durations: the
+/// incidents are still read (the capture with its `duration:` entries removed), and
+/// without the cron job's `ir_cron` statements nothing is said about cron work.
+#[test]
+fn a_log_without_statements_still_gives_its_incidents() {
+    let m = manifest(18);
+    let text = std::fs::read_to_string(dir(18).join("conflicts.log")).unwrap();
+    let mut kept = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.starts_with('\t') {
+            if !skipping {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+            continue;
+        }
+        skipping = line.contains(" LOG:  duration: ");
+        if !skipping {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("errors-only.log");
+    std::fs::write(&path, kept).unwrap();
+    let opts = LogOptions {
+        prefix: Some(m["prefix"].as_str().unwrap().to_owned()),
+        ..LogOptions::default()
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let (w, stats) = pgsage_core::workload::from_log_files(&[&path], &opts, 3600, &cancel).unwrap();
+    assert_eq!(stats.samples, 0);
+    let planted = &m["captures"]["conflicts"]["planted"];
+    assert_eq!(counted(&w, IncidentKind::Deadlock), planted["deadlock"]);
+    assert_eq!(counted(&w, IncidentKind::LockWait), planted["lock_wait"]);
+    assert!(w.incidents.iter().all(|g| g
+        .operations
+        .as_ref()
+        .is_none_or(|o| o.cron_applications.is_empty())));
+}

@@ -95,12 +95,14 @@ pub fn from_log_files<P: AsRef<Path>>(
     Ok((workload, stats))
 }
 
-/// Nothing when the logs gave at least one statement with a duration; otherwise an
+/// Nothing when the logs gave at least one statement with a duration (or a lock
+/// incident); otherwise an
 /// [`Error::InvalidValue`] for `logs` saying what the reader saw and what to check
 /// (`log_min_duration_statement`, and the `log_line_prefix` the logs were read with).
 /// For callers of [`from_logs`] that want [`from_log_files`]'s error.
 pub fn found_statements(workload: &Workload, stats: &LogStats) -> Result<()> {
-    if stats.samples > 0 {
+    // A log of errors and lock waits alone (statements not logged) still has incidents.
+    if stats.samples > 0 || !workload.incidents.is_empty() {
         return Ok(());
     }
     Err(Error::InvalidValue {

@@ -135,9 +135,11 @@ impl Rule {
     }
 
     /// Whether `pgsage audit` runs it: snapshot rules, and workload rules on the
-    /// snapshot's pg_stat_statements.
+    /// snapshot's pg_stat_statements (not the `locks` pack, which needs a log).
     pub fn in_audit(&self) -> bool {
-        !matches!(self, Rule::Plan(_))
+        // The `locks` pack judges a log's lock incidents, which pg_stat_statements never
+        // has: in an audit it could only ever be skipped.
+        !matches!(self, Rule::Plan(_)) && self.meta().pack != "locks"
     }
 }
 

@@ -1,9 +1,8 @@
-use crate::report::Severity;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::workload::incidents::IncidentKind;
 
-use super::{by_table, capture_hours, evidence, from_log, rate_text};
+use super::{from_log, RateRule};
 
 declare_rule! {
     /// ## What it detects
@@ -65,49 +64,15 @@ impl WorkloadRule for Deadlocks {
         let w = ctx.workload;
         from_log(w)?;
         let p: Params = ctx.params()?;
-        let mut out = Vec::new();
-        for t in by_table(w, &[IncidentKind::Deadlock]) {
-            let count = t.count(IncidentKind::Deadlock);
-            if (count as f64) < p.min_count || count == 0 {
-                continue;
-            }
-            let per_hour = count as f64 / capture_hours(w);
-            let label = t.label();
-            let ops = t.operations();
-            let erp = ops.as_ref().and_then(|o| o.sentence(&label, "write"));
-            let stmts = t.statements(3);
-            let between = match stmts.as_slice() {
-                [one] => format!("between two runs of {one}"),
-                many => format!("between {}", many.join(" and ")),
-            };
-            let mut message = format!(
-                "{} on {label}{} {between}",
-                crate::units::counted(count, "deadlock", "deadlocks"),
-                rate_text(count, w),
-            );
-            if let Some(s) = &erp {
-                message.push_str(&format!(": {s}"));
-            }
-            let mut rec = String::from(
-                "Make the transactions that write these rows take them in one order (lock them up front with SELECT … ORDER BY id FOR UPDATE), keep them short, and index the foreign keys their statements check",
-            );
-            if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
-                rec.push_str(
-                    "; ERP side: move the cron job out of the interactive peak, give it smaller batches committed one by one, or run the work as queue_job jobs that retry on concurrency errors",
-                );
-            }
-            let severity = if per_hour >= p.warning_per_hour {
-                Severity::Warning
-            } else {
-                Severity::Info
-            };
-            let d = Draft::new(t.object(), message)
-                .evidence("deadlocks", count)
-                .severity(severity)
-                .recommend(rec);
-            out.push(evidence(d, &t, w, per_hour));
+        Ok(RateRule {
+            kind: IncidentKind::Deadlock,
+            noun: ("deadlock", "deadlocks"),
+            key: "deadlocks",
+            verb: "write",
+            fix: "Make the transactions that write these rows take them in one order (lock them up front with SELECT … ORDER BY id FOR UPDATE), keep them short, and index the foreign keys their statements check",
+            erp_fix: "move the cron job out of the interactive peak, give it smaller batches committed one by one, or run the work as queue_job jobs that retry on concurrency errors",
         }
-        Ok(out)
+        .findings(w, p.min_count, p.warning_per_hour))
     }
 }
 

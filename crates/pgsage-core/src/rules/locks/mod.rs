@@ -18,7 +18,7 @@ pub use deadlocks::Deadlocks;
 pub use lock_waits::LockWaits;
 pub use serialization_failures::SerializationFailures;
 
-use crate::report::{ObjectKind, ObjectRef};
+use crate::report::{ObjectKind, ObjectRef, Severity};
 use crate::rules::{Draft, Rule, Skip};
 use crate::units;
 use crate::workload::incidents::{IncidentGroup, IncidentKind, Operation};
@@ -334,6 +334,68 @@ pub(crate) fn evidence(d: Draft, t: &OnTable<'_>, w: &Workload, per_hour: f64) -
         d = d.evidence("fingerprints", fps.join(","));
     }
     d
+}
+
+/// How a rate-judged rule (serialization failures, deadlocks) words its findings.
+pub(crate) struct RateRule {
+    pub kind: IncidentKind,
+    /// Singular and plural noun: `deadlock`, `deadlocks`.
+    pub noun: (&'static str, &'static str),
+    /// Evidence key for the count.
+    pub key: &'static str,
+    /// What the colliding operations do to the rows: `write`, `update`.
+    pub verb: &'static str,
+    /// The database-side fix.
+    pub fix: &'static str,
+    /// The ERP-side fix, given when cron work or Odoo's tables take part.
+    pub erp_fix: &'static str,
+}
+
+impl RateRule {
+    /// One finding per table with at least `min_count` incidents: a warning from
+    /// `warning_per_hour` per hour of log, information below.
+    pub fn findings(&self, w: &Workload, min_count: f64, warning_per_hour: f64) -> Vec<Draft> {
+        let mut out = Vec::new();
+        for t in by_table(w, &[self.kind]) {
+            let count = t.count(self.kind);
+            if count == 0 || (count as f64) < min_count {
+                continue;
+            }
+            let per_hour = count as f64 / capture_hours(w);
+            let label = t.label();
+            let ops = t.operations();
+            let stmts = t.statements(3);
+            let involving = match (self.kind, stmts.as_slice()) {
+                (IncidentKind::Deadlock, [one]) => format!(" between two runs of {one}"),
+                (IncidentKind::Deadlock, many) => format!(" between {}", many.join(" and ")),
+                (_, many) => format!(", in {}", many.join(", ")),
+            };
+            let mut message = format!(
+                "{} on {label}{}{involving}",
+                units::counted(count, self.noun.0, self.noun.1),
+                rate_text(count, w),
+            );
+            if let Some(s) = ops.as_ref().and_then(|o| o.sentence(&label, self.verb)) {
+                message.push_str(&format!(": {s}"));
+            }
+            let mut rec = self.fix.to_owned();
+            if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
+                rec.push_str("; ERP side: ");
+                rec.push_str(self.erp_fix);
+            }
+            let severity = if per_hour >= warning_per_hour {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            let d = Draft::new(t.object(), message)
+                .evidence(self.key, count)
+                .severity(severity)
+                .recommend(rec);
+            out.push(evidence(d, &t, w, per_hour));
+        }
+        out
+    }
 }
 
 /// `n` incidents per hour, for messages.

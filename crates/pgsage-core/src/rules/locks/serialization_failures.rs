@@ -1,9 +1,8 @@
-use crate::report::Severity;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::workload::incidents::IncidentKind;
 
-use super::{by_table, capture_hours, evidence, from_log, rate_text};
+use super::{from_log, RateRule};
 
 declare_rule! {
     /// ## What it detects
@@ -62,45 +61,15 @@ impl WorkloadRule for SerializationFailures {
         let w = ctx.workload;
         from_log(w)?;
         let p: Params = ctx.params()?;
-        let kind = IncidentKind::SerializationFailure;
-        let mut out = Vec::new();
-        for t in by_table(w, &[kind]) {
-            let count = t.count(kind);
-            if (count as f64) < p.min_count || count == 0 {
-                continue;
-            }
-            let per_hour = count as f64 / capture_hours(w);
-            let label = t.label();
-            let ops = t.operations();
-            let mut message = format!(
-                "{} on {label}{}, in {}",
-                crate::units::counted(count, "serialization failure", "serialization failures"),
-                rate_text(count, w),
-                t.statements(3).join(", "),
-            );
-            if let Some(s) = ops.as_ref().and_then(|o| o.sentence(&label, "update")) {
-                message.push_str(&format!(": {s}"));
-            }
-            let mut rec = String::from(
-                "Retry the transaction on SQLSTATE 40001, keep REPEATABLE READ/SERIALIZABLE transactions short and update the hot rows last; give SERIALIZABLE reads an index so their predicate locks stay narrow",
-            );
-            if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
-                rec.push_str(
-                    "; ERP side: move the cron job that updates these rows out of the interactive peak, make its batches smaller, or run it as queue_job jobs that retry on concurrency errors",
-                );
-            }
-            let severity = if per_hour >= p.warning_per_hour {
-                Severity::Warning
-            } else {
-                Severity::Info
-            };
-            let d = Draft::new(t.object(), message)
-                .evidence("serialization_failures", count)
-                .severity(severity)
-                .recommend(rec);
-            out.push(evidence(d, &t, w, per_hour));
+        Ok(RateRule {
+            kind: IncidentKind::SerializationFailure,
+            noun: ("serialization failure", "serialization failures"),
+            key: "serialization_failures",
+            verb: "update",
+            fix: "Retry the transaction on SQLSTATE 40001, keep REPEATABLE READ/SERIALIZABLE transactions short and update the hot rows last; give SERIALIZABLE reads an index so their predicate locks stay narrow",
+            erp_fix: "move the cron job that updates these rows out of the interactive peak, make its batches smaller, or run it as queue_job jobs that retry on concurrency errors",
         }
-        Ok(out)
+        .findings(w, p.min_count, p.warning_per_hour))
     }
 }
 

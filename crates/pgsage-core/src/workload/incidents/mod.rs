@@ -265,20 +265,6 @@ fn bump(map: &mut BTreeMap<String, u64>, name: Option<&str>, n: u64) {
     }
 }
 
-fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 fn statement_of(sql: &str) -> (Fingerprint, String) {
     let shown = shown_text(sql);
     (fingerprint(sql), cut_chars(&shown, MAX_QUERY))
@@ -335,8 +321,8 @@ impl Incidents {
         if let Some(ms) = inc.wait_ms {
             acc.max_ms = acc.max_ms.max(ms);
         }
-        acc.first_at = min_opt(acc.first_at, inc.at);
-        acc.last_at = max_opt(acc.last_at, inc.at);
+        acc.first_at = acc.first_at.into_iter().chain(inc.at).min();
+        acc.last_at = acc.last_at.into_iter().chain(inc.at).max();
         if inc.acquired {
             // The wait itself was counted by its `still waiting` line.
             return;
@@ -379,8 +365,8 @@ impl Incidents {
             acc.waiting_n += o.waiting_n;
             acc.acquired_ms += o.acquired_ms;
             acc.max_ms = acc.max_ms.max(o.max_ms);
-            acc.first_at = min_opt(acc.first_at, o.first_at);
-            acc.last_at = max_opt(acc.last_at, o.last_at);
+            acc.first_at = acc.first_at.into_iter().chain(o.first_at).min();
+            acc.last_at = acc.last_at.into_iter().chain(o.last_at).max();
             for (map, from) in [
                 (&mut acc.locks, o.locks),
                 (&mut acc.databases, o.databases),

@@ -477,3 +477,85 @@ fn others(
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.query.cmp(&b.query)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse::{Incident, OtherProcess};
+    use super::*;
+
+    fn incident(kind: IncidentKind, table: &str, sql: &str, app: &str, pid: i32) -> Incident {
+        Incident {
+            kind,
+            at: None,
+            wait_ms: None,
+            acquired: false,
+            lock: None,
+            relation: Some(table.to_owned()),
+            statement: Some(sql.to_owned()),
+            pid: Some(pid),
+            database: Some("erp".to_owned()),
+            user: Some("odoo".to_owned()),
+            application: Some(app.to_owned()),
+            others: Vec::new(),
+            example: String::new(),
+        }
+    }
+
+    /// However many distinct statements and tables a log has, the groups stay bounded:
+    /// the excess is counted in its kind's group without table and statement.
+    #[test]
+    fn groups_are_bounded_and_nothing_is_lost() {
+        let mut inc = Incidents::default();
+        let n = MAX_GROUPS + 500;
+        for i in 0..n {
+            let t = format!("t{i}");
+            inc.add(incident(
+                IncidentKind::Deadlock,
+                &t,
+                &format!("UPDATE {t} SET a = 1"),
+                "app",
+                i as i32,
+            ));
+        }
+        let groups = inc.finish(&[]);
+        assert_eq!(groups.len(), MAX_GROUPS + 1);
+        assert_eq!(groups.iter().map(|g| g.count).sum::<u64>(), n as u64);
+        let rest = groups
+            .iter()
+            .find(|g| g.relation.is_none())
+            .expect("overflow");
+        assert_eq!(rest.count, 500);
+    }
+
+    /// Odoo without workers runs its cron threads in the HTTP process: one application
+    /// ran both the cron pick and the order entry, so nothing is said about cron work.
+    #[test]
+    fn one_application_for_everything_infers_nothing() {
+        let pick = "SELECT * FROM ir_cron WHERE id = 1 FOR NO KEY UPDATE SKIP LOCKED";
+        let upd = "UPDATE stock_quant SET quantity = 1 WHERE id = 2";
+        let runs = |apps: &[&'static str], sql: &'static str| StatementRuns {
+            fingerprint: fingerprint(sql),
+            query: sql,
+            writes: sql.starts_with("UPDATE"),
+            applications: apps.to_vec(),
+        };
+        let mut one = Incidents::default();
+        let mut d = incident(IncidentKind::Deadlock, "stock_quant", upd, "odoo-7", 1);
+        d.others = vec![OtherProcess {
+            pid: 2,
+            statement: Some(upd.to_owned()),
+        }];
+        one.add(d.clone());
+        let g = one.finish(&[runs(&["odoo-7"], pick), runs(&["odoo-7"], upd)]);
+        let ops = g[0].operations.as_ref().expect("Odoo's tables");
+        assert!(ops.cron_applications.is_empty(), "{ops:?}");
+        assert!(!ops.cron());
+        // With a cron worker of its own (prefork), the same deadlock is cron vs order entry.
+        let mut two = Incidents::default();
+        two.add(d);
+        let g = two.finish(&[runs(&["odoo-8"], pick), runs(&["odoo-7", "odoo-8"], upd)]);
+        let ops = g[0].operations.as_ref().expect("operations");
+        assert_eq!(ops.cron_applications, vec!["odoo-8".to_owned()]);
+        assert_eq!(ops.logged_by.get(&Operation::Interactive), Some(&1));
+    }
+}

@@ -81,6 +81,9 @@ pub(super) fn render(
         )?;
     }
     if w.incidents.iter().any(|g| g.operations.is_some()) {
+        if md {
+            writeln!(out)?;
+        }
         writeln!(
             out,
             "who: the ERP operation of the logging process / of the other processes, inferred — an application that ran statements on `ir_cron` is a cron worker, the others interactive"
@@ -155,7 +158,7 @@ fn who(g: &IncidentGroup) -> String {
         let name = |op: Operation| match op {
             Operation::Cron => "cron",
             Operation::Interactive => "interactive",
-            Operation::Unknown => "?",
+            Operation::Unknown => "unknown",
         };
         let v: Vec<String> = m
             .iter()

@@ -289,6 +289,33 @@ fn lock_timeout(server: &TestServer, conflicts: bool, p: &mut Planted) {
     *p.lock_waits.entry("account_move").or_default() += 1;
 }
 
+/// Order entry adds a line to an invoice the cron job has locked `FOR UPDATE`: the
+/// line's foreign key check (`SELECT 1 FROM ONLY "public"."account_move" x … FOR KEY
+/// SHARE OF x`) waits, and the log's CONTEXT names `account_move`, not the table the
+/// statement inserts into.
+fn foreign_key_wait(server: &TestServer, conflicts: bool, p: &mut Planted) {
+    let mut web = session(server, WEB_APP);
+    let mut cron = session(server, CRON_APP);
+    let lock = "SELECT id FROM account_move WHERE id = 3 FOR UPDATE";
+    let insert = "INSERT INTO account_move_line (move_id, balance) VALUES (3, 1)";
+    if !conflicts {
+        cron.batch_execute(&format!("BEGIN; {CRON_PICK}; {lock}; COMMIT"))
+            .unwrap();
+        web.batch_execute(insert).unwrap();
+        return;
+    }
+    cron.batch_execute(&format!("BEGIN; {CRON_PICK}; {lock}"))
+        .unwrap();
+    let waiter = std::thread::spawn(move || {
+        web.batch_execute(insert).unwrap();
+    });
+    wait_for_waiters(server, 1);
+    cron.batch_execute("COMMIT").unwrap();
+    waiter.join().unwrap();
+    *p.lock_waits.entry("account_move").or_default() += 1;
+    *p.acquired.entry("account_move").or_default() += 1;
+}
+
 /// Plants everything (or its healthy twin) on `server`; returns what was planted.
 fn plant(server: &TestServer, conflicts: bool) -> Planted {
     server.create_database_without_extensions(DB).unwrap();
@@ -303,6 +330,7 @@ fn plant(server: &TestServer, conflicts: bool) -> Planted {
         serializable(server, conflicts, &mut p);
         lock_wait(server, conflicts, &mut p);
         lock_timeout(server, conflicts, &mut p);
+        foreign_key_wait(server, conflicts, &mut p);
     }
     server
         .execute(DB, &format!("SELECT /*{END_MARKER}*/ 1"))

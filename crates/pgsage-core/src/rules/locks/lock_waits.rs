@@ -27,7 +27,10 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Database side: shorten the holding transactions (commit per batch), index the
-    /// foreign keys the waiting statements check, and give interactive roles a
+    /// foreign keys the waiting statements check, lock parent rows `FOR NO KEY UPDATE`
+    /// rather than `FOR UPDATE` when their key does not change (a `FOR UPDATE` lock
+    /// blocks the foreign key checks of inserts into child tables, which the finding
+    /// counts), and give interactive roles a
     /// `lock_timeout` so a request fails fast (and is retried) instead of piling up
     /// behind a batch; keep `log_lock_waits = on` with a `deadlock_timeout` near the
     /// wait you care about to keep the evidence.
@@ -110,12 +113,24 @@ impl WorkloadRule for LockWaits {
                 super::rate_text(waits + timeouts, w),
                 t.statements(3).join(", "),
             );
+            let fk: u64 = t.groups.iter().map(|g| g.foreign_key_checks).sum();
+            if fk > 0 {
+                message.push_str(&format!(
+                    " ({} of them foreign key checks: inserts or updates of referencing rows waiting on {label} rows another transaction locked FOR UPDATE)",
+                    units::count(fk)
+                ));
+            }
             if let Some(s) = ops.as_ref().and_then(|o| o.sentence(&label, "lock")) {
                 message.push_str(&format!(": {s}"));
             }
             let mut rec = String::from(
                 "Shorten the transactions that hold these rows (commit per batch), index the foreign keys the waiting statements check, and give interactive roles a lock_timeout so requests fail fast and are retried instead of piling up",
             );
+            if fk > 0 {
+                rec.push_str(
+                    "; lock parent rows whose key does not change FOR NO KEY UPDATE rather than FOR UPDATE, which lets the foreign key checks of child rows through",
+                );
+            }
             if ops.as_ref().is_some_and(|o| o.cron() || o.odoo) {
                 rec.push_str(
                     "; ERP side: move the cron job out of the interactive peak, give it smaller batches, or run the work as queue_job jobs",
@@ -188,6 +203,12 @@ mod tests {
                     .iter()
                     .find(|f| f.object.name == "account_move")
                     .unwrap_or_else(|| panic!("pg{major} {format}: {f:#?}"));
+                // The invoice lines' foreign key checks waited on the locked invoices.
+                assert!(
+                    moves.message.contains("2 of them foreign key checks"),
+                    "pg{major} {format}: {}",
+                    moves.message
+                );
                 assert_eq!(
                     moves.evidence["lock_timeouts"], planted["lock_timeout"]["account_move"],
                     "pg{major} {format}"

@@ -162,6 +162,10 @@ pub struct IncidentGroup {
     /// Lock waits that logged `acquired` (the wait ended with the lock).
     #[serde(default)]
     pub acquired: u64,
+    /// Incidents in a foreign key check: a referencing row's insert or update waiting
+    /// on the parent row (`relation`) another transaction locked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub foreign_key_checks: u64,
     /// Time waited, ms (lock waits: the `acquired … after` times, plus the `still
     /// waiting … after` time of waits that never logged one — at least what was waited).
     #[serde(default)]
@@ -220,6 +224,10 @@ pub struct StatementRuns<'a> {
     pub applications: Vec<&'a str>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 type Key = (IncidentKind, Option<String>, Option<Fingerprint>);
 
 /// One group being added up.
@@ -228,6 +236,7 @@ struct Acc {
     query: Option<String>,
     count: u64,
     acquired: u64,
+    foreign_key_checks: u64,
     waiting_ms: f64,
     waiting_n: u64,
     acquired_ms: f64,
@@ -327,6 +336,7 @@ impl Incidents {
             // The wait itself was counted by its `still waiting` line.
             return;
         }
+        acc.foreign_key_checks += u64::from(inc.foreign_key_check);
         bump(&mut acc.locks, inc.lock.as_deref(), 1);
         bump(&mut acc.databases, inc.database.as_deref(), 1);
         bump(&mut acc.users, inc.user.as_deref(), 1);
@@ -361,6 +371,7 @@ impl Incidents {
             }
             acc.count += o.count;
             acc.acquired += o.acquired;
+            acc.foreign_key_checks += o.foreign_key_checks;
             acc.waiting_ms += o.waiting_ms;
             acc.waiting_n += o.waiting_n;
             acc.acquired_ms += o.acquired_ms;
@@ -412,6 +423,7 @@ impl Incidents {
                     query: acc.query,
                     count: acc.count,
                     acquired: acc.acquired,
+                    foreign_key_checks: acc.foreign_key_checks,
                     total_wait_ms,
                     max_wait_ms: acc.max_ms,
                     first_at: acc.first_at,
@@ -491,6 +503,7 @@ mod tests {
             acquired: false,
             lock: None,
             relation: Some(table.to_owned()),
+            foreign_key_check: false,
             statement: Some(sql.to_owned()),
             pid: Some(pid),
             database: Some("erp".to_owned()),

@@ -42,6 +42,9 @@ pub(crate) struct Incident {
     pub lock: Option<String>,
     /// The table, as the log or the statement names it.
     pub relation: Option<String>,
+    /// The wait was a foreign key check (`SELECT 1 FROM ONLY … FOR KEY SHARE OF x` in
+    /// the CONTEXT): an insert or update of a referencing row waiting on the parent row.
+    pub foreign_key_check: bool,
     /// The logging process's statement.
     pub statement: Option<String>,
     pub pid: Option<i32>,
@@ -139,6 +142,7 @@ fn base(kind: IncidentKind, l: &Logged<'_>) -> Incident {
         acquired: false,
         lock: None,
         relation: None,
+        foreign_key_check: l.context.is_some_and(crate::sql::is_foreign_key_check),
         statement: own(l.statement),
         pid: l.pid,
         database: own(l.database),
@@ -330,9 +334,8 @@ Process 12: UPDATE stock_quant\n   SET quantity = 3 WHERE id = 1";
             statement: Some("INSERT INTO account_move_line (move_id) VALUES (1)"),
             ..Logged::default()
         };
-        assert_eq!(
-            error(&fk).and_then(|i| i.relation).as_deref(),
-            Some("account_move")
-        );
+        let fk = error(&fk).expect("a deadlock");
+        assert!(fk.foreign_key_check);
+        assert_eq!(fk.relation.as_deref(), Some("account_move"));
     }
 }

@@ -18,6 +18,7 @@ pub const SHIPPED_PACKS: &[(&str, &str)] = &[
         "indexing.toml",
         include_str!("../../../../rules/indexing.toml"),
     ),
+    ("locks.toml", include_str!("../../../../rules/locks.toml")),
     ("memory.toml", include_str!("../../../../rules/memory.toml")),
     (
         "planner.toml",

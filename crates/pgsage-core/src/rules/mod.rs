@@ -14,6 +14,7 @@ pub mod params;
 pub mod connections;
 pub mod erp;
 pub mod indexing;
+pub mod locks;
 pub mod memory;
 pub mod planner;
 pub mod plans;
@@ -135,9 +136,11 @@ impl Rule {
     }
 
     /// Whether `pgsage audit` runs it: snapshot rules, and workload rules on the
-    /// snapshot's pg_stat_statements.
+    /// snapshot's pg_stat_statements (not the `locks` pack, which needs a log).
     pub fn in_audit(&self) -> bool {
-        !matches!(self, Rule::Plan(_))
+        // The `locks` pack judges a log's lock incidents, which pg_stat_statements never
+        // has: in an audit it could only ever be skipped.
+        !matches!(self, Rule::Plan(_)) && self.meta().pack != "locks"
     }
 }
 
@@ -155,6 +158,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         connections::RULES,
         erp::RULES,
         indexing::RULES,
+        locks::RULES,
         memory::RULES,
         planner::RULES,
         plans::RULES,
@@ -222,6 +226,7 @@ mod registry_tests {
                 "plans" => "EXP",
                 "tenants" => "TEN",
                 "erp" => "ERP",
+                "locks" => "LCK",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);
@@ -295,6 +300,19 @@ mod registry_tests {
                     plan_expectations.contains(&format!("\"{id}\"")),
                     "{id}: no corpus plan expects it"
                 ),
+                // Lock incidents exist only in server logs: their cases are the captured
+                // logs of testdata/logs/locks (a conflicts capture and its healthy twin).
+                Target::Workload if r.meta().pack == "locks" => {
+                    let manifest = std::fs::read_to_string(
+                        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("../../testdata/logs/locks/pg18/manifest.json"),
+                    )
+                    .expect("lock captures (scripts/capture-lock-logs.sh)");
+                    assert!(
+                        manifest.contains("\"conflicts\"") && manifest.contains("\"healthy\""),
+                        "{id}: no captured conflicts and healthy twin"
+                    );
+                }
                 Target::Snapshot | Target::Workload => {
                     assert!(
                         scenarios.iter().any(|s| s

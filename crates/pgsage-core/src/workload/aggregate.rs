@@ -427,6 +427,7 @@ impl Aggregator {
             totals,
             profile,
             queries,
+            incidents: Vec::new(),
         }
     }
 }

@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::fingerprint::analyze;
+use super::fingerprint::{analyze, StatementKind};
+use super::incidents::StatementRuns;
 use super::log::{read_paths_map_until, LogError, LogOptions, LogStats};
 use super::{AggregateOptions, Aggregator, Sample, Workload};
 use crate::{Error, Result};
@@ -28,7 +29,7 @@ pub fn from_logs<P: AsRef<Path>>(
     let mut seen = 0u64;
     // Statements are fingerprinted on the log parser threads; the aggregation (a hash
     // lookup and a few counters per sample) runs on this one.
-    let stats = read_paths_map_until(
+    let mut stats = read_paths_map_until(
         paths,
         opts,
         cancel,
@@ -49,7 +50,20 @@ pub fn from_logs<P: AsRef<Path>>(
         .iter()
         .map(|p| p.as_ref().display().to_string())
         .collect();
-    Ok((agg.finish(files), stats))
+    let mut workload = agg.finish(files);
+    let runs: Vec<StatementRuns<'_>> = workload
+        .queries
+        .iter()
+        .map(|q| StatementRuns {
+            fingerprint: q.fingerprint,
+            query: &q.query,
+            writes: q.kind == StatementKind::Write,
+            applications: q.applications.iter().map(|a| a.name.as_str()).collect(),
+        })
+        .collect();
+    let incidents = std::mem::take(&mut stats.incidents).finish(&runs);
+    workload.incidents = incidents;
+    Ok((workload, stats))
 }
 
 /// [`from_logs`] with `bucket_seconds` time windows, for a caller that wants an error
@@ -81,12 +95,14 @@ pub fn from_log_files<P: AsRef<Path>>(
     Ok((workload, stats))
 }
 
-/// Nothing when the logs gave at least one statement with a duration; otherwise an
+/// Nothing when the logs gave at least one statement with a duration (or a lock
+/// incident); otherwise an
 /// [`Error::InvalidValue`] for `logs` saying what the reader saw and what to check
 /// (`log_min_duration_statement`, and the `log_line_prefix` the logs were read with).
 /// For callers of [`from_logs`] that want [`from_log_files`]'s error.
 pub fn found_statements(workload: &Workload, stats: &LogStats) -> Result<()> {
-    if stats.samples > 0 {
+    // A log of errors and lock waits alone (statements not logged) still has incidents.
+    if stats.samples > 0 || !workload.incidents.is_empty() {
         return Ok(());
     }
     Err(Error::InvalidValue {

@@ -18,6 +18,7 @@ mod aggregate;
 pub mod fingerprint;
 mod frame;
 mod from_logs;
+pub mod incidents;
 pub mod log;
 mod model;
 pub mod profile;
@@ -28,6 +29,7 @@ mod statements;
 pub use aggregate::{AggregateOptions, Aggregator};
 pub use frame::{queries_frame, QueryRow};
 pub use from_logs::{found_statements, from_log_files, from_logs};
+pub use incidents::{IncidentGroup, IncidentKind};
 pub use model::{
     Bucket, QueryStats, Share, SourceKind, Totals, Workload, WorkloadSource,
     WORKLOAD_SCHEMA_VERSION,

@@ -25,6 +25,11 @@ pub struct Workload {
     pub profile: super::profile::Profile,
     /// Every fingerprint, by total execution time (largest first).
     pub queries: Vec<QueryStats>,
+    /// Serialization failures, deadlocks, lock timeouts and lock waits of a log
+    /// capture, per (kind × table × statement), most first (absent in older files and
+    /// in pg_stat_statements workloads).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<super::incidents::IncidentGroup>,
 }
 
 /// Where a workload came from.

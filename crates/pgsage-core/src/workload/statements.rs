@@ -193,6 +193,7 @@ pub fn from_statements(st: &Statements, baseline: Option<&Statements>) -> Worklo
         totals,
         profile,
         queries,
+        incidents: Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! on it), the findings alone as an audit [`Report`] ([`findings_report`]), and their
 //! renderings.
 
+mod incidents;
 mod render;
 
 pub(crate) use render::{cut, order_name, top_queries, Overview, QueryFigures};

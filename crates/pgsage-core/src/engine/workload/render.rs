@@ -371,6 +371,7 @@ fn render_text(
         }
         writeln!(out, "{t}")?;
     }
+    super::incidents::render(w, md, opts.width, cut, out)?;
     writeln!(out)?;
     let s = &r.summary;
     writeln!(

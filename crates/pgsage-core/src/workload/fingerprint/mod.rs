@@ -19,7 +19,7 @@
 
 mod class;
 mod display;
-mod lexer;
+pub(crate) mod lexer;
 mod normalizer;
 mod ordinal;
 

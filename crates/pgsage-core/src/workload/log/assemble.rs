@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::workload::incidents::parse::{self as incidents, Logged};
 use crate::workload::{Sample, SampleKind};
 
 use super::message::{classify, explain_query, parameters, Message, Timed};
@@ -29,7 +30,32 @@ pub(super) struct Entry<'a> {
     pub severity: Option<Severity>,
     pub message: Cow<'a, str>,
     pub detail: Option<Cow<'a, str>>,
+    /// `CONTEXT:` (where a lock wait or conflict happened: `while updating tuple …`).
+    pub context: Option<Cow<'a, str>>,
     pub statement: Option<Cow<'a, str>>,
+}
+
+impl Entry<'_> {
+    /// Whether its CONTEXT may attribute a lock incident (errors, `process N …` lock
+    /// messages): other entries' CONTEXT lines are not copied.
+    pub(super) fn wants_context(&self) -> bool {
+        self.severity == Some(Severity::Error) || self.message.starts_with("process ")
+    }
+
+    /// What a lock incident needs of it.
+    fn logged(&self, at: Option<chrono::DateTime<chrono::Utc>>) -> Logged<'_> {
+        Logged {
+            message: &self.message,
+            detail: self.detail.as_deref(),
+            context: self.context.as_deref(),
+            statement: self.statement.as_deref(),
+            pid: self.pid,
+            database: self.database,
+            user: self.user,
+            application: self.application,
+            at,
+        }
+    }
 }
 
 /// A `log_statement` line waiting for its `log_duration` line.
@@ -113,6 +139,12 @@ impl Assembler {
                     .or_default() += 1;
                 if sev == Severity::Error {
                     self.reset(e.pid);
+                    // Lock incidents: one byte compared for errors that are not.
+                    if incidents::error_kind(&e.message).is_some() {
+                        if let Some(i) = incidents::error(&e.logged(at)) {
+                            self.out.stats.incidents.add(i);
+                        }
+                    }
                 }
                 return;
             }
@@ -198,7 +230,12 @@ impl Assembler {
             Message::Autovacuum => m.autovacuum += 1,
             Message::Connection => m.connections += 1,
             Message::Disconnection => m.disconnections += 1,
-            Message::LockWait => m.lock_waits += 1,
+            Message::LockWait => {
+                m.lock_waits += 1;
+                if let Some(i) = incidents::lock_wait(&e.logged(at)) {
+                    self.out.stats.incidents.add(i);
+                }
+            }
             Message::Other => m.other += 1,
         }
     }

@@ -19,6 +19,7 @@ const SEVERITY: usize = 11;
 const SQLSTATE: usize = 12;
 const MESSAGE: usize = 13;
 const DETAIL: usize = 14;
+const CONTEXT: usize = 18;
 const QUERY: usize = 19;
 const APPLICATION: usize = 22;
 /// Columns every supported version writes.
@@ -124,6 +125,7 @@ fn entry(f: &[Cow<'_, str>], asm: &mut Assembler) {
         severity: get(SEVERITY).and_then(Severity::from_name),
         message: Cow::Borrowed(get(MESSAGE).unwrap_or("")),
         detail: get(DETAIL).map(Cow::Borrowed),
+        context: get(CONTEXT).map(Cow::Borrowed),
         statement: get(QUERY).map(Cow::Borrowed),
     };
     asm.entry(e);

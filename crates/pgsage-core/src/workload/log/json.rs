@@ -32,6 +32,8 @@ struct Line<'a> {
     #[serde(borrow, default)]
     detail: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
+    context: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
     statement: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     application_name: Option<Cow<'a, str>>,
@@ -63,6 +65,7 @@ pub(super) fn parse(chunk: &str, asm: &mut Assembler) {
                 severity: l.error_severity.as_deref().and_then(Severity::from_name),
                 message: l.message.unwrap_or(Cow::Borrowed("")),
                 detail: l.detail,
+                context: l.context,
                 statement: l.statement,
             }),
             Err(_) => asm.out.stats.unparsed(line_no, line),

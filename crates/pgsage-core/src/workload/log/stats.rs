@@ -56,6 +56,10 @@ pub struct LogStats {
     pub first_at: Option<DateTime<Utc>>,
     /// Latest timestamp seen.
     pub last_at: Option<DateTime<Utc>>,
+    /// Serialization failures, deadlocks, lock timeouts and lock waits, being added up
+    /// (they become the workload's `incidents`, not part of this summary).
+    #[serde(skip)]
+    pub incidents: crate::workload::incidents::Incidents,
 }
 
 /// One input and how it was read.
@@ -236,6 +240,7 @@ impl LogStats {
         self.input_errors.extend(o.input_errors);
         self.first_at = min_opt(self.first_at, o.first_at);
         self.last_at = max_opt(self.last_at, o.last_at);
+        self.incidents.merge(o.incidents);
     }
 
     pub(super) fn saw_time(&mut self, t: DateTime<Utc>) {

@@ -96,6 +96,11 @@ fn close<'a>(p: Piece<'a>, chunk: &'a str, entry: &mut Option<Entry<'a>>, asm: &
             Some(e) if e.pid == p.fields.pid => match p.severity {
                 Severity::Detail => e.detail = Some(p.text(chunk)),
                 Severity::Statement => e.statement = Some(p.text(chunk)),
+                // Kept only where an incident may need it: no copy for the CONTEXT of
+                // nested statements' durations.
+                Severity::Context if e.wants_context() => {
+                    e.context = Some(p.text(chunk));
+                }
                 _ => {}
             },
             _ => asm.out.stats.messages.orphan_secondary += 1,
@@ -118,6 +123,7 @@ fn close<'a>(p: Piece<'a>, chunk: &'a str, entry: &mut Option<Entry<'a>>, asm: &
         severity: Some(p.severity),
         message: p.text(chunk),
         detail: None,
+        context: None,
         statement: None,
     });
 }

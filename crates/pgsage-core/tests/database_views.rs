@@ -177,3 +177,47 @@ fn a_cause_repeated_in_many_databases_is_shown_once_then_named() {
         Some(report.findings.len())
     );
 }
+
+/// Connected to a database that is not Odoo's (`postgres` on an Odoo hosting cluster), with
+/// an Odoo tenant beside it: the `erp` rules judge the tenant, and the report does not list
+/// them as "did not run" because the connected database is not Odoo's.
+#[test]
+fn a_pack_that_judged_another_database_is_not_reported_as_skipped() {
+    let config = RuleConfig::shipped().expect("packs");
+    let odoo = demo();
+    let mut estate = demo();
+    let mut tenant = odoo.connected_sections();
+    tenant.name = COPY.to_owned();
+    estate.other_databases.push(tenant);
+    // The connected database keeps no table: nothing in it is Odoo's.
+    estate.tables.clear();
+    estate.indexes.clear();
+    estate.columns.clear();
+    estate.erp = None;
+
+    let report = audit(&estate, &config);
+    assert!(
+        report.findings.iter().any(|f| f.rule == "ERP001"
+            && f.object.database.as_deref() == Some(COPY)
+            && f.object.name == "ir_attachment"),
+        "ERP001 on the tenant"
+    );
+    let erp_skips: Vec<_> = report
+        .skipped
+        .iter()
+        .filter(|s| s.rule.starts_with("ERP"))
+        .collect();
+    assert!(erp_skips.is_empty(), "{erp_skips:?}");
+
+    // Alone, the same connected database has the erp rules about its objects skipped
+    // with the reason; ERP004 (the pools, a server's concern) judges Odoo's sessions.
+    estate.other_databases.clear();
+    let alone = audit(&estate, &config);
+    let skipped: Vec<&str> = alone
+        .skipped
+        .iter()
+        .filter(|s| s.rule.starts_with("ERP") && s.reason.contains("not an Odoo database"))
+        .map(|s| s.rule.as_str())
+        .collect();
+    assert_eq!(skipped, ["ERP001", "ERP002", "ERP003"]);
+}

@@ -137,6 +137,18 @@ fn audit_with_views(
         .iter()
         .map(|f| (f.rule.clone(), f.object.clone()))
         .collect();
+    // Rules that ran on at least one other database (e.g. the `erp` pack on the tenants'
+    // Odoo databases when the connected one is `postgres`): not "did not run".
+    let mut ran_elsewhere: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for other in &others {
+        for r in &audit_rules {
+            let id = r.meta().id;
+            if !other.skipped.iter().any(|s| s.rule == id) {
+                ran_elsewhere.insert(id);
+            }
+        }
+    }
+    skipped.retain(|s| !ran_elsewhere.contains(s.rule.as_str()));
     for other in others {
         // From another database's view only what lives in that database counts: its
         // tables, indexes, columns, sequences and constraints. The rest (settings,

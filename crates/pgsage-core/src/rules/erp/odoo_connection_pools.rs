@@ -25,7 +25,8 @@ declare_rule! {
     /// applications (`max_connections` minus the reserved slots and the other clients'
     /// sessions) times `max_pool_share_pct`. Without the file, it judges what
     /// `pg_stat_activity` shows: Odoo 17+ names its sessions `odoo-<pid>`, and their count
-    /// past `max_sessions_share_pct` of the accepted connections is reported.
+    /// past `max_sessions_share_pct` of the accepted connections is reported. It runs
+    /// whichever database pgsage is connected to (the pools are the server's concern).
     ///
     /// ## Why it matters
     /// When the pools fill — a busy hour, a slow query holding workers — new connections
@@ -84,7 +85,10 @@ impl SnapshotRule for OdooConnectionPools {
 
     fn check(&self, ctx: &RuleContext<'_>) -> Result<Vec<Draft>, Skip> {
         let p: Params = ctx.params()?;
-        let o = odoo(ctx)?;
+        // The pools are the server's concern, whichever database pgsage is connected to
+        // (`postgres` on an Odoo hosting cluster): the configuration or Odoo's sessions are
+        // enough; the connected database only names the version.
+        let label = odoo(ctx).map_or_else(|_| "Odoo".to_owned(), |o| o.label());
         let snap = ctx.snapshot;
         let max_connections = ctx
             .setting("max_connections")?
@@ -133,7 +137,7 @@ impl SnapshotRule for OdooConnectionPools {
                     &accepted_text,
                     odoo_sessions.len(),
                     object,
-                    &o.label(),
+                    &label,
                 )])
             }
             None => {

@@ -82,7 +82,7 @@ impl SnapshotRule for AttachmentsInDatabase {
             units::counted(a.in_database, "attachment", "attachments"),
             units::bytes(a.in_database_bytes),
             share.map_or(String::new(), |s| format!(
-                ", {} of the database",
+                ", {} of the database and of every full backup",
                 units::share(s)
             )),
         );

@@ -77,6 +77,13 @@ class Snapshot:
         """Whether names were hashed and literals removed (see :meth:`redact`)."""
         return self._native.redacted
 
+    @property
+    def erp(self) -> Optional[Dict[str, Any]]:
+        """The ERP application recognised in the connected database (Odoo: version,
+        modules, attachments, queue tables, scheduled jobs; docs/erp.md), or ``None``.
+        Other databases' are in ``to_dict()["other_databases"][i]["erp"]``."""
+        return self.to_dict().get("erp")
+
     # -- files and JSON ---------------------------------------------------------------
 
     def save(self, path: PathLike) -> None:

@@ -40,3 +40,14 @@ def test_a_file_that_is_not_an_odoo_conf_is_a_config_error(tmp_path: Path) -> No
     bad.write_text("[options]\nworkers = many\n")
     with pytest.raises(pgsage.errors.ConfigError, match="whole number"):
         pgsage.audit(HEALTHY, odoo_conf=bad)
+
+
+def test_the_demo_snapshot_knows_its_odoo() -> None:
+    demo = pgsage.load_snapshot(REPO / "testdata" / "snapshots" / "demo.json")
+    erp = demo.erp
+    assert erp is not None and erp["product"] == "odoo"
+    assert erp["version"].startswith("17.0")
+    assert "ir_attachment.location" in erp["parameters"]
+    assert "database.secret" not in erp["parameters"]
+    not_odoo = pgsage.load_snapshot(REPO / "testdata" / "fixtures" / "erp" / "not-odoo.json")
+    assert not_odoo.erp is None

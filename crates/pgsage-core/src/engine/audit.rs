@@ -264,7 +264,12 @@ fn run_on_database(
             Rule::Workload(r) => {
                 // The snapshot's pg_stat_statements, built once per audit.
                 let workload = ctx.workload()?;
-                let drafts = r.check(&WorkloadContext { workload, params })?;
+                let facts = crate::workload::questions::Facts::new(Some(snapshot), host);
+                let drafts = r.check(&WorkloadContext {
+                    workload,
+                    facts: &facts,
+                    params,
+                })?;
                 // Every workload verdict is a share or a rate of pg_stat_statements
                 // counters over the workload's own window.
                 Ok(

@@ -22,6 +22,7 @@ pub mod storage;
 pub mod tenants;
 pub mod vacuum;
 pub mod wal;
+pub mod workload;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -162,6 +163,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         tenants::RULES,
         vacuum::RULES,
         wal::RULES,
+        workload::RULES,
     ]
     .concat();
     all.sort_by_key(|r| r.meta().id);
@@ -291,6 +293,12 @@ mod registry_tests {
                 Target::Plan => assert!(
                     plan_expectations.contains(&format!("\"{id}\"")),
                     "{id}: no corpus plan expects it"
+                ),
+                Target::Workload if workload::JUDGED_ON_LOGS_ONLY.contains(&id) => assert!(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../../testdata/logs/workload-windows/manifest.json")
+                        .exists(),
+                    "{id}: judged on logs only, and no captured workload-window logs"
                 ),
                 Target::Snapshot | Target::Workload => {
                     assert!(

@@ -21,6 +21,7 @@ mod from_logs;
 pub mod log;
 mod model;
 pub mod profile;
+pub mod questions;
 mod sample;
 pub mod sketch;
 mod statements;

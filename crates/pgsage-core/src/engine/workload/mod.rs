@@ -18,6 +18,7 @@ use crate::report::{
 };
 use crate::rules::{rules_for, Rule, Skip, Target as RuleTarget, WorkloadContext};
 use crate::snapshot::{Fact, HostFacts, Platform, ToolInfo};
+use crate::workload::questions::{Facts, WorkloadAnswers};
 use crate::workload::{SourceKind, Workload};
 
 /// The workload report format version.
@@ -43,12 +44,30 @@ pub struct WorkloadReport {
     pub log: Option<serde_json::Value>,
     /// The workload.
     pub workload: Workload,
+    /// The workload questions: what runs at the peak, what could move to a replica or a
+    /// cache, batch work at the peak, headroom (`crate::workload::questions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<WorkloadAnswers>,
 }
 
 impl WorkloadReport {
-    /// Runs the enabled `queries` rules over the workload.
+    /// Runs the enabled `queries` and `workload` rules over the workload, with the host
+    /// facts of the configuration only.
     pub fn new(workload: Workload, config: &RuleConfig, log: Option<serde_json::Value>) -> Self {
-        let (findings, skipped, suppressed) = check(&workload, config);
+        let facts = Facts::new(None, &config.host);
+        Self::with_facts(workload, config, log, &facts)
+    }
+
+    /// [`WorkloadReport::new`] with a snapshot and host facts beside the workload (the
+    /// standbys, tables and cores the workload questions use).
+    pub fn with_facts(
+        workload: Workload,
+        config: &RuleConfig,
+        log: Option<serde_json::Value>,
+        facts: &Facts<'_>,
+    ) -> Self {
+        let (findings, skipped, suppressed) = check_with(&workload, config, facts);
+        let answers = Some(WorkloadAnswers::build(&workload, facts, config));
         WorkloadReport {
             schema_version: WORKLOAD_REPORT_SCHEMA_VERSION,
             tool: ToolInfo::current(),
@@ -58,6 +77,7 @@ impl WorkloadReport {
             findings,
             log,
             workload,
+            answers,
         }
     }
 
@@ -160,6 +180,15 @@ pub fn check(
     w: &Workload,
     config: &RuleConfig,
 ) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
+    check_with(w, config, &Facts::new(None, &config.host))
+}
+
+/// [`check`] with a snapshot and host facts beside the workload.
+pub fn check_with(
+    w: &Workload,
+    config: &RuleConfig,
+    facts: &Facts<'_>,
+) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
     let workload_rules: Vec<Rule> = rules_for(RuleTarget::Workload).collect();
     let Outcome {
         mut findings,
@@ -168,6 +197,7 @@ pub fn check(
     } = run_rules(&workload_rules, config, None, |rule, params| match rule {
         Rule::Workload(r) => r.check(&WorkloadContext {
             workload: w,
+            facts,
             params,
         }),
         Rule::Snapshot(_) | Rule::Plan(_) => Err(Skip::because("not a workload rule")),

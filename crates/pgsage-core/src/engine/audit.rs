@@ -264,7 +264,7 @@ fn run_on_database(
             Rule::Workload(r) => {
                 // The snapshot's pg_stat_statements, built once per audit.
                 let workload = ctx.workload()?;
-                let facts = crate::workload::questions::Facts::new(Some(snapshot), host);
+                let facts = crate::questions::Facts::new(Some(snapshot), host);
                 let drafts = r.check(&WorkloadContext {
                     workload,
                     facts: &facts,

@@ -5,6 +5,7 @@ mod draft;
 mod finding;
 pub mod render;
 pub mod tenants;
+pub mod workload_questions;
 
 pub use actions::{Action, ActionFix, ImpactClass};
 pub use draft::Draft;

@@ -221,6 +221,7 @@ mod registry_tests {
                 "queries" => "QRY",
                 "plans" => "EXP",
                 "tenants" => "TEN",
+                "workload" => "WRK",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);

@@ -21,7 +21,6 @@ mod from_logs;
 pub mod log;
 mod model;
 pub mod profile;
-pub mod questions;
 mod sample;
 pub mod sketch;
 mod statements;

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RuleConfig;
 use crate::engine::{run_rules, Outcome};
+use crate::questions::{Facts, Thresholds, WorkloadAnswers};
 use crate::report::{
     Counters, Finding, Report, ReportFilter, Severity, SkippedRule, Summary, SuppressedFinding,
     Target, REPORT_SCHEMA_VERSION,
 };
 use crate::rules::{rules_for, Rule, Skip, Target as RuleTarget, WorkloadContext};
 use crate::snapshot::{Fact, HostFacts, Platform, ToolInfo};
-use crate::workload::questions::{Facts, WorkloadAnswers};
 use crate::workload::{SourceKind, Workload};
 
 /// The workload report format version.
@@ -45,7 +45,7 @@ pub struct WorkloadReport {
     /// The workload.
     pub workload: Workload,
     /// The workload questions: what runs at the peak, what could move to a replica or a
-    /// cache, batch work at the peak, headroom (`crate::workload::questions`).
+    /// cache, batch work at the peak, headroom (`crate::questions`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<WorkloadAnswers>,
 }
@@ -67,7 +67,11 @@ impl WorkloadReport {
         facts: &Facts<'_>,
     ) -> Self {
         let (findings, skipped, suppressed) = check_with(&workload, config, facts);
-        let answers = Some(WorkloadAnswers::build(&workload, facts, config));
+        let answers = Some(crate::questions::answer(
+            &workload,
+            facts,
+            &thresholds(config),
+        ));
         WorkloadReport {
             schema_version: WORKLOAD_REPORT_SCHEMA_VERSION,
             tool: ToolInfo::current(),
@@ -171,6 +175,27 @@ fn as_report(
         actions: crate::report::actions::build(&findings),
         findings,
         tenants: None,
+    }
+}
+
+/// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
+/// rule turned off leaves its question unanswered).
+pub fn thresholds(config: &RuleConfig) -> Thresholds {
+    fn of<T: serde::de::DeserializeOwned>(config: &RuleConfig, id: &str) -> Result<T, String> {
+        if !config.is_enabled(id) {
+            return Err(format!("{id} is turned off"));
+        }
+        let settings = config
+            .rules
+            .get(id)
+            .ok_or_else(|| format!("{id} is not in the rule packs"))?;
+        crate::rules::params::parse(&settings.params).map_err(|e| format!("{id}: {e}"))
+    }
+    Thresholds {
+        reporting: of(config, "WRK001"),
+        cache: of(config, "WRK002"),
+        overlaps: of(config, "WRK003"),
+        capacity: of(config, "WRK004"),
     }
 }
 

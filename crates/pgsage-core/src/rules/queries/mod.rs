@@ -60,7 +60,7 @@ pub struct WorkloadContext<'a> {
     /// The snapshot and host facts beside the workload: the audited snapshot, or
     /// `pgsage workload --snapshot` (empty for a log capture alone). Rules that need a
     /// fact it lacks skip with the reason.
-    pub facts: &'a crate::workload::questions::Facts<'a>,
+    pub facts: &'a crate::questions::Facts<'a>,
     /// This rule's parameters (from the pack file and the user's configuration).
     pub params: &'a BTreeMap<String, ParamValue>,
 }

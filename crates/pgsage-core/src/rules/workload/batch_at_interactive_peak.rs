@@ -1,7 +1,7 @@
+use crate::questions::overlaps::{batch_at_peak, OverlapThresholds};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::units;
-use crate::workload::questions::overlaps::{batch_at_peak, OverlapThresholds};
 
 use super::peak_draft;
 
@@ -103,5 +103,59 @@ impl WorkloadRule for BatchAtInteractivePeak {
                 ))
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::log_cases::{expects, findings, statement};
+    use crate::workload::fingerprint::fingerprint;
+
+    const PLANT: &str = "batch-at-peak.log.gz";
+    const TWIN: &str = "batch-at-night.log.gz";
+
+    #[test]
+    fn fires_on_a_cron_import_in_the_interactive_peak() {
+        assert!(expects(PLANT, "WRK003"));
+        let import = fingerprint(&statement("import")).to_string();
+        let found = findings(PLANT, "WRK003");
+        let f = found
+            .iter()
+            .find(|f| f.object.name == import)
+            .unwrap_or_else(|| panic!("the import is not named: {found:#?}"));
+        // Who runs it, how much of the peak it takes, and where to move it.
+        assert!(f.message.contains("odoo-cron"), "{}", f.message);
+        assert!(f.evidence.contains_key("peak_share_pct"));
+        assert!(f.evidence.contains_key("quietest_window"));
+        assert!(f.recommendation.contains("nextcall"));
+    }
+
+    #[test]
+    fn quiet_when_the_import_runs_in_its_own_window() {
+        assert!(!expects(TWIN, "WRK003"));
+        assert_eq!(findings(TWIN, "WRK003"), Vec::new());
+    }
+
+    #[test]
+    fn skipped_on_pg_stat_statements_for_want_of_windows() {
+        let found = crate::rules::testing::case_findings("workload", "reports-elsewhere", "WRK001");
+        assert!(found.is_empty());
+        let w = findings_skip_reason();
+        assert!(w.contains("server logs"), "{w}");
+    }
+
+    fn findings_skip_reason() -> String {
+        let snap = crate::Snapshot::load(pgsage_testkit::scenario::fixture_path(
+            "workload",
+            "reports-at-peak",
+        ))
+        .expect("fixture");
+        let report = crate::audit(&snap, &crate::RuleConfig::shipped().expect("packs"));
+        report
+            .skipped
+            .iter()
+            .find(|s| s.rule == "WRK003")
+            .map(|s| s.reason.clone())
+            .expect("WRK003 skipped in the audit")
     }
 }

@@ -1,8 +1,8 @@
+use crate::questions::cache::{cache_candidates, CacheThresholds};
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::units;
-use crate::workload::questions::cache::{cache_candidates, CacheThresholds};
 
 use super::{base_evidence, round1, short_text};
 
@@ -84,7 +84,7 @@ impl WorkloadRule for CacheCandidate {
             .candidates
             .iter()
             .filter_map(|c| {
-                let q = w.query(c.fingerprint)?;
+                let q = w.query(c.fingerprint.parse().ok()?)?;
                 let tables = c
                     .tables
                     .iter()
@@ -103,7 +103,7 @@ impl WorkloadRule for CacheCandidate {
                         kind: ObjectKind::Query,
                         database: q.single_database().map(str::to_owned),
                         schema: None,
-                        name: c.fingerprint.to_string(),
+                        name: c.fingerprint.clone(),
                         query: Some(short_text(&c.query)),
                     },
                     format!(
@@ -162,7 +162,7 @@ mod tests {
     /// lookup (the cache question leaves it to IDX009), not because it is not hot.
     #[test]
     fn a_hot_read_slow_for_want_of_an_index_is_left_to_the_index_advisor() {
-        use crate::workload::questions::{Answer, Facts, WorkloadAnswers};
+        use crate::questions::{answer, Answer, Facts};
         let path = pgsage_testkit::scenario::fixture_path("workload", "hot-lookup-missing-index");
         let snap = crate::Snapshot::load(&path).expect("fixture");
         let w = crate::workload::from_snapshot(&snap).expect("pg_stat_statements");
@@ -171,7 +171,8 @@ mod tests {
         config
             .apply_toml(&scenario.config, "scenario")
             .expect("config");
-        let answers = WorkloadAnswers::build(&w, &Facts::new(Some(&snap), &snap.host), &config);
+        let thresholds = crate::engine::workload::thresholds(&config);
+        let answers = answer(&w, &Facts::new(Some(&snap), &snap.host), &thresholds);
         let Answer::Answered(cache) = &answers.cache else {
             panic!("cache not answered: {answers:#?}");
         };
@@ -180,7 +181,7 @@ mod tests {
         let left = cache
             .left_to_index
             .iter()
-            .find(|l| l.fingerprint == lookup)
+            .find(|l| l.fingerprint == lookup.to_string())
             .unwrap_or_else(|| panic!("not left to the index advisor: {cache:#?}"));
         assert!(left.index.contains("default_code"), "{left:#?}");
     }

@@ -3,7 +3,7 @@
 //! batch work overlapping the interactive peak (WRK003), thin headroom at the busiest
 //! window (WRK004).
 //!
-//! The numbers come from [`crate::workload::questions`], which also answers the reports'
+//! The numbers come from [`crate::questions`], which also answers the reports'
 //! "Workload" section with the same thresholds (these rules' parameters). The rules judge
 //! a workload (server logs, or pg_stat_statements over a sampled interval) and the facts
 //! given beside it ([`super::WorkloadContext::facts`]): a rule that needs a fact it lacks
@@ -19,9 +19,9 @@ pub use cache_candidate::CacheCandidate;
 pub use reports_on_primary_at_peak::ReportsOnPrimaryAtPeak;
 pub use thin_headroom_at_peak::ThinHeadroomAtPeak;
 
+use crate::questions::PeakStatement;
 use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::{Draft, Rule};
-use crate::workload::questions::PeakStatement;
 use crate::workload::Workload;
 
 use super::queries::{base_evidence, round1, short_text};
@@ -46,7 +46,7 @@ fn statement_object(s: &PeakStatement) -> ObjectRef {
         kind: ObjectKind::Query,
         database: s.database.clone(),
         schema: None,
-        name: s.fingerprint.to_string(),
+        name: s.fingerprint.clone(),
         query: Some(short_text(&s.query)),
     }
 }
@@ -67,8 +67,74 @@ fn peak_draft(w: &Workload, s: &PeakStatement, peak_label: &str, message: String
     if !s.users.is_empty() {
         d = d.evidence("users", s.users.join(", "));
     }
-    match w.query(s.fingerprint) {
+    match s.fingerprint.parse().ok().and_then(|f| w.query(f)) {
         Some(q) => base_evidence(d, q, w),
         None => d,
+    }
+}
+
+/// The workload-window log captures (testdata/logs/workload-windows, captured from a real
+/// server by scripts/capture-workload-windows.sh), judged by a rule with the manifest's
+/// configuration.
+#[cfg(test)]
+pub(crate) mod log_cases {
+    use std::path::PathBuf;
+    use std::sync::atomic::AtomicBool;
+
+    use crate::questions::Facts;
+    use crate::report::Finding;
+    use crate::workload::log::LogOptions;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/logs/workload-windows")
+    }
+
+    fn manifest() -> serde_json::Value {
+        let text = std::fs::read_to_string(dir().join("manifest.json"))
+            .expect("manifest (scripts/capture-workload-windows.sh)");
+        serde_json::from_str(&text).expect("manifest json")
+    }
+
+    /// The capture's workload, with the manifest's prefix and window length.
+    pub(crate) fn workload(file: &str) -> crate::workload::Workload {
+        let m = manifest();
+        let prefix = m["log_line_prefix"].as_str().expect("prefix").to_owned();
+        let bucket = m["bucket_seconds"].as_i64().expect("bucket");
+        let opts = LogOptions::default().overridden(Some(prefix), None);
+        crate::workload::from_log_files(&[dir().join(file)], &opts, bucket, &AtomicBool::new(false))
+            .expect("log capture")
+            .0
+    }
+
+    /// A statement of the capture (`report`, `import`) as the manifest records it.
+    pub(crate) fn statement(key: &str) -> String {
+        manifest()[key].as_str().expect("statement").to_owned()
+    }
+
+    /// Whether the manifest expects `rule` to fire on `file`.
+    pub(crate) fn expects(file: &str, rule: &str) -> bool {
+        manifest()["cases"][file]["expect"]
+            .as_array()
+            .expect("case")
+            .iter()
+            .any(|r| r == rule)
+    }
+
+    /// The rule's findings on the capture, without a snapshot.
+    pub(crate) fn findings(file: &str, rule: &str) -> Vec<Finding> {
+        let mut config = crate::RuleConfig::shipped().expect("packs");
+        config
+            .apply_toml(
+                manifest()["config"].as_str().unwrap_or_default(),
+                "manifest",
+            )
+            .expect("config");
+        let w = workload(file);
+        let (found, skipped, _) =
+            crate::engine::workload::check_with(&w, &config, &Facts::default());
+        if let Some(s) = skipped.iter().find(|s| s.rule == rule) {
+            panic!("{rule} skipped on {file}: {}", s.reason);
+        }
+        found.into_iter().filter(|f| f.rule == rule).collect()
     }
 }

@@ -1,7 +1,7 @@
+use crate::questions::reporting::{reports_at_peak, ReportingThresholds};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::units;
-use crate::workload::questions::reporting::{reports_at_peak, ReportingThresholds};
 
 use super::peak_draft;
 
@@ -134,5 +134,34 @@ mod tests {
     #[test]
     fn quiet_when_the_report_runs_elsewhere() {
         assert_quiet("WRK001");
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::super::log_cases::{expects, findings, statement};
+    use crate::workload::fingerprint::fingerprint;
+
+    #[test]
+    fn fires_on_a_report_in_the_interactive_peak_of_a_log() {
+        let file = "batch-at-peak.log.gz";
+        assert!(expects(file, "WRK001"));
+        let report = fingerprint(&statement("report")).to_string();
+        let found = findings(file, "WRK001");
+        let f = found
+            .iter()
+            .find(|f| f.object.name == report)
+            .unwrap_or_else(|| panic!("the report is not named: {found:#?}"));
+        assert!(
+            f.evidence
+                .get("applications")
+                .is_some_and(|a| a == "odoo-report"),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn quiet_on_a_log_where_reports_run_at_night() {
+        assert_eq!(findings("batch-at-night.log.gz", "WRK001"), Vec::new());
     }
 }

@@ -1,9 +1,9 @@
 use crate::host::MissingFact;
+use crate::questions::capacity::capacity_at_peak;
 use crate::report::ObjectRef;
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::units;
-use crate::workload::questions::capacity::capacity_at_peak;
 
 use super::round1;
 

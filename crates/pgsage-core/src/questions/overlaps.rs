@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::windows::{self, WindowRef};
-use super::PeakStatement;
+use super::windows;
+use super::{peak_statement, Overlaps, PeakStatement};
 use crate::workload::fingerprint::StatementKind;
 use crate::workload::Workload;
 
@@ -19,17 +19,6 @@ pub struct OverlapThresholds {
     pub min_interactive_per_s: f64,
 }
 
-/// Batch work in the interactive peak.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Overlaps {
-    /// The interactive peak.
-    pub peak: WindowRef,
-    /// The window with the least interactive work, where the jobs could move.
-    pub quietest: Option<WindowRef>,
-    /// The batch statements in the peak, most time first.
-    pub jobs: Vec<PeakStatement>,
-}
-
 /// Batch statements in the interactive peak, or why the question cannot be answered
 /// (it needs windows: server logs).
 pub fn batch_at_peak(w: &Workload, t: &OverlapThresholds) -> Result<Overlaps, String> {
@@ -42,7 +31,7 @@ pub fn batch_at_peak(w: &Workload, t: &OverlapThresholds) -> Result<Overlaps, St
     let all = windows::windows(w);
     if all.len() < 2 {
         return Err(
-            "the capture has one time window: capture more hours, or use a shorter --bucket"
+            "the capture has one time window: capture more hours, or use shorter windows"
                 .to_owned(),
         );
     }
@@ -60,7 +49,7 @@ pub fn batch_at_peak(w: &Workload, t: &OverlapThresholds) -> Result<Overlaps, St
             .filter(|q| {
                 q.kind == StatementKind::Write && (q.bulk || q.mean_ms >= t.min_write_mean_ms)
             })
-            .map(|q| PeakStatement::of(w, q, &peak))
+            .map(|q| peak_statement(w, q, &peak))
             .filter(|s| s.peak_share_pct >= t.min_peak_share_pct)
             .collect()
     } else {

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::windows::{self, WindowRef};
-use super::{Facts, PeakStatement};
+use super::windows;
+use super::{peak_statement, Facts, Reporting};
 use crate::workload::fingerprint::StatementKind;
 use crate::workload::Workload;
 
@@ -18,19 +18,6 @@ pub struct ReportingThresholds {
     pub min_peak_share_pct: f64,
     /// The peak carries interactive work: at least this many short statements per second.
     pub min_interactive_per_s: f64,
-}
-
-/// What runs at the interactive peak that a replica could serve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reporting {
-    /// The interactive peak.
-    pub peak: WindowRef,
-    /// Short statements per second in it.
-    pub interactive_per_s: Option<f64>,
-    /// Standbys streaming from this server (pg_stat_replication), when a snapshot says.
-    pub standbys: Option<usize>,
-    /// The long reads in the peak, most time first.
-    pub statements: Vec<PeakStatement>,
 }
 
 /// The long reads at the interactive peak, or why the question cannot be answered.
@@ -58,18 +45,18 @@ pub fn reports_at_peak(
             .filter(|q| windows::counts_in_totals(q))
             .filter_map(|q| q.shared_blks_read)
             .sum();
-        let mut found: Vec<PeakStatement> = w
+        let mut found: Vec<super::PeakStatement> = w
             .queries
             .iter()
             .filter(|q| q.kind == StatementKind::Read && q.mean_ms >= t.min_mean_ms)
             .filter_map(|q| {
-                let s = PeakStatement::of(w, q, &peak);
+                let s = peak_statement(w, q, &peak);
                 (s.peak_share_pct >= t.min_peak_share_pct).then(|| {
                     let io = q
                         .shared_blks_read
                         .filter(|_| blocks_read > 0)
                         .map(|b| 100.0 * b as f64 / blocks_read as f64);
-                    PeakStatement {
+                    super::PeakStatement {
                         io_share_pct: io,
                         ..s
                     }

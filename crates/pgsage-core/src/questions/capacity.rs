@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::windows::{self, WindowRef};
-use super::Facts;
+use super::windows;
+use super::{Capacity, Facts};
 use crate::knowledge::connections::Sessions;
 use crate::workload::Workload;
 
@@ -18,29 +18,6 @@ pub struct CapacityThresholds {
     /// Sessions busy with queries at the peak, as a share of the cores, from which the
     /// headroom is thin, %.
     pub max_busy_pct: f64,
-}
-
-/// Headroom at the busiest window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Capacity {
-    /// The busiest window (most execution time).
-    pub peak: WindowRef,
-    /// Average sessions busy with queries in it.
-    pub busy_sessions: f64,
-    /// Average sessions busy with queries over the whole capture, when its length is known.
-    pub average_busy_sessions: Option<f64>,
-    /// The host's cores, when known (host facts, `--cpus`, `--tier`).
-    pub cpus: Option<f64>,
-    /// Where the cores came from (`flag`, `config`, `cgroup`, …).
-    pub cpus_source: Option<String>,
-    /// Busy sessions as a share of the cores, %.
-    pub busy_pct: Option<f64>,
-    /// Client connections when the snapshot was taken.
-    pub connections: Option<usize>,
-    /// `max_connections`.
-    pub max_connections: Option<i64>,
-    /// Temporary file bytes over the capture (pg_stat_statements or logged temp files).
-    pub temp_bytes: Option<i64>,
 }
 
 /// The headroom at the busiest window, or why it cannot be computed.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Facts;
+use super::{Cache, CacheCandidate, CachedTable, Facts, LeftToIndex};
 use crate::advise::candidates::catalog::Catalog;
 use crate::advise::candidates::parse::{parse, Relation};
 use crate::knowledge::counters::{table_delta, Basis};
@@ -32,62 +32,6 @@ pub struct CacheThresholds {
     pub min_reads_per_write: f64,
 }
 
-/// A table a cache candidate reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CachedTable {
-    /// `schema.name`.
-    pub name: String,
-    /// Table and TOAST, bytes.
-    pub size_bytes: i64,
-    /// Estimated live rows.
-    pub live_rows: i64,
-    /// Rows inserted, updated or deleted per second over the snapshot's basis.
-    pub writes_per_s: f64,
-}
-
-/// A hot read an application cache would serve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CacheCandidate {
-    /// The fingerprint.
-    pub fingerprint: Fingerprint,
-    /// Normalized text.
-    pub query: String,
-    /// Executions.
-    pub calls: u64,
-    /// Executions per second over the capture.
-    pub calls_per_s: f64,
-    /// Mean time, ms.
-    pub mean_ms: f64,
-    /// Rows per execution, when the source records rows.
-    pub rows_per_call: Option<f64>,
-    /// The tables it reads.
-    pub tables: Vec<CachedTable>,
-    /// Executions per row written in those tables (None: not written at all).
-    pub reads_per_write: Option<f64>,
-}
-
-/// A hot read left to the index advisor: an index it lacks makes it slow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeftToIndex {
-    /// The fingerprint.
-    pub fingerprint: Fingerprint,
-    /// Normalized text.
-    pub query: String,
-    /// Executions per second.
-    pub calls_per_s: f64,
-    /// The index IDX009 recommends for it.
-    pub index: String,
-}
-
-/// The cache answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cache {
-    /// Candidates, most executions first.
-    pub candidates: Vec<CacheCandidate>,
-    /// Hot reads an index serves better than a cache.
-    pub left_to_index: Vec<LeftToIndex>,
-}
-
 /// The cache candidates, or why the question cannot be answered (it needs the tables'
 /// sizes and write rates: a snapshot).
 pub fn cache_candidates(
@@ -96,7 +40,7 @@ pub fn cache_candidates(
     t: &CacheThresholds,
 ) -> Result<Cache, String> {
     let snap = facts.snapshot.ok_or_else(|| {
-        "needs the tables' sizes and write rates: give a snapshot (pgsage workload --snapshot FILE)"
+        "needs the tables' sizes and write rates: a snapshot of the server beside the workload"
             .to_owned()
     })?;
     let seconds = w
@@ -130,7 +74,7 @@ pub fn cache_candidates(
         let calls_per_s = q.calls as f64 / seconds;
         if let Some(index) = indexes.get(&q.fingerprint) {
             cache.left_to_index.push(LeftToIndex {
-                fingerprint: q.fingerprint,
+                fingerprint: q.fingerprint.to_string(),
                 query: q.query.clone(),
                 calls_per_s,
                 index: index.clone(),
@@ -160,7 +104,7 @@ pub fn cache_candidates(
             continue;
         }
         cache.candidates.push(CacheCandidate {
-            fingerprint: q.fingerprint,
+            fingerprint: q.fingerprint.to_string(),
             query: q.query.clone(),
             calls: q.calls,
             calls_per_s,

@@ -2,39 +2,9 @@
 //! executions of short statements) and the busiest window (the most execution time), and
 //! a fingerprint's executions and time inside one window.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
+use super::WindowRef;
 use crate::workload::profile::{thresholds::OLTP_MEAN_MS, Window};
 use crate::workload::{QueryStats, SourceKind, Workload};
-
-/// One window as the answers name it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WindowRef {
-    /// Its position in the profile's windows.
-    pub index: usize,
-    /// Its start, when known (logs).
-    pub start: Option<DateTime<Utc>>,
-    /// Its length in seconds, clipped to the capture (a capture that starts mid-window
-    /// covers part of it), when known.
-    pub seconds: Option<f64>,
-    /// Executions in it.
-    pub calls: u64,
-    /// Execution time in it, ms.
-    pub total_ms: f64,
-    /// Executions of short statements (interactive work) in it.
-    pub interactive_calls: u64,
-}
-
-impl WindowRef {
-    /// `2026-12-07 09:00 UTC` or `the sampled window`.
-    pub fn label(&self) -> String {
-        match self.start {
-            Some(s) => s.format("%Y-%m-%d %H:%M UTC").to_string(),
-            None => "the captured window".to_owned(),
-        }
-    }
-}
 
 /// Whether the workload has per-window statistics per fingerprint (a log capture with
 /// timestamps), as opposed to one window for everything (pg_stat_statements).

@@ -170,15 +170,21 @@ fn audit_with_views(
     skipped.sort_by(|a, b| a.rule.cmp(&b.rule));
     suppressed.sort_by(|a, b| (&a.rule, &a.object).cmp(&(&b.rule, &b.object)));
 
-    let window = RuleContext {
+    let ctx = RuleContext {
         snapshot,
         host: &host,
         params: &Default::default(),
         min_stats_age_seconds: config.min_stats_age_seconds,
         config,
         views,
-    }
-    .stats_window();
+    };
+    let window = ctx.stats_window();
+    // The workload questions on the snapshot's pg_stat_statements (built once, with the
+    // rules' workload), with the `workload` rules' thresholds.
+    let workload_questions = ctx.workload().ok().map(|w| {
+        let facts = crate::questions::Facts::new(Some(snapshot), &host);
+        crate::questions::answer(w, &facts, &super::question_thresholds(config))
+    });
     let mut gaps = snapshot.gaps.clone();
     gaps.sort();
     let host = crate::snapshot::HostFacts {
@@ -214,6 +220,7 @@ fn audit_with_views(
         actions: crate::report::actions::build(&findings),
         findings,
         tenants: crate::report::tenants::of(snapshot),
+        workload_questions,
     }
 }
 

@@ -70,3 +70,27 @@ mod tests {
         assert_eq!((meta.pack, meta.title), (PACK, TITLE));
     }
 }
+
+/// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
+/// rule turned off leaves its question unanswered).
+pub fn question_thresholds(config: &crate::config::RuleConfig) -> crate::questions::Thresholds {
+    fn of<T: serde::de::DeserializeOwned>(
+        config: &crate::config::RuleConfig,
+        id: &str,
+    ) -> Result<T, String> {
+        if !config.is_enabled(id) {
+            return Err(format!("{id} is turned off"));
+        }
+        let settings = config
+            .rules
+            .get(id)
+            .ok_or_else(|| format!("{id} is not in the rule packs"))?;
+        crate::rules::params::parse(&settings.params).map_err(|e| format!("{id}: {e}"))
+    }
+    crate::questions::Thresholds {
+        reporting: of(config, "WRK001"),
+        cache: of(config, "WRK002"),
+        overlaps: of(config, "WRK003"),
+        capacity: of(config, "WRK004"),
+    }
+}

@@ -191,6 +191,12 @@ impl WindowRef {
     /// `2026-12-07 09:00 UTC` or `the sampled window`.
     pub fn label(&self) -> String {
         match self.start {
+            // Seconds only for windows shorter than a minute.
+            Some(s)
+                if chrono::Timelike::second(&s) != 0 || self.seconds.is_some_and(|l| l < 60.0) =>
+            {
+                s.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            }
             Some(s) => s.format("%Y-%m-%d %H:%M UTC").to_string(),
             None => "the captured window".to_owned(),
         }
@@ -217,7 +223,7 @@ impl<T> Answer<T> {
 
 /// The section as plain text.
 pub fn render_text(a: &WorkloadAnswers, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "Workload questions")?;
+    writeln!(out, "== Workload questions")?;
     for (title, lines) in sections(a) {
         writeln!(out, "  {title}: {}", lines[0])?;
         for l in &lines[1..] {
@@ -248,6 +254,15 @@ fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
     s.push((
         "What runs at the peak",
         match &a.interactive_peak {
+            Some(p) if a.windows <= 1 => vec![format!(
+                "{} keeps one window ({} short statements{}): the per-hour classes and the peak hour need server logs",
+                a.source,
+                units::count(p.interactive_calls),
+                p.seconds
+                    .filter(|s| *s > 0.0)
+                    .map(|s| format!(", {}/s", units::number(p.interactive_calls as f64 / s)))
+                    .unwrap_or_default()
+            )],
             Some(p) => vec![format!(
                 "the interactive peak is {} with {} short statements{}",
                 p.label(),
@@ -272,8 +287,13 @@ fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
                 format!("no long read takes a large share of the peak{standby}")
             } else {
                 format!(
-                    "{} long reads take {} of the peak's execution time on the primary{standby}",
-                    r.statements.len(),
+                    "{} {} {} of the peak's execution time on the primary{standby}",
+                    units::counted(r.statements.len(), "long read", "long reads"),
+                    if r.statements.len() == 1 {
+                        "takes"
+                    } else {
+                        "take"
+                    },
                     units::percent(r.statements.iter().map(|s| s.peak_share_pct).sum())
                 )
             }];
@@ -288,8 +308,8 @@ fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
                 "no hot read of a small, rarely written table".to_owned()
             } else {
                 format!(
-                    "{} hot reads of small, rarely written tables",
-                    c.candidates.len()
+                    "{} of small, rarely written tables",
+                    units::counted(c.candidates.len(), "hot read", "hot reads")
                 )
             }];
             l.extend(c.candidates.iter().map(|c| {
@@ -330,8 +350,9 @@ fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
                 format!("no batch work in the interactive peak ({})", o.peak.label())
             } else {
                 format!(
-                    "{} batch statements take {} of the peak's execution time{}",
-                    o.jobs.len(),
+                    "{} {} {} of the peak's execution time{}",
+                    units::counted(o.jobs.len(), "batch statement", "batch statements"),
+                    if o.jobs.len() == 1 { "takes" } else { "take" },
                     units::percent(o.jobs.iter().map(|s| s.peak_share_pct).sum()),
                     o.quietest
                         .as_ref()
@@ -365,8 +386,8 @@ fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
             let mut l = vec![first];
             if let (Some(n), Some(max)) = (c.connections, c.max_connections) {
                 l.push(format!(
-                    "{} client connections of max_connections {} when the snapshot was taken",
-                    units::count(n),
+                    "{} of max_connections {} when the snapshot was taken",
+                    units::counted(n, "client connection", "client connections"),
                     units::count(max)
                 ));
             }

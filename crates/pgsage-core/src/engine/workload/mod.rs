@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RuleConfig;
 use crate::engine::{run_rules, Outcome};
-use crate::questions::{Facts, Thresholds, WorkloadAnswers};
+use crate::questions::{Facts, WorkloadAnswers};
 use crate::report::{
     Counters, Finding, Report, ReportFilter, Severity, SkippedRule, Summary, SuppressedFinding,
     Target, REPORT_SCHEMA_VERSION,
@@ -70,7 +70,7 @@ impl WorkloadReport {
         let answers = Some(crate::questions::answer(
             &workload,
             facts,
-            &thresholds(config),
+            &crate::engine::question_thresholds(config),
         ));
         WorkloadReport {
             schema_version: WORKLOAD_REPORT_SCHEMA_VERSION,
@@ -175,27 +175,7 @@ fn as_report(
         actions: crate::report::actions::build(&findings),
         findings,
         tenants: None,
-    }
-}
-
-/// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
-/// rule turned off leaves its question unanswered).
-pub fn thresholds(config: &RuleConfig) -> Thresholds {
-    fn of<T: serde::de::DeserializeOwned>(config: &RuleConfig, id: &str) -> Result<T, String> {
-        if !config.is_enabled(id) {
-            return Err(format!("{id} is turned off"));
-        }
-        let settings = config
-            .rules
-            .get(id)
-            .ok_or_else(|| format!("{id} is not in the rule packs"))?;
-        crate::rules::params::parse(&settings.params).map_err(|e| format!("{id}: {e}"))
-    }
-    Thresholds {
-        reporting: of(config, "WRK001"),
-        cache: of(config, "WRK002"),
-        overlaps: of(config, "WRK003"),
-        capacity: of(config, "WRK004"),
+        workload_questions: None,
     }
 }
 

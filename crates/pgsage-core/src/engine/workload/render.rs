@@ -371,6 +371,14 @@ fn render_text(
         }
         writeln!(out, "{t}")?;
     }
+    if let Some(a) = &r.answers {
+        writeln!(out)?;
+        if md {
+            crate::report::workload_questions::render_markdown(a, out)?;
+        } else {
+            crate::report::workload_questions::render_text(a, out)?;
+        }
+    }
     writeln!(out)?;
     let s = &r.summary;
     writeln!(

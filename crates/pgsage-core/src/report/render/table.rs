@@ -101,6 +101,10 @@ pub fn render_table(
     if let Some(t) = &report.tenants {
         super::tenants::text(out, t, width)?;
     }
+    if let Some(a) = &report.workload_questions {
+        writeln!(out)?;
+        crate::report::workload_questions::render_text(a, out)?;
+    }
     tail(out, report, width)
 }
 

@@ -171,7 +171,7 @@ mod tests {
         config
             .apply_toml(&scenario.config, "scenario")
             .expect("config");
-        let thresholds = crate::engine::workload::thresholds(&config);
+        let thresholds = crate::engine::question_thresholds(&config);
         let answers = answer(&w, &Facts::new(Some(&snap), &snap.host), &thresholds);
         let Answer::Answered(cache) = &answers.cache else {
             panic!("cache not answered: {answers:#?}");

@@ -18,6 +18,30 @@ pub mod workload;
 pub use audit::{audit, audit_and_tune, audit_from, tune_report, Source};
 pub(crate) use audit::{run_rules, Outcome};
 
+/// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
+/// rule turned off leaves its question unanswered).
+pub fn question_thresholds(config: &crate::config::RuleConfig) -> crate::questions::Thresholds {
+    fn of<T: serde::de::DeserializeOwned>(
+        config: &crate::config::RuleConfig,
+        id: &str,
+    ) -> Result<T, String> {
+        if !config.is_enabled(id) {
+            return Err(format!("{id} is turned off"));
+        }
+        let settings = config
+            .rules
+            .get(id)
+            .ok_or_else(|| format!("{id} is not in the rule packs"))?;
+        crate::rules::params::parse(&settings.params).map_err(|e| format!("{id}: {e}"))
+    }
+    crate::questions::Thresholds {
+        reporting: of(config, "WRK001"),
+        cache: of(config, "WRK002"),
+        overlaps: of(config, "WRK003"),
+        capacity: of(config, "WRK004"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -68,29 +92,5 @@ mod tests {
         use crate::advise::render::findings::{PACK, RULE_ID, TITLE};
         let meta = crate::rules::rule(RULE_ID).expect("IDX009").meta();
         assert_eq!((meta.pack, meta.title), (PACK, TITLE));
-    }
-}
-
-/// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
-/// rule turned off leaves its question unanswered).
-pub fn question_thresholds(config: &crate::config::RuleConfig) -> crate::questions::Thresholds {
-    fn of<T: serde::de::DeserializeOwned>(
-        config: &crate::config::RuleConfig,
-        id: &str,
-    ) -> Result<T, String> {
-        if !config.is_enabled(id) {
-            return Err(format!("{id} is turned off"));
-        }
-        let settings = config
-            .rules
-            .get(id)
-            .ok_or_else(|| format!("{id} is not in the rule packs"))?;
-        crate::rules::params::parse(&settings.params).map_err(|e| format!("{id}: {e}"))
-    }
-    crate::questions::Thresholds {
-        reporting: of(config, "WRK001"),
-        cache: of(config, "WRK002"),
-        overlaps: of(config, "WRK003"),
-        capacity: of(config, "WRK004"),
     }
 }

@@ -114,7 +114,7 @@ pub fn cache_candidates(
             reads_per_write,
         });
     }
-    cache.candidates.sort_by(|a, b| b.calls.cmp(&a.calls));
+    cache.candidates.sort_by_key(|c| std::cmp::Reverse(c.calls));
     Ok(cache)
 }
 

@@ -36,7 +36,8 @@ pub fn capacity_at_peak(w: &Workload, facts: &Facts<'_>) -> Result<Capacity, Str
         .source
         .window_seconds
         .filter(|s| *s > 0.0)
-        .map(|s| w.totals.total_ms / 1000.0 / s);
+        // At least a second, as the windows ([`windows::windows`]).
+        .map(|s| w.totals.total_ms / 1000.0 / s.max(1.0));
     let cpus = facts.cpus.as_ref().map(|f| f.value);
     let temp: Vec<i64> = w.queries.iter().filter_map(|q| q.temp_bytes).collect();
     Ok(Capacity {

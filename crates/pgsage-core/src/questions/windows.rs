@@ -94,7 +94,7 @@ pub fn busiest(windows: &[WindowRef]) -> Option<&WindowRef> {
 
 /// The window with the fewest executions of short statements, other than `not`: where
 /// work moved out of the peak hurts nobody.
-pub fn quietest<'a>(windows: &'a [WindowRef], not: usize) -> Option<&'a WindowRef> {
+pub fn quietest(windows: &[WindowRef], not: usize) -> Option<&WindowRef> {
     windows.iter().filter(|w| w.index != not).min_by(|a, b| {
         a.interactive_calls
             .cmp(&b.interactive_calls)
@@ -112,6 +112,6 @@ fn clipped_seconds(w: &Workload, win: &Window) -> Option<f64> {
     let from = w.source.started_at.map_or(start, |s| s.max(start));
     let to = w.source.ended_at.map_or(end, |e| e.min(end));
     let secs = (to - from).num_milliseconds() as f64 / 1000.0;
-    // A window shorter than a minute gives no rate worth reading: keep the bucket.
-    Some(if secs >= 60.0_f64.min(len) { secs } else { len })
+    // A capture of a few statements: at least a second, so a rate stays finite.
+    Some(secs.max(1.0))
 }

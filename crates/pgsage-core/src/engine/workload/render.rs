@@ -374,9 +374,11 @@ fn render_text(
     if let Some(a) = &r.answers {
         writeln!(out)?;
         if md {
-            crate::report::workload_questions::render_markdown(a, out)?;
+            crate::report::render::workload_questions::markdown(a, out)?;
         } else {
-            crate::report::workload_questions::render_text(a, out)?;
+            writeln!(out, "== Workload questions")?;
+            let width = opts.width.map_or(100, usize::from);
+            crate::report::render::workload_questions::text(a, width, out)?;
         }
     }
     writeln!(out)?;

@@ -100,7 +100,7 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
     }
     if let Some(a) = &report.workload_questions {
         writeln!(out)?;
-        crate::report::workload_questions::render_markdown(a, out)?;
+        super::workload_questions::markdown(a, out)?;
     }
     if !report.gaps.is_empty() {
         writeln!(out, "\n## Not collected\n")?;

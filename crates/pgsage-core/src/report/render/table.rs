@@ -103,7 +103,8 @@ pub fn render_table(
     }
     if let Some(a) = &report.workload_questions {
         writeln!(out)?;
-        crate::report::workload_questions::render_text(a, out)?;
+        writeln!(out, "Workload questions:")?;
+        super::workload_questions::text(a, width, out)?;
     }
     tail(out, report, width)
 }

@@ -1,9 +1,9 @@
 use crate::questions::cache::{cache_candidates, CacheThresholds};
-use crate::report::{ObjectKind, ObjectRef};
 use crate::rules::macros::declare_rule;
 use crate::rules::{Draft, Skip, WorkloadContext, WorkloadRule};
 use crate::units;
 
+use super::super::queries::query_object;
 use super::{base_evidence, round1, short_text};
 
 declare_rule! {
@@ -99,13 +99,7 @@ impl WorkloadRule for CacheCandidate {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let mut d = Draft::new(
-                    ObjectRef {
-                        kind: ObjectKind::Query,
-                        database: q.single_database().map(str::to_owned),
-                        schema: None,
-                        name: c.fingerprint.clone(),
-                        query: Some(short_text(&c.query)),
-                    },
+                    query_object(q),
                     format!(
                         "`{}` runs {} times per second at {} each, reading {tables}: the same answer again and again",
                         short_text(&c.query),

@@ -38,7 +38,7 @@ pub fn markdown(a: &WorkloadAnswers, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// (title, [summary, detail lines…]) per question.
-fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
+pub(crate) fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> {
     let mut s = Vec::new();
     s.push((
         "What runs at the peak",

@@ -112,7 +112,7 @@ impl WorkloadRule for ReportsOnPrimaryAtPeak {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_fires, assert_quiet};
+    use crate::rules::testing::{assert_fires, assert_quiet, case_findings};
 
     /// The sales report of the `workload` scenario, run beside order entry.
     const SALES_REPORT: &str = "SELECT partner_id, sum(amount), count(DISTINCT md5(note)) FROM sale_order_line_wrk GROUP BY partner_id";
@@ -121,14 +121,26 @@ mod tests {
     fn fires_on_a_report_beside_order_entry() {
         let planted = crate::workload::fingerprint::fingerprint(SALES_REPORT);
         let found = assert_fires("WRK001", &planted.to_string());
-        // No standby in the case: the finding says so, and asks for a replica.
-        assert!(
-            found.iter().all(|f| f.message.contains("no standby")),
-            "{found:#?}"
-        );
         assert!(found
             .iter()
             .all(|f| f.recommendation.contains("db_replica_host")));
+        // No standby in the case: the finding says so, and asks for a replica.
+        let alone = case_findings("workload", "reports-at-peak", "WRK001");
+        assert!(
+            alone.iter().all(|f| f.message.contains("no standby")),
+            "{alone:#?}"
+        );
+        // A standby streams: the finding says so, and sends the report there.
+        let replica = case_findings("workload", "reports-at-peak-with-standby", "WRK001");
+        assert!(
+            !replica.is_empty()
+                && replica
+                    .iter()
+                    .all(|f| f.message.contains("1 standby streams")
+                        && f.recommendation.contains("already streams")
+                        && f.evidence.get("standbys").is_some_and(|n| n == 1)),
+            "{replica:#?}"
+        );
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
             );
         }
     }
-    let facts = pgsage::questions::Facts::new(snapshot.as_ref(), &config.host);
+    let facts = pgsage::engine::question_facts(snapshot.as_ref(), &config.host);
     let report = WorkloadReport::with_facts(workload, &config, log, &facts);
     let opts = RenderOptions {
         top: args.top,

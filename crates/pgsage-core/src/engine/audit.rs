@@ -182,7 +182,7 @@ fn audit_with_views(
     // The workload questions on the snapshot's pg_stat_statements (built once, with the
     // rules' workload), with the `workload` rules' thresholds.
     let workload_questions = ctx.workload().ok().map(|w| {
-        let facts = crate::questions::Facts::new(Some(snapshot), &host);
+        let facts = super::question_facts(Some(snapshot), &host);
         crate::questions::answer(w, &facts, &super::question_thresholds(config))
     });
     let mut gaps = snapshot.gaps.clone();

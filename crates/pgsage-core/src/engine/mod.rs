@@ -18,6 +18,20 @@ pub mod workload;
 pub use audit::{audit, audit_and_tune, audit_from, tune_report, Source};
 pub(crate) use audit::{run_rules, Outcome};
 
+/// What the workload questions use beside the workload: the snapshot (if any), the
+/// host's cores (flags and configuration first, then the snapshot's host facts) and the
+/// `wal` pack's WAL rate over the snapshot's basis.
+pub fn question_facts<'a>(
+    snapshot: Option<&'a crate::Snapshot>,
+    host: &crate::snapshot::HostFacts,
+) -> crate::questions::Facts<'a> {
+    let mut facts = crate::questions::Facts::new(snapshot, host);
+    facts.wal_bytes_per_s = snapshot
+        .and_then(crate::rules::wal::wal_rate)
+        .map(|(rate, source)| crate::snapshot::Fact::new(rate, source));
+    facts
+}
+
 /// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
 /// rule turned off leaves its question unanswered).
 pub fn question_thresholds(config: &crate::config::RuleConfig) -> crate::questions::Thresholds {

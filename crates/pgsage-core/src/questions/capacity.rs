@@ -54,5 +54,7 @@ pub fn capacity_at_peak(w: &Workload, facts: &Facts<'_>) -> Result<Capacity, Str
             .and_then(|s| s.as_f64())
             .map(|v| v as i64),
         temp_bytes: (!temp.is_empty()).then(|| temp.iter().sum()),
+        wal_bytes_per_s: facts.wal_bytes_per_s.as_ref().map(|f| f.value),
+        wal_source: facts.wal_bytes_per_s.as_ref().map(|f| f.source.clone()),
     })
 }

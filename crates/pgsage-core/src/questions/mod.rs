@@ -42,6 +42,10 @@ pub struct Facts<'a> {
     pub snapshot: Option<&'a Snapshot>,
     /// The host's cores (flags, configuration, then the snapshot's host facts).
     pub cpus: Option<Fact<f64>>,
+    /// WAL written per second over the snapshot's basis, with where it came from
+    /// (`wal_lsn_interval`, `pg_stat_wal_interval`, `pg_stat_wal_since_reset`): the `wal`
+    /// pack's rate, set by the engine ([`crate::engine::question_facts`]).
+    pub wal_bytes_per_s: Option<Fact<f64>>,
 }
 
 impl<'a> Facts<'a> {
@@ -51,7 +55,11 @@ impl<'a> Facts<'a> {
             .cpus
             .clone()
             .or_else(|| snapshot.and_then(|s| s.host.cpus.clone()));
-        Facts { snapshot, cpus }
+        Facts {
+            snapshot,
+            cpus,
+            wal_bytes_per_s: None,
+        }
     }
 }
 

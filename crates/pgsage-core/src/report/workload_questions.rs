@@ -125,6 +125,12 @@ pub struct Capacity {
     pub max_connections: Option<i64>,
     /// Temporary file bytes over the capture (pg_stat_statements or logged temp files).
     pub temp_bytes: Option<i64>,
+    /// WAL written per second over the snapshot's basis, when a snapshot says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal_bytes_per_s: Option<f64>,
+    /// Where the WAL rate came from (`wal_lsn_interval`, `pg_stat_wal_since_reset`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal_source: Option<String>,
 }
 
 /// A statement in a window, with its share of the window's time.

@@ -166,19 +166,22 @@ pub(crate) fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> 
         "Headroom",
         answer(&a.capacity, |c| {
             let busy = units::number(c.busy_sessions);
+            let at = if a.source == "log" {
+                format!("at the busiest window ({})", c.peak.label())
+            } else {
+                "over the sampled window".to_owned()
+            };
             let mut first = match (c.cpus, c.busy_pct) {
                 (Some(cpus), Some(pct)) => format!(
-                    "at the busiest window ({}), {busy} of {} cores are busy with queries ({})",
-                    c.peak.label(),
+                    "{at}, {busy} of {} cores are busy with queries ({})",
                     units::number(cpus),
                     units::percent(pct)
                 ),
                 _ => format!(
-                    "at the busiest window ({}), {busy} sessions are busy with queries (the host's cores are unknown)",
-                    c.peak.label()
+                    "{at}, {busy} sessions are busy with queries (the host's cores are unknown)"
                 ),
             };
-            if let Some(avg) = c.average_busy_sessions {
+            if let Some(avg) = c.average_busy_sessions.filter(|_| a.windows > 1) {
                 first.push_str(&format!("; {} on average", units::number(avg)));
             }
             let mut l = vec![first];
@@ -189,8 +192,19 @@ pub(crate) fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> 
                     units::count(max)
                 ));
             }
+            if let (Some(rate), Some(src)) = (c.wal_bytes_per_s, &c.wal_source) {
+                let over = if src.ends_with("_interval") {
+                    "over the sampled interval"
+                } else {
+                    "since the WAL statistics were reset (a long-run average, not the peak)"
+                };
+                l.push(format!("WAL written at {} {over}", units::rate(rate)));
+            }
             if let Some(t) = c.temp_bytes {
-                l.push(format!("{} of temporary files over the capture", units::bytes(t)));
+                l.push(format!(
+                    "{} of temporary files over the capture",
+                    units::bytes(t)
+                ));
             }
             l
         }),

@@ -217,7 +217,7 @@ pub fn check_tier(snapshot: &Snapshot, host: &HostFacts) -> Result<()> {
 
 /// `--tier`, looked up by the library (its message says how tiers are named), as the
 /// provider spells it.
-fn tier_flag(text: &str) -> Result<String, String> {
+pub fn tier_flag(text: &str) -> Result<String, String> {
     platform_tiers::lookup(text)
         .map(|tier| tier.name)
         .map_err(|e| match e {

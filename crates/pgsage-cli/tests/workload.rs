@@ -151,3 +151,56 @@ fn a_cloud_logging_export_reads_as_the_log() {
     assert_eq!(cloud["log"]["samples"], plain["log"]["samples"]);
     assert!(plain["log"]["samples"].as_u64().is_some_and(|n| n > 0));
 }
+
+/// The workload questions from the workload-window logs (captured from a real server by
+/// scripts/capture-workload-windows.sh), in 10-second windows: the cron import is named
+/// in the interactive peak of one log, and not in the other, where it ran in a quiet
+/// window of its own; with `--cpus`, the headroom says how many cores the peak keeps busy.
+#[test]
+fn the_workload_questions_name_the_import_in_the_peak_and_only_there() {
+    let dir = repo_root().join("testdata/logs/workload-windows");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("manifest.json")).expect("manifest"),
+    )
+    .expect("manifest json");
+    let prefix = manifest["log_line_prefix"].as_str().expect("prefix");
+    let import =
+        pgsage::workload::fingerprint::fingerprint(manifest["import"].as_str().expect("import"))
+            .to_string();
+    let answers = |file: &str| -> serde_json::Value {
+        let out = pgsage(&[
+            "workload",
+            &dir.join(file).display().to_string(),
+            "--log-line-prefix",
+            prefix,
+            "--bucket",
+            "10s",
+            "--cpus",
+            "2",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        report["answers"].clone()
+    };
+    let jobs = |a: &serde_json::Value| -> Vec<String> {
+        a["overlaps"]["answered"]["jobs"]
+            .as_array()
+            .unwrap_or_else(|| panic!("overlaps not answered: {a:#}"))
+            .iter()
+            .map(|j| j["fingerprint"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let plant = answers("batch-at-peak.log.gz");
+    assert_eq!(jobs(&plant), vec![import.clone()], "{plant:#}");
+    let capacity = &plant["capacity"]["answered"];
+    assert_eq!(capacity["cpus"], 2.0, "{capacity:#}");
+    assert!(
+        capacity["busy_sessions"].as_f64().is_some_and(|b| b > 0.0),
+        "{capacity:#}"
+    );
+    let twin = answers("batch-at-night.log.gz");
+    assert!(jobs(&twin).is_empty(), "{twin:#}");
+}

@@ -38,6 +38,7 @@ pub mod host;
 pub mod html;
 pub mod knowledge;
 pub mod plan;
+pub mod questions;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -26,8 +26,8 @@ pub mod fleet;
 pub mod plan;
 
 pub use pgsage_core::{
-    config, diff, engine, frames, host, html, knowledge, redact, report, rules, snapshot, sql,
-    tune, units, workload,
+    config, diff, engine, frames, host, html, knowledge, questions, redact, report, rules,
+    snapshot, sql, tune, units, workload,
 };
 
 pub use collect::{

@@ -16,7 +16,7 @@ use pgsage::workload::{AggregateOptions, Workload};
 use pgsage::Snapshot;
 
 use crate::output;
-use crate::shared_args::{platform_flag, ConnectArgs, FormatArg, LogArgs, SeverityArg};
+use crate::shared_args::{platform_flag, tier_flag, ConnectArgs, FormatArg, LogArgs, SeverityArg};
 
 #[derive(Debug, Args)]
 pub struct WorkloadArgs {
@@ -27,14 +27,27 @@ pub struct WorkloadArgs {
     /// --snapshot names the server's own. See docs/platform-logs.md.
     #[arg(long, value_parser = platform_flag)]
     pub platform: Option<Platform>,
-    /// Use this snapshot's pg_stat_statements (or, with log files, its logging settings).
+    /// Use this snapshot's pg_stat_statements (or, with log files, its logging settings);
+    /// its standbys, tables, sessions and host facts answer the workload questions.
     #[arg(long, conflicts_with = "dsn")]
     pub snapshot: Option<PathBuf>,
+    /// CPUs available to PostgreSQL: the headroom at the peak (WRK004).
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// The managed service's compute size whose vCPUs are the host's cores (--cpus wins):
+    /// Standard_D4ds_v5, db.r6g.large, db-custom-4-16384; docs/tiers.md lists them.
+    #[arg(long, value_parser = tier_flag)]
+    pub tier: Option<String>,
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// Configuration file overriding the rule packs (default: ./pgsage.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The Odoo server's configuration file (odoo.conf): its `db_replica_host` tells the
+    /// workload questions where Odoo already sends read-only work. Only the pool and
+    /// replica keys are read.
+    #[arg(long, value_name = "FILE")]
+    pub odoo_conf: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
@@ -70,11 +83,17 @@ pub struct WorkloadArgs {
 
 pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
     let mut config = pgsage::RuleConfig::discover(args.config.as_deref())?;
+    if let Some(path) = &args.odoo_conf {
+        config.load_odoo_conf(path)?;
+    }
     // The platform named reads its logs and renders the fixes for it (az, aws, gcloud).
     if let Some(platform) = args.platform {
         config.host.platform = Some(pgsage::snapshot::Fact::new(platform, "flag"));
     }
-    let snapshot = match &args.snapshot {
+    let host = pgsage::host::from_flags(None, args.cpus, None, "flag")?;
+    let host = pgsage::knowledge::platform_tiers::with_tier(host, args.tier.as_deref(), "flag")?;
+    config.host = host.or(&config.host);
+    let mut snapshot = match &args.snapshot {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,
     };
@@ -82,7 +101,7 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
         let (w, stats) = from_logs(&args, snapshot.as_ref())?;
         (w, Some(stats))
     } else {
-        let snap = match snapshot {
+        let snap = match snapshot.take() {
             Some(s) => s,
             None => {
                 if !args.connect.server.given() {
@@ -91,7 +110,9 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
                 args.connect.collect(HostFacts::default(), false)?
             }
         };
-        (pgsage::workload::from_snapshot(&snap)?, None)
+        let w = pgsage::workload::from_snapshot(&snap)?;
+        snapshot = Some(snap);
+        (w, None)
     };
     if let Some(path) = &args.output {
         workload.save(path)?;
@@ -103,7 +124,9 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
             );
         }
     }
-    let report = WorkloadReport::new(workload, &config, log);
+    let facts =
+        pgsage::engine::question_facts(snapshot.as_ref(), &config.host, config.odoo.as_ref());
+    let report = WorkloadReport::with_facts(workload, &config, log, &facts);
     let opts = RenderOptions {
         top: args.top,
         by: args.by.into(),

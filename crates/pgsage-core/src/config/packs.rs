@@ -40,6 +40,10 @@ pub const SHIPPED_PACKS: &[(&str, &str)] = &[
     ),
     ("vacuum.toml", include_str!("../../../../rules/vacuum.toml")),
     ("wal.toml", include_str!("../../../../rules/wal.toml")),
+    (
+        "workload.toml",
+        include_str!("../../../../rules/workload.toml"),
+    ),
 ];
 
 /// A pack file: its description and its rules' settings.

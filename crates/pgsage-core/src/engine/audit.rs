@@ -182,15 +182,21 @@ fn audit_with_views(
     skipped.sort_by(|a, b| a.rule.cmp(&b.rule));
     suppressed.sort_by(|a, b| (&a.rule, &a.object).cmp(&(&b.rule, &b.object)));
 
-    let window = RuleContext {
+    let ctx = RuleContext {
         snapshot,
         host: &host,
         params: &Default::default(),
         min_stats_age_seconds: config.min_stats_age_seconds,
         config,
         views,
-    }
-    .stats_window();
+    };
+    let window = ctx.stats_window();
+    // The workload questions on the snapshot's pg_stat_statements (built once, with the
+    // rules' workload), with the `workload` rules' thresholds.
+    let workload_questions = ctx.workload().ok().map(|w| {
+        let facts = super::question_facts(Some(snapshot), &host, config.odoo.as_ref());
+        crate::questions::answer(w, &facts, &super::question_thresholds(config))
+    });
     let mut gaps = snapshot.gaps.clone();
     gaps.sort();
     let host = crate::snapshot::HostFacts {
@@ -226,6 +232,7 @@ fn audit_with_views(
         actions: crate::report::actions::build(&findings),
         findings,
         tenants: crate::report::tenants::of(snapshot),
+        workload_questions,
     }
 }
 
@@ -276,7 +283,13 @@ fn run_on_database(
             Rule::Workload(r) => {
                 // The snapshot's pg_stat_statements, built once per audit.
                 let workload = ctx.workload()?;
-                let drafts = r.check(&WorkloadContext { workload, params })?;
+                // The same facts as the report's section (one voice).
+                let facts = super::question_facts(Some(snapshot), host, config.odoo.as_ref());
+                let drafts = r.check(&WorkloadContext {
+                    workload,
+                    facts: &facts,
+                    params,
+                })?;
                 // Every workload verdict is a share or a rate of pg_stat_statements
                 // counters over the workload's own window.
                 Ok(

@@ -18,6 +18,46 @@ pub mod workload;
 pub use audit::{audit, audit_and_tune, audit_from, tune_report, Source};
 pub(crate) use audit::{run_rules, Outcome};
 
+/// What the workload questions use beside the workload: the snapshot (if any), the
+/// host's cores (flags and configuration first, then the snapshot's host facts) and the
+/// `wal` pack's WAL rate over the snapshot's basis.
+pub fn question_facts<'a>(
+    snapshot: Option<&'a crate::Snapshot>,
+    host: &crate::snapshot::HostFacts,
+    odoo: Option<&crate::knowledge::odoo::OdooConfig>,
+) -> crate::questions::Facts<'a> {
+    let mut facts = crate::questions::Facts::new(snapshot, host);
+    facts.replica_host = odoo.and_then(|o| o.db_replica_host.clone());
+    facts.wal_bytes_per_s = snapshot
+        .and_then(crate::rules::wal::wal_rate)
+        .map(|(rate, source)| crate::snapshot::Fact::new(rate, source));
+    facts
+}
+
+/// The workload questions' thresholds: the `workload` rules' parameters in `config` (a
+/// rule turned off leaves its question unanswered).
+pub fn question_thresholds(config: &crate::config::RuleConfig) -> crate::questions::Thresholds {
+    fn of<T: serde::de::DeserializeOwned>(
+        config: &crate::config::RuleConfig,
+        id: &str,
+    ) -> Result<T, String> {
+        if !config.is_enabled(id) {
+            return Err(format!("{id} is turned off"));
+        }
+        let settings = config
+            .rules
+            .get(id)
+            .ok_or_else(|| format!("{id} is not in the rule packs"))?;
+        crate::rules::params::parse(&settings.params).map_err(|e| format!("{id}: {e}"))
+    }
+    crate::questions::Thresholds {
+        reporting: of(config, "WRK001"),
+        cache: of(config, "WRK002"),
+        overlaps: of(config, "WRK003"),
+        capacity: of(config, "WRK004"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -72,6 +72,7 @@ pub fn body(report: &Report, snapshot: Option<&Snapshot>) -> Markup {
             }
         }
         (super::tenants::section(report))
+        (super::workload_questions::section(report.workload_questions.as_ref()))
         @if let Some(snap) = snapshot {
             (super::charts::for_snapshot(snap, report))
         }

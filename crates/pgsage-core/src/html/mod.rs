@@ -37,6 +37,7 @@ pub mod platform;
 mod tenants;
 pub mod tune;
 pub mod workload;
+mod workload_questions;
 
 use crate::advise::IndexAdvice;
 use crate::engine::plan::PlanSection;

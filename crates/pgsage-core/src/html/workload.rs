@@ -59,6 +59,7 @@ pub fn body(r: &WorkloadReport, opts: &RenderOptions) -> Markup {
             (top_table(w, &top))
         }
         (time_profile(w))
+        (super::workload_questions::section(r.answers.as_ref()))
         (findings(r))
         footer {
             "Made by pgsage " (r.tool.version) ". Every statement is shown as text."

@@ -29,6 +29,24 @@
 use crate::snapshot::Snapshot;
 use crate::units;
 
+/// A table counter over the snapshot's basis ([`Basis::of`]): the delta since the
+/// baseline when sampled (a table missing from the baseline counts from zero), else the
+/// total since the reset.
+pub fn table_delta(
+    snapshot: &Snapshot,
+    t: &crate::snapshot::Table,
+    counter: fn(&crate::snapshot::Table) -> i64,
+) -> i64 {
+    let now = counter(t);
+    match (Basis::of(snapshot), &snapshot.baseline) {
+        (Basis::Interval { .. }, Some(b)) => {
+            let before = b.tables.iter().find(|o| o.oid == t.oid).map_or(0, counter);
+            (now - before).max(0)
+        }
+        _ => now,
+    }
+}
+
 /// Seconds the connected database's counters cover at collection time: since its
 /// statistics reset or the server's start, whichever is later.
 pub fn since_reset_seconds(snapshot: &Snapshot) -> f64 {

@@ -5,6 +5,7 @@ mod draft;
 mod finding;
 pub mod render;
 pub mod tenants;
+pub mod workload_questions;
 
 pub use actions::{Action, ActionFix, ImpactClass};
 pub use draft::Draft;
@@ -53,6 +54,11 @@ pub struct Report {
     /// ([`tenants::of`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenants: Option<tenants::TenantTable>,
+    /// The workload questions answered from the snapshot's pg_stat_statements: what runs
+    /// at the peak, what could move to a replica or a cache, headroom
+    /// ([`workload_questions`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_questions: Option<workload_questions::WorkloadAnswers>,
 }
 
 /// The audited server.

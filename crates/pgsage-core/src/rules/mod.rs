@@ -24,6 +24,7 @@ pub mod storage;
 pub mod tenants;
 pub mod vacuum;
 pub mod wal;
+pub mod workload;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -168,6 +169,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         tenants::RULES,
         vacuum::RULES,
         wal::RULES,
+        workload::RULES,
     ]
     .concat();
     all.sort_by_key(|r| r.meta().id);
@@ -227,6 +229,7 @@ mod registry_tests {
                 "tenants" => "TEN",
                 "erp" => "ERP",
                 "locks" => "LCK",
+                "workload" => "WRK",
                 other => panic!("{}: unknown pack {other}", m.id),
             };
             assert!(m.id.starts_with(prefix), "{} in pack {}", m.id, m.pack);
@@ -313,6 +316,12 @@ mod registry_tests {
                         "{id}: no captured conflicts and healthy twin"
                     );
                 }
+                Target::Workload if workload::JUDGED_ON_LOGS_ONLY.contains(&id) => assert!(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../../testdata/logs/workload-windows/manifest.json")
+                        .exists(),
+                    "{id}: judged on logs only, and no captured workload-window logs"
+                ),
                 Target::Snapshot | Target::Workload => {
                     assert!(
                         scenarios.iter().any(|s| s

@@ -20,7 +20,7 @@
 
 mod analyze;
 mod build;
-mod catalog;
+pub(crate) mod catalog;
 mod estimate;
 mod existing;
 pub(crate) mod parse;

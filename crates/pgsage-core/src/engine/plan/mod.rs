@@ -87,6 +87,7 @@ pub fn analyze(plan: &Plan, config: &RuleConfig) -> Report {
         actions: crate::report::actions::build(&findings),
         findings,
         tenants: None,
+        workload_questions: None,
     }
 }
 

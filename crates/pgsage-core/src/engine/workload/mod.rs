@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RuleConfig;
 use crate::engine::{run_rules, Outcome};
+use crate::questions::{Facts, WorkloadAnswers};
 use crate::report::{
     Counters, Finding, Report, ReportFilter, Severity, SkippedRule, Summary, SuppressedFinding,
     Target, REPORT_SCHEMA_VERSION,
@@ -44,12 +45,34 @@ pub struct WorkloadReport {
     pub log: Option<serde_json::Value>,
     /// The workload.
     pub workload: Workload,
+    /// The workload questions: what runs at the peak, what could move to a replica or a
+    /// cache, batch work at the peak, headroom (`crate::questions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<WorkloadAnswers>,
 }
 
 impl WorkloadReport {
-    /// Runs the enabled `queries` rules over the workload.
+    /// Runs the enabled `queries` and `workload` rules over the workload, with the host
+    /// facts of the configuration only.
     pub fn new(workload: Workload, config: &RuleConfig, log: Option<serde_json::Value>) -> Self {
-        let (findings, skipped, suppressed) = check(&workload, config);
+        let facts = crate::engine::question_facts(None, &config.host, config.odoo.as_ref());
+        Self::with_facts(workload, config, log, &facts)
+    }
+
+    /// [`WorkloadReport::new`] with a snapshot and host facts beside the workload (the
+    /// standbys, tables and cores the workload questions use).
+    pub fn with_facts(
+        workload: Workload,
+        config: &RuleConfig,
+        log: Option<serde_json::Value>,
+        facts: &Facts<'_>,
+    ) -> Self {
+        let (findings, skipped, suppressed) = check_with(&workload, config, facts);
+        let answers = Some(crate::questions::answer(
+            &workload,
+            facts,
+            &crate::engine::question_thresholds(config),
+        ));
         WorkloadReport {
             schema_version: WORKLOAD_REPORT_SCHEMA_VERSION,
             tool: ToolInfo::current(),
@@ -59,6 +82,7 @@ impl WorkloadReport {
             findings,
             log,
             workload,
+            answers,
         }
     }
 
@@ -152,6 +176,7 @@ fn as_report(
         actions: crate::report::actions::build(&findings),
         findings,
         tenants: None,
+        workload_questions: None,
     }
 }
 
@@ -161,6 +186,19 @@ pub fn check(
     w: &Workload,
     config: &RuleConfig,
 ) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
+    check_with(
+        w,
+        config,
+        &crate::engine::question_facts(None, &config.host, config.odoo.as_ref()),
+    )
+}
+
+/// [`check`] with a snapshot and host facts beside the workload.
+pub fn check_with(
+    w: &Workload,
+    config: &RuleConfig,
+    facts: &Facts<'_>,
+) -> (Vec<Finding>, Vec<SkippedRule>, Vec<SuppressedFinding>) {
     let workload_rules: Vec<Rule> = rules_for(RuleTarget::Workload).collect();
     let Outcome {
         mut findings,
@@ -169,6 +207,7 @@ pub fn check(
     } = run_rules(&workload_rules, config, None, |rule, params| match rule {
         Rule::Workload(r) => r.check(&WorkloadContext {
             workload: w,
+            facts,
             params,
         }),
         Rule::Snapshot(_) | Rule::Plan(_) => Err(Skip::because("not a workload rule")),

@@ -372,6 +372,16 @@ fn render_text(
         writeln!(out, "{t}")?;
     }
     super::incidents::render(w, md, opts.width, cut, out)?;
+    if let Some(a) = &r.answers {
+        writeln!(out)?;
+        if md {
+            crate::report::render::workload_questions::markdown(a, out)?;
+        } else {
+            writeln!(out, "== Workload questions")?;
+            let width = opts.width.map_or(100, usize::from);
+            crate::report::render::workload_questions::text(a, width, out)?;
+        }
+    }
     writeln!(out)?;
     let s = &r.summary;
     writeln!(

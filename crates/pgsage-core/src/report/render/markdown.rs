@@ -98,6 +98,10 @@ pub fn render_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io
     if let Some(t) = &report.tenants {
         super::tenants::markdown(out, t)?;
     }
+    if let Some(a) = &report.workload_questions {
+        writeln!(out)?;
+        super::workload_questions::markdown(a, out)?;
+    }
     if !report.gaps.is_empty() {
         writeln!(out, "\n## Not collected\n")?;
         for g in &report.gaps {

@@ -6,6 +6,7 @@ mod markdown;
 pub mod script;
 mod table;
 pub(crate) mod tenants;
+pub(crate) mod workload_questions;
 
 pub use markdown::render_markdown;
 pub use script::{render_script, script};

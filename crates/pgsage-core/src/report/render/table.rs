@@ -101,6 +101,11 @@ pub fn render_table(
     if let Some(t) = &report.tenants {
         super::tenants::text(out, t, width)?;
     }
+    if let Some(a) = &report.workload_questions {
+        writeln!(out)?;
+        writeln!(out, "Workload questions:")?;
+        super::workload_questions::text(a, width, out)?;
+    }
     tail(out, report, width)
 }
 

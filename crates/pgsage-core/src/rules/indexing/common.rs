@@ -80,14 +80,7 @@ pub(crate) fn since_reset_seconds(snap: &Snapshot) -> f64 {
 /// A table counter over the basis: the delta since the baseline when sampled (a table
 /// missing from the baseline counts from zero), else the total since the reset.
 pub(crate) fn table_delta(ctx: &RuleContext<'_>, t: &Table, counter: fn(&Table) -> i64) -> i64 {
-    let now = counter(t);
-    match (ctx.basis(), &ctx.snapshot.baseline) {
-        (Basis::Interval { .. }, Some(b)) => {
-            let before = b.tables.iter().find(|o| o.oid == t.oid).map_or(0, counter);
-            (now - before).max(0)
-        }
-        _ => now,
-    }
+    crate::knowledge::counters::table_delta(ctx.snapshot, t, counter)
 }
 
 /// An index counter over the basis, as [`table_delta`].

@@ -51,11 +51,16 @@ pub(crate) static RULES: &[Rule] = &[
     Rule::Workload(&NoisyNeighbour),
 ];
 
-/// What a workload rule sees: the workload and its parameters.
+/// What a workload rule sees: the workload, the server facts given with it, and its
+/// parameters.
 #[derive(Debug)]
 pub struct WorkloadContext<'a> {
     /// The workload (pg_stat_statements of a snapshot, or server logs).
     pub workload: &'a Workload,
+    /// The snapshot and host facts beside the workload: the audited snapshot, or
+    /// `pgsage workload --snapshot` (empty for a log capture alone). Rules that need a
+    /// fact it lacks skip with the reason.
+    pub facts: &'a crate::questions::Facts<'a>,
     /// This rule's parameters (from the pack file and the user's configuration).
     pub params: &'a BTreeMap<String, ParamValue>,
 }

@@ -142,6 +142,9 @@ pub fn answer(w: &Workload, facts: &Facts<'_>, t: &Thresholds) -> WorkloadAnswer
     }
 }
 
+/// pg_stat_statements reset this recently (seconds) is a sample of the time since.
+pub const RECENT_RESET_SECONDS: f64 = 3600.0;
+
 /// Ok when the workload's windows are samples of the day: a log capture with time
 /// windows, or pg_stat_statements deltas over a sampled interval. pg_stat_statements
 /// since its reset sums every hour since (days, nights and weekends in one window): the
@@ -152,6 +155,16 @@ pub fn one_window_is_a_sample(w: &Workload) -> Result<(), String> {
     }
     match (w.source.kind, w.source.basis.as_deref()) {
         (SourceKind::PgStatStatements, Some("interval")) => Ok(()),
+        // Reset at most an hour ago: the counters are one sample of that hour, as an
+        // interval would be (a reset before the busy hour is a way to sample it).
+        (SourceKind::PgStatStatements, Some("since_reset"))
+            if w
+                .source
+                .window_seconds
+                .is_some_and(|s| s > 0.0 && s <= RECENT_RESET_SECONDS) =>
+        {
+            Ok(())
+        }
         (SourceKind::PgStatStatements, _) => Err(
             "pg_stat_statements since its reset is one window over every hour since: sample an interval of the counters during the peak, or read server logs"
                 .to_owned(),

@@ -201,8 +201,10 @@ pub(crate) fn sections(a: &WorkloadAnswers) -> Vec<(&'static str, Vec<String>)> 
                 l.push(format!("WAL written at {} {over}", units::rate(rate)));
             }
             if let Some(t) = c.temp_bytes {
+                // The statements' own count: blocks written to temporary files, each
+                // merge pass counted again (pg_stat_database counts the files' sizes).
                 l.push(format!(
-                    "{} of temporary files over the capture",
+                    "{} written to temporary files by the statements over the capture",
                     units::bytes(t)
                 ));
             }

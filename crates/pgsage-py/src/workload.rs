@@ -16,6 +16,10 @@ pub(crate) struct Workload {
     pub(crate) inner: Arc<pgsage::workload::Workload>,
     /// The log reader's statistics, JSON (log captures only).
     log_stats: Option<String>,
+    /// The snapshot given beside the workload (its pg_stat_statements, or the server of
+    /// a log capture): standbys, tables, sessions and host facts for the workload rules,
+    /// as `pgsage workload --snapshot`.
+    snapshot: Option<Arc<pgsage::Snapshot>>,
 }
 
 impl Workload {
@@ -23,6 +27,7 @@ impl Workload {
         Workload {
             inner: Arc::new(workload),
             log_stats,
+            snapshot: None,
         }
     }
 }
@@ -87,13 +92,22 @@ impl Workload {
     ) -> PyResult<String> {
         guard(py, || {
             let inner = Arc::clone(&self.inner);
+            let snapshot = self.snapshot.clone();
             py.detach(move || -> pgsage::Result<String> {
                 let config = resolve_config(config_path, config_json.as_deref())?;
                 let min = min_severity
                     .as_deref()
                     .map(str::parse::<pgsage::Severity>)
                     .transpose()?;
-                Ok(pgsage::engine::workload::findings_report(&inner, &config, min).to_json())
+                let facts = pgsage::engine::question_facts(
+                    snapshot.as_deref(),
+                    &config.host,
+                    config.odoo.as_ref(),
+                );
+                Ok(
+                    pgsage::engine::workload::findings_report_with(&inner, &config, min, &facts)
+                        .to_json(),
+                )
             })
             .map_err(|e| to_py(py, e))
         })
@@ -112,13 +126,23 @@ impl Workload {
         guard(py, || {
             let inner = Arc::clone(&self.inner);
             let log_stats = self.log_stats.clone();
+            let snapshot = self.snapshot.clone();
             py.detach(move || -> pgsage::Result<String> {
                 let config = resolve_config(config_path, config_json.as_deref())?;
                 let log = log_stats
                     .as_deref()
                     .and_then(|s| serde_json::from_str(s).ok());
-                let report =
-                    pgsage::engine::workload::WorkloadReport::new((*inner).clone(), &config, log);
+                let facts = pgsage::engine::question_facts(
+                    snapshot.as_deref(),
+                    &config.host,
+                    config.odoo.as_ref(),
+                );
+                let report = pgsage::engine::workload::WorkloadReport::with_facts(
+                    (*inner).clone(),
+                    &config,
+                    log,
+                    &facts,
+                );
                 Ok(pgsage::html::workload_fragment(
                     &report,
                     &pgsage::engine::workload::RenderOptions::default(),
@@ -149,8 +173,12 @@ pub(crate) fn load_workload(py: Python<'_>, path: PathBuf) -> PyResult<Workload>
 pub(crate) fn workload_from_snapshot(py: Python<'_>, snapshot: &Snapshot) -> PyResult<Workload> {
     guard(py, || {
         let snap = Arc::clone(&snapshot.inner);
+        let beside = Arc::clone(&snap);
         py.detach(move || pgsage::workload::from_snapshot(&snap))
-            .map(|w| Workload::new(w, None))
+            .map(|w| Workload {
+                snapshot: Some(beside),
+                ..Workload::new(w, None)
+            })
             .map_err(|e| to_py(py, e))
     })
 }
@@ -203,6 +231,7 @@ pub(crate) fn workload_from_logs(
     bucket_seconds: i64,
     platform: Option<String>,
 ) -> PyResult<Workload> {
+    let beside = snapshot.map(|s| Arc::clone(&s.inner));
     guard(py, || {
         // The platform's log_line_prefix when neither the argument nor the snapshot names
         // one (docs/platform-logs.md), as `pgsage workload --platform`.
@@ -225,6 +254,9 @@ pub(crate) fn workload_from_logs(
         })?
         .map_err(|e| to_py(py, e))?;
         let stats = serde_json::to_string(&stats).map_err(|e| internal(py, &e.to_string()))?;
-        Ok(Workload::new(workload, Some(stats)))
+        Ok(Workload {
+            snapshot: beside,
+            ..Workload::new(workload, Some(stats))
+        })
     })
 }

@@ -117,7 +117,19 @@ pub fn findings_report(
     config: &RuleConfig,
     min_severity: Option<Severity>,
 ) -> Report {
-    let (findings, skipped, suppressed) = check(workload, config);
+    let facts = crate::engine::question_facts(None, &config.host, config.odoo.as_ref());
+    findings_report_with(workload, config, min_severity, &facts)
+}
+
+/// [`findings_report`] with a snapshot and host facts beside the workload (as
+/// `pgsage workload --snapshot` judges it).
+pub fn findings_report_with(
+    workload: &Workload,
+    config: &RuleConfig,
+    min_severity: Option<Severity>,
+    facts: &Facts<'_>,
+) -> Report {
+    let (findings, skipped, suppressed) = check_with(workload, config, facts);
     let mut report = as_report(
         workload,
         config.host.platform.clone(),

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pgsage::workload::log::{read, read_map, read_paths, LogFormat, LogOptions, LogStats};
-use pgsage::workload::{Sample, SampleKind};
+use pgsage::workload::{from_logs, AggregateOptions, Aggregator, Sample, SampleKind, Workload};
 use serde_json::Value;
 
 fn corpus_root() -> PathBuf {
@@ -427,6 +427,71 @@ fn gzip_threads_and_tiny_chunks_give_the_same_samples() {
         let (gz, st) = read_bytes(&gzip(&data), &opts);
         assert_eq!(comparable(&gz, true), base, "{config}.{ext} gz");
         assert!(st.inputs[0].gzip);
+    }
+}
+
+/// The workload of a captured log, read with `threads` parser threads and chunks of
+/// `chunk` bytes.
+fn workload_of(paths: &[&Path], opts: &LogOptions, threads: usize, chunk: usize) -> Workload {
+    let o = LogOptions {
+        threads,
+        chunk_bytes: chunk,
+        ..opts.clone()
+    };
+    let (w, _) = from_logs(paths, &o, AggregateOptions::default(), None, |_, _| {}).unwrap();
+    w
+}
+
+/// `pgsage workload` gives exactly the same workload with one parser thread or several:
+/// each chunk is aggregated on a parser thread and the chunks' aggregates are merged in
+/// input order, so threads change neither the first statement text kept per
+/// fingerprint nor the order floating-point sums are added in. Small chunks split
+/// multi-line entries and log_statement/log_duration pairs across chunk boundaries
+/// (statement_duration), and the file read 12 times over follows them from one input
+/// to the next. Against the samples aggregated one by one, it differs at most in the
+/// last bits of the sums.
+#[test]
+fn a_workload_is_the_same_whatever_the_threads() {
+    for c in corpora().iter().filter(|c| c.major >= 17) {
+        for cfg in configs(c) {
+            for (format, path) in files(c, cfg) {
+                let opts = opts_for(cfg, &format);
+                let many: Vec<&Path> = std::iter::repeat_n(path.as_path(), 12).collect();
+                for chunk in [700, 4096, 4 << 20] {
+                    let what = format!("pg{} {} {format} chunk={chunk}", c.major, cfg["name"]);
+                    let one = workload_of(&many, &opts, 1, chunk);
+                    assert!(one.totals.calls > 0, "{what}");
+                    for threads in [2, 3] {
+                        let several = workload_of(&many, &opts, threads, chunk);
+                        assert!(several == one, "{what} threads={threads}");
+                    }
+                    let mut agg = Aggregator::new(AggregateOptions::default());
+                    let stats = read_paths(&many, &opts, |s| agg.add(&s)).unwrap();
+                    agg.add_temp_files(&stats.temp_files);
+                    let files = many.iter().map(|p| p.display().to_string()).collect();
+                    let by_one = agg.finish(files);
+                    assert_eq!(by_one.totals.calls, one.totals.calls, "{what}");
+                    assert_eq!(by_one.queries.len(), one.queries.len(), "{what}");
+                    let key = |w: &Workload| {
+                        let mut v: Vec<_> = w
+                            .queries
+                            .iter()
+                            .map(|q| (q.fingerprint, q.calls, q.query.clone(), q.example.clone()))
+                            .collect();
+                        v.sort();
+                        v
+                    };
+                    assert_eq!(key(&by_one), key(&one), "{what}");
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+                    assert!(
+                        close(by_one.totals.total_ms, one.totals.total_ms),
+                        "{what}: {} vs {}",
+                        by_one.totals.total_ms,
+                        one.totals.total_ms
+                    );
+                }
+            }
+        }
     }
 }
 

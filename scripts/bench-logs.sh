@@ -13,7 +13,7 @@
 #     Each log replicates a captured corpus log of testdata/logs/pg17
 #     (scripts/make-big-log.py).
 #   RUNS (environment): runs per pgsage measurement, the fastest wall time is kept
-#     (default 2).
+#     (default 2). READERS (environment): "pgsage pgbadger" (default), or one of them.
 #
 # pgsage runs as a user runs it: the release binary, `pgsage workload LOG --threads N
 # --format json -q > /dev/null` (reading, fingerprints, aggregation, rules, the JSON
@@ -32,6 +32,7 @@ shift $(($# < 2 ? $# : 2))
 shapes=("$@")
 [ ${#shapes[@]} -gt 0 ] || shapes=(stderr rich csvlog jsonlog)
 runs=${RUNS:-2}
+readers=${READERS:-pgsage pgbadger}
 tmp=${TMPDIR:-/tmp}
 
 corpus_of() {
@@ -55,14 +56,18 @@ pgbadger_args() {
 
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-# measure LABEL MB CMD...: one run; prints "wall cpu rss_kb".
+# measure CMD...: one run of CMD, its output discarded; prints "wall cpu rss_kb".
 measure() {
-  local out
-  out=$( { /usr/bin/time -f "%e %U %S %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' <<<"$out"
+  local f
+  f=$(mktemp)
+  if ! /usr/bin/time -o "$f" -f "%e %U %S %M" "$@" >/dev/null 2>"$f.err"; then
+    echo "failed: $* ($(tail -3 "$f.err"))" >&2
+  fi
+  tail -1 "$f" | awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}'
+  rm -f "$f" "$f.err"
 }
 
-cargo build --release -q -p pgsage-cli
+[[ " $readers " != *" pgsage "* ]] || cargo build --release -q -p pgsage-cli
 bin=target/release/pgsage
 printf '%-8s %-22s %8s %7s %7s %9s %12s %6s %9s %5s\n' \
   shape reader MB wall_s cpu_s MB/s_wall MB/cpu_s eff peak_RSS load
@@ -73,6 +78,7 @@ for shape in "${shapes[@]}"; do
   mb=$(awk -v b="$(stat -c %s "$log")" 'BEGIN{printf "%.0f", b/1048576}')
   cpu1=""
   for threads in 1 2; do
+    [[ " $readers " == *" pgsage "* ]] || break
     best=""
     for _ in $(seq "$runs"); do
       l=$(load)
@@ -88,7 +94,7 @@ for shape in "${shapes[@]}"; do
         printf "%-8s %-22s %8d %7.2f %7.2f %9.0f %12.0f %5.0f%% %6.0f MiB %5s\n",
           s, "pgsage --threads " t, mb, w, c, mb / w, mb / c, 100 * c1 / c, r / 1024, l }'
   done
-  if [ "$slice" != 0 ] && command -v pgbadger >/dev/null; then
+  if [[ " $readers " == *" pgbadger "* ]] && [ "$slice" != 0 ] && command -v pgbadger >/dev/null; then
     input="$log"
     if [ "$slice" != "$size" ]; then
       input="$tmp/pgsage-bench-$shape-$size-slice-$slice.${corpus##*.}"

@@ -13,6 +13,10 @@
 //!
 //! At most `2 × threads + 1` chunks are in flight, so memory does not grow with the
 //! input.
+//!
+//! Anything else a log entry yields (counts, an error's details) is recorded by
+//! [`super::assemble::Assembler::entry`] in the chunk's [`ChunkOut`] on the parser
+//! thread, and added to the [`State`] in `deliver`, chunk by chunk in input order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;

@@ -5,8 +5,12 @@
 //!   varied constants, read with 1 and 2 threads, and read + fingerprint.
 //! - `PGSAGE_LOG_BENCH_FILE=big.log PGSAGE_LOG_BENCH_THREADS=2 cargo bench -p pgsage
 //!   --bench logs`: one timed pass over a file (made by `scripts/make-big-log.py`),
-//!   printing MB/s, samples/s and peak RSS; `scripts/bench-logs.sh` runs it for 1 and
-//!   2 threads and pgBadger beside it. Figures in docs/performance.md.
+//!   printing MB/s, samples/s and peak RSS (the format and prefix detected).
+//!
+//! The criterion group also times the whole workload (`workload::from_logs`: reading,
+//! fingerprints, aggregation) on the same log written to a temporary file.
+//! `scripts/bench-logs.sh` times the `pgsage workload` command itself on 1 GiB logs of
+//! four shapes, pgBadger beside it. Figures in docs/performance.md.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -14,6 +18,7 @@ use std::time::Instant;
 use criterion::{criterion_group, Criterion, Throughput};
 use pgsage::workload::fingerprint::fingerprint;
 use pgsage::workload::log::{read, read_map, read_paths_map, LogOptions};
+use pgsage::workload::{from_logs, AggregateOptions};
 
 /// The corpus log replicated with other pids and constants, to about `bytes`.
 fn replicated(bytes: usize) -> Vec<u8> {
@@ -93,6 +98,24 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench.log");
+    std::fs::write(&path, &data).expect("write the log");
+    for threads in [1, 2] {
+        g.bench_function(format!("workload (from_logs), {threads} thread(s)"), |b| {
+            b.iter(|| {
+                let (w, _) = from_logs(
+                    &[&path],
+                    &opts(threads),
+                    AggregateOptions::default(),
+                    None,
+                    |_, _| {},
+                )
+                .expect("workload");
+                w.totals.calls
+            })
+        });
+    }
     g.finish();
 }
 
@@ -116,9 +139,13 @@ fn file_pass(path: &str) {
     let with_fp = std::env::var("PGSAGE_LOG_BENCH_FINGERPRINT").as_deref() == Ok("1");
     let start = Instant::now();
     let mut fp = 0u64;
+    let detect = LogOptions {
+        threads,
+        ..LogOptions::default()
+    };
     let stats = read_paths_map(
         &[path],
-        &opts(threads),
+        &detect,
         |s| if with_fp { fingerprint(&s.query).0 } else { 0 },
         |f| fp = fp.wrapping_add(f),
     )

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Builds a large stderr log for benchmarks by replicating a real corpus log.
+"""Builds a large server log for benchmarks by replicating a real corpus log.
 
 Usage: scripts/make-big-log.py OUT SIZE_MB [CORPUS_LOG]
 (default corpus: testdata/logs/pg17/default.log, prefix '%m [%p] ').
 
-Each copy of the corpus gets later timestamps, other backend pids and other constants
-in the statements (the integers after '= ', '> ', '< ' and in parameter values), so the
-output has the shape of the real log without being one text repeated. The big file is
-not committed; docs/performance.md says how it was used.
+The corpus may be any captured log of testdata/logs: stderr with any prefix (`.log`),
+csvlog (`.csv`) or jsonlog (`.json`); the output has the same format. Each copy of the
+corpus gets later timestamps, other backend pids and other constants in the statements
+(the integers after '= ', '> ', '< ' and in parameter values), so the output has the
+shape of the real log without being one text repeated. The big file is not committed;
+docs/performance.md says how it was used.
 """
 import random
 import re
@@ -18,12 +20,24 @@ out_path, size_mb = sys.argv[1], int(sys.argv[2])
 corpus = sys.argv[3] if len(sys.argv) > 3 else "testdata/logs/pg17/default.log"
 text = open(corpus, encoding="utf-8").read()
 
-# Slots: timestamps, pids, statement constants.
+# Slots: timestamps (%m with milliseconds, %t without, csvlog and jsonlog times), pids
+# (stderr's "[1234]", jsonlog's "pid":1234, csvlog's fourth field), statement constants.
 slot_re = re.compile(
-    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})"
+    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?)"
     r"|(?P<pid>\[\d+\])"
+    r'|(?P<jsonpid>"pid":\d+)'
     r"|(?P<num>(?<=[=<>] )\d+|(?<=\$\d = ')\d+(?='))"
 )
+# A csvlog record's start: time, user, database, then the pid.
+csv_pid_re = re.compile(
+    r'(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [A-Z]+,'
+    r'(?:"(?:[^"]|"")*")?,(?:"(?:[^"]|"")*")?,)(\d+),'
+)
+if corpus.endswith(".csv"):
+    # Mark each record's pid so the slot pass below finds it like stderr's "[1234]".
+    text = csv_pid_re.sub(lambda m: m.group(1) + "\x00" + m.group(2) + "\x00,", text)
+    slot_re = re.compile(slot_re.pattern + r"|(?P<csvpid>\x00\d+\x00)")
+
 parts, kinds = [], []
 pos = 0
 for m in slot_re.finditer(text):
@@ -49,6 +63,10 @@ with open(out_path, "w", encoding="utf-8") as out:
                 buf.append(ts + val[19:])
             elif kind == "pid":
                 buf.append("[%d]" % (int(val[1:-1]) + pid_shift))
+            elif kind == "jsonpid":
+                buf.append('"pid":%d' % (int(val[6:]) + pid_shift))
+            elif kind == "csvpid":
+                buf.append("%d" % (int(val[1:-1]) + pid_shift))
             else:
                 buf.append(str(rng.randrange(1, 100000)))
         buf.append(tail)

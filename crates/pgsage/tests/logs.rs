@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use pgsage::workload::log::{read, read_map, read_paths, LogFormat, LogOptions, LogStats};
-use pgsage::workload::{Sample, SampleKind};
+use pgsage::workload::log::{
+    read, read_map, read_paths, read_paths_batches_until, LogFormat, LogOptions, LogStats,
+};
+use pgsage::workload::{from_logs, AggregateOptions, Aggregator, Sample, SampleKind, Workload};
 use serde_json::Value;
 
 fn corpus_root() -> PathBuf {
@@ -428,6 +430,123 @@ fn gzip_threads_and_tiny_chunks_give_the_same_samples() {
         assert_eq!(comparable(&gz, true), base, "{config}.{ext} gz");
         assert!(st.inputs[0].gzip);
     }
+}
+
+/// `n` copies of the log at `path`, one after the other in a file in `dir`.
+fn copies(path: &Path, n: usize, dir: &Path) -> PathBuf {
+    let text = std::fs::read(path).unwrap();
+    let out = dir.join(path.file_name().unwrap());
+    std::fs::write(&out, text.repeat(n)).unwrap();
+    out
+}
+
+/// The workload of a captured log, read with `threads` parser threads and chunks of
+/// `chunk` bytes.
+fn workload_of(paths: &[&Path], opts: &LogOptions, threads: usize, chunk: usize) -> Workload {
+    let o = LogOptions {
+        threads,
+        chunk_bytes: chunk,
+        ..opts.clone()
+    };
+    let (w, _) = from_logs(paths, &o, AggregateOptions::default(), None, |_, _| {}).unwrap();
+    w
+}
+
+/// `pgsage workload` gives exactly the same workload with one parser thread or several:
+/// each chunk is aggregated on a parser thread and the chunks' aggregates are merged in
+/// input order, so threads change neither the first statement text kept per
+/// fingerprint nor the order floating-point sums are added in. The log is read as 60
+/// copies in one file (small chunks, at least the 64 KiB the reader fills at a time, split
+/// multi-line entries and log_statement/log_duration pairs across chunk boundaries in
+/// statement_duration), then once more as a second input, which pairs follow into.
+/// Against the samples aggregated one by one, it differs at most in the last bits of the
+/// sums.
+#[test]
+fn a_workload_is_the_same_whatever_the_threads() {
+    for c in corpora().iter().filter(|c| c.major >= 17) {
+        for cfg in configs(c) {
+            for (format, path) in files(c, cfg) {
+                let opts = opts_for(cfg, &format);
+                let dir = tempfile::tempdir().unwrap();
+                let big = copies(&path, 60, dir.path());
+                let many = [big.as_path(), path.as_path()];
+                for chunk in [700, 4 << 20] {
+                    let what = format!("pg{} {} {format} chunk={chunk}", c.major, cfg["name"]);
+                    let one = workload_of(&many, &opts, 1, chunk);
+                    assert!(one.totals.calls > 0, "{what}");
+                    for threads in [2, 3] {
+                        let several = workload_of(&many, &opts, threads, chunk);
+                        assert!(several == one, "{what} threads={threads}");
+                    }
+                    let mut agg = Aggregator::new(AggregateOptions::default());
+                    let stats = read_paths(&many, &opts, |s| agg.add(&s)).unwrap();
+                    agg.add_temp_files(&stats.temp_files);
+                    let files = many.iter().map(|p| p.display().to_string()).collect();
+                    let by_one = agg.finish(files);
+                    assert_eq!(by_one.totals.calls, one.totals.calls, "{what}");
+                    assert_eq!(by_one.queries.len(), one.queries.len(), "{what}");
+                    let key = |w: &Workload| {
+                        let mut v: Vec<_> = w
+                            .queries
+                            .iter()
+                            .map(|q| (q.fingerprint, q.calls, q.query.clone(), q.example.clone()))
+                            .collect();
+                        v.sort();
+                        v
+                    };
+                    assert_eq!(key(&by_one), key(&one), "{what}");
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+                    assert!(
+                        close(by_one.totals.total_ms, one.totals.total_ms),
+                        "{what}: {} vs {}",
+                        by_one.totals.total_ms,
+                        one.totals.total_ms
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Batches reach the caller in input order even when later chunks finish first: a batch
+/// step that is slow on every other call makes the parser threads finish out of order,
+/// and the statements still come out as one thread reads them.
+#[test]
+fn batches_arrive_in_input_order_whatever_finishes_first() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (path, opts) = corpus_file(17, "statement_duration", "log");
+    // One input (inputs are read one after the other), of about 26 chunks: the reader
+    // fills its buffer 64 KiB at a time, so chunks are at least that long.
+    let dir = tempfile::tempdir().unwrap();
+    let big = copies(&path, 150, dir.path());
+    let (one, _) = read_file(&big, &opts);
+    let expected: Vec<String> = one.into_iter().map(|s| s.query).collect();
+    let many = [big.as_path()];
+    let calls = AtomicUsize::new(0);
+    let o = LogOptions {
+        threads: 3,
+        chunk_bytes: 700,
+        ..opts
+    };
+    let mut got = Vec::new();
+    read_paths_batches_until(
+        &many,
+        &o,
+        None,
+        |samples| {
+            if calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
+            samples.into_iter().map(|s| s.query).collect::<Vec<_>>()
+        },
+        |queries| got.extend(queries),
+    )
+    .unwrap();
+    assert!(
+        calls.load(Ordering::Relaxed) > 20,
+        "too few chunks to test the order"
+    );
+    assert_eq!(got, expected);
 }
 
 #[test]

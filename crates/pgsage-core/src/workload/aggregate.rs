@@ -65,9 +65,14 @@ impl Default for AggregateOptions {
 type Names = Vec<(Box<str>, u64, f64)>;
 
 fn bump(names: &mut Names, name: Option<&str>, ms: f64) {
-    let name = name.unwrap_or("?");
+    add_name(names, name.unwrap_or("?"), 1, ms);
+}
+
+/// Adds `calls` and `ms` to `name`, or to `…` once [`MAX_NAMES`] names are kept: the
+/// one rule for samples and for merged aggregators, so memory stays bounded either way.
+fn add_name(names: &mut Names, name: &str, calls: u64, ms: f64) {
     if let Some(e) = names.iter_mut().find(|e| &*e.0 == name) {
-        e.1 += 1;
+        e.1 += calls;
         e.2 += ms;
         return;
     }
@@ -78,22 +83,16 @@ fn bump(names: &mut Names, name: Option<&str>, ms: f64) {
     };
     match names.iter_mut().find(|e| &*e.0 == name) {
         Some(e) => {
-            e.1 += 1;
+            e.1 += calls;
             e.2 += ms;
         }
-        None => names.push((name.into(), 1, ms)),
+        None => names.push((name.into(), calls, ms)),
     }
 }
 
 fn merge_names(into: &mut Names, from: &Names) {
     for (name, calls, ms) in from {
-        match into.iter_mut().find(|e| e.0 == *name) {
-            Some(e) => {
-                e.1 += calls;
-                e.2 += ms;
-            }
-            None => into.push((name.clone(), *calls, *ms)),
-        }
+        add_name(into, name, *calls, *ms);
     }
 }
 
@@ -267,6 +266,9 @@ impl Aggregator {
             _ => &mut self.queries,
         };
         let acc = map.entry(fp).or_insert_with(|| Acc::new(a, &s.query));
+        // Bulk when any sample was (a fingerprint covers single- and multi-row VALUES):
+        // the same answer whatever order samples or merged chunks come in.
+        acc.bulk |= a.bulk;
         if s.kind == SampleKind::ParseOrBind {
             acc.plan_ms += ms;
             acc.plans += 1;

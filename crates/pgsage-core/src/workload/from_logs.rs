@@ -5,19 +5,24 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::fingerprint::{analyze, StatementKind};
+use super::fingerprint::StatementKind;
 use super::incidents::StatementRuns;
-use super::log::{read_paths_map_until, LogError, LogOptions, LogStats};
+use super::log::{read_paths_batches_until, LogError, LogOptions, LogStats};
 use super::{AggregateOptions, Aggregator, Sample, Workload};
 use crate::{Error, Result};
 
-/// How many samples pass between two calls of the progress callback.
+/// About how many samples pass between two calls of the progress callback.
 const PROGRESS_EVERY: u64 = 0x10000;
 
 /// Reads `paths` (`-` is standard input) and aggregates their samples into a workload;
 /// also returns what the readers saw (unparsed lines, input errors). `progress` is called
-/// every 65536 samples with the samples read and the distinct fingerprints so far.
-/// Another thread may stop it by setting `cancel` ([`LogError::Cancelled`]).
+/// about every 65536 samples (after the chunk that passes each multiple) with the samples
+/// read and the distinct fingerprints so far. Another thread may stop it by setting
+/// `cancel` ([`LogError::Cancelled`]).
+///
+/// The same workload comes out whatever `opts.threads` is: each chunk of the logs is
+/// fingerprinted and aggregated on a parser thread, and the chunks' aggregates are merged
+/// in input order.
 pub fn from_logs<P: AsRef<Path>>(
     paths: &[P],
     opts: &LogOptions,
@@ -27,20 +32,25 @@ pub fn from_logs<P: AsRef<Path>>(
 ) -> std::result::Result<(Workload, LogStats), LogError> {
     let mut agg = Aggregator::new(aggregate);
     let mut seen = 0u64;
-    // Statements are fingerprinted on the log parser threads; the aggregation (a hash
-    // lookup and a few counters per sample) runs on this one.
-    let mut stats = read_paths_map_until(
+    // Aggregating on the parser threads keeps each sample on the thread that built it;
+    // the calling thread only merges one small aggregate per chunk (a few hundred
+    // fingerprints at most, against tens of thousands of samples).
+    let mut stats = read_paths_batches_until(
         paths,
         opts,
         cancel,
-        |s: Sample| {
-            let a = analyze(&s.query);
-            (s, a)
+        |samples: Vec<Sample>| {
+            let mut part = Aggregator::new(aggregate);
+            for s in &samples {
+                part.add(s);
+            }
+            (part, samples.len() as u64)
         },
-        |(s, a)| {
-            agg.add_analyzed(&s, &a);
-            seen += 1;
-            if seen.is_multiple_of(PROGRESS_EVERY) {
+        |(part, n)| {
+            agg.merge(part);
+            let before = seen;
+            seen += n;
+            if seen / PROGRESS_EVERY > before / PROGRESS_EVERY {
                 progress(seen, agg.fingerprints());
             }
         },

@@ -21,9 +21,16 @@ pub(super) struct Chunker<R> {
     eof: bool,
     target: usize,
     max_record: usize,
+    /// Buffers of chunks already parsed, to read the next chunks into: their pages are
+    /// mapped already (a fresh 4 MiB buffer per chunk cost page faults, zeroing and,
+    /// freed on a parser thread, the allocator's cross-thread bookkeeping).
+    spare: Vec<Vec<u8>>,
     /// A read error that ended the input early.
     pub error: Option<io::Error>,
 }
+
+/// Parsed chunks' buffers kept for reuse (enough for the chunks in flight to turn over).
+const MAX_SPARE: usize = 8;
 
 impl<R: Read> Chunker<R> {
     pub(super) fn new(reader: R, target: usize, max_record: usize) -> Chunker<R> {
@@ -33,6 +40,7 @@ impl<R: Read> Chunker<R> {
             eof: false,
             target: target.max(1),
             max_record: max_record.max(target),
+            spare: Vec::new(),
             error: None,
         }
     }
@@ -72,6 +80,24 @@ impl<R: Read> Chunker<R> {
         (io::Cursor::new(self.buf).chain(self.reader), self.error)
     }
 
+    /// Gives back a parsed chunk's buffer, to read a later chunk into.
+    pub(super) fn recycle(&mut self, mut buf: Vec<u8>) {
+        // An outsized buffer (one huge entry) is not worth keeping.
+        if self.spare.len() < MAX_SPARE && buf.capacity() <= 2 * self.target + (1 << 20) {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+
+    /// Cuts the buffer at `cut`: the chunk is what comes before, the rest stays buffered
+    /// (in a recycled buffer when there is one).
+    fn cut(&mut self, cut: usize) -> Vec<u8> {
+        let mut rest = self.spare.pop().unwrap_or_default();
+        rest.extend_from_slice(&self.buf[cut..]);
+        self.buf.truncate(cut);
+        std::mem::replace(&mut self.buf, rest)
+    }
+
     /// The next chunk of whole entries, `None` at the end.
     pub(super) fn next_chunk(
         &mut self,
@@ -88,14 +114,12 @@ impl<R: Read> Chunker<R> {
                 return Some(std::mem::take(&mut self.buf));
             }
             if let Some(cut) = split_point(&self.buf, format, prefix) {
-                let rest = self.buf.split_off(cut);
-                return Some(std::mem::replace(&mut self.buf, rest));
+                return Some(self.cut(cut));
             }
             if self.buf.len() >= self.max_record {
                 // One entry larger than the limit: cut at the last line end.
                 let cut = memrchr(b'\n', &self.buf).map_or(self.buf.len(), |i| i + 1);
-                let rest = self.buf.split_off(cut);
-                return Some(std::mem::replace(&mut self.buf, rest));
+                return Some(self.cut(cut));
             }
             want = self.buf.len() * 2;
         }

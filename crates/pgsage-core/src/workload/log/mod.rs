@@ -16,7 +16,9 @@
 //!
 //! The input is cut into chunks of whole entries that are parsed in parallel (rayon);
 //! samples reach the callback on the calling thread, in input order, and nothing holds
-//! the whole input. Lines that do not parse are counted in [`LogStats`] (with a few
+//! the whole input. [`read_paths_batches_until`] instead hands each chunk's samples to
+//! a step on the parser thread (the workload aggregates there) and only its result to
+//! the calling thread. Lines that do not parse are counted in [`LogStats`] (with a few
 //! examples), never fatal. See `docs/logs.md`.
 
 mod assemble;
@@ -222,6 +224,31 @@ pub fn read_paths_map_until<P: AsRef<Path>, T: Send>(
     map: impl Fn(Sample) -> T + Sync,
     mut on_item: impl FnMut(T),
 ) -> Result<LogStats, LogError> {
+    read_paths_batches_until(
+        paths,
+        opts,
+        cancel,
+        |samples| samples.into_iter().map(&map).collect::<Vec<T>>(),
+        |items| items.into_iter().for_each(&mut on_item),
+    )
+}
+
+/// Reads log files like [`read_paths`], a batch at a time: `batch` runs on the parser
+/// threads, in parallel, with the samples of one chunk of the input in order (and, on
+/// the calling thread, with the few statements whose `log_duration` line was in the
+/// next chunk); `on_batch` receives the results on the calling thread in input order.
+///
+/// Chunks are cut the same way whatever [`LogOptions::threads`] is, so folding the
+/// results in order (aggregating each batch, then merging the aggregates) gives the same
+/// result for any number of threads, and the samples never leave the thread that built
+/// them. Stopped with [`LogError::Cancelled`] soon after another thread sets `cancel`.
+pub fn read_paths_batches_until<P: AsRef<Path>, B: Send>(
+    paths: &[P],
+    opts: &LogOptions,
+    cancel: Option<&AtomicBool>,
+    batch: impl Fn(Vec<Sample>) -> B + Sync,
+    mut on_batch: impl FnMut(B),
+) -> Result<LogStats, LogError> {
     let pool = make_pool(opts)?;
     let mut state = pipeline::State::default();
     for path in paths {
@@ -241,8 +268,8 @@ pub fn read_paths_map_until<P: AsRef<Path>, T: Send>(
                 opts,
                 pool.as_ref(),
                 &mut state,
-                &map,
-                &mut on_item,
+                &batch,
+                &mut on_batch,
             )?;
         } else {
             let file = File::open(path).map_err(|source| LogError::Open {
@@ -258,8 +285,8 @@ pub fn read_paths_map_until<P: AsRef<Path>, T: Send>(
                 opts,
                 pool.as_ref(),
                 &mut state,
-                &map,
-                &mut on_item,
+                &batch,
+                &mut on_batch,
             )?;
         }
         if cancel::is_set(cancel) {
@@ -295,8 +322,8 @@ pub fn read_map<T: Send>(
         opts,
         pool.as_ref(),
         &mut state,
-        &map,
-        &mut on_item,
+        &|samples: Vec<Sample>| samples.into_iter().map(&map).collect::<Vec<T>>(),
+        &mut |items: Vec<T>| items.into_iter().for_each(&mut on_item),
     )?;
     Ok(state.finish())
 }
@@ -324,7 +351,7 @@ fn read_one<T: Send>(
     opts: &LogOptions,
     pool: Option<&rayon::ThreadPool>,
     state: &mut pipeline::State,
-    map: &(dyn Fn(Sample) -> T + Sync),
+    batch: &(dyn Fn(Vec<Sample>) -> T + Sync),
     sink: &mut dyn FnMut(T),
 ) -> Result<(), LogError> {
     let mut magic = [0u8; 2];
@@ -345,9 +372,9 @@ fn read_one<T: Send>(
     let head = io::Cursor::new(magic[..got].to_vec()).chain(reader);
     if magic[..got] == [0x1f, 0x8b] {
         let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, head));
-        pipeline::run(gz, name, true, opts, pool, state, map, sink);
+        pipeline::run(gz, name, true, opts, pool, state, batch, sink);
     } else {
-        pipeline::run(head, name, false, opts, pool, state, map, sink);
+        pipeline::run(head, name, false, opts, pool, state, batch, sink);
     }
     Ok(())
 }

@@ -1,9 +1,22 @@
-//! The driver: one thread reads (and decompresses) and cuts chunks, rayon parses them,
-//! and the calling thread delivers their samples in input order, pairing
-//! `log_statement` lines with `log_duration` lines across chunk boundaries.
+//! The driver: one thread reads (and decompresses) and cuts chunks, rayon parses them
+//! and hands each chunk's samples to the caller's `batch` step on the same parser
+//! thread (fingerprint and aggregate them there, say), and the calling thread delivers
+//! the batches' results in input order, pairing `log_statement` lines with
+//! `log_duration` lines across chunk boundaries.
+//!
+//! The samples of a chunk are built, used and dropped on one parser thread: the calling
+//! thread only reads, cuts and receives one result per chunk, so it does not become the
+//! bottleneck (it was, when every sample crossed the channel to be aggregated there).
+//! Chunks are cut the same way whatever the number of threads, and results arrive in
+//! the same order, so a caller that folds them in order gets the same result for any
+//! `threads`.
 //!
 //! At most `2 × threads + 1` chunks are in flight, so memory does not grow with the
 //! input.
+//!
+//! Anything else a log entry yields (counts, an error's details) is recorded by
+//! [`super::assemble::Assembler::entry`] in the chunk's [`ChunkOut`] on the parser
+//! thread, and added to the [`State`] in `deliver`, chunk by chunk in input order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -47,8 +60,9 @@ struct Input<'n> {
     line_base: u64,
 }
 
-/// Reads one input (already decompressed) into `state`: each sample goes through
-/// `map` on a parser thread, then to `sink` on the calling thread, in input order.
+/// Reads one input (already decompressed) into `state`: each chunk's samples go through
+/// `batch` on a parser thread, its result to `sink` on the calling thread, in input
+/// order.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run<T: Send>(
     reader: impl Read,
@@ -57,7 +71,7 @@ pub(super) fn run<T: Send>(
     opts: &LogOptions,
     pool: Option<&rayon::ThreadPool>,
     state: &mut State,
-    map: &(dyn Fn(Sample) -> T + Sync),
+    batch: &(dyn Fn(Vec<Sample>) -> T + Sync),
     sink: &mut dyn FnMut(T),
 ) {
     let mut chunker = Chunker::new(reader, opts.chunk_bytes, MAX_RECORD);
@@ -80,7 +94,9 @@ pub(super) fn run<T: Send>(
             Some(p) => LinePrefix::new(p),
             None => detect_prefix(head, "").unwrap_or_else(|| LinePrefix::new(DEFAULT_PREFIX)),
         });
-        return drive(chunker, input, format, prefix, opts, pool, state, map, sink);
+        return drive(
+            chunker, input, format, prefix, opts, pool, state, batch, sink,
+        );
     }
     // Each entry becomes `%m ` (its timestamp) and its textPayload, a stderr line.
     let (rest, early_error) = chunker.into_reader();
@@ -104,7 +120,7 @@ pub(super) fn run<T: Send>(
         opts,
         pool,
         state,
-        map,
+        batch,
         sink,
     );
     if let Some(w) = order.warning() {
@@ -148,7 +164,7 @@ fn drive<T: Send, R: Read>(
     opts: &LogOptions,
     pool: Option<&rayon::ThreadPool>,
     state: &mut State,
-    map: &(dyn Fn(Sample) -> T + Sync),
+    batch: &(dyn Fn(Vec<Sample>) -> T + Sync),
     sink: &mut dyn FnMut(T),
 ) {
     let name = info.name.clone();
@@ -163,35 +179,34 @@ fn drive<T: Send, R: Read>(
     match pool {
         None => {
             while let Some(chunk) = chunker.next_chunk(format, input.prefix.as_ref()) {
-                let mut out = parse_chunk(chunk, format, input.prefix.as_ref(), offset);
-                let items: Vec<T> = out.samples.drain(..).map(map).collect();
-                deliver(out, items, &mut input, state, map, sink);
+                let parsed = parse_and_batch(chunk, format, input.prefix.as_ref(), offset, batch);
+                chunker.recycle(deliver(parsed, &mut input, state, batch, sink));
             }
         }
         Some(pool) => {
             let threads = pool.current_num_threads().max(1);
             let max_in_flight = 2 * threads as u64 + 1;
-            let (tx, rx) = mpsc::channel::<(u64, ChunkOut, Vec<T>)>();
+            let (tx, rx) = mpsc::channel::<(u64, Parsed<T>)>();
             let pfx = input.prefix.clone();
             let pfx = pfx.as_ref();
             pool.in_place_scope(|scope| {
                 let mut sent = 0u64;
                 let mut delivered = 0u64;
-                let mut ready: BTreeMap<u64, (ChunkOut, Vec<T>)> = BTreeMap::new();
+                let mut ready: BTreeMap<u64, Parsed<T>> = BTreeMap::new();
                 let mut more = true;
                 while more || delivered < sent {
-                    while let Ok((seq, out, items)) = rx.try_recv() {
-                        ready.insert(seq, (out, items));
+                    while let Ok((seq, parsed)) = rx.try_recv() {
+                        ready.insert(seq, parsed);
                     }
-                    while let Some((out, items)) = ready.remove(&delivered) {
-                        deliver(out, items, &mut input, state, map, sink);
+                    while let Some(parsed) = ready.remove(&delivered) {
+                        chunker.recycle(deliver(parsed, &mut input, state, batch, sink));
                         delivered += 1;
                     }
                     if !more || sent - delivered >= max_in_flight {
                         if delivered < sent {
                             match rx.recv() {
-                                Ok((seq, out, items)) => {
-                                    ready.insert(seq, (out, items));
+                                Ok((seq, parsed)) => {
+                                    ready.insert(seq, parsed);
                                 }
                                 Err(_) => break,
                             }
@@ -203,12 +218,8 @@ fn drive<T: Send, R: Read>(
                             let tx = tx.clone();
                             let seq = sent;
                             scope.spawn(move |_| {
-                                let mut out = parse_chunk(chunk, format, pfx, offset);
-                                let items = catch_unwind(AssertUnwindSafe(|| {
-                                    out.samples.drain(..).map(map).collect::<Vec<T>>()
-                                }))
-                                .unwrap_or_default();
-                                let _ = tx.send((seq, out, items));
+                                let parsed = parse_and_batch(chunk, format, pfx, offset, batch);
+                                let _ = tx.send((seq, parsed));
                             });
                             sent += 1;
                         }
@@ -229,14 +240,51 @@ fn drive<T: Send, R: Read>(
 /// PostgreSQL's default `log_line_prefix` (10+).
 pub(super) const DEFAULT_PREFIX: &str = "%m [%p] ";
 
-fn deliver<T>(
+/// A parsed chunk: what it counted and left to pair, its batch's result (`None` when the
+/// batch step panicked), and its buffer, for the chunker to reuse.
+struct Parsed<T> {
     out: ChunkOut,
-    items: Vec<T>,
+    result: Option<T>,
+    buf: Vec<u8>,
+}
+
+/// Parses one chunk and runs `batch` on its samples, on the current (parser) thread.
+fn parse_and_batch<T>(
+    chunk: Vec<u8>,
+    format: LogFormat,
+    prefix: Option<&LinePrefix>,
+    offset: Option<i32>,
+    batch: &(dyn Fn(Vec<Sample>) -> T + Sync),
+) -> Parsed<T> {
+    let mut out = parse_chunk(&chunk, format, prefix, offset);
+    let samples = std::mem::take(&mut out.samples);
+    let n = samples.len();
+    let result = catch_unwind(AssertUnwindSafe(|| batch(samples))).ok();
+    if result.is_none() {
+        out.stats.samples -= n as u64;
+        out.stats.input_errors.push(format!(
+            "internal error while using the samples of a chunk; its {n} samples are left out"
+        ));
+    }
+    Parsed {
+        out,
+        result,
+        buf: chunk,
+    }
+}
+
+/// Hands a parsed chunk to the caller, in input order: first a batch of the statements
+/// it completes for earlier chunks (`log_statement` lines whose `log_duration` line is
+/// in this chunk), then the chunk's own batch; then adds its counts to the statistics.
+/// Returns the chunk's buffer.
+fn deliver<T>(
+    parsed: Parsed<T>,
     input: &mut Input<'_>,
     state: &mut State,
-    map: &(dyn Fn(Sample) -> T + Sync),
+    batch: &(dyn Fn(Vec<Sample>) -> T + Sync),
     sink: &mut dyn FnMut(T),
-) {
+) -> Vec<u8> {
+    let Parsed { out, result, buf } = parsed;
     let ChunkOut {
         samples,
         mut stats,
@@ -244,22 +292,29 @@ fn deliver<T>(
         heads,
         tails,
     } = out;
+    let mut paired = Vec::new();
     for (pid, head) in heads {
         match (state.carry.remove(&pid), head) {
             (Some(mut p), Head::Duration(ms, at)) => {
                 p.sample.duration_ms = ms;
                 p.sample.at = at.or(p.sample.at);
                 stats.samples += 1;
-                sink(map(p.sample));
+                paired.push(p.sample);
             }
             (Some(_), Head::Reset) => stats.statements_without_duration += 1,
             (None, Head::Duration(..)) => stats.durations_without_statement += 1,
             (None, Head::Reset) => {}
         }
     }
-    debug_assert!(samples.is_empty(), "samples are mapped before delivery");
-    for item in items {
-        sink(item);
+    if !paired.is_empty() {
+        sink(batch(paired));
+    }
+    debug_assert!(
+        samples.is_empty(),
+        "samples go to the batch step before delivery"
+    );
+    if let Some(result) = result {
+        sink(result);
     }
     state.carry.extend(tails);
     for ex in &mut stats.unparsed_examples {
@@ -269,26 +324,27 @@ fn deliver<T>(
     state.stats.add_chunk(stats, input.line_base);
     state.temp.merge(temp);
     input.line_base += lines;
+    buf
 }
 
 /// Parses one chunk; never panics outward (a bug in a parser costs the chunk, counted
 /// as an input error, not the run).
 fn parse_chunk(
-    chunk: Vec<u8>,
+    chunk: &[u8],
     format: LogFormat,
     prefix: Option<&LinePrefix>,
     offset: Option<i32>,
 ) -> ChunkOut {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let mut asm = Assembler::new(offset);
-        let text = match std::str::from_utf8(&chunk) {
+        let text = match std::str::from_utf8(chunk) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
             Err(_) => {
                 asm.out.stats.invalid_utf8_lines += chunk
                     .split(|b| *b == b'\n')
                     .filter(|l| std::str::from_utf8(l).is_err())
                     .count() as u64;
-                String::from_utf8_lossy(&chunk)
+                String::from_utf8_lossy(chunk)
             }
         };
         match (format, prefix) {
@@ -305,7 +361,7 @@ fn parse_chunk(
     }));
     result.unwrap_or_else(|_| {
         let mut out = ChunkOut::default();
-        out.stats.lines = super::count_lines(&chunk);
+        out.stats.lines = super::count_lines(chunk);
         out.stats.bytes = chunk.len() as u64;
         out.stats.unparsed_lines = out.stats.lines;
         out.stats

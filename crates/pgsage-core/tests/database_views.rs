@@ -219,5 +219,5 @@ fn a_pack_that_judged_another_database_is_not_reported_as_skipped() {
         .filter(|s| s.rule.starts_with("ERP") && s.reason.contains("not an Odoo database"))
         .map(|s| s.rule.as_str())
         .collect();
-    assert_eq!(skipped, ["ERP001", "ERP002", "ERP003"]);
+    assert_eq!(skipped, ["ERP001", "ERP002", "ERP003", "ERP005"]);
 }

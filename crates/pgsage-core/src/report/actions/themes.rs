@@ -132,6 +132,10 @@ pub(crate) static THEMES: &[Theme] = &[
         "Restore Odoo's cleanup of {objects}",
         "Odoo's queue tables are read many times a minute and meant to stay small; their cleanup job has stopped, so they grow without bound.",
         "The queue tables shrink back to what the application needs{dead_rows}."),
+    theme!("odoo-queue-vacuum", Performance, ["ERP005"],
+        "Give Odoo's queue tables a queue's autovacuum triggers: {objects}",
+        "A queue table's rows die within minutes and its readers poll it many times a minute; on the default triggers autovacuum waits for a fifth of the table to be dead.",
+        "The queue tables are vacuumed every few thousand dead rows{dead_rows}."),
     theme!("odoo-attachments", Performance, ["ERP001"],
         "Move Odoo's attachments out of the database",
         "Files stored in the database are in every backup, restore and new replica, and every upload is WAL the replicas replay.",
@@ -332,6 +336,12 @@ pub(crate) static CAUSES: &[Cause] = &[
         rule: "ERP003",
         server_wide: false,
         explains: &["IDX009", "IDX006"],
+    },
+    // A queue table on the default triggers is why its dead rows pile up.
+    Cause {
+        rule: "ERP005",
+        server_wide: false,
+        explains: &["VAC001"],
     },
     // Odoo's attachments in the database are the binary data STO001 sees in the table.
     Cause {

@@ -26,7 +26,8 @@ declare_rule! {
     /// storage (S3, Azure Blob), OCA's `fs_attachment` module does the same. In
     /// PostgreSQL, the moved files leave dead space in the TOAST table: `VACUUM` makes it
     /// reusable, and only `VACUUM FULL` (an exclusive lock: a maintenance window) or
-    /// `pg_repack` (online) gives it back to the disk and shrinks the backups.
+    /// `pg_repack` (online) gives it back to the disk and shrinks the backups. The
+    /// finding carries no SQL fix for `--script`: the statements come after Odoo's steps.
     ///
     /// ## Thresholds
     /// - `min_bytes` (default 1 GiB): stored bytes of attachments in the database below
@@ -124,16 +125,12 @@ impl SnapshotRule for AttachmentsInDatabase {
             "ir_attachment_location",
             location.map_or("(not set: file)", String::as_str),
         )
+        // No SQL fix in the script: nothing in PostgreSQL helps before Odoo has moved the
+        // files, so the statements come after the Odoo steps, in the recommendation.
         .recommend(format!(
-            "{erp_side}; then, in PostgreSQL, `VACUUM` the table so the space is reused, and give it back to the disk (and the backups) with `VACUUM FULL` in a maintenance window or `pg_repack` online"
-        ))
-        .fix(
-            format!(
-                "-- first, in Odoo: ir_attachment.location = file, then env['ir.attachment'].force_storage()\nVACUUM (ANALYZE) {name};\n-- gives the space back to the disk; ACCESS EXCLUSIVE lock for its duration (pg_repack does it online):\n-- VACUUM FULL {name};"
-            ),
-            "none",
-            "the size of the table's TOAST relation (pg_total_relation_size) and of the nightly backup",
-        );
+            "{erp_side}; then, in PostgreSQL, `VACUUM (ANALYZE) {name};` so the space is reused, and give it back to the disk (and the backups) with `VACUUM FULL {name};` in a maintenance window (an ACCESS EXCLUSIVE lock) or pg_repack online"
+        ));
+
         if let Some(b) = database_bytes {
             d = d.evidence("database_bytes", b);
         }

@@ -11,11 +11,13 @@ mod common;
 mod odoo_connection_pools;
 mod polymorphic_reference_index;
 mod queue_backlog;
+mod queue_table_autovacuum;
 
 pub use attachments_in_database::AttachmentsInDatabase;
 pub use odoo_connection_pools::OdooConnectionPools;
 pub use polymorphic_reference_index::PolymorphicReferenceIndex;
 pub use queue_backlog::QueueBacklogRule;
+pub use queue_table_autovacuum::QueueTableAutovacuum;
 
 /// This pack's rules.
 pub(crate) static RULES: &[super::Rule] = &[
@@ -23,4 +25,5 @@ pub(crate) static RULES: &[super::Rule] = &[
     super::Rule::Snapshot(&QueueBacklogRule),
     super::Rule::Snapshot(&PolymorphicReferenceIndex),
     super::Rule::Snapshot(&OdooConnectionPools),
+    super::Rule::Snapshot(&QueueTableAutovacuum),
 ];

@@ -154,7 +154,7 @@ impl Catalog<'_> {
     }
 
     fn table(&self, name: &str) -> String {
-        format!("{}.{}", quote_ident(self.schema), quote_ident(name))
+        pgsage_core::sql::qualified(self.schema, name)
     }
 
     /// The tables this section reads, for the grant a gap names.

@@ -105,11 +105,7 @@ impl SnapshotRule for AttachmentsInDatabase {
         } else {
             "Move the remaining files out from an Odoo shell: `env['ir.attachment'].force_storage(); env.cr.commit()` (OCA `fs_attachment` for object storage)"
         };
-        let name = format!(
-            "{}.{}",
-            crate::sql::quote_ident(schema),
-            crate::sql::quote_ident(table)
-        );
+        let name = crate::sql::qualified(schema, table);
         let mut d = Draft::new(
             ObjectRef::in_schema(ObjectKind::Table, &snap.server.database, schema, table),
             message,

@@ -117,11 +117,7 @@ impl SnapshotRule for PolymorphicReferenceIndex {
             if indexed {
                 continue;
             }
-            let name = format!(
-                "{}.{}",
-                crate::sql::quote_ident(&t.schema),
-                crate::sql::quote_ident(&t.name)
-            );
+            let name = t.qualified_name();
             let rows = t.reltuples.max(t.n_live_tup as f64).max(0.0);
             let seq_scans = table_delta(ctx, t, |t| t.seq_scan);
             let (create, why) = match &advice {

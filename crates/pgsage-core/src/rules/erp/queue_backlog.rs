@@ -99,11 +99,7 @@ fn cleanup_sql(q: &QueueTable, name: &str) -> Option<String> {
 fn draft(ctx: &RuleContext<'_>, f: &ErpFacts, q: &QueueTable, b: &QueueBacklog) -> Draft {
     let snap = ctx.snapshot;
     let (schema, table) = b.table.split_once('.').unwrap_or(("public", &b.table));
-    let name = format!(
-        "{}.{}",
-        crate::sql::quote_ident(schema),
-        crate::sql::quote_ident(table)
-    );
+    let name = crate::sql::qualified(schema, table);
     let (job, job_text) = job_state(ctx, f, q);
     let stats = snap
         .tables

@@ -93,11 +93,7 @@ impl SnapshotRule for QueueTableAutovacuum {
             if dead < p.min_dead_rows || dead_pct < p.min_dead_pct {
                 continue;
             }
-            let name = format!(
-                "{}.{}",
-                crate::sql::quote_ident(&t.schema),
-                crate::sql::quote_ident(&t.name)
-            );
+            let name = t.qualified_name();
             let threshold = p.vacuum_threshold_rows.round().max(50.0);
             drafts.push(
                 Draft::new(

@@ -5,8 +5,6 @@
 
 use std::io::Write;
 
-use comfy_table::{presets, ContentArrangement, Table};
-
 use crate::units;
 use crate::workload::incidents::{IncidentGroup, IncidentKind, Operation};
 use crate::workload::Workload;
@@ -51,21 +49,9 @@ pub(super) fn render(
         .map(|g| row(g, if md { 300 } else { 120 }, cut))
         .collect();
     if md {
-        writeln!(out)?;
-        writeln!(out, "| {} |", cols.join(" | "))?;
-        writeln!(out, "|{}", "---|".repeat(cols.len()))?;
-        for r in rows {
-            let cells: Vec<String> = r.into_iter().map(|c| c.replace('|', "\\|")).collect();
-            writeln!(out, "| {} |", cells.join(" | "))?;
-        }
+        super::tables::markdown_table(out, &cols, rows)?;
     } else {
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(cols);
-        if let Some(width) = width {
-            t.set_width(width);
-        }
+        let mut t = super::tables::grid(&cols, width);
         for r in rows {
             t.add_row(r);
         }

@@ -5,6 +5,7 @@
 
 mod incidents;
 mod render;
+mod tables;
 
 pub(crate) use render::{cut, order_name, top_queries, Overview, QueryFigures};
 pub use render::{render, RenderOptions, SortBy};

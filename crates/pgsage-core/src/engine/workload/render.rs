@@ -4,8 +4,6 @@
 
 use std::io::Write;
 
-use comfy_table::{presets, ContentArrangement, Table};
-
 use super::WorkloadReport;
 use crate::report::render::Format;
 use crate::units;
@@ -345,21 +343,9 @@ fn render_text(
         ]
     };
     if md {
-        writeln!(out)?;
-        writeln!(out, "| {} |", cols.join(" | "))?;
-        writeln!(out, "|{}", "---|".repeat(cols.len()))?;
-        for q in &top {
-            let cells: Vec<String> = row(q).into_iter().map(|c| c.replace('|', "\\|")).collect();
-            writeln!(out, "| {} |", cells.join(" | "))?;
-        }
+        super::tables::markdown_table(out, &cols, top.iter().map(|q| row(q)))?;
     } else {
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(cols);
-        if let Some(width) = opts.width {
-            t.set_width(width);
-        }
+        let mut t = super::tables::grid(&cols, opts.width);
         for q in &top {
             t.add_row(row(q));
         }
